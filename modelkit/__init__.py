@@ -1,0 +1,24 @@
+"""modelkit: Jinja-templated SQL models, built in dependency order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["Project", "ModelkitError", "__version__"]
+
+if TYPE_CHECKING:
+    from .api import Project
+    from .errors import ModelkitError
+
+
+def __getattr__(name: str) -> Any:  # imports stay lazy so the CLI starts fast
+    if name == "Project":
+        from .api import Project
+
+        return Project
+    if name == "ModelkitError":
+        from .errors import ModelkitError
+
+        return ModelkitError
+    raise AttributeError(name)

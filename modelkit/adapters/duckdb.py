@@ -1,0 +1,278 @@
+"""Embedded DuckDB: the default engine."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import DatabaseError, ProjectError
+from ..profiles import Target
+from ..relation import Relation, quote
+from .base import ColumnInfo, QueryResult, quoted_list
+
+# Types the CSV sniffer may pick: what dbt's seed inference yields, plus BIGINT
+# for integers that do not fit in 32 bits.
+SEED_TYPE_CANDIDATES = ["BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR"]
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class DuckDBAdapter:
+    type = "duckdb"
+    quote_char = '"'
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._relations: dict[tuple[str, str], dict[str, Relation]] | None = None
+
+    # -- connection ---------------------------------------------------------
+    def open(self) -> None:
+        if self._con is not None:
+            return
+        creds = self.target.credentials
+        path = str(creds.get("path", ":memory:"))
+        if path != ":memory:" and not path.startswith(("md:", "motherduck:")):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        config = {k: str(v) for k, v in (creds.get("config_options") or {}).items()}
+        try:
+            self._con = duckdb.connect(path, config=config)
+        except duckdb.Error as exc:
+            raise ProjectError(f"Could not open DuckDB database {path}: {exc}", path=self.target.origin) from None
+        con = self._con
+        for ext in creds.get("extensions") or []:
+            name = ext if isinstance(ext, str) else ext.get("name")
+            try:
+                con.execute(f"LOAD {name}")
+            except duckdb.Error:
+                con.execute(f"INSTALL {name}")
+                con.execute(f"LOAD {name}")
+        for key, value in (creds.get("settings") or {}).items():
+            con.execute(f"SET {key} = {_sql_literal(value) if isinstance(value, str) else value}")
+        for entry in creds.get("attach") or []:
+            alias = f' AS "{entry["alias"]}"' if entry.get("alias") else ""
+            options = []
+            if entry.get("type"):
+                options.append(f"TYPE {entry['type']}")
+            if entry.get("read_only"):
+                options.append("READ_ONLY")
+            opts = f" ({', '.join(options)})" if options else ""
+            con.execute(f"ATTACH IF NOT EXISTS {_sql_literal(entry['path'])}{alias}{opts}")
+        threads = os.environ.get("MODELKIT_DUCKDB_THREADS")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+            self._local = threading.local()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            if self._con is None:
+                self.open()
+            assert self._con is not None
+            cur = self._con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def quote(self, identifier: str) -> str:
+        return quote(identifier)
+
+    # -- statements ----------------------------------------------------------
+    def execute(self, sql: str, *, fetch: bool = False) -> QueryResult:
+        cur = self._cursor()
+        try:
+            cur.execute(sql)
+            if fetch:
+                description = cur.description or []
+                rows = cur.fetchall()
+                return QueryResult(
+                    columns=[d[0] for d in description],
+                    types=[str(d[1]) for d in description],
+                    rows=rows,
+                    rows_affected=len(rows),
+                )
+        except duckdb.Error as exc:
+            raise DatabaseError(str(exc).strip()) from None
+        return QueryResult()
+
+    def _transaction(self, statements: list[str]) -> None:
+        cur = self._cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            for sql in statements:
+                cur.execute(sql)
+            cur.execute("COMMIT")
+        except duckdb.Error as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise DatabaseError(str(exc).strip()) from None
+
+    # -- catalog -------------------------------------------------------------
+    def _load_relations(self) -> dict[tuple[str, str], dict[str, Relation]]:
+        if self._relations is None:
+            rows = self.execute(
+                "select database_name, schema_name, table_name, 'table' from duckdb_tables() where not internal "
+                "union all select database_name, schema_name, view_name, 'view' from duckdb_views() "
+                "where not internal",
+                fetch=True,
+            ).rows
+            found: dict[tuple[str, str], dict[str, Relation]] = {}
+            for db, schema, name, kind in rows:
+                found.setdefault((db.lower(), schema.lower()), {})[name.lower()] = Relation(db, schema, name, kind)
+            self._relations = found
+        return self._relations
+
+    def _key(self, database: str | None, schema: str | None) -> tuple[str, str]:
+        return ((database or self.target.database).lower(), (schema or self.target.schema).lower())
+
+    def _remember(self, relation: Relation | None, key: tuple[str, str], identifier: str) -> None:
+        with self._lock:
+            bucket = self._load_relations().setdefault(key, {})
+            if relation is None:
+                bucket.pop(identifier.lower(), None)
+            else:
+                bucket[identifier.lower()] = relation
+
+    def get_relation(self, database: str | None, schema: str | None, identifier: str) -> Relation | None:
+        with self._lock:
+            return self._load_relations().get(self._key(database, schema), {}).get(identifier.lower())
+
+    def list_relations(self, database: str | None, schema: str) -> list[Relation]:
+        with self._lock:
+            return list(self._load_relations().get(self._key(database, schema), {}).values())
+
+    def invalidate_cache(self) -> None:
+        with self._lock:
+            self._relations = None
+
+    def get_columns(self, relation: Relation) -> list[ColumnInfo]:
+        result = self.execute(
+            "select column_name, data_type from duckdb_columns() "
+            f"where database_name = {_sql_literal(relation.database or self.target.database)} "
+            f"and schema_name = {_sql_literal(relation.schema or self.target.schema)} "
+            f"and table_name = {_sql_literal(relation.identifier)} order by column_index",
+            fetch=True,
+        )
+        return [ColumnInfo(name, dtype) for name, dtype in result.rows]
+
+    def describe_query(self, sql: str) -> list[ColumnInfo]:
+        result = self.execute(f"describe ({sql})", fetch=True)
+        return [ColumnInfo(row[0], row[1]) for row in result.rows]
+
+    # -- DDL primitives ------------------------------------------------------
+    def create_schema(self, database: str | None, schema: str) -> None:
+        key = self._key(database, schema)
+        with self._lock:
+            known = key in self._load_relations()
+        if known:
+            return
+        db = quote(database or self.target.database)
+        self.execute(f"create schema if not exists {db}.{quote(schema)}")
+        with self._lock:
+            self._load_relations().setdefault(key, {})
+
+    def _drop_sql(self, relation: Relation) -> str:
+        kind = "view" if relation.type == "view" else "table"
+        return f"drop {kind} if exists {relation.render()}"
+
+    def drop_relation(self, relation: Relation) -> None:
+        existing = self.get_relation(relation.database, relation.schema, relation.identifier)
+        if existing is None:
+            return
+        self.execute(self._drop_sql(existing))
+        self._remember(None, self._key(relation.database, relation.schema), relation.identifier)
+
+    def rename_relation(self, relation: Relation, new_identifier: str) -> None:
+        existing = self.get_relation(relation.database, relation.schema, relation.identifier) or relation
+        kind = "view" if existing.type == "view" else "table"
+        self.execute(f"alter {kind} {existing.render()} rename to {quote(new_identifier)}")
+        key = self._key(relation.database, relation.schema)
+        self._remember(None, key, relation.identifier)
+        self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
+
+    def replace_view(self, relation: Relation, sql: str) -> QueryResult:
+        existing = self.get_relation(relation.database, relation.schema, relation.identifier)
+        statements = []
+        if existing is not None and existing.type != "view":
+            statements.append(self._drop_sql(existing))
+        statements.append(f"create or replace view {relation.render()} as (\n{sql}\n)")
+        self._transaction(statements)
+        self._remember(relation.with_type("view"), self._key(relation.database, relation.schema), relation.identifier)
+        return QueryResult(message="OK")
+
+    def replace_table(self, relation: Relation, sql: str) -> QueryResult:
+        """Build under ``<name>__dbt_tmp`` and swap it in within one transaction."""
+        existing = self.get_relation(relation.database, relation.schema, relation.identifier)
+        tmp = relation.replace_identifier(relation.identifier + "__dbt_tmp")
+        statements = [
+            f"drop table if exists {tmp.render()}",
+            f"create table {tmp.render()} as (\n{sql}\n)",
+        ]
+        if existing is not None:
+            statements.append(self._drop_sql(existing))
+        statements.append(f"alter table {tmp.render()} rename to {quote(relation.identifier)}")
+        self._transaction(statements)
+        self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
+        return QueryResult(message="OK")
+
+    def load_csv(
+        self,
+        relation: Relation,
+        path: Path,
+        *,
+        column_types: Mapping[str, str],
+        delimiter: str,
+        quote_columns: bool = True,
+    ) -> QueryResult:
+        options = [
+            "header = true",
+            f"delim = {_sql_literal(delimiter)}",
+            "nullstr = ['', 'null', 'NULL']",
+            f"auto_type_candidates = {SEED_TYPE_CANDIDATES!r}",
+        ]
+        if column_types:
+            types = ", ".join(f"{_sql_literal(k)}: {_sql_literal(v)}" for k, v in column_types.items())
+            options.append("types = {" + types + "}")
+        reader = f"read_csv({_sql_literal(str(path))}, {', '.join(options)})"
+        try:
+            columns = self.describe_query(f"select * from {reader}")
+        except DatabaseError:
+            columns = self.describe_query(
+                f"select * from {reader.replace('header = true', 'header = true, sample_size = -1')}"
+            )
+        select = ", ".join(f"{quote(c.name)}" for c in columns) if columns else "*"
+        sql = f"select {select} from {reader}"
+        try:
+            self.replace_table(relation, sql)
+        except DatabaseError:
+            self.replace_table(relation, sql.replace("header = true", "header = true, sample_size = -1"))
+        count = self.execute(f"select count(*) from {relation.render()}", fetch=True).rows[0][0]
+        return QueryResult(rows_affected=count, message=f"INSERT {count}")
+
+    # -- SQL snippets --------------------------------------------------------
+    def limit_sql(self, sql: str, limit: int) -> str:
+        return f"select * from (\n{sql}\n) as __modelkit_preview limit {int(limit)}"
+
+    def cast_sql(self, expression: str, data_type: str) -> str:
+        return f"cast({expression} as {data_type})"
+
+    def column_list(self, names: list[str]) -> str:
+        return quoted_list(names, self.quote_char)
+
+    def info(self) -> dict[str, Any]:
+        return {"type": self.type, "path": self.target.credentials.get("path"), "duckdb": duckdb.__version__}

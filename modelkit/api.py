@@ -1,0 +1,229 @@
+"""modelkit from Python: the same commands as the CLI, returning data instead of printing.
+
+from modelkit import Project
+
+project = Project("sample_project")
+project.seed()
+result = project.run(select=["+customers"])
+assert result.success
+columns, rows = project.show("select count(*) from {{ ref('customers') }}")
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import artifacts
+from .errors import CompilationError, ModelkitError, ProjectError
+from .manifest import Manifest, ModelNode
+from .results import RunResult
+from .runner import Reporter, Runner, RunOptions
+from .session import Session
+
+
+def _args(command: str, **kwargs: Any) -> dict[str, Any]:
+    return {"which": command, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}}
+
+
+class Project:
+    """A modelkit (or dbt) project folder and how to connect to its database."""
+
+    def __init__(
+        self,
+        project_dir: str | Path = ".",
+        *,
+        profiles_dir: str | Path | None = None,
+        target: str | None = None,
+        profile: str | None = None,
+        vars: str | Mapping[str, Any] | None = None,
+        threads: int | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.project_dir = Path(project_dir)
+        self._kwargs: dict[str, Any] = {
+            "profiles_dir": profiles_dir,
+            "target": target,
+            "profile": profile,
+            "vars": vars,
+            "threads": threads,
+            "log": log,
+        }
+
+    def session(self, which: str = "run", *, full_refresh: bool = False) -> Session:
+        """A fresh session (files are read again)."""
+        return Session(self.project_dir, which=which, full_refresh=full_refresh, **self._kwargs)
+
+    # -- commands ------------------------------------------------------------
+    def parse(self) -> Manifest:
+        with self.session("parse") as session:
+            manifest = session.manifest
+            _write_manifest(session)
+            return manifest
+
+    def compile(
+        self,
+        select: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        *,
+        inline: str | None = None,
+        reporter: Reporter | None = None,
+    ) -> dict[str, str]:
+        """Compiled SQL by unique_id (written under target/compiled/); ``inline`` compiles one query."""
+        with self.session("compile") as session:
+            if inline is not None:
+                return {"inline": compile_inline(session, inline)}
+            run = Runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
+            _write_manifest(session)
+            _write_run_results(session, run, _args("compile", select=select, exclude=exclude))
+            errors = [r for r in run.results if r.is_error]
+            if errors and errors[0].error is not None:
+                raise errors[0].error
+            return dict(session.compiler.compiled)
+
+    def run(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        return self._execute("run", select, exclude, **kwargs)
+
+    def seed(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        return self._execute("seed", select, exclude, **kwargs)
+
+    def _execute(
+        self,
+        command: str,
+        select: Sequence[str],
+        exclude: Sequence[str],
+        *,
+        threads: int | None = None,
+        full_refresh: bool = False,
+        fail_fast: bool = False,
+        reporter: Reporter | None = None,
+        on_start: Callable[[Session, list[str]], None] | None = None,
+    ) -> RunResult:
+        with self.session(command, full_refresh=full_refresh) as session:
+            options = RunOptions(command, tuple(select), tuple(exclude), threads, full_refresh, fail_fast)
+            runner = Runner(session, options, reporter)
+            if on_start is not None:
+                on_start(session, runner.selected_nodes())
+            run = runner.execute()
+            args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
+            run.args = args
+            run.manifest = session.manifest
+            _write_manifest(session)
+            _write_run_results(session, run, args)
+            return run
+
+    def ls(
+        self, select: Sequence[str] = (), exclude: Sequence[str] = (), resource_types: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Selected nodes and sources as dicts (name, unique_id, resource_type, fqn, path, ...)."""
+        with self.session("list") as session:
+            chosen = session.select(select, exclude)
+            manifest = session.manifest
+            items: list[dict[str, Any]] = []
+            for uid in sorted(chosen):
+                node: Any = manifest.nodes.get(uid) or manifest.sources.get(uid)
+                if node is None or (resource_types and node.resource_type not in resource_types):
+                    continue
+                items.append(
+                    artifacts.source_dict(node) if node.resource_type == "source" else artifacts.node_dict(node)
+                )
+            return items
+
+    def show(
+        self, node_or_sql: str, *, limit: int = 5, inline: bool | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Preview rows of a model (by name) or of an inline query."""
+        with self.session("show") as session:
+            if inline is None:
+                inline = not node_or_sql.isidentifier()
+            if inline:
+                sql = compile_inline(session, node_or_sql)
+            else:
+                node = session.renderer.resolver.find_node(node_or_sql) if session.manifest else None  # type: ignore[union-attr]
+                if node is None:
+                    from .resolve import did_you_mean
+
+                    names = [n.name for n in session.manifest.nodes.values()]
+                    raise ProjectError(f"No model named '{node_or_sql}'." + did_you_mean(node_or_sql, names))
+                sql = (
+                    session.compiler.compile(node) if node.resource_type != "seed" else f"select * from {node.relation}"
+                )
+            result = session.adapter.execute(session.adapter.limit_sql(sql, limit) if limit >= 0 else sql, fetch=True)
+            return result.columns, result.rows
+
+    def debug(self) -> dict[str, Any]:
+        """Resolved configuration and a connection check."""
+        session = self.session("debug")
+        info: dict[str, Any] = {
+            "project_dir": str(session.project.root),
+            "project_file": str(session.project.project_file),
+            "project_name": session.project.name,
+            "profile": session.target.profile_name,
+            "profile_origin": session.target.origin,
+            "target": session.target.name,
+            "type": session.target.type,
+            "database": session.target.database,
+            "schema": session.target.schema,
+            "threads": session.target.threads,
+            "path": session.target.path,
+        }
+        try:
+            session.adapter.execute("select 1", fetch=True)
+            info["connection"] = "OK"
+        except ModelkitError as exc:
+            info["connection"] = f"ERROR: {exc.message}"
+        finally:
+            session.close()
+        return info
+
+    def clean(self) -> list[str]:
+        """Delete the project's clean-targets (default: target/); returns what was removed."""
+        from .project import load_project
+
+        project = load_project(self.project_dir)
+        removed = []
+        for rel in project.clean_targets:
+            path = (project.root / rel).resolve()
+            if project.root not in path.parents:
+                raise ProjectError(f"Refusing to delete {path}: clean-targets must be inside the project")
+            if path.exists():
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                removed.append(rel)
+        return removed
+
+
+def compile_inline(session: Session, sql: str) -> str:
+    manifest = session.manifest
+    node = ModelNode(
+        unique_id=f"sql_operation.{manifest.project_name}.inline_query",
+        resource_type="sql_operation",
+        package_name=manifest.project_name,
+        name="inline_query",
+        path="inline_query.sql",
+        original_file_path="<inline>",
+        fqn=[manifest.project_name, "inline_query"],
+        raw_code=sql,
+        checksum="",
+        config={"materialized": "ephemeral"},
+        database=session.target.database,
+        schema=session.target.schema,
+        alias="inline_query",
+    )
+    try:
+        return session.compiler.compile(node)
+    except CompilationError as exc:
+        exc.node = "inline query"
+        raise
+
+
+def _write_manifest(session: Session) -> None:
+    compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
+    data = artifacts.manifest_dict(session.manifest, session.invocation.invocation_id, compiled, session.target.type)
+    artifacts.write_json(session.project.target_dir / "manifest.json", data)
+
+
+def _write_run_results(session: Session, run: RunResult, args: dict[str, Any]) -> None:
+    data = artifacts.run_results_dict(run, session.project.name, session.invocation.invocation_id, args)
+    artifacts.write_json(session.project.target_dir / "run_results.json", data)

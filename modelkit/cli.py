@@ -1,0 +1,457 @@
+"""The ``modelkit`` command line. It parses arguments and prints; the work is in the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(
+    name="modelkit",
+    help="Build analytics SQL models: Jinja-templated SQL, run in dependency order.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+docs_app = typer.Typer(help="Generate or serve the documentation site.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project folder (default: current folder).")]
+ProfilesDir = Annotated[Optional[Path], typer.Option("--profiles-dir", help="Folder holding profiles.yml.")]
+Target = Annotated[Optional[str], typer.Option("--target", "-t", help="Output of the profile to use.")]
+Profile = Annotated[Optional[str], typer.Option("--profile", help="Profile to use instead of the project's.")]
+Vars = Annotated[Optional[str], typer.Option("--vars", help="Variables as YAML or JSON, e.g. '{key: value}'.")]
+Threads = Annotated[Optional[int], typer.Option("--threads", help="Models to build at once.", min=1)]
+Select = Annotated[Optional[list[str]], typer.Option("--select", "-s", "--models", "-m", help="Nodes to include.")]
+Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Nodes to leave out.")]
+FullRefresh = Annotated[
+    bool, typer.Option("--full-refresh", "-f", help="Rebuild incremental models and seeds from scratch.")
+]
+FailFast = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
+Debug = Annotated[bool, typer.Option("--debug", "-d", help="Show tracebacks for errors.")]
+Colors = Annotated[
+    Optional[bool], typer.Option("--use-colors/--no-use-colors", help="Colour the output (default: when a terminal).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
+
+MULTI_VALUE_FLAGS = {"--select", "-s", "--models", "-m", "--exclude", "--resource-type", "--resource-types"}
+
+
+def _reporter(colors: Optional[bool], quiet: bool = False) -> Any:
+    from .output import ConsoleReporter
+
+    return ConsoleReporter(use_colors=colors, quiet=quiet)
+
+
+def _project(
+    project_dir: Path,
+    profiles_dir: Optional[Path],
+    target: Optional[str],
+    profile: Optional[str],
+    vars: Optional[str],
+    threads: Optional[int],
+    reporter: Any,
+) -> Any:
+    from .api import Project
+
+    return Project(
+        project_dir,
+        profiles_dir=profiles_dir,
+        target=target,
+        profile=profile,
+        vars=vars,
+        threads=threads,
+        log=reporter.log,
+    )
+
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    """Print a user error (a traceback only with --debug) and exit 2."""
+    from .errors import ModelkitError
+
+    reporter = _reporter(None)
+    reporter.error("Encountered an error:")
+    if isinstance(exc, ModelkitError):
+        for line in str(exc).splitlines():
+            reporter.line(line, always=True)
+    else:
+        reporter.line(f"{type(exc).__name__}: {exc}", always=True)
+    if debug or not isinstance(exc, ModelkitError):
+        traceback.print_exception(exc)
+    raise typer.Exit(2)
+
+
+def _guard(func: Any, debug: bool) -> Any:
+    from .errors import ModelkitError
+
+    try:
+        return func()
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        _reporter(None).error("Interrupted.")
+        raise typer.Exit(2) from None
+    except ModelkitError as exc:
+        _fail(exc, debug)
+    except Exception as exc:  # noqa: BLE001 - an internal error still exits non-zero, with a traceback
+        _fail(exc, True)
+
+
+def _execute(
+    command: str,
+    project_dir: Path,
+    profiles_dir: Optional[Path],
+    target: Optional[str],
+    profile: Optional[str],
+    vars: Optional[str],
+    threads: Optional[int],
+    select: Optional[list[str]],
+    exclude: Optional[list[str]],
+    full_refresh: bool,
+    fail_fast: bool,
+    debug: bool,
+    colors: Optional[bool],
+    quiet: bool,
+) -> None:
+    reporter = _reporter(colors, quiet)
+
+    def go() -> Any:
+        project = _project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+
+        def on_start(session: Any, selected: list[str]) -> None:
+            reporter.header(session.manifest, session.adapter.info())
+            for term in session.unmatched(select):
+                reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
+            reporter.line("")
+            if not selected:
+                reporter.line("Nothing to do. Try checking your model configs and model specification args")
+                return
+            reporter.line(f"Concurrency: {threads or session.target.threads} threads (target='{session.target.name}')")
+            reporter.line("")
+            reporter.begin(len(selected))
+
+        run = project._execute(
+            command,
+            select or (),
+            exclude or (),
+            threads=threads,
+            full_refresh=full_refresh,
+            fail_fast=fail_fast,
+            reporter=reporter,
+            on_start=on_start,
+        )
+        reporter.end()
+        if run.results or run.interrupted:
+            reporter.summary(run, run.manifest)
+        return run
+
+    run = _guard(go, debug)
+    if run is not None and run.interrupted:
+        raise typer.Exit(2)
+    if run is not None and not run.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    full_refresh: FullRefresh = False,
+    fail_fast: FailFast = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Build the selected models in dependency order."""
+    _execute(
+        "run",
+        project_dir,
+        profiles_dir,
+        target,
+        profile,
+        vars,
+        threads,
+        select,
+        exclude,
+        full_refresh,
+        fail_fast,
+        debug,
+        use_colors,
+        quiet,
+    )
+
+
+@app.command()
+def seed(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    full_refresh: FullRefresh = False,
+    fail_fast: FailFast = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Load the CSV files under seeds/ into tables."""
+    _execute(
+        "seed",
+        project_dir,
+        profiles_dir,
+        target,
+        profile,
+        vars,
+        threads,
+        select,
+        exclude,
+        full_refresh,
+        fail_fast,
+        debug,
+        use_colors,
+        quiet,
+    )
+
+
+@app.command()
+def compile(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    inline: Annotated[
+        Optional[str], typer.Option("--inline", help="Compile this SQL instead of project nodes.")
+    ] = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Render models to SQL under target/compiled/ (or print one --inline query)."""
+    reporter = _reporter(use_colors, quiet)
+
+    def go() -> None:
+        project = _project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        if inline is not None:
+            sql = project.compile(inline=inline)["inline"]
+            reporter.line("Compiled inline node is:")
+            print(sql)
+            return
+        compiled = project.compile(select or (), exclude or ())
+        reporter.line(f"Compiled {len(compiled)} nodes into target/compiled/")
+        if select and len(compiled) == 1:
+            uid, sql = next(iter(compiled.items()))
+            reporter.line(f"Compiled node '{uid.split('.')[-1]}' is:")
+            print(sql)
+
+    _guard(go, debug)
+
+
+@app.command()
+def parse(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Read the project and write target/manifest.json."""
+    import time
+
+    reporter = _reporter(use_colors, quiet)
+
+    def go() -> None:
+        from .output import found_summary
+
+        start = time.perf_counter()
+        project = _project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        manifest = project.parse()
+        reporter.line(f"Found {found_summary(manifest)}")
+        reporter.line(f"Performance info: parsed in {time.perf_counter() - start:.2f}s; wrote target/manifest.json")
+
+    _guard(go, debug)
+
+
+@app.command("ls")
+def ls(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    resource_type: Annotated[
+        Optional[list[str]],
+        typer.Option("--resource-type", "--resource-types", help="Only these kinds (model, seed, source, test, ...)."),
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="name, path, json or selector.")] = "selector",
+    debug: Debug = False,
+) -> None:
+    """List the selected nodes."""
+    reporter = _reporter(False, quiet=True)
+
+    def go() -> None:
+        project = _project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        for item in project.ls(select or (), exclude or (), resource_type or ()):
+            if output == "json":
+                keep = (
+                    "name",
+                    "resource_type",
+                    "package_name",
+                    "original_file_path",
+                    "unique_id",
+                    "alias",
+                    "config",
+                    "tags",
+                    "depends_on",
+                    "source_name",
+                )
+                print(json.dumps({k: item[k] for k in keep if k in item}, default=str))
+            elif output == "name":
+                print(item["name"])
+            elif output == "path":
+                print(item["original_file_path"])
+            elif item["resource_type"] == "source":
+                print(f"source:{item['package_name']}.{item['source_name']}.{item['name']}")
+            elif item["resource_type"] in ("test", "unit_test"):
+                print(
+                    f"{item['package_name']}.{item['name']}"
+                    if item["resource_type"] == "unit_test"
+                    else ".".join(item["fqn"])
+                )
+            else:
+                print(".".join(item["fqn"]))
+
+    if output not in ("json", "name", "path", "selector"):
+        _reporter(None).error(f"--output must be one of name, path, json, selector (got {output!r})")
+        raise typer.Exit(2)
+    _guard(go, debug)
+
+
+app.command("list", help="List the selected nodes (same as ls).")(ls)
+
+
+@app.command()
+def show(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    select: Select = None,
+    inline: Annotated[Optional[str], typer.Option("--inline", help="Preview this SQL.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to show (-1: all).")] = 5,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Preview the first rows of a model or of an inline query."""
+    from .errors import UsageError
+
+    reporter = _reporter(use_colors, quiet)
+
+    def go() -> None:
+        if not inline and not select:
+            raise UsageError("Pass a model with --select NAME or a query with --inline 'select ...'")
+        project = _project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        from .output import markdown_table
+
+        what = inline if inline else select[0]  # type: ignore[index]
+        columns, rows = project.show(what, limit=limit, inline=bool(inline))
+        reporter.line("Previewing inline node:" if inline else f"Previewing node '{what}':")
+        print(markdown_table(columns, rows))
+
+    _guard(go, debug)
+
+
+@app.command()
+def debug(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    debug_flag: Debug = False,
+) -> None:
+    """Show the resolved configuration and check the connection."""
+    from . import __version__
+
+    info = _guard(
+        lambda: _project(project_dir, profiles_dir, target, profile, vars, None, _reporter(None)).debug(), debug_flag
+    )
+    print(f"modelkit version: {__version__}")
+    for key, value in info.items():
+        print(f"  {key}: {value}")
+    if not str(info.get("connection", "")).startswith("OK"):
+        print("Connection test: ERROR")
+        raise typer.Exit(1)
+    print("All checks passed!")
+
+
+@app.command()
+def clean(project_dir: ProjectDir = Path("."), debug: Debug = False) -> None:
+    """Delete the project's clean-targets (target/ by default)."""
+    from .api import Project
+
+    removed = _guard(lambda: Project(project_dir).clean(), debug)
+    for rel in removed or []:
+        print(f"Cleaned {rel}/")
+    print("Finished cleaning all paths.")
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Name of the new project (and its folder).")], debug: Debug = False
+) -> None:
+    """Create a new project folder with an example model, ready to run."""
+    from .scaffold import create_project
+
+    path = _guard(lambda: create_project(Path.cwd(), name), debug)
+    print(f"Created project '{name}' in {path}")
+    print(f"Next: cd {name} && modelkit run")
+
+
+def _split_multi_values(argv: list[str]) -> list[str]:
+    """``-s a b`` as dbt reads it: every following word up to the next flag."""
+    out: list[str] = []
+    flag: str | None = None
+    for arg in argv:
+        if arg.startswith("-"):
+            flag = arg if arg in MULTI_VALUE_FLAGS else None
+            out.append(arg)
+            continue
+        if flag is not None and out and out[-1] != flag and not out[-1].startswith("-"):
+            out.extend([flag, arg])
+        else:
+            out.append(arg)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _split_multi_values(list(sys.argv[1:] if argv is None else argv))
+    app(args=args, prog_name="modelkit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

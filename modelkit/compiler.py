@@ -1,0 +1,104 @@
+"""Compiling nodes: render with ``execute`` true, inline ephemeral models as CTEs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .context import Renderer
+from .errors import ModelkitError
+from .manifest import Manifest, Node
+
+
+def _starts_with_with(sql: str) -> tuple[bool, int]:
+    """Whether the statement opens with WITH; and the offset just after WITH [RECURSIVE]."""
+    from sqlglot.tokens import Tokenizer, TokenType
+
+    try:
+        tokens = Tokenizer().tokenize(sql)
+    except Exception:  # noqa: BLE001 - odd SQL: fall back to a plain check
+        stripped = sql.lstrip()
+        if stripped[:4].lower() == "with" and (len(stripped) == 4 or not stripped[4].isalnum()):
+            return True, len(sql) - len(stripped) + 4
+        return False, 0
+    if not tokens or tokens[0].token_type != TokenType.WITH:
+        return False, 0
+    end = tokens[0].end + 1
+    if len(tokens) > 1 and tokens[1].text.lower() == "recursive":
+        end = tokens[1].end + 1
+    return True, end
+
+
+def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
+    """Prepend ``with name as (...)`` for each CTE, splicing into an existing WITH."""
+    if not ctes:
+        return sql
+    defs = ",\n".join(f"{name} as (\n{body}\n)" for name, body in ctes)
+    has_with, offset = _starts_with_with(sql)
+    if has_with:
+        return f"{sql[:offset]} {defs},{sql[offset:]}"
+    return f"with {defs}\n{sql}"
+
+
+class Compiler:
+    def __init__(self, renderer: Renderer, manifest: Manifest) -> None:
+        self.renderer = renderer
+        self.manifest = manifest
+        self.compiled: dict[str, str] = {}
+        self._ephemeral: dict[str, tuple[str, list[str]]] = {}
+        self._lock = threading.Lock()
+        self._by_cte = {
+            n.relation.identifier: n for n in manifest.nodes.values() if n.resource_type == "model" and n.is_ephemeral
+        }
+
+    def _render(self, node: Node) -> tuple[str, list[str]]:
+        ctes: list[str] = []
+        ctx = self.renderer.context(node, execute=True, path=node.original_file_path, ctes=ctes)
+        label = f"{node.resource_type} {node.name}"
+        try:
+            sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
+        except ModelkitError as exc:
+            exc.node = exc.node or label
+            raise
+        return sql, ctes
+
+    def _ephemeral_body(self, identifier: str) -> tuple[str, list[str]]:
+        with self._lock:
+            cached = self._ephemeral.get(identifier)
+        if cached is not None:
+            return cached
+        node = self._by_cte[identifier]
+        result = self._render(node)
+        with self._lock:
+            self._ephemeral[identifier] = result
+        return result
+
+    def _collect(
+        self, names: list[str], out: list[tuple[str, str]], seen: set[str], stack: tuple[str, ...] = ()
+    ) -> None:
+        for name in names:
+            if name in seen or name in stack:
+                continue
+            body, inner = self._ephemeral_body(name)
+            self._collect(inner, out, seen, stack + (name,))
+            if name not in seen:
+                seen.add(name)
+                out.append((name, body))
+
+    def compile(self, node: Node) -> str:
+        """The node's SQL ready to run (ephemeral nodes return their own body)."""
+        sql, ctes = self._render(node)
+        collected: list[tuple[str, str]] = []
+        self._collect(ctes, collected, set())
+        sql = inject_ctes(sql, collected)
+        with self._lock:
+            self.compiled[node.unique_id] = sql
+        return sql
+
+    def write(self, node: Node, sql: str, target_dir: Path, folder: str = "compiled") -> Path:
+        path = target_dir / folder / node.package_name / node.original_file_path
+        if node.resource_type == "test" and getattr(node, "compiled_file_path", None):
+            path = target_dir / folder / node.package_name / node.compiled_file_path  # type: ignore[attr-defined]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(sql, encoding="utf-8")
+        return path

@@ -1,0 +1,98 @@
+"""Errors raised by modelkit.
+
+One root exception, :class:`ModelkitError`, and a few subclasses. Errors that
+point at a file carry its path, the line and a short excerpt with the line
+highlighted. Exit codes are decided by the CLI, not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ModelkitError(Exception):
+    """Root of every error modelkit raises on purpose."""
+
+    kind = "Error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        source: str | None = None,
+        node: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.source = source
+        self.node = node
+
+    @property
+    def location(self) -> str:
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def excerpt(self, context: int = 2) -> str:
+        """The lines around ``line`` with the faulty one marked by ``>``."""
+        if self.source is None or not self.line:
+            return ""
+        lines = self.source.splitlines()
+        start = max(self.line - 1 - context, 0)
+        end = min(self.line + context, len(lines))
+        width = len(str(end))
+        out = []
+        for number in range(start + 1, end + 1):
+            mark = ">" if number == self.line else " "
+            out.append(f"{mark} {number:>{width}} | {lines[number - 1]}")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        head = self.kind
+        if self.node:
+            head += f" in {self.node}"
+        if self.location:
+            head += f" ({self.location})"
+        text = f"{head}\n  " + self.message.replace("\n", "\n  ")
+        excerpt = self.excerpt()
+        if excerpt:
+            text += "\n\n" + excerpt
+        return text
+
+
+class ProjectError(ModelkitError):
+    """A problem with the project's files: missing, malformed or inconsistent."""
+
+    kind = "Parsing Error"
+
+
+class CompilationError(ModelkitError):
+    """A template failed to render, or a reference could not be resolved."""
+
+    kind = "Compilation Error"
+
+
+class DependencyError(CompilationError):
+    """A ref or source names nothing, or the graph has a cycle."""
+
+
+class SelectionError(ModelkitError):
+    """A selector expression could not be parsed."""
+
+    kind = "Selection Error"
+
+
+class DatabaseError(ModelkitError):
+    """The engine rejected a statement."""
+
+    kind = "Runtime Error"
+
+
+class UsageError(ModelkitError):
+    """Bad command-line input."""
+
+    kind = "Usage Error"

@@ -1,0 +1,275 @@
+"""Files to Manifest: discover the project's files, render each node once, record edges."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from . import templating
+from .config import MODEL_DEFAULTS, merge_into, resolve
+from .context import Capture, Renderer
+from .errors import ModelkitError, ProjectError
+from .macros import MacroRegistry
+from .manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
+from .resolve import Resolver
+from .schema_yaml import SchemaFiles, build_sources, columns_from
+
+SEED_DEFAULTS = {**MODEL_DEFAULTS, "materialized": "seed", "delimiter": ",", "quote_columns": None}
+
+
+def walk(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    """Yield (folder, path relative to the folder, path relative to root), sorted."""
+    for folder in folders:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for filename in sorted(filenames):
+                if filename.endswith(suffixes) and not filename.startswith("."):
+                    full = Path(dirpath) / filename
+                    rel_folder = full.relative_to(base).as_posix()
+                    yield folder, rel_folder, full.relative_to(root).as_posix()
+
+
+def read(root: Path, rel: str) -> str:
+    return (root / rel).read_text(encoding="utf-8")
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_macros(renderer: Renderer) -> MacroRegistry:
+    project = renderer.project
+    registry = renderer.registry
+    for _folder, _, rel in walk(project.root, project.macro_paths, (".sql", ".jinja")):
+        registry.add_file(read(project.root, rel), rel, project.name)
+    for _folder, inner, rel in walk(project.root, project.test_paths, (".sql",)):
+        if inner.startswith("generic/"):
+            registry.add_file(read(project.root, rel), rel, project.name)
+    return registry
+
+
+def load_schema_files(renderer: Renderer) -> SchemaFiles:
+    project = renderer.project
+    schema = SchemaFiles()
+    folders = (
+        project.model_paths
+        + project.seed_paths
+        + project.snapshot_paths
+        + project.analysis_paths
+        + project.macro_paths
+        + project.test_paths
+    )
+    for _, _, rel in walk(project.root, tuple(dict.fromkeys(folders)), (".yml", ".yaml")):
+        schema.add_file(read(project.root, rel), rel)
+    return schema
+
+
+def load_docs(renderer: Renderer, manifest: Manifest) -> None:
+    project = renderer.project
+    for _, _, rel in walk(project.root, project.all_doc_paths, (".md",)):
+        text = read(project.root, rel)
+        if "{% docs" not in text and "{%docs" not in text and "{%- docs" not in text:
+            continue
+        template = templating.get_template(text, rel, parse=True)
+        ctx = renderer.context(None, execute=False, path=rel)
+        module = templating.make_module(template, ctx)
+        for name in dir(module):
+            if name.startswith("docs_"):
+                doc_name = name[len("docs_") :]
+                manifest.docs[f"doc.{project.name}.{doc_name}"] = {
+                    "name": doc_name,
+                    "package_name": project.name,
+                    "original_file_path": rel,
+                    "unique_id": f"doc.{project.name}.{doc_name}",
+                    "block_contents": str(getattr(module, name)()).strip(),
+                }
+
+
+class Parser:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.project = renderer.project
+        self.manifest = Manifest(project_name=self.project.name)
+        self._names: dict[str, Node] = {}
+
+    # -- whole project ---------------------------------------------------------
+    def parse(self) -> Manifest:
+        load_macros(self.renderer)
+        for macro in self.renderer.registry.all_macros():
+            self.manifest.macros[macro.unique_id] = macro
+        self.schema = load_schema_files(self.renderer)
+        self.manifest.sources = build_sources(
+            self.schema, self.project.name, self.renderer.target.database, self.project.sources
+        )
+        load_docs(self.renderer, self.manifest)
+        self.renderer.resolver = Resolver(self.manifest)
+        for folder, inner, rel in walk(self.project.root, self.project.seed_paths, (".csv",)):
+            self._add(self._seed(folder, inner, rel))
+        for folder, inner, rel in walk(self.project.root, self.project.model_paths, (".sql",)):
+            self._add(self._sql_node(ModelNode, "model", self.project.models, folder, inner, rel))
+        for folder, inner, rel in walk(self.project.root, self.project.analysis_paths, (".sql",)):
+            self._add(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
+        self._check_patches()
+        self.renderer.resolver = Resolver(self.manifest)
+        from .graph import link
+
+        link(self.manifest, self.renderer.resolver)
+        return self.manifest
+
+    def _add(self, node: Node) -> None:
+        if not node.config.get("enabled", True):
+            self.manifest.disabled.setdefault(node.unique_id, []).append(node)
+            return
+        if node.resource_type in ("model", "seed", "snapshot"):
+            other = self._names.get(node.name)
+            if other is not None:
+                raise ProjectError(
+                    f'Two {node.resource_type}s are named "{node.name}"; names must be unique. Rename one of:\n'
+                    f"  - {other.original_file_path}\n  - {node.original_file_path}",
+                    path=node.original_file_path,
+                )
+            self._names[node.name] = node
+        self.manifest.nodes[node.unique_id] = node
+        self.manifest.files[node.original_file_path] = node.checksum
+
+    def _check_patches(self) -> None:
+        for key, kind in (("models", "model"), ("seeds", "seed")):
+            known = {n.name for n in self.manifest.nodes.values() if n.resource_type == kind}
+            known |= {n.name for ns in self.manifest.disabled.values() for n in ns}
+            for name, patch in self.schema.patches[key].items():
+                if name not in known:
+                    from .resolve import did_you_mean
+
+                    raise ProjectError(
+                        f"{kind.capitalize()} '{name}' is described in YAML but no such {kind} exists."
+                        + did_you_mean(name, sorted(known)),
+                        path=patch.path,
+                    )
+
+    # -- nodes ---------------------------------------------------------------
+    def _fqn(self, inner: str) -> list[str]:
+        parts = inner.split("/")
+        return [self.project.name, *parts[:-1], parts[-1].rsplit(".", 1)[0]]
+
+    def _apply_patch(self, node: Node, patch_key: str, config: dict[str, Any]) -> None:
+        patch = self.schema.patches[patch_key].get(node.name)
+        if patch is None:
+            return
+        merge_into(config, patch.config)
+        node.description = patch.description
+        node.columns = columns_from(patch.entry.get("columns"))
+        node.patch_path = f"{self.project.name}://{patch.path}"
+        node.meta = dict(patch.entry.get("meta") or {})
+        if isinstance(node, ModelNode):
+            node.constraints = list(patch.entry.get("constraints") or [])
+
+    def _seed(self, folder: str, inner: str, rel: str) -> SeedNode:
+        name = inner.split("/")[-1][: -len(".csv")]
+        fqn = self._fqn(inner)
+        with open(self.project.root / rel, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+        node = SeedNode(
+            unique_id=f"seed.{self.project.name}.{name}",
+            resource_type="seed",
+            package_name=self.project.name,
+            name=name,
+            path=inner,
+            original_file_path=rel,
+            fqn=fqn,
+            raw_code="",
+            checksum=digest,
+            root_path=str(self.project.root),
+        )
+        config = resolve(self.project.seeds, fqn, SEED_DEFAULTS)
+        self._apply_patch(node, "seeds", config)
+        node.config = config
+        self._place(node)
+        return node
+
+    def _sql_node(self, cls: type[Node], kind: str, tree: dict[str, Any], folder: str, inner: str, rel: str) -> Node:
+        text = read(self.project.root, rel)
+        name = inner.split("/")[-1][: -len(".sql")]
+        fqn = self._fqn(inner)
+        node = cls(
+            unique_id=f"{kind}.{self.project.name}.{name}",
+            resource_type=kind,
+            package_name=self.project.name,
+            name=name,
+            path=inner,
+            original_file_path=rel,
+            fqn=fqn,
+            raw_code=text,
+            checksum=checksum(text),
+        )
+        config = resolve(tree, fqn, MODEL_DEFAULTS)
+        self._apply_patch(node, "models" if kind == "model" else "analyses", config)
+        node.unrendered_config = {}
+        node.config = config
+        self._place(node)  # preliminary names so that `this` renders at parse time
+        capture = Capture()
+        try:
+            ctx = self.renderer.context(node, execute=False, capture=capture, path=rel)
+            self.renderer.render(text, rel, ctx, node_label=f"{kind} {name}")
+        except ModelkitError as exc:
+            exc.node = exc.node or f"{kind} {name}"
+            if exc.path is None:
+                exc.path = rel
+            raise
+        merge_into(config, capture.config)
+        node.unrendered_config = dict(capture.config)
+        node.config = config
+        node.refs = capture.refs
+        node.sources = capture.sources
+        node.env_vars = capture.env_vars
+        node.depends_on_macros = sorted(ctx.called_macros)
+        node._ref_lines = capture.ref_lines  # type: ignore[attr-defined]
+        node._source_lines = capture.source_lines  # type: ignore[attr-defined]
+        if kind == "analysis":
+            node.config["materialized"] = "analysis"
+        self._place(node)
+        return node
+
+    def _place(self, node: Node) -> None:
+        """database, schema and alias through the generate_* macros."""
+        renderer = self.renderer
+        config = node.config
+        needs_macro = renderer.registry.root_names() & {
+            "generate_schema_name",
+            "generate_alias_name",
+            "generate_database_name",
+        }
+        if not needs_macro:
+            target = renderer.target
+            custom = config.get("schema")
+            node.schema = f"{target.schema}_{str(custom).strip()}" if custom else target.schema
+            node.database = config.get("database") or target.database
+            if config.get("alias"):
+                node.alias = str(config["alias"]).strip()
+            elif node.version is not None:
+                node.alias = f"{node.name}_v{str(node.version).replace('.', '_')}"
+            else:
+                node.alias = node.name
+            return
+        ctx = renderer.context(node, execute=False, path=node.original_file_path)
+        model = ctx["model"]
+        try:
+            node.schema = str(renderer.call_macro("generate_schema_name", ctx, config.get("schema"), model)).strip()
+            node.alias = str(renderer.call_macro("generate_alias_name", ctx, config.get("alias"), model)).strip()
+            node.database = str(
+                renderer.call_macro("generate_database_name", ctx, config.get("database"), model)
+            ).strip()
+        except ModelkitError as exc:
+            exc.node = exc.node or f"{node.resource_type} {node.name}"
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported with the macro's location
+            raise templating.wrap_error(exc, node.original_file_path, f"{node.resource_type} {node.name}") from exc
+
+
+def parse_project(renderer: Renderer) -> Manifest:
+    return Parser(renderer).parse()

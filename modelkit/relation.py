@@ -1,0 +1,89 @@
+"""Relation identities: where a node lives in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+def quote(identifier: str, char: str = '"') -> str:
+    return char + identifier.replace(char, char + char) + char
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table or view, addressed by database, schema and identifier.
+
+    Renders as the fully quoted name (``"db"."schema"."name"``), which is what
+    ``ref()``, ``source()`` and ``this`` produce in templates.
+    """
+
+    database: str | None
+    schema: str | None
+    identifier: str
+    type: str | None = None  # "table", "view", "cte" or None when unknown
+    quote_char: str = '"'
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __html__(self) -> str:  # keeps Jinja autoescape-safe markup untouched
+        return self.render()
+
+    def render(self) -> str:
+        if self.type == "cte":
+            return self.identifier
+        parts = [p for p in (self.database, self.schema, self.identifier) if p]
+        return ".".join(quote(p, self.quote_char) for p in parts)
+
+    @property
+    def name(self) -> str:
+        return self.identifier
+
+    @property
+    def table(self) -> str:
+        return self.identifier
+
+    @property
+    def is_table(self) -> bool:
+        return self.type == "table"
+
+    @property
+    def is_view(self) -> bool:
+        return self.type == "view"
+
+    @property
+    def is_cte(self) -> bool:
+        return self.type == "cte"
+
+    def replace_identifier(self, identifier: str) -> Relation:
+        return replace(self, identifier=identifier)
+
+    def replace_schema(self, schema: str) -> Relation:
+        return replace(self, schema=schema)
+
+    def with_type(self, type: str | None) -> Relation:
+        return replace(self, type=type)
+
+    def incorporate(self, path: dict | None = None, type: str | None = None) -> Relation:
+        new = self
+        if path:
+            new = replace(
+                new,
+                database=path.get("database", new.database),
+                schema=path.get("schema", new.schema),
+                identifier=path.get("identifier", new.identifier),
+            )
+        if type is not None:
+            new = replace(new, type=type)
+        return new
+
+    def include(self, database: bool = True, schema: bool = True, identifier: bool = True) -> Relation:
+        return replace(
+            self,
+            database=self.database if database else None,
+            schema=self.schema if schema else None,
+            identifier=self.identifier if identifier else "",
+        )
+
+    def matches(self, other: Relation) -> bool:
+        return (self.database, self.schema, self.identifier) == (other.database, other.schema, other.identifier)

@@ -1,0 +1,214 @@
+"""Executing selected nodes: compile, materialize, report, in dependency order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import DatabaseError, ModelkitError
+from .materializations import Build, materialize
+from .results import NodeResult, RunResult, now
+from .scheduler import run_dag
+
+if TYPE_CHECKING:
+    from .manifest import Node
+    from .session import Session
+
+EXECUTABLE = {
+    "run": ("model",),
+    "seed": ("seed",),
+    "compile": ("model", "analysis"),
+    "build": ("seed", "model"),
+}
+
+
+class Reporter(Protocol):
+    def start(self, index: int, total: int, node: Node) -> None: ...
+
+    def result(self, index: int, total: int, node: Node, result: NodeResult) -> None: ...
+
+    def log(self, message: str) -> None: ...
+
+
+class NullReporter:
+    def start(self, index: int, total: int, node: Node) -> None:
+        pass
+
+    def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
+        pass
+
+    def log(self, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    command: str = "run"
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    threads: int | None = None
+    full_refresh: bool = False
+    fail_fast: bool = False
+    resource_types: tuple[str, ...] = ()
+
+
+def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "started_at": start.isoformat().replace("+00:00", "Z"),
+        "completed_at": end.isoformat().replace("+00:00", "Z"),
+    }
+
+
+class Runner:
+    def __init__(self, session: Session, options: RunOptions, reporter: Reporter | None = None) -> None:
+        self.session = session
+        self.options = options
+        self.reporter = reporter or NullReporter()
+        self._index = 0
+        self._lock = threading.Lock()
+
+    # -- selection ---------------------------------------------------------
+    def selected_nodes(self) -> list[str]:
+        kinds = self.options.resource_types or EXECUTABLE[self.options.command]
+        chosen = self.session.select(self.options.select, self.options.exclude)
+        manifest = self.session.manifest
+        return sorted(
+            uid for uid in chosen
+            if uid in manifest.nodes and manifest.nodes[uid].resource_type in kinds and not manifest.nodes[uid].is_ephemeral
+        )  # fmt: skip
+
+    def _parents(self, selected: Sequence[str]) -> dict[str, set[str]]:
+        """Parents among the selection, looking through ephemeral models."""
+        manifest = self.session.manifest
+        chosen = set(selected)
+        result: dict[str, set[str]] = {}
+        for uid in selected:
+            found: set[str] = set()
+            stack = list(manifest.nodes[uid].depends_on_nodes)
+            seen: set[str] = set()
+            while stack:
+                parent = stack.pop()
+                if parent in seen:
+                    continue
+                seen.add(parent)
+                if parent in chosen:
+                    found.add(parent)
+                elif parent in manifest.nodes and manifest.nodes[parent].is_ephemeral:
+                    stack.extend(manifest.nodes[parent].depends_on_nodes)
+            result[uid] = found
+        return result
+
+    # -- execution -----------------------------------------------------------
+    def _next_index(self) -> int:
+        with self._lock:
+            self._index += 1
+            return self._index
+
+    def execute(self) -> RunResult:
+        session = self.session
+        run = RunResult(command=self.options.command, started_at=now())
+        selected = self.selected_nodes()
+        self.total = len(selected)
+        started = time.perf_counter()
+        if not selected:
+            run.elapsed_time = time.perf_counter() - started
+            return run
+        adapter = session.adapter
+        if self.options.command != "compile":
+            for database, schema in sorted({(n.database, n.schema) for n in map(session.manifest.nodes.get, selected)}):  # type: ignore[union-attr]
+                adapter.create_schema(database, schema)
+        levels = session.graph.levels
+        threads = self.options.threads or session.target.threads
+        try:
+            run.results = run_dag(
+                self._parents(selected),
+                self._execute_node,
+                threads=threads,
+                order=lambda uid: (levels.get(uid, 0), uid),
+                on_skip=self._skip,
+                fail_fast=self.options.fail_fast,
+            )
+        except KeyboardInterrupt:
+            run.interrupted = True
+        run.elapsed_time = time.perf_counter() - started
+        return run
+
+    def _skip(self, uid: str, cause: str) -> NodeResult:
+        node = self.session.manifest.nodes[uid]
+        index = self._next_index()
+        result = NodeResult(uid, "skipped", message=None, relation_name=node.relation_name)
+        self.reporter.result(index, self.total, node, result)
+        return result
+
+    def _execute_node(self, uid: str) -> NodeResult:
+        session = self.session
+        node = session.manifest.nodes[uid]
+        index = self._next_index()
+        self.reporter.start(index, self.total, node)
+        thread = threading.current_thread().name
+        result = NodeResult(uid, "success", thread_id=thread, relation_name=node.relation_name)
+        start = time.perf_counter()
+        t0 = now()
+        try:
+            sql = ""
+            if node.resource_type != "seed":
+                sql = session.compiler.compile(node)
+                result.compiled_code = sql
+                path = session.compiler.write(node, sql, session.project.target_dir)
+                result.compiled_path = path.relative_to(session.project.root).as_posix()
+            t1 = now()
+            result.timing.append(_timing("compile", t0, t1))
+            if self.options.command == "compile" or node.resource_type == "analysis":
+                result.message = None
+            else:
+                self._run_hooks(node, "pre-hook")
+                response = materialize(Build(node, sql, session.adapter, self._full_refresh(node)))
+                self._run_hooks(node, "post-hook")
+                result.message = response.message
+                result.adapter_response = {"_message": response.message}
+                if response.rows_affected is not None and node.resource_type == "seed":
+                    result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
+            result.timing.append(_timing("execute", t1, now()))
+        except ModelkitError as exc:
+            result.status = "error"
+            result.error = exc
+            result.message = self._error_message(node, exc, result.compiled_path)
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure is still this node's error
+            result.status = "error"
+            result.error = exc
+            result.message = f"Internal error in {node.resource_type} {node.name}: {type(exc).__name__}: {exc}"
+        result.execution_time = time.perf_counter() - start
+        self.reporter.result(index, self.total, node, result)
+        return result
+
+    def _full_refresh(self, node: Node) -> bool:
+        value = node.config.get("full_refresh")
+        return bool(self.options.full_refresh if value is None else value)
+
+    def _run_hooks(self, node: Node, key: str) -> None:
+        hooks = node.config.get(key) or []
+        if not hooks:
+            return
+        renderer = self.session.renderer
+        for i, hook in enumerate(hooks):
+            sql = hook.get("sql", "") if isinstance(hook, dict) else str(hook)
+            ctx = renderer.context(node, execute=True, path=node.original_file_path)
+            rendered = renderer.render(sql, f"{node.original_file_path}#{key}-{i}", ctx)
+            if rendered.strip():
+                self.session.adapter.execute(rendered)
+
+    @staticmethod
+    def _error_message(node: Node, exc: ModelkitError, compiled_path: str | None) -> str:
+        if isinstance(exc, DatabaseError):
+            message = f"Runtime Error in {node.resource_type} {node.name} ({node.original_file_path})\n  {exc.message}"
+            if compiled_path:
+                message += f"\n  compiled code at {compiled_path}"
+            return message
+        text = str(exc)
+        if exc.node is None and node.name not in text.split("\n", 1)[0]:
+            text = f"{exc.kind} in {node.resource_type} {node.name} ({node.original_file_path})\n  {exc.message}"
+        return text

@@ -1,0 +1,67 @@
+"""Running a DAG of work on a thread pool, in dependency order.
+
+A node whose work fails blocks its descendants, which are reported as
+skipped; independent branches go on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from graphlib import TopologicalSorter
+
+from .results import NodeResult
+
+
+def run_dag(
+    parents: Mapping[str, set[str]],
+    work: Callable[[str], NodeResult],
+    *,
+    threads: int = 1,
+    order: Callable[[str], object] = str,
+    on_skip: Callable[[str, str], NodeResult],
+    blocks: Callable[[NodeResult], bool] = lambda r: r.is_error,
+    fail_fast: bool = False,
+) -> list[NodeResult]:
+    """Run ``work(uid)`` for every node once all its parents are done.
+
+    ``on_skip(uid, cause)`` makes the result of a node skipped because an
+    ancestor failed. Results come back in completion order.
+    """
+    sorter = TopologicalSorter({uid: set(ps) for uid, ps in parents.items()})
+    sorter.prepare()
+    failed: set[str] = set()  # failed or skipped: their descendants are skipped
+    results: list[NodeResult] = []
+    pending: dict[Future[NodeResult], str] = {}
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="Thread")
+    try:
+        while sorter.is_active():
+            for uid in sorted(sorter.get_ready(), key=order):
+                blocked = [p for p in parents.get(uid, ()) if p in failed]
+                if blocked or stop.is_set():
+                    failed.add(uid)
+                    results.append(on_skip(uid, blocked[0] if blocked else "fail-fast"))
+                    sorter.done(uid)
+                    continue
+                pending[pool.submit(work, uid)] = uid
+            if not pending:
+                continue
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                uid = pending.pop(future)
+                result = future.result()
+                results.append(result)
+                if blocks(result):
+                    failed.add(uid)
+                    if fail_fast:
+                        stop.set()
+                sorter.done(uid)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results

@@ -1,0 +1,125 @@
+"""A session: one project, one target, one invocation; everything built lazily once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .context import Invocation, Renderer
+from .errors import UsageError
+from .macros import MacroRegistry, load_builtin
+from .profiles import Target, load_target
+from .project import ProjectConfig, load_project
+
+if TYPE_CHECKING:
+    from .adapters.base import Adapter
+    from .compiler import Compiler
+    from .graph import Graph
+    from .manifest import Manifest
+
+
+def parse_vars(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """``--vars`` as YAML or JSON text (or a mapping already)."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--vars is not valid YAML or JSON: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise UsageError(f"--vars must be a mapping, e.g. '{{key: value}}'; got {json.dumps(data, default=str)}")
+    return dict(data)
+
+
+class Session:
+    """Everything one command needs, loaded on first use."""
+
+    def __init__(
+        self,
+        project_dir: str | Path = ".",
+        *,
+        profiles_dir: str | Path | None = None,
+        target: str | None = None,
+        profile: str | None = None,
+        vars: str | Mapping[str, Any] | None = None,
+        threads: int | None = None,
+        full_refresh: bool = False,
+        which: str = "run",
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.cli_vars = parse_vars(vars)
+        self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
+        self.target: Target = load_target(
+            self.project,
+            profiles_dir=profiles_dir,
+            target=target,
+            profile=profile,
+            threads=threads,
+            cli_vars=self.cli_vars,
+        )
+        self.invocation = Invocation(full_refresh=full_refresh, which=which, log=log or (lambda m: None))
+        registry = MacroRegistry(self.project.name)
+        load_builtin(registry)
+        self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)
+        self._adapter: Adapter | None = None
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        from .parser import parse_project
+
+        return parse_project(self.renderer)
+
+    @cached_property
+    def graph(self) -> Graph:
+        from .graph import Graph
+
+        return Graph(self.manifest)
+
+    @property
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            from .adapters import get_adapter
+
+            adapter = get_adapter(self.target)
+            adapter.open()
+            self._adapter = adapter
+            self.renderer.adapter = adapter
+        return self._adapter
+
+    @cached_property
+    def compiler(self) -> Compiler:
+        from .compiler import Compiler
+
+        self.adapter  # noqa: B018 - introspective Jinja needs the connection
+        return Compiler(self.renderer, self.manifest)
+
+    def select(self, include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> set[str]:
+        from .selector import Selector
+
+        return Selector(self.manifest, self.graph).select(include, exclude)
+
+    def unmatched(self, include: Sequence[str] | None) -> list[str]:
+        from .selector import Selector
+
+        return Selector(self.manifest, self.graph).unmatched(include)
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+            self.renderer.adapter = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
