@@ -1,0 +1,78 @@
+"""Shared test helpers: write small projects to a temp folder, run the CLI in-process."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_PROJECT = REPO / "sample_project"
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``{relative path: text}`` under ``root`` (text is dedented)."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def make_project(root: Path, files: Mapping[str, str], name: str = "demo") -> Path:
+    """A native project named ``name`` (embedded DuckDB) with ``files`` added."""
+    base = {"modelkit.yml": f"name: {name}\n"}
+    base.update(files)
+    return write_files(root, base)
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    output: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> CliResult:
+    """Run ``modelkit ARGS`` in-process; returns exit code and combined output."""
+    from modelkit.cli import _split_multi_values, app
+
+    runner = CliRunner()
+    old = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = runner.invoke(
+            app, _split_multi_values(list(args)), env={"NO_COLOR": "1", **(env or {})}, catch_exceptions=False
+        )
+    finally:
+        os.chdir(old)
+    return CliResult(result.exit_code, result.output)
+
+
+def query(db_path: Path, sql: str) -> list[tuple]:
+    """Rows of ``sql`` against a DuckDB file (opened read-only, then closed)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def embedded_db(project_root: Path, name: str = "demo") -> Path:
+    return project_root / "target" / f"{name}.duckdb"
+
+
+@pytest.fixture
+def project_factory(tmp_path: Path):
+    """``project_factory(files, name='demo')`` -> project root in a temp folder."""
+
+    def factory(files: Mapping[str, str], name: str = "demo") -> Path:
+        return make_project(tmp_path / name, files, name)
+
+    return factory
