@@ -200,7 +200,7 @@ class ConsoleReporter:
                 always=True,
             )
             for text in (result.message or "").splitlines():
-                self.line(f"  {text}" if not text.startswith("  ") else text, always=True)
+                self.line(f"  {text}", always=True)
         counts = run.by_status()
         passed = counts.get("success", 0) + counts.get("pass", 0)
         error = counts.get("error", 0) + counts.get("fail", 0)

@@ -24,6 +24,10 @@ def did_you_mean(name: str, candidates: list[str]) -> str:
     return " Did you mean " + " or ".join(f"'{c}'" for c in near) + "?"
 
 
+def _label(node: Any) -> str | None:
+    return f"{node.resource_type} {node.name}" if node is not None else None
+
+
 class Resolver:
     """Name lookups over a manifest (built once, shared by every render)."""
 
@@ -69,7 +73,7 @@ class Resolver:
             message = f"{label} depends on a node named '{shown} which was not found."
             message += did_you_mean(name, list(self._by_name))
         path = node.original_file_path if node is not None else None
-        return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None))
+        return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None), node=_label(node))
 
     def missing_source_error(
         self, node: Any, source_name: str, table_name: str, line: int | None = None
@@ -79,7 +83,7 @@ class Resolver:
         names = [f"{s}.{t}" for s, t in self._sources]
         message += did_you_mean(f"{source_name}.{table_name}", names)
         path = node.original_file_path if node is not None else None
-        return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None))
+        return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None), node=_label(node))
 
     def ref(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Relation:
         from .context import _ref_args

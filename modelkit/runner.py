@@ -204,7 +204,8 @@ class Runner:
     @staticmethod
     def _error_message(node: Node, exc: ModelkitError, compiled_path: str | None) -> str:
         if isinstance(exc, DatabaseError):
-            message = f"Runtime Error in {node.resource_type} {node.name} ({node.original_file_path})\n  {exc.message}"
+            detail = "\n  ".join(exc.message.splitlines())
+            message = f"Runtime Error in {node.resource_type} {node.name} ({node.original_file_path})\n  {detail}"
             if compiled_path:
                 message += f"\n  compiled code at {compiled_path}"
             return message
