@@ -90,6 +90,7 @@ class Node:
 @dataclass
 class ModelNode(Node):
     access: str = "protected"
+    latest_version: str | int | None = None
     constraints: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -111,6 +111,7 @@ class Parser:
         self.renderer.resolver = Resolver(self.manifest)
         for folder, inner, rel in walk(self.project.root, self.project.seed_paths, (".csv",)):
             self._add(self._seed(folder, inner, rel))
+        self._versions = self._model_versions()
         for folder, inner, rel in walk(self.project.root, self.project.model_paths, (".sql",)):
             self._add(self._sql_node(ModelNode, "model", self.project.models, folder, inner, rel))
         for folder, inner, rel in walk(self.project.root, self.project.analysis_paths, (".sql",)):
@@ -127,14 +128,15 @@ class Parser:
             self.manifest.disabled.setdefault(node.unique_id, []).append(node)
             return
         if node.resource_type in ("model", "seed", "snapshot"):
-            other = self._names.get(node.name)
+            key = node.name if node.version is None else f"{node.name} v{node.version}"
+            other = self._names.get(key)
             if other is not None:
                 raise ProjectError(
                     f'Two {node.resource_type}s are named "{node.name}"; names must be unique. Rename one of:\n'
                     f"  - {other.original_file_path}\n  - {node.original_file_path}",
                     path=node.original_file_path,
                 )
-            self._names[node.name] = node
+            self._names[key] = node
         self.manifest.nodes[node.unique_id] = node
         self.manifest.files[node.original_file_path] = node.checksum
 
@@ -151,6 +153,24 @@ class Parser:
                         + did_you_mean(name, sorted(known)),
                         path=patch.path,
                     )
+
+    def _model_versions(self) -> dict[str, tuple[str, Any, dict[str, Any], Any]]:
+        """File stem -> (model name, version, version entry, latest version) from YAML ``versions:``."""
+        found: dict[str, tuple[str, Any, dict[str, Any], Any]] = {}
+        for name, patch in self.schema.patches["models"].items():
+            versions = patch.entry.get("versions") or []
+            if not versions:
+                continue
+            numbers = [v.get("v") for v in versions if isinstance(v, dict) and v.get("v") is not None]
+            latest = patch.entry.get(
+                "latest_version", max(numbers, key=lambda x: (str(type(x)), x)) if numbers else None
+            )
+            for entry in versions:
+                if not isinstance(entry, dict) or entry.get("v") is None:
+                    raise ProjectError(f"Every version of model '{name}' needs a `v`", path=patch.path)
+                stem = str(entry.get("defined_in") or f"{name}_v{entry['v']}")
+                found[stem] = (name, entry["v"], entry, latest)
+        return found
 
     # -- nodes ---------------------------------------------------------------
     def _fqn(self, inner: str) -> list[str]:
@@ -196,8 +216,14 @@ class Parser:
         text = read(self.project.root, rel)
         name = inner.split("/")[-1][: -len(".sql")]
         fqn = self._fqn(inner)
+        version_info = self._versions.get(name) if kind == "model" else None
+        unique_id = f"{kind}.{self.project.name}.{name}"
+        if version_info is not None:
+            name = version_info[0]
+            fqn = [*fqn[:-1], name, f"v{version_info[1]}"]
+            unique_id = f"model.{self.project.name}.{name}.v{version_info[1]}"
         node = cls(
-            unique_id=f"{kind}.{self.project.name}.{name}",
+            unique_id=unique_id,
             resource_type=kind,
             package_name=self.project.name,
             name=name,
@@ -209,6 +235,13 @@ class Parser:
         )
         config = resolve(tree, fqn, MODEL_DEFAULTS)
         self._apply_patch(node, "models" if kind == "model" else "analyses", config)
+        if version_info is not None:
+            _, version, entry, latest = version_info
+            node.version = version
+            node.latest_version = latest  # type: ignore[attr-defined]
+            merge_into(config, dict(entry.get("config") or {}))
+            if entry.get("columns"):
+                node.columns = {**node.columns, **columns_from([c for c in entry["columns"] if "name" in c])}
         node.unrendered_config = {}
         node.config = config
         self._place(node)  # preliminary names so that `this` renders at parse time

@@ -56,8 +56,8 @@ class Resolver:
             candidates = [n for n in candidates if n.package_name == package]
         if version is not None:
             candidates = [n for n in candidates if str(n.version) == str(version)]
-        elif len(candidates) > 1:
-            latest = [n for n in candidates if n.config.get("_latest_version", True)]
+        elif len(candidates) > 1 or (candidates and candidates[0].version is not None):
+            latest = [n for n in candidates if str(n.version) == str(getattr(n, "latest_version", None))]
             candidates = latest or candidates
         return candidates[0] if candidates else None
 

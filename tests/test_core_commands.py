@@ -205,3 +205,28 @@ def test_manifest_feeds_raw_duckdb_floor(project_factory, tmp_path: Path) -> Non
     )  # fmt: skip
     assert floor.returncode == 0, floor.stderr
     assert "models: 2 statements" in floor.stdout
+
+
+def test_progress_bar_on_terminals_for_long_runs(project_factory) -> None:
+    import io
+
+    from rich.console import Console
+
+    from modelkit import Project
+    from modelkit.output import PROGRESS_MIN_NODES, ConsoleReporter
+
+    root = project_factory({f"models/m{i}.sql": "select 1 as id" for i in range(PROGRESS_MIN_NODES)})
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(use_colors=False)
+    reporter.console = Console(file=buffer, force_terminal=True, width=120, no_color=True)
+    seen: list[int] = []
+    reporter.begin(PROGRESS_MIN_NODES)
+    assert reporter._progress is not None
+    result = Project(root)._execute("run", (), (), reporter=reporter)
+    seen.append(int(reporter._progress.tasks[0].completed))
+    reporter.end()
+    assert result.success and seen == [PROGRESS_MIN_NODES]
+    assert "OK created sql view model main.m0" in buffer.getvalue()
+    quiet = ConsoleReporter(use_colors=False, stream=io.StringIO())
+    quiet.begin(PROGRESS_MIN_NODES)  # not a terminal: no bar
+    assert quiet._progress is None

@@ -154,3 +154,22 @@ def test_default_custom_schema_is_prefixed_with_target_schema(project_factory) -
     result = Project(root).run()
     assert result.success
     assert result.results[0].relation_name == '"demo"."main_marts"."renamed"'
+
+
+def test_versioned_models(project_factory) -> None:
+    root = project_factory(
+        {
+            "models/dim_v1.sql": "select 1 as id",
+            "models/dim_v2.sql": "select 2 as id, 'new' as extra",
+            "models/dim.yml": "models:\n  - name: dim\n    latest_version: 2\n    versions:\n      - v: 1\n      - v: 2\n",
+            "models/uses.sql": "select (select id from {{ ref('dim') }}) as latest, (select id from {{ ref('dim', v=1) }}) as old, (select id from {{ ref('dim', version=2) }}) as two",
+        }
+    )
+    result = Project(root).run()
+    assert result.success, [r.message for r in result.results]
+    assert {r.unique_id for r in result.results} >= {"model.demo.dim.v1", "model.demo.dim.v2"}
+    compiled = Project(root).compile(select=["uses"])["model.demo.uses"]
+    assert '"demo"."main"."dim_v2") as latest' in compiled and '"demo"."main"."dim_v1") as old' in compiled
+    from conftest import embedded_db, query
+
+    assert query(embedded_db(root), "select latest, old, two from uses") == [(2, 1, 2)]
