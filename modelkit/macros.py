@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from .context import RenderContext
 
 INCLUDE_DIR = Path(__file__).parent / "include"
+# Context names whose use at parse time records something or has a visible effect.
+IMPURE_NAMES = frozenset(
+    """ref source config env_var run_query statement adapter log exceptions print load_result store_result
+    graph builtins context doc is_incremental should_full_refresh __call__ api""".split()
+)
 
 
 def discover(source: str, path: str, package: str) -> list[Macro]:
@@ -28,20 +33,24 @@ def discover(source: str, path: str, package: str) -> list[Macro]:
     tree = templating.parse_ast(source, path)
     found = []
     lines = source.splitlines()
-    for node in tree.body:
-        if isinstance(node, nodes.Macro):
-            start = node.lineno
-            found.append(
-                Macro(
-                    unique_id=f"macro.{package}.{node.name}",
-                    name=node.name,
-                    package_name=package,
-                    original_file_path=path,
-                    macro_sql="\n".join(lines[start - 1 :]) if lines else source,
-                    line=start,
-                    arguments=[a.name for a in node.args],
-                )
+    body = [n for n in tree.body if isinstance(n, nodes.Macro)]
+    for i, node in enumerate(body):
+        start = node.lineno
+        end = body[i + 1].lineno - 1 if i + 1 < len(body) else len(lines)
+        names = {n.name for n in node.find_all(nodes.Name) if n.ctx == "load"}
+        names |= {"__call__"} if any(True for _ in node.find_all(nodes.CallBlock)) else set()
+        found.append(
+            Macro(
+                unique_id=f"macro.{package}.{node.name}",
+                name=node.name,
+                package_name=package,
+                original_file_path=path,
+                macro_sql="\n".join(lines[start - 1 : end]).rstrip() if lines else source,
+                line=start,
+                arguments=[a.name for a in node.args],
+                references=sorted(names),
             )
+        )
     return found
 
 
@@ -80,6 +89,22 @@ class MacroRegistry:
     def all_macros(self) -> Iterable[Macro]:
         for bucket in self.by_package.values():
             yield from bucket.values()
+
+    def is_pure(self, name: str, _stack: frozenset[str] = frozenset()) -> bool:
+        """Whether calling the macro at parse time can have no effect (records nothing, logs nothing)."""
+        macro = self.find(name)
+        if macro is None:
+            return False
+        if name in _stack:
+            return True
+        for ref in macro.references:
+            if ref in IMPURE_NAMES:
+                return False
+            if ref in macro.arguments:
+                continue
+            if self.find(ref) is not None and not self.is_pure(ref, _stack | {name}):
+                return False
+        return True
 
     def is_project_override(self, name: str) -> bool:
         return name in self.by_package.get(self.root_package, {})

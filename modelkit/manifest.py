@@ -146,6 +146,7 @@ class Macro:
     line: int = 1
     description: str = ""
     arguments: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)  # names the body loads (for purity checks)
     resource_type: str = "macro"
 
 

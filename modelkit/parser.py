@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import templating
+from .capture import render_capture, static_capture
 from .config import MODEL_DEFAULTS, merge_into, resolve
 from .context import Capture, Renderer
 from .errors import ModelkitError, ProjectError
@@ -92,8 +93,9 @@ def load_docs(renderer: Renderer, manifest: Manifest) -> None:
 
 
 class Parser:
-    def __init__(self, renderer: Renderer) -> None:
+    def __init__(self, renderer: Renderer, *, static: bool = True) -> None:
         self.renderer = renderer
+        self.static = static
         self.project = renderer.project
         self.manifest = Manifest(project_name=self.project.name)
         self._names: dict[str, Node] = {}
@@ -245,28 +247,28 @@ class Parser:
         node.unrendered_config = {}
         node.config = config
         self._place(node)  # preliminary names so that `this` renders at parse time
-        capture = Capture()
-        try:
-            ctx = self.renderer.context(node, execute=False, capture=capture, path=rel)
-            self.renderer.render(text, rel, ctx, node_label=f"{kind} {name}")
-        except ModelkitError as exc:
-            exc.node = exc.node or f"{kind} {name}"
-            if exc.path is None:
-                exc.path = rel
-            raise
+        capture, macros = self._capture(node, text, rel)
         merge_into(config, capture.config)
         node.unrendered_config = dict(capture.config)
         node.config = config
         node.refs = capture.refs
         node.sources = capture.sources
         node.env_vars = capture.env_vars
-        node.depends_on_macros = sorted(ctx.called_macros)
+        node.depends_on_macros = sorted(macros)
         node._ref_lines = capture.ref_lines  # type: ignore[attr-defined]
         node._source_lines = capture.source_lines  # type: ignore[attr-defined]
         if kind == "analysis":
             node.config["materialized"] = "analysis"
         self._place(node)
         return node
+
+    def _capture(self, node: Node, text: str, rel: str) -> tuple[Capture, set[str]]:
+        """What the template records at parse time: statically when safe, else by rendering."""
+        if self.static:
+            found = static_capture(text, self.renderer)
+            if found is not None:
+                return found
+        return render_capture(node, text, rel, self.renderer)
 
     def _place(self, node: Node) -> None:
         """database, schema and alias through the generate_* macros."""
@@ -304,5 +306,5 @@ class Parser:
             raise templating.wrap_error(exc, node.original_file_path, f"{node.resource_type} {node.name}") from exc
 
 
-def parse_project(renderer: Renderer) -> Manifest:
-    return Parser(renderer).parse()
+def parse_project(renderer: Renderer, *, static: bool = True) -> Manifest:
+    return Parser(renderer, static=static).parse()

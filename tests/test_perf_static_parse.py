@@ -1,0 +1,107 @@
+"""The static fast path of parsing gives exactly what rendering gives, and knows when to step aside."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SAMPLE_PROJECT
+
+from modelkit.capture import static_capture
+from modelkit.parser import parse_project
+from modelkit.session import Session
+
+GEN = REPO.parent / "shared" / "bench" / "gen_project.py"
+
+
+def _summary(manifest) -> dict:
+    return {
+        uid: (n.refs, n.sources, n.config, n.depends_on_nodes, n.depends_on_macros, n.schema, n.alias)
+        for uid, n in manifest.nodes.items()
+    }
+
+
+def _both(root: Path) -> tuple[dict, dict]:
+    fast = _summary(parse_project(Session(root).renderer, static=True))
+    slow = _summary(parse_project(Session(root).renderer, static=False))
+    return fast, slow
+
+
+def test_sample_project_static_equals_rendered() -> None:
+    fast, slow = _both(SAMPLE_PROJECT)
+    assert fast == slow
+
+
+@pytest.mark.skipif(not GEN.exists(), reason="../shared/bench/gen_project.py is not beside the repo")
+def test_generated_project_static_equals_rendered(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(GEN), "--models", "300", "--out", str(tmp_path / "gen")], check=True, capture_output=True
+    )
+    fast, slow = _both(tmp_path / "gen")
+    assert len(fast) >= 300
+    assert fast == slow
+
+
+@pytest.fixture
+def renderer(project_factory):
+    root = project_factory(
+        {
+            "macros/m.sql": """
+                {% macro pure(x) %}round({{ x }}, 2){% endmacro %}
+                {% macro nested(x) %}{{ pure(x) }}{% endmacro %}
+                {% macro sneaky() %}{{ ref('a') }}{% endmacro %}
+                {% macro indirect() %}{{ sneaky() }}{% endmacro %}
+                {% macro logs() %}{{ log('hi', info=True) }}{% endmacro %}
+            """,
+            "models/a.sql": "select 1",
+        }
+    )
+    session = Session(root)
+    parse_project(session.renderer)
+    return session.renderer
+
+
+STATIC = [
+    ("select 1", [], [], {}),
+    ("select * from {{ ref('a') }}", ["a"], [], {}),
+    (
+        "{{ config(materialized='table', tags=['x'], enabled=true) }}select 1",
+        [],
+        [],
+        {"materialized": "table", "tags": ["x"], "enabled": True},
+    ),
+    ("{# a {{ ref('hidden') }} comment #}select {{ source('s', 't') }}", [], [["s", "t"]], {}),
+    ("select {{ pure('x') }}, {{ nested('y') }}, {{ var('v', 3) }}, '{{ this }}', '{{ target.schema }}'", [], [], {}),
+    ("{{- ref('pkg', 'b') -}}", ["b"], [], {}),
+]
+
+
+@pytest.mark.parametrize(("sql", "refs", "sources", "config"), STATIC)
+def test_static_cases(renderer, sql: str, refs: list[str], sources: list[list[str]], config: dict) -> None:
+    found = static_capture(sql, renderer)
+    assert found is not None
+    capture, _ = found
+    assert [r["name"] for r in capture.refs] == refs
+    assert capture.sources == sources and capture.config == config
+
+
+NOT_STATIC = [
+    "{% if true %}select 1{% endif %}",
+    "select {{ sneaky() }}",
+    "select {{ indirect() }}",
+    "select {{ logs() }}",
+    "select {{ env_var('X', 'y') }}",
+    "select {{ ref(name) }}",
+    "select {{ 'a' | upper }}",
+    "select {{ ref('a') ~ '' }}",
+    "select {{ unknown_function() }}",
+    "{{ config(materialized=var('m')) }}select 1",
+    "select {{ run_query('select 1') }}",
+]
+
+
+@pytest.mark.parametrize("sql", NOT_STATIC)
+def test_falls_back_to_rendering(renderer, sql: str) -> None:
+    assert static_capture(sql, renderer) is None
