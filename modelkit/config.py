@@ -6,7 +6,6 @@ deep), YAML ``config:``, then ``{{ config() }}`` in the file.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -81,7 +80,7 @@ def merge_into(config: dict[str, Any], updates: Mapping[str, Any]) -> dict[str, 
             base = config.get(key)
             config[key] = {**(base if isinstance(base, Mapping) else {}), **value}
         else:
-            config[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+            config[key] = copy_data(value)
     return config
 
 
@@ -114,8 +113,53 @@ def tree_configs(tree: Mapping[str, Any] | None, fqn: Iterable[str]) -> list[dic
     return found
 
 
-def resolve(tree: Mapping[str, Any] | None, fqn: Iterable[str], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    config = copy.deepcopy(dict(defaults))
-    for layer in tree_configs(tree, fqn):
-        merge_into(config, layer)
+def copy_data(value: Any) -> Any:
+    """A deep copy of plain data (dicts, lists, scalars), much faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {k: copy_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_data(v) for v in value]
+    return value
+
+
+def resolve(
+    tree: Mapping[str, Any] | None,
+    fqn: Iterable[str],
+    defaults: Mapping[str, Any],
+    cache: dict[tuple[str, ...], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The config of the node at ``fqn``: defaults, then each tree level, shallow first.
+
+    With ``cache``, the merged config of each folder is computed once and
+    shared (copied) by every node in it.
+    """
+    parts = tuple(fqn)
+    if cache is None:
+        config = copy_data(dict(defaults))
+        for layer in tree_configs(tree, parts):
+            merge_into(config, layer)
+        return config
+    folder = parts[:-1]
+    base = cache.get(folder)
+    if base is None:
+        base = copy_data(dict(defaults))
+        for layer in tree_configs(tree, folder):
+            merge_into(base, layer)
+        cache[folder] = base
+    config = {k: (v.copy() if type(v) in (dict, list) else v) for k, v in base.items()}
+    own = _node_level(tree, parts)
+    if own:
+        merge_into(config, own)
     return config
+
+
+def _node_level(tree: Mapping[str, Any] | None, parts: tuple[str, ...]) -> dict[str, Any] | None:
+    """Configs given under the node's own name in the tree (the deepest level), if any."""
+    level: Any = tree
+    for part in parts:
+        if not isinstance(level, Mapping):
+            return None
+        level = level.get(part)
+    if not isinstance(level, Mapping):
+        return None
+    return {(k[1:] if k.startswith("+") else k): v for k, v in level.items() if k.startswith("+") or k in KNOWN_CONFIGS}

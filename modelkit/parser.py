@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Iterator
@@ -23,21 +24,24 @@ SEED_DEFAULTS = {**MODEL_DEFAULTS, "materialized": "seed", "delimiter": ",", "qu
 
 def walk(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
     """Yield (folder, path relative to the folder, path relative to root), sorted."""
+    root_text = str(root)
     for folder in folders:
-        base = root / folder
-        if not base.is_dir():
+        base = os.path.join(root_text, folder)
+        if not os.path.isdir(base):
             continue
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            inner_dir = os.path.relpath(dirpath, base).replace(os.sep, "/")
+            prefix = "" if inner_dir == "." else inner_dir + "/"
             for filename in sorted(filenames):
                 if filename.endswith(suffixes) and not filename.startswith("."):
-                    full = Path(dirpath) / filename
-                    rel_folder = full.relative_to(base).as_posix()
-                    yield folder, rel_folder, full.relative_to(root).as_posix()
+                    inner = prefix + filename
+                    yield folder, inner, f"{folder}/{inner}"
 
 
 def read(root: Path, rel: str) -> str:
-    return (root / rel).read_text(encoding="utf-8")
+    with open(os.path.join(root, rel), encoding="utf-8") as fh:
+        return fh.read()
 
 
 def checksum(text: str) -> str:
@@ -96,12 +100,22 @@ class Parser:
     def __init__(self, renderer: Renderer, *, static: bool = True) -> None:
         self.renderer = renderer
         self.static = static
+        self._config_cache: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
         self.project = renderer.project
         self.manifest = Manifest(project_name=self.project.name)
         self._names: dict[str, Node] = {}
 
     # -- whole project ---------------------------------------------------------
     def parse(self) -> Manifest:
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # parsing allocates many long-lived objects; collecting midway only costs time
+        try:
+            return self._parse()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _parse(self) -> Manifest:
         load_macros(self.renderer)
         for macro in self.renderer.registry.all_macros():
             self.manifest.macros[macro.unique_id] = macro
@@ -208,7 +222,7 @@ class Parser:
             checksum=digest,
             root_path=str(self.project.root),
         )
-        config = resolve(self.project.seeds, fqn, SEED_DEFAULTS)
+        config = resolve(self.project.seeds, fqn, SEED_DEFAULTS, self._config_cache.setdefault("seed", {}))
         self._apply_patch(node, "seeds", config)
         node.config = config
         self._place(node)
@@ -235,7 +249,7 @@ class Parser:
             raw_code=text,
             checksum=checksum(text),
         )
-        config = resolve(tree, fqn, MODEL_DEFAULTS)
+        config = resolve(tree, fqn, MODEL_DEFAULTS, self._config_cache.setdefault(kind, {}))
         self._apply_patch(node, "models" if kind == "model" else "analyses", config)
         if version_info is not None:
             _, version, entry, latest = version_info

@@ -6,7 +6,9 @@ from dataclasses import dataclass, replace
 
 
 def quote(identifier: str, char: str = '"') -> str:
-    return char + identifier.replace(char, char + char) + char
+    if char in identifier:
+        identifier = identifier.replace(char, char + char)
+    return f"{char}{identifier}{char}"
 
 
 @dataclass(frozen=True)
