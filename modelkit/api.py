@@ -41,6 +41,7 @@ class Project:
         vars: str | Mapping[str, Any] | None = None,
         threads: int | None = None,
         log: Callable[[str], None] | None = None,
+        partial_parse: bool | None = None,
     ) -> None:
         self.project_dir = Path(project_dir)
         self._kwargs: dict[str, Any] = {
@@ -50,6 +51,7 @@ class Project:
             "vars": vars,
             "threads": threads,
             "log": log,
+            "partial_parse": partial_parse,
         }
 
     def session(self, which: str = "run", *, full_refresh: bool = False) -> Session:
@@ -60,7 +62,19 @@ class Project:
     def parse(self) -> Manifest:
         with self.session("parse") as session:
             manifest = session.manifest
+            cache = session.parse_cache
+            path = session.project.target_dir / "manifest.json"
+            if cache is not None:
+                files = dict(manifest.files)
+                files.update({k: v["sha"] for k, v in cache.yaml.items()})
+                fingerprint = cache.fingerprint(files)
+                if cache.manifest_fingerprint == fingerprint and path.exists():
+                    return manifest  # nothing changed since the last parse wrote it
             _write_manifest(session)
+            if cache is not None:
+                cache.manifest_fingerprint = fingerprint
+                cache.dirty = True
+                cache.save()
             return manifest
 
     def compile(
@@ -219,6 +233,14 @@ def compile_inline(session: Session, sql: str) -> str:
 
 
 def _write_manifest(session: Session) -> None:
+    cache = session.parse_cache
+    if cache is not None and cache.manifest_fingerprint is not None:
+        cache.manifest_fingerprint = None  # manifest.json is about to hold something a parse would not write
+        cache.dirty = True
+        try:
+            cache.save()
+        except OSError:
+            pass
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
     data = artifacts.manifest_dict(session.manifest, session.invocation.invocation_id, compiled, session.target.type)
     artifacts.write_json(session.project.target_dir / "manifest.json", data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -448,8 +449,23 @@ def _split_multi_values(argv: list[str]) -> list[str]:
     return out
 
 
+def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Arguments for the Typer app, and settings that reach the library through the environment.
+
+    ``--no-partial-parse`` may stand anywhere, as in dbt; it becomes ``MODELKIT_PARTIAL_PARSE=0``.
+    """
+    args = _split_multi_values(list(argv))
+    env: dict[str, str] = {}
+    for flag, value in (("--no-partial-parse", "0"), ("--partial-parse", "1")):
+        while flag in args:
+            args.remove(flag)
+            env["MODELKIT_PARTIAL_PARSE"] = value
+    return args, env
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = _split_multi_values(list(sys.argv[1:] if argv is None else argv))
+    args, env = prepare_args(list(sys.argv[1:] if argv is None else argv))
+    os.environ.update(env)
     app(args=args, prog_name="modelkit")
 
 

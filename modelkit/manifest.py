@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .relation import Relation
+from .relation import Relation, quote
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Node:
     def relation_name(self) -> str | None:
         if self.is_ephemeral or self.resource_type in ("analysis", "operation", "test", "unit_test"):
             return None
-        return self.relation.render()
+        return ".".join(quote(p) for p in (self.database, self.schema, self.alias or self.name) if p)
 
     @property
     def display_name(self) -> str:

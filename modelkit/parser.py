@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import templating
+from . import templating, yamlio
 from .capture import render_capture, static_capture
 from .config import MODEL_DEFAULTS, merge_into, resolve
 from .context import Capture, Renderer
 from .errors import ModelkitError, ProjectError
 from .macros import MacroRegistry
 from .manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
+from .parsecache import ParseCache, global_key
 from .resolve import Resolver
 from .schema_yaml import SchemaFiles, build_sources, columns_from
 
@@ -59,7 +60,7 @@ def load_macros(renderer: Renderer) -> MacroRegistry:
     return registry
 
 
-def load_schema_files(renderer: Renderer) -> SchemaFiles:
+def load_schema_files(renderer: Renderer, cache: ParseCache | None = None) -> SchemaFiles:
     project = renderer.project
     schema = SchemaFiles()
     folders = (
@@ -71,7 +72,17 @@ def load_schema_files(renderer: Renderer) -> SchemaFiles:
         + project.test_paths
     )
     for _, _, rel in walk(project.root, tuple(dict.fromkeys(folders)), (".yml", ".yaml")):
-        schema.add_file(read(project.root, rel), rel)
+        text = read(project.root, rel)
+        if cache is None:
+            schema.add_file(text, rel)
+            continue
+        sha = checksum(text)
+        hit, data = cache.get_yaml(rel, sha)
+        if not hit:
+            data = yamlio.loads(text, rel)
+            cache.put_yaml(rel, sha, data)
+        cache.seen.add(rel)
+        schema.add_data(data, text, rel)
     return schema
 
 
@@ -97,9 +108,11 @@ def load_docs(renderer: Renderer, manifest: Manifest) -> None:
 
 
 class Parser:
-    def __init__(self, renderer: Renderer, *, static: bool = True) -> None:
+    def __init__(self, renderer: Renderer, *, static: bool = True, use_cache: bool = False) -> None:
         self.renderer = renderer
         self.static = static
+        self.use_cache = use_cache
+        self.cache: ParseCache | None = None
         self._config_cache: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
         self.project = renderer.project
         self.manifest = Manifest(project_name=self.project.name)
@@ -119,7 +132,8 @@ class Parser:
         load_macros(self.renderer)
         for macro in self.renderer.registry.all_macros():
             self.manifest.macros[macro.unique_id] = macro
-        self.schema = load_schema_files(self.renderer)
+        self.cache = self._open_cache()
+        self.schema = load_schema_files(self.renderer, self.cache)
         self.manifest.sources = build_sources(
             self.schema, self.project.name, self.renderer.target.database, self.project.sources
         )
@@ -137,6 +151,12 @@ class Parser:
         from .graph import link
 
         link(self.manifest, self.renderer.resolver)
+        if self.cache is not None:
+            self.cache.prune(self.cache.seen)
+            try:
+                self.cache.save()
+            except OSError:
+                pass  # a read-only target folder only costs speed
         return self.manifest
 
     def _add(self, node: Node) -> None:
@@ -276,13 +296,35 @@ class Parser:
         self._place(node)
         return node
 
+    def _open_cache(self) -> ParseCache | None:
+        if not self.use_cache:
+            return None
+        project = self.project
+        renderer = self.renderer
+        key = global_key(
+            project.project_file.read_text(encoding="utf-8"),
+            renderer.cli_vars,
+            renderer.target.to_context(),
+            renderer.registry.sources,
+        )
+        cache = ParseCache.load(project.target_dir, key)
+        return cache
+
     def _capture(self, node: Node, text: str, rel: str) -> tuple[Capture, set[str]]:
-        """What the template records at parse time: statically when safe, else by rendering."""
-        if self.static:
-            found = static_capture(text, self.renderer)
+        """What the template records at parse time: cached, static when safe, else rendered."""
+        cache = self.cache
+        sha = node.checksum
+        if cache is not None:
+            cache.seen.add(rel)
+            found = cache.get_capture(rel, sha)
             if found is not None:
                 return found
-        return render_capture(node, text, rel, self.renderer)
+        found = static_capture(text, self.renderer) if self.static else None
+        if found is None:
+            found = render_capture(node, text, rel, self.renderer)
+        if cache is not None:
+            cache.put_capture(rel, sha, *found)
+        return found
 
     def _place(self, node: Node) -> None:
         """database, schema and alias through the generate_* macros."""
@@ -320,5 +362,5 @@ class Parser:
             raise templating.wrap_error(exc, node.original_file_path, f"{node.resource_type} {node.name}") from exc
 
 
-def parse_project(renderer: Renderer, *, static: bool = True) -> Manifest:
-    return Parser(renderer, static=static).parse()
+def parse_project(renderer: Renderer, *, static: bool = True, use_cache: bool = False) -> Manifest:
+    return Parser(renderer, static=static, use_cache=use_cache).parse()

@@ -43,7 +43,9 @@ class SchemaFiles:
     raw: dict[str, Any] = field(default_factory=dict)  # path -> whole document
 
     def add_file(self, text: str, path: str) -> None:
-        data = yamlio.loads(text, path)
+        self.add_data(yamlio.loads(text, path), text, path)
+
+    def add_data(self, data: Any, text: str, path: str) -> None:
         if data is None:
             return
         if not isinstance(data, Mapping):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .compiler import Compiler
     from .graph import Graph
     from .manifest import Manifest
+    from .parsecache import ParseCache
 
 
 def parse_vars(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -55,7 +57,12 @@ class Session:
         full_refresh: bool = False,
         which: str = "run",
         log: Callable[[str], None] | None = None,
+        partial_parse: bool | None = None,
     ) -> None:
+        if partial_parse is None:
+            setting = os.environ.get("MODELKIT_PARTIAL_PARSE", os.environ.get("DBT_PARTIAL_PARSE", "true"))
+            partial_parse = setting.strip().lower() not in ("0", "false", "no", "off")
+        self.partial_parse = partial_parse
         self.cli_vars = parse_vars(vars)
         self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
         self.target: Target = load_target(
@@ -71,12 +78,16 @@ class Session:
         load_builtin(registry)
         self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)
         self._adapter: Adapter | None = None
+        self.parse_cache: ParseCache | None = None
 
     @cached_property
     def manifest(self) -> Manifest:
-        from .parser import parse_project
+        from .parser import Parser
 
-        return parse_project(self.renderer)
+        parser = Parser(self.renderer, use_cache=self.partial_parse)
+        manifest = parser.parse()
+        self.parse_cache = parser.cache
+        return manifest
 
     @cached_property
     def graph(self) -> Graph:

@@ -40,16 +40,16 @@ class CliResult:
 
 def run_cli(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> CliResult:
     """Run ``modelkit ARGS`` in-process; returns exit code and combined output."""
-    from modelkit.cli import _split_multi_values, app
+    from modelkit.cli import app, prepare_args
 
     runner = CliRunner()
     old = Path.cwd()
     try:
         if cwd is not None:
             os.chdir(cwd)
-        result = runner.invoke(
-            app, _split_multi_values(list(args)), env={"NO_COLOR": "1", **(env or {})}, catch_exceptions=False
-        )
+        argv, settings = prepare_args(list(args))
+        env_all = {"NO_COLOR": "1", **settings, **(env or {})}
+        result = runner.invoke(app, argv, env=env_all, catch_exceptions=False)
     finally:
         os.chdir(old)
     return CliResult(result.exit_code, result.output)
