@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from .context import Capture, Renderer
@@ -45,8 +46,8 @@ def _literal(node: ast.AST) -> Any:
     raise NotStatic
 
 
-def _expressions(source: str) -> Iterable[tuple[str, int]]:
-    """The ``{{ ... }}`` bodies of a template with their line; NotStatic on any statement."""
+def _scan(source: str) -> Iterable[tuple[int, int, str, int, bool, bool]]:
+    """``{{ ... }}`` tags as (start, end, body, line, strip before, strip after); NotStatic on any statement."""
     pos = 0
     while True:
         start = source.find("{", pos)
@@ -57,8 +58,9 @@ def _expressions(source: str) -> Iterable[tuple[str, int]]:
             raise NotStatic
         if marker == "#":
             end = source.find("#}", start + 2)
-            if end < 0:
-                raise NotStatic
+            if end < 0 or source[start + 2 : start + 3] == "-" or source[end - 1 : end] == "-":
+                raise NotStatic  # comments with whitespace control: let Jinja handle them
+            yield start, end + 2, "", source.count("\n", 0, start) + 1, False, False
             pos = end + 2
             continue
         if marker != "{":
@@ -67,12 +69,21 @@ def _expressions(source: str) -> Iterable[tuple[str, int]]:
         end = source.find("}}", start + 2)
         if end < 0:
             raise NotStatic
-        body = source[start + 2 : end].strip()
-        body = body.removeprefix("-").removesuffix("-").strip()
-        if "{" in body or "}" in body or "|" in body or "~" in body:
+        raw = source[start + 2 : end]
+        strip_before = raw.startswith("-")
+        strip_after = raw.endswith("-")
+        body = raw[1 if strip_before else 0 : len(raw) - 1 if strip_after else len(raw)].strip()
+        if not body or "{" in body or "}" in body or "|" in body or "~" in body:
             raise NotStatic
-        yield body, source.count("\n", 0, start) + 1
+        yield start, end + 2, body, source.count("\n", 0, start) + 1, strip_before, strip_after
         pos = end + 2
+
+
+def _expressions(source: str) -> Iterable[tuple[str, int]]:
+    """The ``{{ ... }}`` bodies of a template with their line; NotStatic on any statement."""
+    for _, _, body, line, _, _ in _scan(source):
+        if body:
+            yield body, line
 
 
 def static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]] | None:
@@ -83,7 +94,7 @@ def static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]] 
     try:
         for body, line in _expressions(source):
             try:
-                tree = ast.parse(body, mode="eval").body
+                tree = _parse_expression(body)
             except SyntaxError:
                 return None
             if isinstance(tree, (ast.Name, ast.Attribute)):
@@ -157,3 +168,65 @@ def render_capture(node: Any, source: str, path: str, renderer: Renderer) -> tup
             exc.path = path
         raise
     return capture, set(ctx.called_macros)
+
+
+@lru_cache(maxsize=65536)
+def _parse_expression(body: str) -> ast.expr:
+    return ast.parse(body, mode="eval").body
+
+
+def _evaluate(tree: ast.expr, context: Any) -> Any:
+    from .templating import RUN_ENV
+
+    if isinstance(tree, ast.Name):
+        return context[tree.id]
+    if isinstance(tree, ast.Attribute):
+        return RUN_ENV.getattr(_evaluate(tree.value, context), tree.attr)
+    assert isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
+    func = context[tree.func.id]
+    args = [_literal(a) for a in tree.args]
+    kwargs = {k.arg: _literal(k.value) for k in tree.keywords if k.arg is not None}
+    return func(*args, **kwargs)
+
+
+def static_render(source: str, context: Any, path: str = "") -> str | None:
+    """Render a template that :func:`static_capture` accepts without compiling it; None otherwise.
+
+    Each ``{{ call(...) }}`` is evaluated with the execution context and
+    written out as Jinja would (``str()`` of the value, whitespace control
+    honoured). Errors carry the line of the expression.
+    """
+    from .errors import ModelkitError
+    from .templating import MacroReturn, wrap_error
+
+    try:
+        tags = list(_scan(source))
+    except NotStatic:
+        return None
+    pieces: list[str] = []
+    pos = 0
+    strip_next = False
+    for start, end, body, line, strip_before, strip_after in tags:
+        text = source[pos:start]
+        if strip_next:
+            text = text.lstrip()
+        if strip_before:
+            text = text.rstrip()
+        pieces.append(text)
+        if body:
+            try:
+                value = _evaluate(_parse_expression(body), context)
+            except MacroReturn as ret:
+                value = ret.value
+            except ModelkitError as exc:
+                if exc.line is None:
+                    exc.line = line
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported with the template location, as rendering does
+                raise wrap_error(exc, path) from exc
+            pieces.append(str(value))
+        strip_next = strip_after
+        pos = end
+    tail = source[pos:]
+    pieces.append(tail.lstrip() if strip_next else tail)
+    return "".join(pieces)

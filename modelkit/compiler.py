@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from .capture import static_capture, static_render
 from .context import Renderer
 from .errors import ModelkitError
 from .manifest import Manifest, Node
@@ -41,12 +42,14 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
 
 
 class Compiler:
-    def __init__(self, renderer: Renderer, manifest: Manifest) -> None:
+    def __init__(self, renderer: Renderer, manifest: Manifest, *, static: bool = True) -> None:
+        self.static = static
         self.renderer = renderer
         self.manifest = manifest
         self.compiled: dict[str, str] = {}
         self._ephemeral: dict[str, tuple[str, list[str]]] = {}
         self._lock = threading.Lock()
+        self._made_dirs: set[Path] = set()
         self._by_cte = {
             n.relation.identifier: n for n in manifest.nodes.values() if n.resource_type == "model" and n.is_ephemeral
         }
@@ -56,9 +59,16 @@ class Compiler:
         ctx = self.renderer.context(node, execute=True, path=node.original_file_path, ctes=ctes)
         label = f"{node.resource_type} {node.name}"
         try:
-            sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
+            sql = None
+            if self.static and static_capture(node.raw_code, self.renderer) is not None:
+                sql = static_render(node.raw_code, ctx, node.original_file_path)
+            if sql is None:
+                sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
         except ModelkitError as exc:
             exc.node = exc.node or label
+            if exc.path is None:
+                exc.path = node.original_file_path
+                exc.source = node.raw_code
             raise
         return sql, ctes
 
@@ -99,6 +109,10 @@ class Compiler:
         path = target_dir / folder / node.package_name / node.original_file_path
         if node.resource_type == "test" and getattr(node, "compiled_file_path", None):
             path = target_dir / folder / node.package_name / node.compiled_file_path  # type: ignore[attr-defined]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(sql, encoding="utf-8")
+        folder = path.parent
+        if folder not in self._made_dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(folder)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(sql)
         return path

@@ -105,3 +105,48 @@ NOT_STATIC = [
 @pytest.mark.parametrize("sql", NOT_STATIC)
 def test_falls_back_to_rendering(renderer, sql: str) -> None:
     assert static_capture(sql, renderer) is None
+
+
+def _compile_all(root: Path, static: bool) -> dict[str, str]:
+    from modelkit.compiler import Compiler
+
+    with Session(root) as session:
+        compiler = Compiler(session.renderer, session.manifest, static=static)
+        session.adapter  # noqa: B018 - run_query needs the connection
+        return {uid: compiler.compile(n) for uid, n in session.manifest.nodes.items() if n.resource_type == "model"}
+
+
+@pytest.mark.skipif(not GEN.exists(), reason="../shared/bench/gen_project.py is not beside the repo")
+def test_generated_project_static_render_equals_jinja(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(GEN), "--models", "200", "--out", str(tmp_path / "gen")], check=True, capture_output=True
+    )
+    assert _compile_all(tmp_path / "gen", True) == _compile_all(tmp_path / "gen", False)
+
+
+RENDER_CASES = {
+    "plain": "select 1",
+    "ref": "select * from {{ ref('a') }} where x = 1",
+    "strip_before": "select\n   {{- ref('a') }} as t",
+    "strip_after": "select {{ ref('a') -}}   \n  , 1",
+    "both": "a\n\n{{- var('v', 'x') -}}\n\nb",
+    "comment": "select 1 {# note {{ ref('zzz') }} #} as x",
+    "config": "{{ config(materialized='view') }}\nselect 2",
+    "macro": "select {{ pure('amount') }}, {{ nested('x') }} from t",
+    "attr": "select '{{ this.identifier }}', '{{ target.schema }}'",
+    "none_var": "select {{ var('nothing', none) }}",
+    "trailing_newline": "select 1\n",
+}
+
+
+@pytest.mark.parametrize("name", list(RENDER_CASES))
+def test_static_render_matches_jinja(project_factory, name: str) -> None:
+    files = {
+        "macros/m.sql": "{% macro pure(x) %}round({{ x }}, 2){% endmacro %}{% macro nested(x) %}{{ pure(x) }}{% endmacro %}",
+        "models/a.sql": "select 1 as x",
+        "models/probe.sql": RENDER_CASES[name],
+    }
+    root = project_factory(files)
+    fast = _compile_all(root, True)["model.demo.probe"]
+    slow = _compile_all(root, False)["model.demo.probe"]
+    assert fast == slow
