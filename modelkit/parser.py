@@ -13,6 +13,7 @@ from . import templating, yamlio
 from .capture import render_capture, static_capture
 from .config import MODEL_DEFAULTS, merge_into, resolve
 from .context import Capture, Renderer
+from .descriptions import render_descriptions
 from .errors import ModelkitError, ProjectError
 from .macros import MacroRegistry
 from .manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
@@ -147,6 +148,7 @@ class Parser:
         for folder, inner, rel in walk(self.project.root, self.project.analysis_paths, (".sql",)):
             self._add(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
         self._check_patches()
+        render_descriptions(self.manifest, self.renderer)
         self.renderer.resolver = Resolver(self.manifest)
         from .graph import link
 

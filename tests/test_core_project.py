@@ -184,3 +184,26 @@ def test_manifest_json_shape(project_factory) -> None:
     assert manifest["parent_map"]["model.demo.b"] == ["model.demo.a"]
     assert manifest["child_map"]["model.demo.a"] == ["model.demo.b"]
     assert manifest["metadata"]["dbt_schema_version"].endswith("manifest/v12.json")
+
+
+def test_doc_blocks_in_yaml_descriptions(project_factory) -> None:
+    root = project_factory(
+        {
+            "models/docs.md": "{% docs orders_doc %}\nAll the **orders**.\n{% enddocs %}\n{% docs id_doc %}The key.{% enddocs %}",
+            "models/orders.sql": "select 1 as id",
+            "models/orders.yml": """
+                models:
+                  - name: orders
+                    description: "{{ doc('orders_doc') }}"
+                    columns:
+                      - name: id
+                        description: "Key: {{ doc('id_doc') }} ({{ var('suffix', 'v1') }})"
+            """,
+        }
+    )
+    node = Project(root).parse().nodes["model.demo.orders"]
+    assert node.description == "All the **orders**."
+    assert node.columns["id"].description == "Key: The key. (v1)"
+    (root / "models" / "orders.yml").write_text("models:\n  - name: orders\n    description: \"{{ doc('nope') }}\"\n")
+    with pytest.raises(Exception, match="Documentation for 'nope' not found"):
+        Project(root).parse()
