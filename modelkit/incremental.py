@@ -35,12 +35,19 @@ def as_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
+def node_error(build: Build, message: str) -> CompilationError:
+    """A Compilation Error headed with the node, as dbt prints them."""
+    node = build.node
+    return CompilationError(message, node=f"{node.resource_type} {node.name}", path=node.original_file_path)
+
+
 def strategy_of(build: Build) -> str:
     strategy = str(build.node.config.get("incremental_strategy") or DEFAULT_STRATEGY).lower()
     if strategy not in STRATEGIES:
-        raise CompilationError(
+        raise node_error(
+            build,
             f"Invalid incremental strategy provided: {strategy}\n"
-            f"Expected one of: {', '.join(repr(s) for s in STRATEGIES)}"
+            f"Expected one of: {', '.join(repr(s) for s in STRATEGIES)}",
         )
     return strategy
 
@@ -71,7 +78,10 @@ def materialize_incremental(build: Build) -> QueryResult:
         if on_schema_change == "full_refresh" and _names(source_columns) != _names(target_columns):
             adapter.drop_relation(staging)
             return adapter.replace_table(relation, build.sql)
-        columns = process_schema_changes(adapter, on_schema_change, existing, source_columns, target_columns)
+        try:
+            columns = process_schema_changes(adapter, on_schema_change, existing, source_columns, target_columns)
+        except CompilationError as exc:
+            raise node_error(build, exc.message) from None
         if strategy == "append":
             result = adapter.insert_into(existing, staging, columns)
         elif strategy == "delete+insert":

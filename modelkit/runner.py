@@ -140,7 +140,8 @@ class Runner:
                     fail_fast=self.options.fail_fast,
                 )
             if hooks:
-                run.results += run_project_hooks(session, self.reporter, "on-run-end", run.results, selected)
+                done = [r for r in run.results if not r.unique_id.startswith("operation.")]
+                run.results += run_project_hooks(session, self.reporter, "on-run-end", done, selected)
         except KeyboardInterrupt:
             run.interrupted = True
         run.elapsed_time = time.perf_counter() - started
