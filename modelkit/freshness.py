@@ -165,8 +165,11 @@ def check(session: Session, source: SourceDefinition) -> FreshnessResult:
 
 
 def selected_sources(session: Session, select: Sequence[str], exclude: Sequence[str]) -> list[SourceDefinition]:
-    chosen = session.select(select, exclude)
     sources = session.manifest.sources
+    if select:
+        chosen = session.select(select, exclude)
+    else:  # every source (the default selection of other commands is nodes only)
+        chosen = set(sources) - (session.select(exclude) if exclude else set())
     return [sources[uid] for uid in sorted(chosen) if uid in sources and has_freshness(sources[uid])]
 
 

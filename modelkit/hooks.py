@@ -59,7 +59,11 @@ def run_node_hooks(session: Session, node: Node, key: str, *, inside: bool) -> N
             continue
         ctx = renderer.context(node, execute=True, path=node.original_file_path)
         label = f"{node.resource_type} {node.name}"
-        sql = renderer.render(hook.sql, f"{node.original_file_path}#{key}-{hook.index}", ctx, node_label=label)
+        try:
+            sql = renderer.render(hook.sql, f"{node.original_file_path}#{key}-{hook.index}", ctx, node_label=label)
+        except ModelkitError as exc:
+            exc.node = exc.node or label
+            raise
         if sql.strip():
             session.adapter.execute(sql)
 

@@ -32,6 +32,9 @@ def load_seed(build: Build) -> QueryResult:
     delimiter = str(config.get("delimiter") or ",")
     quote_columns = config.get("quote_columns")
     overrides = {str(k): str(v) for k, v in (config.get("column_types") or {}).items()}
+    problem = find_csv_problem(path, delimiter, header_only=True)
+    if problem is not None:
+        raise DatabaseError(f"Malformed CSV {node.original_file_path}, {problem}")
     # The first try infers types from a sample; a value the sample did not foresee
     # (a letter deep in a numeric column) makes a second try read the whole file.
     for sample_all in (False, True):
@@ -68,7 +71,7 @@ def _is_read_error(exc: DatabaseError) -> bool:
     return "CSV" in text or "Conversion Error" in text or "sniff" in text
 
 
-def find_csv_problem(path: Path, delimiter: str = ",") -> str | None:
+def find_csv_problem(path: Path, delimiter: str = ",", header_only: bool = False) -> str | None:
     """``"line N: ..."`` for the first row that does not fit the header, else None."""
     try:
         handle = open(path, encoding="utf-8-sig", newline="")
@@ -85,6 +88,8 @@ def find_csv_problem(path: Path, delimiter: str = ",") -> str | None:
                 dupes = sorted({h for h in header if header.count(h) > 1})
                 return f"line 1: duplicate column names in the header: {', '.join(dupes)}"
             start = reader.line_num + 1
+            if header_only:
+                return None
             for row in reader:
                 if row and len(row) != len(header):
                     return (
