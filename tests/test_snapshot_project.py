@@ -133,3 +133,29 @@ def test_snapshot_target_must_be_a_snapshot_table(project_factory) -> None:
         result.results[0].message or ""
     )
     assert query(embedded_db(root), "select * from occupied") == [(1,)]
+
+
+def test_snapshots_run_in_dependency_order_with_other_nodes(project_factory) -> None:
+    """What `build` needs: one DAG run over seeds, snapshots and models, through the runner."""
+    from modelkit.runner import EXECUTABLE, Runner, RunOptions
+
+    assert EXECUTABLE["snapshot"] == ("snapshot",)
+    root = project_factory(
+        {
+            **SEED,
+            "snapshots/s.sql": """
+                {% snapshot s %}
+                {{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}
+                select * from {{ ref('people') }}
+                {% endsnapshot %}
+            """,
+            "models/current.sql": "select name from {{ ref('s') }} where dbt_valid_to is null",
+        }
+    )
+    with Project(root).session("build") as session:
+        options = RunOptions("build", resource_types=("seed", "snapshot", "model"), threads=4)
+        run = Runner(session, options).execute()
+    assert run.success, [r.message for r in run.results]
+    order = [r.unique_id for r in run.results]
+    assert order == ["seed.demo.people", "snapshot.demo.s", "model.demo.current"]
+    assert query(embedded_db(root), "select name from current order by name") == [("Ann",), ("Bob",)]
