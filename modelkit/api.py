@@ -103,6 +103,25 @@ class Project:
     def seed(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("seed", select, exclude, **kwargs)
 
+    def snapshot(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        """Record what changed in each selected snapshot's query since the last snapshot."""
+        return self._execute("snapshot", select, exclude, **kwargs)
+
+    def source_freshness(
+        self,
+        select: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        *,
+        output: str | Path | None = None,
+        on_start: Callable[..., None] | None = None,
+        on_result: Callable[..., None] | None = None,
+    ) -> Any:
+        """Check how recently each source table was loaded; writes target/sources.json (or ``output``)."""
+        from .freshness import run_freshness
+
+        with self.session("freshness") as session:
+            return run_freshness(session, select, exclude, output=output, on_start=on_start, on_result=on_result)
+
     def _execute(
         self,
         command: str,
@@ -139,6 +158,8 @@ class Project:
             for uid in sorted(chosen):
                 node: Any = manifest.nodes.get(uid) or manifest.sources.get(uid)
                 if node is None or (resource_types and node.resource_type not in resource_types):
+                    continue
+                if node.resource_type == "operation":  # project hooks are not listed
                     continue
                 items.append(
                     artifacts.source_dict(node) if node.resource_type == "source" else artifacts.node_dict(node)

@@ -229,6 +229,78 @@ def seed(
 
 
 @app.command()
+def snapshot(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    fail_fast: FailFast = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Record changes to the snapshots under snapshots/ (type-2 history tables)."""
+    _execute(
+        "snapshot",
+        project_dir,
+        profiles_dir,
+        target,
+        profile,
+        vars,
+        threads,
+        select,
+        exclude,
+        False,
+        fail_fast,
+        debug,
+        use_colors,
+        quiet,
+    )
+
+
+source_app = typer.Typer(help="Commands about sources.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("freshness")
+def source_freshness(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Where to write the results (default target/sources.json).")
+    ] = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Check how recently each source table was loaded (loaded_at_field + freshness)."""
+    from .freshness import freshness_command
+
+    reporter = _reporter(use_colors, quiet)
+    run = _guard(
+        lambda: freshness_command(
+            _project(project_dir, profiles_dir, target, profile, vars, None, reporter),
+            reporter,
+            select,
+            exclude,
+            output,
+        ),
+        debug,
+    )
+    if run is not None and not run.success:
+        raise typer.Exit(1)
+
+
+@app.command()
 def compile(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,

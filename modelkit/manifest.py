@@ -105,6 +105,24 @@ class AnalysisNode(Node):
 
 
 @dataclass
+class SnapshotNode(Node):
+    """A type-2 history table: a ``{% snapshot %}`` block or a YAML ``snapshots:`` entry."""
+
+
+@dataclass
+class OperationNode(Node):
+    """A project hook (``on-run-start`` / ``on-run-end``), run once per invocation."""
+
+    hook_type: str = "on-run-start"
+    index: int = 0
+
+    @property
+    def hook_name(self) -> str:
+        """How the console names it, e.g. ``shop.on-run-start.0``."""
+        return f"{self.package_name}.{self.hook_type}.{self.index}"
+
+
+@dataclass
 class SourceDefinition:
     unique_id: str
     package_name: str

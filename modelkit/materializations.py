@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CompilationError
@@ -22,36 +22,58 @@ class Build:
     sql: str
     adapter: Adapter
     full_refresh: bool = False
+    hooks: Callable[[str], None] | None = None  # runs the node's in-transaction "pre-hook" / "post-hook"
+    log: Callable[[str], None] | None = None  # console messages (warnings about the node's config)
+
+    def run_hooks(self, key: str) -> None:
+        if self.hooks is not None:
+            self.hooks(key)
+
+
+@contextmanager
+def unit_of_work(build: Build) -> Iterator[None]:
+    """BEGIN, in-transaction pre-hooks, the body, in-transaction post-hooks, COMMIT (all or nothing)."""
+    with build.adapter.transaction():
+        build.run_hooks("pre-hook")
+        yield
+        build.run_hooks("post-hook")
 
 
 def view(build: Build) -> QueryResult:
-    return build.adapter.replace_view(build.node.relation, build.sql)
+    with unit_of_work(build):
+        return build.adapter.replace_view(build.node.relation, build.sql)
 
 
 def table(build: Build) -> QueryResult:
-    return build.adapter.replace_table(build.node.relation, build.sql)
+    with unit_of_work(build):
+        return build.adapter.replace_table(build.node.relation, build.sql)
 
 
 def seed(build: Build) -> QueryResult:
-    node = build.node
-    config = node.config
-    path = Path(getattr(node, "root_path", "")) / node.original_file_path
-    result = build.adapter.load_csv(
-        node.relation.with_type("table"),
-        path,
-        column_types=dict(config.get("column_types") or {}),
-        delimiter=str(config.get("delimiter") or ","),
-        quote_columns=bool(config.get("quote_columns", True)),
-    )
-    if build.full_refresh:
-        result.message = f"CREATE {result.rows_affected}"
-    return result
+    from .seeds import load_seed
+
+    return load_seed(build)
+
+
+def incremental(build: Build) -> QueryResult:
+    from .incremental import materialize_incremental
+
+    return materialize_incremental(build)
+
+
+def snapshot(build: Build) -> QueryResult:
+    """One snapshot node (what ``modelkit snapshot`` and ``build`` run for it)."""
+    from .snapshots import materialize_snapshot
+
+    return materialize_snapshot(build)
 
 
 MATERIALIZATIONS: dict[str, Callable[[Build], QueryResult]] = {
     "view": view,
     "table": table,
     "seed": seed,
+    "incremental": incremental,
+    "snapshot": snapshot,
 }
 
 

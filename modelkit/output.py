@@ -49,6 +49,8 @@ def describe(node: Node) -> str:
         return f"unit_test {getattr(node, 'model_name', '')}::{node.name}"
     if kind == "test":
         return f"test {node.name}"
+    if kind == "operation":
+        return f"hook: {getattr(node, 'hook_name', node.name)}"
     return f"{kind} {node.name}"
 
 
@@ -69,6 +71,10 @@ def result_line(node: Node, result: NodeResult) -> tuple[str, str]:
             word = status.upper()
             return f"{word} {result.failures or 0} {name}", f"{word} {result.failures or 0}{seconds}"
         return f"ERROR {name}", f"ERROR{seconds}"
+    if node.resource_type == "operation":
+        return (f"ERROR {desc}", f"ERROR{seconds}") if status == "error" else (f"OK {desc}", f"OK{seconds}")
+    if node.resource_type == "snapshot":  # dbt: "OK snapshotted main.snap"
+        desc = desc[len("snapshot ") :]
     if status == "error":
         verb = {"seed": "loading", "snapshot": "snapshotting"}.get(node.resource_type, "creating")
         return f"ERROR {verb} {desc}", f"ERROR{seconds}"
@@ -244,6 +250,8 @@ def finished_summary(run: RunResult, manifest: Manifest) -> str:
             key = "data test"
         elif node.resource_type == "unit_test":
             key = "unit test"
+        elif node.resource_type == "operation":
+            key = "project hook"
         else:
             key = node.resource_type
         counts[key] = counts.get(key, 0) + 1

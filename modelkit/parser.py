@@ -147,6 +147,12 @@ class Parser:
             self._add(self._sql_node(ModelNode, "model", self.project.models, folder, inner, rel))
         for folder, inner, rel in walk(self.project.root, self.project.analysis_paths, (".sql",)):
             self._add(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
+        from .hooks import project_hook_nodes
+        from .snapshots import parse_snapshots
+
+        parse_snapshots(self)
+        for operation in project_hook_nodes(self.project, self.renderer.target.database, self.renderer.target.schema):
+            self._add(operation)
         self._check_patches()
         render_descriptions(self.manifest, self.renderer)
         self.renderer.resolver = Resolver(self.manifest)

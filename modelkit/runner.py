@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import DatabaseError, ModelkitError
+from .hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from .materializations import Build, materialize
 from .results import NodeResult, RunResult, now
 from .scheduler import run_dag
@@ -22,6 +23,7 @@ EXECUTABLE = {
     "seed": ("seed",),
     "compile": ("model", "analysis"),
     "build": ("seed", "model"),
+    "snapshot": ("snapshot",),
 }
 
 
@@ -123,15 +125,23 @@ class Runner:
                 adapter.create_schema(database, schema)
         levels = session.graph.levels
         threads = self.options.threads or session.target.threads
+        hooks = self.options.command in PROJECT_HOOK_COMMANDS
         try:
-            run.results = run_dag(
-                self._parents(selected),
-                self._execute_node,
-                threads=threads,
-                order=lambda uid: (levels.get(uid, 0), uid),
-                on_skip=self._skip,
-                fail_fast=self.options.fail_fast,
-            )
+            start = run_project_hooks(session, self.reporter, "on-run-start", selected=selected) if hooks else []
+            if any(r.is_error for r in start):  # a failed on-run-start hook skips every node
+                run.results = start + [self._skip(uid, "on-run-start") for uid in selected]
+            else:
+                run.results = start + run_dag(
+                    self._parents(selected),
+                    self._execute_node,
+                    threads=threads,
+                    order=lambda uid: (levels.get(uid, 0), uid),
+                    on_skip=self._skip,
+                    fail_fast=self.options.fail_fast,
+                )
+            if hooks:
+                done = [r for r in run.results if not r.unique_id.startswith("operation.")]
+                run.results += run_project_hooks(session, self.reporter, "on-run-end", done, selected)
         except KeyboardInterrupt:
             run.interrupted = True
         run.elapsed_time = time.perf_counter() - started
@@ -165,8 +175,17 @@ class Runner:
             if self.options.command == "compile" or node.resource_type == "analysis":
                 result.message = None
             else:
-                self._run_hooks(node, "pre-hook")
-                response = materialize(Build(node, sql, session.adapter, self._full_refresh(node)))
+                self._run_hooks(node, "pre-hook")  # hooks with transaction: false; the others run inside
+                response = materialize(
+                    Build(
+                        node,
+                        sql,
+                        session.adapter,
+                        self._full_refresh(node),
+                        hooks=lambda key: self._run_hooks(node, key, inside=True),
+                        log=self.reporter.log,
+                    )
+                )
                 self._run_hooks(node, "post-hook")
                 result.message = response.message
                 result.adapter_response = {"_message": response.message}
@@ -189,17 +208,8 @@ class Runner:
         value = node.config.get("full_refresh")
         return bool(self.options.full_refresh if value is None else value)
 
-    def _run_hooks(self, node: Node, key: str) -> None:
-        hooks = node.config.get(key) or []
-        if not hooks:
-            return
-        renderer = self.session.renderer
-        for i, hook in enumerate(hooks):
-            sql = hook.get("sql", "") if isinstance(hook, dict) else str(hook)
-            ctx = renderer.context(node, execute=True, path=node.original_file_path)
-            rendered = renderer.render(sql, f"{node.original_file_path}#{key}-{i}", ctx)
-            if rendered.strip():
-                self.session.adapter.execute(rendered)
+    def _run_hooks(self, node: Node, key: str, inside: bool = False) -> None:
+        run_node_hooks(self.session, node, key, inside=inside)
 
     @staticmethod
     def _error_message(node: Node, exc: ModelkitError, compiled_path: str | None) -> str:

@@ -135,7 +135,7 @@ def build_sources(
             merge_into(config, dict(table.get("config") or {}))
             if not config.get("enabled", True):
                 continue
-            freshness = table.get("freshness", config.get("freshness", src.get("freshness")))
+            freshness = _freshness(src, src_config, table)
             found[unique_id] = SourceDefinition(
                 unique_id=unique_id,
                 package_name=package,
@@ -157,3 +157,16 @@ def build_sources(
                 config=config,
             )
     return found
+
+
+def _freshness(src: Mapping[str, Any], src_config: Mapping[str, Any], table: Mapping[str, Any]) -> Any:
+    """The table's freshness: its own (top level or ``config:``) refining its source's; null turns it off."""
+    from .freshness import merge_freshness
+
+    base = src.get("freshness", src_config.get("freshness"))
+    table_config = table.get("config") or {}
+    if "freshness" in table:
+        return merge_freshness(base, table["freshness"])
+    if isinstance(table_config, Mapping) and "freshness" in table_config:
+        return merge_freshness(base, table_config["freshness"])
+    return dict(base) if isinstance(base, Mapping) else base

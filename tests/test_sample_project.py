@@ -24,7 +24,7 @@ def test_seed_and_run_through_cli(tmp_path: Path) -> None:
     ran = run_cli("run", cwd=root)
     assert ran.exit_code == 0, ran.output
     assert "OK created sql table model main.customers" in ran.output
-    assert "Done. PASS=5 WARN=0 ERROR=0 SKIP=0" in ran.output
+    assert "Done. PASS=6 WARN=0 ERROR=0 SKIP=0" in ran.output
     db = root / "target" / "shop.duckdb"
     assert query(db, "select count(*) from main.customers") == [(8,)]
     # lifetime value of customer 1: orders 1, 4 and 11 -> (1000 + 2500 + 500 + 300) cents

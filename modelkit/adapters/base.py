@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +43,28 @@ class QueryResult:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     rows_affected: int | None = None
     message: str = "OK"
+
+
+SNAPSHOT_META_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_is_deleted")
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """What a snapshot compares and records, independent of the engine's SQL.
+
+    ``unique_key`` and ``updated_at`` are SQL expressions over the snapshot's
+    query (usually column names); ``check_cols`` are quoted column names;
+    ``names`` maps dbt's meta column names to the ones the table uses.
+    """
+
+    unique_key: tuple[str, ...]
+    strategy: str  # "timestamp" | "check"
+    updated_at: str | None = None
+    check_cols: tuple[str, ...] = ()
+    column_added: bool = False
+    hard_deletes: str = "ignore"  # "ignore" | "invalidate" | "new_record"
+    valid_to_current: str | None = None
+    names: Mapping[str, str] = field(default_factory=lambda: {n: n for n in SNAPSHOT_META_COLUMNS})
 
 
 class Adapter(Protocol):
@@ -88,7 +111,71 @@ class Adapter(Protocol):
         column_types: Mapping[str, str],
         delimiter: str,
         quote_columns: bool,
-    ) -> QueryResult: ...
+        full_refresh: bool = False,
+    ) -> QueryResult:
+        """Load a CSV file natively; an existing table is emptied and refilled unless ``full_refresh``."""
+        ...
+
+    # -- units of work: everything a stateful materialization changes ---------
+    def transaction(self) -> AbstractContextManager[None]:
+        """All statements of this thread inside the block commit together or not at all.
+
+        Nested blocks join the outermost one; an error anywhere rolls everything back.
+        """
+        ...
+
+    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+        """A session-private staging table named after ``relation`` holding ``sql``'s rows."""
+        ...
+
+    def insert_into(self, target: Relation, source: Relation, columns: Sequence[str]) -> QueryResult: ...
+
+    def delete_insert(
+        self,
+        target: Relation,
+        source: Relation,
+        columns: Sequence[str],
+        unique_key: Sequence[str],
+        predicates: Sequence[str],
+    ) -> QueryResult:
+        """Delete target rows whose key is in ``source``, then insert ``source``'s rows."""
+        ...
+
+    def merge(
+        self,
+        target: Relation,
+        source: Relation,
+        columns: Sequence[str],
+        update_columns: Sequence[str],
+        unique_key: Sequence[str],
+        predicates: Sequence[str],
+    ) -> QueryResult:
+        """Update matching rows (``update_columns``) and insert the others (``columns``)."""
+        ...
+
+    def add_columns(self, relation: Relation, columns: Sequence[ColumnInfo]) -> None: ...
+
+    def drop_columns(self, relation: Relation, names: Sequence[str]) -> None: ...
+
+    def alter_column_type(self, relation: Relation, name: str, data_type: str) -> None: ...
+
+    def create_snapshot_table(self, relation: Relation, sql: str, spec: SnapshotSpec) -> QueryResult:
+        """First snapshot run: every row of ``sql`` with its meta columns."""
+        ...
+
+    def stage_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec) -> Relation:
+        """A staging table of the changes between ``sql`` and the snapshot table."""
+        ...
+
+    def apply_snapshot(
+        self, relation: Relation, staging: Relation, columns: Sequence[str], spec: SnapshotSpec
+    ) -> QueryResult:
+        """Close changed/deleted rows and insert the new versions from ``staging``."""
+        ...
+
+    def max_loaded_at(self, relation: Relation, loaded_at_field: str, filter: str | None) -> tuple[Any, Any]:
+        """``(max(loaded_at_field), now)`` for source freshness."""
+        ...
 
     def limit_sql(self, sql: str, limit: int) -> str: ...
 

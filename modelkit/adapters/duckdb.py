@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +15,10 @@ from ..errors import DatabaseError, ProjectError
 from ..profiles import Target
 from ..relation import Relation, quote
 from .base import ColumnInfo, QueryResult, quoted_list
-
-# Types the CSV sniffer may pick: what dbt's seed inference yields, plus BIGINT
-# for integers that do not fit in 32 bits.
-SEED_TYPE_CANDIDATES = ["BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR"]
+from .duckdb_stateful import StatefulMixin, _sql_literal
 
 
-def _sql_literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-class DuckDBAdapter:
+class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
 
@@ -108,19 +102,60 @@ class DuckDBAdapter:
             raise DatabaseError(str(exc).strip()) from None
         return QueryResult()
 
-    def _transaction(self, statements: list[str]) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One DuckDB transaction on this thread's connection; nested blocks join it.
+
+        DuckDB makes DDL transactional and writes a commit to its WAL atomically, so
+        whatever happens inside (an error, an interrupt, the process being killed)
+        the database keeps either all of the block's changes or none of them.
+        """
+        local = self._local
+        if getattr(local, "depth", 0):
+            local.depth += 1
+            try:
+                yield
+            finally:
+                local.depth -= 1
+            return
         cur = self._cursor()
+        self.execute("BEGIN TRANSACTION")
+        local.depth, local.undo = 1, []
         try:
-            cur.execute("BEGIN TRANSACTION")
-            for sql in statements:
-                cur.execute(sql)
+            yield
+        except BaseException:
+            local.depth = 0
+            self._rollback(cur)
+            raise
+        local.depth = 0
+        try:
             cur.execute("COMMIT")
         except duckdb.Error as exc:
-            try:
-                cur.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
+            self._rollback(cur)
             raise DatabaseError(str(exc).strip()) from None
+        local.undo = []
+
+    def _rollback(self, cur: duckdb.DuckDBPyConnection) -> None:
+        try:
+            cur.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        # forget what this transaction told the relation cache
+        undo, self._local.undo = getattr(self._local, "undo", []), []
+        with self._lock:
+            relations = self._relations
+            if relations is not None:
+                for key, name, previous in reversed(undo):
+                    bucket = relations.setdefault(key, {})
+                    if previous is None:
+                        bucket.pop(name, None)
+                    else:
+                        bucket[name] = previous
+
+    def _transaction(self, statements: list[str]) -> None:
+        with self.transaction():
+            for sql in statements:
+                self.execute(sql)
 
     # -- catalog -------------------------------------------------------------
     def _load_relations(self) -> dict[tuple[str, str], dict[str, Relation]]:
@@ -143,6 +178,8 @@ class DuckDBAdapter:
     def _remember(self, relation: Relation | None, key: tuple[str, str], identifier: str) -> None:
         with self._lock:
             bucket = self._load_relations().setdefault(key, {})
+            if getattr(self._local, "depth", 0):
+                self._local.undo.append((key, identifier.lower(), bucket.get(identifier.lower())))
             if relation is None:
                 bucket.pop(identifier.lower(), None)
             else:
@@ -191,6 +228,9 @@ class DuckDBAdapter:
         return f"drop {kind} if exists {relation.render()}"
 
     def drop_relation(self, relation: Relation) -> None:
+        if relation.database == "temp":  # staging tables: private to this connection, never cached
+            self.execute(f"drop table if exists {quote(relation.identifier)}")
+            return
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
         if existing is None:
             return
@@ -233,40 +273,6 @@ class DuckDBAdapter:
             self.execute(create)
         self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
-
-    def load_csv(
-        self,
-        relation: Relation,
-        path: Path,
-        *,
-        column_types: Mapping[str, str],
-        delimiter: str,
-        quote_columns: bool = True,
-    ) -> QueryResult:
-        options = [
-            "header = true",
-            f"delim = {_sql_literal(delimiter)}",
-            "nullstr = ['', 'null', 'NULL']",
-            f"auto_type_candidates = {SEED_TYPE_CANDIDATES!r}",
-        ]
-        if column_types:
-            types = ", ".join(f"{_sql_literal(k)}: {_sql_literal(v)}" for k, v in column_types.items())
-            options.append("types = {" + types + "}")
-        reader = f"read_csv({_sql_literal(str(path))}, {', '.join(options)})"
-        try:
-            columns = self.describe_query(f"select * from {reader}")
-        except DatabaseError:
-            columns = self.describe_query(
-                f"select * from {reader.replace('header = true', 'header = true, sample_size = -1')}"
-            )
-        select = ", ".join(f"{quote(c.name)}" for c in columns) if columns else "*"
-        sql = f"select {select} from {reader}"
-        try:
-            self.replace_table(relation, sql)
-        except DatabaseError:
-            self.replace_table(relation, sql.replace("header = true", "header = true, sample_size = -1"))
-        count = self.execute(f"select count(*) from {relation.render()}", fetch=True).rows[0][0]
-        return QueryResult(rows_affected=count, message=f"INSERT {count}")
 
     # -- SQL snippets --------------------------------------------------------
     def limit_sql(self, sql: str, limit: int) -> str:
