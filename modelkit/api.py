@@ -89,6 +89,14 @@ class Project:
     def seed(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("seed", select, exclude, **kwargs)
 
+    def test(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        """Run data tests and unit tests: those of the selected models, or those selected directly."""
+        return self._execute("test", select, exclude, **kwargs)
+
+    def build(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        """Seeds, models and their tests in one DAG; a failing test skips what depends on its node."""
+        return self._execute("build", select, exclude, **kwargs)
+
     def _execute(
         self,
         command: str,

@@ -228,6 +228,75 @@ def seed(
 
 
 @app.command()
+def test(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    fail_fast: FailFast = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run data tests and unit tests (of the selected models, or selected directly)."""
+    _execute(
+        "test",
+        project_dir,
+        profiles_dir,
+        target,
+        profile,
+        vars,
+        threads,
+        select,
+        exclude,
+        False,
+        fail_fast,
+        debug,
+        use_colors,
+        quiet,
+    )
+
+
+@app.command()
+def build(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    full_refresh: FullRefresh = False,
+    fail_fast: FailFast = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Seed, build and test the selected nodes in one DAG: each node's tests run right after it."""
+    _execute(
+        "build",
+        project_dir,
+        profiles_dir,
+        target,
+        profile,
+        vars,
+        threads,
+        select,
+        exclude,
+        full_refresh,
+        fail_fast,
+        debug,
+        use_colors,
+        quiet,
+    )
+
+
+@app.command()
 def compile(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,

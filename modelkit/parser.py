@@ -115,12 +115,23 @@ class Parser:
             self._add(self._sql_node(ModelNode, "model", self.project.models, folder, inner, rel))
         for folder, inner, rel in walk(self.project.root, self.project.analysis_paths, (".sql",)):
             self._add(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
+        self._add_tests()
         self._check_patches()
         self.renderer.resolver = Resolver(self.manifest)
         from .graph import link
 
         link(self.manifest, self.renderer.resolver)
         return self.manifest
+
+    def _add_tests(self) -> None:
+        """Data tests (YAML and tests/*.sql), unit tests, and the contract checks done at parse time."""
+        from .contracts import check_contracts
+        from .datatests import add_data_tests
+        from .unittests import add_unit_tests
+
+        add_data_tests(self)
+        add_unit_tests(self)
+        check_contracts(self.manifest)
 
     def _add(self, node: Node) -> None:
         if not node.config.get("enabled", True):

@@ -202,12 +202,21 @@ class Selector:
 
     def select(self, include: Sequence[str] | None, exclude: Sequence[str] | None = None) -> set[str]:
         if include:
-            selected = self.evaluate(parse(include))
+            selected = self.with_tests(self.evaluate(parse(include)))
         else:
             selected = set(self.manifest.nodes)
         if exclude:
-            selected -= self.evaluate(parse(exclude))
+            selected -= self.with_tests(self.evaluate(parse(exclude)))
         return selected
+
+    def with_tests(self, selected: set[str]) -> set[str]:
+        """dbt's eager indirect selection: add the tests (and unit tests) of any selected node."""
+        found = set(selected)
+        for uid, node in self.manifest.nodes.items():
+            if node.resource_type in ("test", "unit_test") and uid not in found:
+                if any(parent in selected for parent in node.depends_on_nodes):
+                    found.add(uid)
+        return found
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         """Selector terms that match nothing (for dbt's warning)."""
