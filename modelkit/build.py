@@ -5,7 +5,8 @@ Starting from the dependency edges among the selected nodes:
 - a data test runs once its nodes are built, and each buildable node downstream
   of all of them waits for it, so an error-severity failure skips the
   descendants (a warning does not block: the scheduler only blocks on errors);
-- a unit test runs after its model's parents (and their tests), before the model.
+- a unit test runs after its model's parents (and their tests), before the model;
+- a node reading a source whose table a selected seed or model builds runs after that node.
 
 Any resource type other than ``test`` and ``unit_test`` is buildable, so new
 kinds of nodes (snapshots, ...) take part without changes here.
@@ -29,6 +30,7 @@ def build_dag(
     selected = set(parents)
     result = {uid: set(ps) for uid, ps in parents.items()}
     buildable = {uid for uid in selected if manifest.nodes[uid].resource_type not in TEST_TYPES}
+    _order_after_producers(manifest, graph, result, buildable)
     descendants: dict[str, set[str]] = {}
 
     def downstream(uid: str) -> set[str]:
@@ -62,6 +64,23 @@ def build_dag(
             if model in result:
                 result[model].add(uid)
     return result, levels(result)
+
+
+def _relation_key(relation: object) -> tuple[str, str, str]:
+    parts = (getattr(relation, "database", None), getattr(relation, "schema", None), relation.identifier)  # type: ignore[attr-defined]
+    return tuple(str(p or "").lower() for p in parts)  # type: ignore[return-value]
+
+
+def _order_after_producers(manifest: Manifest, graph: Graph, result: dict[str, set[str]], buildable: set[str]) -> None:
+    """A source naming a table that a selected seed or model builds (e.g. raw tables loaded as
+    seeds) is read only after that node is built."""
+    producers = {_relation_key(manifest.nodes[uid].relation): uid for uid in buildable}
+    for uid in result:
+        for parent in manifest.nodes[uid].depends_on_nodes:
+            source = manifest.sources.get(parent)
+            producer = producers.get(_relation_key(source.relation)) if source is not None else None
+            if producer is not None and producer != uid and uid not in graph.ancestors(producer):
+                result[uid].add(producer)
 
 
 def levels(parents: Mapping[str, set[str]]) -> dict[str, int]:

@@ -405,7 +405,7 @@ def ls(
                 print(f"source:{item['package_name']}.{item['source_name']}.{item['name']}")
             elif item["resource_type"] in ("test", "unit_test"):
                 print(
-                    f"{item['package_name']}.{item['name']}"
+                    f"unit_test:{item['package_name']}.{item['name']}"
                     if item["resource_type"] == "unit_test"
                     else ".".join(item["fqn"])
                 )

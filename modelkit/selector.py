@@ -195,22 +195,23 @@ class Selector:
         for term in terms:
             found: set[str] | None = None
             for atom in term:
-                matched = self._atom(atom)
+                matched = self.with_tests(self._atom(atom))
                 found = matched if found is None else found & matched
             selected |= found or set()
         return selected
 
     def select(self, include: Sequence[str] | None, exclude: Sequence[str] | None = None) -> set[str]:
         if include:
-            selected = self.with_tests(self.evaluate(parse(include)))
+            selected = self.evaluate(parse(include))
         else:
             selected = set(self.manifest.nodes)
         if exclude:
-            selected -= self.with_tests(self.evaluate(parse(exclude)))
+            selected -= self.evaluate(parse(exclude))
         return selected
 
     def with_tests(self, selected: set[str]) -> set[str]:
-        """dbt's eager indirect selection: add the tests (and unit tests) of any selected node."""
+        """dbt's eager indirect selection, per selector atom: add the tests (and unit tests) of any
+        selected node, so ``test_type:data,orders`` means the data tests of orders."""
         found = set(selected)
         for uid, node in self.manifest.nodes.items():
             if node.resource_type in ("test", "unit_test") and uid not in found:
