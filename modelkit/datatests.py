@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import templating
@@ -86,7 +87,7 @@ def _hashable(data: Any) -> Any:
     return str(data)
 
 
-def test_unique_id(package: str, name: str, metadata: Mapping[str, Any]) -> str:
+def generic_test_unique_id(package: str, name: str, metadata: Mapping[str, Any]) -> str:
     digest = hashlib.md5((name + repr(_hashable(dict(metadata)))).encode("utf-8")).hexdigest()
     return f"test.{package}.{name}.{digest[-_HASH_LENGTH:]}"
 
@@ -298,8 +299,7 @@ class TestBuilder:
             raise ProjectError(
                 f"Test '{shown}' is not defined: no {{% test {spec.name}(model, column_name) %}} block "
                 f"in tests/generic/ or macros/." + did_you_mean(spec.name, known),
-                path=path,
-                line=_line_of(self.project.root / path, spec.name),
+                **_located(self.project.root, path, spec.name),
             )
         return f"{spec.namespace}.{macro}" if spec.namespace else macro
 
@@ -320,7 +320,7 @@ class TestBuilder:
         metadata = {"name": spec.name, "kwargs": kwargs, "namespace": spec.namespace}
         fqn = [package, *_fqn_dirs(target.path, self.parser), full]
         node = TestNode(
-            unique_id=test_unique_id(package, full, metadata),
+            unique_id=generic_test_unique_id(package, full, metadata),
             resource_type="test",
             package_name=package,
             name=full,
@@ -436,15 +436,16 @@ def _tests_of(entry: Mapping[str, Any], where: str, path: str) -> list[Any]:
     return tests
 
 
-def _line_of(file: Any, needle: str) -> int | None:
+def _located(root: Path, path: str, needle: str) -> dict[str, Any]:
+    """``path``, ``line`` and ``source`` for an error about ``needle`` in a YAML file."""
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        text = (root / path).read_text(encoding="utf-8")
     except OSError:
-        return None
-    for number, line in enumerate(lines, start=1):
-        if re.search(rf"(^|[\s\-'\"{{]){re.escape(needle)}\b", line):
-            return number
-    return None
+        return {"path": path}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(rf"(^|[^\w.]){re.escape(needle)}\b", line.split("#", 1)[0]):
+            return {"path": path, "line": number, "source": text}
+    return {"path": path}
 
 
 def add_data_tests(parser: Parser) -> None:
