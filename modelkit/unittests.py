@@ -57,29 +57,29 @@ def cte_name(key: tuple[str, ...], model_name: str) -> str:
 
 
 # -- parsing ------------------------------------------------------------------------------
-def _data_spec(entry: Any, what: str, path: str) -> dict[str, Any]:
+def _data_spec(entry: Any, what: str, at: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(entry, Mapping):
-        raise ProjectError(f"{what} must be a mapping with `rows` (or `fixture`)", path=path)
+        raise ProjectError(f"{what} must be a mapping with `rows` (or `fixture`)", **at)
     fmt = str(entry.get("format") or "dict")
     if fmt not in FORMATS:
-        raise ProjectError(f"{what} has format '{fmt}'; use one of {', '.join(FORMATS)}", path=path)
+        raise ProjectError(f"{what} has format '{fmt}'; use one of {', '.join(FORMATS)}", **at)
     rows, fixture = entry.get("rows"), entry.get("fixture")
     if rows is None and fixture is None and fmt != "dict":
-        raise ProjectError(f"{what} needs `rows` or a `fixture`", path=path)
+        raise ProjectError(f"{what} needs `rows` or a `fixture`", **at)
     if (
         rows is not None
         and fmt == "dict"
         and not (isinstance(rows, list) and all(isinstance(r, Mapping) for r in rows))
     ):
-        raise ProjectError(f"{what}: `rows` must be a list of mappings (e.g. `- {{id: 1}}`)", path=path)
+        raise ProjectError(f"{what}: `rows` must be a list of mappings (e.g. `- {{id: 1}}`)", **at)
     if rows is not None and fmt in ("csv", "sql") and not isinstance(rows, str):
-        raise ProjectError(f"{what}: with format {fmt}, `rows` must be text", path=path)
+        raise ProjectError(f"{what}: with format {fmt}, `rows` must be text", **at)
     return {"rows": rows if rows is not None or fixture else [], "format": fmt, "fixture": fixture}
 
 
 def add_unit_tests(parser: Parser) -> None:
     """Add the ``unit_tests:`` entries of property files to the parser's manifest."""
-    from .datatests import _fqn_dirs
+    from .datatests import _fqn_dirs, _located
     from .resolve import did_you_mean
 
     manifest = parser.manifest
@@ -94,32 +94,33 @@ def add_unit_tests(parser: Parser) -> None:
             raise ProjectError("Every entry under `unit_tests:` needs a `name` and a `model`", path=path)
         name, model_name = str(name), str(model_name)
         where = f"Unit test '{name}'"
+        at = _located(project.root, path, f"name: {name}")
         if model_name not in models:
             if model_name in disabled:
                 continue
             raise ProjectError(
                 f"{where} tests model '{model_name}', which does not exist." + did_you_mean(model_name, list(models)),
-                path=path,
+                **at,
             )
         given = []
         for item in entry.get("given") or []:
             if not isinstance(item, Mapping) or "input" not in item:
-                raise ProjectError(f"{where}: every `given:` entry needs an `input` (e.g. ref('orders'))", path=path)
+                raise ProjectError(f"{where}: every `given:` entry needs an `input` (e.g. ref('orders'))", **at)
             key = parse_input(item["input"])
             if key is None:
                 raise ProjectError(
-                    f"{where}: input {item['input']!r} is not ref('...'), source('...', '...') or this", path=path
+                    f"{where}: input {item['input']!r} is not ref('...'), source('...', '...') or this", **at
                 )
             if key[0] == "ref" and key[1] not in refable:
                 raise ProjectError(
                     f"{where}: input ref('{key[1]}') names no model, seed or snapshot."
                     + did_you_mean(key[1], sorted(refable)),
-                    path=path,
+                    **at,
                 )
             if key[0] == "source" and (key[1], key[2]) not in sources:
-                raise ProjectError(f"{where}: input source('{key[1]}', '{key[2]}') is not a known source", path=path)
-            given.append({"input": str(item["input"]), **_data_spec(item, f"{where}, input {item['input']}", path)})
-        expect = _data_spec(entry.get("expect"), f"{where}: `expect`", path)
+                raise ProjectError(f"{where}: input source('{key[1]}', '{key[2]}') is not a known source", **at)
+            given.append({"input": str(item["input"]), **_data_spec(item, f"{where}, input {item['input']}", at)})
+        expect = _data_spec(entry.get("expect"), f"{where}: `expect`", at)
         fqn = [project.name, *_fqn_dirs(path, parser), model_name, name]
         node = UnitTestNode(
             unique_id=f"unit_test.{project.name}.{model_name}.{name}",
@@ -149,7 +150,7 @@ def add_unit_tests(parser: Parser) -> None:
             manifest.disabled.setdefault(node.unique_id, []).append(node)
             continue
         if node.unique_id in manifest.nodes:
-            raise ProjectError(f"{where} of model '{model_name}' is defined twice", path=path)
+            raise ProjectError(f"{where} of model '{model_name}' is defined twice", **at)
         manifest.nodes[node.unique_id] = node
 
 
