@@ -360,7 +360,7 @@ class Renderer:
         )
         ctx["dbt"] = Namespace("dbt", ctx)
         if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
-            from .datatests import KWARGS_NAME, rendered_test_kwargs
+            from .testspecs import KWARGS_NAME, rendered_test_kwargs
 
             ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
         for name in self.registry.root_names() & set(ctx):
