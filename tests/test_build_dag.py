@@ -193,3 +193,13 @@ def test_build_dag_edges(project_factory) -> None:
     assert parents["model.demo.b"] == {"model.demo.a", test, "unit_test.demo.b.ut"}
     assert parents["model.demo.c"] == {"model.demo.b"}  # waits for the test through b
     assert levels["seed.demo.raw"] < levels["model.demo.a"] < levels[test] < levels["model.demo.b"]
+
+
+def test_python_api_test_and_build(project_factory) -> None:
+    project = Project(chain(project_factory))
+    built = project.build(threads=1)
+    assert not built.success
+    statuses = {r.unique_id.split(".")[-2 if r.unique_id.startswith("test.") else -1]: r.status for r in built.results}
+    assert statuses["unique_stg_id"] == "fail" and statuses["mart"] == "skipped" and statuses["other"] == "success"
+    tested = project.test(select=["stg"])
+    assert [(r.status, r.failures) for r in tested.results] == [("fail", 1)]

@@ -214,3 +214,43 @@ def test_helpers() -> None:
     assert fixture_rows("  a,b\n  1,\n", "csv") == [{"a": "1", "b": None}]
     assert diff_table(["k"], [(1,), (2,)], [(1,), (2,)]) == "@@ ,k\n   ,1\n   ,2"
     assert diff_table(["k", "v"], [(1, None)], [(2, "x")]) == "@@ ,k,v\n---,1,NULL\n+++,2,x"
+
+
+def test_source_and_ephemeral_inputs_and_env_var_override(project_factory) -> None:
+    root = project_factory(
+        {
+            "seeds/raw.csv": "id,v\n1,a\n",
+            "models/e.sql": "{{ config(materialized='ephemeral') }}\nselect * from {{ source('s', 'raw') }}\n",
+            "models/m.sql": "select * from {{ ref('e') }} where v <> '{{ env_var('SKIP_V', 'zz') }}'\n",
+            "models/s.yml": """
+                sources:
+                  - name: s
+                    schema: main
+                    tables: [{name: raw}]
+                unit_tests:
+                  - name: skips_b
+                    model: m
+                    overrides:
+                      env_vars: {SKIP_V: b}
+                    given:
+                      - input: ref('e')
+                        format: sql
+                        rows: "select 1 as id, 'a' as v union all select 2, 'b'"
+                    expect:
+                      rows: [{id: 1}]
+                  - name: reads_source
+                    model: e
+                    given:
+                      - input: source('s', 'raw')
+                        rows: [{id: 5}]
+                    expect:
+                      rows: [{id: 5, v: null}]
+            """,
+        }
+    )
+    assert run_cli("seed", cwd=root).exit_code == 0
+    result = run_cli("test", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert "PASS m::skips_b " in result.output and "PASS e::reads_source " in result.output
+    compiled = (root / "target/compiled/demo/models/s.yml/models/reads_source.sql").read_text()
+    assert "with __dbt__cte__s_raw as (" in compiled
