@@ -122,6 +122,14 @@ class Project:
         with self.session("freshness") as session:
             return run_freshness(session, select, exclude, output=output, on_start=on_start, on_result=on_result)
 
+    def test(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        """Run data tests and unit tests: those of the selected models, or those selected directly."""
+        return self._execute("test", select, exclude, **kwargs)
+
+    def build(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        """Seeds, models and their tests in one DAG; a failing test skips what depends on its node."""
+        return self._execute("build", select, exclude, **kwargs)
+
     def _execute(
         self,
         command: str,

@@ -74,13 +74,23 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
         )
     if node.resource_type == "seed":
         data["root_path"] = getattr(node, "root_path", "")
+    if node.resource_type == "unit_test":
+        data.update(
+            model=getattr(node, "model_name", None),
+            given=getattr(node, "given", []),
+            expect=getattr(node, "expect", {}),
+            overrides=getattr(node, "overrides", None),
+            versions=None,
+            version=None,
+        )
     for extra in ("test_metadata", "column_name", "attached_node", "file_key_name"):
         if hasattr(node, extra):
             data[extra] = getattr(node, extra)
     if compiled_code is not None:
         data["compiled"] = True
         data["compiled_code"] = compiled_code
-        data["compiled_path"] = f"target/compiled/{node.package_name}/{node.original_file_path}"
+        rel = getattr(node, "compiled_file_path", None) or node.original_file_path
+        data["compiled_path"] = f"target/compiled/{node.package_name}/{rel}"
         data["extra_ctes_injected"] = True
         data["extra_ctes"] = []
     return data

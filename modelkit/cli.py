@@ -301,6 +301,75 @@ def source_freshness(
 
 
 @app.command()
+def test(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    fail_fast: FailFast = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run data tests and unit tests (of the selected models, or selected directly)."""
+    _execute(
+        "test",
+        project_dir,
+        profiles_dir,
+        target,
+        profile,
+        vars,
+        threads,
+        select,
+        exclude,
+        False,
+        fail_fast,
+        debug,
+        use_colors,
+        quiet,
+    )
+
+
+@app.command()
+def build(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    full_refresh: FullRefresh = False,
+    fail_fast: FailFast = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Seed, build and test the selected nodes in one DAG: each node's tests run right after it."""
+    _execute(
+        "build",
+        project_dir,
+        profiles_dir,
+        target,
+        profile,
+        vars,
+        threads,
+        select,
+        exclude,
+        full_refresh,
+        fail_fast,
+        debug,
+        use_colors,
+        quiet,
+    )
+
+
+@app.command()
 def compile(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
@@ -409,7 +478,7 @@ def ls(
                 print(f"source:{item['package_name']}.{item['source_name']}.{item['name']}")
             elif item["resource_type"] in ("test", "unit_test"):
                 print(
-                    f"{item['package_name']}.{item['name']}"
+                    f"unit_test:{item['package_name']}.{item['name']}"
                     if item["resource_type"] == "unit_test"
                     else ".".join(item["fqn"])
                 )

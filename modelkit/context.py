@@ -359,6 +359,10 @@ class Renderer:
             context=ctx,
         )
         ctx["dbt"] = Namespace("dbt", ctx)
+        if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
+            from .testspecs import KWARGS_NAME, rendered_test_kwargs
+
+            ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
         for name in self.registry.root_names() & set(ctx):
             if name in ("ref", "source", "config", "this", "model"):
                 dict.__setitem__(ctx, name, MacroProxy(self.registry.find(name), ctx))  # type: ignore[arg-type]

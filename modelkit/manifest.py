@@ -123,6 +123,48 @@ class OperationNode(Node):
 
 
 @dataclass
+class TestNode(Node):
+    """A data test: generic (from YAML, with ``test_metadata``) or singular (a .sql file)."""
+
+    __test__ = False  # not a pytest class
+
+    test_metadata: dict[str, Any] | None = None  # {name, kwargs, namespace} for generic tests
+    column_name: str | None = None
+    attached_node: str | None = None
+    file_key_name: str | None = None  # e.g. "models.orders"
+    compiled_file_path: str | None = None  # relative to target/compiled/<package>/
+
+    @property
+    def store_failures(self) -> bool:
+        return bool(self.config.get("store_failures")) and self.config.get("store_failures_as") != "ephemeral"
+
+    @property
+    def relation(self) -> Relation:
+        kind = "view" if self.config.get("store_failures_as") == "view" else "table"
+        return Relation(self.database, self.schema, self.alias or self.name, type=kind)
+
+    @property
+    def relation_name(self) -> str | None:
+        return self.relation.render() if self.store_failures else None
+
+
+@dataclass
+class UnitTestNode(Node):
+    """A unit test of one model: given input rows, expected output rows."""
+
+    model_name: str = ""
+    given: list[dict[str, Any]] = field(default_factory=list)
+    expect: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] | None = None
+    compiled_file_path: str | None = None
+
+    @property
+    def tested_node(self) -> str:
+        """unique_id of the model under test (its only dependency)."""
+        return self.depends_on_nodes[0] if self.depends_on_nodes else f"model.{self.package_name}.{self.model_name}"
+
+
+@dataclass
 class SourceDefinition:
     unique_id: str
     package_name: str

@@ -207,6 +207,8 @@ class ConsoleReporter:
             )
             for text in (result.message or "").splitlines():
                 self.line(f"  {text}", always=True)
+            for text in test_failure_notes(node, result):
+                self.line(text, always=True)
         counts = run.by_status()
         passed = counts.get("success", 0) + counts.get("pass", 0)
         error = counts.get("error", 0) + counts.get("fail", 0)
@@ -229,7 +231,10 @@ def found_summary(manifest: Manifest) -> str:
     for node in manifest.nodes.values():
         label = {"test": "data test", "unit_test": "unit test"}.get(node.resource_type, node.resource_type)
         counts[label] = counts.get(label, 0) + 1
-    parts = [pluralize(c, k) for k, c in counts.items() if k != "unit test"]
+    # dbt's order (its parse order): models, analyses, data tests, seeds, operations, snapshots
+    order = {"model": 0, "analysis": 1, "data test": 2, "seed": 3, "operation": 4, "snapshot": 5}
+    ranked = sorted(counts.items(), key=lambda kc: order.get(kc[0], len(order)))
+    parts = [pluralize(c, k) for k, c in ranked if k != "unit test"]
     if manifest.sources:
         parts.append(pluralize(len(manifest.sources), "source"))
     parts.append(pluralize(len(manifest.macros), "macro"))
@@ -255,7 +260,21 @@ def finished_summary(run: RunResult, manifest: Manifest) -> str:
         else:
             key = node.resource_type
         counts[key] = counts.get(key, 0) + 1
-    return ", ".join(pluralize(counts[k], k) for k in sorted(counts)) or "0 nodes"
+    order = {"data test": "test", "unit test": "unit_test"}  # dbt sorts by resource type
+    return ", ".join(pluralize(counts[k], k) for k in sorted(counts, key=lambda k: order.get(k, k))) or "0 nodes"
+
+
+def test_failure_notes(node: Node, result: NodeResult) -> list[str]:
+    """After a failing or warning test's message: where its SQL is and where its failing rows are."""
+    if node.resource_type not in ("test", "unit_test") or result.status not in ("fail", "warn"):
+        return []
+    notes = []
+    if result.compiled_path:
+        notes += ["", f"  compiled code at {result.compiled_path}"]
+    if result.relation_name:
+        query = f"select * from {result.relation_name}"
+        notes += ["", "  See test failures:", "  " + "-" * len(query), f"  {query}", "  " + "-" * len(query)]
+    return notes
 
 
 def markdown_table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:

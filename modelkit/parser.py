@@ -153,6 +153,7 @@ class Parser:
         parse_snapshots(self)
         for operation in project_hook_nodes(self.project, self.renderer.target.database, self.renderer.target.schema):
             self._add(operation)
+        self._add_tests()
         self._check_patches()
         render_descriptions(self.manifest, self.renderer)
         self.renderer.resolver = Resolver(self.manifest)
@@ -166,6 +167,16 @@ class Parser:
             except OSError:
                 pass  # a read-only target folder only costs speed
         return self.manifest
+
+    def _add_tests(self) -> None:
+        """Data tests (YAML and tests/*.sql), unit tests, and the contract checks done at parse time."""
+        from .contracts import check_contracts
+        from .datatests import add_data_tests
+        from .unittests import add_unit_tests
+
+        add_data_tests(self)
+        add_unit_tests(self)
+        check_contracts(self.manifest)
 
     def _add(self, node: Node) -> None:
         if not node.config.get("enabled", True):

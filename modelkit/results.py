@@ -46,6 +46,7 @@ class NodeResult:
             "compiled_code": self.compiled_code,
             "relation_name": self.relation_name,
             "batch_results": None,
+            "compiled_path": self.compiled_path,
         }
 
 

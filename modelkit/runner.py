@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,9 +22,28 @@ EXECUTABLE = {
     "run": ("model",),
     "seed": ("seed",),
     "compile": ("model", "analysis"),
-    "build": ("seed", "model"),
     "snapshot": ("snapshot",),
+    "test": ("test", "unit_test"),
+    "build": ("seed", "model", "snapshot", "test", "unit_test"),
 }
+
+# Resource types with their own work ("module:function", imported on first use); every other
+# node is compiled and materialized by Runner._compile_and_materialize.
+NODE_EXECUTORS = {
+    "test": "modelkit.testing:execute_data_test",
+    "unit_test": "modelkit.unittests:execute_unit_test",
+}
+
+
+def node_executor(command: str, resource_type: str) -> Callable[[Runner, Node, NodeResult], None] | None:
+    """The function executing nodes of ``resource_type`` (None: compile and materialize)."""
+    target = NODE_EXECUTORS.get(resource_type)
+    if target is None or command == "compile":
+        return None
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 class Reporter(Protocol):
@@ -121,9 +140,15 @@ class Runner:
             return run
         adapter = session.adapter
         if self.options.command != "compile":
-            for database, schema in sorted({(n.database, n.schema) for n in map(session.manifest.nodes.get, selected)}):  # type: ignore[union-attr]
+            nodes = [session.manifest.nodes[uid] for uid in selected]
+            for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
+        parents = self._parents(selected)
         levels = session.graph.levels
+        if self.options.command == "build":  # tests gate their node's children; unit tests run before it
+            from .build import build_dag
+
+            parents, levels = build_dag(session.manifest, session.graph, parents)
         threads = self.options.threads or session.target.threads
         hooks = self.options.command in PROJECT_HOOK_COMMANDS
         try:
@@ -132,7 +157,7 @@ class Runner:
                 run.results = start + [self._skip(uid, "on-run-start") for uid in selected]
             else:
                 run.results = start + run_dag(
-                    self._parents(selected),
+                    parents,
                     self._execute_node,
                     threads=threads,
                     order=lambda uid: (levels.get(uid, 0), uid),
@@ -164,34 +189,11 @@ class Runner:
         start = time.perf_counter()
         t0 = now()
         try:
-            sql = ""
-            if node.resource_type != "seed":
-                sql = session.compiler.compile(node)
-                result.compiled_code = sql
-                path = session.compiler.write(node, sql, session.project.target_dir)
-                result.compiled_path = path.relative_to(session.project.root).as_posix()
-            t1 = now()
-            result.timing.append(_timing("compile", t0, t1))
-            if self.options.command == "compile" or node.resource_type == "analysis":
-                result.message = None
+            executor = node_executor(self.options.command, node.resource_type)
+            if executor is not None:
+                executor(self, node, result)
             else:
-                self._run_hooks(node, "pre-hook")  # hooks with transaction: false; the others run inside
-                response = materialize(
-                    Build(
-                        node,
-                        sql,
-                        session.adapter,
-                        self._full_refresh(node),
-                        hooks=lambda key: self._run_hooks(node, key, inside=True),
-                        log=self.reporter.log,
-                    )
-                )
-                self._run_hooks(node, "post-hook")
-                result.message = response.message
-                result.adapter_response = {"_message": response.message}
-                if response.rows_affected is not None and node.resource_type == "seed":
-                    result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
-            result.timing.append(_timing("execute", t1, now()))
+                self._compile_and_materialize(node, result, t0)
         except ModelkitError as exc:
             result.status = "error"
             result.error = exc
@@ -203,6 +205,41 @@ class Runner:
         result.execution_time = time.perf_counter() - start
         self.reporter.result(index, self.total, node, result)
         return result
+
+    def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any) -> None:
+        session = self.session
+        sql = ""
+        if node.resource_type != "seed":
+            sql = session.compiler.compile(node)
+            result.compiled_code = sql
+            path = session.compiler.write(node, sql, session.project.target_dir)
+            result.compiled_path = path.relative_to(session.project.root).as_posix()
+        t1 = now()
+        result.timing.append(_timing("compile", t0, t1))
+        if self.options.command == "compile" or node.resource_type == "analysis":
+            result.message = None
+        else:
+            if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
+                from .contracts import enforce_contract
+
+                sql = enforce_contract(node, sql, session.adapter)
+            self._run_hooks(node, "pre-hook")  # hooks with transaction: false; the others run inside
+            response = materialize(
+                Build(
+                    node,
+                    sql,
+                    session.adapter,
+                    self._full_refresh(node),
+                    hooks=lambda key: self._run_hooks(node, key, inside=True),
+                    log=self.reporter.log,
+                )
+            )
+            self._run_hooks(node, "post-hook")
+            result.message = response.message
+            result.adapter_response = {"_message": response.message}
+            if response.rows_affected is not None and node.resource_type == "seed":
+                result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
+        result.timing.append(_timing("execute", t1, now()))
 
     def _full_refresh(self, node: Node) -> bool:
         value = node.config.get("full_refresh")

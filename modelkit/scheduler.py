@@ -6,6 +6,7 @@ skipped; independent branches go on.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -36,9 +37,13 @@ def run_dag(
     pending: dict[Future[NodeResult], str] = {}
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="Thread")
+    ready: list[tuple[object, str]] = []  # heap by ``order``: at most ``threads`` nodes are in flight
     try:
         while sorter.is_active():
-            for uid in sorted(sorter.get_ready(), key=order):
+            for uid in sorter.get_ready():
+                heapq.heappush(ready, (order(uid), uid))
+            while ready and len(pending) < max(threads, 1):
+                uid = heapq.heappop(ready)[1]
                 blocked = [p for p in parents.get(uid, ()) if p in failed]
                 if blocked or stop.is_set():
                     failed.add(uid)

@@ -195,7 +195,7 @@ class Selector:
         for term in terms:
             found: set[str] | None = None
             for atom in term:
-                matched = self._atom(atom)
+                matched = self.with_tests(self._atom(atom))
                 found = matched if found is None else found & matched
             selected |= found or set()
         return selected
@@ -208,6 +208,16 @@ class Selector:
         if exclude:
             selected -= self.evaluate(parse(exclude))
         return selected
+
+    def with_tests(self, selected: set[str]) -> set[str]:
+        """dbt's eager indirect selection, per selector atom: add the tests (and unit tests) of any
+        selected node, so ``test_type:data,orders`` means the data tests of orders."""
+        found = set(selected)
+        for uid, node in self.manifest.nodes.items():
+            if node.resource_type in ("test", "unit_test") and uid not in found:
+                if any(parent in selected for parent in node.depends_on_nodes):
+                    found.add(uid)
+        return found
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         """Selector terms that match nothing (for dbt's warning)."""

@@ -41,7 +41,7 @@ def test_generated_project_scale(tmp_path: Path) -> None:
     )
     parsed = run_cli("parse", cwd=base)
     assert parsed.exit_code == 0, parsed.output
-    assert "Found 3 seeds, 500 models" in parsed.output
+    assert "Found 500 models, 667 data tests, 3 seeds" in parsed.output
     compiled = run_cli("compile", cwd=base)
     assert compiled.exit_code == 0, compiled.output
     assert len(list((base / "target" / "compiled").rglob("*.sql"))) == 500

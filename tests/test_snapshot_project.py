@@ -45,7 +45,7 @@ def test_sql_and_yaml_snapshots_and_ref(project_factory) -> None:
     assert run_cli("seed", cwd=root).exit_code == 0
     out = run_cli("snapshot", cwd=root)
     assert out.exit_code == 0, out.output
-    assert "Found 1 seed, 1 model, 2 snapshots" in out.output
+    assert "Found 1 model, 1 seed, 2 snapshots" in out.output
     assert "START snapshot history.people_history " in out.output
     assert "OK snapshotted history.people_history " in out.output
     assert "OK snapshotted main_snaps.people_checked " in out.output
