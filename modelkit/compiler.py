@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from . import templating
 from .capture import static_capture, static_render
 from .context import Renderer
 from .errors import ModelkitError
@@ -41,6 +42,9 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
     return f"with {defs}\n{sql}"
 
 
+GENERIC_TEST_TEMPLATE = "<generic test>"
+
+
 class Compiler:
     def __init__(self, renderer: Renderer, manifest: Manifest, *, static: bool = True) -> None:
         self.static = static
@@ -62,10 +66,16 @@ class Compiler:
             sql = None
             if self.static and static_capture(node.raw_code, self.renderer) is not None:
                 sql = static_render(node.raw_code, ctx, node.original_file_path)
+            if sql is None and getattr(node, "test_metadata", None):
+                # generic tests share a handful of one-line templates: compile each once
+                template = templating.get_template(node.raw_code, GENERIC_TEST_TEMPLATE, cache=True)
+                sql = templating.render(template, ctx, GENERIC_TEST_TEMPLATE, label)
             if sql is None:
                 sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
         except ModelkitError as exc:
             exc.node = exc.node or label
+            if exc.path == GENERIC_TEST_TEMPLATE:
+                exc.path = None
             if exc.path is None:
                 exc.path = node.original_file_path
                 exc.source = node.raw_code
