@@ -21,6 +21,7 @@ from .context import Capture
 from .errors import ModelkitError, ProjectError
 from .manifest import Node, TestNode
 from .testspecs import KWARGS_NAME, TestSpec, generic_test_unique_id, parse_entry, synthesize_names
+from .teststatic import static_test_capture
 
 if TYPE_CHECKING:
     from .parser import Parser
@@ -187,26 +188,35 @@ class TestBuilder:
     def _render_at_parse(self, node: TestNode, path: str) -> None:
         """Render once with ``execute`` false: records refs, sources and ``config()`` calls."""
         parser = self.parser
+        found = None
+        if parser.static and node.test_metadata is not None:
+            found = static_test_capture(parser.renderer.registry, node.test_metadata, parser.renderer.target.type)
+        if found is None:
+            found = self._render_capture(node, path)
+        capture, macros = found
+        merge_into(node.config, capture.config)
+        node.unrendered_config = dict(capture.config)
+        node.refs = capture.refs
+        node.sources = capture.sources
+        node.env_vars = capture.env_vars
+        node.depends_on_macros = sorted(macros)
+        node.config["severity"] = _severity(node.config.get("severity"), node)
+        if node.config.get("store_failures") and not node.config.get("store_failures_as"):
+            node.config["store_failures_as"] = "table"
+        parser._place(node)
+
+    def _render_capture(self, node: TestNode, path: str) -> tuple[Capture, set[str]]:
         capture = Capture()
         label = f"test {node.name}"
         try:
-            ctx = parser.renderer.context(node, execute=False, capture=capture, path=path)
+            ctx = self.parser.renderer.context(node, execute=False, capture=capture, path=path)
             template = templating.get_template(node.raw_code, path, parse=True, cache=node.test_metadata is not None)
             templating.render(template, ctx, path, label)
         except ModelkitError as exc:
             exc.node = exc.node or label
             exc.path = exc.path or path
             raise
-        merge_into(node.config, capture.config)
-        node.unrendered_config = dict(capture.config)
-        node.refs = capture.refs
-        node.sources = capture.sources
-        node.env_vars = capture.env_vars
-        node.depends_on_macros = sorted(ctx.called_macros)
-        node.config["severity"] = _severity(node.config.get("severity"), node)
-        if node.config.get("store_failures") and not node.config.get("store_failures_as"):
-            node.config["store_failures_as"] = "table"
-        parser._place(node)
+        return capture, set(ctx.called_macros)
 
     # -- singular tests ---------------------------------------------------------------------------
     def build_singular(self) -> None:
