@@ -271,8 +271,13 @@ def _write_manifest(session: Session) -> None:
         except OSError:
             pass
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
-    data = artifacts.manifest_dict(session.manifest, session.invocation.invocation_id, compiled, session.target.type)
-    artifacts.write_json(session.project.target_dir / "manifest.json", data)
+    artifacts.write_manifest(
+        session.project.target_dir / "manifest.json",
+        session.manifest,
+        session.invocation.invocation_id,
+        compiled,
+        session.target.type,
+    )
 
 
 def _write_run_results(session: Session, run: RunResult, args: dict[str, Any]) -> None:

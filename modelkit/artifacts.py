@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -146,31 +147,62 @@ def metadata(project_name: str, invocation_id: str, schema: str, adapter_type: s
     }
 
 
+def _manifest_sections(
+    manifest: Manifest, invocation_id: str, compiled: dict[str, str], adapter_type: str
+) -> Iterator[tuple[str, Any]]:
+    """(key, value) pairs of manifest.json; mappings of nodes come as lazy iterators of (id, dict)."""
+    unit_tests = {uid for uid, n in manifest.nodes.items() if n.resource_type == "unit_test"}
+    nodes = manifest.nodes
+    yield "metadata", metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
+    yield "nodes", ((uid, node_dict(n, compiled.get(uid))) for uid, n in nodes.items() if uid not in unit_tests)
+    yield "sources", ((uid, source_dict(s)) for uid, s in manifest.sources.items())
+    yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
+    yield "docs", manifest.docs
+    for key in ("exposures", "metrics", "groups", "selectors"):
+        yield key, {}
+    yield "disabled", ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
+    yield "parent_map", ((k, sorted(v)) for k, v in manifest.parent_map().items())
+    yield "child_map", ((k, sorted(v)) for k, v in manifest.child_map().items())
+    for key in ("group_map", "saved_queries", "semantic_models"):
+        yield key, {}
+    yield "unit_tests", ((uid, node_dict(nodes[uid], compiled.get(uid))) for uid in unit_tests)
+    yield "functions", {}
+
+
 def manifest_dict(
     manifest: Manifest, invocation_id: str, compiled: dict[str, str] | None = None, adapter_type: str = "duckdb"
 ) -> dict[str, Any]:
-    compiled = compiled or {}
-    unit_tests = {uid: n for uid, n in manifest.nodes.items() if n.resource_type == "unit_test"}
-    nodes = {uid: node_dict(n, compiled.get(uid)) for uid, n in manifest.nodes.items() if uid not in unit_tests}
+    """manifest.json as one dict (see :func:`write_manifest` to write it without building it whole)."""
     return {
-        "metadata": metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type),
-        "nodes": nodes,
-        "sources": {uid: source_dict(s) for uid, s in manifest.sources.items()},
-        "macros": {uid: macro_dict(m) for uid, m in manifest.macros.items()},
-        "docs": manifest.docs,
-        "exposures": {},
-        "metrics": {},
-        "groups": {},
-        "selectors": {},
-        "disabled": {uid: [node_dict(n) for n in ns] for uid, ns in manifest.disabled.items()},
-        "parent_map": {k: sorted(v) for k, v in manifest.parent_map().items()},
-        "child_map": {k: sorted(v) for k, v in manifest.child_map().items()},
-        "group_map": {},
-        "saved_queries": {},
-        "semantic_models": {},
-        "unit_tests": {uid: node_dict(n, compiled.get(uid)) for uid, n in unit_tests.items()},
-        "functions": {},
+        key: value if isinstance(value, dict) else dict(value)
+        for key, value in _manifest_sections(manifest, invocation_id, compiled or {}, adapter_type)
     }
+
+
+def write_manifest(
+    path: Path,
+    manifest: Manifest,
+    invocation_id: str,
+    compiled: dict[str, str] | None = None,
+    adapter_type: str = "duckdb",
+) -> None:
+    """Stream manifest.json node by node: fast (C encoder per node) and light on memory."""
+    dumps = json.JSONEncoder(default=str, separators=(",", ":")).encode
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("{")
+        for i, (key, value) in enumerate(_manifest_sections(manifest, invocation_id, compiled or {}, adapter_type)):
+            fh.write(("," if i else "") + dumps(key) + ":")
+            if isinstance(value, dict):
+                fh.write(dumps(value))
+                continue
+            fh.write("{")
+            for j, (item_key, item) in enumerate(value):
+                fh.write(("," if j else "") + dumps(item_key) + ":" + dumps(item))
+            fh.write("}")
+        fh.write("}")
+    tmp.replace(path)
 
 
 def run_results_dict(run: RunResult, project_name: str, invocation_id: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -190,7 +190,8 @@ class TestBuilder:
         parser = self.parser
         found = None
         if parser.static and node.test_metadata is not None:
-            found = static_test_capture(parser.renderer.registry, node.test_metadata, parser.renderer.target.type)
+            memo = self.__dict__.setdefault("_test_macros", {})
+            found = static_test_capture(parser.renderer.registry, node.test_metadata, parser.renderer.target.type, memo)
         if found is None:
             found = self._render_capture(node, path)
         capture, macros = found

@@ -129,7 +129,8 @@ class ParseCache:
 
     def fingerprint(self, files: dict[str, str]) -> str:
         """Everything a parse-only manifest depends on: the global key and every file's hash."""
-        return digest(json.dumps([self.key, sorted(files.items())]))
+        text = "\n".join(f"{path}\t{sha}" for path, sha in files.items())  # files come in walk order
+        return digest(self.key + "\n" + text)
 
     def prune(self, seen: set[str]) -> None:
         for store in (self.templates, self.yaml):

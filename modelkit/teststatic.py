@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from .capture import _literal
@@ -78,11 +79,18 @@ def _scan(value: Any, capture: Capture, top_key: str | None) -> None:
     expression = _expression(value)
     if expression is None:
         return
-    try:
-        tree = ast.parse(expression, mode="eval").body
-    except SyntaxError:
-        raise _Dynamic from None
+    tree = _parse(expression)
+    if tree is None:
+        raise _Dynamic
     _walk(tree, capture)
+
+
+@lru_cache(maxsize=65536)
+def _parse(expression: str) -> ast.expr | None:
+    try:
+        return ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
 
 
 def builtin_test_macros(registry: MacroRegistry, name: str, adapter_type: str) -> set[str] | None:
@@ -104,12 +112,21 @@ def builtin_test_macros(registry: MacroRegistry, name: str, adapter_type: str) -
 
 
 def static_test_capture(
-    registry: MacroRegistry, metadata: Mapping[str, Any], adapter_type: str
+    registry: MacroRegistry, metadata: Mapping[str, Any], adapter_type: str, memo: dict[str, Any] | None = None
 ) -> tuple[Capture, set[str]] | None:
-    """What rendering the built-in test at parse time would record, or None if it must be rendered."""
+    """What rendering the built-in test at parse time would record, or None if it must be rendered.
+
+    ``memo`` keeps the macros of each built-in test for one parse.
+    """
     if metadata.get("namespace"):
         return None
-    macros = builtin_test_macros(registry, str(metadata["name"]), adapter_type)
+    name = str(metadata["name"])
+    if memo is not None and name in memo:
+        macros = memo[name]
+    else:
+        macros = builtin_test_macros(registry, name, adapter_type)
+        if memo is not None:
+            memo[name] = macros
     if macros is None:
         return None
     capture = Capture()
@@ -118,4 +135,4 @@ def static_test_capture(
             _scan(value, capture, key)
     except _Dynamic:
         return None
-    return capture, macros
+    return capture, set(macros)

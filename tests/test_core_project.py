@@ -207,3 +207,20 @@ def test_doc_blocks_in_yaml_descriptions(project_factory) -> None:
     (root / "models" / "orders.yml").write_text("models:\n  - name: orders\n    description: \"{{ doc('nope') }}\"\n")
     with pytest.raises(Exception, match="Documentation for 'nope' not found"):
         Project(root).parse()
+
+
+def test_streamed_manifest_equals_manifest_dict(project_factory) -> None:
+    from modelkit import artifacts
+
+    root = project_factory(
+        {"models/a.sql": "select 1 as id", "models/b.sql": "select * from {{ ref('a') }}", "seeds/s.csv": "x\n1\n"}
+    )
+    manifest = Project(root).parse()
+    path = root / "target" / "streamed.json"
+    artifacts.write_manifest(path, manifest, "inv", {"model.demo.b": "select 1"})
+    streamed = json.loads(path.read_text())
+    whole = json.loads(json.dumps(artifacts.manifest_dict(manifest, "inv", {"model.demo.b": "select 1"}), default=str))
+    streamed["metadata"].pop("generated_at")
+    whole["metadata"].pop("generated_at")
+    assert streamed == whole
+    assert streamed["nodes"]["model.demo.b"]["compiled_code"] == "select 1"
