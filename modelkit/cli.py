@@ -158,108 +158,38 @@ def _execute(
         raise typer.Exit(1)
 
 
-@app.command()
-def run(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: Target = None,
-    profile: Profile = None,
-    vars: Vars = None,
-    threads: Threads = None,
-    select: Select = None,
-    exclude: Exclude = None,
-    full_refresh: FullRefresh = False,
-    fail_fast: FailFast = False,
-    debug: Debug = False,
-    use_colors: Colors = None,
-    quiet: Quiet = False,
-) -> None:
-    """Build the selected models in dependency order."""
-    _execute(
-        "run",
-        project_dir,
-        profiles_dir,
-        target,
-        profile,
-        vars,
-        threads,
-        select,
-        exclude,
-        full_refresh,
-        fail_fast,
-        debug,
-        use_colors,
-        quiet,
-    )
+def _node_command(command: str, help_text: str) -> Any:
+    """A command that executes selected nodes (run, seed, snapshot, test, build): one signature for all."""
+
+    def execute_nodes(
+        project_dir: ProjectDir = Path("."),
+        profiles_dir: ProfilesDir = None,
+        target: Target = None,
+        profile: Profile = None,
+        vars: Vars = None,
+        threads: Threads = None,
+        select: Select = None,
+        exclude: Exclude = None,
+        full_refresh: FullRefresh = False,
+        fail_fast: FailFast = False,
+        debug: Debug = False,
+        use_colors: Colors = None,
+        quiet: Quiet = False,
+    ) -> None:
+        _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
+                 full_refresh, fail_fast, debug, use_colors, quiet)  # fmt: skip
+
+    execute_nodes.__doc__ = help_text
+    return app.command(command)(execute_nodes)
 
 
-@app.command()
-def seed(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: Target = None,
-    profile: Profile = None,
-    vars: Vars = None,
-    threads: Threads = None,
-    select: Select = None,
-    exclude: Exclude = None,
-    full_refresh: FullRefresh = False,
-    fail_fast: FailFast = False,
-    debug: Debug = False,
-    use_colors: Colors = None,
-    quiet: Quiet = False,
-) -> None:
-    """Load the CSV files under seeds/ into tables."""
-    _execute(
-        "seed",
-        project_dir,
-        profiles_dir,
-        target,
-        profile,
-        vars,
-        threads,
-        select,
-        exclude,
-        full_refresh,
-        fail_fast,
-        debug,
-        use_colors,
-        quiet,
-    )
-
-
-@app.command()
-def snapshot(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: Target = None,
-    profile: Profile = None,
-    vars: Vars = None,
-    threads: Threads = None,
-    select: Select = None,
-    exclude: Exclude = None,
-    fail_fast: FailFast = False,
-    debug: Debug = False,
-    use_colors: Colors = None,
-    quiet: Quiet = False,
-) -> None:
-    """Record changes to the snapshots under snapshots/ (type-2 history tables)."""
-    _execute(
-        "snapshot",
-        project_dir,
-        profiles_dir,
-        target,
-        profile,
-        vars,
-        threads,
-        select,
-        exclude,
-        False,
-        fail_fast,
-        debug,
-        use_colors,
-        quiet,
-    )
+run = _node_command("run", "Build the selected models in dependency order.")
+seed = _node_command("seed", "Load the CSV files under seeds/ into tables.")
+snapshot = _node_command("snapshot", "Record changes to the snapshots under snapshots/ (type-2 history tables).")
+test = _node_command("test", "Run data tests and unit tests (of the selected models, or selected directly).")
+build = _node_command(
+    "build", "Seed, build, snapshot and test the selected nodes in one DAG: each node's tests run right after it."
+)
 
 
 source_app = typer.Typer(help="Commands about sources.", no_args_is_help=True)
@@ -298,75 +228,6 @@ def source_freshness(
     )
     if run is not None and not run.success:
         raise typer.Exit(1)
-
-
-@app.command()
-def test(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: Target = None,
-    profile: Profile = None,
-    vars: Vars = None,
-    threads: Threads = None,
-    select: Select = None,
-    exclude: Exclude = None,
-    fail_fast: FailFast = False,
-    debug: Debug = False,
-    use_colors: Colors = None,
-    quiet: Quiet = False,
-) -> None:
-    """Run data tests and unit tests (of the selected models, or selected directly)."""
-    _execute(
-        "test",
-        project_dir,
-        profiles_dir,
-        target,
-        profile,
-        vars,
-        threads,
-        select,
-        exclude,
-        False,
-        fail_fast,
-        debug,
-        use_colors,
-        quiet,
-    )
-
-
-@app.command()
-def build(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: Target = None,
-    profile: Profile = None,
-    vars: Vars = None,
-    threads: Threads = None,
-    select: Select = None,
-    exclude: Exclude = None,
-    full_refresh: FullRefresh = False,
-    fail_fast: FailFast = False,
-    debug: Debug = False,
-    use_colors: Colors = None,
-    quiet: Quiet = False,
-) -> None:
-    """Seed, build and test the selected nodes in one DAG: each node's tests run right after it."""
-    _execute(
-        "build",
-        project_dir,
-        profiles_dir,
-        target,
-        profile,
-        vars,
-        threads,
-        select,
-        exclude,
-        full_refresh,
-        fail_fast,
-        debug,
-        use_colors,
-        quiet,
-    )
 
 
 @app.command()
