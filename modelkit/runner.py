@@ -256,7 +256,11 @@ class Runner:
             if compiled_path:
                 message += f"\n  compiled code at {compiled_path}"
             return message
+        if exc.node is None:
+            exc.node = f"{node.resource_type} {node.name}"
+        if exc.path is None:
+            exc.path = node.original_file_path
         text = str(exc)
-        if exc.node is None and node.name not in text.split("\n", 1)[0]:
-            text = f"{exc.kind} in {node.resource_type} {node.name} ({node.original_file_path})\n  {exc.message}"
+        if compiled_path:
+            text += f"\n  compiled code at {compiled_path}"
         return text

@@ -230,3 +230,11 @@ def test_progress_bar_on_terminals_for_long_runs(project_factory) -> None:
     quiet = ConsoleReporter(use_colors=False, stream=io.StringIO())
     quiet.begin(PROGRESS_MIN_NODES)  # not a terminal: no bar
     assert quiet._progress is None
+
+
+def test_compilation_error_at_run_names_the_model(project_factory) -> None:
+    root = project_factory({"models/m.sql": "select 1\nfrom {{ nothing.here }}"})
+    out = run_cli("run", cwd=root)
+    assert out.exit_code == 1
+    assert "Compilation Error in model m (models/m.sql:2)" in out.output
+    assert "'nothing' is undefined" in out.output
