@@ -230,3 +230,19 @@ def static_render(source: str, context: Any, path: str = "") -> str | None:
     tail = source[pos:]
     pieces.append(tail.lstrip() if strip_next else tail)
     return "".join(pieces)
+
+
+def evaluate_simple_call(expression: str, context: Any) -> Any:
+    """Evaluate ``name('literal', ...)`` (e.g. ``ref('orders')``) without compiling a template.
+
+    Raises :class:`NotStatic` for anything else, so the caller renders it with Jinja.
+    """
+    try:
+        tree = _parse_expression(expression)
+    except SyntaxError:
+        raise NotStatic from None
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)) or tree.func.id not in context:
+        raise NotStatic
+    if any(isinstance(a, ast.Starred) for a in tree.args) or any(k.arg is None for k in tree.keywords):
+        raise NotStatic
+    return _evaluate(tree, context)

@@ -169,6 +169,8 @@ class Runner:
                 run.results += run_project_hooks(session, self.reporter, "on-run-end", done, selected)
         except KeyboardInterrupt:
             run.interrupted = True
+        if "compiler" in session.__dict__:
+            session.compiler.flush()  # compiled files are on disk when the run ends
         run.elapsed_time = time.perf_counter() - started
         return run
 

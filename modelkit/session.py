@@ -124,6 +124,8 @@ class Session:
         return Selector(self.manifest, self.graph).unmatched(include)
 
     def close(self) -> None:
+        if "compiler" in self.__dict__:
+            self.compiler.flush()
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None

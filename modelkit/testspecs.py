@@ -122,6 +122,12 @@ def parse_entry(raw: Any, where: str) -> TestSpec:
 
 # -- rendering the arguments -----------------------------------------------------------------
 def _evaluate(expression: str, ctx: RenderContext) -> Any:
+    from .capture import NotStatic, evaluate_simple_call
+
+    try:
+        return evaluate_simple_call(expression, ctx)
+    except NotStatic:
+        pass
     template = templating.get_template(
         "{% set mk_value__ = (" + expression + ") %}", "<test arguments>", parse=not ctx.execute, cache=True
     )
