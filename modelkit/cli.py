@@ -443,7 +443,8 @@ def docs_generate(
     select: Select = None,
     exclude: Exclude = None,
     compile: Annotated[
-        bool, typer.Option("--compile/--no-compile", help="Compile the project first (default), or reuse target/compiled/.")
+        bool,
+        typer.Option("--compile/--no-compile", help="Compile the project first (default), or reuse target/compiled/."),
     ] = True,
     empty_catalog: Annotated[
         bool, typer.Option("--empty-catalog", help="Do not query the database: catalog.json lists no relation.")
