@@ -248,7 +248,9 @@ def _table_leaf(ctx: LineageContext, leaf: Any, table: Any, parents: set[str]) -
 Job = tuple[str, str, list[str]]  # unique_id, compiled SQL, parents
 
 
-def analyse_many(ctx: LineageContext, queries: Iterable[Job], workers: int | None = None) -> dict[str, NodeLineage]:
+def analyse_many(
+    ctx: LineageContext, queries: Iterable[Job], workers: int | None = None, threshold: int = PARALLEL_THRESHOLD
+) -> dict[str, NodeLineage]:
     """Lineage of many (unique_id, compiled SQL, parents) queries, on several processes when there are many.
 
     Workers are plain ``python -m modelkit.docs.lineage_worker`` processes fed through a pipe, so that
@@ -257,7 +259,7 @@ def analyse_many(ctx: LineageContext, queries: Iterable[Job], workers: int | Non
     jobs = list(queries)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(jobs) < PARALLEL_THRESHOLD:
+    if workers < 2 or len(jobs) < max(threshold, 2):
         return {uid: analyse(ctx, sql, parents) for uid, sql, parents in jobs}
     parts = [jobs[i::workers] for i in range(workers)]
     procs = []

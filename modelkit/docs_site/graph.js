@@ -302,7 +302,7 @@ class DagView {
       }
     }
     ctx.lineWidth = Math.max(1, 1.2 / s);
-    ctx.strokeStyle = lit ? "rgba(134,142,150,0.18)" : "rgba(134,142,150,0.7)";
+    ctx.strokeStyle = lit || s < 0.2 ? "rgba(134,142,150,0.18)" : "rgba(134,142,150,0.7)";
     ctx.stroke(paths[0]);
     ctx.strokeStyle = "#f08c00";
     ctx.lineWidth = Math.max(1.5, 2 / s);
@@ -320,6 +320,12 @@ class DagView {
       const dim = lit && !lit.has(i);
       ctx.globalAlpha = dim ? 0.3 : 1;
       const color = KIND_COLORS[node.kind] || KIND_COLORS.model;
+      if (s < 0.2) {
+        // far out: a solid block per node, at least a couple of pixels high
+        ctx.fillStyle = i === this.selected ? "#f08c00" : color;
+        ctx.fillRect(p.x, p.y, DAG_W, Math.max(DAG_H, 2 / s));
+        continue;
+      }
       ctx.fillStyle = node.cls === "unresolved" ? "#fff5f5" : "#ffffff";
       ctx.fillRect(p.x, p.y, DAG_W, DAG_H);
       ctx.fillStyle = color;

@@ -105,7 +105,7 @@ function markdown(text) {
 function mdSummary(text, max) {
   const plain = String(text || "")
     .replace(/```[\s\S]*?```/g, " ")
-    .replace(/[#>*_`|]/g, "")
+    .replace(/[#>*`|]/g, "")
     .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
     .replace(/\s+/g, " ")
     .trim();
