@@ -8,7 +8,7 @@ function mdInline(text) {
     return "\u0000" + (codes.length - 1) + "\u0000";
   });
   out = out
-    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (m, label, url) => {
+    .replace(/\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)/g, (m, label, url) => {
       const raw = url.replace(/&amp;/g, "&");
       if (!/^(https?:|mailto:|#|\/|\.\/|\.\.\/)/i.test(raw) && /^[a-z][a-z0-9+.-]*:/i.test(raw)) return label;
       const external = /^https?:/i.test(raw) ? ' target="_blank" rel="noopener noreferrer"' : "";
