@@ -293,3 +293,25 @@ GENERIC_NAMES = [
 @pytest.mark.parametrize("test, target, kwargs, expected", GENERIC_NAMES)
 def test_generic_test_names_follow_dbt(test: str, target: str, kwargs: dict, expected: str) -> None:
     assert generic_test_name(test, target, kwargs) == expected
+
+
+def test_regenerating_after_a_change_does_not_show_stale_lineage(project_factory) -> None:
+    root = project_factory(
+        {
+            "models/a.sql": "select 1 as id, 'x' as name",
+            "models/b.sql": "select * from {{ ref('a') }}",
+        }
+    )
+    assert run_cli("run", cwd=root).exit_code == 0
+    assert run_cli("docs", "generate", cwd=root).exit_code == 0
+    assert (root / "target" / "lineage_cache.json").is_file()
+    first = site_data(root)
+    pos = {n["id"]: i for i, n in enumerate(first["index"]["nodes"])}
+    assert set(first["lineage"][str(pos["model.demo.b"])]["c"]) == {"id", "name"}
+    # b's SQL is unchanged, but a gains a column: b's star now reads it too
+    (root / "models" / "a.sql").write_text("select 1 as id, 'x' as name, 2 as extra")
+    assert run_cli("run", cwd=root).exit_code == 0
+    assert run_cli("docs", "generate", cwd=root).exit_code == 0
+    second = site_data(root)
+    pos = {n["id"]: i for i, n in enumerate(second["index"]["nodes"])}
+    assert second["lineage"][str(pos["model.demo.b"])]["c"]["extra"] == ["direct", [[pos["model.demo.a"], "extra"]]]

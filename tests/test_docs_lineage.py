@@ -155,3 +155,30 @@ def test_many_queries_on_worker_processes_give_the_same_answers() -> None:
     for uid in serial:
         assert serial[uid] == parallel[uid]
     assert parallel["q3"].get("c3").upstream[0].column == "id"
+
+
+def test_cache_reuses_an_analysis_only_while_its_inputs_are_unchanged(tmp_path) -> None:
+    from modelkit.docs.lineage_cache import LineageCache
+
+    ctx = context()
+    job = ("model.p.x", "select id, amount from db.main.orders", ["model.p.orders"])
+    cache = LineageCache(tmp_path, ctx)
+    assert cache.get(job) is None
+    cache.put(job, analyse(ctx, job[1], job[2]))
+    cache.save([job])
+    again = LineageCache(tmp_path, ctx)
+    hit = again.get(job)
+    assert hit is not None and hit == analyse(ctx, job[1], job[2]) and again.hits == 1
+    # other SQL, other parents: analysed again
+    assert again.get((job[0], job[1] + " where id > 0", job[2])) is None
+    assert again.get((job[0], job[1], [])) is None
+    # the columns of a relation the query reads changed: analysed again
+    changed = context()
+    changed.add_relation(changed.key("db", "main", "orders"), "model.p.orders", {"id": "INTEGER", "total": "DOUBLE"})
+    assert LineageCache(tmp_path, changed).get(job) is None
+    # a relation the query does not read changed: still reused
+    other = context()
+    other.add_relation(other.key("db", "main", "customers"), "model.p.customers", {"id": "INTEGER"})
+    assert LineageCache(tmp_path, other).get(job) is not None
+    # another target schema: nothing reused
+    assert LineageCache(tmp_path, LineageContext("duckdb", "db", "other")).entries == {}

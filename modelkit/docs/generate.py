@@ -16,7 +16,8 @@ from ..session import Session
 from . import content, site
 from .catalog import CatalogEntry, catalog_dict, read_catalog, relation_keys
 from .descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
-from .lineage import UNRESOLVED, LineageContext, NodeLineage, analyse, analyse_many
+from .lineage import UNRESOLVED, Job, LineageContext, NodeLineage, analyse, analyse_many
+from .lineage_cache import LineageCache
 from .testinfo import collect_tests, load_run_results
 
 ANALYSED_TYPES = ("model", "snapshot", "analysis")
@@ -77,7 +78,7 @@ def generate_docs(
     clock.lap("catalog")
     descriptions = render_descriptions(session, manifest)
     clock.lap("descriptions")
-    lineage, derived = trace_lineage(session, selected, compiled, catalog, options.workers)
+    lineage, derived = trace_lineage(session, selected, compiled, catalog, options.workers, target_dir)
     result.columns = sum(len(found.columns) for found in lineage.values())
     result.unresolved_columns = sum(
         1 for found in lineage.values() for c in found.columns if found.get(c).status == UNRESOLVED
@@ -190,8 +191,12 @@ def trace_lineage(
     compiled: dict[str, str],
     catalog: dict[str, CatalogEntry],
     workers: int | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[dict[str, NodeLineage], dict[str, list[tuple[str, str | None]]]]:
-    """Column lineage of every compiled node, and the columns of nodes the catalog does not have."""
+    """Column lineage of every compiled node, and the columns of nodes the catalog does not have.
+
+    With ``cache_dir``, results of an earlier run are reused where nothing they depend on changed.
+    """
     manifest = session.manifest
     target = session.target
     ctx = LineageContext(target.type, target.database or "", target.schema or "")
@@ -206,13 +211,18 @@ def trace_lineage(
     )
     found: dict[str, NodeLineage] = {}
     derived: dict[str, list[tuple[str, str | None]]] = {}
+    cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
+    jobs: list[Job] = [(uid, compiled[uid], manifest.nodes[uid].depends_on_nodes) for uid in todo]
     # Nodes the database does not have (ephemeral or not built) go first, in dependency order:
     # their output columns, taken from the query, are what their children read.
-    for uid in todo:
+    for job in jobs:
+        uid = job[0]
         if uid in catalog:
             continue
         node = manifest.nodes[uid]
-        found[uid] = analyse(ctx, compiled[uid], node.depends_on_nodes)
+        found[uid] = _cached(cache, job) or analyse(ctx, job[1], job[2])
+        if cache is not None:
+            cache.put(job, found[uid])
         columns: list[tuple[str, str | None]] = [(name, None) for name in found[uid].columns]
         if node.is_ephemeral:
             columns = _described(session, compiled[uid]) or columns
@@ -222,9 +232,25 @@ def trace_lineage(
             ctx.add_ephemeral(node.relation.identifier, uid, names)
         elif node.resource_type != "analysis":
             ctx.add_relation(ctx.key(node.database, node.schema, node.alias or node.name), uid, names)
-    built = [(uid, compiled[uid], manifest.nodes[uid].depends_on_nodes) for uid in todo if uid in catalog]
-    found.update(analyse_many(ctx, built, workers))
+    built = [job for job in jobs if job[0] in catalog]
+    missing = []
+    for job in built:
+        hit = _cached(cache, job)
+        if hit is None:
+            missing.append(job)
+        else:
+            found[job[0]] = hit
+    fresh = analyse_many(ctx, missing, workers)
+    found.update(fresh)
+    if cache is not None:
+        for job in missing:
+            cache.put(job, fresh[job[0]])
+        cache.save(jobs)
     return found, derived
+
+
+def _cached(cache: LineageCache | None, job: Job) -> NodeLineage | None:
+    return cache.get(job) if cache is not None else None
 
 
 def _described(session: Session, sql: str) -> list[tuple[str, str | None]]:

@@ -40,11 +40,15 @@ class ColumnLineage:
     reason: str | None = None
 
 
+Key = tuple[str, str, str]
+
+
 @dataclass
 class NodeLineage:
     columns: list[str] = field(default_factory=list)  # output columns, in select order
     lineage: dict[str, ColumnLineage] = field(default_factory=dict)  # by lower-cased column name
     error: str | None = None  # why no column could be analysed
+    tables: list[Key] = field(default_factory=list)  # relations the query names (what the result depends on)
 
     def get(self, column: str) -> ColumnLineage:
         found = self.lineage.get(column.lower())
@@ -52,9 +56,6 @@ class NodeLineage:
             return found
         reason = self.error or f"'{column}' is not in the select list of the compiled SQL"
         return ColumnLineage(UNRESOLVED, reason=reason)
-
-
-Key = tuple[str, str, str]
 
 
 class LineageContext:
@@ -130,6 +131,13 @@ def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = ()) -> NodeL
     if not isinstance(tree, exp.Query):
         return NodeLineage(error="the compiled SQL is not a query")
     _cut_ephemeral_ctes(tree, ctx)
+    tables = sorted(
+        {
+            ctx.key(t.catalog or None, t.db or None, t.name)
+            for t in tree.find_all(exp.Table)
+            if isinstance(t.this, exp.Identifier)
+        }
+    )
     try:
         qualified = qualify(
             tree,
@@ -145,11 +153,13 @@ def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = ()) -> NodeL
             None, qualified, schema=ctx.schema, dialect=ctx.dialect, scope=scope, trim_selects=False, copy=False
         )
     except SqlglotError as exc:
-        return NodeLineage(error=f"sqlglot could not resolve the query: {_first_line(exc)}")
+        return NodeLineage(error=f"sqlglot could not resolve the query: {_first_line(exc)}", tables=tables)
     except Exception as exc:  # noqa: BLE001 - sqlglot failing on odd SQL only leaves this node unresolved
-        return NodeLineage(error=f"sqlglot failed on the query: {type(exc).__name__}: {_first_line(exc)}")
+        return NodeLineage(
+            error=f"sqlglot failed on the query: {type(exc).__name__}: {_first_line(exc)}", tables=tables
+        )
     assert isinstance(roots, dict)
-    result = NodeLineage()
+    result = NodeLineage(tables=tables)
     for name, root in roots.items():
         if name == "*":
             result.error = "the query selects * from a relation whose columns are unknown (not built yet?)"
