@@ -78,7 +78,7 @@ def build(inputs: SiteInputs) -> tuple[dict[str, Any], list[dict[str, Any]], dic
             "t": node.resource_type,
             "p": node.original_file_path,
             "pk": node.package_name,
-            "q": ".".join(node.fqn) if node.resource_type != "source" else None,
+            "q": _fqn(node),
             "db": node.database,
             "s": node.schema,
             "r": _relation_name(node),
@@ -106,6 +106,26 @@ def build(inputs: SiteInputs) -> tuple[dict[str, Any], list[dict[str, Any]], dic
             lineage[str(i)] = _lineage_record(found, columns, position)
     index = {"meta": inputs.meta, "nodes": nodes, "chunk": CHUNK_SIZE}
     return index, details, lineage
+
+
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "access": "protected",
+    "on_schema_change": "ignore",
+    "contract": {"enforced": False, "alias_types": True},
+}
+
+
+def _default(key: str, value: Any) -> bool:
+    return key in CONFIG_DEFAULTS and CONFIG_DEFAULTS[key] == value
+
+
+def _fqn(node: Any) -> str | None:
+    """The fqn, when the page cannot tell it from the file path (package, folders under the resource folder, name)."""
+    if node.resource_type == "source":
+        return None
+    parts = node.original_file_path.split("/")
+    guess = [node.package_name, *parts[1:-1], parts[-1].rsplit(".", 1)[0]]
+    return None if list(node.fqn) == guess else ".".join(node.fqn)
 
 
 def _relation_name(node: Any) -> str | None:
@@ -143,8 +163,8 @@ def _columns(inputs: SiteInputs, uid: str, node: Any) -> list[dict[str, Any]]:
                     "n": name,
                     "ty": dtype,
                     "d": rendered.get(yaml.name, yaml.description) if yaml else "",
-                    "o": origin,
-                    "y": 1 if yaml else 0,
+                    "o": None if origin == "db" else origin,
+                    "y": 1 if yaml else None,
                     "meta": yaml.meta if yaml else None,
                     "g": yaml.tags if yaml else None,
                 }
@@ -186,7 +206,9 @@ def _detail(
     detail: dict[str, Any] = {
         "cols": columns,
         "meta": node.meta or config.get("meta"),
-        "cfg": {k: config[k] for k in CONFIG_SHOWN if config.get(k) not in (None, "", {}, [])},
+        "cfg": {
+            k: config[k] for k in CONFIG_SHOWN if config.get(k) not in (None, "", {}, []) and not _default(k, config[k])
+        },
         "rn": node.relation_name,
         "yp": (getattr(node, "patch_path", None) or "").split("://", 1)[-1],
         "raw": getattr(node, "raw_code", ""),
@@ -201,7 +223,8 @@ def _detail(
         detail["owner"] = owner
     result = inputs.results.get(uid)
     if result:
-        detail["res"] = _drop_empty({"st": result.get("status"), "msg": result.get("message")})
+        message = result.get("message")
+        detail["res"] = _drop_empty({"st": result.get("status"), "msg": None if message in ("OK", None) else message})
     if node.resource_type == "source":
         detail.update(
             sd=inputs.descriptions.get(uid, {}).get("source_description", node.source_description),
@@ -236,7 +259,7 @@ def _test_record(test: TestInfo, position: dict[str, int]) -> dict[str, Any]:
 def _test_detail(test: TestInfo) -> dict[str, Any]:
     return _drop_empty(
         {
-            "kw": {k: v for k, v in test.kwargs.items() if k != "model"},
+            "kw": {k: v for k, v in test.kwargs.items() if k not in ("model", "column_name")},
             "res": _drop_empty({"st": test.status, "msg": test.message, "fl": test.failures}),
             "raw": test.raw_code,
             "sql": test.compiled_code,

@@ -178,6 +178,7 @@ function columnsSection(i, d) {
       return h("a.test", { href: nodeHref(t), title: tn.n }, tn.tn || tn.n, " ", statusBadge(tn.st));
     }));
     const type = c.ty ? h("code", c.ty) : h("span.muted", c.o === "yaml" ? "not in the database" : "unknown");
+    if (c.o === "sql" && c.ty == null) type.title = "taken from the SQL: the relation is not in the database";
     const name = h("td.cname", { "data-column": c.n }, h("span", c.n),
       hasLineage && c.o !== "yaml" ? h("a.collink", { href: "#!/column/" + encodeURIComponent(node.id) + "/" + encodeURIComponent(c.n), title: "Column lineage graph" }, "lineage ›") : null);
     body.appendChild(h("tr", name, h("td", type), descCell, tests,

@@ -53,7 +53,9 @@ function parseAtom(text) {
 
 function fqnOf(node) {
   if (node.t === "source") return [node.pk, node.sn, node.n];
-  return node.q ? node.q.split(".") : [node.pk, node.n];
+  if (node.q) return node.q.split(".");
+  const parts = (node.p || "").split("/");
+  return [node.pk].concat(parts.slice(1, -1), [parts[parts.length - 1].replace(/\.[^.]*$/, "")]);
 }
 
 function matchAtom(atom, node) {
