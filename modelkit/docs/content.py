@@ -35,7 +35,6 @@ class SiteInputs:
     derived_columns: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # not in the catalog
     tests: list[TestInfo] = field(default_factory=list)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    levels: dict[str, int] = field(default_factory=dict)
 
 
 def _order(item: tuple[str, Any]) -> tuple[int, str, str]:
@@ -87,7 +86,6 @@ def build(inputs: SiteInputs) -> tuple[dict[str, Any], list[dict[str, Any]], dic
             "d": rendered.get("description", node.description),
             "pa": [position[p] for p in getattr(node, "depends_on_nodes", []) if p in position],
             "c": [c["n"] for c in columns],
-            "L": inputs.levels.get(uid, 0),
         }
         if node.resource_type == "source":
             record["sn"] = node.source_name

@@ -113,7 +113,6 @@ def generate_docs(
         derived_columns=derived,
         tests=collect_tests(manifest, results),
         results=results,
-        levels=session.graph.levels,
     )
     index, details, column_lineage = content.build(inputs)
     result.nodes = len(index["nodes"])

@@ -281,8 +281,9 @@ def analyse_many(
     results: dict[str, NodeLineage] = {}
     with ThreadPoolExecutor(len(procs)) as pool:
         outputs = list(pool.map(lambda item: item[0].communicate(item[1])[0], procs))
-    for (proc, _), output in zip(procs, outputs):
-        if proc.returncode != 0:
-            raise RuntimeError(f"column lineage worker failed with exit code {proc.returncode}")
-        results.update(pickle.loads(output))
+    for (proc, _), output, part in zip(procs, outputs, parts):
+        if proc.returncode == 0:
+            results.update(pickle.loads(output))
+        else:  # a worker that died leaves its share to this process
+            results.update({uid: analyse(ctx, sql, parents) for uid, sql, parents in part})
     return results
