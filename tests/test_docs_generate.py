@@ -315,3 +315,13 @@ def test_regenerating_after_a_change_does_not_show_stale_lineage(project_factory
     second = site_data(root)
     pos = {n["id"]: i for i, n in enumerate(second["index"]["nodes"])}
     assert second["lineage"][str(pos["model.demo.b"])]["c"]["extra"] == ["direct", [[pos["model.demo.a"], "extra"]]]
+
+
+def test_a_model_that_fails_to_compile_stops_the_docs(project_factory) -> None:
+    root = project_factory(
+        {"models/a.sql": "select 1 as id {% if execute %}{{ exceptions.raise_compiler_error('boom') }}{% endif %}"}
+    )
+    result = run_cli("docs", "generate", cwd=root)
+    assert result.exit_code == 2
+    assert "Compilation Error in model a (models/a.sql:1)" in result.output and "boom" in result.output
+    assert not (root / "target" / "index.html").exists()
