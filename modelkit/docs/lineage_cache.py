@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,13 @@ from .. import __version__
 from .lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 
 FILE_NAME = "lineage_cache.json"
+FORMAT = 2  # bump when the shape of an entry changes
 
 
 def _version(ctx: LineageContext) -> str:
     import sqlglot
 
-    return f"{__version__}/{sqlglot.__version__}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
+    return f"{FORMAT}/{__version__}/{sqlglot.__version__}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
 
 
 def _digest(*parts: Any) -> str:
@@ -68,7 +68,7 @@ class LineageCache:
         self.entries[self._key(sql, parents)] = {
             "node": uid,
             "tables_digest": self._tables(found.tables),
-            "lineage": asdict(found),
+            "lineage": _to_dict(found),
         }
 
     def save(self, keep: list[Job]) -> None:
@@ -83,12 +83,24 @@ class LineageCache:
         tmp.replace(self.path)
 
 
+def _to_dict(found: NodeLineage) -> dict[str, Any]:
+    return {
+        "columns": found.columns,
+        "lineage": {
+            name: [c.status, [[u.unique_id, u.relation, u.column] for u in c.upstream], c.reason]
+            for name, c in found.lineage.items()
+        },
+        "error": found.error,
+        "tables": [list(t) for t in found.tables],
+    }
+
+
 def _from_dict(data: dict[str, Any]) -> NodeLineage:
     return NodeLineage(
         columns=list(data["columns"]),
         lineage={
-            name: ColumnLineage(c["status"], [Upstream(**u) for u in c["upstream"]], c.get("reason"))
-            for name, c in data["lineage"].items()
+            name: ColumnLineage(status, [Upstream(*u) for u in upstream], reason)
+            for name, (status, upstream, reason) in data["lineage"].items()
         },
         error=data.get("error"),
         tables=[tuple(t) for t in data.get("tables", [])],

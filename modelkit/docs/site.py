@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-SCRIPTS = ("util.js", "markdown.js", "sql.js", "select.js", "graph.js", "pages.js", "app.js")
+SCRIPTS = ("util.js", "markdown.js", "sql.js", "select.js", "graph.js", "pages.js", "lineage_pages.js", "app.js")
 STYLES = ("style.css",)
 
 
