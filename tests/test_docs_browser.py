@@ -171,6 +171,17 @@ def test_lineage_graph_draws_nodes_and_a_click_selects_one(site: Site) -> None:
     page = site.open("#!/graph")
     stats = site.dag()
     assert stats["nodes"] == 12 and stats["drawnNodes"] == 12 and stats["edges"] == 9
+    # the canvas really has the nodes' colour stripes on it, not only the counters
+    page.wait_for_timeout(100)
+    coloured = page.evaluate(
+        """() => {
+          const c = window.modelkitDocs.state.dag.canvas, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i + 2] > 150 && d[i] < 80) n++;  // model blue
+          return n;
+        }"""
+    )
+    assert coloured > 100
     # click where the graph drew `orders`
     point = page.evaluate(
         """() => {

@@ -126,6 +126,7 @@ class DagView {
     this.nodes = nodes;
     this.keyIndex = new Map(nodes.map((node, i) => [node.key, i]));
     this.layout = layoutDag(nodes);
+    this.version = (this.version || 0) + 1;
     this.stats.layoutMs = Math.round(performance.now() - t0);
     this.stats.nodes = nodes.length;
     this.stats.edges = this.layout.parents.reduce((s, ps) => s + ps.length, 0);
@@ -282,9 +283,53 @@ class DagView {
     const ctx = this.ctx, s = this.scale, dpr = this.dpr || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
-    ctx.setTransform(dpr * s, 0, 0, dpr * s, dpr * this.tx, dpr * this.ty);
-    const vx0 = -this.tx / s - DAG_W, vy0 = -this.ty / s - DAG_H;
+    let drawn;
+    const bitmap = s < 0.2 && this.lastScale === s ? this.bitmapFor(s) : null;
+    if (bitmap) {
+      // far out and only panning: the whole graph was drawn once at this zoom, move the picture
+      ctx.drawImage(bitmap.canvas, this.tx - bitmap.ox, this.ty - bitmap.oy, bitmap.w, bitmap.h);
+      drawn = this.countVisible();
+    } else {
+      drawn = this.paint(ctx, s, dpr, this.tx, this.ty, this.width, this.height);
+    }
+    this.lastScale = s;
+    this.stats.drawnNodes = drawn;
+    this.stats.drawMs = Math.round((performance.now() - t0) * 10) / 10;
+    this.stats.scale = Math.round(s * 1000) / 1000;
+    this.canvas.dataset.drawn = String(drawn);
+  }
+
+  countVisible() {
+    const s = this.scale, vx0 = -this.tx / s - DAG_W, vy0 = -this.ty / s - DAG_H;
     const vx1 = (this.width - this.tx) / s, vy1 = (this.height - this.ty) / s;
+    let n = 0;
+    for (const p of this.layout.pos) if (p.x >= vx0 && p.x <= vx1 && p.y >= vy0 && p.y <= vy1) n++;
+    return n;
+  }
+
+  /* The whole graph drawn at zoom `s` on an offscreen canvas (null when that would be too big). */
+  bitmapFor(s) {
+    const key = s + "|" + this.selected + "|" + this.version;
+    if (this.bitmap && this.bitmap.key === key) return this.bitmap;
+    this.bitmap = null;
+    const b = this.bounds(null), pad = 8, dpr = this.dpr || 1;
+    const w = (b.x1 - b.x0) * s + 2 * pad, hgt = (b.y1 - b.y0) * s + 2 * pad;
+    // worth it only when the picture is not much bigger than the window (drawing it costs more)
+    if (w * hgt > 3 * this.width * this.height || w * dpr > 16384 || hgt * dpr > 16384) return null;
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.ceil(w * dpr);
+    canvas.height = Math.ceil(hgt * dpr);
+    const ox = pad - b.x0 * s, oy = pad - b.y0 * s;
+    this.paint(canvas.getContext("2d"), s, dpr, ox, oy, w, hgt);
+    this.bitmap = { key, canvas, ox, oy, w, h: hgt };
+    return this.bitmap;
+  }
+
+  /* Draw what is visible through a (width x height) window at offset (tx, ty); returns the nodes drawn. */
+  paint(ctx, s, dpr, tx, ty, width, height) {
+    ctx.setTransform(dpr * s, 0, 0, dpr * s, dpr * tx, dpr * ty);
+    const vx0 = -tx / s - DAG_W, vy0 = -ty / s - DAG_H;
+    const vx1 = (width - tx) / s, vy1 = (height - ty) / s;
     const pos = this.layout.pos, parents = this.layout.parents, lit = this.lit;
     const visible = (p) => p.x >= vx0 && p.x <= vx1 && p.y >= vy0 && p.y <= vy1;
     // edges: dim ones first, highlighted ones on top
@@ -296,12 +341,15 @@ class DagView {
         if ((a.x > vx1 || b.x < vx0) || (Math.max(a.y, b.y) < vy0 || Math.min(a.y, b.y) > vy1)) continue;
         const on = lit && lit.has(i) && lit.has(p) ? 1 : 0;
         const x0 = a.x + DAG_W, y0 = a.y + DAG_H / 2, x1 = b.x, y1 = b.y + DAG_H / 2;
-        const mid = (x0 + x1) / 2;
         paths[on].moveTo(x0, y0);
-        paths[on].bezierCurveTo(mid, y0, mid, y1, x1, y1);
+        if (s < 0.2) paths[on].lineTo(x1, y1); // far out: straight lines draw much faster
+        else {
+          const mid = (x0 + x1) / 2;
+          paths[on].bezierCurveTo(mid, y0, mid, y1, x1, y1);
+        }
       }
     }
-    ctx.lineWidth = Math.max(1, 1.2 / s);
+    ctx.lineWidth = 1 / s; // one-pixel lines at every zoom: the fastest to draw
     ctx.strokeStyle = lit || s < 0.2 ? "rgba(134,142,150,0.18)" : "rgba(134,142,150,0.7)";
     ctx.stroke(paths[0]);
     ctx.strokeStyle = "#f08c00";
@@ -340,10 +388,7 @@ class DagView {
       }
     }
     ctx.globalAlpha = 1;
-    this.stats.drawnNodes = drawn;
-    this.stats.drawMs = Math.round((performance.now() - t0) * 10) / 10;
-    this.stats.scale = Math.round(s * 1000) / 1000;
-    this.canvas.dataset.drawn = String(drawn);
+    return drawn;
   }
 
   fitText(text, width) {
