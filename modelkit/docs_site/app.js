@@ -79,14 +79,24 @@ function displayName(i) {
   return node.t === "source" ? node.sn + "." + node.n : node.n;
 }
 
-/* A selector that names exactly this node (for focusing the graph on it). */
+/* A selector that names exactly this node (for focusing the graph on it): its name, else its fqn. */
 function selectorFor(i) {
   const node = MODEL.nodes[i];
   if (node.t === "source") return "source:" + node.sn + "." + node.n;
-  const same = (MODEL.byName.get(node.n) || []).filter((j) => MODEL.nodes[j].t !== "source");
-  return same.length === 1 && !/[*?]/.test(node.n) && !MODEL.byName.get(node.n).some((j) => MODEL.nodes[j].t === "source")
-    ? node.n
-    : "unique_id:" + node.id;
+  const candidates = [node.n, fqnOf(node).join("."), "unique_id:" + node.id];
+  for (const text of candidates) {
+    if (/[*?\s,+@]/.test(text)) continue;
+    let atom;
+    try {
+      atom = parseAtom(text);
+    } catch (e) {
+      continue;
+    }
+    let only = true;
+    for (let j = 0; j < MODEL.nodes.length && only; j++) if (j !== i && matchAtom(atom, MODEL.nodes[j])) only = false;
+    if (only && matchAtom(atom, node)) return text;
+  }
+  return "unique_id:" + node.id;
 }
 
 function typeBadge(type, extra) {
