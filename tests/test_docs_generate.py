@@ -325,3 +325,16 @@ def test_a_model_that_fails_to_compile_stops_the_docs(project_factory) -> None:
     assert result.exit_code == 2
     assert "Compilation Error in model a (models/a.sql:1)" in result.output and "boom" in result.output
     assert not (root / "target" / "index.html").exists()
+
+
+def test_generate_from_python(shop: Path, tmp_path: Path) -> None:
+    from modelkit.docs import generate
+
+    root = tmp_path / "shop"
+    shutil.copytree(shop, root)
+    result = generate(root, select=["+customers"])
+    assert result.index_path == root / "target" / "index.html" and result.index_path.is_file()
+    assert result.compiled_from == "compile"
+    assert result.catalog_entries == 8  # customers and its ancestors that are in the database, sources too
+    assert result.columns == 7 + 9 + 4 + 4 + 6 + 4 and result.unresolved_columns == 0
+    assert set(result.timings) == {"parse", "compile", "catalog", "descriptions", "lineage", "site"}
