@@ -144,7 +144,10 @@ function buildTrees() {
         return sa - sb || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
       })
     );
-    tree.leaves.sort((a, b) => (MODEL.nodes[a].n < MODEL.nodes[b].n ? -1 : 1));
+    tree.leaves.sort((a, b) => {
+      const na = MODEL.nodes[a].r || MODEL.nodes[a].n, nb = MODEL.nodes[b].r || MODEL.nodes[b].n;
+      return tree.key[0] === "d" ? (na < nb ? -1 : na > nb ? 1 : 0) : MODEL.nodes[a].n < MODEL.nodes[b].n ? -1 : 1;
+    });
     tree.count = tree.leaves.length;
     for (const kid of tree.kids.values()) tree.count += order(kid);
     return tree.count;
@@ -180,7 +183,7 @@ function treeFolder(folder, depth) {
       body.appendChild(
         h("li.leaf", { "data-i": String(leaf) },
           h("a", { href: nodeHref(leaf), title: node.id },
-            h("span.dot.k-" + node.t), node.t === "test" ? node.n : displayName(leaf).split(".").pop(),
+            h("span.dot.k-" + node.t), leafLabel(leaf),
             node.st ? h("span.st.st-" + node.st, node.st) : null))
       );
     }
@@ -196,6 +199,14 @@ function treeFolder(folder, depth) {
     } else STATE.expanded.delete(folder.key);
   });
   return item;
+}
+
+/* In the database view a leaf is the relation (a source's table may be named otherwise). */
+function leafLabel(i) {
+  const node = MODEL.nodes[i];
+  if (node.t === "test") return node.n;
+  if (STATE.view === "database" && node.r) return node.r;
+  return node.n;
 }
 
 function revealInTree(i) {
@@ -388,6 +399,8 @@ function start() {
     })
   );
   bindSearch();
+  document.getElementById("menu").addEventListener("click", () => document.body.classList.toggle("side-open"));
+  window.addEventListener("hashchange", () => document.body.classList.remove("side-open"));
   renderTree();
   window.addEventListener("hashchange", route);
   route();
