@@ -82,6 +82,24 @@ CASES = [
         {"id": ("derived", [("model.p.customers", "id"), ("model.p.orders", "id")])},
     ),
     (
+        "DuckDB's star modifiers and FROM-first syntax",
+        "from db.main.orders select * exclude (customer_id) replace (amount * 2 as amount)",
+        {"id": ("direct", [("model.p.orders", "id")]), "amount": ("derived", [("model.p.orders", "amount")])},
+    ),
+    (
+        "lateral column aliases",
+        "select id + 1 as b, b * 2 as c from db.main.orders",
+        {"b": ("derived", [("model.p.orders", "id")]), "c": ("derived", [("model.p.orders", "id")])},
+    ),
+    (
+        "a window function reads its partition and order columns",
+        "select id, row_number() over (partition by customer_id order by amount) as rn from db.main.orders",
+        {
+            "id": ("direct", [("model.p.orders", "id")]),
+            "rn": ("derived", [("model.p.orders", "amount"), ("model.p.orders", "customer_id")]),
+        },
+    ),
+    (
         "unqualified relations resolve in the target's database and schema",
         "select name from customers",
         {"name": ("direct", [("model.p.customers", "name")])},
@@ -100,6 +118,14 @@ def test_a_column_that_comes_from_no_relation_is_unresolved_not_guessed() -> Non
     assert column.status == "unresolved"
     assert column.upstream == []  # never attributed to orders
     assert "UNNEST" in (column.reason or "")
+
+
+def test_duckdb_columns_expression_is_unresolved_not_a_literal() -> None:
+    found = analyse(context(), "select id, columns('a.*') from db.main.orders")
+    assert found.get("id").status == "direct"
+    pattern = [c for c in found.columns if c != "id"][0]
+    assert found.get(pattern).status == "unresolved"
+    assert "COLUMNS(...)" in (found.get(pattern).reason or "")
 
 
 def test_an_ambiguous_column_is_unresolved() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .lineage_cache import LineageCache
 from .testinfo import collect_tests, load_run_results
 
 ANALYSED_TYPES = ("model", "snapshot", "analysis")
+_MADE_UP = re.compile(r"_col_\d+")
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,10 @@ def trace_lineage(
         found[uid] = _cached(cache, job) or analyse(ctx, job[1], job[2])
         if cache is not None:
             cache.put(job, found[uid])
-        columns: list[tuple[str, str | None]] = [(name, None) for name in found[uid].columns]
+        # names sqlglot made up for unnamed expressions (_col_0) are not what the database would call them
+        columns: list[tuple[str, str | None]] = [
+            (name, None) for name in found[uid].columns if not _MADE_UP.fullmatch(name) or name in job[1]
+        ]
         if node.is_ephemeral:
             columns = _described(session, compiled[uid]) or columns
         derived[uid] = columns

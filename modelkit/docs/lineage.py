@@ -203,6 +203,8 @@ def _column(ctx: LineageContext, root: Any, parents: set[str]) -> ColumnLineage:
             elif found not in upstream:
                 upstream.append(found)
             direct = direct and pure
+        elif isinstance(source, exp.Query) and leaf.expression.find(exp.Columns) is not None:
+            reasons.append("COLUMNS(...) picks columns by pattern, which sqlglot does not expand")
         elif isinstance(source, exp.Query) and leaf.expression.find(exp.Column) is None:
             direct = False  # a literal or count(*): nothing upstream
         elif isinstance(source, exp.Placeholder) or isinstance(leaf.expression, exp.Placeholder):
