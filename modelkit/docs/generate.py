@@ -69,6 +69,8 @@ def generate_docs(
     results = load_run_results(target_dir)  # before anything else writes there
     manifest = session.manifest
     clock.lap("parse")
+    descriptions = render_descriptions(session, manifest)  # first: a missing doc() fails before any work
+    clock.lap("descriptions")
     selected = session.select(options.select or ("*",), options.exclude)  # "*": sources too
     compiled = _compile(session, options, selected, result)
     clock.lap("compile")
@@ -78,8 +80,6 @@ def generate_docs(
         catalog = read_catalog(session.adapter, manifest, selected)
     result.catalog_entries = len(catalog)
     clock.lap("catalog")
-    descriptions = render_descriptions(session, manifest)
-    clock.lap("descriptions")
     lineage, derived = trace_lineage(session, selected, compiled, catalog, options.workers, target_dir)
     result.columns = sum(len(found.columns) for found in lineage.values())
     result.unresolved_columns = sum(
