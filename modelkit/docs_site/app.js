@@ -257,7 +257,8 @@ function searchNodes(query, limit) {
       score += best;
     }
     const type = MODEL.nodes[i].t;
-    score += type === "model" ? 3 : type === "source" ? 2 : type === "test" ? -10 : 0;
+    // tests come after the models and sources they test (their names repeat their models' names)
+    score += type === "model" ? 3 : type === "source" ? 2 : type === "test" ? -40 : 0;
     scored.push([score, i]);
   });
   scored.sort((a, b) => b[0] - a[0] || (MODEL.nodes[a[1]].n < MODEL.nodes[b[1]].n ? -1 : 1));
