@@ -2,9 +2,9 @@
    Nodes: [{key, label, sub, kind, parents: [key], cls}]. Only what is on screen is drawn, and labels
    are left out when zoomed far out, so that thousands of nodes stay responsive. */
 
-const DAG_W = 210;
+const DAG_W = 240;
 const DAG_H = 30;
-const DAG_COL = 290;
+const DAG_COL = 320;
 const DAG_ROW = 42;
 
 const KIND_COLORS = {
