@@ -457,7 +457,7 @@ def docs_generate(
     reporter = _reporter(use_colors, quiet)
 
     def go() -> Any:
-        from .docs.generate import GenerateOptions, generate_docs
+        from .docs.build import GenerateOptions, generate_docs
 
         project = _project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
         options = GenerateOptions(tuple(select or ()), tuple(exclude or ()), compile, empty_catalog, threads)

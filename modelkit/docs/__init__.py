@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .generate import GenerateOptions, GenerateResult, generate, generate_docs
+from .build import GenerateOptions, GenerateResult, generate, generate_docs
 
 __all__ = ["GenerateOptions", "GenerateResult", "generate", "generate_docs"]
