@@ -338,3 +338,20 @@ def test_generate_from_python(shop: Path, tmp_path: Path) -> None:
     assert result.catalog_entries == 8  # customers and its ancestors that are in the database, sources too
     assert result.columns == 7 + 9 + 4 + 4 + 6 + 4 and result.unresolved_columns == 0
     assert set(result.timings) == {"parse", "compile", "catalog", "descriptions", "lineage", "site"}
+
+
+def test_lineage_on_worker_processes_while_compiling_matches_the_serial_result(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelkit.docs.trace as trace
+    from modelkit.docs import GenerateOptions, generate_docs
+    from modelkit.session import Session
+
+    root = tmp_path / "shop"
+    shutil.copytree(shop, root)
+    (root / "target" / "lineage_cache.json").unlink()
+    monkeypatch.setattr(trace, "PARALLEL_THRESHOLD", 0)
+    with Session(root, which="generate") as session:
+        result = generate_docs(session, GenerateOptions(workers=2))
+    assert result.columns == 36 and result.unresolved_columns == 0
+    assert site_data(root)["lineage"] == site_data(shop)["lineage"]

@@ -211,10 +211,10 @@ def test_cache_reuses_an_analysis_only_while_its_inputs_are_unchanged(tmp_path) 
 
 
 def test_a_worker_that_dies_leaves_its_share_to_the_main_process(monkeypatch) -> None:
-    import modelkit.docs.lineage as lineage
+    import modelkit.docs.lineage_pool as pool
 
-    monkeypatch.setattr(lineage.sys, "executable", "/bin/false")
+    monkeypatch.setattr(pool.sys, "executable", "/bin/false")
     jobs = [(f"q{i}", "select id from db.main.orders", []) for i in range(4)]
-    found = lineage.analyse_many(context(), jobs, workers=2, threshold=0)
+    found = analyse_many(context(), jobs, workers=2, threshold=0)
     assert sorted(found) == ["q0", "q1", "q2", "q3"]
     assert all(f.get("id").upstream[0].unique_id == "model.p.orders" for f in found.values())

@@ -1,8 +1,7 @@
-"""``modelkit docs generate``: compile, read the catalog, trace column lineage, write the site."""
+"""``modelkit docs generate``: read the catalog, compile and trace column lineage, write the site."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -10,19 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, artifacts
-from ..errors import DatabaseError, ModelkitError
 from ..manifest import Manifest
-from ..runner import Runner, RunOptions
 from ..session import Session
 from . import content, site
-from .catalog import CatalogEntry, catalog_dict, read_catalog, relation_keys
+from .catalog import CatalogEntry, catalog_dict, read_catalog
 from .descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
-from .lineage import UNRESOLVED, Job, LineageContext, NodeLineage, analyse, analyse_many
-from .lineage_cache import LineageCache
+from .lineage import UNRESOLVED
 from .testinfo import collect_tests, load_run_results
-
-ANALYSED_TYPES = ("model", "snapshot", "analysis")
-_MADE_UP = re.compile(r"_col_\d+")
+from .trace import compile_and_trace
 
 
 @dataclass(frozen=True)
@@ -31,7 +25,7 @@ class GenerateOptions:
     exclude: tuple[str, ...] = ()
     compile: bool = True
     empty_catalog: bool = False
-    threads: int | None = None
+    threads: int | None = None  # accepted for the command line's sake: compiling is sequential
     workers: int | None = None  # processes for column lineage (default: one per core)
 
 
@@ -72,20 +66,24 @@ def generate_docs(
     descriptions = render_descriptions(session, manifest)  # first: a missing doc() fails before any work
     clock.lap("descriptions")
     selected = session.select(options.select or ("*",), options.exclude)  # "*": sources too
-    compiled = _compile(session, options, selected, result)
-    clock.lap("compile")
     catalog: dict[str, CatalogEntry] = {}
     if not options.empty_catalog:
         say("Building catalog")
         catalog = read_catalog(session.adapter, manifest, selected)
     result.catalog_entries = len(catalog)
     clock.lap("catalog")
-    lineage, derived = trace_lineage(session, selected, compiled, catalog, options.workers, target_dir)
+    traced = compile_and_trace(
+        session, selected, catalog, compile=options.compile, workers=options.workers, cache_dir=target_dir
+    )
+    compiled, lineage = traced.compiled, traced.lineage
+    result.compiled_from = traced.compiled_from
     result.columns = sum(len(found.columns) for found in lineage.values())
     result.unresolved_columns = sum(
         1 for found in lineage.values() for c in found.columns if found.get(c).status == UNRESOLVED
     )
     clock.lap("lineage")
+    result.timings["compile"] = round(traced.compile_seconds, 3)
+    result.timings["lineage"] = round(result.timings["lineage"] - traced.compile_seconds, 3)
 
     invocation_id = session.invocation.invocation_id
     data = artifacts.manifest_dict(manifest, invocation_id, compiled if options.compile else {}, session.target.type)
@@ -112,7 +110,7 @@ def generate_docs(
         catalog=catalog,
         compiled=compiled,
         lineage=lineage,
-        derived_columns=derived,
+        derived_columns=traced.derived_columns,
         tests=collect_tests(manifest, results),
         results=results,
     )
@@ -134,38 +132,6 @@ class _Clock:
         self.last = now
 
 
-def _compile(session: Session, options: GenerateOptions, selected: set[str], result: GenerateResult) -> dict[str, str]:
-    manifest = session.manifest
-    if not options.compile:
-        found = _previously_compiled(session, manifest, selected)
-        result.compiled_from = "target/compiled" if found else "none"
-        return found
-    run = Runner(session, RunOptions("compile", options.select, options.exclude, options.threads)).execute()
-    for node_result in run.results:
-        if node_result.is_error and isinstance(node_result.error, ModelkitError):
-            raise node_result.error
-    compiled = dict(session.compiler.compiled)
-    for uid in sorted(selected):
-        node = manifest.nodes.get(uid)
-        if node is not None and node.resource_type == "model" and node.is_ephemeral:
-            compiled[uid] = session.compiler.compile(node)
-    return compiled
-
-
-def _previously_compiled(session: Session, manifest: Manifest, selected: set[str]) -> dict[str, str]:
-    """With --no-compile: the SQL an earlier run or compile left under target/compiled/."""
-    found: dict[str, str] = {}
-    base = session.project.target_dir / "compiled"
-    for uid in selected:
-        node = manifest.nodes.get(uid)
-        if node is None or node.resource_type not in ANALYSED_TYPES:
-            continue
-        path = base / node.package_name / node.original_file_path
-        if path.is_file():
-            found[uid] = path.read_text(encoding="utf-8")
-    return found
-
-
 def render_descriptions(session: Session, manifest: Manifest) -> dict[str, dict[str, Any]]:
     """Descriptions of nodes, sources and their columns with ``doc()`` resolved, by unique_id."""
     renderer = DescriptionRenderer(session.renderer)
@@ -184,85 +150,6 @@ def render_descriptions(session: Session, manifest: Manifest) -> dict[str, dict[
             entry["source_description"] = renderer.render(node.source_description, path, f"source {node.source_name}")
         out[node.unique_id] = entry
     return out
-
-
-def trace_lineage(
-    session: Session,
-    selected: set[str],
-    compiled: dict[str, str],
-    catalog: dict[str, CatalogEntry],
-    workers: int | None = None,
-    cache_dir: Path | None = None,
-) -> tuple[dict[str, NodeLineage], dict[str, list[tuple[str, str | None]]]]:
-    """Column lineage of every compiled node, and the columns of nodes the catalog does not have.
-
-    With ``cache_dir``, results of an earlier run are reused where nothing they depend on changed.
-    """
-    manifest = session.manifest
-    target = session.target
-    ctx = LineageContext(target.type, target.database or "", target.schema or "")
-    for key, uids in relation_keys(manifest, [*manifest.nodes, *manifest.sources]).items():
-        for uid in uids:
-            entry = catalog.get(uid)
-            ctx.add_relation(key, uid, entry.column_types() if entry else None)
-    levels = session.graph.levels
-    todo = sorted(
-        (uid for uid in compiled if uid in selected and manifest.nodes[uid].resource_type in ANALYSED_TYPES),
-        key=lambda uid: (levels.get(uid, 0), uid),
-    )
-    found: dict[str, NodeLineage] = {}
-    derived: dict[str, list[tuple[str, str | None]]] = {}
-    cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
-    jobs: list[Job] = [(uid, compiled[uid], manifest.nodes[uid].depends_on_nodes) for uid in todo]
-    # Nodes the database does not have (ephemeral or not built) go first, in dependency order:
-    # their output columns, taken from the query, are what their children read.
-    for job in jobs:
-        uid = job[0]
-        if uid in catalog:
-            continue
-        node = manifest.nodes[uid]
-        found[uid] = _cached(cache, job) or analyse(ctx, job[1], job[2])
-        if cache is not None:
-            cache.put(job, found[uid])
-        # names sqlglot made up for unnamed expressions (_col_0) are not what the database would call them
-        columns: list[tuple[str, str | None]] = [
-            (name, None) for name in found[uid].columns if not _MADE_UP.fullmatch(name) or name in job[1]
-        ]
-        if node.is_ephemeral:
-            columns = _described(session, compiled[uid]) or columns
-        derived[uid] = columns
-        names = {name: dtype or "" for name, dtype in columns}
-        if node.is_ephemeral:
-            ctx.add_ephemeral(node.relation.identifier, uid, names)
-        elif node.resource_type != "analysis":
-            ctx.add_relation(ctx.key(node.database, node.schema, node.alias or node.name), uid, names)
-    built = [job for job in jobs if job[0] in catalog]
-    missing = []
-    for job in built:
-        hit = _cached(cache, job)
-        if hit is None:
-            missing.append(job)
-        else:
-            found[job[0]] = hit
-    fresh = analyse_many(ctx, missing, workers)
-    found.update(fresh)
-    if cache is not None:
-        for job in missing:
-            cache.put(job, fresh[job[0]])
-        cache.save(jobs)
-    return found, derived
-
-
-def _cached(cache: LineageCache | None, job: Job) -> NodeLineage | None:
-    return cache.get(job) if cache is not None else None
-
-
-def _described(session: Session, sql: str) -> list[tuple[str, str | None]]:
-    """Column names and types of a query, as the database binds it ([] when it cannot)."""
-    try:
-        return [(c.name, c.data_type) for c in session.adapter.describe_query(sql)]
-    except DatabaseError:
-        return []
 
 
 def generate(

@@ -10,11 +10,7 @@ nothing is guessed.
 from __future__ import annotations
 
 import os
-import pickle
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,32 +256,21 @@ def _table_leaf(ctx: LineageContext, leaf: Any, table: Any, parents: set[str]) -
 Job = tuple[str, str, list[str]]  # unique_id, compiled SQL, parents
 
 
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, 8)
+
+
 def analyse_many(
     ctx: LineageContext, queries: Iterable[Job], workers: int | None = None, threshold: int = PARALLEL_THRESHOLD
 ) -> dict[str, NodeLineage]:
-    """Lineage of many (unique_id, compiled SQL, parents) queries, on several processes when there are many.
+    """Lineage of many (unique_id, compiled SQL, parents) queries, on several processes when there are many."""
+    from .lineage_pool import LineagePool
 
-    Workers are plain ``python -m modelkit.docs.lineage_worker`` processes fed through a pipe, so that
-    nothing depends on how the calling program was started.
-    """
     jobs = list(queries)
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8)
+    workers = default_workers() if workers is None else workers
     if workers < 2 or len(jobs) < max(threshold, 2):
         return {uid: analyse(ctx, sql, parents) for uid, sql, parents in jobs}
-    parts = [jobs[i::workers] for i in range(workers)]
-    procs = []
-    for part in parts:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "modelkit.docs.lineage_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-        procs.append((proc, pickle.dumps((ctx, part), protocol=pickle.HIGHEST_PROTOCOL)))
-    results: dict[str, NodeLineage] = {}
-    with ThreadPoolExecutor(len(procs)) as pool:
-        outputs = list(pool.map(lambda item: item[0].communicate(item[1])[0], procs))
-    for (proc, _), output, part in zip(procs, outputs, parts):
-        if proc.returncode == 0:
-            results.update(pickle.loads(output))
-        else:  # a worker that died leaves its share to this process
-            results.update({uid: analyse(ctx, sql, parents) for uid, sql, parents in part})
-    return results
+    pool = LineagePool(ctx, workers)
+    for job in jobs:
+        pool.submit(job)
+    return pool.results()

@@ -1,16 +1,23 @@
-"""A column lineage worker: reads (context, jobs) pickled on stdin, writes the results pickled on stdout."""
+"""A column lineage worker (see lineage_pool): context, then job batches until None, on stdin."""
 
 from __future__ import annotations
 
 import pickle
 import sys
 
-from modelkit.docs.lineage import analyse
+from modelkit.docs.lineage import NodeLineage, analyse
 
 
 def main() -> None:
-    ctx, jobs = pickle.load(sys.stdin.buffer)
-    done = {uid: analyse(ctx, sql, parents) for uid, sql, parents in jobs}
+    source = sys.stdin.buffer
+    ctx = pickle.load(source)
+    done: dict[str, NodeLineage] = {}
+    while True:
+        batch = pickle.load(source)
+        if batch is None:
+            break
+        for uid, sql, parents in batch:
+            done[uid] = analyse(ctx, sql, parents)
     sys.stdout.buffer.write(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
 
 
