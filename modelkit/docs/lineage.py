@@ -270,7 +270,7 @@ def analyse_many(
     workers = default_workers() if workers is None else workers
     if workers < 2 or len(jobs) < max(threshold, 2):
         return {uid: analyse(ctx, sql, parents) for uid, sql, parents in jobs}
-    pool = LineagePool(ctx, workers)
+    pool = LineagePool(ctx, workers - 1)  # this process is the last worker
     for job in jobs:
         pool.submit(job)
     return pool.results()

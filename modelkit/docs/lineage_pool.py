@@ -1,9 +1,13 @@
 """Column lineage on worker processes, fed while the caller goes on (e.g. compiling the next model).
 
-Workers are plain ``python -m modelkit.docs.lineage_worker`` processes: nothing depends on how the
-calling program was started. Each reads the context, then batches of jobs, from its stdin (pickled)
-until ``None``, and writes all its results (pickled) to its stdout at the end. A worker that fails
-leaves its share to the calling process.
+Jobs wait in one queue. Each worker process takes a batch, analyses it and sends the results back
+before it gets the next batch; when the caller has nothing else to do (``results``), it takes jobs
+from the same queue itself. So a machine with N cores runs the caller and N-1 workers while the
+caller compiles, then N at once.
+
+Workers are plain ``python -m modelkit.docs.lineage_worker`` processes fed through pipes (pickles):
+nothing depends on how the calling program was started. A worker that fails leaves its batch, and
+the rest of the queue, to the others and to the caller.
 """
 
 from __future__ import annotations
@@ -17,79 +21,110 @@ from typing import Any
 
 from .lineage import Job, LineageContext, NodeLineage, analyse
 
-BATCH = 25  # jobs per message to a worker
+BATCH = 20  # jobs per message to a worker
+_STOP = None
 
 
 class _Worker:
-    def __init__(self, ctx: LineageContext) -> None:
+    def __init__(self, pool: LineagePool) -> None:
+        self.pool = pool
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "modelkit.docs.lineage_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
-        self.jobs: list[Job] = []
-        self.inbox: queue.Queue[Job | None] = queue.Queue()
-        self.broken = False
-        self.thread = threading.Thread(target=self._feed, args=(ctx,), daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _send(self, item: Any) -> None:
-        if self.broken:
-            return
-        try:
-            assert self.proc.stdin is not None
-            pickle.dump(item, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            self.broken = True
+        assert self.proc.stdin is not None
+        pickle.dump(item, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.flush()
 
-    def _feed(self, ctx: LineageContext) -> None:
-        self._send(ctx)
-        batch: list[Job] = []
-        while True:
-            job = self.inbox.get()
-            if job is not None:
-                batch.append(job)
-            if batch and (job is None or len(batch) >= BATCH or self.inbox.empty()):
-                self._send(batch)
-                batch = []
-            if job is None:
-                break
-        self._send(None)
+    def _run(self) -> None:
+        jobs = self.pool.jobs
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
+            self._send(self.pool.ctx)
         except OSError:
-            self.broken = True
-
-    def collect(self, ctx: LineageContext) -> dict[str, NodeLineage]:
-        self.inbox.put(None)
-        self.thread.join()
-        assert self.proc.stdout is not None
-        output = self.proc.stdout.read()
-        self.proc.wait()
-        if self.proc.returncode == 0 and not self.broken:
+            return self._close()  # no worker: the others and the caller take the jobs
+        while True:
+            first = jobs.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    job = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    jobs.put(_STOP)
+                    break
+                batch.append(job)
             try:
-                return pickle.loads(output)
-            except (pickle.UnpicklingError, EOFError):
+                self._send(batch)
+                assert self.proc.stdout is not None
+                done = pickle.load(self.proc.stdout)
+            except (OSError, EOFError, pickle.UnpicklingError):
+                done = {uid: analyse(self.pool.ctx, sql, parents) for uid, sql, parents in batch}
+                self.pool.add(done)
+                return self._close()
+            self.pool.add(done)
+        try:
+            self._send(_STOP)
+        except OSError:
+            pass
+        self._close()
+
+    def _close(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
                 pass
-        return {uid: analyse(ctx, sql, parents) for uid, sql, parents in self.jobs}
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 class LineagePool:
-    """``submit`` never blocks; ``results`` waits for every job."""
+    """``submit`` never blocks; ``results`` helps with what is left, then waits for every job."""
 
     def __init__(self, ctx: LineageContext, workers: int) -> None:
         self.ctx = ctx
-        self.workers = [_Worker(ctx) for _ in range(max(workers, 1))]
-        self.count = 0
+        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.found: dict[str, NodeLineage] = {}
+        self._lock = threading.Lock()
+        self.workers = [_Worker(self) for _ in range(max(workers, 0))]
+
+    def add(self, done: dict[str, NodeLineage]) -> None:
+        with self._lock:
+            self.found.update(done)
 
     def submit(self, job: Job) -> None:
-        worker = self.workers[self.count % len(self.workers)]
-        self.count += 1
-        worker.jobs.append(job)
-        worker.inbox.put(job)
+        self.jobs.put(job)
 
     def results(self) -> dict[str, NodeLineage]:
-        found: dict[str, NodeLineage] = {}
+        for _ in self.workers:
+            self.jobs.put(_STOP)
+        while True:  # the caller works too, until only the stops are left
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is _STOP:
+                self.jobs.put(_STOP)
+                break
+            uid, sql, parents = job
+            self.add({uid: analyse(self.ctx, sql, parents)})
         for worker in self.workers:
-            found.update(worker.collect(self.ctx))
-        return found
+            worker.thread.join()
+        while True:  # jobs a failing worker put back, if any
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not _STOP:
+                self.add({job[0]: analyse(self.ctx, job[1], job[2])})
+        return self.found

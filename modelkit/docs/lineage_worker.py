@@ -1,24 +1,24 @@
-"""A column lineage worker (see lineage_pool): context, then job batches until None, on stdin."""
+"""A column lineage worker (see lineage_pool): the context, then batches of jobs until None, on stdin;
+the results of each batch, on stdout, as soon as it is done."""
 
 from __future__ import annotations
 
 import pickle
 import sys
 
-from modelkit.docs.lineage import NodeLineage, analyse
+from modelkit.docs.lineage import analyse
 
 
 def main() -> None:
-    source = sys.stdin.buffer
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
     ctx = pickle.load(source)
-    done: dict[str, NodeLineage] = {}
     while True:
         batch = pickle.load(source)
         if batch is None:
             break
-        for uid, sql, parents in batch:
-            done[uid] = analyse(ctx, sql, parents)
-    sys.stdout.buffer.write(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
+        done = {uid: analyse(ctx, sql, parents) for uid, sql, parents in batch}
+        pickle.dump(done, sink, protocol=pickle.HIGHEST_PROTOCOL)
+        sink.flush()
 
 
 if __name__ == "__main__":

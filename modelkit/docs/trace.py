@@ -101,7 +101,8 @@ def compile_and_trace(
 
     rest = [uid for uid in order if uid in catalog]
     workers = default_workers() if workers is None else workers
-    pool = LineagePool(ctx, workers) if workers >= 2 and len(rest) >= PARALLEL_THRESHOLD else None
+    # while this process compiles, one worker per other core; afterwards this process helps too
+    pool = LineagePool(ctx, workers - 1) if workers >= 2 and len(rest) >= PARALLEL_THRESHOLD else None
     missing: list[Job] = []
     for uid in rest:
         node = manifest.nodes[uid]
