@@ -172,12 +172,13 @@ def test_parents_decide_between_nodes_that_are_one_relation() -> None:
     assert analyse(ctx, sql, ["source.p.raw.orders"]).get("user_id").upstream[0].unique_id == "source.p.raw.orders"
 
 
-def test_many_queries_on_worker_processes_give_the_same_answers() -> None:
+@pytest.mark.parametrize("workers, count", [(2, 6), (3, 90)])
+def test_many_queries_on_worker_processes_give_the_same_answers(workers: int, count: int) -> None:
     ctx = context()
-    jobs = [(f"q{i}", f"select id as c{i}, amount from db.main.orders", []) for i in range(6)]
+    jobs = [(f"q{i}", f"select id as c{i}, amount from db.main.orders", []) for i in range(count)]
     serial = analyse_many(ctx, jobs, workers=1)
-    parallel = analyse_many(ctx, jobs, workers=2, threshold=0)
-    assert serial.keys() == parallel.keys()
+    parallel = analyse_many(ctx, jobs, workers=workers, threshold=0)
+    assert serial.keys() == parallel.keys() and len(parallel) == count
     for uid in serial:
         assert serial[uid] == parallel[uid]
     assert parallel["q3"].get("c3").upstream[0].column == "id"
