@@ -355,3 +355,28 @@ def test_lineage_on_worker_processes_while_compiling_matches_the_serial_result(
         result = generate_docs(session, GenerateOptions(workers=2))
     assert result.columns == 36 and result.unresolved_columns == 0
     assert site_data(root)["lineage"] == site_data(shop)["lineage"]
+
+
+def test_a_compile_error_while_workers_trace_stops_them(project_factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import modelkit.docs.trace as trace
+    from modelkit.docs import GenerateOptions, generate_docs
+    from modelkit.errors import CompilationError
+    from modelkit.session import Session
+
+    root = project_factory({f"models/m{i}.sql": f"select {i} as id" for i in range(5)})
+    assert run_cli("run", cwd=root).exit_code == 0  # all built: lineage goes to the workers
+    failing = "select 1 as id {% if execute %}{{ exceptions.raise_compiler_error('boom') }}{% endif %}"
+    (root / "models" / "m4.sql").write_text(failing)
+    monkeypatch.setattr(trace, "PARALLEL_THRESHOLD", 0)
+    started: list = []
+    real_pool = trace.LineagePool
+
+    def pool(ctx, workers):
+        started.append(real_pool(ctx, workers))
+        return started[-1]
+
+    monkeypatch.setattr(trace, "LineagePool", pool)
+    with Session(root, which="generate") as session, pytest.raises(CompilationError, match="boom"):
+        generate_docs(session, GenerateOptions(workers=2))
+    assert started and all(w.proc.poll() is not None for w in started[0].workers)
+    assert all(not w.thread.is_alive() for w in started[0].workers)

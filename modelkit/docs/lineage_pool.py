@@ -105,6 +105,19 @@ class LineagePool:
     def submit(self, job: Job) -> None:
         self.jobs.put(job)
 
+    def cancel(self) -> None:
+        """Stop the workers without waiting for the jobs (the caller failed)."""
+        while True:
+            try:
+                self.jobs.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self.workers:
+            self.jobs.put(_STOP)
+        for worker in self.workers:
+            worker.proc.kill()
+            worker.thread.join(timeout=10)
+
     def results(self) -> dict[str, NodeLineage]:
         for _ in self.workers:
             self.jobs.put(_STOP)

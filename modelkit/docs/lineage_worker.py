@@ -11,9 +11,15 @@ from modelkit.docs.lineage import analyse
 
 def main() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
-    ctx = pickle.load(source)
+    try:
+        ctx = pickle.load(source)
+    except EOFError:  # the caller went away
+        return
     while True:
-        batch = pickle.load(source)
+        try:
+            batch = pickle.load(source)
+        except EOFError:
+            return
         if batch is None:
             break
         done = {uid: analyse(ctx, sql, parents) for uid, sql, parents in batch}

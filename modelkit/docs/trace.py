@@ -104,20 +104,25 @@ def compile_and_trace(
     # while this process compiles, one worker per other core; afterwards this process helps too
     pool = LineagePool(ctx, workers - 1) if workers >= 2 and len(rest) >= PARALLEL_THRESHOLD else None
     missing: list[Job] = []
-    for uid in rest:
-        node = manifest.nodes[uid]
-        sql = sql_of(node)
-        if sql is None or node.resource_type not in ANALYSED_TYPES:
-            continue
-        job = (uid, sql, node.depends_on_nodes)
-        jobs.append(job)
-        hit = cache.get(job) if cache is not None else None
-        if hit is not None:
-            traced.lineage[uid] = hit
-            continue
-        missing.append(job)
+    try:
+        for uid in rest:
+            node = manifest.nodes[uid]
+            sql = sql_of(node)
+            if sql is None or node.resource_type not in ANALYSED_TYPES:
+                continue
+            job = (uid, sql, node.depends_on_nodes)
+            jobs.append(job)
+            hit = cache.get(job) if cache is not None else None
+            if hit is not None:
+                traced.lineage[uid] = hit
+                continue
+            missing.append(job)
+            if pool is not None:
+                pool.submit(job)
+    except BaseException:
         if pool is not None:
-            pool.submit(job)
+            pool.cancel()
+        raise
     if pool is not None:
         fresh = pool.results()
     else:
