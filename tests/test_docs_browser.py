@@ -116,6 +116,10 @@ def test_every_page_opens_offline_without_console_errors(site: Site) -> None:
     ):
         site.go(hash_)
         assert page.locator("#main h1, #main canvas").count() > 0, hash_
+    site.go("#!/graph?select=bogus%3Ax")
+    assert "Unknown selection method 'bogus'" in page.locator(".gstatus").inner_text()
+    site.go("#!/graph?select=%2Bcustomers&exclude=tag%3Araw")
+    assert site.dag()["nodes"] == 8  # +customers is 9 nodes, one of them the seed tagged raw
     assert site.errors == []
     assert site.outside == []  # nothing loaded from the network
 
