@@ -220,9 +220,11 @@ function renderColumnPage(main, i, column) {
   page.appendChild(box);
   page.appendChild(legend());
   const refLink = (r) => h("a", { href: "#!/column/" + encodeURIComponent(MODEL.nodes[r[0]].id) + "/" + encodeURIComponent(r[1]) }, displayName(r[0]) + "." + r[1]);
+  const LIST_MAX = 300;
   const listOf = (items, what) => items.length
-    ? h("ul.linlist", items.map((r) => h("li", { style: "margin-left:" + (r.depth - 1) * 1.2 + "em" },
-        r.ref ? refLink(r.ref) : h("span.unres", r.text), r.of && r.depth > 1 ? h("span.muted", " → " + r.of) : null)))
+    ? h("div", h("ul.linlist", items.slice(0, LIST_MAX).map((r) => h("li", { style: "margin-left:" + Math.min(r.depth - 1, 12) * 1.2 + "em" },
+        r.ref ? refLink(r.ref) : h("span.unres", r.text), r.of && r.depth > 1 ? h("span.muted", " → " + r.of) : null))),
+        items.length > LIST_MAX ? h("p.more", "and " + fmtInt(items.length - LIST_MAX) + " more, in the graph above") : null)
     : h("p.muted", what);
   page.appendChild(h("div.relations",
     h("div", h("h3", "Upstream"), listOf(rows.up, "Nothing upstream.")),
