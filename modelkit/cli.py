@@ -435,6 +435,82 @@ def init(
     print(f"Next: cd {name} && modelkit run")
 
 
+@docs_app.command("generate")
+def docs_generate(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    compile: Annotated[
+        bool,
+        typer.Option("--compile/--no-compile", help="Compile the project first (default), or reuse target/compiled/."),
+    ] = True,
+    empty_catalog: Annotated[
+        bool, typer.Option("--empty-catalog", help="Do not query the database: catalog.json lists no relation.")
+    ] = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Write target/manifest.json, target/catalog.json and the site target/index.html."""
+    reporter = _reporter(use_colors, quiet)
+
+    def go() -> Any:
+        from .docs.build import GenerateOptions, generate_docs
+
+        project = _project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        options = GenerateOptions(tuple(select or ()), tuple(exclude or ()), compile, empty_catalog, threads)
+        with project.session("generate") as session:
+            reporter.header(session.manifest, session.adapter.info())
+            for term in session.unmatched(select):
+                reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
+            reporter.line("")
+            reporter.line(f"Concurrency: {threads or session.target.threads} threads (target='{session.target.name}')")
+            reporter.line("")
+            return generate_docs(session, options, reporter.line)
+
+    result = _guard(go, debug)
+    if result is None:
+        return
+    if result.compiled_from == "none":
+        reporter.line("No compiled SQL under target/compiled/: run `modelkit compile` for SQL and column lineage")
+    if result.columns:
+        resolved = result.columns - result.unresolved_columns
+        reporter.line(f"Column lineage: {resolved} of {result.columns} columns resolved")
+    reporter.line(f"Site written to {result.index_path.resolve()} (open it, or run `modelkit docs serve`)")
+
+
+@docs_app.command("serve")
+def docs_serve(
+    project_dir: ProjectDir = Path("."),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).", min=0, max=65535)] = 8080,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the site in a web browser.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Serve the generated site (target/index.html) on http://HOST:PORT/ until Ctrl-C."""
+    from .docs.serve import serve
+
+    def ready(url: str) -> None:
+        print(f"Serving docs at {url}", flush=True)
+        print("Press Ctrl+C to exit.", flush=True)
+        if browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    def go() -> None:
+        from .project import load_project
+
+        serve(load_project(project_dir).target_dir, host, port, ready, lambda m: print(m, file=sys.stderr))
+
+    _guard(go, debug)
+
+
 def _split_multi_values(argv: list[str]) -> list[str]:
     """``-s a b`` as dbt reads it: every following word up to the next flag."""
     out: list[str] = []

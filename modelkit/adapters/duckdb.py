@@ -207,6 +207,52 @@ class DuckDBAdapter(StatefulMixin):
         )
         return [ColumnInfo(name, dtype) for name, dtype in result.rows]
 
+    def get_catalog(self, schemas: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+        """Every relation in these (database, schema) pairs with its columns, in order, from DuckDB's catalog.
+
+        One dict per relation: database, schema, name, type ("BASE TABLE" or "VIEW"), comment,
+        columns [(name, data_type, comment)], and row_count (exact, tables only; None for views).
+        """
+        if not schemas:
+            return []
+        pairs = sorted({self._key(db, schema) for db, schema in schemas})
+        wanted = " or ".join(
+            f"(lower(c.database_name) = {_sql_literal(db)} and lower(c.schema_name) = {_sql_literal(schema)})"
+            for db, schema in pairs
+        )
+        rows = self.execute(
+            "select c.database_name, c.schema_name, c.table_name, c.column_name, c.data_type, c.comment, "
+            "case when t.table_name is null then 'VIEW' else 'BASE TABLE' end, coalesce(t.comment, v.comment) "
+            "from duckdb_columns() c "
+            "left join duckdb_tables() t on t.database_name = c.database_name and t.schema_name = c.schema_name "
+            "and t.table_name = c.table_name "
+            "left join duckdb_views() v on v.database_name = c.database_name and v.schema_name = c.schema_name "
+            "and v.view_name = c.table_name "
+            f"where not c.internal and ({wanted}) "
+            "order by c.database_name, c.schema_name, c.table_name, c.column_index",
+            fetch=True,
+        ).rows
+        relations: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for db, schema, name, column, dtype, col_comment, kind, comment in rows:
+            entry = relations.setdefault(
+                (db, schema, name),
+                {"database": db, "schema": schema, "name": name, "type": kind, "comment": comment, "columns": []},
+            )
+            entry["columns"].append((column, dtype, col_comment))
+        tables = [key for key, entry in relations.items() if entry["type"] == "BASE TABLE"]
+        counts: dict[tuple[str, str, str], int] = {}
+        for start in range(0, len(tables), 500):
+            chunk = tables[start : start + 500]
+            sql = " union all ".join(
+                f"select {i}, count(*) from {quote(db)}.{quote(schema)}.{quote(name)}"
+                for i, (db, schema, name) in enumerate(chunk)
+            )
+            for i, count in self.execute(sql, fetch=True).rows:
+                counts[chunk[i]] = count
+        for key, entry in relations.items():
+            entry["row_count"] = counts.get(key)
+        return list(relations.values())
+
     def describe_query(self, sql: str) -> list[ColumnInfo]:
         result = self.execute(f"describe ({sql})", fetch=True)
         return [ColumnInfo(row[0], row[1]) for row in result.rows]

@@ -1,0 +1,168 @@
+"""``modelkit docs generate``: read the catalog, compile and trace column lineage, write the site."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__, artifacts
+from ..manifest import Manifest
+from ..session import Session
+from . import content, site
+from .catalog import CatalogEntry, catalog_dict, read_catalog
+from .descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
+from .lineage import UNRESOLVED
+from .testinfo import collect_tests, load_run_results
+from .trace import compile_and_trace
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    compile: bool = True
+    empty_catalog: bool = False
+    threads: int | None = None  # accepted for the command line's sake: compiling is sequential
+    workers: int | None = None  # processes for column lineage (default: one per core)
+
+
+@dataclass
+class GenerateResult:
+    target_dir: Path
+    nodes: int = 0
+    catalog_entries: int = 0
+    columns: int = 0
+    unresolved_columns: int = 0
+    compiled_from: str = "compile"  # "compile", "target/compiled" (--no-compile) or "none"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def index_path(self) -> Path:
+        return self.target_dir / "index.html"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.target_dir / "catalog.json"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.target_dir / "manifest.json"
+
+
+def generate_docs(
+    session: Session, options: GenerateOptions = GenerateOptions(), log: Callable[[str], None] | None = None
+) -> GenerateResult:
+    """Write manifest.json, catalog.json and index.html under the project's target folder."""
+    say = log or (lambda message: None)
+    target_dir = session.project.target_dir
+    result = GenerateResult(target_dir)
+    clock = _Clock(result.timings)
+    results = load_run_results(target_dir)  # before anything else writes there
+    manifest = session.manifest
+    clock.lap("parse")
+    descriptions = render_descriptions(session, manifest)  # first: a missing doc() fails before any work
+    clock.lap("descriptions")
+    selected = session.select(options.select or ("*",), options.exclude)  # "*": sources too
+    catalog: dict[str, CatalogEntry] = {}
+    if not options.empty_catalog:
+        say("Building catalog")
+        catalog = read_catalog(session.adapter, manifest, selected)
+    result.catalog_entries = len(catalog)
+    clock.lap("catalog")
+    traced = compile_and_trace(
+        session, selected, catalog, compile=options.compile, workers=options.workers, cache_dir=target_dir
+    )
+    compiled, lineage = traced.compiled, traced.lineage
+    result.compiled_from = traced.compiled_from
+    result.columns = sum(len(found.columns) for found in lineage.values())
+    result.unresolved_columns = sum(
+        1 for found in lineage.values() for c in found.columns if found.get(c).status == UNRESOLVED
+    )
+    clock.lap("lineage")
+    result.timings["compile"] = round(traced.compile_seconds, 3)
+    result.timings["lineage"] = round(result.timings["lineage"] - traced.compile_seconds, 3)
+
+    invocation_id = session.invocation.invocation_id
+    data = artifacts.manifest_dict(manifest, invocation_id, compiled if options.compile else {}, session.target.type)
+    resolve_manifest_descriptions(data, descriptions)
+    artifacts.write_json(result.manifest_path, data)
+    artifacts.write_json(result.catalog_path, catalog_dict(catalog, invocation_id))
+    say(f"Catalog written to {result.catalog_path.resolve()}")
+    meta = {
+        "project": manifest.project_name,
+        "generated_at": data["metadata"]["generated_at"],
+        "invocation_id": invocation_id,
+        "modelkit_version": __version__,
+        "adapter": session.target.type,
+        "target": session.target.name,
+        "compiled": result.compiled_from,
+        "catalog": not options.empty_catalog,
+        "select": list(options.select),
+        "exclude": list(options.exclude),
+    }
+    inputs = content.SiteInputs(
+        manifest=manifest,
+        meta=meta,
+        descriptions=descriptions,
+        catalog=catalog,
+        compiled=compiled,
+        lineage=lineage,
+        derived_columns=traced.derived_columns,
+        tests=collect_tests(manifest, results),
+        results=results,
+    )
+    index, details, column_lineage = content.build(inputs)
+    result.nodes = len(index["nodes"])
+    site.write(result.index_path, site.render(index, details, column_lineage, content.CHUNK_SIZE))
+    clock.lap("site")
+    return result
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.last, 3)
+        self.last = now
+
+
+def render_descriptions(session: Session, manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """Descriptions of nodes, sources and their columns with ``doc()`` resolved, by unique_id."""
+    renderer = DescriptionRenderer(session.renderer)
+    out: dict[str, dict[str, Any]] = {}
+    for node in [*manifest.nodes.values(), *manifest.sources.values()]:
+        path = yaml_path(node)
+        owner = f"{node.resource_type} {node.name}"
+        entry: dict[str, Any] = {
+            "description": renderer.render(node.description, path, owner),
+            "columns": {
+                name: renderer.render(col.description, path, f"{owner}, column {name}")
+                for name, col in node.columns.items()
+            },
+        }
+        if node.resource_type == "source":
+            entry["source_description"] = renderer.render(node.source_description, path, f"source {node.source_name}")
+        out[node.unique_id] = entry
+    return out
+
+
+def generate(
+    project_dir: str | Path = ".",
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    compile: bool = True,
+    empty_catalog: bool = False,
+    log: Callable[[str], None] | None = None,
+    **project_kwargs: Any,
+) -> GenerateResult:
+    """``modelkit docs generate`` from Python."""
+    options = GenerateOptions(tuple(select), tuple(exclude), compile, empty_catalog, project_kwargs.get("threads"))
+    with Session(project_dir, which="generate", **project_kwargs) as session:
+        return generate_docs(session, options, log)

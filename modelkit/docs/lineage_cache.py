@@ -1,0 +1,107 @@
+"""A cache of column lineage between runs of ``docs generate`` (``target/lineage_cache.json``).
+
+An entry is reused only when the compiled SQL, the node's parents and the columns of every relation
+the query names are what they were when it was computed; anything else is analysed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from .lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
+
+FILE_NAME = "lineage_cache.json"
+FORMAT = 2  # bump when the shape of an entry changes
+
+
+def _version(ctx: LineageContext) -> str:
+    import sqlglot
+
+    return f"{FORMAT}/{__version__}/{sqlglot.__version__}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class LineageCache:
+    def __init__(self, target_dir: Path, ctx: LineageContext) -> None:
+        self.path = target_dir / FILE_NAME
+        self.ctx = ctx
+        self.version = _version(ctx)
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.hits = 0
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("entries"), dict):
+            self.entries = data["entries"]
+
+    def _key(self, sql: str, parents: list[str]) -> str:
+        lowered = sql.lower()
+        ephemerals = sorted((name, uid) for name, uid in self.ctx.ephemerals.items() if name in lowered)
+        return _digest(sql, sorted(parents), ephemerals)
+
+    def _tables(self, tables: list[Any]) -> str:
+        return _digest(
+            [
+                (list(key), sorted(self.ctx.columns.get(tuple(key), {})), self.ctx.nodes.get(tuple(key)))
+                for key in tables
+            ]
+        )
+
+    def get(self, job: Job) -> NodeLineage | None:
+        uid, sql, parents = job
+        entry = self.entries.get(self._key(sql, parents))
+        if entry is None or entry["tables_digest"] != self._tables(entry["lineage"]["tables"]):
+            return None
+        self.hits += 1
+        return _from_dict(entry["lineage"])
+
+    def put(self, job: Job, found: NodeLineage) -> None:
+        uid, sql, parents = job
+        self.entries[self._key(sql, parents)] = {
+            "node": uid,
+            "tables_digest": self._tables(found.tables),
+            "lineage": _to_dict(found),
+        }
+
+    def save(self, keep: list[Job]) -> None:
+        """Write the cache with the entries of these jobs only (others are stale)."""
+        wanted = {self._key(sql, parents) for _, sql, parents in keep}
+        entries = {k: v for k, v in self.entries.items() if k in wanted}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"version": self.version, "entries": entries}, separators=(",", ":")), encoding="utf-8"
+        )
+        tmp.replace(self.path)
+
+
+def _to_dict(found: NodeLineage) -> dict[str, Any]:
+    return {
+        "columns": found.columns,
+        "lineage": {
+            name: [c.status, [[u.unique_id, u.relation, u.column] for u in c.upstream], c.reason]
+            for name, c in found.lineage.items()
+        },
+        "error": found.error,
+        "tables": [list(t) for t in found.tables],
+    }
+
+
+def _from_dict(data: dict[str, Any]) -> NodeLineage:
+    return NodeLineage(
+        columns=list(data["columns"]),
+        lineage={
+            name: ColumnLineage(status, [Upstream(*u) for u in upstream], reason)
+            for name, (status, upstream, reason) in data["lineage"].items()
+        },
+        error=data.get("error"),
+        tables=[tuple(t) for t in data.get("tables", [])],
+    )

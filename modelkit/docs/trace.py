@@ -1,0 +1,158 @@
+"""Compiling the selected nodes and tracing their column lineage, overlapped.
+
+Nodes the database does not have (ephemeral or not built yet) come first, in dependency order: their
+output columns, read from their SQL, are what their children read. Then every other node is compiled
+in turn and handed at once to lineage worker processes, which work while the next one compiles.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import DatabaseError
+from ..manifest import Node
+from ..runner import EXECUTABLE
+from ..session import Session
+from .catalog import CatalogEntry, relation_keys
+from .lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
+from .lineage_cache import LineageCache
+from .lineage_pool import LineagePool
+
+ANALYSED_TYPES = ("model", "snapshot", "analysis")
+_MADE_UP = re.compile(r"_col_\d+")  # names sqlglot gives unnamed expressions; the database names them otherwise
+
+
+@dataclass
+class Traced:
+    compiled: dict[str, str] = field(default_factory=dict)
+    lineage: dict[str, NodeLineage] = field(default_factory=dict)
+    derived_columns: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # not in the catalog
+    compiled_from: str = "compile"  # "compile", "target/compiled" (--no-compile) or "none"
+    compile_seconds: float = 0.0
+
+
+def lineage_context(session: Session, catalog: dict[str, CatalogEntry]) -> LineageContext:
+    """Every relation of the project, with its columns where the catalog has them."""
+    manifest = session.manifest
+    target = session.target
+    ctx = LineageContext(target.type, target.database or "", target.schema or "")
+    for key, uids in relation_keys(manifest, [*manifest.nodes, *manifest.sources]).items():
+        for uid in uids:
+            entry = catalog.get(uid)
+            ctx.add_relation(key, uid, entry.column_types() if entry else None)
+    return ctx
+
+
+def compile_and_trace(
+    session: Session,
+    selected: set[str],
+    catalog: dict[str, CatalogEntry],
+    *,
+    compile: bool = True,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+) -> Traced:
+    """Compile (or, without ``compile``, read what the last compile left in target/compiled/) and trace."""
+    manifest = session.manifest
+    levels = session.graph.levels
+    kinds = EXECUTABLE["compile"]
+    order = sorted(
+        (uid for uid in selected if uid in manifest.nodes and manifest.nodes[uid].resource_type in kinds),
+        key=lambda uid: (levels.get(uid, 0), uid),
+    )
+    traced = Traced(compiled_from="compile" if compile else "none")
+    ctx = lineage_context(session, catalog)
+    cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
+    jobs: list[Job] = []
+
+    def sql_of(node: Node) -> str | None:
+        start = time.perf_counter()
+        if compile:
+            sql = session.compiler.compile(node)
+            if not node.is_ephemeral:
+                session.compiler.write(node, sql, session.project.target_dir)
+        else:
+            path = session.project.target_dir / "compiled" / node.package_name / node.original_file_path
+            sql = path.read_text(encoding="utf-8") if not node.is_ephemeral and path.is_file() else None
+            if sql is not None:
+                traced.compiled_from = "target/compiled"
+        traced.compile_seconds += time.perf_counter() - start
+        if sql is not None:
+            traced.compiled[node.unique_id] = sql
+        return sql
+
+    for uid in order:
+        if uid in catalog:
+            continue
+        node = manifest.nodes[uid]
+        sql = sql_of(node)
+        if sql is None or node.resource_type not in ANALYSED_TYPES:
+            continue
+        job = (uid, sql, node.depends_on_nodes)
+        jobs.append(job)
+        found = (cache.get(job) if cache is not None else None) or analyse(ctx, sql, node.depends_on_nodes)
+        if cache is not None:
+            cache.put(job, found)
+        traced.lineage[uid] = found
+        _register(session, ctx, node, sql, found, traced)
+
+    rest = [uid for uid in order if uid in catalog]
+    workers = default_workers() if workers is None else workers
+    # while this process compiles, one worker per other core; afterwards this process helps too
+    pool = LineagePool(ctx, workers - 1) if workers >= 2 and len(rest) >= PARALLEL_THRESHOLD else None
+    missing: list[Job] = []
+    try:
+        for uid in rest:
+            node = manifest.nodes[uid]
+            sql = sql_of(node)
+            if sql is None or node.resource_type not in ANALYSED_TYPES:
+                continue
+            job = (uid, sql, node.depends_on_nodes)
+            jobs.append(job)
+            hit = cache.get(job) if cache is not None else None
+            if hit is not None:
+                traced.lineage[uid] = hit
+                continue
+            missing.append(job)
+            if pool is not None:
+                pool.submit(job)
+    except BaseException:
+        if pool is not None:
+            pool.cancel()
+        raise
+    if pool is not None:
+        fresh = pool.results()
+    else:
+        fresh = {uid: analyse(ctx, sql, parents) for uid, sql, parents in missing}
+    traced.lineage.update(fresh)
+    if cache is not None:
+        for job in missing:
+            cache.put(job, fresh[job[0]])
+        cache.save(jobs)
+    return traced
+
+
+def _register(session: Session, ctx: LineageContext, node: Node, sql: str, found: NodeLineage, traced: Traced) -> None:
+    """Make a node the database lacks readable by its children: its columns, from its query."""
+    columns: list[tuple[str, str | None]] = [
+        (name, None) for name in found.columns if not _MADE_UP.fullmatch(name) or name in sql
+    ]
+    if node.is_ephemeral:
+        columns = _described(session, sql) or columns
+    traced.derived_columns[node.unique_id] = columns
+    names = {name: dtype or "" for name, dtype in columns}
+    if node.is_ephemeral:
+        ctx.add_ephemeral(node.relation.identifier, node.unique_id, names)
+    elif node.resource_type != "analysis":
+        ctx.add_relation(ctx.key(node.database, node.schema, node.alias or node.name), node.unique_id, names)
+
+
+def _described(session: Session, sql: str) -> list[tuple[str, str | None]]:
+    """Column names and types of a query, as the database binds it ([] when it cannot)."""
+    try:
+        return [(c.name, c.data_type) for c in session.adapter.describe_query(sql)]
+    except DatabaseError:
+        return []
