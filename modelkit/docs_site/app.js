@@ -258,7 +258,7 @@ function searchNodes(query, limit) {
     }
     const type = MODEL.nodes[i].t;
     // tests come after the models and sources they test (their names repeat their models' names)
-    score += type === "model" ? 3 : type === "source" ? 2 : type === "test" ? -40 : 0;
+    score += type === "model" ? 3 : type === "source" ? 2 : type === "test" || type === "unit_test" ? -40 : 0;
     scored.push([score, i]);
   });
   scored.sort((a, b) => b[0] - a[0] || (MODEL.nodes[a[1]].n < MODEL.nodes[b[1]].n ? -1 : 1));

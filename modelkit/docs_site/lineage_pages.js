@@ -2,7 +2,7 @@
 
 /* -- the lineage graph ----------------------------------------------------------------------- */
 function defaultSelection() {
-  const visible = MODEL.nodes.filter((n) => n.t !== "test").length;
+  const visible = MODEL.nodes.filter((n) => n.t !== "test" && n.t !== "unit_test").length;
   if (visible <= 150) return "";
   let best = -1, bestDegree = -1;
   MODEL.nodes.forEach((n, i) => {
@@ -56,7 +56,7 @@ function renderGraphPage(main, params) {
     status.classList.add("error");
     return;
   }
-  const shown = Array.from(chosen).filter((i) => MODEL.nodes[i].t !== "test");
+  const shown = Array.from(chosen).filter((i) => MODEL.nodes[i].t !== "test" && MODEL.nodes[i].t !== "unit_test");
   status.textContent = plural(shown.length, "node") + (select ? " selected" : "");
   if (!shown.length) {
     canvasBox.appendChild(h("p.empty", "Nothing matches this selection."));
@@ -94,7 +94,7 @@ function focusOf(select) {
       }
       if (atom.method === "fqn" || atom.method === "unique_id" || atom.method === "source") {
         MODEL.nodes.forEach((n, i) => {
-          if (n.t !== "test" && matchAtom(atom, n) && out.length < 20) out.push(i);
+          if (n.t !== "test" && n.t !== "unit_test" && matchAtom(atom, n) && out.length < 20) out.push(i);
         });
       }
     }
