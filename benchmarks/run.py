@@ -140,6 +140,14 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def write(args: argparse.Namespace, results: dict[str, Any], clock: float, load_start: float) -> None:
+    results["seconds"] = time.perf_counter() - clock
+    results["load_start"], results["load_end"] = load_start, os.getloadavg()[0]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render(results))
+    args.json.write_text(json.dumps(to_json(results), indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
@@ -163,15 +171,11 @@ def main(argv: list[str] | None = None) -> int:
             results["help"]["dbt"] = measure_help(dbt, args.work_dir, args.repeat, args.budget)
         for size in args.sizes:
             results["sizes"][size] = bench_size(size, args, mk, dbt)
+            write(args, results, clock, load_start)  # after each size, so that a long run keeps what it has
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results["seconds"] = time.perf_counter() - clock
-    results["load_start"], results["load_end"] = load_start, os.getloadavg()[0]
-
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(results))
-    args.json.write_text(json.dumps(to_json(results), indent=1) + "\n")
+    write(args, results, clock, load_start)
     print(f"\nwrote {args.output} and {args.json}")
     for t in targets(results):
         print(f"  {t.verdict:<5} {t.name}: {t.measured} (goal {t.goal})")
