@@ -101,31 +101,34 @@ def bench_size(size: int, args: argparse.Namespace, mk: Tool, dbt: Tool | None) 
     keys = args.scenarios or [s.key for s in SCENARIOS]
     source = generate(args.gen_script, size, work / "source", logs / "generate.log")
     show = progress(size)
+    data: dict[str, Any] = {"load": os.getloadavg()[0], "floor": {}}
+    floor, floor_log = data["floor"], logs / f"{size}-floor.log"
+    run_floor = any(k in keys for k in ("run_t1", "run_t4", "run_again", "test"))
+
+    def measure_floors(ws: Workspace, prefix: str, single_transaction: bool) -> None:
+        # Right after the tool's own commands, so that both see the machine in about the same state.
+        found = measure_floor(args.floor_script, ws, floor_log, repeat=args.repeat, budget=args.budget)
+        floor[prefix + "models"], floor[prefix + "tests"] = found
+        if single_transaction:
+            floor[prefix + "models_1tx"], _ = measure_floor(
+                args.floor_script, ws, floor_log, repeat=args.repeat, budget=args.budget, single_transaction=True
+            )
+        for key in [k for k in floor if k.startswith(prefix) and (prefix or not k.startswith("dbt_"))]:
+            cell = floor[key]
+            text = f"{cell.seconds:.3f} s median of {len(cell.samples)}" if cell.ok else f"{cell.status} {cell.note}"
+            print(f"[{size:>6} models] floor    {key:<45} {text}", flush=True)
+
     ours = Workspace(mk, source, work / "modelkit", logs / f"{size}-modelkit.log")
-    data: dict[str, Any] = {"modelkit": run_all(ours, keys, args.repeat, args.budget, show), "floor": {}}
+    data["modelkit"] = run_all(ours, keys, args.repeat, args.budget, show)
+    if run_floor:
+        measure_floors(ours, "", not args.quick)
     theirs = None
     if dbt is not None and (size in args.dbt_sizes or size in args.dbt_parse_sizes):
         dbt_keys = keys if size in args.dbt_sizes else [k for k in keys if k in PARSE_ONLY]
         theirs = Workspace(dbt, source, work / "dbt", logs / f"{size}-dbt.log")
         data["dbt"] = run_all(theirs, dbt_keys, args.dbt_repeat, args.budget, show)
-
-    floor, floor_log = data["floor"], logs / f"{size}-floor.log"
-    run_floor = any(k in keys for k in ("run_t1", "run_t4", "run_again", "test"))
-    if run_floor:
-        floor["models"], floor["tests"] = measure_floor(
-            args.floor_script, ours, floor_log, repeat=args.repeat, budget=args.budget
-        )
-        if not args.quick:
-            floor["models_1tx"], _ = measure_floor(
-                args.floor_script, ours, floor_log, repeat=args.repeat, budget=args.budget, single_transaction=True
-            )
-        if theirs is not None and size in args.dbt_sizes:
-            floor["dbt_models"], floor["dbt_tests"] = measure_floor(
-                args.floor_script, theirs, floor_log, repeat=args.repeat, budget=args.budget
-            )
-        for key, cell in floor.items():
-            text = f"{cell.seconds:.3f} s median of {len(cell.samples)}" if cell.ok else f"{cell.status} {cell.note}"
-            print(f"[{size:>6} models] floor    {key:<45} {text}", flush=True)
+        if run_floor and size in args.dbt_sizes:
+            measure_floors(theirs, "dbt_", False)
     data["counts"] = {"modelkit": node_counts(ours.manifest)}
     if theirs is not None:
         data["counts"]["dbt"] = node_counts(theirs.manifest)

@@ -51,6 +51,7 @@ def test_quick_run_writes_every_row(tmp_path: Path) -> None:
         "| parse (cold: no target/) | ",
         "| parse again, nothing changed | ",
         "| compile (cold) | ",
+        "| compile again, nothing changed | ",
         "| run --threads 1 | ",
         "| run --threads 4 | ",
         "| run again, nothing changed (--threads 4) | ",
@@ -64,7 +65,7 @@ def test_quick_run_writes_every_row(tmp_path: Path) -> None:
 
     results = json.loads((tmp_path / "results.json").read_text())
     cells = results["sizes"]["20"]["modelkit"]
-    for key in ("parse_cold", "parse_warm", "compile", "run_t1", "run_t4", "run_again"):
+    for key in ("parse_cold", "parse_warm", "compile", "compile_warm", "run_t1", "run_t4", "run_again"):
         assert cells[key]["status"] == "ok", (key, cells[key])
         assert cells[key]["seconds"] > 0 and cells[key]["peak_mb"] > 10
     for key in ("test", "docs_generate", "build"):  # measured once the command exists, else reported absent

@@ -40,7 +40,7 @@ def measure_floor(
         if sample.returncode != 0 or not found_models:
             failed = Cell(FAILED, note=f"floor script failed (exit {sample.returncode}); see {log}")
             return failed, failed
-        models.append(Sample(float(found_models.group(2)), 0.0, 0))
+        models.append(Sample(float(found_models.group(2)), sample.peak_mb, 0))
         found_tests = TESTS_LINE.search(output)
         if found_tests and int(found_tests.group(1)) > 0:
             tests.append(Sample(float(found_tests.group(2)), 0.0, 0))

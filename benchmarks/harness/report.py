@@ -233,7 +233,8 @@ def method_notes(opts: dict[str, Any]) -> list[str]:
         "for), from `wait4()`'s resource usage, taken over the runs of a cell.",
         "State before each run: *cold* rows start with no `target/` and a fresh copy of the DuckDB file "
         "holding the loaded seeds (so every run starts from the same state; the copy is not timed); "
-        "*parse again* runs after a parse of the same files; *run again*, *test* and *docs generate* run "
+        "*parse again* and *compile again* run after a parse or compile of the same files (the target "
+        "*compile, 1,000 models* is checked on the cold compile); *run again*, *test* and *docs generate* run "
         "after a full `run --threads 4` (the previous row's). `test`, `build` and `docs generate` use the "
         "profile's threads (1), as the generated profiles.yml says.",
         "modelkit and dbt-core work on identical copies of the same generated project "
@@ -243,7 +244,9 @@ def method_notes(opts: dict[str, Any]) -> list[str]:
         "the tool's `compile`, run directly with the duckdb package in dependency order in one connection "
         "(`CREATE OR REPLACE VIEW/TABLE ... AS`, autocommit, then `CHECKPOINT`), and each compiled data test "
         "as `select count(*) from (...)`; its time counts the statements only. The *modelkit ÷ floor* "
-        "column compares with the floor of modelkit's own SQL.",
+        "column compares with the floor of modelkit's own SQL, measured right after modelkit's commands "
+        "(and dbt-core's floor right after dbt-core's), so that each compares with the machine in about the "
+        "same state.",
         "A command the tool does not have shows as *no such command*; *–* means not measured in this run.",
     ]
 
@@ -266,6 +269,8 @@ def size_section(size: int, data: dict[str, Any]) -> list[str]:
         f"{tool}: {c.get('model', 0):,} models, {c.get('test', 0):,} data tests" for tool, c in counts.items() if c
     )
     lines = [f"## {size:,} models", ""]
+    if "load" in data:
+        lines += [f"Load average (1 min) when this size started: {data['load']:.2f}.", ""]
     if described:
         lines += [f"Nodes in the compiled manifests — {described}.", ""]
     ours_tests, theirs_tests = (counts.get(t, {}).get("test", 0) for t in ("modelkit", "dbt"))
@@ -288,7 +293,7 @@ def size_section(size: int, data: dict[str, Any]) -> list[str]:
         if has_dbt:
             theirs = data["dbt"].get(scenario.key)
             row += [fmt_cell(theirs), fmt_peak(theirs), _ratio_text(ratio(theirs, ours))]
-        base, suffix = _floor_for(scenario.key, floor)
+        base, suffix = _floor_for(scenario.key, floor) if ours is not None and ours.status != SKIPPED else (None, "")
         row += [fmt_cell(base) + suffix if base is not None else "", _ratio_text(ratio(ours, base)) if base else ""]
         if has_dbt:
             row.append(_ratio_text(ratio(data["dbt"].get(scenario.key), base)) if base else "")
@@ -304,7 +309,8 @@ def size_section(size: int, data: dict[str, Any]) -> list[str]:
     for key, label in floor_rows:
         cell = floor.get(key)
         if cell is not None and cell.status != SKIPPED:
-            lines.append(f"- {label}: {fmt_cell(cell)}")
+            peak = f", peak {fmt_peak(cell)} (the whole floor script)" if cell.peak_mb else ""
+            lines.append(f"- {label}: {fmt_cell(cell)}{peak}")
         elif cell is not None and cell.note:
             lines.append(f"- {label}: – ({cell.note})")
     return lines

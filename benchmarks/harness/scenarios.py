@@ -34,6 +34,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("parse_cold", "parse (cold: no target/)", ("parse",), "cold-parse", "parsed"),
     Scenario("parse_warm", "parse again, nothing changed", ("parse",), "parsed", "parsed"),
     Scenario("compile", "compile (cold)", ("compile",), "cold", "parsed"),
+    Scenario("compile_warm", "compile again, nothing changed", ("compile",), "parsed", "parsed"),
     Scenario("run_t1", "run --threads 1", ("run", "--threads", "1"), "cold", "built"),
     Scenario("run_t4", "run --threads 4", ("run", "--threads", "4"), "cold", "built"),
     Scenario("run_again", "run again, nothing changed (--threads 4)", ("run", "--threads", "4"), "built", "built"),
