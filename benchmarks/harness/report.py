@@ -202,6 +202,7 @@ def render(results: dict[str, Any]) -> str:
     ]
     lines += [f"| {k} | {v} |" for k, v in results["machine"].items()]
     lines += [f"| load average (1 min) at start / end | {results['load_start']:.2f} / {results['load_end']:.2f} |", ""]
+    lines += busy_warning(results)
     lines += ["## Targets", "", "| target | goal | measured | result |", "| --- | --- | --- | --- |"]
     lines += [f"| {t.name} | {t.goal} | {t.measured} | {t.verdict} |" for t in targets(results)]
     lines += ["", "## How it was measured", ""]
@@ -219,6 +220,22 @@ def render(results: dict[str, Any]) -> str:
     for size, data in sorted(results["sizes"].items()):
         lines += ["", *size_section(size, data)]
     return "\n".join(lines) + "\n"
+
+
+def busy_warning(results: dict[str, Any]) -> list[str]:
+    """A warning when other work shared the machine (load average above the number of cores)."""
+    loads = [results["load_start"], results["load_end"]]
+    loads += [data["load"] for data in results["sizes"].values() if "load" in data]
+    cores = int(results["machine"].get("cores (nproc)", "0") or 0)
+    if not cores or max(loads) <= cores:
+        return []
+    return [
+        f"**The machine was busy with other work during this run**: the load average reached {max(loads):.1f} "
+        f"on {cores} cores. A single figure can be off by tens of percent (compare `run --threads 1` with "
+        "`--threads 4`, or the floor from one size to the next); medians of several runs and ratios between "
+        "neighbouring rows are the more reliable reading.",
+        "",
+    ]
 
 
 def method_notes(opts: dict[str, Any]) -> list[str]:
