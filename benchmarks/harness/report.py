@@ -244,8 +244,8 @@ def method_notes(opts: dict[str, Any]) -> list[str]:
         "the time is the wall time of that process, start-up included.",
         f"Each cell is the median of up to {opts['repeat']} runs for modelkit and the floor and "
         f"{opts['dbt_repeat']} for dbt-core, fewer where the runs of a cell already added up to "
-        f"{opts['budget']:.0f} s; the number of runs is in brackets. On 2 shared cores, expect a few percent "
-        "of noise between runs.",
+        f"{opts['budget']:.0f} s; the number of runs is in brackets. Other work on the machine "
+        "adds noise: the load average is given for the whole run and for each size.",
         "Peak memory is the largest resident set size of the command's process (or of a process it waited "
         "for), from `wait4()`'s resource usage, taken over the runs of a cell.",
         "State before each run: *cold* rows start with no `target/` and a fresh copy of the DuckDB file "
