@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.floor import measure_floor
-from harness.measure import FAILED, Cell, measure, run_once
+from harness.measure import FAILED, Cell, cell_from_json, measure, run_once
 from harness.report import render, targets
 from harness.scenarios import BY_KEY, PARSE_ONLY, SCENARIOS, Scenario, node_counts, run_all
 from harness.tools import Tool, dbt_tool, modelkit_tool
@@ -66,6 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--floor-script", type=Path, default=SHARED_BENCH / "raw_duckdb_floor.py")
     p.add_argument("--dbt-venv", type=Path, default=HERE / ".venv-dbt", help="dbt-core's virtual environment")
     p.add_argument("--modelkit", help="modelkit command to measure (default: the one beside this Python)")
+    p.add_argument("--render-only", type=Path, metavar="JSON", help="write --output again from a results.json")
     args = p.parse_args(argv)
     args.sizes = args.sizes or ([100] if args.quick else [100, 1000, 5000, 10000])
     args.repeat = args.repeat or (1 if args.quick else 3)
@@ -151,8 +152,21 @@ def write(args: argparse.Namespace, results: dict[str, Any], clock: float, load_
     args.json.write_text(json.dumps(to_json(results), indent=1) + "\n")
 
 
+def from_json(data: Any, key: str = "") -> Any:
+    """The results that ``to_json`` wrote (cells as Cell, sizes as int)."""
+    if isinstance(data, dict) and "status" in data and "samples" in data:
+        return cell_from_json(data)
+    if isinstance(data, dict):
+        return {(int(k) if key == "sizes" else k): from_json(v, k) for k, v in data.items()}
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render_only:
+        args.output.write_text(render(from_json(json.loads(args.render_only.read_text()))))
+        print(f"wrote {args.output} from {args.render_only}")
+        return 0
     args.work_dir.mkdir(parents=True, exist_ok=True)
     started, clock = dt.datetime.now().astimezone(), time.perf_counter()
     load_start = os.getloadavg()[0]

@@ -75,3 +75,20 @@ def test_quick_run_writes_every_row(tmp_path: Path) -> None:
     assert results["sizes"]["20"]["counts"]["modelkit"]["model"] == 20
     assert results["help"]["modelkit"]["status"] == "ok"
     assert "not measured" in text  # 10,000 models were not part of this run
+
+    again = tmp_path / "again.md"
+    rendered = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "run.py"),
+            "--render-only",
+            str(tmp_path / "results.json"),
+            "--output",
+            str(again),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    assert again.read_text() == text  # the report is a function of the raw results

@@ -83,6 +83,13 @@ class Cell:
         }
 
 
+def cell_from_json(data: dict[str, Any]) -> Cell:
+    """The Cell that ``Cell.to_json`` wrote."""
+    peaks = data.get("peak_mb_samples") or [0.0] * len(data["samples"])
+    samples = [Sample(seconds, peak, 0) for seconds, peak in zip(data["samples"], peaks)]
+    return Cell(data["status"], samples, data.get("note", ""))
+
+
 def measure(
     cmd: Sequence[str],
     cwd: Path,

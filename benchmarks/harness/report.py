@@ -202,6 +202,7 @@ def render(results: dict[str, Any]) -> str:
     ]
     lines += [f"| {k} | {v} |" for k, v in results["machine"].items()]
     lines += [f"| load average (1 min) at start / end | {results['load_start']:.2f} / {results['load_end']:.2f} |", ""]
+    lines += busy_warning(results)
     lines += ["## Targets", "", "| target | goal | measured | result |", "| --- | --- | --- | --- |"]
     lines += [f"| {t.name} | {t.goal} | {t.measured} | {t.verdict} |" for t in targets(results)]
     lines += ["", "## How it was measured", ""]
@@ -221,14 +222,30 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def busy_warning(results: dict[str, Any]) -> list[str]:
+    """A warning when other work shared the machine (load average above the number of cores)."""
+    loads = [results["load_start"], results["load_end"]]
+    loads += [data["load"] for data in results["sizes"].values() if "load" in data]
+    cores = int(results["machine"].get("cores (nproc)", "0") or 0)
+    if not cores or max(loads) <= cores:
+        return []
+    return [
+        f"**The machine was busy with other work during this run**: the load average reached {max(loads):.1f} "
+        f"on {cores} cores. A single figure can be off by tens of percent (compare `run --threads 1` with "
+        "`--threads 4`, or the floor from one size to the next); medians of several runs and ratios between "
+        "neighbouring rows are the more reliable reading.",
+        "",
+    ]
+
+
 def method_notes(opts: dict[str, Any]) -> list[str]:
     return [
         "Each command runs as a fresh subprocess from inside the project folder with `--profiles-dir .`; "
         "the time is the wall time of that process, start-up included.",
         f"Each cell is the median of up to {opts['repeat']} runs for modelkit and the floor and "
         f"{opts['dbt_repeat']} for dbt-core, fewer where the runs of a cell already added up to "
-        f"{opts['budget']:.0f} s; the number of runs is in brackets. On 2 shared cores, expect a few percent "
-        "of noise between runs.",
+        f"{opts['budget']:.0f} s; the number of runs is in brackets. Other work on the machine "
+        "adds noise: the load average is given for the whole run and for each size.",
         "Peak memory is the largest resident set size of the command's process (or of a process it waited "
         "for), from `wait4()`'s resource usage, taken over the runs of a cell.",
         "State before each run: *cold* rows start with no `target/` and a fresh copy of the DuckDB file "
