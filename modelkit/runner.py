@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 EXECUTABLE = {
     "run": ("model",),
     "seed": ("seed",),
-    "compile": ("model", "analysis"),
+    "compile": ("model", "analysis", "test"),
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
     "build": ("seed", "model", "snapshot", "test", "unit_test"),

@@ -44,7 +44,7 @@ def test_generated_project_scale(tmp_path: Path) -> None:
     assert "Found 500 models, 667 data tests, 3 seeds" in parsed.output
     compiled = run_cli("compile", cwd=base)
     assert compiled.exit_code == 0, compiled.output
-    assert len(list((base / "target" / "compiled").rglob("*.sql"))) == 500
+    assert len(list((base / "target" / "compiled").rglob("*.sql"))) == 500 + 667  # models and data tests
     assert run_cli("seed", cwd=base).exit_code == 0
     results = {}
     for threads in ("1", "4"):
