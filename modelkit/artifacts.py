@@ -205,8 +205,9 @@ def write_manifest(
     tmp.replace(path)
 
 
-def run_results_dict(run: RunResult, project_name: str, invocation_id: str, args: dict[str, Any]) -> dict[str, Any]:
-    meta = metadata(project_name, invocation_id, RUN_RESULTS_SCHEMA)
+def results_artifact(run: Any, project_name: str, invocation_id: str, schema: str) -> dict[str, Any]:
+    """The shape run_results.json and sources.json share: metadata, results, elapsed_time."""
+    meta = metadata(project_name, invocation_id, schema)
     meta["invocation_started_at"] = _iso(run.started_at)
     for key in ("project_name", "project_id", "adapter_type", "quoting"):
         meta.pop(key, None)
@@ -214,8 +215,11 @@ def run_results_dict(run: RunResult, project_name: str, invocation_id: str, args
         "metadata": meta,
         "results": [r.to_dict() for r in run.results],
         "elapsed_time": round(run.elapsed_time, 6),
-        "args": args,
     }
+
+
+def run_results_dict(run: RunResult, project_name: str, invocation_id: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {**results_artifact(run, project_name, invocation_id, RUN_RESULTS_SCHEMA), "args": args}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

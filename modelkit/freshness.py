@@ -182,17 +182,9 @@ def line_for(result: FreshnessResult) -> tuple[str, str]:
 
 
 def sources_json(run: FreshnessRun, session: Session) -> dict[str, Any]:
-    from .artifacts import metadata
+    from .artifacts import results_artifact
 
-    meta = metadata(session.project.name, session.invocation.invocation_id, SOURCES_SCHEMA)
-    meta["invocation_started_at"] = _iso(run.started_at)
-    for key in ("project_name", "project_id", "adapter_type", "quoting"):
-        meta.pop(key, None)
-    return {
-        "metadata": meta,
-        "results": [r.to_dict() for r in run.results],
-        "elapsed_time": round(run.elapsed_time, 6),
-    }
+    return results_artifact(run, session.project.name, session.invocation.invocation_id, SOURCES_SCHEMA)
 
 
 def run_freshness(
