@@ -182,11 +182,19 @@ def _evaluate(tree: ast.expr, context: Any) -> Any:
         return context[tree.id]
     if isinstance(tree, ast.Attribute):
         return RUN_ENV.getattr(_evaluate(tree.value, context), tree.attr)
-    assert isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)) or tree.func.id not in context:
+        raise NotStatic
     func = context[tree.func.id]
-    args = [_literal(a) for a in tree.args]
-    kwargs = {k.arg: _literal(k.value) for k in tree.keywords if k.arg is not None}
+    args = [_argument(a, context) for a in tree.args]
+    kwargs = {k.arg: _argument(k.value, context) for k in tree.keywords if k.arg is not None}
     return func(*args, **kwargs)
+
+
+def _argument(node: ast.expr, context: Any) -> Any:
+    """A literal, or a nested call such as ``ref('x')`` in ``get_where_subquery(ref('x'))``."""
+    if isinstance(node, ast.Call):
+        return _evaluate(node, context)
+    return _literal(node)
 
 
 def static_render(source: str, context: Any, path: str = "") -> str | None:

@@ -130,7 +130,7 @@ class Compiler:
             path = target_dir / folder / node.package_name / node.compiled_file_path  # type: ignore[attr-defined]
         with self._lock:
             if self._writer is None:
-                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelkit-writer")
+                self._writer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modelkit-writer")
             self._pending.append(self._writer.submit(self._write_file, path, sql))
         return path
 
