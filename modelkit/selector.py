@@ -204,7 +204,7 @@ class Selector:
         if include:
             selected = self.evaluate(parse(include))
         else:
-            selected = set(self.manifest.nodes)
+            selected = set(self.manifest.nodes) | set(self.manifest.sources)
         if exclude:
             selected -= self.evaluate(parse(exclude))
         return selected

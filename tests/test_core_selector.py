@@ -63,7 +63,7 @@ SELECTIONS = [
     (["+ab_mart,path:models/staging"], [], {"stg_a", "stg_b"}),
     (["stg_*"], [], {"stg_a", "stg_b"}),
     (["demo.marts"], [], {"a_mart", "ab_mart"}),
-    ([], ["path:models/marts", "lonely"], {"stg_a", "stg_b", "from_source"}),
+    ([], ["path:models/marts", "lonely"], {"stg_a", "stg_b", "from_source", "events"}),  # sources too, as dbt ls
     (["source:raw+"], [], {"events", "from_source"}),
     (["nothing_here"], [], set()),
 ]
