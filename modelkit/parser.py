@@ -58,7 +58,33 @@ def load_macros(renderer: Renderer) -> MacroRegistry:
     for _folder, inner, rel in walk(project.root, project.test_paths, (".sql",)):
         if inner.startswith("generic/"):
             registry.add_file(read(project.root, rel), rel, project.name)
+    load_package_macros(renderer)
     return registry
+
+
+def load_package_macros(renderer: Renderer) -> None:
+    """Macros of the packages installed under ``packages-install-path`` (``dbt_packages/``).
+
+    Each package's macros are registered under its own name, so ``{{ dbt_utils.star(...) }}`` and
+    ``adapter.dispatch('x', 'dbt_utils')`` find them; the root project's macros still win. Only
+    macros are loaded: models, seeds and tests of packages are not part of the project.
+    """
+    from .project import load_project
+
+    project = renderer.project
+    base = project.root / project.packages_install_path
+    if not base.is_dir():
+        return
+    for child in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            package = load_project(child, renderer.cli_vars)
+        except ProjectError:
+            continue  # not a package folder
+        if package.name == project.name:
+            continue
+        prefix = child.relative_to(project.root).as_posix()
+        for _folder, _, rel in walk(child, package.macro_paths, (".sql",)):
+            renderer.registry.add_file(read(child, rel), f"{prefix}/{rel}", package.name)
 
 
 def load_schema_files(renderer: Renderer, cache: ParseCache | None = None) -> SchemaFiles:

@@ -69,6 +69,7 @@ class ProjectConfig:
     snapshot_paths: tuple[str, ...] = ("snapshots",)
     docs_paths: tuple[str, ...] = ()
     target_path: str = "target"
+    packages_install_path: str = "dbt_packages"
     clean_targets: tuple[str, ...] = ("target",)
     vars: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
@@ -159,6 +160,7 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         snapshot_paths=_paths(raw, "snapshot-paths", ["snapshots"]),
         docs_paths=_paths(raw, "docs-paths", []),
         target_path=target_path,
+        packages_install_path=str(raw.get("packages-install-path", raw.get("packages_install_path", "dbt_packages"))),
         clean_targets=_paths(raw, "clean-targets", [target_path]),
         vars=dict(raw.get("vars") or {}),
         models=dict(raw.get("models") or {}),

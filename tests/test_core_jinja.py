@@ -173,3 +173,29 @@ def test_versioned_models(project_factory) -> None:
     from conftest import embedded_db, query
 
     assert query(embedded_db(root), "select latest, old, two from uses") == [(2, 1, 2)]
+
+
+def test_macros_of_installed_packages(project_factory) -> None:
+    root = project_factory(
+        {
+            "dbt_packages/my_utils/dbt_project.yml": "name: my_utils\nmacro-paths: ['macros']\n",
+            "dbt_packages/my_utils/macros/utils.sql": """
+                {% macro double(x) %}({{ x }} * 2){% endmacro %}
+                {% macro greet() %}{{ return(adapter.dispatch('greet', 'my_utils')()) }}{% endmacro %}
+                {% macro default__greet() %}'hello'{% endmacro %}
+                {% macro twice(x) %}{{ my_utils.double(x) }} + {{ double(x) }}{% endmacro %}
+            """,
+            "dbt_packages/not_a_package/readme.txt": "nothing here",
+            "models/probe.sql": "select {{ my_utils.double(3) }} as d, {{ my_utils.greet() }} as g, {{ my_utils.twice(1) }} as t",
+        }
+    )
+    compiled = Project(root).compile(select=["probe"])["model.demo.probe"]
+    assert compiled == "select (3 * 2) as d, 'hello' as g, (1 * 2) + (1 * 2) as t"
+    manifest = Project(root).parse()
+    assert "macro.my_utils.double" in manifest.macros
+    assert manifest.macros["macro.my_utils.double"].original_file_path == "dbt_packages/my_utils/macros/utils.sql"
+    # the root project overrides a package's dispatched implementation
+    (root / "macros").mkdir()
+    (root / "macros" / "greet.sql").write_text("{% macro default__greet() %}'hi from the project'{% endmacro %}")
+    compiled = Project(root).compile(select=["probe"])["model.demo.probe"]
+    assert "'hi from the project' as g" in compiled
