@@ -259,9 +259,11 @@ def compile(
             return
         compiled = project.compile(select or (), exclude or ())
         reporter.line(f"Compiled {len(compiled)} nodes into target/compiled/")
-        if select and len(compiled) == 1:
-            uid, sql = next(iter(compiled.items()))
-            reporter.line(f"Compiled node '{uid.split('.')[-1]}' is:")
+        # one node selected (its tests come along, as in dbt): show its SQL
+        main = {uid: sql for uid, sql in compiled.items() if not uid.startswith(("test.", "unit_test."))}
+        if select and len(main) == 1:
+            uid, sql = next(iter(main.items()))
+            reporter.line(f"Compiled node '{uid.split('.')[2]}' is:")
             print(sql)
 
     _guard(go, debug)

@@ -238,3 +238,18 @@ def test_compilation_error_at_run_names_the_model(project_factory) -> None:
     assert out.exit_code == 1
     assert "Compilation Error in model m (models/m.sql:2)" in out.output
     assert "'nothing' is undefined" in out.output
+
+
+def test_compile_one_node_prints_its_sql(project_factory) -> None:
+    root = project_factory(
+        {
+            "models/a.sql": "select 1 as id",
+            "models/b.sql": "select * from {{ ref('a') }}",
+            "models/b.yml": "models:\n  - name: b\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+        }
+    )
+    out = run_cli("compile", "-s", "b", cwd=root)
+    assert out.exit_code == 0, out.output
+    assert "Compiled node 'b' is:" in out.output
+    assert 'select * from "demo"."main"."a"' in out.output
+    assert (root / "target/compiled/demo/models/b.yml/not_null_b_id.sql").exists()  # its test compiled too
