@@ -14,14 +14,17 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import artifacts
+from . import artifacts, parsestate
 from .errors import CompilationError, ModelkitError, ProjectError
-from .manifest import Manifest, ModelNode
-from .results import RunResult
-from .runner import Reporter, Runner, RunOptions
-from .session import Session
+from .project import partial_parse_enabled
+
+if TYPE_CHECKING:
+    from .manifest import Manifest
+    from .results import RunResult
+    from .runner import Reporter
+    from .session import Session
 
 
 def _args(command: str, **kwargs: Any) -> dict[str, Any]:
@@ -56,26 +59,41 @@ class Project:
 
     def session(self, which: str = "run", *, full_refresh: bool = False) -> Session:
         """A fresh session (files are read again)."""
+        from .session import Session
+
         return Session(self.project_dir, which=which, full_refresh=full_refresh, **self._kwargs)
 
     # -- commands ------------------------------------------------------------
     def parse(self) -> Manifest:
+        """Read the project and write target/manifest.json; the Manifest."""
         with self.session("parse") as session:
-            manifest = session.manifest
-            cache = session.parse_cache
-            path = session.project.target_dir / "manifest.json"
-            if cache is not None:
-                files = dict(manifest.files)
-                files.update({k: v["sha"] for k, v in cache.yaml.items()})
-                fingerprint = cache.fingerprint(files)
-                if cache.manifest_fingerprint == fingerprint and path.exists():
-                    return manifest  # nothing changed since the last parse wrote it
-            _write_manifest(session)
-            if cache is not None:
-                cache.manifest_fingerprint = fingerprint
-                cache.dirty = True
-                cache.save()
-            return manifest
+            return _parse_and_write(session)[0]
+
+    def parse_summary(self) -> str:
+        """As :meth:`parse`, returning dbt's "Found ..." summary instead of the Manifest.
+
+        When nothing the last parse read has changed since it wrote manifest.json, nothing is read
+        or written again (see :mod:`modelkit.parsestate`); ``--no-partial-parse`` always parses.
+        """
+        if partial_parse_enabled(self._kwargs["partial_parse"]):
+            from .profiles import load_target
+            from .project import load_project, parse_vars
+
+            cli_vars = parse_vars(self._kwargs["vars"])
+            project = load_project(self.project_dir, cli_vars)
+            target = load_target(
+                project,
+                profiles_dir=self._kwargs["profiles_dir"],
+                target=self._kwargs["target"],
+                profile=self._kwargs["profile"],
+                threads=self._kwargs["threads"],
+                cli_vars=cli_vars,
+            )
+            summary = parsestate.unchanged(project, target, cli_vars)
+            if summary is not None:
+                return summary
+        with self.session("parse") as session:
+            return _parse_and_write(session)[1]
 
     def compile(
         self,
@@ -89,6 +107,8 @@ class Project:
         with self.session("compile") as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
+            from .runner import Runner, RunOptions
+
             run = Runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
             _write_manifest(session)
             _write_run_results(session, run, _args("compile", select=select, exclude=exclude))
@@ -143,6 +163,8 @@ class Project:
         on_start: Callable[[Session, list[str]], None] | None = None,
     ) -> RunResult:
         with self.session(command, full_refresh=full_refresh) as session:
+            from .runner import Runner, RunOptions
+
             options = RunOptions(command, tuple(select), tuple(exclude), threads, full_refresh, fail_fast)
             runner = Runner(session, options, reporter)
             if on_start is not None:
@@ -239,6 +261,8 @@ class Project:
 
 def compile_inline(session: Session, sql: str) -> str:
     manifest = session.manifest
+    from .manifest import ModelNode
+
     node = ModelNode(
         unique_id=f"sql_operation.{manifest.project_name}.inline_query",
         resource_type="sql_operation",
@@ -261,15 +285,25 @@ def compile_inline(session: Session, sql: str) -> str:
         raise
 
 
+def _parse_and_write(session: Session) -> tuple[Manifest, str]:
+    from .output import found_summary
+
+    files = parsestate.scan(session.project) if session.partial_parse else {}  # before any file is read
+    manifest = session.manifest
+    _write_manifest(session)
+    summary = found_summary(manifest)
+    if session.partial_parse:
+        env: dict[str, Any] = {}
+        for node in manifest.nodes.values():
+            env.update(node.env_vars)
+        env.update(session.renderer.env_reads)
+        parsestate.record(session.project, session.target, session.cli_vars, files, env, summary)
+    else:
+        parsestate.forget(session.project)
+    return manifest, summary
+
+
 def _write_manifest(session: Session) -> None:
-    cache = session.parse_cache
-    if cache is not None and cache.manifest_fingerprint is not None:
-        cache.manifest_fingerprint = None  # manifest.json is about to hold something a parse would not write
-        cache.dirty = True
-        try:
-            cache.save()
-        except OSError:
-            pass
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
     artifacts.write_manifest(
         session.project.target_dir / "manifest.json",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import templating
+from . import __version__, templating
 from .errors import CompilationError, DependencyError, ProjectError
 from .jinja_objects import BASE_GLOBALS, Exceptions, Table
 from .macros import MacroProxy, MacroRegistry, Namespace
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .project import ProjectConfig
 
 _MISSING = object()
-MODELKIT_VERSION = "0.1.0"
+MODELKIT_VERSION = __version__
 
 
 @dataclass
@@ -163,6 +163,7 @@ class Renderer:
         self.invocation = invocation or Invocation()
         self.resolver: Resolver | None = None
         self.adapter: Adapter | None = None
+        self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
         self._base = self._base_context()
 
     # -- shared pieces --------------------------------------------------------
@@ -235,6 +236,7 @@ class Renderer:
 
             value = os.environ.get(name)
             seen_env[name] = value
+            self.env_reads[name] = value
             if value is not None:
                 return value
             if default is not None:

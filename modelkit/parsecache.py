@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import jsonio
 from .context import MODELKIT_VERSION, Capture
 
 CACHE_FILE = "modelkit_parse_cache.json"
@@ -49,7 +50,6 @@ class ParseCache:
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     yaml: dict[str, dict[str, Any]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)  # files met in this parse (others are pruned)
-    manifest_fingerprint: str | None = None  # inputs of the manifest.json a parse last wrote
     hits: int = 0
     misses: int = 0
     dirty: bool = False
@@ -59,13 +59,12 @@ class ParseCache:
         path = target_dir / CACHE_FILE
         cache = cls(path, key)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsonio.read(path)
         except (OSError, ValueError):
             return cache
         if data.get("key") == key and data.get("format") == FORMAT:
             cache.templates = data.get("templates", {})
             cache.yaml = data.get("yaml", {})
-            cache.manifest_fingerprint = data.get("manifest_fingerprint")
         else:
             cache.dirty = True
         return cache
@@ -127,11 +126,6 @@ class ParseCache:
         self.yaml[rel] = {"sha": sha, "data": data}
         self.dirty = True
 
-    def fingerprint(self, files: dict[str, str]) -> str:
-        """Everything a parse-only manifest depends on: the global key and every file's hash."""
-        text = "\n".join(f"{path}\t{sha}" for path, sha in files.items())  # files come in walk order
-        return digest(self.key + "\n" + text)
-
     def prune(self, seen: set[str]) -> None:
         for store in (self.templates, self.yaml):
             for rel in [r for r in store if r not in seen]:
@@ -141,15 +135,11 @@ class ParseCache:
     def save(self) -> None:
         if not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
         data = {
             "format": FORMAT,
             "key": self.key,
             "templates": self.templates,
             "yaml": self.yaml,
-            "manifest_fingerprint": self.manifest_fingerprint,
         }
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(self.path)
+        jsonio.write(self.path, data)
         self.dirty = False

@@ -153,6 +153,9 @@ class Parser:
             return self._parse()
         finally:
             if gc_was_enabled:
+                # What parsing built lives as long as the session: keep the collector from scanning it
+                # again and again (Session.close unfreezes it).
+                gc.freeze()
                 gc.enable()
 
     def _parse(self) -> Manifest:

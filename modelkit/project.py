@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import yamlio
-from .errors import ProjectError
+from .errors import ProjectError, UsageError
 
 PROJECT_FILES = ("modelkit.yml", "dbt_project.yml")
 # Keys whose values hold Jinja that must be rendered later, per node or per run.
@@ -175,3 +178,28 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         quoting=dict(raw.get("quoting") or {}),
         connection=dict(raw["connection"]) if isinstance(raw.get("connection"), Mapping) else None,
     )
+
+
+def parse_vars(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """``--vars`` as YAML or JSON text (or a mapping already)."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--vars is not valid YAML or JSON: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise UsageError(f"--vars must be a mapping, e.g. '{{key: value}}'; got {json.dumps(data, default=str)}")
+    return dict(data)
+
+
+def partial_parse_enabled(setting: bool | None = None) -> bool:
+    """Whether parse results may be reused: ``setting`` if given, else MODELKIT_/DBT_PARTIAL_PARSE (default on)."""
+    if setting is not None:
+        return setting
+    value = os.environ.get("MODELKIT_PARTIAL_PARSE", os.environ.get("DBT_PARTIAL_PARSE", "true"))
+    return value.strip().lower() not in ("0", "false", "no", "off")

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from .context import Invocation, Renderer
-from .errors import UsageError
 from .macros import MacroRegistry, load_builtin
 from .profiles import Target, load_target
-from .project import ProjectConfig, load_project
+from .project import ProjectConfig, load_project, parse_vars, partial_parse_enabled
 
 if TYPE_CHECKING:
     from .adapters.base import Adapter
@@ -23,23 +18,6 @@ if TYPE_CHECKING:
     from .graph import Graph
     from .manifest import Manifest
     from .parsecache import ParseCache
-
-
-def parse_vars(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
-    """``--vars`` as YAML or JSON text (or a mapping already)."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, Mapping):
-        return dict(value)
-    try:
-        data = yaml.safe_load(value)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"--vars is not valid YAML or JSON: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise UsageError(f"--vars must be a mapping, e.g. '{{key: value}}'; got {json.dumps(data, default=str)}")
-    return dict(data)
 
 
 class Session:
@@ -59,10 +37,7 @@ class Session:
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
     ) -> None:
-        if partial_parse is None:
-            setting = os.environ.get("MODELKIT_PARTIAL_PARSE", os.environ.get("DBT_PARTIAL_PARSE", "true"))
-            partial_parse = setting.strip().lower() not in ("0", "false", "no", "off")
-        self.partial_parse = partial_parse
+        self.partial_parse = partial_parse_enabled(partial_parse)
         self.cli_vars = parse_vars(vars)
         self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
         self.target: Target = load_target(
@@ -124,6 +99,10 @@ class Session:
         return Selector(self.manifest, self.graph).unmatched(include)
 
     def close(self) -> None:
+        if "manifest" in self.__dict__:
+            import gc
+
+            gc.unfreeze()  # see Parser.parse
         if "compiler" in self.__dict__:
             self.compiler.flush()
         if self._adapter is not None:

