@@ -86,8 +86,22 @@ def _expressions(source: str) -> Iterable[tuple[str, int]]:
             yield body, line
 
 
+def is_static(source: str, renderer: Renderer) -> bool:
+    """Whether :func:`static_capture` accepts ``source`` (remembered per renderer)."""
+    known = renderer.static_sources.get(source)
+    if known is None:
+        known = static_capture(source, renderer) is not None
+    return known
+
+
 def static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]] | None:
     """The capture and macros of a template that needs no rendering, else None."""
+    found = _static_capture(source, renderer)
+    renderer.static_sources[source] = found is not None
+    return found
+
+
+def _static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]] | None:
     registry = renderer.registry
     capture = Capture()
     macros: set[str] = set()

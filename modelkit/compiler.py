@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from . import templating
-from .capture import static_capture, static_render
+from .capture import is_static, static_render
 from .context import Renderer
 from .errors import ModelkitError
 from .manifest import Manifest, Node
+from .testsql import static_test_sql
 
 
 def _starts_with_with(sql: str) -> tuple[bool, int]:
@@ -54,20 +55,23 @@ class Compiler:
         self.compiled: dict[str, str] = {}
         self._ephemeral: dict[str, tuple[str, list[str]]] = {}
         self._lock = threading.Lock()
-        self._made_dirs: set[Path] = set()
-        self._writer: ThreadPoolExecutor | None = None
-        self._pending: list[Future[None]] = []
+        self._builtin_tests: dict[str, bool] = {}
+        self._writer: FileWriter | None = None
         self._by_cte = {
             n.relation.identifier: n for n in manifest.nodes.values() if n.resource_type == "model" and n.is_ephemeral
         }
 
     def _render(self, node: Node) -> tuple[str, list[str]]:
         ctes: list[str] = []
-        ctx = self.renderer.context(node, execute=True, path=node.original_file_path, ctes=ctes)
         label = f"{node.resource_type} {node.name}"
         try:
+            if self.static and getattr(node, "test_metadata", None):
+                sql = static_test_sql(node, self.renderer, self._builtin_tests)
+                if sql is not None:
+                    return sql, ctes
+            ctx = self.renderer.context(node, execute=True, path=node.original_file_path, ctes=ctes)
             sql = None
-            if self.static and static_capture(node.raw_code, self.renderer) is not None:
+            if self.static and is_static(node.raw_code, self.renderer):
                 sql = static_render(node.raw_code, ctx, node.original_file_path)
             if sql is None and getattr(node, "test_metadata", None):
                 # generic tests share a handful of one-line templates: compile each once
@@ -122,32 +126,59 @@ class Compiler:
         """Write the compiled SQL under ``target/compiled/``; returns its path.
 
         The file is written by a background thread (creating thousands of small
-        files costs about a millisecond each, which would otherwise add to every
-        node's time); :meth:`flush` waits for every pending write.
+        files can take a millisecond each when the disk is busy, which would
+        otherwise add to every node's time); :meth:`flush` waits for them all.
         """
         path = target_dir / folder / node.package_name / node.original_file_path
         if node.resource_type == "test" and getattr(node, "compiled_file_path", None):
             path = target_dir / folder / node.package_name / node.compiled_file_path  # type: ignore[attr-defined]
         with self._lock:
             if self._writer is None:
-                self._writer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modelkit-writer")
-            self._pending.append(self._writer.submit(self._write_file, path, sql))
+                self._writer = FileWriter()
+            self._writer.put(path, sql)
         return path
-
-    def _write_file(self, path: Path, sql: str) -> None:
-        folder = path.parent
-        if folder not in self._made_dirs:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._made_dirs.add(folder)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(sql)
 
     def flush(self) -> None:
         """Wait for the compiled files to be written; raise the first write error."""
         with self._lock:
-            pending, self._pending = self._pending, []
             writer, self._writer = self._writer, None
-        for future in pending:
-            future.result()
         if writer is not None:
-            writer.shutdown(wait=True)
+            writer.close()
+
+
+class FileWriter:
+    """Writes files on one background thread, in the order given; ``close`` waits and re-raises."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Path, str] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._made_dirs: set[Path] = set()
+        self._thread = threading.Thread(target=self._work, name="modelkit-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, path: Path, text: str) -> None:
+        self._queue.put((path, text))
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue
+            path, text = item
+            try:
+                folder = path.parent
+                if folder not in self._made_dirs:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    self._made_dirs.add(folder)
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by close()
+                self._error = exc
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error

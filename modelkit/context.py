@@ -162,9 +162,21 @@ class Renderer:
         self.cli_vars = dict(cli_vars or {})
         self.invocation = invocation or Invocation()
         self.resolver: Resolver | None = None
-        self.adapter: Adapter | None = None
+        self._adapter: Adapter | None = None
+        self.connect: Callable[[], Adapter] | None = None  # opens the connection when first needed
+        self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
         self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
         self._base = self._base_context()
+
+    @property
+    def adapter(self) -> Adapter | None:
+        if self._adapter is None and self.connect is not None:
+            self._adapter = self.connect()
+        return self._adapter
+
+    @adapter.setter
+    def adapter(self, value: Adapter | None) -> None:
+        self._adapter = value
 
     # -- shared pieces --------------------------------------------------------
     def _base_context(self) -> dict[str, Any]:

@@ -138,8 +138,8 @@ class Runner:
         if not selected:
             run.elapsed_time = time.perf_counter() - started
             return run
-        adapter = session.adapter
         if self.options.command != "compile":
+            adapter = session.adapter
             nodes = [session.manifest.nodes[uid] for uid in selected]
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
@@ -187,6 +187,8 @@ class Runner:
         index = self._next_index()
         self.reporter.start(index, self.total, node)
         thread = threading.current_thread().name
+        if thread == "MainThread":
+            thread = "Thread-1"  # one thread: nodes run inline, named as dbt names its only worker
         result = NodeResult(uid, "success", thread_id=thread, relation_name=node.relation_name)
         start = time.perf_counter()
         t0 = now()

@@ -32,6 +32,8 @@ def run_dag(
     """
     sorter = TopologicalSorter({uid: set(ps) for uid, ps in parents.items()})
     sorter.prepare()
+    if threads <= 1:
+        return _run_inline(sorter, parents, work, order, on_skip, blocks, fail_fast)
     failed: set[str] = set()  # failed or skipped: their descendants are skipped
     results: list[NodeResult] = []
     pending: dict[Future[NodeResult], str] = {}
@@ -69,4 +71,39 @@ def run_dag(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    return results
+
+
+def _run_inline(
+    sorter: TopologicalSorter[str],
+    parents: Mapping[str, set[str]],
+    work: Callable[[str], NodeResult],
+    order: Callable[[str], object],
+    on_skip: Callable[[str, str], NodeResult],
+    blocks: Callable[[NodeResult], bool],
+    fail_fast: bool,
+) -> list[NodeResult]:
+    """One thread: the same order and skipping rules, without a pool to hand each node to."""
+    failed: set[str] = set()
+    results: list[NodeResult] = []
+    ready: list[tuple[object, str]] = []
+    stop = False
+    while sorter.is_active():
+        for uid in sorter.get_ready():
+            heapq.heappush(ready, (order(uid), uid))
+        while ready:
+            uid = heapq.heappop(ready)[1]
+            blocked = [p for p in parents.get(uid, ()) if p in failed]
+            if blocked or stop:
+                failed.add(uid)
+                results.append(on_skip(uid, blocked[0] if blocked else "fail-fast"))
+            else:
+                result = work(uid)
+                results.append(result)
+                if blocks(result):
+                    failed.add(uid)
+                    stop = fail_fast
+            sorter.done(uid)
+            if not stop:
+                break  # newly ready nodes may come first in ``order``
     return results

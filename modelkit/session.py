@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -53,6 +54,8 @@ class Session:
         load_builtin(registry)
         self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)
         self._adapter: Adapter | None = None
+        self._adapter_lock = threading.RLock()
+        self.renderer.connect = lambda: self.adapter  # introspective Jinja opens the connection on first use
         self.parse_cache: ParseCache | None = None
 
     @cached_property
@@ -72,20 +75,20 @@ class Session:
 
     @property
     def adapter(self) -> Adapter:
-        if self._adapter is None:
-            from .adapters import get_adapter
+        with self._adapter_lock:
+            if self._adapter is None:
+                from .adapters import get_adapter
 
-            adapter = get_adapter(self.target)
-            adapter.open()
-            self._adapter = adapter
-            self.renderer.adapter = adapter
-        return self._adapter
+                adapter = get_adapter(self.target)
+                adapter.open()
+                self._adapter = adapter
+                self.renderer.adapter = adapter
+            return self._adapter
 
     @cached_property
     def compiler(self) -> Compiler:
         from .compiler import Compiler
 
-        self.adapter  # noqa: B018 - introspective Jinja needs the connection
         return Compiler(self.renderer, self.manifest)
 
     def select(self, include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> set[str]:

@@ -28,7 +28,7 @@ class Sample:
 def run_once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path) -> Sample:
     """Run ``cmd`` in ``cwd``, appending its output to ``log``.
 
-    Wall time is taken around the child process only. Peak memory is the child's maximum resident set size as
+    Wall time is taken around the child process only, after ``sync`` has written out earlier file changes. Peak memory is the child's maximum resident set size as
     the kernel reports it when the child is reaped (``wait4``): the largest RSS of the child or of any descendant
     it waited for, so a fresh subprocess per measurement gives a per-command figure.
     """
@@ -36,6 +36,9 @@ def run_once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path) -
     with log.open("ab") as out:
         out.write(f"\n$ (cd {cwd} && {' '.join(cmd)})\n".encode())
         out.flush()
+        # Write out what preparing this run left in the page cache (a copied database file, a deleted target/),
+        # so that the disk catching up with it is not counted in this command's time.
+        os.sync()
         start = time.perf_counter()
         proc = subprocess.Popen(
             list(cmd), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT

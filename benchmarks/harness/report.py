@@ -249,7 +249,9 @@ def method_notes(opts: dict[str, Any]) -> list[str]:
         "Peak memory is the largest resident set size of the command's process (or of a process it waited "
         "for), from `wait4()`'s resource usage, taken over the runs of a cell.",
         "State before each run: *cold* rows start with no `target/` and a fresh copy of the DuckDB file "
-        "holding the loaded seeds (so every run starts from the same state; the copy is not timed); "
+        "holding the loaded seeds (so every run starts from the same state; the copy is not timed, and "
+        "`sync` writes out such preparation before each timed run, so that the disk catching up with it "
+        "is not counted in the next command); "
         "*parse again* and *compile again* run after a parse or compile of the same files (the target "
         "*compile, 1,000 models* is checked on the cold compile); *run again*, *test* and *docs generate* run "
         "after a full `run --threads 4` (the previous row's). `test`, `build` and `docs generate` use the "
