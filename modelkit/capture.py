@@ -16,6 +16,7 @@ generated projects), and is an order of magnitude faster.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -184,8 +185,20 @@ def render_capture(node: Any, source: str, path: str, renderer: Renderer) -> tup
     return capture, set(ctx.called_macros)
 
 
+_STRING = r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)")"""
+_SIMPLE_CALL = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)\(\s*{_STRING}\s*(?:,\s*{_STRING}\s*)?\)")
+
+
 @lru_cache(maxsize=65536)
 def _parse_expression(body: str) -> ast.expr:
+    """``ast.parse(body, mode="eval").body``, built directly for calls like ``ref('x')`` or ``source('a', 'b')``."""
+    match = _SIMPLE_CALL.fullmatch(body)
+    if match is not None:
+        name, a1, a2, b1, b2 = match.groups()
+        args: list[ast.expr] = [ast.Constant(a1 if a1 is not None else a2)]
+        if b1 is not None or b2 is not None:
+            args.append(ast.Constant(b1 if b1 is not None else b2))
+        return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
     return ast.parse(body, mode="eval").body
 
 

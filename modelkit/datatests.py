@@ -77,6 +77,9 @@ class TestBuilder:
         self.parser = parser
         self.project = parser.project
         self.registry = parser.renderer.registry
+        self._config_cache: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._fqn_dirs: dict[str, list[str]] = {}
+        self._macro_names: dict[tuple[str, str | None], str] = {}
 
     # -- YAML tests -----------------------------------------------------------------------
     def targets(self) -> Iterator[tuple[Target, dict[str, Any]]]:
@@ -145,7 +148,9 @@ class TestBuilder:
 
     def generic_test(self, target: Target, spec: TestSpec, column: str | None, column_tags: list[str]) -> TestNode:
         package = self.project.name
-        macro = self._macro_name(spec, target.path)
+        macro = self._macro_names.get((spec.name, spec.namespace))
+        if macro is None:
+            macro = self._macro_names[(spec.name, spec.namespace)] = self._macro_name(spec, target.path)
         kwargs = dict(spec.args)
         if column is not None:
             kwargs["column_name"] = column
@@ -158,7 +163,10 @@ class TestBuilder:
         else:
             short, full = synthesize_names(test_type, target.name, kwargs)
         metadata = {"name": spec.name, "kwargs": kwargs, "namespace": spec.namespace}
-        fqn = [package, *_fqn_dirs(target.path, self.parser), full]
+        dirs = self._fqn_dirs.get(target.path)
+        if dirs is None:
+            dirs = self._fqn_dirs[target.path] = _fqn_dirs(target.path, self.parser)
+        fqn = [package, *dirs, full]
         node = TestNode(
             unique_id=generic_test_unique_id(package, full, metadata),
             resource_type="test",
@@ -176,7 +184,7 @@ class TestBuilder:
             file_key_name=target.file_key,
             compiled_file_path=f"{target.path}/{short}.sql",
         )
-        config = resolve(self.project.data_tests, fqn, TEST_DEFAULTS)
+        config = resolve(self.project.data_tests, fqn, TEST_DEFAULTS, self._config_cache)
         merge_into(config, {"tags": column_tags})
         merge_into(config, spec.config)
         if short != full and not config.get("alias"):

@@ -30,6 +30,17 @@ def dumps(data: Any) -> bytes:
         return json.dumps(data, default=_default, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def is_plain(data: Any) -> bool:
+    """Whether ``data`` survives a trip through JSON unchanged (dicts with string keys, lists, scalars)."""
+    try:
+        return orjson.loads(orjson.dumps(data, option=_STRICT)) == data
+    except (TypeError, orjson.JSONEncodeError):
+        return False
+
+
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
 

@@ -101,9 +101,7 @@ class ParseCache:
             "source_lines": capture.source_lines,
             "macros": sorted(macros),
         }
-        try:
-            json.dumps(entry)
-        except (TypeError, ValueError):
+        if not jsonio.is_plain(entry):
             return  # not plain data (e.g. a date in config): parse it again next time
         self.templates[rel] = entry
         self.dirty = True
@@ -118,11 +116,8 @@ class ParseCache:
         return True, entry["data"]
 
     def put_yaml(self, rel: str, sha: str, data: Any) -> None:
-        try:
-            if json.loads(json.dumps(data)) != data:
-                return  # dates and other non-JSON values: not cached
-        except (TypeError, ValueError):
-            return
+        if not jsonio.is_plain(data):
+            return  # dates and other non-JSON values: not cached
         self.yaml[rel] = {"sha": sha, "data": data}
         self.dirty = True
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from .capture import _literal
+from .capture import _literal, _parse_expression
 from .context import Capture
 from .macros import MacroRegistry
 
@@ -88,7 +88,7 @@ def _scan(value: Any, capture: Capture, top_key: str | None) -> None:
 @lru_cache(maxsize=65536)
 def _parse(expression: str) -> ast.expr | None:
     try:
-        return ast.parse(expression, mode="eval").body
+        return _parse_expression(expression)
     except SyntaxError:
         return None
 

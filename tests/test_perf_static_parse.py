@@ -150,3 +150,37 @@ def test_static_render_matches_jinja(project_factory, name: str) -> None:
     fast = _compile_all(root, True)["model.demo.probe"]
     slow = _compile_all(root, False)["model.demo.probe"]
     assert fast == slow
+
+
+EXPRESSIONS = [
+    "ref('a')",
+    'ref("a")',
+    "source('raw', 'x')",
+    "source( 'raw' , \"x\" )",
+    "ref('a b-c.d')",
+    "ref('pkg', 'a')",
+    "ref('a', version=2)",
+    "x('')",
+    "ref('a\\'b')",
+    "ref('a\\\\')",
+    "get_where_subquery(ref('x'))",
+    "ref('a'",
+    "ref('a')  ",
+    "ref('é')",
+    "config(materialized='table')",
+]
+
+
+@pytest.mark.parametrize("body", EXPRESSIONS)
+def test_expression_fast_path_builds_the_same_tree(body: str) -> None:
+    import ast
+
+    from modelkit.capture import _parse_expression
+
+    try:
+        expected = ast.dump(ast.parse(body, mode="eval").body)
+    except SyntaxError:
+        with pytest.raises(SyntaxError):
+            _parse_expression(body)
+        return
+    assert ast.dump(_parse_expression(body)) == expected
