@@ -237,7 +237,10 @@ class TestBatches:
         if len(rows) != 1:  # a fail_calc that is no aggregate: let the test's own query decide
             raise _Unexpected(f"{len(rows)} rows")
         row = rows[0]
-        values = [decode(row[2 * i], row[2 * i + 1]) for i in range(len(COLUMNS))]
+        try:
+            values = [decode(row[2 * i], row[2 * i + 1]) for i in range(len(COLUMNS))]
+        except (ValueError, ArithmeticError) as exc:  # text the engine printed unlike expected
+            raise _Unexpected(str(exc)) from None
         return judge(node.config, *values)
 
     def _run_alone(self, node: TestNode, sql: str, outcome: _Outcome) -> None:
