@@ -17,6 +17,7 @@ from .scheduler import run_dag
 if TYPE_CHECKING:
     from .manifest import Node
     from .session import Session
+    from .testbatch import TestBatches
 
 EXECUTABLE = {
     "run": ("model",),
@@ -74,6 +75,7 @@ class RunOptions:
     full_refresh: bool = False
     fail_fast: bool = False
     resource_types: tuple[str, ...] = ()
+    test_batch_size: int | None = None  # data tests per statement in `test` (None: the default; 1: one by one)
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -91,6 +93,7 @@ class Runner:
         self.reporter = reporter or NullReporter()
         self._index = 0
         self._lock = threading.Lock()
+        self.test_batches: TestBatches | None = None  # `test`: data tests run a batch at a time
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
@@ -151,6 +154,16 @@ class Runner:
             parents, levels = build_dag(session.manifest, session.graph, parents)
         threads = self.options.threads or session.target.threads
         hooks = self.options.command in PROJECT_HOOK_COMMANDS
+
+        def order(uid: str) -> tuple[int, str]:  # the scheduler's order, which the test batches follow
+            return (levels.get(uid, 0), uid)
+
+        if self.options.command == "test":
+            from .testbatch import TestBatches
+
+            self.test_batches = TestBatches.for_run(
+                session, selected, parents, order, threads=threads, size=self.options.test_batch_size
+            )
         try:
             start = run_project_hooks(session, self.reporter, "on-run-start", selected=selected) if hooks else []
             if any(r.is_error for r in start):  # a failed on-run-start hook skips every node
@@ -160,7 +173,7 @@ class Runner:
                     parents,
                     self._execute_node,
                     threads=threads,
-                    order=lambda uid: (levels.get(uid, 0), uid),
+                    order=order,
                     on_skip=self._skip,
                     fail_fast=self.options.fail_fast,
                 )
@@ -206,7 +219,8 @@ class Runner:
             result.status = "error"
             result.error = exc
             result.message = f"Internal error in {node.resource_type} {node.name}: {type(exc).__name__}: {exc}"
-        result.execution_time = time.perf_counter() - start
+        # an executor sharing one statement's time among several nodes sets its own share
+        result.execution_time = result.execution_time or (time.perf_counter() - start)
         self.reporter.result(index, self.total, node, result)
         return result
 

@@ -1,10 +1,10 @@
 """Running data tests: each test's failing-rows query, counted and judged by its config.
 
-The work is split so that tests can later be batched: :func:`wrap_test_sql`
+The work is split so that tests can be batched: :func:`wrap_test_sql`
 turns a test's query into one row ``(failures, should_warn, should_error)``,
-and :func:`judge` turns that row into the test's status. Several wrapped queries
-could run as one statement (``union all`` with a test index) without changing
-either function.
+and :func:`judge` turns that row into the test's status. ``modelkit test`` runs
+several wrapped queries as one statement (``union all`` with a test index, see
+:mod:`modelkit.testbatch`) without changing either function.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .errors import CompilationError
@@ -78,6 +79,8 @@ def _plural_results(count: int | float) -> str:
 
 def judge(config: Mapping[str, Any], failures: Any, should_warn: Any, should_error: Any) -> Verdict:
     """The status of a test from its wrapped query's row (dbt's rules)."""
+    if isinstance(failures, Decimal) and failures.is_finite():  # e.g. a fail_calc summing a decimal column
+        failures = int(failures) if failures == failures.to_integral_value() else float(failures)
     count: int | float = failures if isinstance(failures, (int, float)) else 0
     if isinstance(count, float) and count.is_integer():
         count = int(count)
@@ -111,6 +114,10 @@ def run_test_query(adapter: Adapter, node: TestNode, main_sql: str) -> Verdict:
 
 def execute_data_test(runner: Runner, node: Node, result: NodeResult) -> None:
     """Compile a data test, run it and fill ``result`` (status pass / warn / fail)."""
+    batches = runner.test_batches
+    if batches is not None and batches.covers(node.unique_id):
+        batches.execute(node, result)
+        return
     session = runner.session
     t0 = now()
     sql = session.compiler.compile(node)
