@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 25  # tests per statement: 10/25/50 measure alike; hundreds make planning slow
 
-# The function naming a value's type, by engine; an engine missing here runs tests one by one.
-TYPE_OF = {"duckdb": "typeof"}
 
 COLUMNS = ("failures", "should_warn", "should_error")
 _INTEGERS = frozenset("TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT".split())
@@ -136,7 +134,8 @@ class TestBatches:
     ) -> TestBatches | None:
         """Batches for the selected data tests that run at once (None: nothing to batch)."""
         size = BATCH_SIZE if size is None else size
-        type_of = TYPE_OF.get(session.adapter.type)
+        # the SQL function naming a value's type; an engine without one runs tests one by one
+        type_of = getattr(session.adapter, "type_of_function", None)
         if size <= 1 or type_of is None:
             return None
         nodes = session.manifest.nodes

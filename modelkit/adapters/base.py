@@ -72,6 +72,8 @@ class Adapter(Protocol):
 
     type: str
     quote_char: str
+    # Optional: ``type_of_function``, the SQL function naming a value's type (``typeof`` in DuckDB);
+    # with it, the ``test`` command runs data tests in batches.
 
     def open(self) -> None: ...
 

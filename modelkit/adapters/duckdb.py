@@ -21,6 +21,7 @@ from .duckdb_stateful import StatefulMixin, _sql_literal
 class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
+    type_of_function = "typeof"  # names a value's type in SQL (batched data tests carry it)
 
     def __init__(self, target: Target) -> None:
         self.target = target
