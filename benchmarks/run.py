@@ -23,7 +23,7 @@ from harness.measure import FAILED, Cell, cell_from_json, measure, run_once
 from harness.report import render, targets
 from harness.scenarios import BY_KEY, PARSE_ONLY, SCENARIOS, Scenario, node_counts, run_all
 from harness.tools import Tool, dbt_tool, modelkit_tool
-from harness.workspace import HarnessError, Workspace, generate
+from harness.workspace import HarnessError, Workspace, empty_trash, generate
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        empty_trash(args.work_dir)
     write(args, results, clock, load_start)
     print(f"\nwrote {args.output} and {args.json}")
     for t in targets(results):

@@ -39,12 +39,26 @@ def unit_of_work(build: Build) -> Iterator[None]:
         build.run_hooks("post-hook")
 
 
+def _hooks_inside(build: Build) -> bool:
+    """Whether the node has hooks that run inside its transaction."""
+    from .hooks import hooks_of
+
+    node = build.node
+    return build.hooks is not None and any(
+        hook.transaction and hook.sql.strip() for key in ("pre-hook", "post-hook") for hook in hooks_of(node, key)
+    )
+
+
 def view(build: Build) -> QueryResult:
+    if not _hooks_inside(build):  # one statement (or the adapter's own transaction): atomic by itself
+        return build.adapter.replace_view(build.node.relation, build.sql)
     with unit_of_work(build):
         return build.adapter.replace_view(build.node.relation, build.sql)
 
 
 def table(build: Build) -> QueryResult:
+    if not _hooks_inside(build):
+        return build.adapter.replace_table(build.node.relation, build.sql)
     with unit_of_work(build):
         return build.adapter.replace_table(build.node.relation, build.sql)
 
