@@ -29,6 +29,9 @@ PLAIN_NAMES = frozenset({"this", "target", "run_started_at", "invocation_id", "p
 JINJA_CONSTANTS = {"true": True, "false": False, "none": None, "True": True, "False": False, "None": None}
 
 
+_BUILTIN_CALLS = frozenset({"ref", "source", "config", "var"})
+
+
 class NotStatic(Exception):
     """The template needs rendering."""
 
@@ -126,9 +129,8 @@ def _static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]]
             kwargs = {k.arg: _literal(k.value) for k in tree.keywords if k.arg is not None}
             if len(kwargs) != len(tree.keywords) or any(isinstance(a, ast.Starred) for a in tree.args):
                 return None
-            if registry.find(name) is not None and name in registry.root_names() | {"ref", "source", "config", "var"}:
-                if name in ("ref", "source", "config", "var"):
-                    return None  # the project overrides a built-in: render
+            if name in _BUILTIN_CALLS and registry.find(name) is not None:
+                return None  # the project overrides a built-in: render
             if name == "ref":
                 if not 1 <= len(args) <= 2 or not all(isinstance(a, str) for a in args):
                     return None

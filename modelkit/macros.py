@@ -64,6 +64,7 @@ class MacroRegistry:
 
     def add_file(self, source: str, path: str, package: str) -> list[Macro]:
         macros = discover(source, path, package)
+        self.__dict__.pop("_found", None)  # lookups of find(name) are remembered until macros change
         self.sources[path] = source
         bucket = self.by_package.setdefault(package, {})
         for macro in macros:
@@ -77,11 +78,16 @@ class MacroRegistry:
     def find(self, name: str, package: str | None = None) -> Macro | None:
         if package is not None:
             return self.by_package.get(package, {}).get(name)
+        found: dict[str, Macro | None] = self.__dict__.setdefault("_found", {})
+        if name in found:
+            return found[name]
+        macro = None
         for pkg in self.search_order():
             macro = self.by_package.get(pkg, {}).get(name)
             if macro is not None:
-                return macro
-        return None
+                break
+        found[name] = macro
+        return macro
 
     def root_names(self) -> set[str]:
         return set(self.by_package.get(self.root_package, {}))

@@ -101,7 +101,7 @@ class ParseCache:
             "source_lines": capture.source_lines,
             "macros": sorted(macros),
         }
-        if not jsonio.is_plain(entry):
+        if capture.config and not jsonio.is_plain(capture.config):
             return  # not plain data (e.g. a date in config): parse it again next time
         self.templates[rel] = entry
         self.dirty = True

@@ -378,11 +378,10 @@ class Parser:
         """database, schema and alias through the generate_* macros."""
         renderer = self.renderer
         config = node.config
-        needs_macro = renderer.registry.root_names() & {
-            "generate_schema_name",
-            "generate_alias_name",
-            "generate_database_name",
-        }
+        needs_macro = self.__dict__.get("_naming_overridden")
+        if needs_macro is None:  # macros are all loaded before the first node is placed
+            names = {"generate_schema_name", "generate_alias_name", "generate_database_name"}
+            needs_macro = self._naming_overridden = bool(renderer.registry.root_names() & names)
         if not needs_macro:
             target = renderer.target
             custom = config.get("schema")
