@@ -189,6 +189,7 @@ def render_capture(node: Any, source: str, path: str, renderer: Renderer) -> tup
 
 _STRING = r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)")"""
 _SIMPLE_CALL = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)\(\s*{_STRING}\s*(?:,\s*{_STRING}\s*)?\)")
+_WRAPPED_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(([A-Za-z_][^()]*\([^()]*\))\)")
 
 
 @lru_cache(maxsize=65536)
@@ -196,12 +197,21 @@ def _parse_expression(body: str) -> ast.expr:
     """``ast.parse(body, mode="eval").body``, built directly for calls like ``ref('x')`` or ``source('a', 'b')``."""
     match = _SIMPLE_CALL.fullmatch(body)
     if match is not None:
-        name, a1, a2, b1, b2 = match.groups()
-        args: list[ast.expr] = [ast.Constant(a1 if a1 is not None else a2)]
-        if b1 is not None or b2 is not None:
-            args.append(ast.Constant(b1 if b1 is not None else b2))
-        return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
+        return _call(match)
+    match = _WRAPPED_CALL.fullmatch(body)  # e.g. get_where_subquery(ref('x'))
+    if match is not None:
+        inner = _SIMPLE_CALL.fullmatch(match.group(2))
+        if inner is not None:
+            return ast.Call(func=ast.Name(id=match.group(1), ctx=ast.Load()), args=[_call(inner)], keywords=[])
     return ast.parse(body, mode="eval").body
+
+
+def _call(match: re.Match[str]) -> ast.Call:
+    name, a1, a2, b1, b2 = match.groups()
+    args: list[ast.expr] = [ast.Constant(a1 if a1 is not None else a2)]
+    if b1 is not None or b2 is not None:
+        args.append(ast.Constant(b1 if b1 is not None else b2))
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
 
 
 def _evaluate(tree: ast.expr, context: Any) -> Any:

@@ -146,7 +146,10 @@ def resolve(
         for layer in tree_configs(tree, folder):
             merge_into(base, layer)
         cache[folder] = base
-    config = {k: (v.copy() if type(v) in (dict, list) else v) for k, v in base.items()}
+    config = base.copy()
+    for key, value in base.items():
+        if type(value) in (dict, list):
+            config[key] = value.copy()
     own = _node_level(tree, parts)
     if own:
         merge_into(config, own)

@@ -168,6 +168,10 @@ EXPRESSIONS = [
     "ref('a')  ",
     "ref('é')",
     "config(materialized='table')",
+    "get_where_subquery(source('raw', \"x\"))",
+    "f(g(h('x')))",
+    "f(ref('a'), 1)",
+    "f(x.y('a'))",
 ]
 
 
