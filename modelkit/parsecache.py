@@ -107,6 +107,11 @@ class ParseCache:
         self.dirty = True
 
     # -- YAML ----------------------------------------------------------------
+    def has_yaml(self, rel: str, sha: str) -> bool:
+        """Whether :meth:`get_yaml` would hit (without counting a hit or a miss)."""
+        entry = self.yaml.get(rel)
+        return entry is not None and entry.get("sha") == sha
+
     def get_yaml(self, rel: str, sha: str) -> tuple[bool, Any]:
         entry = self.yaml.get(rel)
         if entry is None or entry.get("sha") != sha:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import templating, yamlio
+from . import templating, yamlchild, yamlio
 from .capture import render_capture, static_capture
 from .config import MODEL_DEFAULTS, merge_into, resolve
 from .context import Capture, Renderer
@@ -87,9 +87,9 @@ def load_package_macros(renderer: Renderer) -> None:
             renderer.registry.add_file(read(child, rel), f"{prefix}/{rel}", package.name)
 
 
-def load_schema_files(renderer: Renderer, cache: ParseCache | None = None) -> SchemaFiles:
+def read_schema_files(renderer: Renderer) -> list[tuple[str, str, str]]:
+    """(path, text, checksum) of every property file, in walk order."""
     project = renderer.project
-    schema = SchemaFiles()
     folders = (
         project.model_paths
         + project.seed_paths
@@ -98,15 +98,29 @@ def load_schema_files(renderer: Renderer, cache: ParseCache | None = None) -> Sc
         + project.macro_paths
         + project.test_paths
     )
+    found = []
     for _, _, rel in walk(project.root, tuple(dict.fromkeys(folders)), (".yml", ".yaml")):
         text = read(project.root, rel)
+        found.append((rel, text, checksum(text)))
+    return found
+
+
+def load_schema_files(
+    renderer: Renderer,
+    cache: ParseCache | None = None,
+    files: list[tuple[str, str, str]] | None = None,
+    parsed: dict[str, Any] | None = None,
+) -> SchemaFiles:
+    """The property files (``files`` as read by :func:`read_schema_files`; ``parsed``: data parsed already)."""
+    schema = SchemaFiles()
+    parsed = parsed or {}
+    for rel, text, sha in read_schema_files(renderer) if files is None else files:
         if cache is None:
-            schema.add_file(text, rel)
+            schema.add_data(parsed[rel] if rel in parsed else yamlio.loads(text, rel), text, rel)
             continue
-        sha = checksum(text)
         hit, data = cache.get_yaml(rel, sha)
         if not hit:
-            data = yamlio.loads(text, rel)
+            data = parsed[rel] if rel in parsed else yamlio.loads(text, rel)
             cache.put_yaml(rel, sha, data)
         cache.seen.add(rel)
         schema.add_data(data, text, rel)
@@ -144,6 +158,7 @@ class Parser:
         self.project = renderer.project
         self.manifest = Manifest(project_name=self.project.name)
         self._names: dict[str, Node] = {}
+        self._prefetched: dict[str, tuple[str, str, tuple[Capture, set[str]] | None]] = {}
 
     # -- whole project ---------------------------------------------------------
     def parse(self) -> Manifest:
@@ -163,7 +178,12 @@ class Parser:
         for macro in self.renderer.registry.all_macros():
             self.manifest.macros[macro.unique_id] = macro
         self.cache = self._open_cache()
-        self.schema = load_schema_files(self.renderer, self.cache)
+        yaml_files = read_schema_files(self.renderer)
+        cache = self.cache
+        unparsed = [(rel, text) for rel, text, sha in yaml_files if cache is None or not cache.has_yaml(rel, sha)]
+        child = yamlchild.start(unparsed) if self.static else None  # parses YAML while the models are read
+        self._prefetch_models()
+        self.schema = load_schema_files(self.renderer, cache, yaml_files, child.results() if child else None)
         self.manifest.sources = build_sources(
             self.schema, self.project.name, self.renderer.target.database, self.project.sources
         )
@@ -297,7 +317,8 @@ class Parser:
         return node
 
     def _sql_node(self, cls: type[Node], kind: str, tree: dict[str, Any], folder: str, inner: str, rel: str) -> Node:
-        text = read(self.project.root, rel)
+        prefetched = self._prefetched.get(rel)
+        text = prefetched[0] if prefetched is not None else read(self.project.root, rel)
         name = inner.split("/")[-1][: -len(".sql")]
         fqn = self._fqn(inner)
         version_info = self._versions.get(name) if kind == "model" else None
@@ -315,7 +336,7 @@ class Parser:
             original_file_path=rel,
             fqn=fqn,
             raw_code=text,
-            checksum=checksum(text),
+            checksum=prefetched[1] if prefetched is not None else checksum(text),
         )
         config = resolve(tree, fqn, MODEL_DEFAULTS, self._config_cache.setdefault(kind, {}))
         self._apply_patch(node, "models" if kind == "model" else "analyses", config)
@@ -358,20 +379,37 @@ class Parser:
         cache = ParseCache.load(project.target_dir, key)
         return cache
 
-    def _capture(self, node: Node, text: str, rel: str) -> tuple[Capture, set[str]]:
-        """What the template records at parse time: cached, static when safe, else rendered."""
+    def _prefetch_models(self) -> None:
+        """Read each model file and find what it uses where no rendering is needed (the cache, or statically)."""
+        root = self.project.root
+        for _folder, _inner, rel in walk(root, self.project.model_paths, (".sql",)):
+            text = read(root, rel)
+            sha = checksum(text)
+            self._prefetched[rel] = (text, sha, self._capture_unrendered(text, sha, rel))
+
+    def _capture_unrendered(self, text: str, sha: str, rel: str) -> tuple[Capture, set[str]] | None:
         cache = self.cache
-        sha = node.checksum
         if cache is not None:
             cache.seen.add(rel)
             found = cache.get_capture(rel, sha)
             if found is not None:
                 return found
         found = static_capture(text, self.renderer) if self.static else None
+        if found is not None and cache is not None:
+            cache.put_capture(rel, sha, *found)
+        return found
+
+    def _capture(self, node: Node, text: str, rel: str) -> tuple[Capture, set[str]]:
+        """What the template records at parse time: cached, static when safe, else rendered."""
+        prefetched = self._prefetched.pop(rel, None)
+        if prefetched is not None and prefetched[0] == text:
+            found = prefetched[2]
+        else:
+            found = self._capture_unrendered(text, node.checksum, rel)
         if found is None:
             found = render_capture(node, text, rel, self.renderer)
-        if cache is not None:
-            cache.put_capture(rel, sha, *found)
+            if self.cache is not None:
+                self.cache.put_capture(rel, node.checksum, *found)
         return found
 
     def _place(self, node: Node) -> None:
