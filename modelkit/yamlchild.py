@@ -20,7 +20,7 @@ from typing import Any
 
 from . import jsonio, yamlio
 
-MIN_BYTES = 256 * 1024  # less YAML than this parses faster than a fork costs
+MIN_BYTES = 64 * 1024  # less YAML than this parses faster than a fork costs
 
 
 class YamlChild:
