@@ -555,8 +555,11 @@ def main(argv: list[str] | None = None) -> None:
             print(exc.code, file=sys.stderr)
     # The command is over and its files are closed: leave without tearing down every object of a
     # large manifest one by one (a few hundred milliseconds at 10,000 models).
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``modelkit ls | head``): nothing left to show
+            pass
     os._exit(code)
 
 
