@@ -172,8 +172,7 @@ class FileWriter:
                 if folder not in self._made_dirs:
                     folder.mkdir(parents=True, exist_ok=True)
                     self._made_dirs.add(folder)
-                with open(path, "w", encoding="utf-8") as fh:
-                    fh.write(text)
+                write_if_changed(path, text)
             except BaseException as exc:  # noqa: BLE001 - re-raised by close()
                 self._error = exc
 
@@ -182,3 +181,20 @@ class FileWriter:
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless the file already holds exactly that.
+
+    Rewriting a file in place (truncate, then write) makes filesystems such as ext4 flush it on
+    close; a compile with nothing changed would pay that for every file.
+    """
+    data = text.encode("utf-8")
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(len(data) + 1) == data:
+                return
+    except OSError:
+        pass  # missing (or unreadable): write it
+    with open(path, "wb") as fh:
+        fh.write(data)

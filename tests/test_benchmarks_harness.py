@@ -31,6 +31,16 @@ def test_peak_memory_is_the_child_process_own(tmp_path: Path) -> None:
     assert small.peak_mb < 100  # a later, smaller child is measured on its own
     failing = run_once([sys.executable, "-c", "raise SystemExit(3)"], tmp_path, {}, tmp_path / "log")
     assert failing.returncode == 3
+    missing = run_once(["no-such-command-here"], tmp_path, {}, tmp_path / "log")
+    assert missing.returncode == 127
+
+
+def test_peak_memory_does_not_include_the_harness(tmp_path: Path) -> None:
+    ballast = bytearray(300 * 1024 * 1024)  # the harness itself holding a lot of memory
+    ballast[::4096] = b"1" * len(ballast[::4096])
+    small = run_once([sys.executable, "-c", "pass"], tmp_path, {}, tmp_path / "log")
+    assert small.returncode == 0 and small.peak_mb < 100
+    del ballast
 
 
 @pytest.mark.skipif(not GEN_SCRIPT.exists(), reason="../shared/bench is not beside the repository")

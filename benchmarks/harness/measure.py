@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,31 +27,57 @@ class Sample:
     returncode: int
 
 
+# Started by run_once to run the measured command. Linux counts in a process's peak resident set the memory of
+# the process it was forked from, until it calls exec; forked straight from the harness (which holds hundreds of
+# megabytes of results and manifests by the end of a run), a short command would show the harness's size. This
+# small launcher forks the command instead, times it, and writes "seconds peak_kb exit_code" to argv[1].
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as fh:
+    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def run_once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path) -> Sample:
     """Run ``cmd`` in ``cwd``, appending its output to ``log``.
 
-    Wall time is taken around the child process only, after ``sync`` has written out earlier file changes. Peak memory is the child's maximum resident set size as
-    the kernel reports it when the child is reaped (``wait4``): the largest RSS of the child or of any descendant
-    it waited for, so a fresh subprocess per measurement gives a per-command figure.
+    Wall time is taken around the command's process only (by :data:`LAUNCHER`), after ``sync`` has written out
+    earlier file changes. Peak memory is the command's maximum resident set size as the kernel reports it when it
+    is reaped (``wait4``): the largest RSS of the process or of any descendant it waited for.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
+    with log.open("ab") as out, tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "sample"
         out.write(f"\n$ (cd {cwd} && {' '.join(cmd)})\n".encode())
         out.flush()
         # Write out what preparing this run left in the page cache (a copied database file, a deleted target/),
         # so that the disk catching up with it is not counted in this command's time.
         os.sync()
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(cmd), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        proc = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(report), *cmd],
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.write(
-            f"# exit {proc.returncode} after {seconds:.3f} s, peak RSS {usage.ru_maxrss / 1024:.1f} MB\n".encode()
-        )
-    return Sample(seconds, usage.ru_maxrss / 1024, proc.returncode)
+        try:
+            seconds_text, peak_kb, code = report.read_text().split()
+            seconds, peak_mb, returncode = float(seconds_text), int(peak_kb) / 1024, int(code)
+        except (OSError, ValueError):  # the launcher itself failed
+            seconds, peak_mb, returncode = time.perf_counter() - start, 0.0, proc.returncode or 1
+        out.write(f"# exit {returncode} after {seconds:.3f} s, peak RSS {peak_mb:.1f} MB\n".encode())
+    return Sample(seconds, peak_mb, returncode)
 
 
 @dataclass
