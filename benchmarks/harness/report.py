@@ -247,7 +247,9 @@ def method_notes(opts: dict[str, Any]) -> list[str]:
         f"{opts['budget']:.0f} s; the number of runs is in brackets. Other work on the machine "
         "adds noise: the load average is given for the whole run and for each size.",
         "Peak memory is the largest resident set size of the command's process (or of a process it waited "
-        "for), from `wait4()`'s resource usage, taken over the runs of a cell.",
+        "for), from `wait4()`'s resource usage, taken over the runs of a cell. A small launcher process forks "
+        "the command, so that the harness's own memory is not counted in it (Linux counts a forked process's "
+        "memory before it executes the command).",
         "State before each run: *cold* rows start with no `target/` and a fresh copy of the DuckDB file "
         "holding the loaded seeds (so every run starts from the same state; the copy is not timed, and "
         "`sync` writes out such preparation before each timed run, so that the disk catching up with it "
