@@ -2,18 +2,19 @@
 
 Parsing YAML is the largest single step of a cold parse of a big project (a third
 of a second for the 100 property files of a 10,000-model project), and it holds
-the GIL, so threads cannot overlap it. On a system with ``fork`` and from a
-process running a single thread, :func:`start` forks a child that parses the
-files and sends back the data as JSON, while the parent reads and statically
-captures the model files. The child only ever sends data that survives JSON
-unchanged; any file it could not parse or send (a syntax error, a date) is
-parsed again by the parent, which reports errors as usual. Without ``fork``,
-or for little YAML, nothing changes: the parent parses every file itself.
+the GIL, so threads cannot overlap it. On a system with ``fork``, from a process
+running a single thread and no database engine (whose own threads Python does not
+see), :func:`start` forks a child that parses the files and sends back the data as
+JSON, while the parent reads and statically captures the model files. The child
+only ever sends data that survives JSON unchanged; any file it could not parse or
+send (a syntax error, a date) is parsed again by the parent, which reports errors
+as usual. Otherwise, or for little YAML, the parent parses every file itself.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -53,8 +54,8 @@ class YamlChild:
 
 def start(files: Sequence[tuple[str, str]], *, min_bytes: int | None = None) -> YamlChild | None:
     """Fork a child parsing ``files`` ((path, text) pairs); None when that is not worth it or not safe."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return None  # forking a process that runs other threads is unsafe
+    if not hasattr(os, "fork") or threading.active_count() != 1 or "duckdb" in sys.modules:
+        return None  # forking a process that runs other threads (Python's, or an engine's own) is unsafe
     if sum(len(text) for _, text in files) < (MIN_BYTES if min_bytes is None else min_bytes):
         return None
     read_end, write_end = os.pipe()
