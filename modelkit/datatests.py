@@ -229,7 +229,7 @@ class TestBuilder:
 
     # -- singular tests ---------------------------------------------------------------------------
     def build_singular(self) -> None:
-        from .parser import checksum, read, walk
+        from .projectfiles import checksum, read, walk
 
         properties = self._singular_properties()
         for _folder, inner, rel in walk(self.project.root, self.project.test_paths, (".sql",)):

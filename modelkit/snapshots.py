@@ -51,7 +51,7 @@ _BLOCK = re.compile(r"\{%-?\s*snapshot\s+([A-Za-z_]\w*)\s*-?%\}(.*?)\{%-?\s*ends
 # -- parsing -------------------------------------------------------------------
 def parse_snapshots(parser: Parser) -> None:
     """Add every snapshot (SQL blocks, then YAML entries with ``relation``) to the manifest."""
-    from .parser import read, walk
+    from .projectfiles import read, walk
 
     project = parser.project
     defined: set[str] = set()
@@ -103,7 +103,7 @@ def _is_disabled(parser: Parser, name: str) -> bool:
 def _node(
     parser: Parser, name: str, path: str, rel: str, fqn: list[str], raw: str, line: int | None, text: str | None
 ) -> SnapshotNode:
-    from .parser import checksum
+    from .projectfiles import checksum
 
     project, renderer = parser.project, parser.renderer
     node = SnapshotNode(
