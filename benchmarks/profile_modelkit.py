@@ -33,7 +33,7 @@ STDLIB = sysconfig.get_paths()["stdlib"]
 
 def profile_command(args: list[str], cwd: Path) -> tuple[pstats.Stats, float]:
     """Run ``modelkit ARGS`` in-process under cProfile (every thread); (merged stats, wall seconds)."""
-    from modelkit.cli import main
+    from modelkit.cli.main import main
 
     thread_profiles: list[cProfile.Profile] = []
 

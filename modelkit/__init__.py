@@ -8,17 +8,17 @@ __version__ = "0.1.0"
 __all__ = ["Project", "ModelkitError", "__version__"]
 
 if TYPE_CHECKING:
-    from .api import Project
-    from .errors import ModelkitError
+    from modelkit.api.project import Project
+    from modelkit.core.errors import ModelkitError
 
 
 def __getattr__(name: str) -> Any:  # imports stay lazy so the CLI starts fast
     if name == "Project":
-        from .api import Project
+        from modelkit.api.project import Project
 
         return Project
     if name == "ModelkitError":
-        from .errors import ModelkitError
+        from modelkit.core.errors import ModelkitError
 
         return ModelkitError
     raise AttributeError(name)

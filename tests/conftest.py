@@ -40,7 +40,7 @@ class CliResult:
 
 def run_cli(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> CliResult:
     """Run ``modelkit ARGS`` in-process; returns exit code and combined output."""
-    from modelkit.cli import app, prepare_args
+    from modelkit.cli.main import app, prepare_args
 
     runner = CliRunner()
     old = Path.cwd()

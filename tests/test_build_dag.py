@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import embedded_db, query, run_cli
 
 from modelkit import Project
-from modelkit.build import build_dag
+from modelkit.graph.build import build_dag
 
 
 def chain(project_factory, severity: str = "error", dup: bool = True) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import embedded_db, query, run_cli
 
-from modelkit.contracts import mismatches
+from modelkit.execute.contracts import mismatches
 
 CONTRACT = """
 models:

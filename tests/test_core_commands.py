@@ -213,7 +213,7 @@ def test_progress_bar_on_terminals_for_long_runs(project_factory) -> None:
     from rich.console import Console
 
     from modelkit import Project
-    from modelkit.output import PROGRESS_MIN_NODES, ConsoleReporter
+    from modelkit.cli.output import PROGRESS_MIN_NODES, ConsoleReporter
 
     root = project_factory({f"models/m{i}.sql": "select 1 as id" for i in range(PROGRESS_MIN_NODES)})
     buffer = io.StringIO()

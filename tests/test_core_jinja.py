@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelkit import Project
-from modelkit.errors import CompilationError, ProjectError
+from modelkit.core.errors import CompilationError, ProjectError
 
 BASE = {
     "models/upstream.sql": "select 1 as id",

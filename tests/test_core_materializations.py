@@ -8,7 +8,7 @@ import pytest
 from conftest import embedded_db, query, run_cli
 
 from modelkit import Project
-from modelkit.compiler import inject_ctes
+from modelkit.render.compiler import inject_ctes
 
 
 def relation_types(root: Path) -> dict[str, str]:

@@ -9,8 +9,8 @@ import pytest
 from conftest import query, run_cli, write_files
 
 from modelkit import Project
-from modelkit.errors import ProjectError
-from modelkit.profiles import duckdb_database_name
+from modelkit.core.errors import ProjectError
+from modelkit.project.profiles import duckdb_database_name
 
 DBT_PROJECT = {
     "dbt_project.yml": """
@@ -210,7 +210,7 @@ def test_doc_blocks_in_yaml_descriptions(project_factory) -> None:
 
 
 def test_streamed_manifest_equals_manifest_dict(project_factory) -> None:
-    from modelkit import artifacts
+    from modelkit.artifacts import writer as artifacts
 
     root = project_factory(
         {"models/a.sql": "select 1 as id", "models/b.sql": "select * from {{ ref('a') }}", "seeds/s.csv": "x\n1\n"}

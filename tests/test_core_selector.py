@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from modelkit import Project
-from modelkit.errors import SelectionError
-from modelkit.selector import Atom, parse_atom
+from modelkit.core.errors import SelectionError
+from modelkit.graph.selector import Atom, parse_atom
 
 ATOMS = [
     ("orders", Atom("fqn", "orders", text="orders")),

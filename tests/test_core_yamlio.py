@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from modelkit import yamlio
-from modelkit.errors import ProjectError
+from modelkit.core import yamlio
+from modelkit.core.errors import ProjectError
 
 DOCUMENTS = [
     "a: 1\nb: 2.5\nc: true\nd: null\ne: ~\nf: 'true'\ng: 2024-01-02\n",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import embedded_db, query, run_cli
 
-from modelkit.testspecs import generic_test_unique_id, parse_entry, synthesize_names
+from modelkit.parse.testspecs import generic_test_unique_id, parse_entry, synthesize_names
 
 ORDERS_SEED = """\
 id,customer_id,status,amount

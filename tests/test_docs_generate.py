@@ -326,8 +326,8 @@ def test_lineage_on_worker_processes_while_compiling_matches_the_serial_result(
     shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import modelkit.docs.trace as trace
+    from modelkit.api.session import Session
     from modelkit.docs import GenerateOptions, generate_docs
-    from modelkit.session import Session
 
     root = tmp_path / "shop"
     shutil.copytree(shop, root)
@@ -341,9 +341,9 @@ def test_lineage_on_worker_processes_while_compiling_matches_the_serial_result(
 
 def test_a_compile_error_while_workers_trace_stops_them(project_factory, monkeypatch: pytest.MonkeyPatch) -> None:
     import modelkit.docs.trace as trace
+    from modelkit.api.session import Session
+    from modelkit.core.errors import CompilationError
     from modelkit.docs import GenerateOptions, generate_docs
-    from modelkit.errors import CompilationError
-    from modelkit.session import Session
 
     root = project_factory({f"models/m{i}.sql": f"select {i} as id" for i in range(5)})
     assert run_cli("run", cwd=root).exit_code == 0  # all built: lineage goes to the workers

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import run_cli
 
-from modelkit.freshness import criteria, merge_freshness, status_for
+from modelkit.execute.freshness import criteria, merge_freshness, status_for
 
 HOUR = 3600
 

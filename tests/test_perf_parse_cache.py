@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 
 from modelkit import Project
-from modelkit.parsecache import CACHE_FILE
+from modelkit.parse.cache import CACHE_FILE
 
 FILES = {
     "macros/naming.sql": "{% macro prefix() %}p_{% endmacro %}",

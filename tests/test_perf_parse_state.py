@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from modelkit import Project, parsestate
+from modelkit import Project
+from modelkit.parse import state as parsestate
 
 FILES = {
     "macros/pick.sql": "{% macro pick_source() %}{{ return(source('raw', 'events')) }}{% endmacro %}",
@@ -52,7 +53,7 @@ def written_nodes(root: Path) -> list[tuple]:
 
 def fresh_nodes(root: Path, **kwargs) -> list[tuple]:
     """The nodes of a parse that reuses nothing (and writes nothing)."""
-    from modelkit.artifacts import node_dict
+    from modelkit.artifacts.writer import node_dict
 
     with Project(root, partial_parse=False, **kwargs).session("parse") as session:
         return sorted(shape(uid, node_dict(n)) for uid, n in session.manifest.nodes.items())

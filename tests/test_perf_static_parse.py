@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SAMPLE_PROJECT
 
-from modelkit.capture import static_capture
-from modelkit.parser import parse_project
-from modelkit.session import Session
+from modelkit.api.session import Session
+from modelkit.parse.parser import parse_project
+from modelkit.render.capture import static_capture
 
 GEN = REPO.parent / "shared" / "bench" / "gen_project.py"
 
@@ -108,7 +108,7 @@ def test_falls_back_to_rendering(renderer, sql: str) -> None:
 
 
 def _compile_all(root: Path, static: bool) -> dict[str, str]:
-    from modelkit.compiler import Compiler
+    from modelkit.render.compiler import Compiler
 
     with Session(root) as session:
         compiler = Compiler(session.renderer, session.manifest, static=static)
@@ -179,7 +179,7 @@ EXPRESSIONS = [
 def test_expression_fast_path_builds_the_same_tree(body: str) -> None:
     import ast
 
-    from modelkit.capture import _parse_expression
+    from modelkit.render.capture import _parse_expression
 
     try:
         expected = ast.dump(ast.parse(body, mode="eval").body)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE_PROJECT
 
-from modelkit.compiler import Compiler
-from modelkit.session import Session
+from modelkit.api.session import Session
+from modelkit.render.compiler import Compiler
 
 MODELS = {
     "models/a.sql": "select 1 as id, 'x' as status, 2 as \"Odd Col\"",
@@ -52,7 +52,7 @@ def _compiled_tests(root: Path, static: bool) -> tuple[dict[str, str], int]:
     with Session(root) as session:
         compiler = Compiler(session.renderer, session.manifest, static=static)
         tests = [n for n in session.manifest.nodes.values() if n.resource_type == "test"]
-        from modelkit.testsql import static_test_sql
+        from modelkit.render.testsql import static_test_sql
 
         usable: dict[str, bool] = {}
         fast = sum(static_test_sql(n, session.renderer, usable) is not None for n in tests) if static else 0

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SAMPLE_PROJECT
 
-from modelkit import yamlio
-from modelkit.artifacts import node_dict
-from modelkit.session import Session
+from modelkit.api.session import Session
+from modelkit.artifacts.writer import node_dict
+from modelkit.core import yamlio
 
 pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 
@@ -31,7 +31,7 @@ FILES = [
 
 CHILD_SCRIPT = """
 import json, sys, threading
-from modelkit import yamlchild
+from modelkit.parse import yamlchild
 files = json.loads(sys.stdin.read())
 assert threading.active_count() == 1
 child = yamlchild.start([tuple(f) for f in files], min_bytes=0)
@@ -54,9 +54,9 @@ def test_child_results_equal_parsing_in_process() -> None:
 
 PARSE_SCRIPT = """
 import json, sys
-from modelkit import yamlchild
-from modelkit.artifacts import node_dict
-from modelkit.session import Session
+from modelkit.parse import yamlchild
+from modelkit.artifacts.writer import node_dict
+from modelkit.api.session import Session
 yamlchild.MIN_BYTES = 0
 started = []
 real_start = yamlchild.start

@@ -137,7 +137,7 @@ def test_snapshot_target_must_be_a_snapshot_table(project_factory) -> None:
 
 def test_snapshots_run_in_dependency_order_with_other_nodes(project_factory) -> None:
     """What `build` needs: one DAG run over seeds, snapshots and models, through the runner."""
-    from modelkit.runner import EXECUTABLE, Runner, RunOptions
+    from modelkit.execute.runner import EXECUTABLE, Runner, RunOptions
 
     assert EXECUTABLE["snapshot"] == ("snapshot",)
     root = project_factory(

@@ -10,10 +10,10 @@ import duckdb
 import pytest
 from conftest import embedded_db, make_project, query, run_cli
 
-from modelkit.api import Project
-from modelkit.runner import Runner, RunOptions
-from modelkit.testbatch import BATCH_SIZE, branch, decode, plan
-from modelkit.testing import wrap_test_sql
+from modelkit.api.project import Project
+from modelkit.execute.runner import Runner, RunOptions
+from modelkit.testing.batch import BATCH_SIZE, branch, decode, plan
+from modelkit.testing.datatests import wrap_test_sql
 
 SEEDS = {
     # id 3 twice, one null amount, customer 9 unknown, two statuses outside placed/shipped

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import embedded_db, query, run_cli
 
-from modelkit.unitdata import diff_table, fixture_rows, literal
+from modelkit.testing.unitdata import diff_table, fixture_rows, literal
 
 MODEL = """
 {{ config(materialized='incremental') }}

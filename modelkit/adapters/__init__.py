@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import ProjectError
+from modelkit.core.errors import ProjectError
 
 if TYPE_CHECKING:
-    from ..profiles import Target
-    from .base import Adapter
+    from modelkit.adapters.base import Adapter
+    from modelkit.project.profiles import Target
 
 
 def get_adapter(target: Target) -> Adapter:
     if target.type == "duckdb":
-        from .duckdb import DuckDBAdapter
+        from modelkit.adapters.duckdb import DuckDBAdapter
 
         return DuckDBAdapter(target)
     raise ProjectError(f"Unsupported adapter type '{target.type}' (supported: duckdb)", path=target.origin)

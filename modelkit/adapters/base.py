@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..relation import Relation
+from modelkit.core.relation import Relation
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from typing import Any
 
 import duckdb
 
-from ..errors import DatabaseError, ProjectError
-from ..profiles import Target
-from ..relation import Relation, quote
-from .base import ColumnInfo, QueryResult, quoted_list
-from .duckdb_stateful import StatefulMixin, _sql_literal
+from modelkit.adapters.base import ColumnInfo, QueryResult, quoted_list
+from modelkit.adapters.duckdb_stateful import StatefulMixin, _sql_literal
+from modelkit.core.errors import DatabaseError, ProjectError
+from modelkit.core.relation import Relation, quote
+from modelkit.project.profiles import Target
 
 
 class DuckDBAdapter(StatefulMixin):

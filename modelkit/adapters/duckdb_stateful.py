@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DatabaseError
-from ..relation import Relation, quote
-from .base import ColumnInfo, QueryResult, SnapshotSpec
+from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec
+from modelkit.core.errors import DatabaseError
+from modelkit.core.relation import Relation, quote
 
 if TYPE_CHECKING:
-    from ..profiles import Target
+    from modelkit.project.profiles import Target
 
 # Types the CSV sniffer may pick: what dbt's seed inference yields, plus BIGINT
 # for integers that do not fit in 32 bits.

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .build import GenerateOptions, GenerateResult, generate, generate_docs
+from modelkit.docs.build import GenerateOptions, GenerateResult, generate, generate_docs
 
 __all__ = ["GenerateOptions", "GenerateResult", "generate", "generate_docs"]

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, artifacts
-from ..manifest import Manifest
-from ..session import Session
-from . import content, site
-from .catalog import CatalogEntry, catalog_dict, read_catalog
-from .descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
-from .lineage import UNRESOLVED
-from .testinfo import collect_tests, load_run_results
-from .trace import compile_and_trace
+from modelkit import __version__
+from modelkit.api.session import Session
+from modelkit.artifacts import writer as artifacts
+from modelkit.core.manifest import Manifest
+from modelkit.docs import content, site
+from modelkit.docs.catalog import CatalogEntry, catalog_dict, read_catalog
+from modelkit.docs.descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
+from modelkit.docs.lineage import UNRESOLVED
+from modelkit.docs.testinfo import collect_tests, load_run_results
+from modelkit.docs.trace import compile_and_trace
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import artifacts
-from ..manifest import Manifest
+from modelkit.artifacts import writer as artifacts
+from modelkit.core.manifest import Manifest
 
 CATALOG_SCHEMA = "https://schemas.getdbt.com/dbt/catalog/v1.json"
 CATALOGED_TYPES = ("model", "seed", "snapshot")

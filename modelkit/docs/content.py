@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..manifest import Manifest
-from .catalog import CatalogEntry
-from .lineage import NodeLineage
-from .testinfo import TestInfo
+from modelkit.core.manifest import Manifest
+from modelkit.docs.catalog import CatalogEntry
+from modelkit.docs.lineage import NodeLineage
+from modelkit.docs.testinfo import TestInfo
 
 CHUNK_SIZE = 200  # nodes per detail chunk
 TYPE_ORDER = ("source", "seed", "model", "snapshot", "analysis", "operation", "test", "unit_test")

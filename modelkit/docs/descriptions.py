@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ModelkitError
+from modelkit.core.errors import ModelkitError
 
 
 class DescriptionRenderer:

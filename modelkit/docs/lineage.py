@@ -264,7 +264,7 @@ def analyse_many(
     ctx: LineageContext, queries: Iterable[Job], workers: int | None = None, threshold: int = PARALLEL_THRESHOLD
 ) -> dict[str, NodeLineage]:
     """Lineage of many (unique_id, compiled SQL, parents) queries, on several processes when there are many."""
-    from .lineage_pool import LineagePool
+    from modelkit.docs.lineage_pool import LineagePool
 
     jobs = list(queries)
     workers = default_workers() if workers is None else workers

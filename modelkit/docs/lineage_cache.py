@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
+from modelkit import __version__
+from modelkit.docs.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 
 FILE_NAME = "lineage_cache.json"
 FORMAT = 2  # bump when the shape of an entry changes

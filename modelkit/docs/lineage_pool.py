@@ -19,7 +19,7 @@ import sys
 import threading
 from typing import Any
 
-from .lineage import Job, LineageContext, NodeLineage, analyse
+from modelkit.docs.lineage import Job, LineageContext, NodeLineage, analyse
 
 BATCH = 20  # jobs per message to a worker
 _STOP = None

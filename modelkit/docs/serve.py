@@ -9,7 +9,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProjectError, UsageError
+from modelkit.core.errors import ProjectError, UsageError
 
 # Only the site and the artifacts it is built from: target/ also holds the database file.
 SERVED = ("index.html", "manifest.json", "catalog.json", "run_results.json")

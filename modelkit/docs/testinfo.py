@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..manifest import Manifest
+from modelkit.core.manifest import Manifest
 
 
 @dataclass

@@ -1,0 +1,120 @@
+"""A session: one project, one target, one invocation; everything built lazily once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelkit.project.profiles import Target, load_target
+from modelkit.project.project import ProjectConfig, load_project, parse_vars, partial_parse_enabled
+from modelkit.render.context import Invocation, Renderer
+from modelkit.render.macros import MacroRegistry, load_builtin
+
+if TYPE_CHECKING:
+    from modelkit.adapters.base import Adapter
+    from modelkit.core.manifest import Manifest
+    from modelkit.graph.graph import Graph
+    from modelkit.parse.cache import ParseCache
+    from modelkit.render.compiler import Compiler
+
+
+class Session:
+    """Everything one command needs, loaded on first use."""
+
+    def __init__(
+        self,
+        project_dir: str | Path = ".",
+        *,
+        profiles_dir: str | Path | None = None,
+        target: str | None = None,
+        profile: str | None = None,
+        vars: str | Mapping[str, Any] | None = None,
+        threads: int | None = None,
+        full_refresh: bool = False,
+        which: str = "run",
+        log: Callable[[str], None] | None = None,
+        partial_parse: bool | None = None,
+    ) -> None:
+        self.partial_parse = partial_parse_enabled(partial_parse)
+        self.cli_vars = parse_vars(vars)
+        self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
+        self.target: Target = load_target(
+            self.project,
+            profiles_dir=profiles_dir,
+            target=target,
+            profile=profile,
+            threads=threads,
+            cli_vars=self.cli_vars,
+        )
+        self.invocation = Invocation(full_refresh=full_refresh, which=which, log=log or (lambda m: None))
+        registry = MacroRegistry(self.project.name)
+        load_builtin(registry)
+        self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)
+        self._adapter: Adapter | None = None
+        self._adapter_lock = threading.RLock()
+        self.renderer.connect = lambda: self.adapter  # introspective Jinja opens the connection on first use
+        self.parse_cache: ParseCache | None = None
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        from modelkit.parse.parser import Parser
+
+        parser = Parser(self.renderer, use_cache=self.partial_parse)
+        manifest = parser.parse()
+        self.parse_cache = parser.cache
+        return manifest
+
+    @cached_property
+    def graph(self) -> Graph:
+        from modelkit.graph.graph import Graph
+
+        return Graph(self.manifest)
+
+    @property
+    def adapter(self) -> Adapter:
+        with self._adapter_lock:
+            if self._adapter is None:
+                from modelkit.adapters import get_adapter
+
+                adapter = get_adapter(self.target)
+                adapter.open()
+                self._adapter = adapter
+                self.renderer.adapter = adapter
+            return self._adapter
+
+    @cached_property
+    def compiler(self) -> Compiler:
+        from modelkit.render.compiler import Compiler
+
+        return Compiler(self.renderer, self.manifest)
+
+    def select(self, include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> set[str]:
+        from modelkit.graph.selector import Selector
+
+        return Selector(self.manifest, self.graph).select(include, exclude)
+
+    def unmatched(self, include: Sequence[str] | None) -> list[str]:
+        from modelkit.graph.selector import Selector
+
+        return Selector(self.manifest, self.graph).unmatched(include)
+
+    def close(self) -> None:
+        if "manifest" in self.__dict__:
+            import gc
+
+            gc.unfreeze()  # see Parser.parse
+        if "compiler" in self.__dict__:
+            self.compiler.flush()
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+            self.renderer.adapter = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Artifacts: ``manifest.json``, ``run_results.json`` and the other files under ``target/`` in dbt's shapes."""

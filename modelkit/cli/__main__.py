@@ -1,0 +1,5 @@
+"""``python -m modelkit.cli``."""
+
+from modelkit.cli.main import main
+
+main()

@@ -1,0 +1,285 @@
+"""The commands beyond building: ``source freshness``, ``ls``, ``show``, ``debug``, ``clean``, ``init``, ``docs``.
+
+They register on the Typer apps of :mod:`modelkit.cli.main`, which imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from modelkit.cli.main import (
+    Colors,
+    Debug,
+    Exclude,
+    Profile,
+    ProfilesDir,
+    ProjectDir,
+    Quiet,
+    Select,
+    Target,
+    Threads,
+    Vars,
+    _guard,
+    _project,
+    _reporter,
+    app,
+    docs_app,
+)
+
+source_app = typer.Typer(help="Commands about sources.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("freshness")
+def source_freshness(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Where to write the results (default target/sources.json).")
+    ] = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Check how recently each source table was loaded (loaded_at_field + freshness)."""
+    from modelkit.execute.freshness import freshness_command
+
+    reporter = _reporter(use_colors, quiet)
+    run = _guard(
+        lambda: freshness_command(
+            _project(project_dir, profiles_dir, target, profile, vars, None, reporter),
+            reporter,
+            select,
+            exclude,
+            output,
+        ),
+        debug,
+    )
+    if run is not None and not run.success:
+        raise typer.Exit(1)
+
+
+@app.command("ls")
+def ls(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    resource_type: Annotated[
+        Optional[list[str]],
+        typer.Option("--resource-type", "--resource-types", help="Only these kinds (model, seed, source, test, ...)."),
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="name, path, json or selector.")] = "selector",
+    debug: Debug = False,
+) -> None:
+    """List the selected nodes."""
+    reporter = _reporter(False, quiet=True)
+
+    def go() -> None:
+        project = _project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        for item in project.ls(select or (), exclude or (), resource_type or ()):
+            if output == "json":
+                keep = (
+                    "name",
+                    "resource_type",
+                    "package_name",
+                    "original_file_path",
+                    "unique_id",
+                    "alias",
+                    "config",
+                    "tags",
+                    "depends_on",
+                    "source_name",
+                )
+                print(json.dumps({k: item[k] for k in keep if k in item}, default=str))
+            elif output == "name":
+                print(item["name"])
+            elif output == "path":
+                print(item["original_file_path"])
+            elif item["resource_type"] == "source":
+                print(f"source:{item['package_name']}.{item['source_name']}.{item['name']}")
+            elif item["resource_type"] in ("test", "unit_test"):
+                print(
+                    f"unit_test:{item['package_name']}.{item['name']}"
+                    if item["resource_type"] == "unit_test"
+                    else ".".join(item["fqn"])
+                )
+            else:
+                print(".".join(item["fqn"]))
+
+    if output not in ("json", "name", "path", "selector"):
+        _reporter(None).error(f"--output must be one of name, path, json, selector (got {output!r})")
+        raise typer.Exit(2)
+    _guard(go, debug)
+
+
+app.command("list", help="List the selected nodes (same as ls).")(ls)
+
+
+@app.command()
+def show(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    select: Select = None,
+    inline: Annotated[Optional[str], typer.Option("--inline", help="Preview this SQL.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to show (-1: all).")] = 5,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Preview the first rows of a model or of an inline query."""
+    from modelkit.core.errors import UsageError
+
+    reporter = _reporter(use_colors, quiet)
+
+    def go() -> None:
+        if not inline and not select:
+            raise UsageError("Pass a model with --select NAME or a query with --inline 'select ...'")
+        project = _project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        from modelkit.cli.output import markdown_table
+
+        what = inline if inline else select[0]  # type: ignore[index]
+        columns, rows = project.show(what, limit=limit, inline=bool(inline))
+        reporter.line("Previewing inline node:" if inline else f"Previewing node '{what}':")
+        print(markdown_table(columns, rows))
+
+    _guard(go, debug)
+
+
+@app.command()
+def debug(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    debug_flag: Debug = False,
+) -> None:
+    """Show the resolved configuration and check the connection."""
+    from modelkit import __version__
+
+    info = _guard(
+        lambda: _project(project_dir, profiles_dir, target, profile, vars, None, _reporter(None)).debug(), debug_flag
+    )
+    print(f"modelkit version: {__version__}")
+    for key, value in info.items():
+        print(f"  {key}: {value}")
+    if not str(info.get("connection", "")).startswith("OK"):
+        print("Connection test: ERROR")
+        raise typer.Exit(1)
+    print("All checks passed!")
+
+
+@app.command()
+def clean(project_dir: ProjectDir = Path("."), debug: Debug = False) -> None:
+    """Delete the project's clean-targets (target/ by default)."""
+    from modelkit.api.project import Project
+
+    removed = _guard(lambda: Project(project_dir).clean(), debug)
+    for rel in removed or []:
+        print(f"Cleaned {rel}/")
+    print("Finished cleaning all paths.")
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Name of the new project (and its folder).")], debug: Debug = False
+) -> None:
+    """Create a new project folder with an example model, ready to run."""
+    from modelkit.project.scaffold import create_project
+
+    path = _guard(lambda: create_project(Path.cwd(), name), debug)
+    print(f"Created project '{name}' in {path}")
+    print(f"Next: cd {name} && modelkit run")
+
+
+@docs_app.command("generate")
+def docs_generate(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    compile: Annotated[
+        bool,
+        typer.Option("--compile/--no-compile", help="Compile the project first (default), or reuse target/compiled/."),
+    ] = True,
+    empty_catalog: Annotated[
+        bool, typer.Option("--empty-catalog", help="Do not query the database: catalog.json lists no relation.")
+    ] = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Write target/manifest.json, target/catalog.json and the site target/index.html."""
+    reporter = _reporter(use_colors, quiet)
+
+    def go() -> Any:
+        from modelkit.docs.build import GenerateOptions, generate_docs
+
+        project = _project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        options = GenerateOptions(tuple(select or ()), tuple(exclude or ()), compile, empty_catalog, threads)
+        with project.session("generate") as session:
+            reporter.header(session.manifest, session.adapter.info())
+            for term in session.unmatched(select):
+                reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
+            reporter.line("")
+            reporter.line(f"Concurrency: {threads or session.target.threads} threads (target='{session.target.name}')")
+            reporter.line("")
+            return generate_docs(session, options, reporter.line)
+
+    result = _guard(go, debug)
+    if result is None:
+        return
+    if result.compiled_from == "none":
+        reporter.line("No compiled SQL under target/compiled/: run `modelkit compile` for SQL and column lineage")
+    if result.columns:
+        resolved = result.columns - result.unresolved_columns
+        reporter.line(f"Column lineage: {resolved} of {result.columns} columns resolved")
+    reporter.line(f"Site written to {result.index_path.resolve()} (open it, or run `modelkit docs serve`)")
+
+
+@docs_app.command("serve")
+def docs_serve(
+    project_dir: ProjectDir = Path("."),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).", min=0, max=65535)] = 8080,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the site in a web browser.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Serve the generated site (target/index.html) on http://HOST:PORT/ until Ctrl-C."""
+    from modelkit.docs.serve import serve
+
+    def ready(url: str) -> None:
+        print(f"Serving docs at {url}", flush=True)
+        print("Press Ctrl+C to exit.", flush=True)
+        if browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    def go() -> None:
+        from modelkit.project.project import load_project
+
+        serve(load_project(project_dir).target_dir, host, port, ready, lambda m: print(m, file=sys.stderr))
+
+    _guard(go, debug)

@@ -1,0 +1,244 @@
+"""The Manifest: everything the parser learnt about a project, as plain data.
+
+Nodes are plain dataclasses, one per kind of node. The manifest is built by
+:mod:`modelkit.parse.parser` and read by every later stage; nothing after parsing
+changes it. :func:`modelkit.artifacts.manifest_dict` serializes it in the
+shape of dbt's ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelkit.core.relation import Relation, quote
+
+
+@dataclass
+class Column:
+    name: str
+    description: str = ""
+    data_type: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    constraints: list[dict[str, Any]] = field(default_factory=list)
+    quote: bool | None = None
+    data_tests: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Node:
+    """Fields shared by every executable node (model, seed, analysis, test...)."""
+
+    unique_id: str
+    resource_type: str
+    package_name: str
+    name: str
+    path: str  # relative to its resource folder (e.g. models/)
+    original_file_path: str  # relative to the project root
+    fqn: list[str]
+    raw_code: str
+    checksum: str
+    config: dict[str, Any] = field(default_factory=dict)
+    unrendered_config: dict[str, Any] = field(default_factory=dict)
+    database: str | None = None
+    schema: str | None = None
+    alias: str | None = None
+    description: str = ""
+    columns: dict[str, Column] = field(default_factory=dict)
+    refs: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[list[str]] = field(default_factory=list)
+    depends_on_nodes: list[str] = field(default_factory=list)
+    depends_on_macros: list[str] = field(default_factory=list)
+    patch_path: str | None = None
+    language: str = "sql"
+    version: str | int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    env_vars: dict[str, str | None] = field(default_factory=dict)  # env vars read while parsing
+    yaml_line: int | None = None  # line of the node's YAML entry, when it has one
+
+    @property
+    def materialized(self) -> str:
+        return self.config.get("materialized", "view")
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.config.get("tags", []))
+
+    @property
+    def is_ephemeral(self) -> bool:
+        return self.materialized == "ephemeral"
+
+    @property
+    def relation(self) -> Relation:
+        if self.is_ephemeral:
+            return Relation(None, None, f"__dbt__cte__{self.name}", type="cte")
+        kind = "view" if self.materialized == "view" else "table"
+        return Relation(self.database, self.schema, self.alias or self.name, type=kind)
+
+    @property
+    def relation_name(self) -> str | None:
+        if self.is_ephemeral or self.resource_type in ("analysis", "operation", "test", "unit_test"):
+            return None
+        return ".".join(quote(p) for p in (self.database, self.schema, self.alias or self.name) if p)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.resource_type} {self.name} ({self.original_file_path})"
+
+
+@dataclass
+class ModelNode(Node):
+    access: str = "protected"
+    latest_version: str | int | None = None
+    constraints: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class SeedNode(Node):
+    root_path: str = ""
+
+
+@dataclass
+class AnalysisNode(Node):
+    pass
+
+
+@dataclass
+class SnapshotNode(Node):
+    """A type-2 history table: a ``{% snapshot %}`` block or a YAML ``snapshots:`` entry."""
+
+
+@dataclass
+class OperationNode(Node):
+    """A project hook (``on-run-start`` / ``on-run-end``), run once per invocation."""
+
+    hook_type: str = "on-run-start"
+    index: int = 0
+
+    @property
+    def hook_name(self) -> str:
+        """How the console names it, e.g. ``shop.on-run-start.0``."""
+        return f"{self.package_name}.{self.hook_type}.{self.index}"
+
+
+@dataclass
+class TestNode(Node):
+    """A data test: generic (from YAML, with ``test_metadata``) or singular (a .sql file)."""
+
+    __test__ = False  # not a pytest class
+
+    test_metadata: dict[str, Any] | None = None  # {name, kwargs, namespace} for generic tests
+    column_name: str | None = None
+    attached_node: str | None = None
+    file_key_name: str | None = None  # e.g. "models.orders"
+    compiled_file_path: str | None = None  # relative to target/compiled/<package>/
+
+    @property
+    def store_failures(self) -> bool:
+        return bool(self.config.get("store_failures")) and self.config.get("store_failures_as") != "ephemeral"
+
+    @property
+    def relation(self) -> Relation:
+        kind = "view" if self.config.get("store_failures_as") == "view" else "table"
+        return Relation(self.database, self.schema, self.alias or self.name, type=kind)
+
+    @property
+    def relation_name(self) -> str | None:
+        return self.relation.render() if self.store_failures else None
+
+
+@dataclass
+class UnitTestNode(Node):
+    """A unit test of one model: given input rows, expected output rows."""
+
+    model_name: str = ""
+    given: list[dict[str, Any]] = field(default_factory=list)
+    expect: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] | None = None
+    compiled_file_path: str | None = None
+
+    @property
+    def tested_node(self) -> str:
+        """unique_id of the model under test (its only dependency)."""
+        return self.depends_on_nodes[0] if self.depends_on_nodes else f"model.{self.package_name}.{self.model_name}"
+
+
+@dataclass
+class SourceDefinition:
+    unique_id: str
+    package_name: str
+    source_name: str
+    name: str
+    identifier: str
+    database: str | None
+    schema: str
+    original_file_path: str
+    fqn: list[str]
+    description: str = ""
+    source_description: str = ""
+    columns: dict[str, Column] = field(default_factory=dict)
+    loader: str = ""
+    loaded_at_field: str | None = None
+    freshness: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    yaml_line: int | None = None
+    resource_type: str = "source"
+
+    @property
+    def relation(self) -> Relation:
+        return Relation(self.database, self.schema, self.identifier, type="table")
+
+    @property
+    def relation_name(self) -> str:
+        return self.relation.render()
+
+
+@dataclass
+class Macro:
+    unique_id: str
+    name: str
+    package_name: str
+    original_file_path: str
+    macro_sql: str
+    line: int = 1
+    description: str = ""
+    arguments: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)  # names the body loads (for purity checks)
+    resource_type: str = "macro"
+
+
+@dataclass
+class Manifest:
+    project_name: str
+    nodes: dict[str, Node] = field(default_factory=dict)
+    sources: dict[str, SourceDefinition] = field(default_factory=dict)
+    macros: dict[str, Macro] = field(default_factory=dict)
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disabled: dict[str, list[Node]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # path -> checksum
+
+    def by_resource(self, resource_type: str) -> list[Node]:
+        return [n for n in self.nodes.values() if n.resource_type == resource_type]
+
+    def get(self, unique_id: str) -> Node | SourceDefinition:
+        if unique_id in self.nodes:
+            return self.nodes[unique_id]
+        return self.sources[unique_id]
+
+    def parent_map(self) -> dict[str, list[str]]:
+        parents: dict[str, list[str]] = {uid: list(n.depends_on_nodes) for uid, n in self.nodes.items()}
+        for uid in self.sources:
+            parents[uid] = []
+        return parents
+
+    def child_map(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {uid: [] for uid in self.nodes}
+        for uid in self.sources:
+            children[uid] = []
+        for uid, node in self.nodes.items():
+            for parent in node.depends_on_nodes:
+                children.setdefault(parent, []).append(uid)
+        return children

@@ -1,0 +1,166 @@
+"""Hooks: a model's ``pre-hook`` / ``post-hook`` and the project's ``on-run-start`` / ``on-run-end``.
+
+Node hooks are strings or ``{sql, transaction}`` mappings (``before_begin()`` /
+``after_commit()`` build the latter), rendered with the node's Jinja context
+when they run. As in dbt the order is: hooks with ``transaction: false``, BEGIN,
+the other pre-hooks, the materialization, the other post-hooks, COMMIT, then the
+``transaction: false`` post-hooks. Project hooks become ``operation`` nodes in
+the manifest and run before the first and after the last node, each in its own
+numbered block; ``on-run-end`` sees ``results`` and ``schemas``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from modelkit.core.errors import ModelkitError
+from modelkit.core.manifest import OperationNode
+from modelkit.core.results import NodeResult, now
+
+if TYPE_CHECKING:
+    from modelkit.api.session import Session
+    from modelkit.core.manifest import Node
+    from modelkit.project.project import ProjectConfig
+
+PROJECT_HOOK_COMMANDS = frozenset({"run", "seed", "snapshot", "build", "test"})
+
+
+@dataclass(frozen=True)
+class Hook:
+    sql: str
+    transaction: bool
+    index: int
+
+
+def hooks_of(node: Node, key: str) -> list[Hook]:
+    """The node's hooks for ``key`` (``pre-hook`` or ``post-hook``), in order."""
+    entries = node.config.get(key) or []
+    if isinstance(entries, (str, dict)):
+        entries = [entries]
+    found = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict):
+            found.append(Hook(str(entry.get("sql") or ""), bool(entry.get("transaction", True)), index))
+        elif entry is not None:
+            found.append(Hook(str(entry), True, index))
+    return found
+
+
+def run_node_hooks(session: Session, node: Node, key: str, *, inside: bool) -> None:
+    """Render and run the node's ``key`` hooks whose ``transaction`` flag equals ``inside``."""
+    renderer = session.renderer
+    for hook in hooks_of(node, key):
+        if hook.transaction != inside or not hook.sql.strip():
+            continue
+        ctx = renderer.context(node, execute=True, path=node.original_file_path)
+        label = f"{node.resource_type} {node.name}"
+        try:
+            sql = renderer.render(hook.sql, f"{node.original_file_path}#{key}-{hook.index}", ctx, node_label=label)
+        except ModelkitError as exc:
+            exc.node = exc.node or label
+            raise
+        if sql.strip():
+            session.adapter.execute(sql)
+
+
+# -- project hooks -------------------------------------------------------------
+def project_hook_nodes(project: ProjectConfig, database: str, schema: str) -> list[OperationNode]:
+    """``on-run-start`` / ``on-run-end`` entries as dbt's operation nodes."""
+    nodes = []
+    for hook_type, entries in (("on-run-start", project.on_run_start), ("on-run-end", project.on_run_end)):
+        for index, sql in enumerate(entries):
+            name = f"{project.name}-{hook_type}-{index}"
+            nodes.append(
+                OperationNode(
+                    unique_id=f"operation.{project.name}.{name}",
+                    resource_type="operation",
+                    package_name=project.name,
+                    name=name,
+                    path=f"hooks/{name}.sql",
+                    original_file_path=f"./{project.project_file.name}",
+                    fqn=[project.name, "hooks", name],
+                    raw_code=sql,
+                    checksum=hashlib.sha256(sql.encode("utf-8")).hexdigest(),
+                    config={"enabled": True, "materialized": "hook", "tags": [], "meta": {}},
+                    database=database,
+                    schema=schema,
+                    alias=name,
+                    hook_type=hook_type,
+                    index=index,
+                )
+            )
+    return nodes
+
+
+def _result_view(session: Session, result: NodeResult) -> Any:
+    """What ``on-run-end`` templates see for each result (``r.node.name``, ``r.status``, ...)."""
+    from modelkit.artifacts.writer import node_dict
+
+    node = session.manifest.nodes.get(result.unique_id)
+    return SimpleNamespace(
+        node=node_dict(node) if node is not None else {"unique_id": result.unique_id},
+        unique_id=result.unique_id,
+        status=result.status,
+        message=result.message,
+        execution_time=result.execution_time,
+        adapter_response=result.adapter_response,
+        failures=result.failures,
+        thread_id=result.thread_id,
+        timing=result.timing,
+    )
+
+
+def run_project_hooks(
+    session: Session,
+    reporter: Any,
+    hook_type: str,
+    results: Sequence[NodeResult] = (),
+    selected: Sequence[str] = (),
+) -> list[NodeResult]:
+    """Run one kind of project hook, reporting each as ``N of K START/OK hook: pkg.kind.i``."""
+    nodes = [n for n in session.manifest.nodes.values() if isinstance(n, OperationNode) and n.hook_type == hook_type]
+    if not nodes:
+        return []
+    renderer = session.renderer
+    built = [session.manifest.nodes[uid] for uid in selected if uid in session.manifest.nodes]
+    schemas = sorted({str(n.schema) for n in built if n.schema})
+    database_schemas = sorted({(str(n.database), str(n.schema)) for n in built if n.schema})
+    views = [_result_view(session, r) for r in results]
+    if hook_type == "on-run-end":
+        reporter.log("")
+    out = []
+    for i, node in enumerate(nodes, start=1):
+        reporter.start(i, len(nodes), node)
+        result = NodeResult(node.unique_id, "success", thread_id="main")
+        started, t0 = time.perf_counter(), now()
+        try:
+            ctx = renderer.context(node, execute=True, path=node.original_file_path)
+            ctx.update(results=views, schemas=schemas, database_schemas=database_schemas)
+            sql = renderer.render(node.raw_code, f"{node.original_file_path}#{hook_type}-{i - 1}", ctx)
+            if sql.strip():
+                session.adapter.execute(sql)
+            result.message = f"{node.hook_name} passed"
+            result.adapter_response = {"_message": "OK"}
+        except ModelkitError as exc:
+            result.status, result.error = "error", exc
+            result.message = f"on-run hook {node.hook_name} failed\n{exc}"
+        result.execution_time = time.perf_counter() - started
+        result.timing = [_timing("execute", t0, now())]
+        reporter.result(i, len(nodes), node, result)
+        out.append(result)
+    if hook_type == "on-run-start":
+        reporter.log("")
+    return out
+
+
+def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "started_at": start.isoformat().replace("+00:00", "Z"),
+        "completed_at": end.isoformat().replace("+00:00", "Z"),
+    }

@@ -1,0 +1,118 @@
+"""The dependency graph: edges from ref() and source(), cycles, ancestors and descendants."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from functools import cached_property
+
+from modelkit.core.errors import DependencyError
+from modelkit.core.manifest import Manifest
+from modelkit.graph.resolve import Resolver
+
+
+def link(manifest: Manifest, resolver: Resolver) -> None:
+    """Fill each node's ``depends_on_nodes`` from its refs and sources; fail on unknown names."""
+    for node in manifest.nodes.values():
+        deps: list[str] = []
+        ref_lines = getattr(node, "_ref_lines", [])
+        for i, ref in enumerate(node.refs):
+            target = resolver.find_node(ref["name"], ref.get("package"), ref.get("version"))
+            if target is None:
+                line = ref_lines[i] if i < len(ref_lines) else None
+                raise resolver.missing_ref_error(node, ref["name"], line, ref.get("version"))
+            deps.append(target.unique_id)
+        source_lines = getattr(node, "_source_lines", [])
+        for i, (source_name, table_name) in enumerate(node.sources):
+            found = resolver.find_source(source_name, table_name)
+            if found is None:
+                line = source_lines[i] if i < len(source_lines) else None
+                raise resolver.missing_source_error(node, source_name, table_name, line)
+            deps.append(found.unique_id)
+        extra = getattr(node, "extra_depends_on", None) or []
+        node.depends_on_nodes = list(dict.fromkeys([*deps, *extra]))
+    Graph(manifest).check_cycles()
+
+
+class Graph:
+    """Adjacency maps over a manifest's nodes and sources."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.parents: dict[str, list[str]] = manifest.parent_map()
+        self.children: dict[str, list[str]] = {uid: [] for uid in self.parents}
+        for uid, parents in self.parents.items():
+            for parent in parents:
+                self.children.setdefault(parent, []).append(uid)
+
+    def check_cycles(self) -> None:
+        """Raise with the cycle's path (a -> b -> a) if the graph has one."""
+        WHITE, GREY, BLACK = 0, 1, 2
+        color = dict.fromkeys(self.parents, WHITE)
+        for start in sorted(self.parents):
+            if color[start] != WHITE:
+                continue
+            stack: list[tuple[str, Iterable[str]]] = [(start, iter(self.children.get(start, ())))]
+            path = [start]
+            color[start] = GREY
+            while stack:
+                uid, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    color[uid] = BLACK
+                    stack.pop()
+                    path.pop()
+                    continue
+                if color.get(nxt, WHITE) == GREY:
+                    cycle = path[path.index(nxt) :] + [nxt]
+                    names = " -> ".join(self._label(u) for u in cycle)
+                    first = self.manifest.nodes.get(nxt)
+                    raise DependencyError(
+                        f"Found a cycle: {names}",
+                        path=first.original_file_path if first is not None else None,
+                    )
+                if color.get(nxt, WHITE) == WHITE:
+                    color[nxt] = GREY
+                    path.append(nxt)
+                    stack.append((nxt, iter(self.children.get(nxt, ()))))
+
+    def _label(self, uid: str) -> str:
+        node = self.manifest.nodes.get(uid)
+        return node.name if node is not None else uid
+
+    def ancestors(self, uid: str, depth: int | None = None) -> set[str]:
+        return self._walk(uid, self.parents, depth)
+
+    def descendants(self, uid: str, depth: int | None = None) -> set[str]:
+        return self._walk(uid, self.children, depth)
+
+    @staticmethod
+    def _walk(start: str, edges: dict[str, list[str]], depth: int | None) -> set[str]:
+        seen: set[str] = set()
+        queue = deque([(start, 0)])
+        while queue:
+            uid, d = queue.popleft()
+            if depth is not None and d >= depth:
+                continue
+            for nxt in edges.get(uid, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append((nxt, d + 1))
+        return seen
+
+    @cached_property
+    def levels(self) -> dict[str, int]:
+        """Topological generation of each node (0 = no parents)."""
+        from graphlib import TopologicalSorter
+
+        levels: dict[str, int] = {}
+        for uid in TopologicalSorter(self.parents).static_order():
+            levels[uid] = 1 + max((levels[p] for p in self.parents.get(uid, ()) if p in levels), default=-1)
+        return levels
+
+    def subgraph_parents(self, selected: set[str]) -> dict[str, set[str]]:
+        """Parents of each selected node, restricted to the selection (through unselected ephemerals)."""
+        result: dict[str, set[str]] = {}
+        for uid in selected:
+            result[uid] = {p for p in self.parents.get(uid, ()) if p in selected}
+        return result

@@ -1,0 +1,124 @@
+"""Resolving ``ref()`` and ``source()`` against the manifest, with helpful errors."""
+
+from __future__ import annotations
+
+import difflib
+from functools import cached_property
+from typing import Any
+
+from modelkit.core.errors import DependencyError
+from modelkit.core.manifest import Manifest, Node, SourceDefinition
+from modelkit.core.relation import Relation
+
+REFABLE = ("model", "seed", "snapshot")
+
+
+def closest(name: str, candidates: list[str], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
+
+
+def did_you_mean(name: str, candidates: list[str]) -> str:
+    near = closest(name, candidates)
+    if not near:
+        return ""
+    return " Did you mean " + " or ".join(f"'{c}'" for c in near) + "?"
+
+
+def _label(node: Any) -> str | None:
+    return f"{node.resource_type} {node.name}" if node is not None else None
+
+
+class Resolver:
+    """Name lookups over a manifest (built once, shared by every render)."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[Node]]:
+        index: dict[str, list[Node]] = {}
+        for node in self.manifest.nodes.values():
+            if node.resource_type in REFABLE:
+                index.setdefault(node.name, []).append(node)
+        return index
+
+    @cached_property
+    def _disabled_names(self) -> set[str]:
+        return {n.name for nodes in self.manifest.disabled.values() for n in nodes if n.resource_type in REFABLE}
+
+    @cached_property
+    def _sources(self) -> dict[tuple[str, str], SourceDefinition]:
+        return {(s.source_name, s.name): s for s in self.manifest.sources.values()}
+
+    def find_node(self, name: str, package: str | None = None, version: Any = None) -> Node | None:
+        candidates = self._by_name.get(name, [])
+        if package is not None:
+            candidates = [n for n in candidates if n.package_name == package]
+        if version is not None:
+            candidates = [n for n in candidates if str(n.version) == str(version)]
+        elif len(candidates) > 1 or (candidates and candidates[0].version is not None):
+            latest = [n for n in candidates if str(n.version) == str(getattr(n, "latest_version", None))]
+            candidates = latest or candidates
+        return candidates[0] if candidates else None
+
+    def find_source(self, source_name: str, table_name: str) -> SourceDefinition | None:
+        return self._sources.get((source_name, table_name))
+
+    def missing_ref_error(self, node: Any, name: str, line: int | None = None, version: Any = None) -> DependencyError:
+        label = f"{node.resource_type} '{node.unique_id}' ({node.original_file_path})" if node is not None else "A node"
+        if name in self._disabled_names:
+            message = f"{label} depends on a node named '{name}' which is disabled"
+        else:
+            shown = f"{name}' (version {version})" if version is not None else f"{name}'"
+            message = f"{label} depends on a node named '{shown} which was not found."
+            message += did_you_mean(name, list(self._by_name))
+        path = node.original_file_path if node is not None else None
+        return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None), node=_label(node))
+
+    def missing_source_error(
+        self, node: Any, source_name: str, table_name: str, line: int | None = None
+    ) -> DependencyError:
+        label = f"{node.resource_type} '{node.unique_id}' ({node.original_file_path})" if node is not None else "A node"
+        message = f"{label} depends on a source named '{source_name}.{table_name}' which was not found."
+        names = [f"{s}.{t}" for s, t in self._sources]
+        message += did_you_mean(f"{source_name}.{table_name}", names)
+        path = node.original_file_path if node is not None else None
+        return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None), node=_label(node))
+
+    def ref(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Relation:
+        from modelkit.render.context import _ref_args
+
+        name, package, version = _ref_args(args, kwargs)
+        target = self.find_node(name, package, version)
+        if target is None:
+            raise self.missing_ref_error(node, name, version=version)
+        return target.relation
+
+    def source(self, node: Any, source_name: str, table_name: str) -> Relation:
+        found = self.find_source(source_name, table_name)
+        if found is None:
+            raise self.missing_source_error(node, source_name, table_name)
+        return found.relation
+
+    def doc(self, name: str) -> str:
+        for key, entry in self.manifest.docs.items():
+            if key.endswith("." + name) or entry.get("name") == name:
+                return str(entry.get("block_contents", ""))
+        raise DependencyError(
+            f"Documentation for '{name}' not found."
+            + did_you_mean(name, [d.get("name", "") for d in self.manifest.docs.values()])
+        )
+
+    def graph_context(self) -> dict[str, Any]:
+        return self._graph
+
+    @cached_property
+    def _graph(self) -> dict[str, Any]:
+        from modelkit.artifacts.writer import node_dict, source_dict
+
+        return {
+            "nodes": {uid: node_dict(n) for uid, n in self.manifest.nodes.items()},
+            "sources": {uid: source_dict(s) for uid, s in self.manifest.sources.items()},
+            "exposures": {},
+            "metrics": {},
+        }

@@ -1,0 +1,228 @@
+"""Node selection: dbt's selector grammar, tokenized and parsed by hand.
+
+selection := term (" " term)*           union
+term      := atom ("," atom)*           intersection
+atom      := ["@"] [N] ["+"] [method ":"] value ["+" [N]]
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelkit.core.errors import SelectionError
+from modelkit.core.manifest import Manifest
+from modelkit.graph.graph import Graph
+
+METHODS = (
+    "fqn", "tag", "path", "file", "config", "resource_type", "source", "test_type", "test_name",
+    "package", "unique_id", "access", "group", "version",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Atom:
+    method: str
+    value: str
+    parents: bool = False
+    parents_depth: int | None = None
+    children: bool = False
+    children_depth: int | None = None
+    at: bool = False
+    text: str = ""
+
+
+def parse_atom(text: str) -> Atom:
+    if not text:
+        raise SelectionError("Empty selector")
+    pos, end = 0, len(text)
+    at = text.startswith("@")
+    if at:
+        pos = 1
+    digits_start = pos
+    while pos < end and text[pos].isdigit():
+        pos += 1
+    parents = False
+    parents_depth = None
+    if pos < end and text[pos] == "+":
+        parents = True
+        parents_depth = int(text[digits_start:pos]) if pos > digits_start else None
+        pos += 1
+    elif pos > digits_start:
+        pos = digits_start  # digits belong to the value
+    stop = end
+    children = False
+    children_depth = None
+    tail = stop
+    while tail > pos and text[tail - 1].isdigit():
+        tail -= 1
+    if tail > pos and text[tail - 1] == "+":
+        children = True
+        children_depth = int(text[tail:stop]) if tail < stop else None
+        stop = tail - 1
+    body = text[pos:stop]
+    if not body:
+        raise SelectionError(f"Invalid selector '{text}': nothing to select")
+    if at and (parents or children):
+        raise SelectionError(f"Invalid selector '{text}': '@' cannot be combined with '+'")
+    method, sep, value = body.partition(":")
+    if not sep:
+        method, value = "fqn", body
+    base = method.split(".", 1)[0]
+    if base not in METHODS:
+        raise SelectionError(f"Unknown selection method '{method}' in '{text}' (known: {', '.join(METHODS)})")
+    if not value:
+        raise SelectionError(f"Invalid selector '{text}': '{method}:' needs a value")
+    return Atom(method, value, parents, parents_depth, children, children_depth, at, text)
+
+
+def parse(selection: Sequence[str]) -> list[list[Atom]]:
+    """Each string may hold several space-separated terms; the result is a union of intersections."""
+    terms: list[list[Atom]] = []
+    for chunk in selection:
+        for term in chunk.split():
+            terms.append([parse_atom(part) for part in term.split(",") if part])
+    return terms
+
+
+def _glob(value: str, candidate: Any) -> bool:
+    if candidate is None:
+        return False
+    return fnmatch.fnmatchcase(str(candidate), value)
+
+
+class Selector:
+    def __init__(self, manifest: Manifest, graph: Graph) -> None:
+        self.manifest = manifest
+        self.graph = graph
+
+    def _items(self) -> Iterable[tuple[str, Any]]:
+        yield from self.manifest.nodes.items()
+        yield from self.manifest.sources.items()
+
+    def _matches(self, atom: Atom, node: Any) -> bool:
+        method, value = atom.method, atom.value
+        if method == "fqn":
+            return self._match_fqn(value, node)
+        if method == "tag":
+            tags = node.tags if hasattr(node, "tags") else []
+            return any(_glob(value, t) for t in tags)
+        if method in ("path", "file"):
+            path = node.original_file_path
+            if method == "file":
+                return _glob(value, path.rsplit("/", 1)[-1]) or _glob(value, path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+            value = value.rstrip("/")
+            return path == value or path.startswith(value + "/") or _glob(value, path)
+        if method.startswith("config."):
+            key = method[len("config.") :]
+            current = node.config.get(key) if hasattr(node, "config") else None
+            if isinstance(current, (list, tuple)):
+                return any(_glob(value, c) for c in current)
+            if isinstance(current, bool):
+                return str(current).lower() == value.lower()
+            return _glob(value, current)
+        if method == "resource_type":
+            return node.resource_type == value
+        if method == "source":
+            if node.resource_type != "source":
+                return False
+            parts = value.split(".")
+            names = [node.source_name, node.name]
+            if len(parts) == 3 and parts[0] == node.package_name:
+                parts = parts[1:]
+            return all(_glob(p, n) for p, n in zip(parts, names))
+        if method == "package":
+            return _glob(value, node.package_name)
+        if method == "unique_id":
+            return _glob(value, node.unique_id)
+        if method == "test_type":
+            return self._match_test_type(value, node)
+        if method == "test_name":
+            meta = getattr(node, "test_metadata", None)
+            return bool(meta) and _glob(value, meta.get("name"))
+        if method in ("access", "group"):
+            return _glob(value, node.config.get(method)) if hasattr(node, "config") else False
+        if method == "version":
+            return _glob(value, getattr(node, "version", None))
+        return False
+
+    @staticmethod
+    def _match_test_type(value: str, node: Any) -> bool:
+        kind = node.resource_type
+        if value == "unit":
+            return kind == "unit_test"
+        if kind != "test":
+            return False
+        generic = bool(getattr(node, "test_metadata", None))
+        if value == "data":
+            return True
+        return (value == "generic") == generic
+
+    @staticmethod
+    def _match_fqn(value: str, node: Any) -> bool:
+        if "/" in value or value.endswith(".sql") or value.endswith(".csv"):
+            path = node.original_file_path
+            trimmed = value.rstrip("/")
+            return path == trimmed or path.startswith(trimmed + "/") or path.endswith("/" + trimmed)
+        if _glob(value, node.name):
+            return True
+        parts = value.split(".")
+        fqn = list(node.fqn)
+        if node.resource_type == "source":
+            fqn = [node.package_name, node.source_name, node.name]
+        if len(parts) > len(fqn):
+            return False
+        return all(_glob(p, f) for p, f in zip(parts, fqn))
+
+    def _atom(self, atom: Atom) -> set[str]:
+        base = {uid for uid, node in self._items() if self._matches(atom, node)}
+        result = set(base)
+        for uid in base:
+            if atom.parents:
+                result |= self.graph.ancestors(uid, atom.parents_depth)
+            if atom.children or atom.at:
+                children = self.graph.descendants(uid, atom.children_depth)
+                result |= children
+                if atom.at:
+                    for child in children | {uid}:
+                        result |= self.graph.ancestors(child)
+        return result
+
+    def evaluate(self, terms: list[list[Atom]]) -> set[str]:
+        selected: set[str] = set()
+        for term in terms:
+            found: set[str] | None = None
+            for atom in term:
+                matched = self.with_tests(self._atom(atom))
+                found = matched if found is None else found & matched
+            selected |= found or set()
+        return selected
+
+    def select(self, include: Sequence[str] | None, exclude: Sequence[str] | None = None) -> set[str]:
+        if include:
+            selected = self.evaluate(parse(include))
+        else:
+            selected = set(self.manifest.nodes) | set(self.manifest.sources)
+        if exclude:
+            selected -= self.evaluate(parse(exclude))
+        return selected
+
+    def with_tests(self, selected: set[str]) -> set[str]:
+        """dbt's eager indirect selection, per selector atom: add the tests (and unit tests) of any
+        selected node, so ``test_type:data,orders`` means the data tests of orders."""
+        found = set(selected)
+        for uid, node in self.manifest.nodes.items():
+            if node.resource_type in ("test", "unit_test") and uid not in found:
+                if any(parent in selected for parent in node.depends_on_nodes):
+                    found.add(uid)
+        return found
+
+    def unmatched(self, include: Sequence[str] | None) -> list[str]:
+        """Selector terms that match nothing (for dbt's warning)."""
+        missing = []
+        for term in parse(include or []):
+            if not self.evaluate([term]):
+                missing.append(",".join(a.text for a in term))
+        return missing

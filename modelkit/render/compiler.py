@@ -1,0 +1,200 @@
+"""Compiling nodes: render with ``execute`` true, inline ephemeral models as CTEs."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+
+from modelkit.core.errors import ModelkitError
+from modelkit.core.manifest import Manifest, Node
+from modelkit.render import templating
+from modelkit.render.capture import is_static, static_render
+from modelkit.render.context import Renderer
+from modelkit.render.testsql import static_test_sql
+
+
+def _starts_with_with(sql: str) -> tuple[bool, int]:
+    """Whether the statement opens with WITH; and the offset just after WITH [RECURSIVE]."""
+    from sqlglot.tokens import Tokenizer, TokenType
+
+    try:
+        tokens = Tokenizer().tokenize(sql)
+    except Exception:  # noqa: BLE001 - odd SQL: fall back to a plain check
+        stripped = sql.lstrip()
+        if stripped[:4].lower() == "with" and (len(stripped) == 4 or not stripped[4].isalnum()):
+            return True, len(sql) - len(stripped) + 4
+        return False, 0
+    if not tokens or tokens[0].token_type != TokenType.WITH:
+        return False, 0
+    end = tokens[0].end + 1
+    if len(tokens) > 1 and tokens[1].text.lower() == "recursive":
+        end = tokens[1].end + 1
+    return True, end
+
+
+def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
+    """Prepend ``with name as (...)`` for each CTE, splicing into an existing WITH."""
+    if not ctes:
+        return sql
+    defs = ",\n".join(f"{name} as (\n{body}\n)" for name, body in ctes)
+    has_with, offset = _starts_with_with(sql)
+    if has_with:
+        return f"{sql[:offset]} {defs},{sql[offset:]}"
+    return f"with {defs}\n{sql}"
+
+
+GENERIC_TEST_TEMPLATE = "<generic test>"
+
+
+class Compiler:
+    def __init__(self, renderer: Renderer, manifest: Manifest, *, static: bool = True) -> None:
+        self.static = static
+        self.renderer = renderer
+        self.manifest = manifest
+        self.compiled: dict[str, str] = {}
+        self._ephemeral: dict[str, tuple[str, list[str]]] = {}
+        self._lock = threading.Lock()
+        self._builtin_tests: dict[str, bool] = {}
+        self._writer: FileWriter | None = None
+        self._by_cte = {
+            n.relation.identifier: n for n in manifest.nodes.values() if n.resource_type == "model" and n.is_ephemeral
+        }
+
+    def _render(self, node: Node) -> tuple[str, list[str]]:
+        ctes: list[str] = []
+        label = f"{node.resource_type} {node.name}"
+        try:
+            if self.static and getattr(node, "test_metadata", None):
+                sql = static_test_sql(node, self.renderer, self._builtin_tests)
+                if sql is not None:
+                    return sql, ctes
+            ctx = self.renderer.context(node, execute=True, path=node.original_file_path, ctes=ctes)
+            sql = None
+            if self.static and is_static(node.raw_code, self.renderer):
+                sql = static_render(node.raw_code, ctx, node.original_file_path)
+            if sql is None and getattr(node, "test_metadata", None):
+                # generic tests share a handful of one-line templates: compile each once
+                template = templating.get_template(node.raw_code, GENERIC_TEST_TEMPLATE, cache=True)
+                sql = templating.render(template, ctx, GENERIC_TEST_TEMPLATE, label)
+            if sql is None:
+                sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
+        except ModelkitError as exc:
+            exc.node = exc.node or label
+            if exc.path == GENERIC_TEST_TEMPLATE:
+                exc.path = None
+            if exc.path is None:
+                exc.path = node.original_file_path
+                exc.source = node.raw_code
+            raise
+        return sql, ctes
+
+    def _ephemeral_body(self, identifier: str) -> tuple[str, list[str]]:
+        with self._lock:
+            cached = self._ephemeral.get(identifier)
+        if cached is not None:
+            return cached
+        node = self._by_cte[identifier]
+        result = self._render(node)
+        with self._lock:
+            self._ephemeral[identifier] = result
+        return result
+
+    def _collect(
+        self, names: list[str], out: list[tuple[str, str]], seen: set[str], stack: tuple[str, ...] = ()
+    ) -> None:
+        for name in names:
+            if name in seen or name in stack:
+                continue
+            body, inner = self._ephemeral_body(name)
+            self._collect(inner, out, seen, stack + (name,))
+            if name not in seen:
+                seen.add(name)
+                out.append((name, body))
+
+    def compile(self, node: Node) -> str:
+        """The node's SQL ready to run (ephemeral nodes return their own body)."""
+        sql, ctes = self._render(node)
+        collected: list[tuple[str, str]] = []
+        self._collect(ctes, collected, set())
+        sql = inject_ctes(sql, collected)
+        with self._lock:
+            self.compiled[node.unique_id] = sql
+        return sql
+
+    def write(self, node: Node, sql: str, target_dir: Path, folder: str = "compiled") -> Path:
+        """Write the compiled SQL under ``target/compiled/``; returns its path.
+
+        The file is written by a background thread (creating thousands of small
+        files can take a millisecond each when the disk is busy, which would
+        otherwise add to every node's time); :meth:`flush` waits for them all.
+        """
+        path = target_dir / folder / node.package_name / node.original_file_path
+        if node.resource_type == "test" and getattr(node, "compiled_file_path", None):
+            path = target_dir / folder / node.package_name / node.compiled_file_path  # type: ignore[attr-defined]
+        with self._lock:
+            if self._writer is None:
+                self._writer = FileWriter()
+            self._writer.put(path, sql)
+        return path
+
+    def flush(self) -> None:
+        """Wait for the compiled files to be written; raise the first write error."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+
+
+class FileWriter:
+    """Writes files on one background thread, in the order given; ``close`` waits and re-raises."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Path, str] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._made_dirs: set[Path] = set()
+        self._thread = threading.Thread(target=self._work, name="modelkit-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, path: Path, text: str) -> None:
+        self._queue.put((path, text))
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue
+            path, text = item
+            try:
+                folder = path.parent
+                if folder not in self._made_dirs:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    self._made_dirs.add(folder)
+                write_if_changed(path, text)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by close()
+                self._error = exc
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless the file already holds exactly that.
+
+    Rewriting a file in place (truncate, then write) makes filesystems such as ext4 flush it on
+    close; a compile with nothing changed would pay that for every file.
+    """
+    data = text.encode("utf-8")
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(len(data) + 1) == data:
+                return
+    except OSError:
+        pass  # missing (or unreadable): write it
+    with open(path, "wb") as fh:
+        fh.write(data)

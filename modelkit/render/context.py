@@ -1,0 +1,456 @@
+"""The Jinja context a node is rendered with, at parse time and at execution.
+
+At parse time (``execute`` false) ``ref``/``source``/``config`` record what the
+node uses; at execution they resolve against the manifest and the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from modelkit import __version__
+from modelkit.core.errors import CompilationError, DependencyError, ProjectError
+from modelkit.core.relation import Relation
+from modelkit.graph.resolve import Resolver
+from modelkit.render import templating
+from modelkit.render.jinja_objects import BASE_GLOBALS, Exceptions, Table
+from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace
+
+if TYPE_CHECKING:
+    from modelkit.adapters.base import Adapter
+    from modelkit.project.profiles import Target
+    from modelkit.project.project import ProjectConfig
+
+_MISSING = object()
+MODELKIT_VERSION = __version__
+
+
+@dataclass
+class Capture:
+    """What a parse-time render recorded."""
+
+    refs: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[list[str]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    env_vars: dict[str, str | None] = field(default_factory=dict)
+    ref_lines: list[int | None] = field(default_factory=list)
+    source_lines: list[int | None] = field(default_factory=list)
+
+
+@dataclass
+class Invocation:
+    invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started_at: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
+    full_refresh: bool = False
+    which: str = "run"
+    log: Callable[[str], None] = lambda msg: None
+    selected_resources: tuple[str, ...] = ()
+
+
+class RenderContext(dict):
+    """The globals of one render: base names plus macros, resolved lazily."""
+
+    def __init__(self, base: Mapping[str, Any], registry: MacroRegistry, execute: bool) -> None:
+        super().__init__(base)
+        self.registry = registry
+        self.execute = execute
+        self.called_macros: set[str] = set()
+        self._modules: dict[str, Any] = {}
+        for name in registry.root_names() & set(base):
+            self[name] = MacroProxy(registry.find(name), self)  # type: ignore[arg-type]
+
+    def __missing__(self, key: str) -> Any:
+        macro = self.registry.find(key)
+        if macro is not None:
+            value: Any = MacroProxy(macro, self)
+        elif key in self.registry.by_package:
+            value = Namespace(key, self)
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        if not isinstance(key, str):
+            return False
+        return self.registry.find(key) is not None or key in self.registry.by_package
+
+    def module_for(self, path: str) -> Any:
+        module = self._modules.get(path)
+        if module is None:
+            source = self.registry.sources[path]
+            template = templating.get_template(source, path, parse=not self.execute, cache=True)
+            module = templating.make_module(template, self)
+            self._modules[path] = module
+        return module
+
+
+def _caller_line(path: str) -> int | None:
+    """Line of the template currently calling into Python (for ref/source errors)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename == path:
+            template = frame.f_globals.get("__jinja_template__")
+            if template is not None:
+                return template.get_corresponding_lineno(frame.f_lineno)
+            return None
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+class ConfigAccessor:
+    """``config(...)`` in a template, plus ``config.get`` / ``config.require``."""
+
+    def __init__(self, node_config: dict[str, Any], capture: Capture | None) -> None:
+        self._config = node_config
+        self._capture = capture
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        if self._capture is not None:
+            for arg in args:
+                if isinstance(arg, Mapping):
+                    self._capture.config.update(arg)
+            self._capture.config.update(kwargs)
+        return ""
+
+    def _value(self, key: str) -> Any:
+        if self._capture is not None and key in self._capture.config:
+            return self._capture.config[key]
+        return self._config.get(key, _MISSING)
+
+    def get(self, key: str, default: Any = None, validator: Any = None) -> Any:
+        value = self._value(key)
+        return default if value is _MISSING or value is None else value
+
+    def require(self, key: str, validator: Any = None) -> Any:
+        value = self._value(key)
+        if value is _MISSING or value is None:
+            raise CompilationError(f"Required config '{key}' is missing")
+        return value
+
+    def set(self, key: str, value: Any) -> str:
+        self._config[key] = value
+        return ""
+
+    def persist_relation_docs(self) -> bool:
+        return bool(self._config.get("persist_docs", {}).get("relation"))
+
+    def persist_column_docs(self) -> bool:
+        return bool(self._config.get("persist_docs", {}).get("columns"))
+
+
+class Renderer:
+    """Builds render contexts for one project, target and invocation."""
+
+    def __init__(
+        self,
+        project: ProjectConfig,
+        target: Target,
+        registry: MacroRegistry,
+        cli_vars: Mapping[str, Any] | None = None,
+        invocation: Invocation | None = None,
+    ) -> None:
+        self.project = project
+        self.target = target
+        self.registry = registry
+        self.cli_vars = dict(cli_vars or {})
+        self.invocation = invocation or Invocation()
+        self.resolver: Resolver | None = None
+        self._adapter: Adapter | None = None
+        self.connect: Callable[[], Adapter] | None = None  # opens the connection when first needed
+        self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
+        self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
+        self._base = self._base_context()
+
+    @property
+    def adapter(self) -> Adapter | None:
+        if self._adapter is None and self.connect is not None:
+            self._adapter = self.connect()
+        return self._adapter
+
+    @adapter.setter
+    def adapter(self, value: Adapter | None) -> None:
+        self._adapter = value
+
+    # -- shared pieces --------------------------------------------------------
+    def _base_context(self) -> dict[str, Any]:
+        from modelkit.render.adapter_proxy import Api
+
+        inv = self.invocation
+        base = dict(templating.RUN_ENV.globals)
+        base.update(BASE_GLOBALS)
+        base.update(
+            target=self.target.to_context(),
+            project_name=self.project.name,
+            invocation_id=inv.invocation_id,
+            run_started_at=inv.started_at,
+            modelkit_version=MODELKIT_VERSION,
+            exceptions=Exceptions(lambda m: inv.log(f"[WARNING]: {m}")),
+            api=Api(),
+            flags=_Flags(inv),
+            selected_resources=list(inv.selected_resources),
+        )
+        base["return"] = _return
+        base["print"] = _print
+        return base
+
+    def var_value(self, name: str, default: Any, node_name: str | None, execute: bool) -> Any:
+        if name in self.cli_vars:
+            return self.cli_vars[name]
+        project_vars = self.project.project_vars()
+        if name in project_vars:
+            return project_vars[name]
+        if default is not _MISSING:
+            return default
+        if not execute:
+            return None
+        supplied = {**project_vars, **self.cli_vars}
+        raise CompilationError(
+            f"Required var '{name}' not found in config:\nVars supplied to {node_name} = {supplied!r}"
+        )
+
+    # -- contexts ------------------------------------------------------------
+    def context(
+        self,
+        node: Any | None,
+        *,
+        execute: bool,
+        capture: Capture | None = None,
+        path: str = "",
+        this: Relation | None = None,
+        ctes: list[str] | None = None,
+    ) -> RenderContext:
+        from modelkit.render.adapter_proxy import AdapterProxy
+
+        base = self._base
+        node_name = getattr(node, "name", None)
+        node_config = dict(getattr(node, "config", {}) or {})
+        ctx = RenderContext(base, self.registry, execute)
+        seen_env = capture.env_vars if capture is not None else {}
+
+        def var(name: str, default: Any = _MISSING) -> Any:
+            return self.var_value(name, default, node_name, execute)
+
+        var.has_var = lambda name: name in self.cli_vars or name in self.project.project_vars()  # type: ignore[attr-defined]
+
+        def env_var(name: str, default: Any = None) -> str:
+            if name.startswith("DBT_ENV_SECRET") or name.startswith("MODELKIT_SECRET"):
+                raise ProjectError(
+                    f"Secret env vars are allowed only in profiles.yml or packages.yml. Found '{name}' referenced elsewhere."
+                )
+            import os
+
+            value = os.environ.get(name)
+            seen_env[name] = value
+            self.env_reads[name] = value
+            if value is not None:
+                return value
+            if default is not None:
+                return str(default)
+            raise ProjectError(f"Env var required but not provided: '{name}'")
+
+        def log(msg: Any, info: bool = False) -> str:
+            if info:
+                self.invocation.log(str(msg))
+            return ""
+
+        resolver = self.resolver
+
+        if execute:
+            assert resolver is not None, "execution needs a resolver"
+
+            def ref(*args: Any, **kwargs: Any) -> Relation:
+                rel = resolver.ref(node, args, kwargs)
+                if rel.is_cte and ctes is not None and rel.identifier not in ctes:
+                    ctes.append(rel.identifier)
+                return rel
+
+            def source(source_name: str, table_name: str) -> Relation:
+                return resolver.source(node, source_name, table_name)
+
+        else:
+
+            def ref(*args: Any, **kwargs: Any) -> Relation:
+                name, package, version = _ref_args(args, kwargs)
+                if capture is not None:
+                    capture.refs.append({"name": name, "package": package, "version": version})
+                    capture.ref_lines.append(_caller_line(path))
+                return Relation(self.target.database, self.target.schema, name)
+
+            def source(source_name: str, table_name: str) -> Relation:
+                if capture is not None:
+                    capture.sources.append([source_name, table_name])
+                    capture.source_lines.append(_caller_line(path))
+                if resolver is not None:
+                    found = resolver.find_source(source_name, table_name)
+                    if found is not None:
+                        return found.relation
+                return Relation(self.target.database, source_name, table_name)
+
+        results: dict[str, Any] = {}
+
+        def run_query(sql: str) -> Table | None:
+            if not execute or self.adapter is None:
+                return None
+            return Table.from_result(self.adapter.execute(str(sql), fetch=True))
+
+        def statement(
+            name: str | None = None,
+            fetch_result: bool = False,
+            auto_begin: bool = True,
+            language: str = "sql",
+            caller: Any = None,
+        ) -> str:
+            if not execute or self.adapter is None or caller is None:
+                return ""
+            sql = str(caller())
+            result = self.adapter.execute(sql, fetch=fetch_result)
+            if name is not None:
+                table = Table.from_result(result) if fetch_result else None
+                results[name] = {
+                    "response": {"_message": result.message, "rows_affected": result.rows_affected},
+                    "data": [list(r) for r in result.rows] if fetch_result else [],
+                    "table": table,
+                }
+            return ""
+
+        def load_result(name: str) -> Any:
+            return results.get(name)
+
+        def store_result(name: str, response: Any = None, agate_table: Any = None) -> str:
+            results[name] = {"response": response, "table": agate_table, "data": []}
+            return ""
+
+        def is_incremental() -> bool:
+            if not execute or node is None or self.adapter is None:
+                return False
+            if node_config.get("materialized") != "incremental" or should_full_refresh():
+                return False
+            rel = node.relation
+            existing = self.adapter.get_relation(rel.database, rel.schema, rel.identifier)
+            return existing is not None and existing.type == "table"
+
+        def should_full_refresh() -> bool:
+            value = node_config.get("full_refresh")
+            return bool(self.invocation.full_refresh if value is None else value)
+
+        def doc(*args: str) -> str:
+            name = args[-1]
+            if resolver is None:
+                return ""
+            return resolver.doc(name)
+
+        config = ConfigAccessor(node_config, capture)
+        this_rel = (
+            this if this is not None else (node.relation if node is not None and hasattr(node, "relation") else None)
+        )
+        ctx.update(
+            execute=execute,
+            ref=ref,
+            source=source,
+            config=config,
+            var=var,
+            env_var=env_var,
+            log=log,
+            run_query=run_query,
+            statement=statement,
+            load_result=load_result,
+            store_result=store_result,
+            is_incremental=is_incremental,
+            should_full_refresh=should_full_refresh,
+            doc=doc,
+            this=this_rel,
+            model=_node_dict(node) if node is not None else None,
+            adapter=AdapterProxy(self, ctx, execute),
+            graph=resolver.graph_context() if (execute and resolver is not None) else {"nodes": {}, "sources": {}},
+            builtins={"ref": ref, "source": source, "config": config},
+            context=ctx,
+        )
+        ctx["dbt"] = Namespace("dbt", ctx)
+        if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
+            from modelkit.parse.testspecs import KWARGS_NAME, rendered_test_kwargs
+
+            ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
+        for name in self.registry.root_names() & set(ctx):
+            if name in ("ref", "source", "config", "this", "model"):
+                dict.__setitem__(ctx, name, MacroProxy(self.registry.find(name), ctx))  # type: ignore[arg-type]
+        return ctx
+
+    def render(self, source: str, path: str, context: RenderContext, node_label: str | None = None) -> str:
+        template = templating.get_template(source, path, parse=not context.execute)
+        return templating.render(template, context, path, node_label)
+
+    def call_macro(self, name: str, context: RenderContext, *args: Any, **kwargs: Any) -> Any:
+        func = context[name]
+        try:
+            return func(*args, **kwargs)
+        except templating.MacroReturn as ret:
+            return ret.value
+
+
+def _ref_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, str | None, Any]:
+    version = kwargs.get("version", kwargs.get("v"))
+    package = kwargs.get("package")
+    if len(args) == 1:
+        return str(args[0]), package, version
+    if len(args) == 2:
+        return str(args[1]), str(args[0]), version
+    raise DependencyError(f"ref() takes one or two arguments, got {len(args)}")
+
+
+def _return(value: Any = None) -> None:
+    raise templating.MacroReturn(value)
+
+
+def _print(*args: Any) -> str:
+    print(*args)
+    return ""
+
+
+class _Flags:
+    def __init__(self, inv: Invocation) -> None:
+        self.FULL_REFRESH = inv.full_refresh
+        self.WHICH = inv.which
+        self.STORE_FAILURES = False
+        self.WARN_ERROR = False
+        self.USE_COLORS = True
+        self.EMPTY = False
+
+
+def _node_dict(node: Any) -> dict[str, Any]:
+    data = {
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "resource_type": node.resource_type,
+        "package_name": node.package_name,
+        "path": node.path,
+        "original_file_path": node.original_file_path,
+        "fqn": node.fqn,
+        "config": node.config,
+        "alias": node.alias,
+        "schema": node.schema,
+        "database": node.database,
+        "tags": node.tags,
+        "meta": node.meta,
+        "description": node.description,
+        "raw_code": node.raw_code,
+        "refs": node.refs,
+        "sources": node.sources,
+        "depends_on": {"nodes": node.depends_on_nodes, "macros": node.depends_on_macros},
+        "columns": {
+            k: {"name": c.name, "description": c.description, "data_type": c.data_type} for k, c in node.columns.items()
+        },
+        "language": node.language,
+        "relation_name": node.relation_name,
+    }
+    for extra in ("test_metadata", "column_name", "attached_node", "version"):
+        if hasattr(node, extra):
+            data[extra] = getattr(node, extra)
+    return data

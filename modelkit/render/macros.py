@@ -1,0 +1,160 @@
+"""Macros: found in macro files, called from models and from each other.
+
+A macro is called through a :class:`MacroProxy` bound to the render context of
+the node being rendered, so ``ref``, ``this`` and the other macros inside it
+resolve for that node. Each macro file becomes one Jinja module per context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import nodes
+
+from modelkit.core.manifest import Macro
+from modelkit.render import templating
+
+if TYPE_CHECKING:
+    from modelkit.render.context import RenderContext
+
+INCLUDE_DIR = Path(__file__).parent.parent / "include"
+# Context names whose use at parse time records something or has a visible effect.
+IMPURE_NAMES = frozenset(
+    """ref source config env_var run_query statement adapter log exceptions print load_result store_result
+    graph builtins context doc is_incremental should_full_refresh __call__ api""".split()
+)
+
+
+def discover(source: str, path: str, package: str) -> list[Macro]:
+    """The top-level macros (and test/materialization blocks) of one file."""
+    tree = templating.parse_ast(source, path)
+    found = []
+    lines = source.splitlines()
+    body = [n for n in tree.body if isinstance(n, nodes.Macro)]
+    for i, node in enumerate(body):
+        start = node.lineno
+        end = body[i + 1].lineno - 1 if i + 1 < len(body) else len(lines)
+        names = {n.name for n in node.find_all(nodes.Name) if n.ctx == "load"}
+        names |= {"__call__"} if any(True for _ in node.find_all(nodes.CallBlock)) else set()
+        found.append(
+            Macro(
+                unique_id=f"macro.{package}.{node.name}",
+                name=node.name,
+                package_name=package,
+                original_file_path=path,
+                macro_sql="\n".join(lines[start - 1 : end]).rstrip() if lines else source,
+                line=start,
+                arguments=[a.name for a in node.args],
+                references=sorted(names),
+            )
+        )
+    return found
+
+
+@dataclass
+class MacroRegistry:
+    """Macros by package; the root project's own macros win over built-in ones."""
+
+    root_package: str
+    by_package: dict[str, dict[str, Macro]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # file path -> source
+
+    def add_file(self, source: str, path: str, package: str) -> list[Macro]:
+        macros = discover(source, path, package)
+        self.__dict__.pop("_found", None)  # lookups of find(name) are remembered until macros change
+        self.sources[path] = source
+        bucket = self.by_package.setdefault(package, {})
+        for macro in macros:
+            bucket[macro.name] = macro
+        return macros
+
+    def search_order(self) -> list[str]:
+        rest = [p for p in self.by_package if p not in (self.root_package, "dbt")]
+        return [self.root_package, *rest, "dbt"]
+
+    def find(self, name: str, package: str | None = None) -> Macro | None:
+        if package is not None:
+            return self.by_package.get(package, {}).get(name)
+        found: dict[str, Macro | None] = self.__dict__.setdefault("_found", {})
+        if name in found:
+            return found[name]
+        macro = None
+        for pkg in self.search_order():
+            macro = self.by_package.get(pkg, {}).get(name)
+            if macro is not None:
+                break
+        found[name] = macro
+        return macro
+
+    def root_names(self) -> set[str]:
+        return set(self.by_package.get(self.root_package, {}))
+
+    def all_macros(self) -> Iterable[Macro]:
+        for bucket in self.by_package.values():
+            yield from bucket.values()
+
+    def is_pure(self, name: str, _stack: frozenset[str] = frozenset()) -> bool:
+        """Whether calling the macro at parse time can have no effect (records nothing, logs nothing)."""
+        macro = self.find(name)
+        if macro is None:
+            return False
+        if name in _stack:
+            return True
+        for ref in macro.references:
+            if ref in IMPURE_NAMES:
+                return False
+            if ref in macro.arguments:
+                continue
+            if self.find(ref) is not None and not self.is_pure(ref, _stack | {name}):
+                return False
+        return True
+
+    def is_project_override(self, name: str) -> bool:
+        return name in self.by_package.get(self.root_package, {})
+
+
+def load_builtin(registry: MacroRegistry) -> None:
+    """Macros modelkit ships (package ``dbt``): cross-database helpers and test SQL."""
+    for path in sorted(INCLUDE_DIR.glob("*.sql")):
+        registry.add_file(path.read_text(encoding="utf-8"), f"<modelkit>/{path.name}", "dbt")
+
+
+class MacroProxy:
+    """A macro bound to one render context; calling it renders the macro."""
+
+    __slots__ = ("macro", "context")
+
+    def __init__(self, macro: Macro, context: RenderContext) -> None:
+        self.macro = macro
+        self.context = context
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        module = self.context.module_for(self.macro.original_file_path)
+        func = getattr(module, self.macro.name)
+        self.context.called_macros.add(self.macro.unique_id)
+        try:
+            return func(*args, **kwargs)
+        except templating.MacroReturn as ret:
+            return ret.value
+
+    def __repr__(self) -> str:
+        return f"<macro {self.macro.unique_id}>"
+
+
+class Namespace:
+    """``{{ package_name.macro() }}``: the macros of one package."""
+
+    def __init__(self, package: str, context: RenderContext) -> None:
+        self._package = package
+        self._context = context
+
+    def __getattr__(self, name: str) -> Any:
+        macro = self._context.registry.find(name, self._package)
+        if macro is None:
+            if self._package == "dbt" and name in self._context:
+                return self._context[name]
+            raise AttributeError(name)
+        return MacroProxy(macro, self._context)

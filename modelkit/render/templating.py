@@ -1,0 +1,184 @@
+"""The Jinja environment: one shared sandbox, compiled templates, errors with lines.
+
+``{% test %}``, ``{% snapshot %}``, ``{% docs %}`` and ``{% materialization %}``
+blocks are parsed as macros named ``test_<name>``, ``snapshot_<name>``,
+``docs_<name>`` and ``materialization_<name>_<adapter>``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.ext import Extension
+from jinja2.sandbox import SandboxedEnvironment
+
+from modelkit.core.errors import CompilationError, ModelkitError
+
+
+class MacroReturn(Exception):
+    """Raised by ``return()`` to hand a value back from a macro."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+
+class ParseUndefined(jinja2.Undefined):
+    """At parse time anything unknown is allowed and renders as nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ParseUndefined:
+        return self
+
+    def __getitem__(self, key: Any) -> ParseUndefined:
+        return self
+
+    def __str__(self) -> str:
+        return ""
+
+    def __iter__(self):  # type: ignore[override]
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return False
+
+    __hash__ = jinja2.Undefined.__hash__
+
+
+class BlockExtension(Extension):
+    tags = {"test", "data_test", "snapshot", "docs", "materialization"}
+
+    def parse(self, parser: Any) -> nodes.Node:
+        token = next(parser.stream)
+        tag = token.value
+        node = nodes.Macro(lineno=token.lineno)
+        name = parser.parse_assign_target(name_only=True).name
+        node.args, node.defaults = [], []
+        if tag == "materialization":
+            adapter = "default"
+            while parser.stream.skip_if("comma"):
+                key = parser.parse_assign_target(name_only=True).name
+                parser.stream.expect("assign")
+                value = parser.parse_expression()
+                if key == "adapter" and isinstance(value, nodes.Const):
+                    adapter = value.value
+            node.name = f"materialization_{name}_{adapter}"
+        else:
+            prefix = "test" if tag == "data_test" else tag
+            node.name = f"{prefix}_{name}"
+            if parser.stream.current.type == "lparen":
+                parser.parse_signature(node)
+        node.body = parser.parse_statements((f"name:end{tag}",), drop_needle=True)
+        return node
+
+
+def _make_env(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", BlockExtension],
+        undefined=undefined,
+        keep_trailing_newline=True,
+        cache_size=0,
+    )
+    return env
+
+
+RUN_ENV = _make_env(jinja2.Undefined)
+PARSE_ENV = _make_env(ParseUndefined)
+
+_cache: dict[tuple[int, str, str], jinja2.Template] = {}
+_by_filename: dict[str, tuple[str, jinja2.Template]] = {}
+_lock = threading.Lock()
+
+
+def get_template(source: str, path: str, *, parse: bool = False, cache: bool = False) -> jinja2.Template:
+    """Compile ``source``; ``path`` names it in errors.
+
+    With ``cache`` (macros, which are rendered many times) the compiled
+    template is kept and found again by its source.
+    """
+    env = PARSE_ENV if parse else RUN_ENV
+    key = (id(env), path, source)
+    if cache:
+        template = _cache.get(key)
+        if template is not None:
+            return template
+    try:
+        code = env.compile(source, name=path, filename=path)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CompilationError(
+            f"Jinja syntax error: {exc.message}", path=path, line=exc.lineno, source=source
+        ) from None
+    template = env.template_class.from_code(env, code, env.make_globals(None))
+    template.modelkit_source = source  # type: ignore[attr-defined]
+    if cache:
+        with _lock:
+            _cache[key] = template
+            _by_filename[path] = (source, template)
+    return template
+
+
+def parse_ast(source: str, path: str) -> nodes.Template:
+    try:
+        return PARSE_ENV.parse(source, name=path, filename=path)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CompilationError(
+            f"Jinja syntax error: {exc.message}", path=path, line=exc.lineno, source=source
+        ) from None
+
+
+def error_location(tb: Any, current: jinja2.Template | None = None) -> tuple[str | None, int | None, str | None]:
+    """The innermost template frame in a traceback: (path, line, source)."""
+    found: tuple[str | None, int | None, str | None] = (None, None, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        entry = _by_filename.get(filename)
+        if entry is None and current is not None and filename == current.filename:
+            entry = (getattr(current, "modelkit_source", None), current)
+        if entry is not None:
+            source, template = entry
+            found = (filename, template.get_corresponding_lineno(tb.tb_lineno), source)
+        tb = tb.tb_next
+    return found
+
+
+def wrap_error(
+    exc: BaseException, path: str, node: str | None = None, template: jinja2.Template | None = None
+) -> ModelkitError:
+    """Turn an exception raised while rendering into a located modelkit error."""
+    where, line, source = error_location(exc.__traceback__, template)
+    if isinstance(exc, ModelkitError):
+        if exc.path is None and where:
+            exc.path, exc.line, exc.source = where, line, source
+        if exc.node is None:
+            exc.node = node
+        return exc
+    if isinstance(exc, jinja2.UndefinedError):
+        message = str(exc.message or exc)
+    elif isinstance(exc, jinja2.TemplateError):
+        message = str(exc)
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    return CompilationError(message, path=where or path, line=line, source=source, node=node)
+
+
+def render(template: jinja2.Template, context: Mapping[str, Any], path: str, node: str | None = None) -> str:
+    """Render with ``context`` as the (shared, not copied) global namespace."""
+    ctx = template.new_context(context, shared=True)  # type: ignore[arg-type]
+    try:
+        return "".join(template.root_render_func(ctx))
+    except MacroReturn as ret:  # a bare return() at top level
+        return "" if ret.value is None else str(ret.value)
+    except Exception as exc:  # noqa: BLE001 - re-raised with location
+        raise wrap_error(exc, path, node, template) from exc
+
+
+def make_module(template: jinja2.Template, context: Mapping[str, Any]) -> Any:
+    return template.make_module(context, shared=True)  # type: ignore[arg-type]
