@@ -12,7 +12,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from modelkit.cli.main import (
+from modelkit.cli.app import (
     Colors,
     Debug,
     Exclude,
@@ -24,11 +24,11 @@ from modelkit.cli.main import (
     Target,
     Threads,
     Vars,
-    _guard,
-    _project,
-    _reporter,
     app,
     docs_app,
+    guard,
+    make_reporter,
+    open_project,
 )
 
 source_app = typer.Typer(help="Commands about sources.", no_args_is_help=True)
@@ -54,10 +54,10 @@ def source_freshness(
     """Check how recently each source table was loaded (loaded_at_field + freshness)."""
     from modelkit.execute.freshness import freshness_command
 
-    reporter = _reporter(use_colors, quiet)
-    run = _guard(
+    reporter = make_reporter(use_colors, quiet)
+    run = guard(
         lambda: freshness_command(
-            _project(project_dir, profiles_dir, target, profile, vars, None, reporter),
+            open_project(project_dir, profiles_dir, target, profile, vars, None, reporter),
             reporter,
             select,
             exclude,
@@ -86,10 +86,10 @@ def ls(
     debug: Debug = False,
 ) -> None:
     """List the selected nodes."""
-    reporter = _reporter(False, quiet=True)
+    reporter = make_reporter(False, quiet=True)
 
     def go() -> None:
-        project = _project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
         for item in project.ls(select or (), exclude or (), resource_type or ()):
             if output == "json":
                 keep = (
@@ -121,9 +121,9 @@ def ls(
                 print(".".join(item["fqn"]))
 
     if output not in ("json", "name", "path", "selector"):
-        _reporter(None).error(f"--output must be one of name, path, json, selector (got {output!r})")
+        make_reporter(None).error(f"--output must be one of name, path, json, selector (got {output!r})")
         raise typer.Exit(2)
-    _guard(go, debug)
+    guard(go, debug)
 
 
 app.command("list", help="List the selected nodes (same as ls).")(ls)
@@ -146,12 +146,12 @@ def show(
     """Preview the first rows of a model or of an inline query."""
     from modelkit.core.errors import UsageError
 
-    reporter = _reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet)
 
     def go() -> None:
         if not inline and not select:
             raise UsageError("Pass a model with --select NAME or a query with --inline 'select ...'")
-        project = _project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
         from modelkit.cli.output import markdown_table
 
         what = inline if inline else select[0]  # type: ignore[index]
@@ -159,7 +159,7 @@ def show(
         reporter.line("Previewing inline node:" if inline else f"Previewing node '{what}':")
         print(markdown_table(columns, rows))
 
-    _guard(go, debug)
+    guard(go, debug)
 
 
 @app.command()
@@ -174,8 +174,9 @@ def debug(
     """Show the resolved configuration and check the connection."""
     from modelkit import __version__
 
-    info = _guard(
-        lambda: _project(project_dir, profiles_dir, target, profile, vars, None, _reporter(None)).debug(), debug_flag
+    info = guard(
+        lambda: open_project(project_dir, profiles_dir, target, profile, vars, None, make_reporter(None)).debug(),
+        debug_flag,
     )
     print(f"modelkit version: {__version__}")
     for key, value in info.items():
@@ -191,7 +192,7 @@ def clean(project_dir: ProjectDir = Path("."), debug: Debug = False) -> None:
     """Delete the project's clean-targets (target/ by default)."""
     from modelkit.api.project import Project
 
-    removed = _guard(lambda: Project(project_dir).clean(), debug)
+    removed = guard(lambda: Project(project_dir).clean(), debug)
     for rel in removed or []:
         print(f"Cleaned {rel}/")
     print("Finished cleaning all paths.")
@@ -204,7 +205,7 @@ def init(
     """Create a new project folder with an example model, ready to run."""
     from modelkit.project.scaffold import create_project
 
-    path = _guard(lambda: create_project(Path.cwd(), name), debug)
+    path = guard(lambda: create_project(Path.cwd(), name), debug)
     print(f"Created project '{name}' in {path}")
     print(f"Next: cd {name} && modelkit run")
 
@@ -231,12 +232,12 @@ def docs_generate(
     quiet: Quiet = False,
 ) -> None:
     """Write target/manifest.json, target/catalog.json and the site target/index.html."""
-    reporter = _reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet)
 
     def go() -> Any:
         from modelkit.docs.build import GenerateOptions, generate_docs
 
-        project = _project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
         options = GenerateOptions(tuple(select or ()), tuple(exclude or ()), compile, empty_catalog, threads)
         with project.session("generate") as session:
             reporter.header(session.manifest, session.adapter.info())
@@ -247,7 +248,7 @@ def docs_generate(
             reporter.line("")
             return generate_docs(session, options, reporter.line)
 
-    result = _guard(go, debug)
+    result = guard(go, debug)
     if result is None:
         return
     if result.compiled_from == "none":
@@ -282,4 +283,4 @@ def docs_serve(
 
         serve(load_project(project_dir).target_dir, host, port, ready, lambda m: print(m, file=sys.stderr))
 
-    _guard(go, debug)
+    guard(go, debug)

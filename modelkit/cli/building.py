@@ -1,0 +1,181 @@
+"""The commands that build and parse: run, seed, snapshot, test, build, compile, parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from modelkit.cli.app import (
+    Colors,
+    Debug,
+    Exclude,
+    FailFast,
+    FullRefresh,
+    Profile,
+    ProfilesDir,
+    ProjectDir,
+    Quiet,
+    Select,
+    Target,
+    Threads,
+    Vars,
+    app,
+    guard,
+    make_reporter,
+    open_project,
+)
+
+
+def _execute(
+    command: str,
+    project_dir: Path,
+    profiles_dir: Optional[Path],
+    target: Optional[str],
+    profile: Optional[str],
+    vars: Optional[str],
+    threads: Optional[int],
+    select: Optional[list[str]],
+    exclude: Optional[list[str]],
+    full_refresh: bool,
+    fail_fast: bool,
+    debug: bool,
+    colors: Optional[bool],
+    quiet: bool,
+) -> None:
+    reporter = make_reporter(colors, quiet)
+
+    def go() -> Any:
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+
+        def on_start(session: Any, selected: list[str]) -> None:
+            reporter.header(session.manifest, session.adapter.info())
+            for term in session.unmatched(select):
+                reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
+            reporter.line("")
+            if not selected:
+                reporter.line("Nothing to do. Try checking your model configs and model specification args")
+                return
+            reporter.line(f"Concurrency: {threads or session.target.threads} threads (target='{session.target.name}')")
+            reporter.line("")
+            reporter.begin(len(selected))
+
+        run = project._execute(
+            command,
+            select or (),
+            exclude or (),
+            threads=threads,
+            full_refresh=full_refresh,
+            fail_fast=fail_fast,
+            reporter=reporter,
+            on_start=on_start,
+        )
+        reporter.end()
+        if run.results or run.interrupted:
+            reporter.summary(run, run.manifest)
+        return run
+
+    run = guard(go, debug)
+    if run is not None and run.interrupted:
+        raise typer.Exit(2)
+    if run is not None and not run.success:
+        raise typer.Exit(1)
+
+
+def _node_command(command: str, help_text: str) -> Any:
+    """A command that executes selected nodes (run, seed, snapshot, test, build): one signature for all."""
+
+    def execute_nodes(
+        project_dir: ProjectDir = Path("."),
+        profiles_dir: ProfilesDir = None,
+        target: Target = None,
+        profile: Profile = None,
+        vars: Vars = None,
+        threads: Threads = None,
+        select: Select = None,
+        exclude: Exclude = None,
+        full_refresh: FullRefresh = False,
+        fail_fast: FailFast = False,
+        debug: Debug = False,
+        use_colors: Colors = None,
+        quiet: Quiet = False,
+    ) -> None:
+        _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
+                 full_refresh, fail_fast, debug, use_colors, quiet)  # fmt: skip
+
+    execute_nodes.__doc__ = help_text
+    return app.command(command)(execute_nodes)
+
+
+run = _node_command("run", "Build the selected models in dependency order.")
+seed = _node_command("seed", "Load the CSV files under seeds/ into tables.")
+snapshot = _node_command("snapshot", "Record changes to the snapshots under snapshots/ (type-2 history tables).")
+test = _node_command("test", "Run data tests and unit tests (of the selected models, or selected directly).")
+build = _node_command(
+    "build", "Seed, build, snapshot and test the selected nodes in one DAG: each node's tests run right after it."
+)
+
+
+@app.command()
+def compile(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    inline: Annotated[
+        Optional[str], typer.Option("--inline", help="Compile this SQL instead of project nodes.")
+    ] = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Render models to SQL under target/compiled/ (or print one --inline query)."""
+    reporter = make_reporter(use_colors, quiet)
+
+    def go() -> None:
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        if inline is not None:
+            sql = project.compile(inline=inline)["inline"]
+            reporter.line("Compiled inline node is:")
+            print(sql)
+            return
+        compiled = project.compile(select or (), exclude or ())
+        reporter.line(f"Compiled {len(compiled)} nodes into target/compiled/")
+        # one node selected (its tests come along, as in dbt): show its SQL
+        main = {uid: sql for uid, sql in compiled.items() if not uid.startswith(("test.", "unit_test."))}
+        if select and len(main) == 1:
+            uid, sql = next(iter(main.items()))
+            reporter.line(f"Compiled node '{uid.split('.')[2]}' is:")
+            print(sql)
+
+    guard(go, debug)
+
+
+@app.command()
+def parse(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Read the project and write target/manifest.json."""
+    import time
+
+    reporter = make_reporter(use_colors, quiet)
+
+    def go() -> None:
+        start = time.perf_counter()
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        reporter.line(f"Found {project.parse_summary()}")
+        reporter.line(f"Performance info: parsed in {time.perf_counter() - start:.2f}s; wrote target/manifest.json")
+
+    guard(go, debug)
