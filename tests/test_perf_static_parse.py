@@ -179,12 +179,12 @@ EXPRESSIONS = [
 def test_expression_fast_path_builds_the_same_tree(body: str) -> None:
     import ast
 
-    from modelkit.render.capture import _parse_expression
+    from modelkit.render.staticeval import parse_expression
 
     try:
         expected = ast.dump(ast.parse(body, mode="eval").body)
     except SyntaxError:
         with pytest.raises(SyntaxError):
-            _parse_expression(body)
+            parse_expression(body)
         return
-    assert ast.dump(_parse_expression(body)) == expected
+    assert ast.dump(parse_expression(body)) == expected

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from modelkit.adapters.base import ColumnInfo, QueryResult, quoted_list
-from modelkit.adapters.duckdb_stateful import StatefulMixin, _sql_literal
+from modelkit.adapters.duckdb_stateful import StatefulMixin, sql_literal
 from modelkit.core.errors import DatabaseError, ProjectError
 from modelkit.core.relation import Relation, quote
 from modelkit.project.profiles import Target
@@ -52,7 +52,7 @@ class DuckDBAdapter(StatefulMixin):
                 con.execute(f"INSTALL {name}")
                 con.execute(f"LOAD {name}")
         for key, value in (creds.get("settings") or {}).items():
-            con.execute(f"SET {key} = {_sql_literal(value) if isinstance(value, str) else value}")
+            con.execute(f"SET {key} = {sql_literal(value) if isinstance(value, str) else value}")
         for entry in creds.get("attach") or []:
             alias = f' AS "{entry["alias"]}"' if entry.get("alias") else ""
             options = []
@@ -61,7 +61,7 @@ class DuckDBAdapter(StatefulMixin):
             if entry.get("read_only"):
                 options.append("READ_ONLY")
             opts = f" ({', '.join(options)})" if options else ""
-            con.execute(f"ATTACH IF NOT EXISTS {_sql_literal(entry['path'])}{alias}{opts}")
+            con.execute(f"ATTACH IF NOT EXISTS {sql_literal(entry['path'])}{alias}{opts}")
         threads = os.environ.get("MODELKIT_DUCKDB_THREADS")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
@@ -201,9 +201,9 @@ class DuckDBAdapter(StatefulMixin):
     def get_columns(self, relation: Relation) -> list[ColumnInfo]:
         result = self.execute(
             "select column_name, data_type from duckdb_columns() "
-            f"where database_name = {_sql_literal(relation.database or self.target.database)} "
-            f"and schema_name = {_sql_literal(relation.schema or self.target.schema)} "
-            f"and table_name = {_sql_literal(relation.identifier)} order by column_index",
+            f"where database_name = {sql_literal(relation.database or self.target.database)} "
+            f"and schema_name = {sql_literal(relation.schema or self.target.schema)} "
+            f"and table_name = {sql_literal(relation.identifier)} order by column_index",
             fetch=True,
         )
         return [ColumnInfo(name, dtype) for name, dtype in result.rows]
@@ -218,7 +218,7 @@ class DuckDBAdapter(StatefulMixin):
             return []
         pairs = sorted({self._key(db, schema) for db, schema in schemas})
         wanted = " or ".join(
-            f"(lower(c.database_name) = {_sql_literal(db)} and lower(c.schema_name) = {_sql_literal(schema)})"
+            f"(lower(c.database_name) = {sql_literal(db)} and lower(c.schema_name) = {sql_literal(schema)})"
             for db, schema in pairs
         )
         rows = self.execute(

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
@@ -26,7 +28,7 @@ SNAPSHOT_TIME = "now()::timestamp"  # dbt-duckdb's snapshot_get_time(): the tran
 SOURCE, DEST = "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST"
 
 
-def _sql_literal(value: str) -> str:
+def sql_literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -66,7 +68,7 @@ class StatefulMixin:
     def _csv_reader(path: Path, delimiter: str, types: Mapping[str, str], sample_all: bool, sniff: bool) -> str:
         options = [
             "header = true",
-            f"delim = {_sql_literal(delimiter)}",
+            f"delim = {sql_literal(delimiter)}",
             "quote = '\"'",
             "escape = '\"'",
             "strict_mode = true",
@@ -78,9 +80,9 @@ class StatefulMixin:
             options.append("sample_size = -1")
         if types:
             options.append(
-                "types = {" + ", ".join(f"{_sql_literal(k)}: {_sql_literal(v)}" for k, v in types.items()) + "}"
+                "types = {" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
             )
-        return f"read_csv({_sql_literal(str(path))}, {', '.join(options)})"
+        return f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
 
     def describe_csv(
         self, path: Path, *, column_types: Mapping[str, str], delimiter: str, sample_all: bool = False
@@ -256,8 +258,6 @@ class StatefulMixin:
 
 
 def _duckdb_version() -> tuple[int, ...]:
-    import duckdb
-
     return tuple(int(p) for p in duckdb.__version__.split(".")[:2] if p.isdigit())
 
 

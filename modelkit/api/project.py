@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError
+from modelkit.core.text import did_you_mean, found_summary
 from modelkit.parse import state as parsestate
 from modelkit.project.project import partial_parse_enabled
 
@@ -209,8 +210,6 @@ class Project:
             else:
                 node = session.renderer.resolver.find_node(node_or_sql) if session.manifest else None  # type: ignore[union-attr]
                 if node is None:
-                    from modelkit.graph.resolve import did_you_mean
-
                     names = [n.name for n in session.manifest.nodes.values()]
                     raise ProjectError(f"No model named '{node_or_sql}'." + did_you_mean(node_or_sql, names))
                 sql = (
@@ -287,8 +286,6 @@ def compile_inline(session: Session, sql: str) -> str:
 
 
 def _parse_and_write(session: Session) -> tuple[Manifest, str]:
-    from modelkit.cli.output import found_summary
-
     files = parsestate.scan(session.project) if session.partial_parse else {}  # before any file is read
     manifest = session.manifest
     _write_manifest(session)

@@ -30,6 +30,7 @@ from modelkit.cli.app import (
     make_reporter,
     open_project,
 )
+from modelkit.core.text import markdown_table
 
 source_app = typer.Typer(help="Commands about sources.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
@@ -152,7 +153,6 @@ def show(
         if not inline and not select:
             raise UsageError("Pass a model with --select NAME or a query with --inline 'select ...'")
         project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
-        from modelkit.cli.output import markdown_table
 
         what = inline if inline else select[0]  # type: ignore[index]
         columns, rows = project.show(what, limit=limit, inline=bool(inline))

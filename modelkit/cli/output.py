@@ -10,8 +10,9 @@ import datetime
 import os
 import sys
 import threading
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+
+from modelkit.core.text import found_summary, pluralize
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest, Node
@@ -23,16 +24,6 @@ STATUS_STYLE = {
     "OK": "green", "PASS": "green", "SUCCESS": "green", "INSERT": "green", "CREATE": "green",
     "WARN": "yellow", "SKIP": "yellow", "ERROR": "red", "FAIL": "red", "RUN": "",
 }  # fmt: skip
-
-
-def pluralize(count: int, word: str) -> str:
-    if count == 1:
-        return f"{count} {word}"
-    if word.endswith("is"):
-        return f"{count} {word[:-2]}es"
-    if word.endswith("y") and not word.endswith("ey"):
-        return f"{count} {word[:-1]}ies"
-    return f"{count} {word}s"
 
 
 def describe(node: Node) -> str:
@@ -240,23 +231,6 @@ def _duration(seconds: float) -> str:
     return f"{int(hours)} hours {int(minutes)} minutes and {secs:.2f} seconds ({seconds:.2f}s)"
 
 
-def found_summary(manifest: Manifest) -> str:
-    counts: dict[str, int] = {}
-    for node in manifest.nodes.values():
-        label = {"test": "data test", "unit_test": "unit test"}.get(node.resource_type, node.resource_type)
-        counts[label] = counts.get(label, 0) + 1
-    # dbt's order (its parse order): models, analyses, data tests, seeds, operations, snapshots
-    order = {"model": 0, "analysis": 1, "data test": 2, "seed": 3, "operation": 4, "snapshot": 5}
-    ranked = sorted(counts.items(), key=lambda kc: order.get(kc[0], len(order)))
-    parts = [pluralize(c, k) for k, c in ranked if k != "unit test"]
-    if manifest.sources:
-        parts.append(pluralize(len(manifest.sources), "source"))
-    parts.append(pluralize(len(manifest.macros), "macro"))
-    if counts.get("unit test"):
-        parts.append(pluralize(counts["unit test"], "unit test"))
-    return ", ".join(parts)
-
-
 def finished_summary(run: RunResult, manifest: Manifest) -> str:
     counts: dict[str, int] = {}
     for result in run.results:
@@ -289,15 +263,3 @@ def test_failure_notes(node: Node, result: NodeResult) -> list[str]:
         query = f"select * from {result.relation_name}"
         notes += ["", "  See test failures:", "  " + "-" * len(query), f"  {query}", "  " + "-" * len(query)]
     return notes
-
-
-def markdown_table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
-    """Rows as the markdown table ``dbt show`` prints."""
-    columns = list(columns)
-    body = [["" if v is None else str(v) for v in row] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in body)]) for i, c in enumerate(columns)]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths)) + " |"]
-    lines.append("| " + " | ".join("-" * w for w in widths) + " |")
-    for row in body:
-        lines.append("| " + " | ".join(v.ljust(w) for v, w in zip(row, widths)) + " |")
-    return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from modelkit.core.errors import CompilationError, DatabaseError, ProjectError
 from modelkit.core.relation import quote
+from modelkit.core.text import markdown_table
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, ColumnInfo
@@ -102,7 +103,6 @@ def mismatches(definition: list[tuple[str, str]], contract: list[tuple[str, str]
 
 def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
     """Check the query against the contract; returns the query with columns in contract order."""
-    from modelkit.cli.output import markdown_table
 
     definition = [(c.name, c.data_type.upper()) for c in adapter.describe_query(f"select * from (\n{sql}\n) as t")]
     contract = [(c.name, c.data_type.upper()) for c in _contract_columns(node, adapter)]

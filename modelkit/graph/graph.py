@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from functools import cached_property
+from graphlib import TopologicalSorter
 
 from modelkit.core.errors import DependencyError
 from modelkit.core.manifest import Manifest
@@ -103,7 +104,6 @@ class Graph:
     @cached_property
     def levels(self) -> dict[str, int]:
         """Topological generation of each node (0 = no parents)."""
-        from graphlib import TopologicalSorter
 
         levels: dict[str, int] = {}
         for uid in TopologicalSorter(self.parents).static_order():

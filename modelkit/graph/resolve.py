@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from modelkit.artifacts.writer import node_dict, source_dict
 from modelkit.core.errors import DependencyError
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
 from modelkit.core.relation import Relation
+from modelkit.core.text import did_you_mean
 
 REFABLE = ("model", "seed", "snapshot")
 
 
-def closest(name: str, candidates: list[str], n: int = 3) -> list[str]:
-    return difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
-
-
-def did_you_mean(name: str, candidates: list[str]) -> str:
-    near = closest(name, candidates)
-    if not near:
-        return ""
-    return " Did you mean " + " or ".join(f"'{c}'" for c in near) + "?"
+def ref_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, str | None, Any]:
+    """``ref()``'s arguments as (name, package, version): ``ref('m')``, ``ref('pkg', 'm')``, ``ref('m', v=2)``."""
+    version = kwargs.get("version", kwargs.get("v"))
+    package = kwargs.get("package")
+    if len(args) == 1:
+        return str(args[0]), package, version
+    if len(args) == 2:
+        return str(args[1]), str(args[0]), version
+    raise DependencyError(f"ref() takes one or two arguments, got {len(args)}")
 
 
 def _label(node: Any) -> str | None:
@@ -86,9 +88,7 @@ class Resolver:
         return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None), node=_label(node))
 
     def ref(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Relation:
-        from modelkit.render.context import _ref_args
-
-        name, package, version = _ref_args(args, kwargs)
+        name, package, version = ref_args(args, kwargs)
         target = self.find_node(name, package, version)
         if target is None:
             raise self.missing_ref_error(node, name, version=version)
@@ -114,8 +114,6 @@ class Resolver:
 
     @cached_property
     def _graph(self) -> dict[str, Any]:
-        from modelkit.artifacts.writer import node_dict, source_dict
-
         return {
             "nodes": {uid: node_dict(n) for uid, n in self.manifest.nodes.items()},
             "sources": {uid: source_dict(s) for uid, s in self.manifest.sources.items()},

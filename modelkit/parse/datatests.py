@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 from modelkit.core.config import merge_into, resolve
 from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.manifest import Node, TestNode
-from modelkit.parse.testspecs import KWARGS_NAME, TestSpec, generic_test_unique_id, parse_entry, synthesize_names
-from modelkit.parse.teststatic import static_test_capture
+from modelkit.core.text import did_you_mean
+from modelkit.parse.testspecs import TestSpec, generic_test_unique_id, parse_entry, synthesize_names
 from modelkit.render import templating
 from modelkit.render.context import Capture
+from modelkit.render.testargs import KWARGS_NAME
+from modelkit.render.teststatic import static_test_capture
 
 if TYPE_CHECKING:
     from modelkit.parse.parser import Parser
@@ -135,8 +137,6 @@ class TestBuilder:
         macro = f"test_{spec.name}"
         found = self.registry.find(macro, spec.namespace) if spec.namespace else self.registry.find(macro)
         if found is None:
-            from modelkit.graph.resolve import did_you_mean
-
             known = sorted({m.name[len("test_") :] for m in self.registry.all_macros() if m.name.startswith("test_")})
             shown = f"{spec.namespace}.{spec.name}" if spec.namespace else spec.name
             raise ProjectError(

@@ -7,6 +7,7 @@ from typing import Any
 
 from modelkit.core.errors import CompilationError
 from modelkit.core.manifest import Manifest
+from modelkit.core.text import did_you_mean
 
 # The common case, resolved without a template: {{ doc('name') }} (optionally with a package).
 _SIMPLE_DOC = re.compile(r"""\{\{\s*doc\(\s*(?:['"](\w+)['"]\s*,\s*)?['"](\w+)['"]\s*\)\s*\}\}""")
@@ -43,6 +44,4 @@ def _lookup(name: str, docs: dict[str, str], path: str) -> str:
 
 
 def _missing(name: str, path: str, docs: dict[str, str]) -> CompilationError:
-    from modelkit.graph.resolve import did_you_mean
-
     return CompilationError(f"Documentation for '{name}' not found." + did_you_mean(name, list(docs)), path=path)

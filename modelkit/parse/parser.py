@@ -9,6 +9,7 @@ from typing import Any
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
 from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
+from modelkit.core.text import did_you_mean
 from modelkit.graph.resolve import Resolver
 from modelkit.parse import yamlchild
 from modelkit.parse.cache import ParseCache, global_key
@@ -124,8 +125,6 @@ class Parser:
             known |= {n.name for ns in self.manifest.disabled.values() for n in ns}
             for name, patch in self.schema.patches[key].items():
                 if name not in known:
-                    from modelkit.graph.resolve import did_you_mean
-
                     raise ProjectError(
                         f"{kind.capitalize()} '{name}' is described in YAML but no such {kind} exists."
                         + did_you_mean(name, sorted(known)),

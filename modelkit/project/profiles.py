@@ -10,7 +10,7 @@ from typing import Any
 
 from modelkit.core import yamlio
 from modelkit.core.errors import ProjectError
-from modelkit.project.project import ProjectConfig, _render
+from modelkit.project.project import ProjectConfig, render_value
 
 DEFAULT_EMBEDDED_THREADS = 4
 
@@ -144,5 +144,5 @@ def load_target(
             f"Target '{target_name}' not found in profile '{profile_name}' (outputs: {', '.join(outputs) or 'none'})",
             path=str(path),
         )
-    output = _render(dict(outputs[target_name]), cli_vars or {})
+    output = render_value(dict(outputs[target_name]), cli_vars or {})
     return _build(profile_name, target_name, output, project, str(path), threads)

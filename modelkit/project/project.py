@@ -31,11 +31,11 @@ def env_var(name: str, default: Any = None, *, seen: dict[str, str | None] | Non
     raise ProjectError(f"Env var required but not provided: '{name}'")
 
 
-def _render(value: Any, cli_vars: Mapping[str, Any], key: str = "") -> Any:
+def render_value(value: Any, cli_vars: Mapping[str, Any], key: str = "") -> Any:
     if key in _DEFERRED_KEYS:
         return value
     if isinstance(value, str) and ("{{" in value or "{%" in value):
-        from jinja2.sandbox import SandboxedEnvironment
+        from jinja2.sandbox import SandboxedEnvironment  # only for values holding Jinja: keeps start-up light
 
         env = SandboxedEnvironment()
 
@@ -44,9 +44,9 @@ def _render(value: Any, cli_vars: Mapping[str, Any], key: str = "") -> Any:
 
         return env.from_string(value).render(env_var=env_var, var=var)
     if isinstance(value, Mapping):
-        return {k: _render(v, cli_vars, str(k)) for k, v in value.items()}
+        return {k: render_value(v, cli_vars, str(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_render(v, cli_vars, key) for v in value]
+        return [render_value(v, cli_vars, key) for v in value]
     return value
 
 
@@ -141,7 +141,7 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
     raw = yamlio.load(path, display=path.name)
     if not isinstance(raw, Mapping):
         raise ProjectError("The project file must be a YAML mapping", path=path.name)
-    raw = _render(raw, cli_vars or {})
+    raw = render_value(raw, cli_vars or {})
     name = raw.get("name")
     if not name or not isinstance(name, str):
         raise ProjectError("The project file must set `name`", path=path.name)

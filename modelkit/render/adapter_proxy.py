@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.adapters.base import ColumnInfo
 from modelkit.core.errors import CompilationError
 from modelkit.core.relation import Relation, quote
 from modelkit.render.jinja_objects import Table
-from modelkit.render.macros import MacroProxy
+from modelkit.render.macros import MacroProxy, RenderContext
 
 if TYPE_CHECKING:
-    from modelkit.render.context import RenderContext, Renderer
+    from modelkit.adapters.base import Adapter
+    from modelkit.project.profiles import Target
+    from modelkit.project.project import ProjectConfig
+
+
+class AdapterHost(Protocol):
+    """What the ``adapter`` object needs from the renderer: the connection (opened on first use) and settings."""
+
+    @property
+    def adapter(self) -> Adapter | None: ...
+
+    target: Target
+    project: ProjectConfig
 
 
 class _RelationFactory:
@@ -32,7 +44,7 @@ class Api:
 
 
 class AdapterProxy:
-    def __init__(self, renderer: Renderer, context: RenderContext, execute: bool) -> None:
+    def __init__(self, renderer: AdapterHost, context: RenderContext, execute: bool) -> None:
         self._renderer = renderer
         self._context = context
         self._execute = execute

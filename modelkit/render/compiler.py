@@ -9,8 +9,9 @@ from pathlib import Path
 from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import Manifest, Node
 from modelkit.render import templating
-from modelkit.render.capture import is_static, static_render
+from modelkit.render.capture import is_static
 from modelkit.render.context import Renderer
+from modelkit.render.staticeval import static_render
 from modelkit.render.testsql import static_test_sql
 
 

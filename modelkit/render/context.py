@@ -7,6 +7,7 @@ node uses; at execution they resolve against the manifest and the database.
 from __future__ import annotations
 
 import datetime
+import os
 import sys
 import uuid
 from collections.abc import Callable, Mapping
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
-from modelkit.core.errors import CompilationError, DependencyError, ProjectError
+from modelkit.core.errors import CompilationError, ProjectError
 from modelkit.core.relation import Relation
-from modelkit.graph.resolve import Resolver
+from modelkit.graph.resolve import Resolver, ref_args
 from modelkit.render import templating
+from modelkit.render.adapter_proxy import AdapterProxy, Api
 from modelkit.render.jinja_objects import BASE_GLOBALS, Exceptions, Table
-from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace
+from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
+from modelkit.render.testargs import KWARGS_NAME, rendered_test_kwargs
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
@@ -50,46 +53,6 @@ class Invocation:
     which: str = "run"
     log: Callable[[str], None] = lambda msg: None
     selected_resources: tuple[str, ...] = ()
-
-
-class RenderContext(dict):
-    """The globals of one render: base names plus macros, resolved lazily."""
-
-    def __init__(self, base: Mapping[str, Any], registry: MacroRegistry, execute: bool) -> None:
-        super().__init__(base)
-        self.registry = registry
-        self.execute = execute
-        self.called_macros: set[str] = set()
-        self._modules: dict[str, Any] = {}
-        for name in registry.root_names() & set(base):
-            self[name] = MacroProxy(registry.find(name), self)  # type: ignore[arg-type]
-
-    def __missing__(self, key: str) -> Any:
-        macro = self.registry.find(key)
-        if macro is not None:
-            value: Any = MacroProxy(macro, self)
-        elif key in self.registry.by_package:
-            value = Namespace(key, self)
-        else:
-            raise KeyError(key)
-        self[key] = value
-        return value
-
-    def __contains__(self, key: object) -> bool:
-        if dict.__contains__(self, key):
-            return True
-        if not isinstance(key, str):
-            return False
-        return self.registry.find(key) is not None or key in self.registry.by_package
-
-    def module_for(self, path: str) -> Any:
-        module = self._modules.get(path)
-        if module is None:
-            source = self.registry.sources[path]
-            template = templating.get_template(source, path, parse=not self.execute, cache=True)
-            module = templating.make_module(template, self)
-            self._modules[path] = module
-        return module
 
 
 def _caller_line(path: str) -> int | None:
@@ -181,8 +144,6 @@ class Renderer:
 
     # -- shared pieces --------------------------------------------------------
     def _base_context(self) -> dict[str, Any]:
-        from modelkit.render.adapter_proxy import Api
-
         inv = self.invocation
         base = dict(templating.RUN_ENV.globals)
         base.update(BASE_GLOBALS)
@@ -227,8 +188,6 @@ class Renderer:
         this: Relation | None = None,
         ctes: list[str] | None = None,
     ) -> RenderContext:
-        from modelkit.render.adapter_proxy import AdapterProxy
-
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
@@ -245,8 +204,6 @@ class Renderer:
                 raise ProjectError(
                     f"Secret env vars are allowed only in profiles.yml or packages.yml. Found '{name}' referenced elsewhere."
                 )
-            import os
-
             value = os.environ.get(name)
             seen_env[name] = value
             self.env_reads[name] = value
@@ -278,7 +235,7 @@ class Renderer:
         else:
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
-                name, package, version = _ref_args(args, kwargs)
+                name, package, version = ref_args(args, kwargs)
                 if capture is not None:
                     capture.refs.append({"name": name, "package": package, "version": version})
                     capture.ref_lines.append(_caller_line(path))
@@ -375,8 +332,6 @@ class Renderer:
         )
         ctx["dbt"] = Namespace("dbt", ctx)
         if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
-            from modelkit.parse.testspecs import KWARGS_NAME, rendered_test_kwargs
-
             ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
         for name in self.registry.root_names() & set(ctx):
             if name in ("ref", "source", "config", "this", "model"):
@@ -393,16 +348,6 @@ class Renderer:
             return func(*args, **kwargs)
         except templating.MacroReturn as ret:
             return ret.value
-
-
-def _ref_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, str | None, Any]:
-    version = kwargs.get("version", kwargs.get("v"))
-    package = kwargs.get("package")
-    if len(args) == 1:
-        return str(args[0]), package, version
-    if len(args) == 2:
-        return str(args[1]), str(args[0]), version
-    raise DependencyError(f"ref() takes one or two arguments, got {len(args)}")
 
 
 def _return(value: Any = None) -> None:

@@ -7,18 +7,15 @@ resolve for that node. Each macro file becomes one Jinja module per context.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import nodes
 
 from modelkit.core.manifest import Macro
 from modelkit.render import templating
-
-if TYPE_CHECKING:
-    from modelkit.render.context import RenderContext
 
 INCLUDE_DIR = Path(__file__).parent.parent / "include"
 # Context names whose use at parse time records something or has a visible effect.
@@ -158,3 +155,43 @@ class Namespace:
                 return self._context[name]
             raise AttributeError(name)
         return MacroProxy(macro, self._context)
+
+
+class RenderContext(dict):
+    """The globals of one render: base names plus macros, resolved lazily."""
+
+    def __init__(self, base: Mapping[str, Any], registry: MacroRegistry, execute: bool) -> None:
+        super().__init__(base)
+        self.registry = registry
+        self.execute = execute
+        self.called_macros: set[str] = set()
+        self._modules: dict[str, Any] = {}
+        for name in registry.root_names() & set(base):
+            self[name] = MacroProxy(registry.find(name), self)  # type: ignore[arg-type]
+
+    def __missing__(self, key: str) -> Any:
+        macro = self.registry.find(key)
+        if macro is not None:
+            value: Any = MacroProxy(macro, self)
+        elif key in self.registry.by_package:
+            value = Namespace(key, self)
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        if not isinstance(key, str):
+            return False
+        return self.registry.find(key) is not None or key in self.registry.by_package
+
+    def module_for(self, path: str) -> Any:
+        module = self._modules.get(path)
+        if module is None:
+            source = self.registry.sources[path]
+            template = templating.get_template(source, path, parse=not self.execute, cache=True)
+            module = templating.make_module(template, self)
+            self._modules[path] = module
+        return module

@@ -16,8 +16,8 @@ import ast
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from modelkit.parse.teststatic import _Dynamic, _expression, _parse
-from modelkit.render.capture import NotStatic, _literal
+from modelkit.render.staticeval import NotStatic, literal
+from modelkit.render.teststatic import Dynamic, argument_expression, parse_argument
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Node
@@ -97,50 +97,50 @@ def _relation(value: Any, node: Node, renderer: Renderer, allow_where: bool) -> 
     """``ref('x')`` / ``source('a', 'b')`` (in ``{{ }}`` or bare; ``get_where_subquery`` around it for
     the ``model`` argument) as the relation's name."""
     if not isinstance(value, str):
-        raise _Dynamic
-    expression = _expression(value)
-    tree = _parse(expression) if expression is not None else None
+        raise Dynamic
+    expression = argument_expression(value)
+    tree = parse_argument(expression) if expression is not None else None
     if not isinstance(tree, ast.Call) or not isinstance(tree.func, ast.Name):
-        raise _Dynamic
+        raise Dynamic
     wrapped = tree.func.id == "get_where_subquery"
     if wrapped:
         if not allow_where or len(tree.args) != 1 or tree.keywords:
-            raise _Dynamic
+            raise Dynamic
         tree = tree.args[0]
         if not isinstance(tree, ast.Call) or not isinstance(tree.func, ast.Name):
-            raise _Dynamic
+            raise Dynamic
     if tree.func.id not in ("ref", "source"):
-        raise _Dynamic
+        raise Dynamic
     try:
-        args = tuple(_literal(a) for a in tree.args)
-        kwargs = {k.arg: _literal(k.value) for k in tree.keywords}
+        args = tuple(literal(a) for a in tree.args)
+        kwargs = {k.arg: literal(k.value) for k in tree.keywords}
     except NotStatic:
-        raise _Dynamic from None
+        raise Dynamic from None
     if None in kwargs or not all(isinstance(a, str) for a in args):
-        raise _Dynamic
+        raise Dynamic
     resolver = renderer.resolver
     if resolver is None:
-        raise _Dynamic
+        raise Dynamic
     if tree.func.id == "ref":
         relation = resolver.ref(node, args, kwargs)  # type: ignore[arg-type]
     else:
         if len(args) != 2 or kwargs:
-            raise _Dynamic
+            raise Dynamic
         relation = resolver.source(node, args[0], args[1])
     if relation.is_cte:
-        raise _Dynamic  # an ephemeral model: Jinja's path collects its CTE
+        raise Dynamic  # an ephemeral model: Jinja's path collects its CTE
     text = str(relation)
     where = node.config.get("where") if wrapped else None
     if where:
         if not isinstance(where, str) or "{{" in where or "{%" in where:
-            raise _Dynamic
+            raise Dynamic
         return f"(select * from {text} where {where}) dbt_subquery"
     return text
 
 
 def _plain(value: Any) -> bool:
     if isinstance(value, str):
-        return "{{" not in value and "{%" not in value and "{#" not in value and _expression(value) is None
+        return "{{" not in value and "{%" not in value and "{#" not in value and argument_expression(value) is None
     return value is None or isinstance(value, (bool, int, float))
 
 
@@ -181,6 +181,6 @@ def static_test_sql(node: Node, renderer: Renderer, usable: dict[str, bool]) -> 
                 return None
             args["values"] = values
             args["quote"] = quote
-    except _Dynamic:
+    except Dynamic:
         return None
     return _WRAPPER.format(_BODIES[name](**args))

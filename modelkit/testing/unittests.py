@@ -18,8 +18,9 @@ from modelkit.core.errors import CompilationError, DatabaseError, ProjectError
 from modelkit.core.manifest import UnitTestNode
 from modelkit.core.relation import Relation, quote
 from modelkit.core.results import NodeResult, now
+from modelkit.core.text import did_you_mean
+from modelkit.graph.resolve import ref_args
 from modelkit.render.compiler import inject_ctes
-from modelkit.render.context import _ref_args
 from modelkit.testing.datatests import timing
 from modelkit.testing.unitdata import diff_table, fixture_rows, literal, load_fixture, multiset_equal
 
@@ -79,7 +80,6 @@ def _data_spec(entry: Any, what: str, at: dict[str, Any]) -> dict[str, Any]:
 
 def add_unit_tests(parser: Parser) -> None:
     """Add the ``unit_tests:`` entries of property files to the parser's manifest."""
-    from modelkit.graph.resolve import did_you_mean
     from modelkit.parse.datatests import _fqn_dirs, _located
 
     manifest = parser.manifest
@@ -240,7 +240,7 @@ class UnitTestCompiler:
             )
 
         def ref(*args: Any, **kwargs: Any) -> Relation:
-            name = _ref_args(args, kwargs)[0]
+            name = ref_args(args, kwargs)[0]
             if ("ref", name) not in inputs:
                 raise missing(f"ref('{name}')")
             return Relation(None, None, inputs[("ref", name)], type="cte")

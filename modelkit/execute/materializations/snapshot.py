@@ -21,6 +21,7 @@ from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError
 from modelkit.core.manifest import SnapshotNode
 from modelkit.core.relation import quote
+from modelkit.core.text import did_you_mean
 from modelkit.execute.materializations.base import Build, unit_of_work
 from modelkit.execute.materializations.incremental import as_list
 from modelkit.render import templating
@@ -70,8 +71,6 @@ def parse_snapshots(parser: Parser) -> None:
         relation = patch.entry.get("relation")
         if relation is None:
             if name not in defined and not _is_disabled(parser, name):
-                from modelkit.graph.resolve import did_you_mean
-
                 raise ProjectError(
                     f"Snapshot '{name}' is described in YAML but has no `relation:` and no "
                     f"{{% snapshot {name} %}} block exists." + did_you_mean(name, sorted(defined)),

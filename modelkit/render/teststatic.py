@@ -14,24 +14,24 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from modelkit.render.capture import _literal, _parse_expression
 from modelkit.render.context import Capture
 from modelkit.render.macros import MacroRegistry
+from modelkit.render.staticeval import literal, parse_expression
 
 _CALLS = frozenset({"ref", "source", "get_where_subquery"})
 
 
-class _Dynamic(Exception):
-    pass
+class Dynamic(Exception):
+    """The argument needs rendering."""
 
 
-def _expression(value: str) -> str | None:
+def argument_expression(value: str) -> str | None:
     text = value.strip()
     if text.startswith("{{") and text.endswith("}}"):
         inner = text[2:-2].strip()
         return None if ("{{" in inner or "}}" in inner or "{%" in inner) else inner
     if "{{" in text or "{%" in text or "{#" in text:
-        raise _Dynamic
+        raise Dynamic
     if "(" in text and text.split("(", 1)[0].strip() in ("env_var", "ref", "var", "source", "doc"):
         return text  # dbt evaluates bare function calls in test arguments
     return None
@@ -40,29 +40,29 @@ def _expression(value: str) -> str | None:
 def _walk(tree: ast.AST, capture: Capture) -> None:
     if isinstance(tree, ast.Call):
         if not isinstance(tree.func, ast.Name) or tree.func.id not in _CALLS or tree.keywords and tree.func.id != "ref":
-            raise _Dynamic
+            raise Dynamic
         if tree.func.id == "get_where_subquery":
             if len(tree.args) != 1:
-                raise _Dynamic
+                raise Dynamic
             _walk(tree.args[0], capture)
             return
-        args = [_literal(a) for a in tree.args]
+        args = [literal(a) for a in tree.args]
         if not all(isinstance(a, str) for a in args):
-            raise _Dynamic
+            raise Dynamic
         if tree.func.id == "ref":
-            kwargs = {k.arg: _literal(k.value) for k in tree.keywords if k.arg is not None}
+            kwargs = {k.arg: literal(k.value) for k in tree.keywords if k.arg is not None}
             if len(kwargs) != len(tree.keywords) or not 1 <= len(args) <= 2:
-                raise _Dynamic
+                raise Dynamic
             version = kwargs.get("version", kwargs.get("v"))
             capture.refs.append({"name": args[-1], "package": args[0] if len(args) == 2 else None, "version": version})
             capture.ref_lines.append(None)
         else:
             if len(args) != 2:
-                raise _Dynamic
+                raise Dynamic
             capture.sources.append(args)
             capture.source_lines.append(None)
         return
-    raise _Dynamic
+    raise Dynamic
 
 
 def _scan(value: Any, capture: Capture, top_key: str | None) -> None:
@@ -76,19 +76,19 @@ def _scan(value: Any, capture: Capture, top_key: str | None) -> None:
         return
     if not isinstance(value, str) or top_key == "column_name":
         return
-    expression = _expression(value)
+    expression = argument_expression(value)
     if expression is None:
         return
-    tree = _parse(expression)
+    tree = parse_argument(expression)
     if tree is None:
-        raise _Dynamic
+        raise Dynamic
     _walk(tree, capture)
 
 
 @lru_cache(maxsize=65536)
-def _parse(expression: str) -> ast.expr | None:
+def parse_argument(expression: str) -> ast.expr | None:
     try:
-        return _parse_expression(expression)
+        return parse_expression(expression)
     except SyntaxError:
         return None
 
@@ -133,6 +133,6 @@ def static_test_capture(
     try:
         for key, value in metadata.get("kwargs", {}).items():
             _scan(value, capture, key)
-    except _Dynamic:
+    except Dynamic:
         return None
     return capture, set(macros)
