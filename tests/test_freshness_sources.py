@@ -7,7 +7,8 @@ import json
 import pytest
 from conftest import run_cli
 
-from modelkit.execute.freshness import criteria, merge_freshness, status_for
+from modelkit.core.config import merge_freshness
+from modelkit.execute.freshness import criteria, status_for
 
 HOUR = 3600
 

@@ -137,7 +137,7 @@ def test_snapshot_target_must_be_a_snapshot_table(project_factory) -> None:
 
 def test_snapshots_run_in_dependency_order_with_other_nodes(project_factory) -> None:
     """What `build` needs: one DAG run over seeds, snapshots and models, through the runner."""
-    from modelkit.execute.runner import EXECUTABLE, Runner, RunOptions
+    from modelkit.execute.runner import EXECUTABLE, RunOptions
 
     assert EXECUTABLE["snapshot"] == ("snapshot",)
     root = project_factory(
@@ -154,7 +154,7 @@ def test_snapshots_run_in_dependency_order_with_other_nodes(project_factory) -> 
     )
     with Project(root).session("build") as session:
         options = RunOptions("build", resource_types=("seed", "snapshot", "model"), threads=4)
-        run = Runner(session, options).execute()
+        run = session.runner(options).execute()
     assert run.success, [r.message for r in run.results]
     order = [r.unique_id for r in run.results]
     assert order == ["seed.demo.people", "snapshot.demo.s", "model.demo.current"]

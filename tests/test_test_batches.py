@@ -10,9 +10,10 @@ import duckdb
 import pytest
 from conftest import embedded_db, make_project, query, run_cli
 
+from modelkit.adapters.duckdb import DuckDBAdapter
 from modelkit.api.project import Project
-from modelkit.execute.runner import Runner, RunOptions
-from modelkit.testing.batch import BATCH_SIZE, branch, decode, plan
+from modelkit.execute.runner import RunOptions
+from modelkit.testing.batch import BATCH_SIZE, plan
 from modelkit.testing.datatests import wrap_test_sql
 
 SEEDS = {
@@ -131,9 +132,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_tests(root: Path, *, size: int | None = None, threads: int = 1, exclude: tuple[str, ...] = ()):
     """Results by test name, and the run's batches (None when nothing was batched)."""
     with Project(root).session("test") as session:
-        runner = Runner(session, RunOptions("test", exclude=exclude, threads=threads, test_batch_size=size))
+        runner = session.runner(RunOptions("test", exclude=exclude, threads=threads, test_batch_size=size))
         run = runner.execute()
-    return {r.unique_id.split(".")[2]: r for r in run.results}, runner.test_batches
+    return {r.unique_id.split(".")[2]: r for r in run.results}, runner.executors["test"].batches
 
 
 def shape(result: Any) -> tuple[Any, ...]:
@@ -252,11 +253,12 @@ def test_plan_deals_tests_into_batches(count: int, size: int, threads: int, expe
 def test_values_survive_the_batch_unchanged(expression: str) -> None:
     con = duckdb.connect()
     try:
-        wrapped = wrap_test_sql(f"select {expression} as v from range(5) t(x)", {"fail_calc": "max(v)"})
+        sql = DuckDBAdapter.sql
+        wrapped = wrap_test_sql(sql, f"select {expression} as v from range(5) t(x)", {"fail_calc": "max(v)"})
         direct = con.execute(wrapped).fetchall()[0]
-        row = con.execute(branch(0, wrapped, "typeof")).fetchall()[0]
+        row = con.execute(sql.test_batch_branch(0, wrapped)).fetchall()[0]
     finally:
         con.close()
-    carried = tuple(decode(row[1 + 2 * i], row[2 + 2 * i]) for i in range(3))
+    carried = tuple(sql.decode_text(row[1 + 2 * i], row[2 + 2 * i]) for i in range(3))
     assert carried == direct
     assert [type(v) for v in carried] == [type(v) for v in direct]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import embedded_db, query, run_cli
 
-from modelkit.testing.unitdata import diff_table, fixture_rows, literal
+from modelkit.adapters.sql import literal
+from modelkit.testing.unitdata import diff_table, fixture_rows
 
 MODEL = """
 {{ config(materialized='incremental') }}

@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
+from modelkit.adapters.sql import StandardSQL
 from modelkit.core.relation import Relation
+
+
+class Capability(Enum):
+    """Optional engine features, declared by each adapter in ``capabilities`` (never probed)."""
+
+    BATCHED_TESTS = "batched_tests"  # ``sql.test_batch_branch``: many data tests in one statement
+    CATALOG_QUERY = "catalog_query"  # ``get_catalog``: every relation's columns of some schemas in one query
 
 
 @dataclass(frozen=True)
@@ -68,14 +77,22 @@ class SnapshotSpec:
 
 
 class Adapter(Protocol):
-    """The engine interface. Each thread gets its own cursor inside the adapter."""
+    """The engine interface. Each thread gets its own cursor inside the adapter.
+
+    Everything a caller may use is listed here; features only some engines have are declared in
+    ``capabilities`` and their methods raise ``NotImplementedError`` elsewhere.
+    """
 
     type: str
     quote_char: str
-    # Optional: ``type_of_function``, the SQL function naming a value's type (``typeof`` in DuckDB);
-    # with it, the ``test`` command runs data tests in batches.
+    capabilities: frozenset[Capability]
+    sql: StandardSQL  # the SQL snippets tests, contracts and unit tests need, in this engine's dialect
 
     def open(self) -> None: ...
+
+    def info(self) -> dict[str, Any]:
+        """What the console header shows about the connection (``type``, engine version, ...)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -89,7 +106,13 @@ class Adapter(Protocol):
 
     def get_columns(self, relation: Relation) -> list[ColumnInfo]: ...
 
-    def describe_query(self, sql: str) -> list[ColumnInfo]: ...
+    def describe_query(self, sql: str) -> list[ColumnInfo]:
+        """The columns ``sql`` would return, without running it."""
+        ...
+
+    def get_catalog(self, schemas: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+        """Every relation of ``schemas`` with its columns (``Capability.CATALOG_QUERY``)."""
+        ...
 
     def create_schema(self, database: str | None, schema: str) -> None: ...
 
@@ -103,6 +126,12 @@ class Adapter(Protocol):
 
     def replace_table(self, relation: Relation, sql: str) -> QueryResult:
         """Build a table and swap it in atomically; on failure the previous relation stays."""
+        ...
+
+    def describe_csv(
+        self, path: Path, *, column_types: Mapping[str, str], delimiter: str, sample_all: bool = False
+    ) -> list[ColumnInfo]:
+        """The CSV's columns with the types a seed gets (``column_types`` override the inference)."""
         ...
 
     def load_csv(
@@ -180,8 +209,6 @@ class Adapter(Protocol):
         ...
 
     def limit_sql(self, sql: str, limit: int) -> str: ...
-
-    def cast_sql(self, expression: str, data_type: str) -> str: ...
 
 
 def seed_type(sniffed: str) -> str:

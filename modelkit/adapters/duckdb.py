@@ -11,8 +11,9 @@ from typing import Any
 
 import duckdb
 
-from modelkit.adapters.base import ColumnInfo, QueryResult, quoted_list
+from modelkit.adapters.base import Capability, ColumnInfo, QueryResult
 from modelkit.adapters.duckdb_stateful import StatefulMixin, sql_literal
+from modelkit.adapters.sql import StandardSQL
 from modelkit.core.errors import DatabaseError, ProjectError
 from modelkit.core.relation import Relation, quote
 from modelkit.project.profiles import Target
@@ -21,7 +22,8 @@ from modelkit.project.profiles import Target
 class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
-    type_of_function = "typeof"  # names a value's type in SQL (batched data tests carry it)
+    capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY})
+    sql = StandardSQL('"', type_of_function="typeof")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -324,12 +326,6 @@ class DuckDBAdapter(StatefulMixin):
     # -- SQL snippets --------------------------------------------------------
     def limit_sql(self, sql: str, limit: int) -> str:
         return f"select * from (\n{sql}\n) as __modelkit_preview limit {int(limit)}"
-
-    def cast_sql(self, expression: str, data_type: str) -> str:
-        return f"cast({expression} as {data_type})"
-
-    def column_list(self, names: list[str]) -> str:
-        return quoted_list(names, self.quote_char)
 
     def info(self) -> dict[str, Any]:
         return {"type": self.type, "path": self.target.credentials.get("path"), "duckdb": duckdb.__version__}

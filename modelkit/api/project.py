@@ -16,14 +16,18 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError
+from modelkit.core.manifest import ModelNode
 from modelkit.core.text import did_you_mean, found_summary
+from modelkit.execute.freshness import run_freshness
+from modelkit.execute.runner import RunOptions
 from modelkit.parse import state as parsestate
-from modelkit.project.project import partial_parse_enabled
+from modelkit.project.profiles import load_target
+from modelkit.project.project import load_project, parse_vars, partial_parse_enabled
 
 if TYPE_CHECKING:
-    from modelkit.api.session import Session
     from modelkit.core.manifest import Manifest
     from modelkit.core.results import RunResult
     from modelkit.execute.runner import Reporter
@@ -61,8 +65,6 @@ class Project:
 
     def session(self, which: str = "run", *, full_refresh: bool = False) -> Session:
         """A fresh session (files are read again)."""
-        from modelkit.api.session import Session
-
         return Session(self.project_dir, which=which, full_refresh=full_refresh, **self._kwargs)
 
     # -- commands ------------------------------------------------------------
@@ -78,9 +80,6 @@ class Project:
         or written again (see :mod:`modelkit.parse.state`); ``--no-partial-parse`` always parses.
         """
         if partial_parse_enabled(self._kwargs["partial_parse"]):
-            from modelkit.project.profiles import load_target
-            from modelkit.project.project import load_project, parse_vars
-
             cli_vars = parse_vars(self._kwargs["vars"])
             project = load_project(self.project_dir, cli_vars)
             target = load_target(
@@ -109,9 +108,7 @@ class Project:
         with self.session("compile") as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
-            from modelkit.execute.runner import Runner, RunOptions
-
-            run = Runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
+            run = session.runner(RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
             _write_manifest(session)
             _write_run_results(session, run, _args("compile", select=select, exclude=exclude))
             errors = [r for r in run.results if r.is_error]
@@ -139,10 +136,10 @@ class Project:
         on_result: Callable[..., None] | None = None,
     ) -> Any:
         """Check how recently each source table was loaded; writes target/sources.json (or ``output``)."""
-        from modelkit.execute.freshness import run_freshness
-
         with self.session("freshness") as session:
-            return run_freshness(session, select, exclude, output=output, on_start=on_start, on_result=on_result)
+            return run_freshness(
+                session.execution(), select, exclude, output=output, on_start=on_start, on_result=on_result
+            )
 
     def test(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         """Run data tests and unit tests: those of the selected models, or those selected directly."""
@@ -165,10 +162,8 @@ class Project:
         on_start: Callable[[Session, list[str]], None] | None = None,
     ) -> RunResult:
         with self.session(command, full_refresh=full_refresh) as session:
-            from modelkit.execute.runner import Runner, RunOptions
-
             options = RunOptions(command, tuple(select), tuple(exclude), threads, full_refresh, fail_fast)
-            runner = Runner(session, options, reporter)
+            runner = session.runner(options, reporter)
             if on_start is not None:
                 on_start(session, runner.selected_nodes())
             run = runner.execute()
@@ -245,8 +240,6 @@ class Project:
 
     def clean(self) -> list[str]:
         """Delete the project's clean-targets (default: target/); returns what was removed."""
-        from modelkit.project.project import load_project
-
         project = load_project(self.project_dir)
         removed = []
         for rel in project.clean_targets:
@@ -261,8 +254,6 @@ class Project:
 
 def compile_inline(session: Session, sql: str) -> str:
     manifest = session.manifest
-    from modelkit.core.manifest import ModelNode
-
     node = ModelNode(
         unique_id=f"sql_operation.{manifest.project_name}.inline_query",
         resource_type="sql_operation",

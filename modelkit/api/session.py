@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.adapters import get_adapter
+from modelkit.api.executors import executors_for
+from modelkit.execute.context import ExecutionContext
+from modelkit.execute.runner import Reporter, Runner, RunOptions
+from modelkit.graph.graph import Graph
+from modelkit.graph.selector import Selector
+from modelkit.parse.parser import Parser
 from modelkit.project.profiles import Target, load_target
 from modelkit.project.project import ProjectConfig, load_project, parse_vars, partial_parse_enabled
+from modelkit.render.compiler import Compiler
 from modelkit.render.context import Invocation, Renderer
 from modelkit.render.macros import MacroRegistry, load_builtin
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
     from modelkit.core.manifest import Manifest
-    from modelkit.graph.graph import Graph
     from modelkit.parse.cache import ParseCache
-    from modelkit.render.compiler import Compiler
 
 
 class Session:
@@ -60,8 +67,6 @@ class Session:
 
     @cached_property
     def manifest(self) -> Manifest:
-        from modelkit.parse.parser import Parser
-
         parser = Parser(self.renderer, use_cache=self.partial_parse)
         manifest = parser.parse()
         self.parse_cache = parser.cache
@@ -69,16 +74,12 @@ class Session:
 
     @cached_property
     def graph(self) -> Graph:
-        from modelkit.graph.graph import Graph
-
         return Graph(self.manifest)
 
     @property
     def adapter(self) -> Adapter:
         with self._adapter_lock:
             if self._adapter is None:
-                from modelkit.adapters import get_adapter
-
                 adapter = get_adapter(self.target)
                 adapter.open()
                 self._adapter = adapter
@@ -87,24 +88,33 @@ class Session:
 
     @cached_property
     def compiler(self) -> Compiler:
-        from modelkit.render.compiler import Compiler
-
         return Compiler(self.renderer, self.manifest)
 
     def select(self, include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> set[str]:
-        from modelkit.graph.selector import Selector
-
         return Selector(self.manifest, self.graph).select(include, exclude)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
-        from modelkit.graph.selector import Selector
-
         return Selector(self.manifest, self.graph).unmatched(include)
+
+    def execution(self) -> ExecutionContext:
+        """What the execution and testing stages use of this session."""
+        return ExecutionContext(
+            manifest=self.manifest,
+            graph=self.graph,
+            renderer=self.renderer,
+            compiler=self.compiler,
+            project=self.project,
+            target=self.target,
+            invocation=self.invocation,
+            connect=lambda: self.adapter,
+        )
+
+    def runner(self, options: RunOptions, reporter: Reporter | None = None) -> Runner:
+        """A runner for one command over this session, with the executors that command uses."""
+        return Runner(self.execution(), options, reporter, executors_for(options))
 
     def close(self) -> None:
         if "manifest" in self.__dict__:
-            import gc
-
             gc.unfreeze()  # see Parser.parse
         if "compiler" in self.__dict__:
             self.compiler.flush()

@@ -53,7 +53,7 @@ def source_freshness(
     quiet: Quiet = False,
 ) -> None:
     """Check how recently each source table was loaded (loaded_at_field + freshness)."""
-    from modelkit.execute.freshness import freshness_command
+    from modelkit.cli.freshness import freshness_command
 
     reporter = make_reporter(use_colors, quiet)
     run = guard(

@@ -166,3 +166,40 @@ def _node_level(tree: Mapping[str, Any] | None, parts: tuple[str, ...]) -> dict[
     if not isinstance(level, Mapping):
         return None
     return {(k[1:] if k.startswith("+") else k): v for k, v in level.items() if k.startswith("+") or k in KNOWN_CONFIGS}
+
+
+HARD_DELETES = ("ignore", "invalidate", "new_record")
+
+
+def snapshot_hard_deletes(config: Mapping[str, Any]) -> str:
+    """A snapshot's ``hard_deletes`` (the legacy ``invalidate_hard_deletes`` read as ``invalidate``)."""
+    value = config.get("hard_deletes")
+    if value is None:
+        return "invalidate" if config.get("invalidate_hard_deletes") else "ignore"
+    return str(value)
+
+
+def as_list(value: Any) -> list[str]:
+    """A config that may be one string or a list of them (``unique_key``, predicates)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def merge_freshness(base: Any, update: Any) -> dict[str, Any] | None:
+    """dbt's rule: a table's freshness refines its source's, one level deep; null switches it off."""
+    if update is None:
+        return None
+    if not isinstance(base, Mapping):
+        return dict(update) if isinstance(update, Mapping) else None
+    if not isinstance(update, Mapping):
+        return dict(base)
+    merged = dict(base)
+    for key, value in update.items():
+        if key in ("warn_after", "error_after") and isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
+    return merged

@@ -56,6 +56,9 @@ class Node:
     meta: dict[str, Any] = field(default_factory=dict)
     env_vars: dict[str, str | None] = field(default_factory=dict)  # env vars read while parsing
     yaml_line: int | None = None  # line of the node's YAML entry, when it has one
+    ref_lines: list[int | None] = field(default_factory=list)  # file line of each ref() call, for errors
+    source_lines: list[int | None] = field(default_factory=list)  # file line of each source() call
+    latest_version: str | int | None = None  # a versioned model's latest version
 
     @property
     def materialized(self) -> str:
@@ -90,7 +93,6 @@ class Node:
 @dataclass
 class ModelNode(Node):
     access: str = "protected"
-    latest_version: str | int | None = None
     constraints: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelkit.adapters.base import Capability
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.manifest import Manifest
 
@@ -66,9 +67,8 @@ def read_catalog(adapter: Any, manifest: Manifest, unique_ids: Iterable[str]) ->
         return {}
     schemas = sorted({(db, schema) for db, schema, _ in wanted})
     entries: dict[str, CatalogEntry] = {}
-    get_catalog = getattr(adapter, "get_catalog", None)
-    if get_catalog is not None:
-        relations = get_catalog(schemas)
+    if Capability.CATALOG_QUERY in adapter.capabilities:
+        relations = adapter.get_catalog(schemas)
     else:  # an engine without a catalog query: ask relation by relation
         relations = _catalog_by_relation(adapter, wanted)
     for rel in relations:

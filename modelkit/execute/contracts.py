@@ -1,7 +1,7 @@
 """Model contracts: ``contract: {enforced: true}`` with a ``data_type`` for every column.
 
-At parse time every column of a contracted model must declare its type. Before
-the model is built, its query's columns (names, types, count) are compared with
+At parse time every column of a contracted model must declare its type (see
+:mod:`modelkit.parse.contracts`). Before the model is built, its query's columns (names, types, count) are compared with
 the contract by describing the query without running it; on any difference the
 model fails with dbt's mismatch table and nothing is replaced.
 """
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from modelkit.core.errors import CompilationError, DatabaseError, ProjectError
-from modelkit.core.relation import quote
+from modelkit.core.errors import CompilationError, DatabaseError
 from modelkit.core.text import markdown_table
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, ColumnInfo
-    from modelkit.core.manifest import Manifest, Node
+    from modelkit.core.manifest import Node
 
 HEADER = (
     "This model has an enforced contract that failed.\n"
@@ -30,52 +29,15 @@ class ContractError(CompilationError):
     """The model's query does not match its contract."""
 
 
-def is_enforced(node: Node) -> bool:
-    contract = node.config.get("contract") or {}
-    return node.resource_type == "model" and bool(contract.get("enforced"))
-
-
-def _yaml_path(node: Node) -> str:
-    if node.patch_path and "://" in node.patch_path:
-        return node.patch_path.split("://", 1)[1]
-    return node.original_file_path
-
-
-def check_contracts(manifest: Manifest) -> None:
-    """Parse-time checks: contracted models declare every column with its data_type."""
-    for node in manifest.nodes.values():
-        if not is_enforced(node):
-            continue
-        if node.is_ephemeral:
-            raise ProjectError(
-                f"Model '{node.name}' has an enforced contract, but ephemeral models cannot have contracts",
-                path=node.original_file_path,
-            )
-        if not node.columns:
-            raise ProjectError(
-                f"Model '{node.name}' has an enforced contract, and its 'columns' specification is missing",
-                path=_yaml_path(node),
-            )
-        missing = [c.name for c in node.columns.values() if not c.data_type]
-        if missing:
-            raise ProjectError(
-                f"Model '{node.name}': contracted models require data_type to be defined for each column. "
-                "Please ensure that the column name and data_type are defined within the YAML configuration "
-                f"for the {missing} column(s).",
-                path=_yaml_path(node),
-            )
-
-
 def _contract_columns(node: Node, adapter: Adapter) -> list[ColumnInfo]:
     """The declared columns with their types as the engine names them (``int`` -> ``INTEGER``)."""
     columns = list(node.columns.values())
-    probe = ", ".join(f"cast(null as {c.data_type}) as {quote(c.name)}" for c in columns)
     try:
-        return adapter.describe_query(f"select {probe}")
+        return adapter.describe_query(adapter.sql.typed_nulls([(c.name, str(c.data_type)) for c in columns]))
     except DatabaseError:
         for column in columns:  # find the faulty one for the message
             try:
-                adapter.describe_query(f"select cast(null as {column.data_type}) as x")
+                adapter.describe_query(adapter.sql.typed_nulls([("x", str(column.data_type))]))
             except DatabaseError as exc:
                 raise CompilationError(
                     f"Column '{column.name}' of the contract has data_type '{column.data_type}', "
@@ -104,7 +66,7 @@ def mismatches(definition: list[tuple[str, str]], contract: list[tuple[str, str]
 def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
     """Check the query against the contract; returns the query with columns in contract order."""
 
-    definition = [(c.name, c.data_type.upper()) for c in adapter.describe_query(f"select * from (\n{sql}\n) as t")]
+    definition = [(c.name, c.data_type.upper()) for c in adapter.describe_query(adapter.sql.select_from(sql))]
     contract = [(c.name, c.data_type.upper()) for c in _contract_columns(node, adapter)]
     rows = mismatches(definition, contract)
     if rows or len(definition) != len(contract):
@@ -113,5 +75,4 @@ def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
     if node.materialized == "view":
         return sql
     by_lower = {name.lower(): name for name, _ in definition}
-    columns = ", ".join(quote(by_lower[name.lower()]) for name, _ in contract)
-    return f"select {columns}\nfrom (\n{sql}\n) as model_subq"
+    return adapter.sql.select_from(sql, [by_lower[name.lower()] for name, _ in contract], alias="model_subq")

@@ -16,32 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.artifacts.writer import results_artifact, write_json
 from modelkit.core.errors import ModelkitError
 from modelkit.core.results import now
 
 if TYPE_CHECKING:
-    from modelkit.api.session import Session
     from modelkit.core.manifest import SourceDefinition
+    from modelkit.execute.context import ExecutionContext
 
 SOURCES_SCHEMA = "https://schemas.getdbt.com/dbt/sources/v3.json"
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
-
-
-def merge_freshness(base: Any, update: Any) -> dict[str, Any] | None:
-    """dbt's rule: a table's freshness refines its source's, one level deep; null switches it off."""
-    if update is None:
-        return None
-    if not isinstance(base, Mapping):
-        return dict(update) if isinstance(update, Mapping) else None
-    if not isinstance(update, Mapping):
-        return dict(base)
-    merged = dict(base)
-    for key, value in update.items():
-        if key in ("warn_after", "error_after") and isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
-            merged[key] = {**base[key], **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 def _threshold(value: Any) -> dict[str, Any]:
@@ -140,12 +124,12 @@ class FreshnessRun:
         return not any(r.is_error for r in self.results)
 
 
-def check(session: Session, source: SourceDefinition) -> FreshnessResult:
+def check(context: ExecutionContext, source: SourceDefinition) -> FreshnessResult:
     crit = criteria(source.freshness)
     started, t0 = time.perf_counter(), now()
     result = FreshnessResult(source, "pass", criteria=crit)
     try:
-        latest, snapshotted = session.adapter.max_loaded_at(
+        latest, snapshotted = context.adapter.max_loaded_at(
             source.relation, str(source.loaded_at_field), crit["filter"]
         )
         result.max_loaded_at = _utc(latest)
@@ -164,31 +148,23 @@ def check(session: Session, source: SourceDefinition) -> FreshnessResult:
     return result
 
 
-def selected_sources(session: Session, select: Sequence[str], exclude: Sequence[str]) -> list[SourceDefinition]:
-    sources = session.manifest.sources
+def selected_sources(
+    context: ExecutionContext, select: Sequence[str], exclude: Sequence[str]
+) -> list[SourceDefinition]:
+    sources = context.manifest.sources
     if select:
-        chosen = session.select(select, exclude)
+        chosen = context.select(select, exclude)
     else:  # every source (the default selection of other commands is nodes only)
-        chosen = set(sources) - (session.select(exclude) if exclude else set())
+        chosen = set(sources) - (context.select(exclude) if exclude else set())
     return [sources[uid] for uid in sorted(chosen) if uid in sources and has_freshness(sources[uid])]
 
 
-def line_for(result: FreshnessResult) -> tuple[str, str]:
-    """(message, bracketed status) as dbt prints them."""
-    name = f"{result.source.source_name}.{result.source.name}"
-    seconds = f" in {result.execution_time:.2f}s"
-    word = {"pass": "PASS", "warn": "WARN", "error": "ERROR STALE", "runtime error": "ERROR"}[result.status]
-    return f"{word} freshness of {name}", f"{word}{seconds}"
-
-
-def sources_json(run: FreshnessRun, session: Session) -> dict[str, Any]:
-    from modelkit.artifacts.writer import results_artifact
-
-    return results_artifact(run, session.project.name, session.invocation.invocation_id, SOURCES_SCHEMA)
+def sources_json(run: FreshnessRun, context: ExecutionContext) -> dict[str, Any]:
+    return results_artifact(run, context.project.name, context.invocation.invocation_id, SOURCES_SCHEMA)
 
 
 def run_freshness(
-    session: Session,
+    context: ExecutionContext,
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
     *,
@@ -197,68 +173,19 @@ def run_freshness(
     on_result: Any = None,
 ) -> FreshnessRun:
     """Check each selected source table; write ``sources.json`` (or ``output``)."""
-    from modelkit.artifacts.writer import write_json
-
     run = FreshnessRun()
     started = time.perf_counter()
-    sources = selected_sources(session, select, exclude)
+    sources = selected_sources(context, select, exclude)
     for index, source in enumerate(sources, start=1):
         if on_start is not None:
             on_start(index, len(sources), source)
-        result = check(session, source)
+        result = check(context, source)
         run.results.append(result)
         if on_result is not None:
             on_result(index, len(sources), result)
     run.elapsed_time = time.perf_counter() - started
-    path = Path(output) if output else session.project.target_dir / "sources.json"
+    path = Path(output) if output else context.project.target_dir / "sources.json"
     if not path.is_absolute():
-        path = session.project.root / path if output is None else Path.cwd() / path
-    write_json(path, sources_json(run, session))
+        path = context.project.root / path if output is None else Path.cwd() / path
+    write_json(path, sources_json(run, context))
     return run
-
-
-def freshness_command(
-    project: Any, reporter: Any, select: Sequence[str] | None, exclude: Sequence[str] | None, output: Any
-) -> FreshnessRun:
-    """The console side of ``modelkit source freshness``: dbt's lines, then ``Done.``."""
-    from modelkit.cli.output import _duration, dotted, pluralize
-
-    with project.session("freshness") as session:
-        reporter.header(session.manifest, session.adapter.info())
-        for term in session.unmatched(select):
-            reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
-        reporter.line("")
-        total = len(selected_sources(session, select or (), exclude or ()))
-        if not total:
-            reporter.line("Nothing to do. Try checking your source configs (loaded_at_field and freshness)")
-        else:
-            reporter.line(f"Concurrency: 1 threads (target='{session.target.name}')")
-            reporter.line("")
-
-        def started(index: int, count: int, source: SourceDefinition) -> None:
-            left, right = dotted(index, count, f"START freshness of {source.source_name}.{source.name}", "RUN")
-            reporter.line(left + right)
-
-        def finished(index: int, count: int, result: FreshnessResult) -> None:
-            message, status = line_for(result)
-            left, right = dotted(index, count, message, status)
-            style = {"pass": None, "warn": "yellow"}.get(result.status, "red")
-            reporter.line(left + right, style=style, always=result.is_error)
-
-        run = run_freshness(session, select or (), exclude or (), output=output, on_start=started, on_result=finished)
-        if total:
-            reporter.line("")
-            reporter.line(f"Finished running {pluralize(total, 'source')} in {_duration(run.elapsed_time)}.")
-        for result in run.results:
-            if result.status == "runtime error":
-                source = result.source
-                reporter.line("", always=True)
-                reporter.line(
-                    f"Failure in source {source.source_name}.{source.name} ({source.original_file_path})",
-                    style="red",
-                    always=True,
-                )
-                reporter.line(f"  Runtime Error in source {source.name}: {result.error}", always=True)
-        reporter.line("")
-        reporter.line("Done.", always=True)
-        return run

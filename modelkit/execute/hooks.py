@@ -11,21 +11,20 @@ numbered block; ``on-run-end`` sees ``results`` and ``schemas``.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from modelkit.artifacts.writer import node_dict
 from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import OperationNode
 from modelkit.core.results import NodeResult, now
 
 if TYPE_CHECKING:
-    from modelkit.api.session import Session
     from modelkit.core.manifest import Node
-    from modelkit.project.project import ProjectConfig
+    from modelkit.execute.context import ExecutionContext
 
 PROJECT_HOOK_COMMANDS = frozenset({"run", "seed", "snapshot", "build", "test"})
 
@@ -51,9 +50,9 @@ def hooks_of(node: Node, key: str) -> list[Hook]:
     return found
 
 
-def run_node_hooks(session: Session, node: Node, key: str, *, inside: bool) -> None:
+def run_node_hooks(context: ExecutionContext, node: Node, key: str, *, inside: bool) -> None:
     """Render and run the node's ``key`` hooks whose ``transaction`` flag equals ``inside``."""
-    renderer = session.renderer
+    renderer = context.renderer
     for hook in hooks_of(node, key):
         if hook.transaction != inside or not hook.sql.strip():
             continue
@@ -65,43 +64,12 @@ def run_node_hooks(session: Session, node: Node, key: str, *, inside: bool) -> N
             exc.node = exc.node or label
             raise
         if sql.strip():
-            session.adapter.execute(sql)
+            context.adapter.execute(sql)
 
 
-# -- project hooks -------------------------------------------------------------
-def project_hook_nodes(project: ProjectConfig, database: str, schema: str) -> list[OperationNode]:
-    """``on-run-start`` / ``on-run-end`` entries as dbt's operation nodes."""
-    nodes = []
-    for hook_type, entries in (("on-run-start", project.on_run_start), ("on-run-end", project.on_run_end)):
-        for index, sql in enumerate(entries):
-            name = f"{project.name}-{hook_type}-{index}"
-            nodes.append(
-                OperationNode(
-                    unique_id=f"operation.{project.name}.{name}",
-                    resource_type="operation",
-                    package_name=project.name,
-                    name=name,
-                    path=f"hooks/{name}.sql",
-                    original_file_path=f"./{project.project_file.name}",
-                    fqn=[project.name, "hooks", name],
-                    raw_code=sql,
-                    checksum=hashlib.sha256(sql.encode("utf-8")).hexdigest(),
-                    config={"enabled": True, "materialized": "hook", "tags": [], "meta": {}},
-                    database=database,
-                    schema=schema,
-                    alias=name,
-                    hook_type=hook_type,
-                    index=index,
-                )
-            )
-    return nodes
-
-
-def _result_view(session: Session, result: NodeResult) -> Any:
+def _result_view(context: ExecutionContext, result: NodeResult) -> Any:
     """What ``on-run-end`` templates see for each result (``r.node.name``, ``r.status``, ...)."""
-    from modelkit.artifacts.writer import node_dict
-
-    node = session.manifest.nodes.get(result.unique_id)
+    node = context.manifest.nodes.get(result.unique_id)
     return SimpleNamespace(
         node=node_dict(node) if node is not None else {"unique_id": result.unique_id},
         unique_id=result.unique_id,
@@ -116,21 +84,21 @@ def _result_view(session: Session, result: NodeResult) -> Any:
 
 
 def run_project_hooks(
-    session: Session,
+    context: ExecutionContext,
     reporter: Any,
     hook_type: str,
     results: Sequence[NodeResult] = (),
     selected: Sequence[str] = (),
 ) -> list[NodeResult]:
     """Run one kind of project hook, reporting each as ``N of K START/OK hook: pkg.kind.i``."""
-    nodes = [n for n in session.manifest.nodes.values() if isinstance(n, OperationNode) and n.hook_type == hook_type]
+    nodes = [n for n in context.manifest.nodes.values() if isinstance(n, OperationNode) and n.hook_type == hook_type]
     if not nodes:
         return []
-    renderer = session.renderer
-    built = [session.manifest.nodes[uid] for uid in selected if uid in session.manifest.nodes]
+    renderer = context.renderer
+    built = [context.manifest.nodes[uid] for uid in selected if uid in context.manifest.nodes]
     schemas = sorted({str(n.schema) for n in built if n.schema})
     database_schemas = sorted({(str(n.database), str(n.schema)) for n in built if n.schema})
-    views = [_result_view(session, r) for r in results]
+    views = [_result_view(context, r) for r in results]
     if hook_type == "on-run-end":
         reporter.log("")
     out = []
@@ -143,7 +111,7 @@ def run_project_hooks(
             ctx.update(results=views, schemas=schemas, database_schemas=database_schemas)
             sql = renderer.render(node.raw_code, f"{node.original_file_path}#{hook_type}-{i - 1}", ctx)
             if sql.strip():
-                session.adapter.execute(sql)
+                context.adapter.execute(sql)
             result.message = f"{node.hook_name} passed"
             result.adapter_response = {"_message": "OK"}
         except ModelkitError as exc:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, now
+from modelkit.execute.contracts import enforce_contract
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
-from modelkit.execute.materializations.base import Build, materialize
+from modelkit.execute.materializations import materialize
+from modelkit.execute.materializations.base import Build
 from modelkit.execute.scheduler import run_dag
+from modelkit.graph.build import build_dag
 
 if TYPE_CHECKING:
-    from modelkit.api.session import Session
     from modelkit.core.manifest import Node
-    from modelkit.testing.batch import TestBatches
+    from modelkit.execute.context import ExecutionContext
 
 EXECUTABLE = {
     "run": ("model",),
@@ -28,23 +30,25 @@ EXECUTABLE = {
     "build": ("seed", "model", "snapshot", "test", "unit_test"),
 }
 
-# Resource types with their own work ("module:function", imported on first use); every other
-# node is compiled and materialized by Runner._compile_and_materialize.
-NODE_EXECUTORS = {
-    "test": "modelkit.testing.datatests:execute_data_test",
-    "unit_test": "modelkit.testing.unittests:execute_unit_test",
-}
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What the scheduler will run: the selection, each node's parents and the order it starts them in."""
+
+    selected: tuple[str, ...]
+    parents: Mapping[str, set[str]]
+    order: Callable[[str], tuple[int, str]]
+    threads: int
 
 
-def node_executor(command: str, resource_type: str) -> Callable[[Runner, Node, NodeResult], None] | None:
-    """The function executing nodes of ``resource_type`` (None: compile and materialize)."""
-    target = NODE_EXECUTORS.get(resource_type)
-    if target is None or command == "compile":
-        return None
-    import importlib
+class NodeExecutor(Protocol):
+    """The work for one resource type (data tests, unit tests) other than compiling and materializing."""
 
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    def prepare(self, context: ExecutionContext, plan: RunPlan) -> None:
+        """Called once before the first node runs (e.g. to plan batches)."""
+
+    def execute(self, runner: Runner, node: Node, result: NodeResult) -> None:
+        """Run ``node`` and fill ``result`` (status, message, timing...)."""
 
 
 class Reporter(Protocol):
@@ -87,19 +91,31 @@ def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
 
 
 class Runner:
-    def __init__(self, session: Session, options: RunOptions, reporter: Reporter | None = None) -> None:
-        self.session = session
+    """Runs the selected nodes of one command in dependency order.
+
+    ``executors`` maps a resource type to its :class:`NodeExecutor`; every other node is compiled and
+    materialized here. The registry is built in one place, :func:`modelkit.api.executors.executors_for`.
+    """
+
+    def __init__(
+        self,
+        context: ExecutionContext,
+        options: RunOptions,
+        reporter: Reporter | None = None,
+        executors: Mapping[str, NodeExecutor] | None = None,
+    ) -> None:
+        self.context = context
         self.options = options
         self.reporter = reporter or NullReporter()
+        self.executors: Mapping[str, NodeExecutor] = {} if options.command == "compile" else dict(executors or {})
         self._index = 0
         self._lock = threading.Lock()
-        self.test_batches: TestBatches | None = None  # `test`: data tests run a batch at a time
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
         kinds = self.options.resource_types or EXECUTABLE[self.options.command]
-        chosen = self.session.select(self.options.select, self.options.exclude)
-        manifest = self.session.manifest
+        chosen = self.context.select(self.options.select, self.options.exclude)
+        manifest = self.context.manifest
         return sorted(
             uid for uid in chosen
             if uid in manifest.nodes and manifest.nodes[uid].resource_type in kinds and not manifest.nodes[uid].is_ephemeral
@@ -107,7 +123,7 @@ class Runner:
 
     def _parents(self, selected: Sequence[str]) -> dict[str, set[str]]:
         """Parents among the selection, looking through ephemeral models."""
-        manifest = self.session.manifest
+        manifest = self.context.manifest
         chosen = set(selected)
         result: dict[str, set[str]] = {}
         for uid in selected:
@@ -133,7 +149,7 @@ class Runner:
             return self._index
 
     def execute(self) -> RunResult:
-        session = self.session
+        context = self.context
         run = RunResult(command=self.options.command, started_at=now())
         selected = self.selected_nodes()
         self.total = len(selected)
@@ -142,30 +158,25 @@ class Runner:
             run.elapsed_time = time.perf_counter() - started
             return run
         if self.options.command != "compile":
-            adapter = session.adapter
-            nodes = [session.manifest.nodes[uid] for uid in selected]
+            adapter = context.adapter
+            nodes = [context.manifest.nodes[uid] for uid in selected]
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
         parents = self._parents(selected)
-        levels = session.graph.levels
+        levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
-            from modelkit.graph.build import build_dag
-
-            parents, levels = build_dag(session.manifest, session.graph, parents)
-        threads = self.options.threads or session.target.threads
+            parents, levels = build_dag(context.manifest, context.graph, parents)
+        threads = self.options.threads or context.target.threads
         hooks = self.options.command in PROJECT_HOOK_COMMANDS
 
         def order(uid: str) -> tuple[int, str]:  # the scheduler's order, which the test batches follow
             return (levels.get(uid, 0), uid)
 
-        if self.options.command == "test":
-            from modelkit.testing.batch import TestBatches
-
-            self.test_batches = TestBatches.for_run(
-                session, selected, parents, order, threads=threads, size=self.options.test_batch_size
-            )
+        plan = RunPlan(tuple(selected), parents, order, threads)
+        for executor in dict.fromkeys(self.executors.values()):
+            executor.prepare(context, plan)
         try:
-            start = run_project_hooks(session, self.reporter, "on-run-start", selected=selected) if hooks else []
+            start = run_project_hooks(context, self.reporter, "on-run-start", selected=selected) if hooks else []
             if any(r.is_error for r in start):  # a failed on-run-start hook skips every node
                 run.results = start + [self._skip(uid, "on-run-start") for uid in selected]
             else:
@@ -179,24 +190,22 @@ class Runner:
                 )
             if hooks:
                 done = [r for r in run.results if not r.unique_id.startswith("operation.")]
-                run.results += run_project_hooks(session, self.reporter, "on-run-end", done, selected)
+                run.results += run_project_hooks(context, self.reporter, "on-run-end", done, selected)
         except KeyboardInterrupt:
             run.interrupted = True
-        if "compiler" in session.__dict__:
-            session.compiler.flush()  # compiled files are on disk when the run ends
+        context.compiler.flush()  # compiled files are on disk when the run ends
         run.elapsed_time = time.perf_counter() - started
         return run
 
     def _skip(self, uid: str, cause: str) -> NodeResult:
-        node = self.session.manifest.nodes[uid]
+        node = self.context.manifest.nodes[uid]
         index = self._next_index()
         result = NodeResult(uid, "skipped", message=None, relation_name=node.relation_name)
         self.reporter.result(index, self.total, node, result)
         return result
 
     def _execute_node(self, uid: str) -> NodeResult:
-        session = self.session
-        node = session.manifest.nodes[uid]
+        node = self.context.manifest.nodes[uid]
         index = self._next_index()
         self.reporter.start(index, self.total, node)
         thread = threading.current_thread().name
@@ -206,9 +215,9 @@ class Runner:
         start = time.perf_counter()
         t0 = now()
         try:
-            executor = node_executor(self.options.command, node.resource_type)
+            executor = self.executors.get(node.resource_type)
             if executor is not None:
-                executor(self, node, result)
+                executor.execute(self, node, result)
             else:
                 self._compile_and_materialize(node, result, t0)
         except ModelkitError as exc:
@@ -224,29 +233,31 @@ class Runner:
         self.reporter.result(index, self.total, node, result)
         return result
 
+    def compile(self, node: Node, result: NodeResult) -> str:
+        """The node's SQL, written under target/compiled/ and recorded in ``result``."""
+        context = self.context
+        sql = context.compiler.compile(node)
+        result.compiled_code = sql
+        path = context.compiler.write(node, sql, context.project.target_dir)
+        result.compiled_path = path.relative_to(context.project.root).as_posix()
+        return sql
+
     def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any) -> None:
-        session = self.session
-        sql = ""
-        if node.resource_type != "seed":
-            sql = session.compiler.compile(node)
-            result.compiled_code = sql
-            path = session.compiler.write(node, sql, session.project.target_dir)
-            result.compiled_path = path.relative_to(session.project.root).as_posix()
+        context = self.context
+        sql = self.compile(node, result) if node.resource_type != "seed" else ""
         t1 = now()
         result.timing.append(_timing("compile", t0, t1))
         if self.options.command == "compile" or node.resource_type == "analysis":
             result.message = None
         else:
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
-                from modelkit.execute.contracts import enforce_contract
-
-                sql = enforce_contract(node, sql, session.adapter)
+                sql = enforce_contract(node, sql, context.adapter)
             self._run_hooks(node, "pre-hook")  # hooks with transaction: false; the others run inside
             response = materialize(
                 Build(
                     node,
                     sql,
-                    session.adapter,
+                    context.adapter,
                     self._full_refresh(node),
                     hooks=lambda key: self._run_hooks(node, key, inside=True),
                     log=self.reporter.log,
@@ -264,7 +275,7 @@ class Runner:
         return bool(self.options.full_refresh if value is None else value)
 
     def _run_hooks(self, node: Node, key: str, inside: bool = False) -> None:
-        run_node_hooks(self.session, node, key, inside=inside)
+        run_node_hooks(self.context, node, key, inside=inside)
 
     @staticmethod
     def _error_message(node: Node, exc: ModelkitError, compiled_path: str | None) -> str:

@@ -16,22 +16,21 @@ def link(manifest: Manifest, resolver: Resolver) -> None:
     """Fill each node's ``depends_on_nodes`` from its refs and sources; fail on unknown names."""
     for node in manifest.nodes.values():
         deps: list[str] = []
-        ref_lines = getattr(node, "_ref_lines", [])
+        ref_lines = node.ref_lines
         for i, ref in enumerate(node.refs):
             target = resolver.find_node(ref["name"], ref.get("package"), ref.get("version"))
             if target is None:
                 line = ref_lines[i] if i < len(ref_lines) else None
                 raise resolver.missing_ref_error(node, ref["name"], line, ref.get("version"))
             deps.append(target.unique_id)
-        source_lines = getattr(node, "_source_lines", [])
+        source_lines = node.source_lines
         for i, (source_name, table_name) in enumerate(node.sources):
             found = resolver.find_source(source_name, table_name)
             if found is None:
                 line = source_lines[i] if i < len(source_lines) else None
                 raise resolver.missing_source_error(node, source_name, table_name, line)
             deps.append(found.unique_id)
-        extra = getattr(node, "extra_depends_on", None) or []
-        node.depends_on_nodes = list(dict.fromkeys([*deps, *extra]))
+        node.depends_on_nodes = list(dict.fromkeys(deps))
     Graph(manifest).check_cycles()
 
 

@@ -59,7 +59,7 @@ class Resolver:
         if version is not None:
             candidates = [n for n in candidates if str(n.version) == str(version)]
         elif len(candidates) > 1 or (candidates and candidates[0].version is not None):
-            latest = [n for n in candidates if str(n.version) == str(getattr(n, "latest_version", None))]
+            latest = [n for n in candidates if str(n.version) == str(n.latest_version)]
             candidates = latest or candidates
         return candidates[0] if candidates else None
 

@@ -13,20 +13,19 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modelkit.core.config import merge_into, resolve
 from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.manifest import Node, TestNode
 from modelkit.core.text import did_you_mean
+from modelkit.parse.files import checksum, read, walk
+from modelkit.parse.sink import NodeSink
 from modelkit.parse.testspecs import TestSpec, generic_test_unique_id, parse_entry, synthesize_names
 from modelkit.render import templating
 from modelkit.render.context import Capture
 from modelkit.render.testargs import KWARGS_NAME
 from modelkit.render.teststatic import static_test_capture
-
-if TYPE_CHECKING:
-    from modelkit.parse.parser import Parser
 
 TEST_DEFAULTS: dict[str, Any] = {
     "enabled": True,
@@ -62,7 +61,7 @@ class Target:
     file_key: str  # dbt's file_key_name, e.g. "models.orders" or "sources.raw"
 
 
-def _fqn_dirs(path: str, parser: Parser) -> list[str]:
+def fqn_dirs(path: str, parser: NodeSink) -> list[str]:
     project = parser.project
     roots = project.model_paths + project.seed_paths + project.snapshot_paths + project.analysis_paths
     roots += project.macro_paths + project.test_paths
@@ -75,7 +74,7 @@ def _fqn_dirs(path: str, parser: Parser) -> list[str]:
 class TestBuilder:
     __test__ = False
 
-    def __init__(self, parser: Parser) -> None:
+    def __init__(self, parser: NodeSink) -> None:
         self.parser = parser
         self.project = parser.project
         self.registry = parser.renderer.registry
@@ -142,7 +141,7 @@ class TestBuilder:
             raise ProjectError(
                 f"Test '{shown}' is not defined: no {{% test {spec.name}(model, column_name) %}} block "
                 f"in tests/generic/ or macros/." + did_you_mean(spec.name, known),
-                **_located(self.project.root, path, spec.name),
+                **located(self.project.root, path, spec.name),
             )
         return f"{spec.namespace}.{macro}" if spec.namespace else macro
 
@@ -165,7 +164,7 @@ class TestBuilder:
         metadata = {"name": spec.name, "kwargs": kwargs, "namespace": spec.namespace}
         dirs = self._fqn_dirs.get(target.path)
         if dirs is None:
-            dirs = self._fqn_dirs[target.path] = _fqn_dirs(target.path, self.parser)
+            dirs = self._fqn_dirs[target.path] = fqn_dirs(target.path, self.parser)
         fqn = [package, *dirs, full]
         node = TestNode(
             unique_id=generic_test_unique_id(package, full, metadata),
@@ -212,7 +211,7 @@ class TestBuilder:
         node.config["severity"] = _severity(node.config.get("severity"), node)
         if node.config.get("store_failures") and not node.config.get("store_failures_as"):
             node.config["store_failures_as"] = "table"
-        parser._place(node)
+        parser.place_node(node)
 
     def _render_capture(self, node: TestNode, path: str) -> tuple[Capture, set[str]]:
         capture = Capture()
@@ -229,8 +228,6 @@ class TestBuilder:
 
     # -- singular tests ---------------------------------------------------------------------------
     def build_singular(self) -> None:
-        from modelkit.parse.files import checksum, read, walk
-
         properties = self._singular_properties()
         for _folder, inner, rel in walk(self.project.root, self.project.test_paths, (".sql",)):
             if inner.startswith(("generic/", "fixtures/")):
@@ -294,7 +291,7 @@ def _tests_of(entry: Mapping[str, Any], where: str, path: str) -> list[Any]:
     return tests
 
 
-def _located(root: Path, path: str, needle: str) -> dict[str, Any]:
+def located(root: Path, path: str, needle: str) -> dict[str, Any]:
     """``path``, ``line`` and ``source`` for an error about ``needle`` in a YAML file."""
     try:
         text = (root / path).read_text(encoding="utf-8")
@@ -306,7 +303,7 @@ def _located(root: Path, path: str, needle: str) -> dict[str, Any]:
     return {"path": path}
 
 
-def add_data_tests(parser: Parser) -> None:
+def add_data_tests(parser: NodeSink) -> None:
     """Add every generic and singular data test of the project to the parser's manifest."""
     builder = TestBuilder(parser)
     builder.build_all()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.core import yamlio
 from modelkit.core.errors import ProjectError
 from modelkit.parse.schema_yaml import SchemaFiles
+from modelkit.project.project import load_project
 from modelkit.render import templating
 
 if TYPE_CHECKING:
@@ -66,7 +67,6 @@ def load_package_macros(renderer: Renderer) -> None:
     ``adapter.dispatch('x', 'dbt_utils')`` find them; the root project's macros still win. Only
     macros are loaded: models, seeds and tests of packages are not part of the project.
     """
-    from modelkit.project.project import load_project
 
     project = renderer.project
     base = project.root / project.packages_install_path

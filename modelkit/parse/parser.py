@@ -10,12 +10,18 @@ from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
 from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
 from modelkit.core.text import did_you_mean
+from modelkit.graph.graph import link
 from modelkit.graph.resolve import Resolver
 from modelkit.parse import yamlchild
 from modelkit.parse.cache import ParseCache, global_key
+from modelkit.parse.contracts import check_contracts
+from modelkit.parse.datatests import add_data_tests
 from modelkit.parse.descriptions import render_descriptions
 from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
+from modelkit.parse.hooks import project_hook_nodes
 from modelkit.parse.schema_yaml import build_sources, columns_from
+from modelkit.parse.snapshots import parse_snapshots
+from modelkit.parse.unittests import add_unit_tests
 from modelkit.render import templating
 from modelkit.render.capture import render_capture, static_capture
 from modelkit.render.context import Capture, Renderer
@@ -65,24 +71,19 @@ class Parser:
         load_docs(self.renderer, self.manifest)
         self.renderer.resolver = Resolver(self.manifest)
         for folder, inner, rel in walk(self.project.root, self.project.seed_paths, (".csv",)):
-            self._add(self._seed(folder, inner, rel))
+            self.add_node(self._seed(folder, inner, rel))
         self._versions = self._model_versions()
         for folder, inner, rel in walk(self.project.root, self.project.model_paths, (".sql",)):
-            self._add(self._sql_node(ModelNode, "model", self.project.models, folder, inner, rel))
+            self.add_node(self._sql_node(ModelNode, "model", self.project.models, folder, inner, rel))
         for folder, inner, rel in walk(self.project.root, self.project.analysis_paths, (".sql",)):
-            self._add(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
-        from modelkit.execute.hooks import project_hook_nodes
-        from modelkit.execute.materializations.snapshot import parse_snapshots
-
+            self.add_node(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
         parse_snapshots(self)
         for operation in project_hook_nodes(self.project, self.renderer.target.database, self.renderer.target.schema):
-            self._add(operation)
+            self.add_node(operation)
         self._add_tests()
         self._check_patches()
         render_descriptions(self.manifest, self.renderer)
         self.renderer.resolver = Resolver(self.manifest)
-        from modelkit.graph.graph import link
-
         link(self.manifest, self.renderer.resolver)
         if self.cache is not None:
             self.cache.prune(self.cache.seen)
@@ -94,15 +95,11 @@ class Parser:
 
     def _add_tests(self) -> None:
         """Data tests (YAML and tests/*.sql), unit tests, and the contract checks done at parse time."""
-        from modelkit.execute.contracts import check_contracts
-        from modelkit.parse.datatests import add_data_tests
-        from modelkit.testing.unittests import add_unit_tests
-
         add_data_tests(self)
         add_unit_tests(self)
         check_contracts(self.manifest)
 
-    def _add(self, node: Node) -> None:
+    def add_node(self, node: Node) -> None:
         if not node.config.get("enabled", True):
             self.manifest.disabled.setdefault(node.unique_id, []).append(node)
             return
@@ -154,7 +151,7 @@ class Parser:
         parts = inner.split("/")
         return [self.project.name, *parts[:-1], parts[-1].rsplit(".", 1)[0]]
 
-    def _apply_patch(self, node: Node, patch_key: str, config: dict[str, Any]) -> None:
+    def apply_patch(self, node: Node, patch_key: str, config: dict[str, Any]) -> None:
         patch = self.schema.patches[patch_key].get(node.name)
         if patch is None:
             return
@@ -184,9 +181,9 @@ class Parser:
             root_path=str(self.project.root),
         )
         config = resolve(self.project.seeds, fqn, SEED_DEFAULTS, self._config_cache.setdefault("seed", {}))
-        self._apply_patch(node, "seeds", config)
+        self.apply_patch(node, "seeds", config)
         node.config = config
-        self._place(node)
+        self.place_node(node)
         return node
 
     def _sql_node(self, cls: type[Node], kind: str, tree: dict[str, Any], folder: str, inner: str, rel: str) -> Node:
@@ -212,17 +209,17 @@ class Parser:
             checksum=prefetched[1] if prefetched is not None else checksum(text),
         )
         config = resolve(tree, fqn, MODEL_DEFAULTS, self._config_cache.setdefault(kind, {}))
-        self._apply_patch(node, "models" if kind == "model" else "analyses", config)
+        self.apply_patch(node, "models" if kind == "model" else "analyses", config)
         if version_info is not None:
             _, version, entry, latest = version_info
             node.version = version
-            node.latest_version = latest  # type: ignore[attr-defined]
+            node.latest_version = latest
             merge_into(config, dict(entry.get("config") or {}))
             if entry.get("columns"):
                 node.columns = {**node.columns, **columns_from([c for c in entry["columns"] if "name" in c])}
         node.unrendered_config = {}
         node.config = config
-        self._place(node)  # preliminary names so that `this` renders at parse time
+        self.place_node(node)  # preliminary names so that `this` renders at parse time
         capture, macros = self._capture(node, text, rel)
         merge_into(config, capture.config)
         node.unrendered_config = dict(capture.config)
@@ -231,11 +228,11 @@ class Parser:
         node.sources = capture.sources
         node.env_vars = capture.env_vars
         node.depends_on_macros = sorted(macros)
-        node._ref_lines = capture.ref_lines  # type: ignore[attr-defined]
-        node._source_lines = capture.source_lines  # type: ignore[attr-defined]
+        node.ref_lines = capture.ref_lines
+        node.source_lines = capture.source_lines
         if kind == "analysis":
             node.config["materialized"] = "analysis"
-        self._place(node)
+        self.place_node(node)
         return node
 
     def _open_cache(self) -> ParseCache | None:
@@ -285,7 +282,7 @@ class Parser:
                 self.cache.put_capture(rel, node.checksum, *found)
         return found
 
-    def _place(self, node: Node) -> None:
+    def place_node(self, node: Node) -> None:
         """database, schema and alias through the generate_* macros."""
         renderer = self.renderer
         config = node.config

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelkit.core import yamlio
-from modelkit.core.config import merge_into
+from modelkit.core.config import merge_freshness, merge_into, resolve
 from modelkit.core.errors import ProjectError
 from modelkit.core.manifest import Column, SourceDefinition
 
@@ -116,8 +116,6 @@ def columns_from(entries: Any) -> dict[str, Column]:
 def build_sources(
     schema: SchemaFiles, package: str, default_database: str, source_tree: Mapping[str, Any]
 ) -> dict[str, SourceDefinition]:
-    from modelkit.core.config import resolve
-
     found: dict[str, SourceDefinition] = {}
     for path, src in schema.sources:
         source_name = str(src["name"])
@@ -161,8 +159,6 @@ def build_sources(
 
 def _freshness(src: Mapping[str, Any], src_config: Mapping[str, Any], table: Mapping[str, Any]) -> Any:
     """The table's freshness: its own (top level or ``config:``) refining its source's; null turns it off."""
-    from modelkit.execute.freshness import merge_freshness
-
     base = src.get("freshness", src_config.get("freshness"))
     table_config = table.get("config") or {}
     if "freshness" in table:

@@ -1,6 +1,6 @@
 """Data tests of the ``test`` command, run a few dozen at a time as one statement.
 
-Each test's failing-rows query is wrapped by :func:`testing.wrap_test_sql` into one
+Each test's failing-rows query is wrapped by :func:`modelkit.testing.datatests.wrap_test_sql` into one
 row ``(failures, should_warn, should_error)``; a batch is the ``union all`` of its
 tests' wrapped queries, each branch tagged with the test's index. One statement per
 batch costs far less than one per test, and the engine runs the branches in parallel.
@@ -24,55 +24,25 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from modelkit.adapters.base import Capability
+from modelkit.adapters.sql import TEST_RESULT_COLUMNS
 from modelkit.core.results import NodeResult, now
-from modelkit.testing.datatests import Verdict, judge, run_test_query, timing, wrap_test_sql
+from modelkit.testing.datatests import Verdict, execute_data_test, judge, run_test_query, timing, wrap_test_sql
 
 if TYPE_CHECKING:
-    from modelkit.api.session import Session
     from modelkit.core.manifest import Node, TestNode
+    from modelkit.execute.context import ExecutionContext
+    from modelkit.execute.runner import Runner, RunPlan
 
 BATCH_SIZE = 25  # tests per statement: 10/25/50 measure alike; hundreds make planning slow
 
 
-COLUMNS = ("failures", "should_warn", "should_error")
-_INTEGERS = frozenset("TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT".split())
-
-
 class _Unexpected(Exception):
     """A batch row that can't be read back exactly: the test runs alone."""
-
-
-def decode(text: str | None, type_name: str) -> Any:
-    """A value the batch carried as text, back as the driver would have returned it."""
-    if text is None:
-        return None
-    kind = type_name.upper()
-    if kind in _INTEGERS:
-        return int(text)
-    if kind == "DOUBLE":
-        return float(text)  # the engine prints doubles in their shortest round-trip form
-    if kind.startswith("DECIMAL"):
-        return Decimal(text)
-    if kind == "BOOLEAN":
-        return text == "true"
-    if kind == "VARCHAR":
-        return text
-    raise _Unexpected(type_name)
-
-
-def branch(index: int, wrapped_sql: str, type_of: str) -> str:
-    """One test's part of a batch: its index and its wrapped row, every value as text with its type.
-
-    Carrying text keeps ``union all`` from uniting the tests' types (a bigint count with a
-    double or decimal sum would change values); :func:`decode` restores each value.
-    """
-    columns = ", ".join(f"cast({c} as varchar) as {c}, {type_of}({c}) as {c}_type" for c in COLUMNS)
-    return f"select {index} as idx, {columns}\nfrom (\n{wrapped_sql}\n) as modelkit_batch_{index}"
 
 
 def plan(uids: Sequence[str], size: int, threads: int) -> list[list[str]]:
@@ -113,9 +83,8 @@ class TestBatches:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, session: Session, batches: Sequence[Sequence[str]], type_of: str) -> None:
-        self.session = session
-        self.type_of = type_of
+    def __init__(self, context: ExecutionContext, batches: Sequence[Sequence[str]]) -> None:
+        self.context = context
         self.batches = [_Batch(list(uids)) for uids in batches]
         self._of = {uid: batch for batch in self.batches for uid in batch.uids}
         self._lock = threading.Lock()
@@ -124,9 +93,9 @@ class TestBatches:
     @classmethod
     def for_run(
         cls,
-        session: Session,
+        context: ExecutionContext,
         selected: Sequence[str],
-        parents: dict[str, set[str]],
+        parents: Mapping[str, set[str]],
         order: Callable[[str], Any],
         *,
         threads: int,
@@ -134,11 +103,10 @@ class TestBatches:
     ) -> TestBatches | None:
         """Batches for the selected data tests that run at once (None: nothing to batch)."""
         size = BATCH_SIZE if size is None else size
-        # the SQL function naming a value's type; an engine without one runs tests one by one
-        type_of = getattr(session.adapter, "type_of_function", None)
-        if size <= 1 or type_of is None:
+        # batches carry each value with its type's name; an engine that cannot name it runs tests one by one
+        if size <= 1 or Capability.BATCHED_TESTS not in context.adapter.capabilities:
             return None
-        nodes = session.manifest.nodes
+        nodes = context.manifest.nodes
         uids = [
             uid
             for uid in sorted(selected, key=order)
@@ -146,7 +114,7 @@ class TestBatches:
         ]
         if len(uids) < 2:
             return None
-        return cls(session, plan(uids, size, threads), type_of)
+        return cls(context, plan(uids, size, threads))
 
     def covers(self, uid: str) -> bool:
         return uid in self._of
@@ -172,20 +140,20 @@ class TestBatches:
 
     # -- computing a batch ------------------------------------------------------------------
     def _compute(self, batch: _Batch) -> dict[str, _Outcome]:
-        session = self.session
+        context = self.context
         outcomes: dict[str, _Outcome] = {}
         ready: list[tuple[TestNode, str, str]] = []  # node, compiled sql, wrapped sql
         for uid in batch.uids:
-            node: TestNode = session.manifest.nodes[uid]  # type: ignore[assignment]
+            node: TestNode = context.manifest.nodes[uid]  # type: ignore[assignment]
             outcome = outcomes[uid] = _Outcome()
             started, t0 = time.perf_counter(), now()
             try:
-                sql = session.compiler.compile(node)
+                sql = context.compiler.compile(node)
                 outcome.compiled_code = sql
-                path = session.compiler.write(node, sql, session.project.target_dir)
-                outcome.compiled_path = path.relative_to(session.project.root).as_posix()
+                path = context.compiler.write(node, sql, context.project.target_dir)
+                outcome.compiled_path = path.relative_to(context.project.root).as_posix()
                 outcome.timing.append(timing("compile", t0, now()))
-                ready.append((node, sql, wrap_test_sql(sql, node.config)))
+                ready.append((node, sql, wrap_test_sql(context.adapter.sql, sql, node.config)))
             except Exception as exc:  # noqa: BLE001 - reported on its own test, as when run alone
                 outcome.error = exc
             outcome.seconds = time.perf_counter() - started
@@ -218,12 +186,13 @@ class TestBatches:
         self, ready: list[tuple[TestNode, str, str]]
     ) -> tuple[list[tuple[Any, ...]], datetime.datetime, float] | None:
         """The batch's rows, when it started and how long it took; None when the statement fails."""
-        statement = "\nunion all\n".join(
-            branch(index, wrapped, self.type_of) for index, (_, _, wrapped) in enumerate(ready)
+        builder = self.context.adapter.sql
+        statement = builder.union_all(
+            [builder.test_batch_branch(i, wrapped) for i, (_, _, wrapped) in enumerate(ready)]
         )
         t_start, started = now(), time.perf_counter()
         try:
-            rows = self.session.adapter.execute(statement, fetch=True).rows
+            rows = self.context.adapter.execute(statement, fetch=True).rows
         except Exception:  # noqa: BLE001 - its tests then run alone and report their own errors
             return None
         seconds = time.perf_counter() - started
@@ -231,13 +200,13 @@ class TestBatches:
             self.statements += 1
         return rows, t_start, seconds
 
-    @staticmethod
-    def _verdict(node: TestNode, rows: list[tuple[Any, ...]]) -> Verdict:
+    def _verdict(self, node: TestNode, rows: list[tuple[Any, ...]]) -> Verdict:
         if len(rows) != 1:  # a fail_calc that is no aggregate: let the test's own query decide
             raise _Unexpected(f"{len(rows)} rows")
         row = rows[0]
         try:
-            values = [decode(row[2 * i], row[2 * i + 1]) for i in range(len(COLUMNS))]
+            sql = self.context.adapter.sql
+            values = [sql.decode_text(row[2 * i], row[2 * i + 1]) for i in range(len(TEST_RESULT_COLUMNS))]
         except (ValueError, ArithmeticError) as exc:  # text the engine printed unlike expected
             raise _Unexpected(str(exc)) from None
         return judge(node.config, *values)
@@ -246,8 +215,29 @@ class TestBatches:
         """Run one test as unbatched: its own statement, its own error."""
         started, t0 = time.perf_counter(), now()
         try:
-            outcome.verdict = run_test_query(self.session.adapter, node, sql)
+            outcome.verdict = run_test_query(self.context.adapter, node, sql)
             outcome.timing.append(timing("execute", t0, now()))
         except Exception as exc:  # noqa: BLE001 - reported on its own test, as when run alone
             outcome.error = exc
         outcome.seconds += time.perf_counter() - started
+
+
+class DataTestExecutor:
+    """Runs data tests (the runner's executor for ``test`` nodes), in batches when ``batch_size`` > 1."""
+
+    def __init__(self, batch_size: int | None = None) -> None:
+        self.batch_size = batch_size
+        self.batches: TestBatches | None = None
+
+    def prepare(self, context: ExecutionContext, plan: RunPlan) -> None:
+        if self.batch_size is not None:
+            self.batches = TestBatches.for_run(
+                context, plan.selected, plan.parents, plan.order, threads=plan.threads, size=self.batch_size
+            )
+
+    def execute(self, runner: Runner, node: Node, result: NodeResult) -> None:
+        batches = self.batches
+        if batches is not None and batches.covers(node.unique_id):
+            batches.execute(node, result)
+        else:
+            execute_data_test(runner, node, result)

@@ -20,6 +20,7 @@ from modelkit.core.results import NodeResult, now
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
+    from modelkit.adapters.sql import StandardSQL
     from modelkit.core.manifest import Node, TestNode
     from modelkit.execute.runner import Runner
 
@@ -39,38 +40,46 @@ def timing(name: str, start: datetime.datetime, end: datetime.datetime) -> dict[
     }
 
 
-def _limit(config: Mapping[str, Any]) -> str:
+def limit_of(config: Mapping[str, Any]) -> int | None:
+    """The test's ``limit`` config as a whole number (None: no limit)."""
     limit = config.get("limit")
     if limit is None or limit == "":
-        return ""
+        return None
     try:
-        return f"\n      limit {int(limit)}"
+        return int(limit)
     except (TypeError, ValueError):
         raise CompilationError(f"`limit` must be a whole number, got {limit!r}") from None
 
 
-def wrap_test_sql(main_sql: str, config: Mapping[str, Any], *, apply_limit: bool = True) -> str:
-    """dbt's test wrapper: one row with the failure count and the warn/error checks."""
-    fail_calc = config.get("fail_calc") or "count(*)"
-    warn_if = config.get("warn_if") or "!= 0"
-    error_if = config.get("error_if") or "!= 0"
-    limit = _limit(config) if apply_limit else ""
-    return (
-        "select\n"
-        f"      {fail_calc} as failures,\n"
-        f"      {fail_calc} {warn_if} as should_warn,\n"
-        f"      {fail_calc} {error_if} as should_error\n"
-        "    from (\n"
-        f"{strip_semicolon(main_sql)}{limit}\n"
-        "    ) dbt_internal_test"
+def wrap_test_sql(sql: StandardSQL, main_sql: str, config: Mapping[str, Any], *, apply_limit: bool = True) -> str:
+    """dbt's test wrapper, in the engine's SQL: one row with the failure count and the warn/error checks."""
+    return sql.test_wrapper(
+        main_sql,
+        config.get("fail_calc") or "count(*)",
+        config.get("warn_if") or "!= 0",
+        config.get("error_if") or "!= 0",
+        limit_of(config) if apply_limit else None,
     )
 
 
-def strip_semicolon(sql: str) -> str:
-    stripped = sql.rstrip()
-    while stripped.endswith(";"):
-        stripped = stripped[:-1].rstrip()
-    return stripped
+def store_failures(adapter: Adapter, node: TestNode, main_sql: str) -> str:
+    """Keep the failing rows in the audit relation; returns the query reading them back."""
+    relation = node.relation
+    body = adapter.sql.limited(main_sql, limit_of(node.config))
+    adapter.create_schema(relation.database, relation.schema)
+    if relation.type == "view":
+        adapter.replace_view(relation, body)
+    else:
+        adapter.replace_table(relation, body)
+    return adapter.sql.select_relation(str(relation))
+
+
+def run_test_query(adapter: Adapter, node: TestNode, main_sql: str) -> Verdict:
+    stored = node.store_failures
+    sql = store_failures(adapter, node, main_sql) if stored else main_sql
+    rows = adapter.execute(wrap_test_sql(adapter.sql, sql, node.config, apply_limit=not stored), fetch=True).rows
+    failures, should_warn, should_error = rows[0] if rows else (0, False, False)
+    return judge(node.config, failures, should_warn, should_error)
 
 
 def _plural_results(count: int | float) -> str:
@@ -92,41 +101,13 @@ def judge(config: Mapping[str, Any], failures: Any, should_warn: Any, should_err
     return Verdict("pass", 0, None)
 
 
-def store_failures(adapter: Adapter, node: TestNode, main_sql: str) -> str:
-    """Keep the failing rows in the audit relation; returns the query reading them back."""
-    relation = node.relation
-    body = strip_semicolon(main_sql) + _limit(node.config)
-    adapter.create_schema(relation.database, relation.schema)
-    if relation.type == "view":
-        adapter.replace_view(relation, body)
-    else:
-        adapter.replace_table(relation, body)
-    return f"        select *\n        from {relation}\n"
-
-
-def run_test_query(adapter: Adapter, node: TestNode, main_sql: str) -> Verdict:
-    stored = getattr(node, "store_failures", False)
-    sql = store_failures(adapter, node, main_sql) if stored else main_sql
-    rows = adapter.execute(wrap_test_sql(sql, node.config, apply_limit=not stored), fetch=True).rows
-    failures, should_warn, should_error = rows[0] if rows else (0, False, False)
-    return judge(node.config, failures, should_warn, should_error)
-
-
 def execute_data_test(runner: Runner, node: Node, result: NodeResult) -> None:
     """Compile a data test, run it and fill ``result`` (status pass / warn / fail)."""
-    batches = runner.test_batches
-    if batches is not None and batches.covers(node.unique_id):
-        batches.execute(node, result)
-        return
-    session = runner.session
     t0 = now()
-    sql = session.compiler.compile(node)
-    result.compiled_code = sql
-    path = session.compiler.write(node, sql, session.project.target_dir)
-    result.compiled_path = path.relative_to(session.project.root).as_posix()
+    sql = runner.compile(node, result)
     t1 = now()
     result.timing.append(timing("compile", t0, t1))
-    verdict = run_test_query(session.adapter, node, sql)  # type: ignore[arg-type]
+    verdict = run_test_query(runner.context.adapter, node, sql)  # type: ignore[arg-type]
     result.status = verdict.status
     result.failures = verdict.failures  # type: ignore[assignment]
     result.message = verdict.message

@@ -1,10 +1,8 @@
-"""Unit test data: fixture rows (dict, CSV, files), SQL literals, and the expected/actual diff."""
+"""Unit test data: fixture rows (dict, CSV, files) and the expected/actual diff."""
 
 from __future__ import annotations
 
 import csv
-import datetime
-import decimal
 import io
 import textwrap
 from collections import Counter
@@ -15,21 +13,6 @@ from modelkit.core.errors import CompilationError
 
 if TYPE_CHECKING:
     from modelkit.project.project import ProjectConfig
-
-
-def literal(value: Any) -> str:
-    """A SQL literal for a YAML or CSV value (cast to the column's type around it)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        return repr(value) if not isinstance(value, decimal.Decimal) else str(value)
-    if isinstance(value, datetime.datetime):
-        return "'" + value.isoformat(sep=" ") + "'"
-    if isinstance(value, datetime.date):
-        return "'" + value.isoformat() + "'"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def fixture_rows(rows: Any, fmt: str) -> list[dict[str, Any]]:

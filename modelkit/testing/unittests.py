@@ -9,46 +9,23 @@ compared as multisets on the columns of the first expected row.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from modelkit.core.config import merge_into, resolve
-from modelkit.core.errors import CompilationError, DatabaseError, ProjectError
-from modelkit.core.manifest import UnitTestNode
-from modelkit.core.relation import Relation, quote
+from modelkit.core.errors import CompilationError, DatabaseError
+from modelkit.core.relation import Relation
 from modelkit.core.results import NodeResult, now
-from modelkit.core.text import did_you_mean
 from modelkit.graph.resolve import ref_args
+from modelkit.parse.unittests import parse_input
 from modelkit.render.compiler import inject_ctes
 from modelkit.testing.datatests import timing
-from modelkit.testing.unitdata import diff_table, fixture_rows, literal, load_fixture, multiset_equal
+from modelkit.testing.unitdata import diff_table, fixture_rows, load_fixture, multiset_equal
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import ColumnInfo
-    from modelkit.api.session import Session
-    from modelkit.core.manifest import Node
-    from modelkit.execute.runner import Runner
-    from modelkit.parse.parser import Parser
-
-FORMATS = ("dict", "csv", "sql")
-_REF = re.compile(r"""^\s*ref\(\s*(['"])(?P<a>[^'"]+)\1\s*(?:,\s*(['"])(?P<b>[^'"]+)\3\s*)?(?:,[^)]*)?\)\s*$""")
-_SOURCE = re.compile(r"""^\s*source\(\s*(['"])(?P<s>[^'"]+)\1\s*,\s*(['"])(?P<t>[^'"]+)\3\s*\)\s*$""")
-
-
-def parse_input(text: Any) -> tuple[str, ...] | None:
-    """``("ref", name)``, ``("source", source, table)`` or ``("this",)``; None if not understood."""
-    if not isinstance(text, str):
-        return None
-    if text.strip() == "this":
-        return ("this",)
-    match = _REF.match(text)
-    if match:
-        return ("ref", match.group("b") or match.group("a"))
-    match = _SOURCE.match(text)
-    if match:
-        return ("source", match.group("s"), match.group("t"))
-    return None
+    from modelkit.core.manifest import Node, UnitTestNode
+    from modelkit.execute.context import ExecutionContext
+    from modelkit.execute.runner import Runner, RunPlan
 
 
 def cte_name(key: tuple[str, ...], model_name: str) -> str:
@@ -57,115 +34,18 @@ def cte_name(key: tuple[str, ...], model_name: str) -> str:
     return "__dbt__cte__" + "_".join(key[1:])
 
 
-# -- parsing ------------------------------------------------------------------------------
-def _data_spec(entry: Any, what: str, at: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(entry, Mapping):
-        raise ProjectError(f"{what} must be a mapping with `rows` (or `fixture`)", **at)
-    fmt = str(entry.get("format") or "dict")
-    if fmt not in FORMATS:
-        raise ProjectError(f"{what} has format '{fmt}'; use one of {', '.join(FORMATS)}", **at)
-    rows, fixture = entry.get("rows"), entry.get("fixture")
-    if rows is None and fixture is None and fmt != "dict":
-        raise ProjectError(f"{what} needs `rows` or a `fixture`", **at)
-    if (
-        rows is not None
-        and fmt == "dict"
-        and not (isinstance(rows, list) and all(isinstance(r, Mapping) for r in rows))
-    ):
-        raise ProjectError(f"{what}: `rows` must be a list of mappings (e.g. `- {{id: 1}}`)", **at)
-    if rows is not None and fmt in ("csv", "sql") and not isinstance(rows, str):
-        raise ProjectError(f"{what}: with format {fmt}, `rows` must be text", **at)
-    return {"rows": rows if rows is not None or fixture else [], "format": fmt, "fixture": fixture}
-
-
-def add_unit_tests(parser: Parser) -> None:
-    """Add the ``unit_tests:`` entries of property files to the parser's manifest."""
-    from modelkit.parse.datatests import _fqn_dirs, _located
-
-    manifest = parser.manifest
-    project = parser.project
-    models = {n.name: n for n in manifest.nodes.values() if n.resource_type == "model"}
-    disabled = {n.name for ns in manifest.disabled.values() for n in ns if n.resource_type == "model"}
-    refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed", "snapshot")}
-    sources = {(s.source_name, s.name) for s in manifest.sources.values()}
-    for path, entry in parser.schema.unit_tests:
-        name, model_name = entry.get("name"), entry.get("model")
-        if not name or not model_name:
-            raise ProjectError("Every entry under `unit_tests:` needs a `name` and a `model`", path=path)
-        name, model_name = str(name), str(model_name)
-        where = f"Unit test '{name}'"
-        at = _located(project.root, path, f"name: {name}")
-        if model_name not in models:
-            if model_name in disabled:
-                continue
-            raise ProjectError(
-                f"{where} tests model '{model_name}', which does not exist." + did_you_mean(model_name, list(models)),
-                **at,
-            )
-        given = []
-        for item in entry.get("given") or []:
-            if not isinstance(item, Mapping) or "input" not in item:
-                raise ProjectError(f"{where}: every `given:` entry needs an `input` (e.g. ref('orders'))", **at)
-            key = parse_input(item["input"])
-            if key is None:
-                raise ProjectError(
-                    f"{where}: input {item['input']!r} is not ref('...'), source('...', '...') or this", **at
-                )
-            if key[0] == "ref" and key[1] not in refable:
-                raise ProjectError(
-                    f"{where}: input ref('{key[1]}') names no model, seed or snapshot."
-                    + did_you_mean(key[1], sorted(refable)),
-                    **at,
-                )
-            if key[0] == "source" and (key[1], key[2]) not in sources:
-                raise ProjectError(f"{where}: input source('{key[1]}', '{key[2]}') is not a known source", **at)
-            given.append({"input": str(item["input"]), **_data_spec(item, f"{where}, input {item['input']}", at)})
-        expect = _data_spec(entry.get("expect"), f"{where}: `expect`", at)
-        fqn = [project.name, *_fqn_dirs(path, parser), model_name, name]
-        node = UnitTestNode(
-            unique_id=f"unit_test.{project.name}.{model_name}.{name}",
-            resource_type="unit_test",
-            package_name=project.name,
-            name=name,
-            path=path.split("/", 1)[-1],
-            original_file_path=path,
-            fqn=fqn,
-            raw_code="",
-            checksum="",
-            description=str(entry.get("description") or ""),
-            database=parser.renderer.target.database,
-            schema=parser.renderer.target.schema,
-            alias=name,
-            refs=[{"name": model_name, "package": None, "version": None}],
-            model_name=model_name,
-            given=given,
-            expect=expect,
-            overrides=dict(entry["overrides"]) if isinstance(entry.get("overrides"), Mapping) else None,
-            compiled_file_path=f"{path}/models/{name}.sql",
-        )
-        config = resolve(project.unit_tests, fqn, {"enabled": True, "tags": [], "meta": {}})
-        merge_into(config, dict(entry.get("config") or {}))
-        node.config = config
-        if not config.get("enabled", True):
-            manifest.disabled.setdefault(node.unique_id, []).append(node)
-            continue
-        if node.unique_id in manifest.nodes:
-            raise ProjectError(f"{where} of model '{model_name}' is defined twice", **at)
-        manifest.nodes[node.unique_id] = node
-
-
 # -- compiling ----------------------------------------------------------------------------
 class UnitTestCompiler:
     """Renders the tested model with its inputs replaced by fixture CTEs."""
 
-    def __init__(self, session: Session, test: UnitTestNode) -> None:
-        self.session = session
+    def __init__(self, context: ExecutionContext, test: UnitTestNode) -> None:
+        self.context = context
         self.test = test
-        self.model: Node = session.manifest.nodes[test.tested_node]
-        self.adapter = session.adapter
+        self.model: Node = context.manifest.nodes[test.tested_node]
+        self.adapter = context.adapter
 
     def _input_relation(self, key: tuple[str, ...]) -> tuple[Relation | None, Node | None]:
-        resolver = self.session.renderer.resolver
+        resolver = self.context.renderer.resolver
         assert resolver is not None
         if key[0] == "this":
             return self.model.relation, self.model
@@ -183,8 +63,8 @@ class UnitTestCompiler:
             return self.adapter.get_columns(relation)
         if node is not None and node.resource_type == "model" and not node.is_ephemeral:
             try:  # not built yet: the columns its query would produce
-                sql = self.session.compiler.compile(node)
-                return self.adapter.describe_query(f"select * from (\n{sql}\n) as t")
+                sql = self.context.compiler.compile(node)
+                return self.adapter.describe_query(self.adapter.sql.select_from(sql))
             except (CompilationError, DatabaseError):
                 pass
         shown = relation.render() if relation is not None else label
@@ -197,7 +77,7 @@ class UnitTestCompiler:
     def fixture_sql(self, spec: Mapping[str, Any], key: tuple[str, ...], label: str) -> str:
         fmt = spec["format"]
         if spec.get("fixture") and spec.get("rows") in (None, [], ""):
-            text = load_fixture(self.session.project, str(spec["fixture"]), fmt)
+            text = load_fixture(self.context.project, str(spec["fixture"]), fmt)
         else:
             text = spec.get("rows")
         if fmt == "sql":
@@ -212,7 +92,7 @@ class UnitTestCompiler:
                         f"Invalid column name: '{col}' in unit test fixture for {label}.\n"
                         f"Accepted columns for {label} are: {[c.name for c in columns]}"
                     )
-        return rows_sql(rows, [(c.name, c.data_type) for c in columns])
+        return self.adapter.sql.typed_rows(rows, [(c.name, c.data_type) for c in columns])
 
     def compile(self) -> str:
         test, model = self.test, self.model
@@ -228,7 +108,7 @@ class UnitTestCompiler:
         return inject_ctes(sql, ctes)
 
     def _render(self, inputs: Mapping[tuple[str, ...], str]) -> str:
-        renderer = self.session.renderer
+        renderer = self.context.renderer
         test, model = self.test, self.model
         ctx = renderer.context(model, execute=True, path=model.original_file_path)
         overrides = test.overrides or {}
@@ -279,44 +159,41 @@ def _constant(value: Any) -> Any:
     return macro
 
 
-def rows_sql(rows: list[Mapping[str, Any]], columns: list[tuple[str, str]]) -> str:
-    """Literal rows cast to ``columns`` (name, type), joined by ``union all``; NULL where unlisted."""
-    if not rows:
-        return "select " + ", ".join(f"cast(null as {t}) as {quote(n)}" for n, t in columns) + " where false"
-    selects = []
-    for row in rows:
-        values = {str(k).lower(): v for k, v in row.items()}
-        parts = [f"cast({literal(values.get(n.lower()))} as {t}) as {quote(n)}" for n, t in columns]
-        selects.append("select " + ", ".join(parts))
-    return "\nunion all\n".join(selects)
-
-
 # -- running ------------------------------------------------------------------------------
-def execute_unit_test(runner: Runner, node: Node, result: NodeResult) -> None:
+class UnitTestExecutor:
+    """Runs unit tests (the runner's executor for ``unit_test`` nodes)."""
+
+    def prepare(self, context: ExecutionContext, plan: RunPlan) -> None:
+        pass
+
+    def execute(self, runner: Runner, node: Node, result: NodeResult) -> None:
+        execute_unit_test(runner.context, node, result)
+
+
+def execute_unit_test(context: ExecutionContext, node: Node, result: NodeResult) -> None:
     """Compile and run one unit test; fills ``result`` (pass, or fail with a diff)."""
-    session = runner.session
     test: UnitTestNode = node  # type: ignore[assignment]
-    adapter = session.adapter
+    adapter = context.adapter
     t0 = now()
-    sql = UnitTestCompiler(session, test).compile()
-    path = session.project.target_dir / "compiled" / test.package_name / (test.compiled_file_path or test.path)
+    sql = UnitTestCompiler(context, test).compile()
+    path = context.project.target_dir / "compiled" / test.package_name / (test.compiled_file_path or test.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(sql, encoding="utf-8")
     result.compiled_code = sql
-    result.compiled_path = path.relative_to(session.project.root).as_posix()
+    result.compiled_path = path.relative_to(context.project.root).as_posix()
     t1 = now()
     result.timing.append(timing("compile", t0, t1))
-    actual_columns = adapter.describe_query(f"select * from (\n{sql}\n) as t")
+    actual_columns = adapter.describe_query(adapter.sql.select_from(sql))
     types = {c.name.lower(): (c.name, c.data_type) for c in actual_columns}
     expect = test.expect
     if expect.get("format") == "sql":
-        text = expect.get("rows") or load_fixture(session.project, str(expect.get("fixture")), "sql")
+        text = expect.get("rows") or load_fixture(context.project, str(expect.get("fixture")), "sql")
         expected_sql = str(text)
-        names = [c.name for c in adapter.describe_query(f"select * from (\n{expected_sql}\n) as t")]
+        names = [c.name for c in adapter.describe_query(adapter.sql.select_from(expected_sql))]
     else:
         text = expect.get("rows")
         if expect.get("fixture") and not text:
-            text = load_fixture(session.project, str(expect["fixture"]), expect.get("format", "dict"))
+            text = load_fixture(context.project, str(expect["fixture"]), expect.get("format", "dict"))
         rows = fixture_rows(text, expect.get("format", "dict"))
         names = [str(k) for k in rows[0]] if rows else [c.name for c in actual_columns]
         unknown = [n for n in names if n.lower() not in types]
@@ -325,11 +202,10 @@ def execute_unit_test(runner: Runner, node: Node, result: NodeResult) -> None:
                 f"Unit test '{test.name}' expects column(s) {unknown}, but model '{test.model_name}' "
                 f"returns only: {', '.join(c.name for c in actual_columns)}"
             )
-        expected_sql = rows_sql(rows, [types[n.lower()] for n in names])
+        expected_sql = adapter.sql.typed_rows(rows, [types[n.lower()] for n in names])
     columns = [types[n.lower()][0] if n.lower() in types else n for n in names]
-    select = ", ".join(quote(c) for c in columns)
-    actual = adapter.execute(f"select {select} from (\n{sql}\n) as actual", fetch=True).rows
-    expected = adapter.execute(f"select {select} from (\n{expected_sql}\n) as expected", fetch=True).rows
+    actual = adapter.execute(adapter.sql.select_from(sql, columns, alias="actual"), fetch=True).rows
+    expected = adapter.execute(adapter.sql.select_from(expected_sql, columns, alias="expected"), fetch=True).rows
     result.adapter_response = {"_message": "OK"}
     if multiset_equal(expected, actual):
         result.status, result.failures, result.message = "pass", 0, None

@@ -1,4 +1,4 @@
-"""Materializations: one function each, over the adapter's primitives."""
+"""Views and tables, and what every materialization shares: the :class:`Build` and the unit of work."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from modelkit.core.errors import CompilationError
+from modelkit.execute.hooks import hooks_of
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, QueryResult
@@ -41,8 +41,6 @@ def unit_of_work(build: Build) -> Iterator[None]:
 
 def _hooks_inside(build: Build) -> bool:
     """Whether the node has hooks that run inside its transaction."""
-    from modelkit.execute.hooks import hooks_of
-
     node = build.node
     return build.hooks is not None and any(
         hook.transaction and hook.sql.strip() for key in ("pre-hook", "post-hook") for hook in hooks_of(node, key)
@@ -61,40 +59,3 @@ def table(build: Build) -> QueryResult:
         return build.adapter.replace_table(build.node.relation, build.sql)
     with unit_of_work(build):
         return build.adapter.replace_table(build.node.relation, build.sql)
-
-
-def seed(build: Build) -> QueryResult:
-    from modelkit.execute.materializations.seed import load_seed
-
-    return load_seed(build)
-
-
-def incremental(build: Build) -> QueryResult:
-    from modelkit.execute.materializations.incremental import materialize_incremental
-
-    return materialize_incremental(build)
-
-
-def snapshot(build: Build) -> QueryResult:
-    """One snapshot node (what ``modelkit snapshot`` and ``build`` run for it)."""
-    from modelkit.execute.materializations.snapshot import materialize_snapshot
-
-    return materialize_snapshot(build)
-
-
-MATERIALIZATIONS: dict[str, Callable[[Build], QueryResult]] = {
-    "view": view,
-    "table": table,
-    "seed": seed,
-    "incremental": incremental,
-    "snapshot": snapshot,
-}
-
-
-def materialize(build: Build) -> QueryResult:
-    kind = build.node.materialized
-    func = MATERIALIZATIONS.get(kind)
-    if func is None:
-        known = ", ".join(sorted([*MATERIALIZATIONS, "ephemeral"]))
-        raise CompilationError(f"No materialization '{kind}' was found (known: {known})")
-    return func(build)

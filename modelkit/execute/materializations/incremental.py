@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from modelkit.core.config import as_list
 from modelkit.core.errors import CompilationError
 from modelkit.execute.materializations.base import Build, unit_of_work
 
@@ -24,15 +25,6 @@ if TYPE_CHECKING:
 STRATEGIES = ("append", "delete+insert", "merge")
 DEFAULT_STRATEGY = "delete+insert"  # dbt-duckdb's default
 ON_SCHEMA_CHANGE = ("ignore", "fail", "append_new_columns", "sync_all_columns", "full_refresh")
-
-
-def as_list(value: Any) -> list[str]:
-    """A config that may be one string or a list of them (``unique_key``, predicates)."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
 
 
 def node_error(build: Build, message: str) -> CompilationError:

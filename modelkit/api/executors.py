@@ -1,0 +1,19 @@
+"""The one place where the runner learns who executes which kind of node."""
+
+from __future__ import annotations
+
+from modelkit.execute.runner import NodeExecutor, RunOptions
+from modelkit.testing.batch import BATCH_SIZE, DataTestExecutor
+from modelkit.testing.unittests import UnitTestExecutor
+
+
+def executors_for(options: RunOptions) -> dict[str, NodeExecutor]:
+    """Executors by resource type for one run; models, seeds and snapshots are the runner's own.
+
+    Data tests run in batches in the ``test`` command (``test_batch_size`` tests per statement; 1:
+    one by one); in ``build`` each test runs right after its node, alone.
+    """
+    batch_size = None
+    if options.command == "test":
+        batch_size = BATCH_SIZE if options.test_batch_size is None else options.test_batch_size
+    return {"test": DataTestExecutor(batch_size), "unit_test": UnitTestExecutor()}

@@ -1,0 +1,46 @@
+"""What the parsers of each resource kind may do to the project being parsed, and nothing more.
+
+The model parser (:class:`modelkit.parse.parser.Parser`) implements :class:`NodeSink`; the parsers
+of data tests, unit tests and snapshots receive it instead of the whole parser.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from modelkit.core.manifest import Manifest, Node
+    from modelkit.parse.schema_yaml import SchemaFiles
+    from modelkit.project.project import ProjectConfig
+    from modelkit.render.context import Renderer
+
+
+class NodeSink(Protocol):
+    """Read the project, its properties and the nodes found so far; add, place and patch nodes."""
+
+    @property
+    def project(self) -> ProjectConfig: ...
+
+    @property
+    def renderer(self) -> Renderer: ...
+
+    @property
+    def manifest(self) -> Manifest:
+        """The nodes found so far (read it; add through :meth:`add_node`)."""
+
+    @property
+    def schema(self) -> SchemaFiles:
+        """The project's YAML properties."""
+
+    @property
+    def static(self) -> bool:
+        """Whether templates may be read without Jinja where that gives the same result."""
+
+    def add_node(self, node: Node) -> None:
+        """Add a node to the manifest (or to ``disabled``), refusing duplicate names."""
+
+    def place_node(self, node: Node) -> None:
+        """Set the node's database, schema and alias (through the ``generate_*_name`` macros)."""
+
+    def apply_patch(self, node: Node, patch_key: str, config: dict[str, Any]) -> None:
+        """Apply the node's YAML entry under ``patch_key`` (description, columns, config)."""
