@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelkit.docs.lineage import LineageContext, analyse, analyse_many
+from modelkit.docs.lineage import LineageContext, analyse
+from modelkit.docs.lineage_pool import analyse_many
 
 
 def context() -> LineageContext:

@@ -78,6 +78,14 @@ class StandardSQL:
         shown = "*" if columns is None else ", ".join(self.quote(c) if quoted else c for c in columns)
         return f"select {shown} from (\n{strip_semicolon(sql)}\n) as {alias}"
 
+    def select_all(self, relation: str) -> str:
+        """Every row of a relation (``show`` of a seed)."""
+        return f"select * from {relation}"
+
+    def connection_check(self) -> str:
+        """The cheapest statement that proves the connection works."""
+        return "select 1"
+
     def select_relation(self, relation: str) -> str:
         """Every row of a relation, as a failing-rows query reads back stored failures."""
         return f"        select *\n        from {relation}\n"

@@ -208,7 +208,9 @@ class Project:
                     names = [n.name for n in session.manifest.nodes.values()]
                     raise ProjectError(f"No model named '{node_or_sql}'." + did_you_mean(node_or_sql, names))
                 sql = (
-                    session.compiler.compile(node) if node.resource_type != "seed" else f"select * from {node.relation}"
+                    session.compiler.compile(node)
+                    if node.resource_type != "seed"
+                    else session.adapter.sql.select_all(str(node.relation))
                 )
             result = session.adapter.execute(session.adapter.limit_sql(sql, limit) if limit >= 0 else sql, fetch=True)
             return result.columns, result.rows
@@ -230,7 +232,7 @@ class Project:
             "path": session.target.path,
         }
         try:
-            session.adapter.execute("select 1", fetch=True)
+            session.adapter.execute(session.adapter.sql.connection_check(), fetch=True)
             info["connection"] = "OK"
         except ModelkitError as exc:
             info["connection"] = f"ERROR: {exc.message}"

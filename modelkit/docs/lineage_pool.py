@@ -17,9 +17,10 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from typing import Any
 
-from modelkit.docs.lineage import Job, LineageContext, NodeLineage, analyse
+from modelkit.docs.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
 
 BATCH = 20  # jobs per message to a worker
 _STOP = None
@@ -141,3 +142,17 @@ class LineagePool:
             if job is not _STOP:
                 self.add({job[0]: analyse(self.ctx, job[1], job[2])})
         return self.found
+
+
+def analyse_many(
+    ctx: LineageContext, queries: Iterable[Job], workers: int | None = None, threshold: int = PARALLEL_THRESHOLD
+) -> dict[str, NodeLineage]:
+    """Lineage of many (unique_id, compiled SQL, parents) queries, on several processes when there are many."""
+    jobs = list(queries)
+    workers = default_workers() if workers is None else workers
+    if workers < 2 or len(jobs) < max(threshold, 2):
+        return {uid: analyse(ctx, sql, parents) for uid, sql, parents in jobs}
+    pool = LineagePool(ctx, workers - 1)  # this process is the last worker
+    for job in jobs:
+        pool.submit(job)
+    return pool.results()
