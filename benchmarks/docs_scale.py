@@ -3,9 +3,8 @@
 
     python benchmarks/docs_scale.py [--models 5000] [--no-build] [--json out.json]
 
-Generates a project of N models with ../shared/bench/gen_project.py (relative to the repository
-root) under benchmarks/projects/docs-N/, builds it (seed + run, so that the catalog is real; not
-timed as part of the docs), then measures:
+Generates a project of N models with benchmarks/genproject.py under benchmarks/projects/docs-N/, builds
+it (seed + run, so that the catalog is real; not timed as part of the docs), then measures:
 
 - `docs generate` seconds: cold (no lineage cache), warm (cache from the cold run) and warm with
   --no-compile (reusing target/compiled/ from the run), with modelkit's own split of each run;
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-GEN_PROJECT = REPO / ".." / "shared" / "bench" / "gen_project.py"
+GEN_PROJECT = REPO / "benchmarks" / "genproject.py"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -27,7 +27,7 @@ from harness.tools import modelkit_tool
 from harness.workspace import Workspace, generate
 
 HERE = Path(__file__).resolve().parent
-GEN_SCRIPT = HERE.parent.parent / "shared" / "bench" / "gen_project.py"
+GEN_SCRIPT = HERE / "genproject.py"
 STDLIB = sysconfig.get_paths()["stdlib"]
 
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from genproject_plan import MIN_MODELS
 from harness.floor import measure_floor
 from harness.measure import FAILED, Cell, cell_from_json, measure, run_once
 from harness.report import render, targets
@@ -27,7 +28,6 @@ from harness.workspace import HarnessError, Workspace, empty_trash, generate
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SHARED_BENCH = REPO.parent / "shared" / "bench"
 
 
 def sizes(text: str) -> list[int]:
@@ -35,8 +35,8 @@ def sizes(text: str) -> list[int]:
         values = [int(v.replace("_", "")) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected sizes like 100,1000 (got {text!r})") from None
-    if any(v < 3 for v in values):
-        raise argparse.ArgumentTypeError("every size must be at least 3 models")
+    if any(v < MIN_MODELS for v in values):
+        raise argparse.ArgumentTypeError(f"every size must be at least {MIN_MODELS} models")
     return values
 
 
@@ -62,8 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work-dir", type=Path, default=HERE / "projects", help="generated projects and logs")
     p.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="the report to write")
     p.add_argument("--json", type=Path, help="raw results (default: results.json beside --output)")
-    p.add_argument("--gen-script", type=Path, default=SHARED_BENCH / "gen_project.py")
-    p.add_argument("--floor-script", type=Path, default=SHARED_BENCH / "raw_duckdb_floor.py")
+    p.add_argument("--gen-script", type=Path, default=HERE / "genproject.py", help="project generator")
+    p.add_argument("--floor-script", type=Path, default=HERE / "floor.py", help="the floor's script")
     p.add_argument("--dbt-venv", type=Path, default=HERE / ".venv-dbt", help="dbt-core's virtual environment")
     p.add_argument("--modelkit", help="modelkit command to measure (default: the one beside this Python)")
     p.add_argument("--render-only", type=Path, metavar="JSON", help="write --output again from a results.json")
@@ -75,7 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.json = args.json or args.output.with_name("results.json")
     for script in (args.gen_script, args.floor_script):
         if not script.exists():
-            p.error(f"{script} not found (it belongs to ../shared/bench beside the repository)")
+            p.error(f"{script} not found")
     return args
 
 

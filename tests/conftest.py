@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PROJECT = REPO / "sample_project"
+BENCHMARKS = REPO / "benchmarks"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.append(str(BENCHMARKS))  # the project generator (genproject) and the benchmark harness (harness)
 
 
 def write_files(root: Path, files: Mapping[str, str]) -> Path:

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from conftest import REPO
-
-BENCH = REPO / "benchmarks"
-GEN_SCRIPT = REPO.parent / "shared" / "bench" / "gen_project.py"
-
-sys.path.insert(0, str(BENCH))
-
-from harness.measure import run_once  # noqa: E402
+from conftest import BENCHMARKS as BENCH
+from harness.measure import run_once
+from harness.workspace import generate
 
 
 def test_peak_memory_is_the_child_process_own(tmp_path: Path) -> None:
@@ -43,7 +38,25 @@ def test_peak_memory_does_not_include_the_harness(tmp_path: Path) -> None:
     del ballast
 
 
-@pytest.mark.skipif(not GEN_SCRIPT.exists(), reason="../shared/bench is not beside the repository")
+def test_generated_project_is_reused_until_the_generator_changes(tmp_path: Path) -> None:
+    for module in BENCH.glob("genproject*.py"):
+        shutil.copy(module, tmp_path / module.name)
+    script, dest, log = tmp_path / "genproject.py", tmp_path / "work" / "source", tmp_path / "generate.log"
+    assert generate(script, 12, dest, log) == dest
+    assert len(list((dest / "models").rglob("*.sql"))) == 12
+    marker = dest / "marker"
+    marker.touch()
+    generate(script, 12, dest, log)
+    assert marker.exists()  # unchanged generator, same size: reused
+    with (tmp_path / "genproject_sql.py").open("a") as f:
+        f.write("# changed\n")
+    generate(script, 12, dest, log)
+    assert not marker.exists()  # a module of the generator changed: generated again
+    marker.touch()
+    generate(script, 13, dest, log)
+    assert not marker.exists() and len(list((dest / "models").rglob("*.sql"))) == 13
+
+
 def test_quick_run_writes_every_row(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     done = subprocess.run(

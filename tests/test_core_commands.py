@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import REPO, embedded_db, query, run_cli
 
-FLOOR = REPO.parent / "shared" / "bench" / "raw_duckdb_floor.py"
+FLOOR = REPO / "benchmarks" / "floor.py"
 
 BRANCHY = {
     "models/a.sql": "select 1 as id",
@@ -186,25 +185,42 @@ def test_colors_follow_no_color(project_factory) -> None:
     assert "\x1b[" not in plain.stdout and "OK created sql view model main.a" in plain.stdout
 
 
-@pytest.mark.skipif(not FLOOR.exists(), reason="../shared/bench/raw_duckdb_floor.py is not beside the repo")
-def test_manifest_feeds_raw_duckdb_floor(project_factory, tmp_path: Path) -> None:
+def test_manifest_feeds_the_floor_script(project_factory, tmp_path: Path) -> None:
     root = project_factory(
         {
             "seeds/raw.csv": "id\n1\n2\n",
             "models/v.sql": "select * from {{ ref('raw') }}",
-            "models/t.sql": "{{ config(materialized='table') }}select count(*) as n from {{ ref('v') }}",
+            "models/e.sql": "{{ config(materialized='ephemeral') }}select * from {{ ref('v') }}",
+            "models/t.sql": "{{ config(materialized='table') }}select count(*) as n from {{ ref('e') }}",
+            "models/t.yml": """
+                models:
+                  - name: t
+                    columns:
+                      - name: n
+                        data_tests:
+                          - not_null
+                          - accepted_values:
+                              arguments:
+                                values: [5]
+            """,
         }
     )
     assert run_cli("seed", cwd=root).exit_code == 0
     seeded = tmp_path / "seeded.duckdb"
     shutil.copy(embedded_db(root), seeded)
-    assert run_cli("run", cwd=root).exit_code == 0
-    floor = subprocess.run(
-        [sys.executable, str(FLOOR), "--manifest", str(root / "target" / "manifest.json"), "--db", str(seeded)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert floor.returncode == 0, floor.stderr
-    assert "models: 2 statements" in floor.stdout
+    before = seeded.read_bytes()
+    assert run_cli("compile", cwd=root).exit_code == 0
+    manifest = str(root / "target" / "manifest.json")
+    for extra in ([], ["--tests", "--single-transaction"]):
+        floor = subprocess.run(
+            [sys.executable, str(FLOOR), "--manifest", manifest, "--db", str(seeded), *extra],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert floor.returncode == 0, floor.stderr
+        assert "models: 2 statements in " in floor.stdout  # the ephemeral model is inlined in t
+        assert ("tests: 2 queries in " in floor.stdout) == bool(extra)
+    assert "(1 of them returned rows)" in floor.stdout  # n is 2, not 5
+    assert seeded.read_bytes() == before  # the statements ran on a copy
 
 
 def test_progress_bar_on_terminals_for_long_runs(project_factory) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SAMPLE_PROJECT
+from conftest import SAMPLE_PROJECT
+from genproject import generate
 
 from modelkit.api.session import Session
 from modelkit.parse.parser import parse_project
 from modelkit.render.capture import static_capture
-
-GEN = REPO.parent / "shared" / "bench" / "gen_project.py"
 
 
 def _summary(manifest) -> dict:
@@ -34,11 +31,8 @@ def test_sample_project_static_equals_rendered() -> None:
     assert fast == slow
 
 
-@pytest.mark.skipif(not GEN.exists(), reason="../shared/bench/gen_project.py is not beside the repo")
 def test_generated_project_static_equals_rendered(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, str(GEN), "--models", "300", "--out", str(tmp_path / "gen")], check=True, capture_output=True
-    )
+    generate(300, tmp_path / "gen", seed_rows=10)
     fast, slow = _both(tmp_path / "gen")
     assert len(fast) >= 300
     assert fast == slow
@@ -116,11 +110,8 @@ def _compile_all(root: Path, static: bool) -> dict[str, str]:
         return {uid: compiler.compile(n) for uid, n in session.manifest.nodes.items() if n.resource_type == "model"}
 
 
-@pytest.mark.skipif(not GEN.exists(), reason="../shared/bench/gen_project.py is not beside the repo")
 def test_generated_project_static_render_equals_jinja(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, str(GEN), "--models", "200", "--out", str(tmp_path / "gen")], check=True, capture_output=True
-    )
+    generate(200, tmp_path / "gen", seed_rows=10)
     assert _compile_all(tmp_path / "gen", True) == _compile_all(tmp_path / "gen", False)
 
 

@@ -1,4 +1,4 @@
-"""The floor: a tool's compiled statements executed directly with the duckdb package (raw_duckdb_floor.py)."""
+"""The floor: a tool's compiled statements executed directly with the duckdb package (benchmarks/floor.py)."""
 
 from __future__ import annotations
 

@@ -261,9 +261,9 @@ def method_notes(opts: dict[str, Any]) -> list[str]:
         "after a full `run --threads 4` (the previous row's). `test`, `build` and `docs generate` use the "
         "profile's threads (1), as the generated profiles.yml says.",
         "modelkit and dbt-core work on identical copies of the same generated project "
-        "(`../shared/bench/gen_project.py`, seed 0, 1,000 rows per seed), each loading the seeds once "
+        "(`benchmarks/genproject.py`, seed 0, 1,000 rows per seed), each loading the seeds once "
         "(untimed) with its own `seed` command.",
-        "The floor is `../shared/bench/raw_duckdb_floor.py`: the compiled SQL of the manifest written by "
+        "The floor is `benchmarks/floor.py`: the compiled SQL of the manifest written by "
         "the tool's `compile`, run directly with the duckdb package in dependency order in one connection "
         "(`CREATE OR REPLACE VIEW/TABLE ... AS`, autocommit, then `CHECKPOINT`), and each compiled data test "
         "as `select count(*) from (...)`; its time counts the statements only. The *modelkit ÷ floor* "

@@ -13,7 +13,7 @@ from .measure import run_once
 from .tools import Tool
 
 TRASH = "trash"  # under the work folder: target/ folders of finished runs, deleted at the end
-DB_FILE = "bench.duckdb"  # the profile's DuckDB path, relative to the project folder (see gen_project.py)
+DB_FILE = "bench.duckdb"  # the profile's DuckDB path, relative to the project folder (see genproject_files.py)
 STAMP = ".generated"
 
 
@@ -21,9 +21,20 @@ class HarnessError(Exception):
     """A setup step failed (generation, seeding, installing dbt): the run cannot go on."""
 
 
+def generator_digest(gen_script: Path) -> str:
+    """SHA-256 of a generator script and of the modules it is split into: ``STEM_*.py`` beside it."""
+    digest = hashlib.sha256()
+    for path in [gen_script, *sorted(gen_script.parent.glob(f"{gen_script.stem}_*.py"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def generate(gen_script: Path, size: int, dest: Path, log: Path) -> Path:
-    """The project of ``size`` models under ``dest``, generated once and reused while the generator is unchanged."""
-    key = f"{hashlib.sha256(gen_script.read_bytes()).hexdigest()} models={size} seed=0\n"
+    """The project of ``size`` models under ``dest``, generated once and reused while the generator is unchanged.
+
+    Unchanged means the same :func:`generator_digest`: editing any module of the generator regenerates.
+    """
+    key = f"{generator_digest(gen_script)} models={size} seed=0\n"
     stamp = dest / STAMP
     if stamp.exists() and stamp.read_text() == key:
         return dest
