@@ -1,4 +1,4 @@
-"""The commands beyond building: ``source freshness``, ``ls``, ``show``, ``debug``, ``clean``, ``init``, ``docs``.
+"""The commands beyond building: ``source freshness``, ``ls``, ``show``, ``debug``, ``clean``, ``deps``, ``init``, ``docs``.
 
 They register on the Typer apps of :mod:`modelkit.cli.main`, which imports this module.
 """
@@ -196,6 +196,28 @@ def clean(project_dir: ProjectDir = Path("."), debug: Debug = False) -> None:
     for rel in removed or []:
         print(f"Cleaned {rel}/")
     print("Finished cleaning all paths.")
+
+
+@app.command()
+def deps(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    vars: Vars = None,
+    upgrade: Annotated[bool, typer.Option("--upgrade", help="Resolve again, to the newest versions allowed.")] = False,
+    add_package: Annotated[Optional[str], typer.Option("--add-package", help="Add NAME@VERSION first.")] = None,
+    source: Annotated[str, typer.Option("--source", help="Source of --add-package: hub, git or local.")] = "hub",
+    lock: Annotated[bool, typer.Option("--lock", help="Write package-lock.yml without installing.")] = False,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Install the packages of packages.yml into dbt_packages/, pinned in package-lock.yml."""
+    from .deps import run_deps
+    from .project import parse_vars
+
+    log = _reporter(use_colors, quiet).line
+    _guard(lambda: run_deps(project_dir, cli_vars=parse_vars(vars), upgrade=upgrade, add_package=add_package,
+                            source=source, lock_only=lock, log=log), debug)  # fmt: skip
 
 
 @app.command()
