@@ -25,6 +25,7 @@ LAYERS = (
     "render",
     "graph",
     "adapters",
+    "deps",
     "project",
     "artifacts",
     "core",
@@ -34,6 +35,7 @@ LAYERS = (
 ONLY = {
     "core": set(),
     "adapters": {"core", "project"},
+    "deps": {"core", "project"},
     "execute": {"render", "graph", "adapters", "project", "artifacts", "core"},
 }
 # Third-party modules only the command line may import.

@@ -212,11 +212,11 @@ def deps(
     quiet: Quiet = False,
 ) -> None:
     """Install the packages of packages.yml into dbt_packages/, pinned in package-lock.yml."""
-    from .deps import run_deps
-    from .project import parse_vars
+    from modelkit.deps import run_deps
+    from modelkit.project.project import parse_vars
 
-    log = _reporter(use_colors, quiet).line
-    _guard(lambda: run_deps(project_dir, cli_vars=parse_vars(vars), upgrade=upgrade, add_package=add_package,
+    log = make_reporter(use_colors, quiet).line
+    guard(lambda: run_deps(project_dir, cli_vars=parse_vars(vars), upgrade=upgrade, add_package=add_package,
                             source=source, lock_only=lock, log=log), debug)  # fmt: skip
 
 

@@ -10,7 +10,7 @@ staged next to the install folder and renamed into place once every one of them 
 
 from __future__ import annotations
 
-from .base import DBT_VERSION, DepsError
-from .command import DepsResult, run_deps
+from modelkit.deps.base import DBT_VERSION, DepsError
+from modelkit.deps.command import DepsResult, run_deps
 
 __all__ = ["DBT_VERSION", "DepsError", "DepsResult", "run_deps"]

@@ -8,11 +8,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
-from ..errors import UsageError
-from .base import DepsError
-from .lockfile import dump_yaml, write_text_atomic
-from .spec import PACKAGES_FILE, find_spec_file
+from modelkit.core import yamlio
+from modelkit.core.errors import UsageError
+from modelkit.deps.base import DepsError
+from modelkit.deps.lockfile import dump_yaml, write_text_atomic
+from modelkit.deps.spec import PACKAGES_FILE, find_spec_file
 
 SOURCES = ("hub", "git", "local")
 

@@ -11,8 +11,8 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..errors import ProjectError
-from ..project import env_var
+from modelkit.core.errors import ProjectError
+from modelkit.project.project import env_var
 
 SECRET_PREFIX = "DBT_ENV_SECRET_"
 # The dbt version modelkit is compatible with: what ``require-dbt-version`` and the hub's

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..project import load_project
-from .addpackage import add_package as add_package_entry
-from .base import DepsError, Renderer, scrub_secrets
-from .hub import Hub
-from .install import install, plan
-from .lockfile import read_lock, write_lock
-from .resolver import Resolver
-from .sources import Workspace
-from .spec import read_spec_file, spec_hash
+from modelkit.deps.addpackage import add_package as add_package_entry
+from modelkit.deps.base import DepsError, Renderer, scrub_secrets
+from modelkit.deps.hub import Hub
+from modelkit.deps.install import install, plan
+from modelkit.deps.lockfile import read_lock, write_lock
+from modelkit.deps.resolver import Resolver
+from modelkit.deps.sources import Workspace
+from modelkit.deps.spec import read_spec_file, spec_hash
+from modelkit.project.project import load_project
 
 
 @dataclass(frozen=True)

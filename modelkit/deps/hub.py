@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .base import Origin
+from modelkit.deps.base import Origin
 
 DEFAULT_HUB_URL = "https://hub.getdbt.com/"
 _RETRY_DELAYS = (0.5, 1.5)

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import DepsError, Origin, Renderer, scrub_secrets
-from .lockfile import LockEntry, write_text_atomic
-from .resolver import check_dbt_version
-from .sources import Workspace, copy_package, link_or_copy
-from .spec import PackageSpec, git_key, read_package
+from modelkit.deps.base import DepsError, Origin, Renderer, scrub_secrets
+from modelkit.deps.lockfile import LockEntry, write_text_atomic
+from modelkit.deps.resolver import check_dbt_version
+from modelkit.deps.sources import Workspace, copy_package, link_or_copy
+from modelkit.deps.spec import PackageSpec, git_key, read_package
 
 STATE_FILE = ".modelkit-deps.json"
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from .. import yamlio
-from .base import DepsError, Origin
-from .spec import entry_lines
+from modelkit.core import yamlio
+from modelkit.deps.base import DepsError, Origin
+from modelkit.deps.spec import entry_lines
 
 LOCK_FILE = "package-lock.yml"
 HASH_KEY = "sha1_hash"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .base import DBT_VERSION, Origin, Renderer
-from .semver import (
+from modelkit.deps.base import DBT_VERSION, Origin, Renderer
+from modelkit.deps.semver import (
     SemverError,
     Specifier,
     allows_all,
@@ -28,8 +28,8 @@ from .semver import (
     parse_specifier,
     parse_version,
 )
-from .sources import Workspace
-from .spec import PackageInfo, PackageSpec, parse_entries, read_package
+from modelkit.deps.sources import Workspace
+from modelkit.deps.spec import PackageInfo, PackageSpec, parse_entries, read_package
 
 MAX_ROUNDS = 50
 PIN_URL = "https://docs.getdbt.com/docs/package-management#section-specifying-package-versions"

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
-from .base import Origin, scrub_secrets
-from .hub import FetchError, Hub, http_get
+from modelkit.deps.base import Origin, scrub_secrets
+from modelkit.deps.hub import FetchError, Hub, http_get
 
 GIT_HELP = (
     "Make sure git is installed on your machine. More information: https://docs.getdbt.com/docs/package-management"

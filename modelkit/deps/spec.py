@@ -12,10 +12,10 @@ from typing import Any
 
 import yaml
 
-from .. import yamlio
-from ..errors import ProjectError
-from ..project import find_project_file
-from .base import DepsError, Origin, Renderer
+from modelkit.core import yamlio
+from modelkit.core.errors import ProjectError
+from modelkit.deps.base import DepsError, Origin, Renderer
+from modelkit.project.project import find_project_file
 
 PACKAGES_FILE = "packages.yml"
 DEPENDENCIES_FILE = "dependencies.yml"
