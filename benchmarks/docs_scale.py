@@ -45,7 +45,7 @@ CHROMIUM_ARGS = [
 
 def modelkit(project: Path, *args: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "modelkit.cli.main", *args, "-q"], cwd=project, check=True)
+    subprocess.run([sys.executable, "-m", "modelkit.cli", *args, "-q"], cwd=project, check=True)
     return time.perf_counter() - start
 
 

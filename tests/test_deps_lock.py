@@ -84,7 +84,7 @@ def test_warm_lock_makes_no_request_and_is_fast(tmp_path: Path, hub: HubServer) 
     # the command line too, interpreter start-up included: its CPU time (wall time on a busy machine
     # says more about the other processes)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([sys.executable, "-m", "modelkit.cli.main", "deps"], cwd=root, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "modelkit.cli", "deps"], cwd=root, capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 1.0

@@ -62,7 +62,7 @@ def modelkit_tool(command: str | None = None) -> Tool:
         exe: tuple[str, ...] = tuple(command.split())
     else:
         script = Path(sys.executable).parent / "modelkit"
-        exe = (str(script),) if script.exists() else (sys.executable, "-m", "modelkit.cli.main")
+        exe = (str(script),) if script.exists() else (sys.executable, "-m", "modelkit.cli")
     return Tool("modelkit", exe, sys.executable, _env())
 
 
