@@ -9,10 +9,13 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from graphlib import TopologicalSorter
+from typing import TYPE_CHECKING
 
 from modelkit.core.results import NodeResult
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 def run_dag(
@@ -34,6 +37,9 @@ def run_dag(
     sorter.prepare()
     if threads <= 1:
         return _run_inline(sorter, parents, work, order, on_skip, blocks, fail_fast)
+    # concurrent.futures (with logging) takes ~10 ms to import: loaded only for runs on several threads
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     failed: set[str] = set()  # failed or skipped: their descendants are skipped
     results: list[NodeResult] = []
     pending: dict[Future[NodeResult], str] = {}
