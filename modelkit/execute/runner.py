@@ -14,10 +14,12 @@ from modelkit.execute.contracts import enforce_contract
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
+from modelkit.execute.materializations.jinja import NodeMacros, find_materialization, run_materialization
 from modelkit.execute.scheduler import run_dag
 from modelkit.graph.build import build_dag
 
 if TYPE_CHECKING:
+    from modelkit.adapters.base import QueryResult
     from modelkit.core.manifest import Node
     from modelkit.execute.context import ExecutionContext
 
@@ -252,23 +254,37 @@ class Runner:
         else:
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
                 sql = enforce_contract(node, sql, context.adapter)
-            self._run_hooks(node, "pre-hook")  # hooks with transaction: false; the others run inside
-            response = materialize(
-                Build(
-                    node,
-                    sql,
-                    context.adapter,
-                    self._full_refresh(node),
-                    hooks=lambda key: self._run_hooks(node, key, inside=True),
-                    log=self.reporter.log,
-                )
-            )
-            self._run_hooks(node, "post-hook")
+            response = self._materialize(node, sql)
             result.message = response.message
             result.adapter_response = {"_message": response.message}
             if response.rows_affected is not None and node.resource_type == "seed":
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
         result.timing.append(_timing("execute", t1, now()))
+
+    def _materialize(self, node: Node, sql: str) -> QueryResult:
+        """A project's or package's Jinja materialization if one is named so, else the built-in one."""
+        context = self.context
+        macro = None
+        if node.resource_type in ("model", "snapshot"):
+            macro = find_materialization(context.renderer.registry, node.materialized, context.target.type)
+        if macro is not None:  # the materialization runs the node's hooks itself (run_hooks)
+            return run_materialization(
+                context.renderer, node, sql, macro, lambda key, inside: self._run_hooks(node, key, inside=inside)
+            )
+        self._run_hooks(node, "pre-hook")  # hooks with transaction: false; the others run inside
+        response = materialize(
+            Build(
+                node,
+                sql,
+                context.adapter,
+                self._full_refresh(node),
+                hooks=lambda key: self._run_hooks(node, key, inside=True),
+                log=self.reporter.log,
+                macros=NodeMacros(context.renderer, node),
+            )
+        )
+        self._run_hooks(node, "post-hook")
+        return response
 
     def _full_refresh(self, node: Node) -> bool:
         value = node.config.get("full_refresh")

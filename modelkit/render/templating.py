@@ -66,6 +66,8 @@ class BlockExtension(Extension):
             adapter = "default"
             while parser.stream.skip_if("comma"):
                 key = parser.parse_assign_target(name_only=True).name
+                if key == "default" and parser.stream.current.type != "assign":
+                    continue  # {% materialization name, default %}: for every adapter
                 parser.stream.expect("assign")
                 value = parser.parse_expression()
                 if key == "adapter" and isinstance(value, nodes.Const):

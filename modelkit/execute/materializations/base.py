@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.execute.hooks import hooks_of
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, QueryResult
     from modelkit.core.manifest import Node
+
+
+class MacroCalls(Protocol):
+    """The project's and packages' macros, called in the node's execution context."""
+
+    def exists(self, name: str) -> bool:
+        """Whether the root project or an installed package defines macro ``name``."""
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call macro ``name`` (its ``return()`` value, else what it renders)."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,7 @@ class Build:
     full_refresh: bool = False
     hooks: Callable[[str], None] | None = None  # runs the node's in-transaction "pre-hook" / "post-hook"
     log: Callable[[str], None] | None = None  # console messages (warnings about the node's config)
+    macros: MacroCalls | None = None  # project and package macros (custom incremental strategies)
 
     def run_hooks(self, key: str) -> None:
         if self.hooks is not None:

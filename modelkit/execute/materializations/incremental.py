@@ -33,13 +33,21 @@ def node_error(build: Build, message: str) -> CompilationError:
     return CompilationError(message, node=f"{node.resource_type} {node.name}", path=node.original_file_path)
 
 
+def strategy_macro(strategy: str) -> str:
+    """The macro that writes a strategy's SQL, as dbt names it (``get_incremental_delete_insert_sql``)."""
+    return f"get_incremental_{strategy.replace('+', '_')}_sql"
+
+
 def strategy_of(build: Build) -> str:
+    """The model's strategy: a built-in one, or one a project or package macro implements."""
     strategy = str(build.node.config.get("incremental_strategy") or DEFAULT_STRATEGY).lower()
-    if strategy not in STRATEGIES:
+    custom = build.macros is not None and build.macros.exists(strategy_macro(strategy))
+    if strategy not in STRATEGIES and not custom:
         raise node_error(
             build,
             f"Invalid incremental strategy provided: {strategy}\n"
-            f"Expected one of: {', '.join(repr(s) for s in STRATEGIES)}",
+            f"Expected one of: {', '.join(repr(s) for s in STRATEGIES)}, "
+            f"or a macro named {strategy_macro(strategy)}",
         )
     return strategy
 
@@ -56,14 +64,15 @@ def on_schema_change_of(build: Build) -> str:
 def materialize_incremental(build: Build) -> QueryResult:
     node, adapter = build.node, build.adapter
     relation = node.relation.with_type("table")
+    existing = adapter.get_relation(relation.database, relation.schema, relation.identifier)
+    if existing is None or existing.type != "table" or build.full_refresh:
+        with unit_of_work(build):  # as dbt-duckdb: a (re)build never consults the strategy
+            return adapter.replace_table(relation, build.sql)
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)
     unique_key = as_list(node.config.get("unique_key"))
     predicates = as_list(node.config.get("incremental_predicates"))
-    existing = adapter.get_relation(relation.database, relation.schema, relation.identifier)
     with unit_of_work(build):
-        if existing is None or existing.type != "table" or build.full_refresh:
-            return adapter.replace_table(relation, build.sql)
         staging = adapter.create_temp_table(relation, build.sql)
         source_columns = adapter.get_columns(staging)
         target_columns = adapter.get_columns(existing)
@@ -74,7 +83,9 @@ def materialize_incremental(build: Build) -> QueryResult:
             columns = process_schema_changes(adapter, on_schema_change, existing, source_columns, target_columns)
         except CompilationError as exc:
             raise node_error(build, exc.message) from None
-        if strategy == "append":
+        if build.macros is not None and build.macros.exists(strategy_macro(strategy)):
+            result = _custom_strategy(build, strategy, existing, staging, columns, predicates)
+        elif strategy == "append":
             result = adapter.insert_into(existing, staging, columns)
         elif strategy == "delete+insert":
             result = adapter.delete_insert(existing, staging, columns, unique_key, predicates)
@@ -84,6 +95,25 @@ def materialize_incremental(build: Build) -> QueryResult:
             )
         adapter.drop_relation(staging)
         return result
+
+
+def _custom_strategy(
+    build: Build, strategy: str, target: Relation, staging: Relation, columns: Sequence[str], predicates: list[str]
+) -> QueryResult:
+    """A strategy written as a macro: it gets dbt's ``arg_dict`` and returns the SQL to run."""
+    assert build.macros is not None
+    wanted = {c.lower() for c in columns}
+    arg_dict = {
+        "target_relation": target,
+        "temp_relation": staging,
+        "unique_key": build.node.config.get("unique_key"),
+        "dest_columns": [c for c in build.adapter.get_columns(staging) if c.name.lower() in wanted],
+        "incremental_predicates": predicates or None,
+    }
+    sql = str(build.macros.call(strategy_macro(strategy), arg_dict) or "")
+    if not sql.strip():
+        raise node_error(build, f"Macro {strategy_macro(strategy)} returned no SQL")
+    return build.adapter.execute(sql)
 
 
 def update_columns(config: dict[str, Any], columns: Sequence[str]) -> list[str]:
