@@ -137,6 +137,7 @@ def test_snapshot_target_must_be_a_snapshot_table(project_factory) -> None:
 
 def test_snapshots_run_in_dependency_order_with_other_nodes(project_factory) -> None:
     """What `build` needs: one DAG run over seeds, snapshots and models, through the runner."""
+    from modelkit.api.executors import make_runner
     from modelkit.execute.runner import EXECUTABLE, RunOptions
 
     assert EXECUTABLE["snapshot"] == ("snapshot",)
@@ -154,7 +155,7 @@ def test_snapshots_run_in_dependency_order_with_other_nodes(project_factory) -> 
     )
     with Project(root).session("build") as session:
         options = RunOptions("build", resource_types=("seed", "snapshot", "model"), threads=4)
-        run = session.runner(options).execute()
+        run = make_runner(session, options).execute()
     assert run.success, [r.message for r in run.results]
     order = [r.unique_id for r in run.results]
     assert order == ["seed.demo.people", "snapshot.demo.s", "model.demo.current"]

@@ -11,6 +11,7 @@ import pytest
 from conftest import embedded_db, make_project, query, run_cli
 
 from modelkit.adapters.duckdb import DuckDBAdapter
+from modelkit.api.executors import make_runner
 from modelkit.api.project import Project
 from modelkit.execute.runner import RunOptions
 from modelkit.testing.batch import BATCH_SIZE, plan
@@ -132,7 +133,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_tests(root: Path, *, size: int | None = None, threads: int = 1, exclude: tuple[str, ...] = ()):
     """Results by test name, and the run's batches (None when nothing was batched)."""
     with Project(root).session("test") as session:
-        runner = session.runner(RunOptions("test", exclude=exclude, threads=threads, test_batch_size=size))
+        runner = make_runner(session, RunOptions("test", exclude=exclude, threads=threads, test_batch_size=size))
         run = runner.execute()
     return {r.unique_id.split(".")[2]: r for r in run.results}, runner.executors["test"].batches
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from modelkit.execute.runner import NodeExecutor, RunOptions
+from typing import TYPE_CHECKING
+
+from modelkit.execute.runner import NodeExecutor, Reporter, Runner, RunOptions
 from modelkit.testing.batch import BATCH_SIZE, DataTestExecutor
 from modelkit.testing.unittests import UnitTestExecutor
+
+if TYPE_CHECKING:
+    from modelkit.api.session import Session
 
 
 def executors_for(options: RunOptions) -> dict[str, NodeExecutor]:
@@ -17,3 +22,8 @@ def executors_for(options: RunOptions) -> dict[str, NodeExecutor]:
     if options.command == "test":
         batch_size = BATCH_SIZE if options.test_batch_size is None else options.test_batch_size
     return {"test": DataTestExecutor(batch_size), "unit_test": UnitTestExecutor()}
+
+
+def make_runner(session: Session, options: RunOptions, reporter: Reporter | None = None) -> Runner:
+    """A runner for one command over ``session``, with the executors that command uses."""
+    return Runner(session.execution(), options, reporter, executors_for(options))

@@ -16,16 +16,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.api.executors import make_runner
+from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError
 from modelkit.core.manifest import ModelNode
-from modelkit.core.text import did_you_mean, found_summary
+from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
 from modelkit.execute.runner import RunOptions
-from modelkit.parse import state as parsestate
-from modelkit.project.profiles import load_target
-from modelkit.project.project import load_project, parse_vars, partial_parse_enabled
+from modelkit.project.project import load_project
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest
@@ -71,7 +71,7 @@ class Project:
     def parse(self) -> Manifest:
         """Read the project and write target/manifest.json; the Manifest."""
         with self.session("parse") as session:
-            return _parse_and_write(session)[0]
+            return parse_and_write(session)[0]
 
     def parse_summary(self) -> str:
         """As :meth:`parse`, returning dbt's "Found ..." summary instead of the Manifest.
@@ -79,22 +79,7 @@ class Project:
         When nothing the last parse read has changed since it wrote manifest.json, nothing is read
         or written again (see :mod:`modelkit.parse.state`); ``--no-partial-parse`` always parses.
         """
-        if partial_parse_enabled(self._kwargs["partial_parse"]):
-            cli_vars = parse_vars(self._kwargs["vars"])
-            project = load_project(self.project_dir, cli_vars)
-            target = load_target(
-                project,
-                profiles_dir=self._kwargs["profiles_dir"],
-                target=self._kwargs["target"],
-                profile=self._kwargs["profile"],
-                threads=self._kwargs["threads"],
-                cli_vars=cli_vars,
-            )
-            summary = parsestate.unchanged(project, target, cli_vars)
-            if summary is not None:
-                return summary
-        with self.session("parse") as session:
-            return _parse_and_write(session)[1]
+        return parse_summary(self.project_dir, **self._kwargs)
 
     def compile(
         self,
@@ -108,9 +93,9 @@ class Project:
         with self.session("compile") as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
-            run = session.runner(RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
-            _write_manifest(session)
-            _write_run_results(session, run, _args("compile", select=select, exclude=exclude))
+            run = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
+            write_manifest(session)
+            write_run_results(session, run, _args("compile", select=select, exclude=exclude))
             errors = [r for r in run.results if r.is_error]
             if errors and errors[0].error is not None:
                 raise errors[0].error
@@ -163,15 +148,15 @@ class Project:
     ) -> RunResult:
         with self.session(command, full_refresh=full_refresh) as session:
             options = RunOptions(command, tuple(select), tuple(exclude), threads, full_refresh, fail_fast)
-            runner = session.runner(options, reporter)
+            runner = make_runner(session, options, reporter)
             if on_start is not None:
                 on_start(session, runner.selected_nodes())
             run = runner.execute()
             args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
             run.args = args
             run.manifest = session.manifest
-            _write_manifest(session)
-            _write_run_results(session, run, args)
+            write_manifest(session)
+            write_run_results(session, run, args)
             return run
 
     def ls(
@@ -276,35 +261,3 @@ def compile_inline(session: Session, sql: str) -> str:
     except CompilationError as exc:
         exc.node = "inline query"
         raise
-
-
-def _parse_and_write(session: Session) -> tuple[Manifest, str]:
-    files = parsestate.scan(session.project) if session.partial_parse else {}  # before any file is read
-    manifest = session.manifest
-    _write_manifest(session)
-    summary = found_summary(manifest)
-    if session.partial_parse:
-        env: dict[str, Any] = {}
-        for node in manifest.nodes.values():
-            env.update(node.env_vars)
-        env.update(session.renderer.env_reads)
-        parsestate.record(session.project, session.target, session.cli_vars, files, env, summary)
-    else:
-        parsestate.forget(session.project)
-    return manifest, summary
-
-
-def _write_manifest(session: Session) -> None:
-    compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
-    artifacts.write_manifest(
-        session.project.target_dir / "manifest.json",
-        session.manifest,
-        session.invocation.invocation_id,
-        compiled,
-        session.target.type,
-    )
-
-
-def _write_run_results(session: Session, run: RunResult, args: dict[str, Any]) -> None:
-    data = artifacts.run_results_dict(run, session.project.name, session.invocation.invocation_id, args)
-    artifacts.write_json(session.project.target_dir / "run_results.json", data)

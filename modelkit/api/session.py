@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.adapters import get_adapter
-from modelkit.api.executors import executors_for
 from modelkit.execute.context import ExecutionContext
-from modelkit.execute.runner import Reporter, Runner, RunOptions
 from modelkit.graph.graph import Graph
 from modelkit.graph.selector import Selector
 from modelkit.parse.parser import Parser
@@ -108,10 +106,6 @@ class Session:
             invocation=self.invocation,
             connect=lambda: self.adapter,
         )
-
-    def runner(self, options: RunOptions, reporter: Reporter | None = None) -> Runner:
-        """A runner for one command over this session, with the executors that command uses."""
-        return Runner(self.execution(), options, reporter, executors_for(options))
 
     def close(self) -> None:
         if "manifest" in self.__dict__:

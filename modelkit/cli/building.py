@@ -173,9 +173,13 @@ def parse(
     reporter = make_reporter(use_colors, quiet)
 
     def go() -> None:
+        from modelkit.api.parsing import parse_summary  # not Project: parsing loads no execution modules
+
         start = time.perf_counter()
-        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
-        reporter.line(f"Found {project.parse_summary()}")
+        found = parse_summary(
+            project_dir, profiles_dir=profiles_dir, target=target, profile=profile, vars=vars, log=reporter.log
+        )
+        reporter.line(f"Found {found}")
         reporter.line(f"Performance info: parsed in {time.perf_counter() - start:.2f}s; wrote target/manifest.json")
 
     guard(go, debug)

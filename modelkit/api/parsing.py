@@ -1,0 +1,80 @@
+"""Parsing a project and writing its artifacts: what ``modelkit parse`` needs, and nothing that runs nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelkit.api.session import Session
+from modelkit.artifacts import writer as artifacts
+from modelkit.core.text import found_summary
+from modelkit.parse import state as parsestate
+from modelkit.project.profiles import load_target
+from modelkit.project.project import load_project, parse_vars, partial_parse_enabled
+
+if TYPE_CHECKING:
+    from modelkit.core.manifest import Manifest
+    from modelkit.core.results import RunResult
+
+
+def parse_summary(
+    project_dir: str | Path,
+    *,
+    profiles_dir: str | Path | None = None,
+    target: str | None = None,
+    profile: str | None = None,
+    vars: str | Mapping[str, Any] | None = None,
+    threads: int | None = None,
+    log: Callable[[str], None] | None = None,
+    partial_parse: bool | None = None,
+) -> str:
+    """Parse and write target/manifest.json; dbt's "Found ..." summary.
+
+    When nothing the last parse read has changed since it wrote manifest.json, nothing is read or
+    written again (see :mod:`modelkit.parse.state`); ``partial_parse=False`` always parses.
+    """
+    if partial_parse_enabled(partial_parse):
+        cli_vars = parse_vars(vars)
+        project = load_project(project_dir, cli_vars)
+        found = load_target(
+            project, profiles_dir=profiles_dir, target=target, profile=profile, threads=threads, cli_vars=cli_vars
+        )
+        summary = parsestate.unchanged(project, found, cli_vars)
+        if summary is not None:
+            return summary
+    kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars, "threads": threads}
+    with Session(project_dir, which="parse", log=log, partial_parse=partial_parse, **kwargs) as session:
+        return parse_and_write(session)[1]
+
+
+def parse_and_write(session: Session) -> tuple[Manifest, str]:
+    files = parsestate.scan(session.project) if session.partial_parse else {}  # before any file is read
+    manifest = session.manifest
+    write_manifest(session)
+    summary = found_summary(manifest)
+    if session.partial_parse:
+        env: dict[str, Any] = {}
+        for node in manifest.nodes.values():
+            env.update(node.env_vars)
+        env.update(session.renderer.env_reads)
+        parsestate.record(session.project, session.target, session.cli_vars, files, env, summary)
+    else:
+        parsestate.forget(session.project)
+    return manifest, summary
+
+
+def write_manifest(session: Session) -> None:
+    compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
+    artifacts.write_manifest(
+        session.project.target_dir / "manifest.json",
+        session.manifest,
+        session.invocation.invocation_id,
+        compiled,
+        session.target.type,
+    )
+
+
+def write_run_results(session: Session, run: RunResult, args: dict[str, Any]) -> None:
+    data = artifacts.run_results_dict(run, session.project.name, session.invocation.invocation_id, args)
+    artifacts.write_json(session.project.target_dir / "run_results.json", data)
