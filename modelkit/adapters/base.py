@@ -172,6 +172,12 @@ class Adapter(Protocol):
         """Delete target rows whose key is in ``source``, then insert ``source``'s rows."""
         ...
 
+    def replace_window(
+        self, target: Relation, source: Relation, columns: Sequence[str], column: str, start: str, end: str
+    ) -> QueryResult:
+        """A microbatch: delete the target's rows whose ``column`` is in ``[start, end)``, insert ``source``'s."""
+        ...
+
     def merge(
         self,
         target: Relation,

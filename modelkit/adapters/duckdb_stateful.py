@@ -167,6 +167,15 @@ class StatefulMixin:
             )
         return self.insert_into(target, source, columns)
 
+    def replace_window(
+        self, target: Relation, source: Relation, columns: Sequence[str], column: str, start: str, end: str
+    ) -> QueryResult:
+        """A microbatch: delete the target's rows whose ``column`` is in ``[start, end)``, insert ``source``'s."""
+        self.execute(
+            f"delete from {target.render()}\nwhere {column} >= {sql_literal(start)} and {column} < {sql_literal(end)}"
+        )
+        return self.insert_into(target, source, columns)
+
     def merge(
         self,
         target: Relation,

@@ -11,6 +11,7 @@ columns, rows = project.show("select count(*) from {{ ref('customers') }}")
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,8 @@ from modelkit.api.executors import make_runner
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
-from modelkit.core.errors import CompilationError, ModelkitError, ProjectError
+from modelkit.core.batches import as_utc
+from modelkit.core.errors import CompilationError, ModelkitError, ProjectError, UsageError
 from modelkit.core.manifest import ModelNode
 from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
@@ -31,6 +33,17 @@ if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest
     from modelkit.core.results import RunResult
     from modelkit.execute.runner import Reporter
+
+
+def _timestamp(flag: str, value: str | datetime.datetime | None) -> datetime.datetime | None:
+    if value is None:
+        return None
+    try:
+        return as_utc(value)
+    except ValueError:
+        raise UsageError(
+            f"{flag} must be a date or timestamp (e.g. 2024-01-31 or 2024-01-31T12:00:00), got {value!r}"
+        ) from None
 
 
 def _args(command: str, **kwargs: Any) -> dict[str, Any]:
@@ -145,9 +158,21 @@ class Project:
         fail_fast: bool = False,
         reporter: Reporter | None = None,
         on_start: Callable[[Session, list[str]], None] | None = None,
+        event_time_start: str | datetime.datetime | None = None,
+        event_time_end: str | datetime.datetime | None = None,
     ) -> RunResult:
+        """Run ``command`` over the selection; ``event_time_start`` / ``_end`` bound microbatch models' windows."""
         with self.session(command, full_refresh=full_refresh) as session:
-            options = RunOptions(command, tuple(select), tuple(exclude), threads, full_refresh, fail_fast)
+            options = RunOptions(
+                command,
+                tuple(select),
+                tuple(exclude),
+                threads,
+                full_refresh,
+                fail_fast,
+                event_time_start=_timestamp("--event-time-start", event_time_start),
+                event_time_end=_timestamp("--event-time-end", event_time_end),
+            )
             runner = make_runner(session, options, reporter)
             if on_start is not None:
                 on_start(session, runner.selected_nodes())

@@ -39,6 +39,12 @@ Colors = Annotated[
     Optional[bool], typer.Option("--use-colors/--no-use-colors", help="Colour the output (default: when a terminal).")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
+EventTimeStart = Annotated[
+    Optional[str], typer.Option("--event-time-start", help="Microbatch models: build windows from this time (UTC).")
+]
+EventTimeEnd = Annotated[
+    Optional[str], typer.Option("--event-time-end", help="Microbatch models: build windows up to this time (UTC).")
+]
 
 MULTI_VALUE_FLAGS = {"--select", "-s", "--models", "-m", "--exclude", "--resource-type", "--resource-types"}
 

@@ -10,6 +10,8 @@ import typer
 from modelkit.cli.app import (
     Colors,
     Debug,
+    EventTimeEnd,
+    EventTimeStart,
     Exclude,
     FailFast,
     FullRefresh,
@@ -43,6 +45,7 @@ def _execute(
     debug: bool,
     colors: Optional[bool],
     quiet: bool,
+    event_time: tuple[Optional[str], Optional[str]] = (None, None),
 ) -> None:
     reporter = make_reporter(colors, quiet)
 
@@ -70,6 +73,8 @@ def _execute(
             fail_fast=fail_fast,
             reporter=reporter,
             on_start=on_start,
+            event_time_start=event_time[0],
+            event_time_end=event_time[1],
         )
         reporter.end()
         if run.results or run.interrupted:
@@ -100,9 +105,11 @@ def _node_command(command: str, help_text: str) -> Any:
         debug: Debug = False,
         use_colors: Colors = None,
         quiet: Quiet = False,
+        event_time_start: EventTimeStart = None,
+        event_time_end: EventTimeEnd = None,
     ) -> None:
         _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
-                 full_refresh, fail_fast, debug, use_colors, quiet)  # fmt: skip
+                 full_refresh, fail_fast, debug, use_colors, quiet, (event_time_start, event_time_end))  # fmt: skip
 
     execute_nodes.__doc__ = help_text
     return app.command(command)(execute_nodes)

@@ -24,6 +24,8 @@ class Relation:
     identifier: str
     type: str | None = None  # "table", "view", "cte" or None when unknown
     quote_char: str = '"'
+    # (column, start, end): a microbatch model's input, read one time window at a time
+    event_time_filter: tuple[str, str, str] | None = None
 
     def __str__(self) -> str:
         return self.render()
@@ -35,7 +37,22 @@ class Relation:
         if self.type == "cte":
             return self.identifier
         parts = [p for p in (self.database, self.schema, self.identifier) if p]
-        return ".".join(quote(p, self.quote_char) for p in parts)
+        name = ".".join(quote(p, self.quote_char) for p in parts)
+        if self.event_time_filter is None:
+            return name
+        column, start, end = self.event_time_filter
+        return (
+            f"(select * from {name} where {column} >= '{start}' and {column} < '{end}') "
+            f"_dbt_et_filter_subq_{self.identifier}"
+        )
+
+    def filtered(self, column: str, start: object, end: object) -> Relation:
+        """This relation read only where ``column`` falls in ``[start, end)`` (as dbt filters microbatch inputs).
+
+        >>> print(Relation("db", "main", "events").filtered("ts", "2024-01-01 00:00:00+00:00", "2024-01-02 00:00:00+00:00"))
+        (select * from "db"."main"."events" where ts >= '2024-01-01 00:00:00+00:00' and ts < '2024-01-02 00:00:00+00:00') _dbt_et_filter_subq_events
+        """
+        return replace(self, event_time_filter=(column, str(start), str(end)))
 
     @property
     def name(self) -> str:

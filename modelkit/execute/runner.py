@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -82,6 +83,8 @@ class RunOptions:
     fail_fast: bool = False
     resource_types: tuple[str, ...] = ()
     test_batch_size: int | None = None  # data tests per statement in `test` (None: the default; 1: one by one)
+    event_time_start: datetime.datetime | None = None  # microbatch models: the windows to build
+    event_time_end: datetime.datetime | None = None
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -281,6 +284,9 @@ class Runner:
                 hooks=lambda key: self._run_hooks(node, key, inside=True),
                 log=self.reporter.log,
                 macros=NodeMacros(context.renderer, node),
+                compile_window=lambda window: context.compiler.compile(node, event_time=window),
+                event_time_start=self.options.event_time_start,
+                event_time_end=self.options.event_time_end,
             )
         )
         self._run_hooks(node, "post-hook")

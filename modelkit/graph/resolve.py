@@ -87,12 +87,16 @@ class Resolver:
         path = node.original_file_path if node is not None else None
         return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None), node=_label(node))
 
-    def ref(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Relation:
+    def ref_node(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
+        """The node ``ref(*args, **kwargs)`` names for ``node``; a clear error when there is none."""
         name, package, version = ref_args(args, kwargs)
         target = self.find_node(name, package, version)
         if target is None:
             raise self.missing_ref_error(node, name, version=version)
-        return target.relation
+        return target
+
+    def ref(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Relation:
+        return self.ref_node(node, args, kwargs).relation
 
     def source(self, node: Any, source_name: str, table_name: str) -> Relation:
         found = self.find_source(source_name, table_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from pathlib import Path
+from typing import Any
 
 from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import Manifest, Node
@@ -62,7 +63,7 @@ class Compiler:
             n.relation.identifier: n for n in manifest.nodes.values() if n.resource_type == "model" and n.is_ephemeral
         }
 
-    def _render(self, node: Node) -> tuple[str, list[str]]:
+    def _render(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
         ctes: list[str] = []
         label = f"{node.resource_type} {node.name}"
         try:
@@ -70,7 +71,9 @@ class Compiler:
                 sql = static_test_sql(node, self.renderer, self._builtin_tests)
                 if sql is not None:
                     return sql, ctes
-            ctx = self.renderer.context(node, execute=True, path=node.original_file_path, ctes=ctes)
+            ctx = self.renderer.context(
+                node, execute=True, path=node.original_file_path, ctes=ctes, event_time=event_time
+            )
             sql = None
             if self.static and is_static(node.raw_code, self.renderer):
                 sql = static_render(node.raw_code, ctx, node.original_file_path)
@@ -113,9 +116,12 @@ class Compiler:
                 seen.add(name)
                 out.append((name, body))
 
-    def compile(self, node: Node) -> str:
-        """The node's SQL ready to run (ephemeral nodes return their own body)."""
-        sql, ctes = self._render(node)
+    def compile(self, node: Node, event_time: tuple[Any, Any] | None = None) -> str:
+        """The node's SQL ready to run (ephemeral nodes return their own body).
+
+        ``event_time`` (start, end): one batch of a microbatch model, its inputs read for that window only.
+        """
+        sql, ctes = self._render(node, event_time)
         collected: list[tuple[str, str]] = []
         self._collect(ctes, collected, set())
         sql = inject_ctes(sql, collected)

@@ -187,6 +187,7 @@ class Renderer:
         path: str = "",
         this: Relation | None = None,
         ctes: list[str] | None = None,
+        event_time: tuple[Any, Any] | None = None,
     ) -> RenderContext:
         base = self._base
         node_name = getattr(node, "name", None)
@@ -224,13 +225,16 @@ class Renderer:
             assert resolver is not None, "execution needs a resolver"
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
-                rel = resolver.ref(node, args, kwargs)
+                target = resolver.ref_node(node, args, kwargs)
+                rel = target.relation
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
-                return rel
+                return _windowed(rel, target.config, event_time)
 
             def source(source_name: str, table_name: str) -> Relation:
-                return resolver.source(node, source_name, table_name)
+                rel = resolver.source(node, source_name, table_name)
+                found = resolver.find_source(source_name, table_name)
+                return _windowed(rel, found.config if found is not None else {}, event_time)
 
         else:
 
@@ -348,6 +352,14 @@ class Renderer:
             return func(*args, **kwargs)
         except templating.MacroReturn as ret:
             return ret.value
+
+
+def _windowed(rel: Relation, config: Mapping[str, Any], event_time: tuple[Any, Any] | None) -> Relation:
+    """A microbatch model's input: only the batch's window, where the input declares its ``event_time``."""
+    column = config.get("event_time")
+    if event_time is None or not column or rel.is_cte:
+        return rel
+    return rel.filtered(str(column), *event_time)
 
 
 def _return(value: Any = None) -> None:

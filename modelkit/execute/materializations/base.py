@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.execute.hooks import hooks_of
@@ -35,6 +36,10 @@ class Build:
     hooks: Callable[[str], None] | None = None  # runs the node's in-transaction "pre-hook" / "post-hook"
     log: Callable[[str], None] | None = None  # console messages (warnings about the node's config)
     macros: MacroCalls | None = None  # project and package macros (custom incremental strategies)
+    # a microbatch model's SQL for one (start, end) window, and the run's --event-time-start / --event-time-end
+    compile_window: Callable[[tuple[datetime, datetime]], str] | None = None
+    event_time_start: datetime | None = None
+    event_time_end: datetime | None = None
 
     def run_hooks(self, key: str) -> None:
         if self.hooks is not None:

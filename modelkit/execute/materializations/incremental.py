@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from modelkit.core.config import as_list
 from modelkit.core.errors import CompilationError
 from modelkit.execute.materializations.base import Build, unit_of_work
+from modelkit.execute.materializations.microbatch import materialize_microbatch
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, ColumnInfo, QueryResult
     from modelkit.core.relation import Relation
 
-STRATEGIES = ("append", "delete+insert", "merge")
+STRATEGIES = ("append", "delete+insert", "merge", "microbatch")
 DEFAULT_STRATEGY = "delete+insert"  # dbt-duckdb's default
 ON_SCHEMA_CHANGE = ("ignore", "fail", "append_new_columns", "sync_all_columns", "full_refresh")
 
@@ -65,6 +66,8 @@ def materialize_incremental(build: Build) -> QueryResult:
     node, adapter = build.node, build.adapter
     relation = node.relation.with_type("table")
     existing = adapter.get_relation(relation.database, relation.schema, relation.identifier)
+    if str(node.config.get("incremental_strategy") or "").lower() == "microbatch":
+        return materialize_microbatch(build, existing)  # batched from its first build on, as in dbt
     if existing is None or existing.type != "table" or build.full_refresh:
         with unit_of_work(build):  # as dbt-duckdb: a (re)build never consults the strategy
             return adapter.replace_table(relation, build.sql)
