@@ -76,6 +76,18 @@ class SnapshotSpec:
     names: Mapping[str, str] = field(default_factory=lambda: {n: n for n in SNAPSHOT_META_COLUMNS})
 
 
+# How an engine treats each kind of contract constraint (dbt's ConstraintSupport).
+ENFORCED, NOT_ENFORCED, NOT_SUPPORTED = "enforced", "not_enforced", "not_supported"
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A contracted table's declaration: (name, type, column constraints as DDL) and table constraints."""
+
+    columns: tuple[tuple[str, str, tuple[str, ...]], ...]
+    constraints: tuple[str, ...] = ()
+
+
 class Adapter(Protocol):
     """The engine interface. Each thread gets its own cursor inside the adapter.
 
@@ -86,6 +98,7 @@ class Adapter(Protocol):
     type: str
     quote_char: str
     capabilities: frozenset[Capability]
+    constraint_support: Mapping[str, str]  # constraint type -> ENFORCED / NOT_ENFORCED / NOT_SUPPORTED
     sql: StandardSQL  # the SQL snippets tests, contracts and unit tests need, in this engine's dialect
 
     def open(self) -> None: ...
@@ -126,6 +139,10 @@ class Adapter(Protocol):
 
     def replace_table(self, relation: Relation, sql: str) -> QueryResult:
         """Build a table and swap it in atomically; on failure the previous relation stays."""
+        ...
+
+    def replace_table_with_schema(self, relation: Relation, schema: TableSchema, sql: str) -> QueryResult:
+        """As :meth:`replace_table`, the table declared first (columns, types, constraints), then filled."""
         ...
 
     def describe_csv(

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from modelkit.adapters.base import Capability, ColumnInfo, QueryResult
+from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult
 from modelkit.adapters.duckdb_stateful import StatefulMixin, sql_literal
 from modelkit.adapters.sql import StandardSQL
 from modelkit.core.errors import DatabaseError, ProjectError
@@ -23,6 +23,9 @@ class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
     capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY})
+    constraint_support = dict.fromkeys(
+        ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
+    )  # as dbt-duckdb: DuckDB checks every one of them on insert
     sql = StandardSQL('"', type_of_function="typeof")
 
     def __init__(self, target: Target) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec
+from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec, TableSchema
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
 
@@ -166,6 +166,25 @@ class StatefulMixin:
                 f"using {source.render()} as {SOURCE}\nwhere ({on}{extra})"
             )
         return self.insert_into(target, source, columns)
+
+    def replace_table_with_schema(self, relation: Relation, schema: TableSchema, sql: str) -> QueryResult:
+        """Declare the table (types and constraints, so that DuckDB checks every row), then fill it.
+
+        Both statements run in one transaction: a row that breaks a constraint leaves the previous
+        table as it was.
+        """
+        existing = self.get_relation(relation.database, relation.schema, relation.identifier)
+        items = [" ".join([quote(name), data_type, *checks]) for name, data_type, checks in schema.columns]
+        items += list(schema.constraints)
+        names = ", ".join(quote(name) for name, _, _ in schema.columns)
+        statements = [] if existing is None else [f"drop {existing.type or 'table'} if exists {existing.render()}"]
+        statements.append(f"create table {relation.render()} (\n    " + ",\n    ".join(items) + "\n)")
+        statements.append(f"insert into {relation.render()} ({names})\nselect {names} from (\n{sql}\n) as model_subq")
+        with self.transaction():
+            for statement in statements:
+                self.execute(statement)
+        self.invalidate_cache()
+        return QueryResult(message="OK")
 
     def replace_window(
         self, target: Relation, source: Relation, columns: Sequence[str], column: str, start: str, end: str

@@ -136,6 +136,46 @@ class StandardSQL:
         )
         return f"select {index} as idx, {columns}\nfrom (\n{wrapped_sql}\n) as modelkit_batch_{index}"
 
+    def column_constraint(self, constraint: Mapping[str, Any]) -> str | None:
+        """A column-level constraint as DDL (None: nothing to write for it)."""
+        kind, expression = constraint.get("type"), constraint.get("expression")
+        if kind == "not_null":
+            return "not null"
+        if kind == "unique":
+            return "unique"
+        if kind == "primary_key":
+            return "primary key"
+        if kind == "check" and expression:
+            return f"check ({expression})"
+        if kind == "foreign_key":
+            if constraint.get("to"):
+                columns = ", ".join(constraint.get("to_columns") or [])
+                return f"references {constraint['to']} ({columns})"
+            return f"references {expression}" if expression else None
+        if kind == "custom" and expression:
+            return str(expression)
+        return None
+
+    def model_constraint(self, constraint: Mapping[str, Any]) -> str | None:
+        """A model-level (table) constraint as DDL (None: nothing to write for it)."""
+        kind, expression = constraint.get("type"), constraint.get("expression")
+        columns = ", ".join(self.quote(c) for c in constraint.get("columns") or [])
+        name = f"constraint {self.quote(str(constraint['name']))} " if constraint.get("name") else ""
+        if kind == "primary_key" and columns:
+            return f"{name}primary key ({columns})"
+        if kind == "unique" and columns:
+            return f"{name}unique ({columns})"
+        if kind == "check" and expression:
+            return f"{name}check ({expression})"
+        if kind == "foreign_key" and columns:
+            if constraint.get("to"):
+                to_columns = ", ".join(self.quote(c) for c in constraint.get("to_columns") or [])
+                return f"{name}foreign key ({columns}) references {constraint['to']} ({to_columns})"
+            return f"{name}foreign key ({columns}) references {expression}" if expression else None
+        if kind == "custom" and expression:
+            return f"{name}{expression}"
+        return None
+
     def union_all(self, selects: Sequence[str]) -> str:
         return "\nunion all\n".join(selects)
 

@@ -8,8 +8,10 @@ model fails with dbt's mismatch table and nothing is replaced.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
+from modelkit.adapters.base import ENFORCED, NOT_SUPPORTED, TableSchema
 from modelkit.core.errors import CompilationError, DatabaseError
 from modelkit.core.text import markdown_table
 
@@ -76,3 +78,30 @@ def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
         return sql
     by_lower = {name.lower(): name for name, _ in definition}
     return adapter.sql.select_from(sql, [by_lower[name.lower()] for name, _ in contract], alias="model_subq")
+
+
+def table_schema(node: Node, adapter: Adapter, warn: Callable[[str], None]) -> TableSchema:
+    """The contracted table's declaration: columns with their types and the constraints the engine enforces.
+
+    A constraint the engine does not support (or would not enforce) is left out with a warning, unless it
+    says ``warn_unsupported: false``; one the engine does not enforce is still declared.
+    """
+    sql = adapter.sql
+
+    def kept(constraint: Mapping[str, Any]) -> bool:
+        kind = str(constraint.get("type"))
+        support = adapter.constraint_support.get(kind, NOT_SUPPORTED)
+        if support != ENFORCED and constraint.get("warn_unsupported", True):
+            how = "is not supported by" if support == NOT_SUPPORTED else "is not enforced by"
+            warn(
+                f"Model '{node.name}': the `{kind}` constraint {how} {adapter.type}"
+                + (" and is left out of the table's DDL" if support == NOT_SUPPORTED else "")
+            )
+        return support != NOT_SUPPORTED
+
+    columns = []
+    for column in node.columns.values():
+        checks = [sql.column_constraint(c) for c in column.constraints if kept(c)]
+        columns.append((column.name, str(column.data_type), tuple(c for c in checks if c)))
+    model_level = [sql.model_constraint(c) for c in getattr(node, "constraints", []) if kept(c)]
+    return TableSchema(tuple(columns), tuple(c for c in model_level if c))

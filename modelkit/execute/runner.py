@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, now
-from modelkit.execute.contracts import enforce_contract
+from modelkit.execute.contracts import enforce_contract, table_schema
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
@@ -20,7 +20,7 @@ from modelkit.execute.scheduler import run_dag
 from modelkit.graph.build import build_dag
 
 if TYPE_CHECKING:
-    from modelkit.adapters.base import QueryResult
+    from modelkit.adapters.base import QueryResult, TableSchema
     from modelkit.core.manifest import Node
     from modelkit.execute.context import ExecutionContext
 
@@ -255,16 +255,22 @@ class Runner:
         if self.options.command == "compile" or node.resource_type == "analysis":
             result.message = None
         else:
+            schema = None
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
                 sql = enforce_contract(node, sql, context.adapter)
-            response = self._materialize(node, sql)
+                if node.materialized == "table":
+                    schema = table_schema(node, context.adapter, self._warn)
+            response = self._materialize(node, sql, schema)
             result.message = response.message
             result.adapter_response = {"_message": response.message}
             if response.rows_affected is not None and node.resource_type == "seed":
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
         result.timing.append(_timing("execute", t1, now()))
 
-    def _materialize(self, node: Node, sql: str) -> QueryResult:
+    def _warn(self, message: str) -> None:
+        self.reporter.log(f"[WARNING]: {message}")
+
+    def _materialize(self, node: Node, sql: str, schema: TableSchema | None = None) -> QueryResult:
         """A project's or package's Jinja materialization if one is named so, else the built-in one."""
         context = self.context
         macro = None
@@ -287,6 +293,7 @@ class Runner:
                 compile_window=lambda window: context.compiler.compile(node, event_time=window),
                 event_time_start=self.options.event_time_start,
                 event_time_end=self.options.event_time_end,
+                schema=schema,
             )
         )
         self._run_hooks(node, "post-hook")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from modelkit.execute.hooks import hooks_of
 
 if TYPE_CHECKING:
-    from modelkit.adapters.base import Adapter, QueryResult
+    from modelkit.adapters.base import Adapter, QueryResult, TableSchema
     from modelkit.core.manifest import Node
 
 
@@ -40,6 +40,7 @@ class Build:
     compile_window: Callable[[tuple[datetime, datetime]], str] | None = None
     event_time_start: datetime | None = None
     event_time_end: datetime | None = None
+    schema: TableSchema | None = None  # an enforced contract's declaration (columns, constraints)
 
     def run_hooks(self, key: str) -> None:
         if self.hooks is not None:
@@ -71,6 +72,9 @@ def view(build: Build) -> QueryResult:
 
 
 def table(build: Build) -> QueryResult:
+    if build.schema is not None:  # declared first, so that the engine checks the contract's constraints
+        with unit_of_work(build):
+            return build.adapter.replace_table_with_schema(build.node.relation, build.schema, build.sql)
     if not _hooks_inside(build):
         return build.adapter.replace_table(build.node.relation, build.sql)
     with unit_of_work(build):
