@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from modelkit.core import fsio
 from modelkit.core.config import merge_into, resolve
 from modelkit.core.errors import CompilationError, DatabaseError, ProjectError
 from modelkit.core.manifest import UnitTestNode
@@ -299,9 +300,9 @@ def execute_unit_test(runner: Runner, node: Node, result: NodeResult) -> None:
     adapter = session.adapter
     t0 = now()
     sql = UnitTestCompiler(session, test).compile()
-    path = session.project.target_dir / "compiled" / test.package_name / (test.compiled_file_path or test.path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(sql, encoding="utf-8")
+    rel = f"{test.package_name}/{test.compiled_file_path or test.path}"
+    path = fsio.inside(session.project.target_dir / "compiled", rel, f"unit test {test.name}")
+    fsio.atomic_write(path, sql)
     result.compiled_code = sql
     result.compiled_path = path.relative_to(session.project.root).as_posix()
     t1 = now()
