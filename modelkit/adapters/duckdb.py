@@ -68,6 +68,8 @@ class DuckDBAdapter(StatefulMixin):
         self._con: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []  # every thread's, for interrupt()
+        self._cursors_lock = threading.Lock()
         self._relations: dict[tuple[str, str], dict[str, Relation]] | None = None
 
     # -- connection ---------------------------------------------------------
@@ -116,6 +118,8 @@ class DuckDBAdapter(StatefulMixin):
             self._con.close()
             self._con = None
             self._local = threading.local()
+            with self._cursors_lock:
+                self._cursors.clear()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
@@ -125,7 +129,18 @@ class DuckDBAdapter(StatefulMixin):
             assert self._con is not None
             cur = self._con.cursor()
             self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
         return cur
+
+    def interrupt(self) -> None:
+        with self._cursors_lock:
+            cursors = list(self._cursors)
+        for cur in cursors:
+            try:
+                cur.interrupt()
+            except (duckdb.Error, RuntimeError):
+                pass  # closed already
 
     def quote(self, identifier: str) -> str:
         return quote(identifier)
@@ -146,6 +161,10 @@ class DuckDBAdapter(StatefulMixin):
                 )
         except duckdb.Error as exc:
             raise DatabaseError(str(exc).strip()) from None
+        except RuntimeError as exc:
+            if "interrupted" in str(exc).lower():  # Ctrl-C while DuckDB ran on this (the main) thread
+                raise KeyboardInterrupt from None
+            raise
         return QueryResult()
 
     @contextmanager

@@ -85,6 +85,11 @@ class Session:
                 self.renderer.adapter = adapter
             return self._adapter
 
+    @property
+    def open_adapter(self) -> Adapter | None:
+        """The adapter if its connection is open, else None (never opens one)."""
+        return self._adapter
+
     @cached_property
     def compiler(self) -> Compiler:
         from modelkit.render.compiler import Compiler

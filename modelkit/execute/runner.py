@@ -164,6 +164,7 @@ class Runner:
             self.test_batches = TestBatches.for_run(
                 session, selected, parents, order, threads=threads, size=self.options.test_batch_size
             )
+        start: list[NodeResult] = []
         try:
             start = run_project_hooks(session, self.reporter, "on-run-start", selected=selected) if hooks else []
             if any(r.is_error for r in start):  # a failed on-run-start hook skips every node
@@ -176,16 +177,25 @@ class Runner:
                     order=order,
                     on_skip=self._skip,
                     fail_fast=self.options.fail_fast,
+                    on_interrupt=self._interrupt,
                 )
             if hooks:
                 done = [r for r in run.results if not r.unique_id.startswith("operation.")]
                 run.results += run_project_hooks(session, self.reporter, "on-run-end", done, selected)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             run.interrupted = True
+            if not run.results:  # the nodes that finished before Ctrl-C are reported (and in run_results.json)
+                run.results = start + list(getattr(exc, "results", []))
         if "compiler" in session.__dict__:
             session.compiler.flush()  # compiled files are on disk when the run ends
         run.elapsed_time = time.perf_counter() - started
         return run
+
+    def _interrupt(self) -> None:
+        """Cancel the statements the worker threads are running (their units of work roll back)."""
+        adapter = self.session.open_adapter
+        if adapter is not None:
+            adapter.interrupt()
 
     def _skip(self, uid: str, cause: str) -> NodeResult:
         node = self.session.manifest.nodes[uid]
