@@ -82,9 +82,7 @@ class Fixtures:
             "print('ready', flush=True)\n"
             "sys.stdin.read()\n"
         )
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
+        proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         self._procs.append(proc)
         return proc.pid
