@@ -89,3 +89,65 @@ def test_a_port_in_use_is_a_usage_error(documented: Path) -> None:
         assert f"Cannot serve on 127.0.0.1:{port}" in result.output
     finally:
         first.server_close()
+
+
+def raw_get(base: str, path: str) -> tuple[int, bytes]:
+    """GET ``path`` exactly as written (no client-side normalisation)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=False, skip_accept_encoding=True)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../modelkit.yml",
+        "/..%2fmodelkit.yml",
+        "/..%2f..%2f..%2f..%2f..%2f..%2fetc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "//etc/passwd",
+        "/etc/passwd",
+        "/index.html/../../modelkit.yml",
+        "/..\\modelkit.yml",
+        "/demo.duckdb",
+        "/compiled/demo/models/a.sql",
+        "/%2fetc%2fpasswd",
+    ],
+)
+def test_serves_nothing_outside_the_site(documented: Path, path: str) -> None:
+    server = make_server(documented / "target", "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, body = raw_get(url_of(server), path)
+        assert status == 404, (path, status)
+        assert b"root:" not in body and b"name: demo" not in body
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_listens_on_localhost_unless_told_otherwise(documented: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelkit.cli", "docs", "serve", "--port", "0", "--profiles-dir", str(documented)],
+        cwd=documented,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("Serving docs at http://127.0.0.1:"), line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

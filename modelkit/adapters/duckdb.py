@@ -12,9 +12,11 @@ from typing import Any
 import duckdb
 
 from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult
+from modelkit.adapters.duckdb_connect import connect
 from modelkit.adapters.duckdb_stateful import StatefulMixin, sql_literal
 from modelkit.adapters.sql import StandardSQL
-from modelkit.core.errors import DatabaseError, ProjectError
+from modelkit.core import fsio
+from modelkit.core.errors import ConnectionFailure, DatabaseError
 from modelkit.core.relation import Relation, quote
 from modelkit.project.profiles import Target
 
@@ -33,6 +35,8 @@ class DuckDBAdapter(StatefulMixin):
         self._con: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []  # every thread's, for interrupt()
+        self._cursors_lock = threading.Lock()
         self._relations: dict[tuple[str, str], dict[str, Relation]] | None = None
 
     # -- connection ---------------------------------------------------------
@@ -42,13 +46,18 @@ class DuckDBAdapter(StatefulMixin):
         creds = self.target.credentials
         path = str(creds.get("path", ":memory:"))
         if path != ":memory:" and not path.startswith(("md:", "motherduck:")):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            fsio.ensure_dir(Path(path).parent)
         config = {k: str(v) for k, v in (creds.get("config_options") or {}).items()}
+        self._con = connect(path, config)
         try:
-            self._con = duckdb.connect(path, config=config)
+            self._setup(self._con, creds)
         except duckdb.Error as exc:
-            raise ProjectError(f"Could not open DuckDB database {path}: {exc}", path=self.target.origin) from None
-        con = self._con
+            self.close()
+            origin = self.target.origin if self.target.origin != "embedded" else path
+            raise ConnectionFailure(f"Could not set up DuckDB database {path}: {exc}", path=origin) from None
+
+    def _setup(self, con: duckdb.DuckDBPyConnection, creds: dict[str, Any]) -> None:
+        """Extensions, settings and attached databases of the profile."""
         for ext in creds.get("extensions") or []:
             name = ext if isinstance(ext, str) else ext.get("name")
             try:
@@ -76,6 +85,8 @@ class DuckDBAdapter(StatefulMixin):
             self._con.close()
             self._con = None
             self._local = threading.local()
+            with self._cursors_lock:
+                self._cursors.clear()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
@@ -85,7 +96,18 @@ class DuckDBAdapter(StatefulMixin):
             assert self._con is not None
             cur = self._con.cursor()
             self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
         return cur
+
+    def interrupt(self) -> None:
+        with self._cursors_lock:
+            cursors = list(self._cursors)
+        for cur in cursors:
+            try:
+                cur.interrupt()
+            except (duckdb.Error, RuntimeError):
+                pass  # closed already
 
     def quote(self, identifier: str) -> str:
         return quote(identifier)
@@ -106,6 +128,10 @@ class DuckDBAdapter(StatefulMixin):
                 )
         except duckdb.Error as exc:
             raise DatabaseError(str(exc).strip()) from None
+        except RuntimeError as exc:
+            if "interrupted" in str(exc).lower():  # Ctrl-C while DuckDB ran on this (the main) thread
+                raise KeyboardInterrupt from None
+            raise
         return QueryResult()
 
     @contextmanager

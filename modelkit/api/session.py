@@ -84,6 +84,11 @@ class Session:
                 self.renderer.adapter = adapter
             return self._adapter
 
+    @property
+    def open_adapter(self) -> Adapter | None:
+        """The adapter if its connection is open, else None (never opens one)."""
+        return self._adapter
+
     @cached_property
     def compiler(self) -> Compiler:
         return Compiler(self.renderer, self.manifest)
@@ -105,6 +110,7 @@ class Session:
             target=self.target,
             invocation=self.invocation,
             connect=lambda: self.adapter,
+            opened=lambda: self.open_adapter,
         )
 
     def close(self) -> None:

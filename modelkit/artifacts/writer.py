@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from modelkit.core import jsonio
+from modelkit.core import fsio, jsonio
 from modelkit.core.manifest import Column, Macro, Manifest, Node, SourceDefinition
 from modelkit.core.results import RunResult, now
 
@@ -186,27 +186,29 @@ def write_manifest(
     compiled: dict[str, str] | None = None,
     adapter_type: str = "duckdb",
 ) -> None:
-    """Stream manifest.json node by node: fast (orjson per node) and light on memory."""
+    """Stream manifest.json node by node: fast (orjson per node) and light on memory; written atomically."""
+    fsio.atomic_write(path, _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type), scrub=True)
+
+
+def _manifest_chunks(
+    manifest: Manifest, invocation_id: str, compiled: dict[str, str], adapter_type: str
+) -> Iterator[bytes]:
     dumps = jsonio.dumps
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(b"{")
-        for i, (key, value) in enumerate(_manifest_sections(manifest, invocation_id, compiled or {}, adapter_type)):
-            fh.write((b"," if i else b"") + dumps(key) + b":")
-            if isinstance(value, dict):
-                fh.write(dumps(value))
-                continue
-            chunk = [b"{"]
-            for j, (item_key, item) in enumerate(value):
-                chunk.append((b"," if j else b"") + dumps(item_key) + b":" + dumps(item))
-                if len(chunk) >= 512:
-                    fh.write(b"".join(chunk))
-                    chunk.clear()
-            chunk.append(b"}")
-            fh.write(b"".join(chunk))
-        fh.write(b"}")
-    tmp.replace(path)
+    yield b"{"
+    for i, (key, value) in enumerate(_manifest_sections(manifest, invocation_id, compiled, adapter_type)):
+        yield (b"," if i else b"") + dumps(key) + b":"
+        if isinstance(value, dict):
+            yield dumps(value)
+            continue
+        chunk = [b"{"]
+        for j, (item_key, item) in enumerate(value):
+            chunk.append((b"," if j else b"") + dumps(item_key) + b":" + dumps(item))
+            if len(chunk) >= 512:
+                yield b"".join(chunk)
+                chunk.clear()
+        chunk.append(b"}")
+        yield b"".join(chunk)
+    yield b"}"
 
 
 def results_artifact(run: Any, project_name: str, invocation_id: str, schema: str) -> dict[str, Any]:
@@ -227,4 +229,5 @@ def run_results_dict(run: RunResult, project_name: str, invocation_id: str, args
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    jsonio.write(path, data)
+    """An artifact, written atomically, with secret values masked."""
+    fsio.atomic_write(path, jsonio.dumps(data), scrub=True)

@@ -78,22 +78,38 @@ def open_project(
 
 
 def fail(exc: BaseException, debug: bool) -> None:
-    """Print a user error (a traceback only with --debug) and exit 2."""
+    """Print an error and exit 2. A Python traceback is printed only with --debug."""
+    import sys
+
     from modelkit.core.errors import ModelkitError
+    from modelkit.core.secrets import scrub
 
     reporter = make_reporter(None)
     reporter.error("Encountered an error:")
     if isinstance(exc, ModelkitError):
-        for line in str(exc).splitlines():
-            reporter.line(line, always=True)
+        text = str(exc)
     else:
-        reporter.line(f"{type(exc).__name__}: {exc}", always=True)
-    if debug or not isinstance(exc, ModelkitError):
-        traceback.print_exception(exc)
+        text = f"Internal Error\n  {type(exc).__name__}: {exc}"
+        if not debug:
+            text += "\n  This is a bug in modelkit: run the command again with --debug to see where it happened."
+    for line in text.splitlines():
+        reporter.line(line, always=True)
+    if debug:
+        print(scrub("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
     raise typer.Exit(2)
 
 
+def os_failure(exc: OSError) -> BaseException:
+    """An operating-system error that reached the command: a located error when it names a file."""
+    from modelkit.core.fsio import os_error
+
+    if exc.filename is None:
+        return exc
+    return os_error(exc, exc.filename, "use")
+
+
 def guard(func: Any, debug: bool) -> Any:
+    """Run a command's work: modelkit errors (and the system's, such as a full disk) exit 2 with a message."""
     from modelkit.core.errors import ModelkitError
 
     try:
@@ -105,5 +121,7 @@ def guard(func: Any, debug: bool) -> Any:
         raise typer.Exit(2) from None
     except ModelkitError as exc:
         fail(exc, debug)
-    except Exception as exc:  # noqa: BLE001 - an internal error still exits non-zero, with a traceback
-        fail(exc, True)
+    except OSError as exc:
+        fail(os_failure(exc), debug)
+    except Exception as exc:  # noqa: BLE001 - an internal error still exits non-zero
+        fail(exc, debug)

@@ -178,9 +178,11 @@ def debug(
         lambda: open_project(project_dir, profiles_dir, target, profile, vars, None, make_reporter(None)).debug(),
         debug_flag,
     )
+    from modelkit.core.secrets import scrub
+
     print(f"modelkit version: {__version__}")
     for key, value in info.items():
-        print(f"  {key}: {value}")
+        print(scrub(f"  {key}: {value}"))
     if not str(info.get("connection", "")).startswith("OK"):
         print("Connection test: ERROR")
         raise typer.Exit(1)
@@ -284,6 +286,9 @@ def docs_generate(
 @docs_app.command("serve")
 def docs_serve(
     project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).", min=0, max=65535)] = 8080,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the site in a web browser.")] = False,
@@ -291,6 +296,10 @@ def docs_serve(
 ) -> None:
     """Serve the generated site (target/index.html) on http://HOST:PORT/ until Ctrl-C."""
     from modelkit.docs.serve import serve
+
+    # --profiles-dir, --target and --profile are accepted as by every command (and dbt's docs serve);
+    # serving the site needs no connection.
+    del profiles_dir, target, profile
 
     def ready(url: str) -> None:
         print(f"Serving docs at {url}", flush=True)

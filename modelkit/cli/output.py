@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from modelkit.core import secrets
 from modelkit.core.text import found_summary, pluralize
 
 if TYPE_CHECKING:
@@ -96,6 +97,12 @@ class ConsoleReporter:
         self._lock = threading.Lock()
         self._progress: Any = None
         self._task: Any = None
+        self._secrets = secrets.values()  # masked in every line (read once: a run prints thousands of lines)
+
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, secrets.MASK)
+        return text
 
     # -- plain lines ---------------------------------------------------------------
     def _stamp(self) -> str:
@@ -104,6 +111,8 @@ class ConsoleReporter:
     def line(self, text: str = "", style: str | None = None, always: bool = False) -> None:
         if self.quiet and not always:
             return
+        if self._secrets:
+            text = self._mask(text)
         if self._plain and self._progress is None:
             self._write(self._stamp() + text)
             return
@@ -132,7 +141,7 @@ class ConsoleReporter:
             return
         from rich.text import Text
 
-        left, right = dotted(index, total, message, status)
+        left, right = dotted(index, total, self._mask(message) if self._secrets else message, status)
         if self._plain and self._progress is None:
             self._write(self._stamp() + left + right)
             return

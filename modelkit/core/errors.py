@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modelkit.core.secrets import scrub
+
 
 class ModelkitError(Exception):
     """Root of every error modelkit raises on purpose."""
@@ -30,6 +32,8 @@ class ModelkitError(Exception):
         self.line = line
         self.source = source
         self.node = node
+        # where the failing template was called from, innermost first: "models/a.sql:3" (a macro's callers)
+        self.called_from: list[str] = []
 
     @property
     def location(self) -> str:
@@ -58,10 +62,12 @@ class ModelkitError(Exception):
         if self.location:
             head += f" ({self.location})"
         text = f"{head}\n  " + self.message.replace("\n", "\n  ")
+        for caller in self.called_from:
+            text += f"\n  > called from {caller}"
         excerpt = self.excerpt()
         if excerpt:
             text += "\n\n" + excerpt
-        return text
+        return scrub(text)
 
 
 class ProjectError(ModelkitError):
@@ -90,6 +96,18 @@ class DatabaseError(ModelkitError):
     """The engine rejected a statement."""
 
     kind = "Runtime Error"
+
+
+class FileSystemError(ModelkitError):
+    """A file or folder could not be read or written: a full disk, no permission, a file in the way."""
+
+    kind = "File Error"
+
+
+class ConnectionFailure(ModelkitError):
+    """The database could not be opened: locked by another process, not a database file, unreachable."""
+
+    kind = "Connection Error"
 
 
 class UsageError(ModelkitError):

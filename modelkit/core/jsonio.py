@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from modelkit.core import fsio
+
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
@@ -53,8 +55,4 @@ def read(path: Path) -> Any:
 
 def write(path: Path, data: Any) -> None:
     """Write ``data`` to ``path`` atomically (a temporary file renamed over it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(dumps(data))
-    tmp.replace(path)
+    fsio.atomic_write(path, dumps(data))

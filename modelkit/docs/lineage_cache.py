@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from modelkit import __version__
+from modelkit.core import fsio
 from modelkit.docs.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 
 FILE_NAME = "lineage_cache.json"
@@ -75,12 +76,7 @@ class LineageCache:
         """Write the cache with the entries of these jobs only (others are stale)."""
         wanted = {self._key(sql, parents) for _, sql, parents in keep}
         entries = {k: v for k, v in self.entries.items() if k in wanted}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps({"version": self.version, "entries": entries}, separators=(",", ":")), encoding="utf-8"
-        )
-        tmp.replace(self.path)
+        fsio.atomic_write(self.path, json.dumps({"version": self.version, "entries": entries}, separators=(",", ":")))
 
 
 def _to_dict(found: NodeLineage) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from modelkit.core import fsio
+
 SCRIPTS = ("util.js", "markdown.js", "sql.js", "select.js", "graph.js", "pages.js", "lineage_pages.js", "app.js")
 STYLES = ("style.css",)
 
@@ -50,7 +52,4 @@ def _escape(text: str) -> str:
 
 
 def write(path: Path, html: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    fsio.atomic_write(path, html, scrub=True)

@@ -71,7 +71,7 @@ def compile_and_trace(
     def sql_of(node: Node) -> str | None:
         start = time.perf_counter()
         if compile:
-            sql = session.compiler.compile(node)
+            sql = session.compiler.body(node) if node.is_ephemeral else session.compiler.compile(node)
             if not node.is_ephemeral:
                 session.compiler.write(node, sql, session.project.target_dir)
         else:

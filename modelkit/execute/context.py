@@ -30,6 +30,7 @@ class ExecutionContext:
     target: Target
     invocation: Invocation
     connect: Callable[[], Adapter]  # the connection, opened on first use and then shared
+    opened: Callable[[], Adapter | None] = lambda: None  # the connection if open (never opens one)
 
     @property
     def adapter(self) -> Adapter:

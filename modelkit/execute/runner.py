@@ -180,6 +180,7 @@ class Runner:
         plan = RunPlan(tuple(selected), parents, order, threads)
         for executor in dict.fromkeys(self.executors.values()):
             executor.prepare(context, plan)
+        start: list[NodeResult] = []
         try:
             start = run_project_hooks(context, self.reporter, "on-run-start", selected=selected) if hooks else []
             if any(r.is_error for r in start):  # a failed on-run-start hook skips every node
@@ -192,15 +193,24 @@ class Runner:
                     order=order,
                     on_skip=self._skip,
                     fail_fast=self.options.fail_fast,
+                    on_interrupt=self._interrupt,
                 )
             if hooks:
                 done = [r for r in run.results if not r.unique_id.startswith("operation.")]
                 run.results += run_project_hooks(context, self.reporter, "on-run-end", done, selected)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             run.interrupted = True
+            if not run.results:  # the nodes that finished before Ctrl-C are reported (and in run_results.json)
+                run.results = start + list(getattr(exc, "results", []))
         context.compiler.flush()  # compiled files are on disk when the run ends
         run.elapsed_time = time.perf_counter() - started
         return run
+
+    def _interrupt(self) -> None:
+        """Cancel the statements the worker threads are running (their units of work roll back)."""
+        adapter = self.context.opened()
+        if adapter is not None:
+            adapter.interrupt()
 
     def _skip(self, uid: str, cause: str) -> NodeResult:
         node = self.context.manifest.nodes[uid]

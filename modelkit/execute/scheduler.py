@@ -7,8 +7,11 @@ skipped; independent branches go on.
 from __future__ import annotations
 
 import heapq
+import signal
+import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from graphlib import TopologicalSorter
 from typing import TYPE_CHECKING
 
@@ -27,16 +30,20 @@ def run_dag(
     on_skip: Callable[[str, str], NodeResult],
     blocks: Callable[[NodeResult], bool] = lambda r: r.is_error,
     fail_fast: bool = False,
+    on_interrupt: Callable[[], None] = lambda: None,
 ) -> list[NodeResult]:
     """Run ``work(uid)`` for every node once all its parents are done.
 
     ``on_skip(uid, cause)`` makes the result of a node skipped because an
-    ancestor failed. Results come back in completion order.
+    ancestor failed. Results come back in completion order. On Ctrl-C (or any
+    error here), ``on_interrupt()`` cancels the work under way, whose threads
+    are then waited for, so that nothing is left running behind the caller.
     """
     sorter = TopologicalSorter({uid: set(ps) for uid, ps in parents.items()})
     sorter.prepare()
     if threads <= 1:
-        return _run_inline(sorter, parents, work, order, on_skip, blocks, fail_fast)
+        with interrupt_on_sigint(on_interrupt):
+            return _run_inline(sorter, parents, work, order, on_skip, blocks, fail_fast)
     # concurrent.futures (with logging) takes ~10 ms to import: loaded only for runs on several threads
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -71,13 +78,55 @@ def run_dag(
                     if fail_fast:
                         stop.set()
                 sorter.done(uid)
-    except BaseException:
+    except BaseException as exc:
         for future in pending:
             future.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        on_interrupt()
+        pool.shutdown(wait=True, cancel_futures=True)
+        exc.results = results  # type: ignore[attr-defined] # what finished before, for the caller's report
         raise
     pool.shutdown(wait=True)
     return results
+
+
+@contextmanager
+def interrupt_on_sigint(on_interrupt: Callable[[], None]) -> Iterator[None]:
+    """Call ``on_interrupt`` as soon as Ctrl-C arrives, even while this thread waits inside the engine.
+
+    Python runs its SIGINT handler only between bytecodes, so a statement running on the main thread
+    would otherwise go on until it ends. The signal's number also goes to a wakeup socket, which a
+    watcher thread reads: it cancels the statement, and the KeyboardInterrupt follows.
+    """
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while True:
+            try:
+                data = reader.recv(64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGINT in data:
+                on_interrupt()
+
+    watcher = threading.Thread(target=watch, name="modelkit-sigint", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        writer.close()
+        reader.shutdown(socket.SHUT_RDWR)
+        watcher.join(timeout=5)
+        reader.close()
 
 
 def _run_inline(
@@ -90,8 +139,26 @@ def _run_inline(
     fail_fast: bool,
 ) -> list[NodeResult]:
     """One thread: the same order and skipping rules, without a pool to hand each node to."""
-    failed: set[str] = set()
     results: list[NodeResult] = []
+    try:
+        _inline_loop(sorter, parents, work, order, on_skip, blocks, fail_fast, results)
+    except BaseException as exc:
+        exc.results = results  # type: ignore[attr-defined] # what finished before, for the caller's report
+        raise
+    return results
+
+
+def _inline_loop(
+    sorter: TopologicalSorter[str],
+    parents: Mapping[str, set[str]],
+    work: Callable[[str], NodeResult],
+    order: Callable[[str], object],
+    on_skip: Callable[[str, str], NodeResult],
+    blocks: Callable[[NodeResult], bool],
+    fail_fast: bool,
+    results: list[NodeResult],
+) -> None:
+    failed: set[str] = set()
     ready: list[tuple[object, str]] = []
     stop = False
     while sorter.is_active():
@@ -112,4 +179,3 @@ def _run_inline(
             sorter.done(uid)
             if not stop:
                 break  # newly ready nodes may come first in ``order``
-    return results

@@ -22,7 +22,7 @@ from modelkit.core import jsonio
 from modelkit.render.context import MODELKIT_VERSION, Capture
 
 CACHE_FILE = "modelkit_parse_cache.json"
-FORMAT = 1
+FORMAT = 2  # 2: duplicate YAML keys are refused, so entries parsed before are read again
 
 
 def digest(text: str) -> str:

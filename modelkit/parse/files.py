@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelkit.core import yamlio
+from modelkit.core import fsio, yamlio
 from modelkit.core.errors import ProjectError
 from modelkit.parse.schema_yaml import SchemaFiles
 from modelkit.project.project import load_project
@@ -40,8 +40,8 @@ def walk(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> Ite
 
 
 def read(root: Path, rel: str) -> str:
-    with open(os.path.join(root, rel), encoding="utf-8") as fh:
-        return fh.read()
+    """A project file as text (UTF-8, a byte-order mark dropped, ``\\r\\n`` read as ``\\n``); errors name it."""
+    return fsio.read_text(Path(os.path.join(root, rel)), rel)
 
 
 def checksum(text: str) -> str:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from modelkit.project.project import ProjectConfig
 
 STATE_FILE = "modelkit_parse_state.json"
-FORMAT = 1
+FORMAT = 2  # 2: duplicate YAML keys are refused, so entries parsed before are read again
 RACY_NS = 2_000_000_000
 INPUT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md", ".jinja", ".py")
 

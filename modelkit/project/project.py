@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from modelkit.core import yamlio
 from modelkit.core.errors import ProjectError, UsageError
 
@@ -187,9 +185,9 @@ def parse_vars(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
     try:
-        data = yaml.safe_load(value)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"--vars is not valid YAML or JSON: {exc}") from None
+        data = yamlio.loads(value, "--vars")
+    except ProjectError as exc:
+        raise UsageError(f"--vars is not valid YAML or JSON: {exc.message}") from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):

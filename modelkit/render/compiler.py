@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from modelkit.core import fsio
 from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import Manifest, Node
 from modelkit.render import templating
@@ -104,17 +106,34 @@ class Compiler:
             self._ephemeral[identifier] = result
         return result
 
-    def _collect(
-        self, names: list[str], out: list[tuple[str, str]], seen: set[str], stack: tuple[str, ...] = ()
-    ) -> None:
-        for name in names:
-            if name in seen or name in stack:
+    def _collect(self, names: list[str], out: list[tuple[str, str]], seen: set[str]) -> None:
+        """Append the ephemeral CTEs ``names`` need, each after the ones it uses (iterative: chains of
+        thousands of ephemeral models stay clear of Python's recursion limit)."""
+        for root in names:
+            if root in seen:
                 continue
-            body, inner = self._ephemeral_body(name)
-            self._collect(inner, out, seen, stack + (name,))
-            if name not in seen:
-                seen.add(name)
-                out.append((name, body))
+            body, inner = self._ephemeral_body(root)
+            stack: list[tuple[str, str, Iterator[str]]] = [(root, body, iter(inner))]
+            on_stack = {root}
+            while stack:
+                name, body, pending = stack[-1]
+                child = next((c for c in pending if c not in seen and c not in on_stack), None)
+                if child is not None:
+                    child_body, child_inner = self._ephemeral_body(child)
+                    stack.append((child, child_body, iter(child_inner)))
+                    on_stack.add(child)
+                    continue
+                stack.pop()
+                on_stack.discard(name)
+                if name not in seen:
+                    seen.add(name)
+                    out.append((name, body))
+
+    def body(self, node: Node) -> str:
+        """An ephemeral model's own SQL, without the CTEs of the ephemeral models it uses (they read as
+        ``__dbt__cte__<name>`` tables). Docs analyse this: a chain of N ephemeral models stays O(N), where
+        every model's full SQL would hold all its ancestors (O(N²) text)."""
+        return self._ephemeral_body(node.relation.identifier)[0]
 
     def compile(self, node: Node, event_time: tuple[Any, Any] | None = None) -> str:
         """The node's SQL ready to run (ephemeral nodes return their own body).
@@ -136,9 +155,10 @@ class Compiler:
         files can take a millisecond each when the disk is busy, which would
         otherwise add to every node's time); :meth:`flush` waits for them all.
         """
-        path = target_dir / folder / node.package_name / node.original_file_path
+        rel = node.original_file_path
         if node.resource_type == "test" and getattr(node, "compiled_file_path", None):
-            path = target_dir / folder / node.package_name / node.compiled_file_path  # type: ignore[attr-defined]
+            rel = node.compiled_file_path  # type: ignore[attr-defined]
+        path = fsio.inside(target_dir / folder, f"{node.package_name}/{rel}", f"{node.resource_type} {node.name}")
         with self._lock:
             if self._writer is None:
                 self._writer = FileWriter()
@@ -177,7 +197,7 @@ class FileWriter:
             try:
                 folder = path.parent
                 if folder not in self._made_dirs:
-                    folder.mkdir(parents=True, exist_ok=True)
+                    fsio.ensure_dir(folder)
                     self._made_dirs.add(folder)
                 write_if_changed(path, text)
             except BaseException as exc:  # noqa: BLE001 - re-raised by close()
@@ -203,5 +223,4 @@ def write_if_changed(path: Path, text: str) -> None:
                 return
     except OSError:
         pass  # missing (or unreadable): write it
-    with open(path, "wb") as fh:
-        fh.write(data)
+    fsio.atomic_write(path, data)

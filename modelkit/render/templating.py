@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -82,8 +84,28 @@ class BlockExtension(Extension):
         return node
 
 
+# Attributes that lead from an ordinary object to the interpreter's internals without an underscore.
+_UNSAFE_NAMES = frozenset({"mro", "gi_frame", "gi_code", "cr_frame", "cr_code", "f_globals", "f_locals", "f_builtins"})
+
+
+class Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, stricter: no step from a module to the modules it imported (``modules.re.enum.sys``
+    would reach ``os``), no ``mro``, and an unsafe attribute is an error at once rather than a silent blank."""
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if attr in _UNSAFE_NAMES or (isinstance(value, ModuleType) and isinstance(obj, ModuleType)):
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe: "
+            "templates may not reach Python internals"
+        )
+
+
 def _make_env(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = Sandbox(
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", BlockExtension],
         undefined=undefined,
         keep_trailing_newline=True,
@@ -136,9 +158,9 @@ def parse_ast(source: str, path: str) -> nodes.Template:
         ) from None
 
 
-def error_location(tb: Any, current: jinja2.Template | None = None) -> tuple[str | None, int | None, str | None]:
-    """The innermost template frame in a traceback: (path, line, source)."""
-    found: tuple[str | None, int | None, str | None] = (None, None, None)
+def template_frames(tb: Any, current: jinja2.Template | None = None) -> list[tuple[str, int, str | None]]:
+    """The template frames of a traceback, outermost first: (path, line, source)."""
+    found: list[tuple[str, int, str | None]] = []
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         entry = _by_filename.get(filename)
@@ -146,21 +168,33 @@ def error_location(tb: Any, current: jinja2.Template | None = None) -> tuple[str
             entry = (getattr(current, "modelkit_source", None), current)
         if entry is not None:
             source, template = entry
-            found = (filename, template.get_corresponding_lineno(tb.tb_lineno), source)
+            found.append((filename, template.get_corresponding_lineno(tb.tb_lineno), source))
         tb = tb.tb_next
     return found
+
+
+def error_location(tb: Any, current: jinja2.Template | None = None) -> tuple[str | None, int | None, str | None]:
+    """The innermost template frame in a traceback: (path, line, source)."""
+    frames = template_frames(tb, current)
+    return frames[-1] if frames else (None, None, None)
 
 
 def wrap_error(
     exc: BaseException, path: str, node: str | None = None, template: jinja2.Template | None = None
 ) -> ModelkitError:
-    """Turn an exception raised while rendering into a located modelkit error."""
-    where, line, source = error_location(exc.__traceback__, template)
+    """Turn an exception raised while rendering into a located modelkit error.
+
+    The innermost template (a macro's file, say) gives the error's location; the templates that called
+    it (the model's file) are listed in ``called_from``, so that the message names both.
+    """
+    frames = template_frames(exc.__traceback__, template)
+    where, line, source = frames[-1] if frames else (None, None, None)
     if isinstance(exc, ModelkitError):
         if exc.path is None and where:
             exc.path, exc.line, exc.source = where, line, source
         if exc.node is None:
             exc.node = node
+        _add_callers(exc, frames)
         return exc
     if isinstance(exc, jinja2.UndefinedError):
         message = str(exc.message or exc)
@@ -168,7 +202,16 @@ def wrap_error(
         message = str(exc)
     else:
         message = f"{type(exc).__name__}: {exc}"
-    return CompilationError(message, path=where or path, line=line, source=source, node=node)
+    error = CompilationError(message, path=where or path, line=line, source=source, node=node)
+    _add_callers(error, frames)
+    return error
+
+
+def _add_callers(exc: ModelkitError, frames: list[tuple[str, int, str | None]]) -> None:
+    for caller_path, caller_line, _ in reversed(frames):
+        caller = f"{caller_path}:{caller_line}"
+        if caller != exc.location and caller not in exc.called_from:
+            exc.called_from.append(caller)
 
 
 def render(template: jinja2.Template, context: Mapping[str, Any], path: str, node: str | None = None) -> str:

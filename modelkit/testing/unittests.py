@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from modelkit.core import fsio
 from modelkit.core.errors import CompilationError, DatabaseError
 from modelkit.core.relation import Relation
 from modelkit.core.results import NodeResult, now
@@ -176,9 +177,9 @@ def execute_unit_test(context: ExecutionContext, node: Node, result: NodeResult)
     adapter = context.adapter
     t0 = now()
     sql = UnitTestCompiler(context, test).compile()
-    path = context.project.target_dir / "compiled" / test.package_name / (test.compiled_file_path or test.path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(sql, encoding="utf-8")
+    rel = f"{test.package_name}/{test.compiled_file_path or test.path}"
+    path = fsio.inside(context.project.target_dir / "compiled", rel, f"unit test {test.name}")
+    fsio.atomic_write(path, sql)
     result.compiled_code = sql
     result.compiled_path = path.relative_to(context.project.root).as_posix()
     t1 = now()

@@ -1,0 +1,152 @@
+"""Files and folders that modelkit writes: clear errors, and no half-written file left behind.
+
+Every file under ``target/`` is written by :func:`atomic_write`: into a temporary file in the same
+folder, then renamed over the old one (``os.replace``). A reader, another process, a kill or a full
+disk therefore finds either the whole old file or the whole new one, never a truncated mix.
+Operating-system errors (no space left, no permission, a file where a folder should be) become
+:class:`~modelkit.core.errors.FileSystemError` naming the path.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from modelkit.core.errors import FileSystemError, ProjectError
+from modelkit.core.secrets import scrub_bytes, values
+
+_counter = itertools.count()
+
+_REASONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+def reason(exc: OSError) -> str:
+    """A short description of an operating-system error."""
+    return _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+
+
+def blocking_file(folder: Path) -> Path | None:
+    """The first existing path on the way to ``folder`` that is not a folder, if any."""
+    for candidate in [*reversed(folder.parents), folder]:
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+        if not candidate.exists():
+            return None
+    return None
+
+
+def os_error(exc: OSError, path: Path | str, action: str) -> FileSystemError:
+    """``exc`` as a located modelkit error: ``Could not <action> <path>: <reason>``."""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        blocker = blocking_file(Path(path))
+        if blocker is not None:
+            return FileSystemError(
+                f"Could not {action} {path}: {blocker} is a file, where a folder is needed", path=str(blocker)
+            )
+    return FileSystemError(f"Could not {action} {path}: {reason(exc)}", path=str(path))
+
+
+def inside(base: Path, rel: str, what: str) -> Path:
+    """``base / rel``, refused when ``rel`` (made from a node's name or path) would lead outside ``base``."""
+    path = base / rel
+    if os.path.isabs(rel) or ".." in rel.replace("\\", "/").split("/"):
+        normal = os.path.normpath(path)
+        if not normal.startswith(os.path.join(os.path.normpath(base), "")):
+            raise FileSystemError(
+                f"The file of {what} would be written outside {base}: {rel!r}. "
+                "Names and paths of nodes may not lead out of the target folder."
+            )
+    return path
+
+
+def ensure_dir(folder: Path) -> None:
+    """Create ``folder`` and its parents; a file in the way or a read-only disk is a located error."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = blocking_file(folder)
+        if blocker is not None:
+            raise FileSystemError(
+                f"Could not create the folder {folder}: {blocker} is a file, where a folder is needed",
+                path=str(blocker),
+            ) from None
+        raise os_error(exc, folder, "create the folder") from None
+
+
+def atomic_write(path: Path, data: bytes | str | Iterable[bytes], *, scrub: bool = False) -> None:
+    """Write ``data`` (bytes, text, or chunks of bytes) to ``path`` atomically.
+
+    The data goes to a temporary file beside ``path`` (unique to this process and thread), which then
+    replaces ``path``. On any failure the temporary file is removed and ``path`` is left as it was.
+    With ``scrub``, secret values are masked (see :mod:`modelkit.core.secrets`).
+    """
+    folder = path.parent
+    ensure_dir(folder)
+    tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.{next(_counter)}.tmp"
+    masking = scrub and bool(values())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise os_error(exc, path, "write") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            chunks: Iterable[bytes]
+            if isinstance(data, str):
+                chunks = (data.encode("utf-8"),)
+            elif isinstance(data, (bytes, bytearray)):
+                chunks = (bytes(data),)
+            else:
+                chunks = data
+            for chunk in chunks:
+                fh.write(scrub_bytes(chunk) if masking else chunk)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise os_error(exc, path, "write") from None
+        raise
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """A UTF-8 text file (a byte-order mark is dropped, line endings become ``\\n``); errors name the file.
+
+    Bytes that are not UTF-8 raise a :class:`FileSystemError` with the line and column of the first one.
+    """
+    shown = display or str(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise os_error(exc, shown, "read") from None
+    return decode(raw, shown)
+
+
+def decode(raw: bytes, shown: str) -> str:
+    """UTF-8 ``raw`` as text (see :func:`read_text`)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ProjectError(
+            f"{shown} is not valid UTF-8: byte 0x{raw[exc.start]:02x} at line {line}, column {column}. "
+            "Save the file as UTF-8.",
+            path=shown,
+            line=line,
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
