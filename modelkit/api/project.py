@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError
 from modelkit.parse import state as parsestate
-from modelkit.project.project import partial_parse_enabled
+from modelkit.project.project import partial_parse_enabled, project_flags
 
 if TYPE_CHECKING:
     from modelkit.api.session import Session
@@ -46,6 +46,7 @@ class Project:
         threads: int | None = None,
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
+        invocation_id: str | None = None,
     ) -> None:
         self.project_dir = Path(project_dir)
         self._kwargs: dict[str, Any] = {
@@ -56,6 +57,7 @@ class Project:
             "threads": threads,
             "log": log,
             "partial_parse": partial_parse,
+            "invocation_id": invocation_id,
         }
 
     def session(self, which: str = "run", *, full_refresh: bool = False) -> Session:
@@ -76,7 +78,7 @@ class Project:
         When nothing the last parse read has changed since it wrote manifest.json, nothing is read
         or written again (see :mod:`modelkit.parse.state`); ``--no-partial-parse`` always parses.
         """
-        if partial_parse_enabled(self._kwargs["partial_parse"]):
+        if partial_parse_enabled(self._kwargs["partial_parse"], project_flags(self.project_dir)):
             from modelkit.project.profiles import load_target
             from modelkit.project.project import load_project, parse_vars
 

@@ -37,10 +37,11 @@ class Session:
         which: str = "run",
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
+        invocation_id: str | None = None,
     ) -> None:
-        self.partial_parse = partial_parse_enabled(partial_parse)
         self.cli_vars = parse_vars(vars)
         self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
+        self.partial_parse = partial_parse_enabled(partial_parse, self.project.flags)
         self.target: Target = load_target(
             self.project,
             profiles_dir=profiles_dir,
@@ -50,6 +51,8 @@ class Session:
             cli_vars=self.cli_vars,
         )
         self.invocation = Invocation(full_refresh=full_refresh, which=which, log=log or (lambda m: None))
+        if invocation_id:
+            self.invocation.invocation_id = invocation_id
         registry = MacroRegistry(self.project.name)
         load_builtin(registry)
         self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)

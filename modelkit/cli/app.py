@@ -5,6 +5,7 @@ The library is imported inside the functions here, so that ``modelkit --help`` s
 
 from __future__ import annotations
 
+import sys
 import traceback
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -22,8 +23,24 @@ app = typer.Typer(
 docs_app = typer.Typer(help="Generate or serve the documentation site.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project folder (default: current folder).")]
-ProfilesDir = Annotated[Optional[Path], typer.Option("--profiles-dir", help="Folder holding profiles.yml.")]
+ProjectDir = Annotated[
+    Path,
+    typer.Option(
+        "--project-dir",
+        envvar=["MODELKIT_PROJECT_DIR", "DBT_PROJECT_DIR"],
+        show_envvar=False,
+        help="Project folder (default: $DBT_PROJECT_DIR, else the current folder).",
+    ),
+]
+ProfilesDir = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--profiles-dir",
+        envvar=["MODELKIT_PROFILES_DIR", "DBT_PROFILES_DIR"],
+        show_envvar=False,
+        help="Folder holding profiles.yml.",
+    ),
+]
 Target = Annotated[Optional[str], typer.Option("--target", "-t", help="Output of the profile to use.")]
 Profile = Annotated[Optional[str], typer.Option("--profile", help="Profile to use instead of the project's.")]
 Vars = Annotated[Optional[str], typer.Option("--vars", help="Variables as YAML or JSON, e.g. '{key: value}'.")]
@@ -40,13 +57,72 @@ Colors = Annotated[
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
 
-MULTI_VALUE_FLAGS = {"--select", "-s", "--models", "-m", "--exclude", "--resource-type", "--resource-types"}
+MULTI_VALUE_FLAGS = {
+    "--select", "-s", "--models", "-m", "--exclude", "--resource-type", "--resource-types",
+    "--exclude-resource-type", "--exclude-resource-types", "--output-keys",
+}  # fmt: skip
+
+# The reporter of the running command, for the last event (CommandCompleted) sent by ``main``.
+ACTIVE: dict[str, Any] = {}
 
 
-def make_reporter(colors: Optional[bool], quiet: bool = False) -> Any:
-    from modelkit.cli.output import ConsoleReporter
+def version_text() -> str:
+    """``modelkit --version``: modelkit's version first, then the dbt-core version it is compatible with."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return ConsoleReporter(use_colors=colors, quiet=quiet)
+    from modelkit import DBT_COMPAT_VERSION, __version__
+
+    try:
+        duckdb = version("duckdb")
+    except PackageNotFoundError:
+        duckdb = "not installed"
+    return (
+        f"modelkit version: {__version__}\n"
+        f"Compatible with dbt-core: {DBT_COMPAT_VERSION}\n"
+        f"Plugins:\n  - duckdb (embedded engine): {duckdb}"
+    )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(version_text())
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            help="Show modelkit's version and the dbt-core version it is compatible with.",
+        ),
+    ] = False,
+) -> None:
+    """Build analytics SQL models: Jinja-templated SQL, run in dependency order.
+
+    Global settings (anywhere on the line, or as MODELKIT_*/DBT_* environment variables, or under flags:
+    in the project file): --target-path, --log-path, --log-format text|json|debug, --log-level,
+    --log-format-file, --log-level-file, --printer-width, --[no-]partial-parse, --warn-error,
+    --warn-error-options, --[no-]use-colors, --quiet, --fail-fast, --debug.
+    """
+    ACTIVE.clear()
+
+
+def make_reporter(colors: Optional[bool], quiet: bool = False, project_dir: Optional[Path] = None) -> Any:
+    """The command's reporter (console lines or JSON events, and the log file); a bad setting exits 2."""
+    from modelkit.cli.logsetup import build_reporter
+    from modelkit.core.errors import UsageError
+
+    try:
+        reporter = build_reporter(colors, quiet, project_dir)
+    except UsageError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    ACTIVE["reporter"] = reporter
+    return reporter
 
 
 def open_project(
@@ -68,6 +144,7 @@ def open_project(
         vars=vars,
         threads=threads,
         log=reporter.log,
+        invocation_id=getattr(reporter, "invocation_id", None),
     )
 
 
@@ -75,27 +152,49 @@ def fail(exc: BaseException, debug: bool) -> None:
     """Print a user error (a traceback only with --debug) and exit 2."""
     from modelkit.core.errors import ModelkitError
 
-    reporter = make_reporter(None)
-    reporter.error("Encountered an error:")
-    if isinstance(exc, ModelkitError):
-        for line in str(exc).splitlines():
-            reporter.line(line, always=True)
+    reporter = ACTIVE.get("reporter") or make_reporter(None)
+    detail = str(exc) if isinstance(exc, ModelkitError) else f"{type(exc).__name__}: {exc}"
+    if getattr(reporter, "log_format", "text") == "json":  # one error event, as dbt sends it
+        reporter.error(f"Encountered an error:\n{detail}")
     else:
-        reporter.line(f"{type(exc).__name__}: {exc}", always=True)
+        reporter.error("Encountered an error:")
+        for line in detail.splitlines():
+            reporter.line(line, always=True)
     if debug or not isinstance(exc, ModelkitError):
         traceback.print_exception(exc)
     raise typer.Exit(2)
 
 
+def setting(name: str, value: Any, project_dir: Optional[Path] = None) -> Any:
+    """A global setting: ``value`` when given (not None/False), else env vars, the project's flags:, default."""
+    from modelkit.core import settings
+    from modelkit.core.errors import UsageError
+    from modelkit.project.project import project_flags
+
+    flags: dict[str, Any] = {}
+    if project_dir is not None:
+        try:
+            flags = project_flags(project_dir)
+        except Exception:  # noqa: BLE001 - a broken project file is reported when the project loads
+            flags = {}
+    try:
+        return settings.resolve(name, None if value is False else value, flags)
+    except UsageError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
 def guard(func: Any, debug: bool) -> Any:
     from modelkit.core.errors import ModelkitError
+
+    debug = bool(setting("debug", debug))
 
     try:
         return func()
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        make_reporter(None).error("Interrupted.")
+        (ACTIVE.get("reporter") or make_reporter(None)).error("Interrupted.")
         raise typer.Exit(2) from None
     except ModelkitError as exc:
         fail(exc, debug)

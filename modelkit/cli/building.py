@@ -25,6 +25,7 @@ from modelkit.cli.app import (
     guard,
     make_reporter,
     open_project,
+    setting,
 )
 
 
@@ -44,7 +45,8 @@ def _execute(
     colors: Optional[bool],
     quiet: bool,
 ) -> None:
-    reporter = make_reporter(colors, quiet)
+    reporter = make_reporter(colors, quiet, project_dir)
+    fail_fast = bool(setting("fail_fast", fail_fast, project_dir))
 
     def go() -> Any:
         project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
@@ -52,12 +54,12 @@ def _execute(
         def on_start(session: Any, selected: list[str]) -> None:
             reporter.header(session.manifest, session.adapter.info())
             for term in session.unmatched(select):
-                reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
+                reporter.no_match(term)
             reporter.line("")
             if not selected:
-                reporter.line("Nothing to do. Try checking your model configs and model specification args")
+                reporter.nothing_to_do()
                 return
-            reporter.line(f"Concurrency: {threads or session.target.threads} threads (target='{session.target.name}')")
+            reporter.concurrency(threads or session.target.threads, session.target.name, len(selected))
             reporter.line("")
             reporter.begin(len(selected))
 
@@ -135,7 +137,7 @@ def compile(
     quiet: Quiet = False,
 ) -> None:
     """Render models to SQL under target/compiled/ (or print one --inline query)."""
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
         project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
@@ -170,7 +172,7 @@ def parse(
     """Read the project and write target/manifest.json."""
     import time
 
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
         start = time.perf_counter()

@@ -54,7 +54,7 @@ def source_freshness(
     """Check how recently each source table was loaded (loaded_at_field + freshness)."""
     from modelkit.execute.freshness import freshness_command
 
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
     run = guard(
         lambda: freshness_command(
             open_project(project_dir, profiles_dir, target, profile, vars, None, reporter),
@@ -146,7 +146,7 @@ def show(
     """Preview the first rows of a model or of an inline query."""
     from modelkit.core.errors import UsageError
 
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
         if not inline and not select:
@@ -232,7 +232,7 @@ def docs_generate(
     quiet: Quiet = False,
 ) -> None:
     """Write target/manifest.json, target/catalog.json and the site target/index.html."""
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> Any:
         from modelkit.docs.build import GenerateOptions, generate_docs

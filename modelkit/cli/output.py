@@ -192,7 +192,7 @@ class ConsoleReporter:
 
     def summary(self, run: RunResult, manifest: Manifest) -> None:
         self.line("")
-        self.line(f"Finished running {finished_summary(run, manifest)} in {_duration(run.elapsed_time)}.")
+        self.line(f"Finished running {finished_summary(run, manifest)} in {format_duration(run.elapsed_time)}.")
         self.line("")
         errors = [r for r in run.results if r.is_error]
         warns = [r for r in run.results if r.status == "warn"]
@@ -234,7 +234,7 @@ class ConsoleReporter:
         )
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{int(hours)} hours {int(minutes)} minutes and {secs:.2f} seconds ({seconds:.2f}s)"

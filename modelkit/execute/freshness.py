@@ -221,7 +221,7 @@ def freshness_command(
     project: Any, reporter: Any, select: Sequence[str] | None, exclude: Sequence[str] | None, output: Any
 ) -> FreshnessRun:
     """The console side of ``modelkit source freshness``: dbt's lines, then ``Done.``."""
-    from modelkit.cli.output import _duration, dotted, pluralize
+    from modelkit.cli.output import dotted, format_duration, pluralize
 
     with project.session("freshness") as session:
         reporter.header(session.manifest, session.adapter.info())
@@ -248,7 +248,7 @@ def freshness_command(
         run = run_freshness(session, select or (), exclude or (), output=output, on_start=started, on_result=finished)
         if total:
             reporter.line("")
-            reporter.line(f"Finished running {pluralize(total, 'source')} in {_duration(run.elapsed_time)}.")
+            reporter.line(f"Finished running {pluralize(total, 'source')} in {format_duration(run.elapsed_time)}.")
         for result in run.results:
             if result.status == "runtime error":
                 source = result.source
