@@ -46,7 +46,6 @@ class NodeResult:
             "compiled_code": self.compiled_code,
             "relation_name": self.relation_name,
             "batch_results": None,
-            "compiled_path": self.compiled_path,
         }
 
 
