@@ -48,6 +48,23 @@ def _columns(columns: dict[str, Column]) -> dict[str, Any]:
     }
 
 
+def _hook(value: Any, index: int) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {"sql": str(value.get("sql", "")), "transaction": bool(value.get("transaction", True)), "index": index}
+    return {"sql": str(value), "transaction": True, "index": index}
+
+
+def _config(config: dict[str, Any]) -> dict[str, Any]:
+    """The node's config with hooks as dbt lists them: ``{sql, transaction, index}`` objects."""
+    if not config.get("pre-hook") and not config.get("post-hook"):
+        return config
+    out = dict(config)
+    for key in ("pre-hook", "post-hook"):
+        hooks = out.get(key) or []
+        out[key] = [_hook(h, i) for i, h in enumerate(hooks if isinstance(hooks, list) else [hooks])]
+    return out
+
+
 def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "database": node.database,
@@ -61,7 +78,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
         "fqn": node.fqn,
         "alias": node.alias,
         "checksum": {"name": "sha256", "checksum": node.checksum},
-        "config": node.config,
+        "config": _config(node.config),
         "tags": node.tags,
         "description": node.description,
         "columns": _columns(node.columns),
@@ -159,6 +176,20 @@ def source_dict(source: SourceDefinition) -> dict[str, Any]:
     }
 
 
+def doc_dict(doc: dict[str, Any]) -> dict[str, Any]:
+    """A docs block as dbt lists it (``path`` is relative to the docs folder)."""
+    rel = str(doc.get("original_file_path", ""))
+    return {
+        "name": doc["name"],
+        "resource_type": "doc",
+        "package_name": doc["package_name"],
+        "path": rel.split("/", 1)[1] if "/" in rel else rel,
+        "original_file_path": rel,
+        "unique_id": doc["unique_id"],
+        "block_contents": doc["block_contents"],
+    }
+
+
 def macro_dict(macro: Macro) -> dict[str, Any]:
     data = asdict(macro)
     del data["line"], data["references"]  # modelkit's own: not in dbt's schema
@@ -206,7 +237,7 @@ def _manifest_sections(
     yield "nodes", ((uid, node_dict(n, compiled.get(uid))) for uid, n in nodes.items() if uid not in unit_tests)
     yield "sources", ((uid, source_dict(s)) for uid, s in manifest.sources.items())
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
-    yield "docs", manifest.docs
+    yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
     for key in ("exposures", "metrics", "groups", "selectors"):
         yield key, {}
     yield "disabled", ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
