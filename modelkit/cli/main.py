@@ -58,6 +58,22 @@ IGNORED_SWITCHES = {
 }  # fmt: skip
 
 
+FLAG_VALUES: dict[str, tuple[str, str]] = {}  # setting -> (flag, value) of the last prepare_args
+
+
+def check_flag_values() -> str | None:
+    """The error of the first global flag given a value it does not take (None when all are valid)."""
+    from modelkit.core import settings
+    from modelkit.core.errors import UsageError
+
+    for name, (flag, value) in FLAG_VALUES.items():
+        try:
+            settings.convert(name, value, flag)
+        except UsageError as exc:
+            return exc.message
+    return None
+
+
 def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     """Arguments for the Typer app, and settings that reach the library through the environment.
 
@@ -66,6 +82,7 @@ def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     """
     args: list[str] = []
     env: dict[str, str] = {}
+    FLAG_VALUES.clear()
     items = list(argv)
     i = 0
     while i < len(items):
@@ -74,6 +91,7 @@ def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:
         if flag in VALUE_SETTINGS and (eq or i + 1 < len(items)):
             value = inline if eq else items[i + 1]
             env[f"MODELKIT_{VALUE_SETTINGS[flag].upper()}"] = value
+            FLAG_VALUES[VALUE_SETTINGS[flag]] = (flag, value)
             i += 1 if eq else 2
             continue
         if arg in SWITCH_SETTINGS:
@@ -94,6 +112,12 @@ def main(argv: list[str] | None = None) -> None:
     args, env = prepare_args(list(sys.argv[1:] if argv is None else argv))
     os.environ.update(env)
     started = time.perf_counter()
+    problem = check_flag_values() if FLAG_VALUES else None
+    if problem is not None:
+        print(f"Error: {problem}", file=sys.stderr)
+        if argv is not None:
+            raise SystemExit(2)
+        os._exit(2)
     try:
         app(args=args, prog_name="modelkit")
         code = 0
