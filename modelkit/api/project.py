@@ -60,11 +60,11 @@ class Project:
             "invocation_id": invocation_id,
         }
 
-    def session(self, which: str = "run", *, full_refresh: bool = False) -> Session:
-        """A fresh session (files are read again)."""
+    def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
+        """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty)."""
         from modelkit.api.session import Session
 
-        return Session(self.project_dir, which=which, full_refresh=full_refresh, **self._kwargs)
+        return Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
 
     # -- commands ------------------------------------------------------------
     def parse(self) -> Manifest:
@@ -164,33 +164,81 @@ class Project:
         fail_fast: bool = False,
         reporter: Reporter | None = None,
         on_start: Callable[[Session, list[str]], None] | None = None,
+        selector: str | None = None,
+        indirect_selection: str | None = None,
+        resource_types: Sequence[str] = (),
+        exclude_resource_types: Sequence[str] = (),
+        empty: bool | None = None,
     ) -> RunResult:
-        with self.session(command, full_refresh=full_refresh) as session:
+        """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
+        ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
+        builds every model from zero rows of its inputs (dbt's ``--empty``)."""
+        with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             from modelkit.execute.runner import Runner, RunOptions
 
-            options = RunOptions(command, tuple(select), tuple(exclude), threads, full_refresh, fail_fast)
+            options = RunOptions(
+                command,
+                tuple(select),
+                tuple(exclude),
+                threads,
+                full_refresh,
+                fail_fast,
+                resource_types=tuple(resource_types),
+                selector=selector,
+                indirect_selection=indirect_selection,
+                exclude_resource_types=tuple(exclude_resource_types),
+            )
             runner = Runner(session, options, reporter)
             if on_start is not None:
                 on_start(session, runner.selected_nodes())
             run = runner.execute()
             args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
+            if selector:
+                args["selector"] = selector
             run.args = args
             run.manifest = session.manifest
             _write_manifest(session)
             _write_run_results(session, run, args)
             return run
 
+    def run_operation(self, macro: str, args: str | Mapping[str, Any] | None = None) -> Any:
+        """Call a macro with the database connected (dbt's ``run-operation``); writes run_results.json.
+
+        Returns an :class:`modelkit.api.operation.OperationResult`; a macro that fails is reported in it
+        (``success`` False), a macro that does not exist or bad ``args`` raise.
+        """
+        from modelkit.api.operation import parse_args, run_operation
+
+        kwargs = parse_args(args)
+        with self.session("run-operation") as session:
+            outcome = run_operation(session, macro, kwargs)
+            assert outcome.run is not None
+            run_args = _args("run-operation", macro=macro, args=kwargs)
+            _write_manifest(session)
+            _write_run_results(session, outcome.run, run_args)
+            return outcome
+
     def ls(
-        self, select: Sequence[str] = (), exclude: Sequence[str] = (), resource_types: Sequence[str] = ()
+        self,
+        select: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        resource_types: Sequence[str] = (),
+        *,
+        exclude_resource_types: Sequence[str] = (),
+        selector: str | None = None,
+        indirect_selection: str | None = None,
     ) -> list[dict[str, Any]]:
         """Selected nodes and sources as dicts (name, unique_id, resource_type, fqn, path, ...)."""
+        kinds = set(resource_types) - {"all", "default"} if not {"all", "default"} & set(resource_types) else set()
         with self.session("list") as session:
-            chosen = session.select(select, exclude)
+            chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection)
             manifest = session.manifest
             items: list[dict[str, Any]] = []
             for uid in sorted(chosen):
                 node: Any = manifest.nodes.get(uid) or manifest.sources.get(uid)
-                if node is None or (resource_types and node.resource_type not in resource_types):
+                if node is None or (kinds and node.resource_type not in kinds):
+                    continue
+                if node.resource_type in exclude_resource_types:
                     continue
                 if node.resource_type == "operation":  # project hooks are not listed
                     continue

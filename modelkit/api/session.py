@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.core import settings
 from modelkit.project.profiles import Target, load_target
 from modelkit.project.project import ProjectConfig, load_project, parse_vars, partial_parse_enabled
 from modelkit.render.context import Invocation, Renderer
@@ -38,6 +39,7 @@ class Session:
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
         invocation_id: str | None = None,
+        empty: bool | None = None,
     ) -> None:
         self.cli_vars = parse_vars(vars)
         self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
@@ -53,6 +55,12 @@ class Session:
         self.invocation = Invocation(full_refresh=full_refresh, which=which, log=log or (lambda m: None))
         if invocation_id:
             self.invocation.invocation_id = invocation_id
+        flags = self.project.flags
+        self.store_failures = bool(settings.resolve("store_failures", None, flags))  # --store-failures
+        self.warn_error = bool(settings.resolve("warn_error", None, flags))
+        self.warn_error_options = settings.warn_error_options(settings.resolve("warn_error_options", None, flags))
+        if which in ("run", "build", "compile", "snapshot", "test"):
+            self.invocation.empty = bool(settings.resolve("empty", empty or None, self.project.flags))
         registry = MacroRegistry(self.project.name)
         load_builtin(registry)
         self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)
@@ -94,10 +102,40 @@ class Session:
 
         return Compiler(self.renderer, self.manifest)
 
-    def select(self, include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> set[str]:
+    def select(
+        self,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        *,
+        selector: str | None = None,
+        indirect: str | None = None,
+    ) -> set[str]:
+        """Nodes chosen by ``--select``/``--exclude``, or by a selectors.yml selector (``selector``, else the
+        one with ``default: true`` when nothing is selected), with tests added as ``indirect`` says."""
+        from modelkit.graph import yamlselectors
         from modelkit.graph.selector import Selector
 
-        return Selector(self.manifest, self.graph).select(include, exclude)
+        mode = indirect or settings.resolve("indirect_selection", None, self.project.flags)
+        chooser = Selector(self.manifest, self.graph)
+        if selector is None and not include and not exclude:
+            selector = yamlselectors.default_selector(self.selectors)
+        if selector is not None:
+            return yamlselectors.evaluate(chooser, self.selectors, selector, mode)
+        return chooser.select(include, exclude, indirect=mode)
+
+    def warning_is_error(self, event: str) -> bool:
+        """Whether the warning dbt names ``event`` (e.g. ``LogTestResult``) is an error here (--warn-error[-options])."""
+        options = self.warn_error_options
+        if event in options["warn"] or event in options["silence"]:
+            return False
+        return self.warn_error or "all" in options["error"] or event in options["error"]
+
+    @cached_property
+    def selectors(self) -> dict[str, dict[str, Any]]:
+        """The project's selectors.yml, by name."""
+        from modelkit.graph.yamlselectors import load_selectors
+
+        return load_selectors(self.project.root)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         from modelkit.graph.selector import Selector

@@ -47,6 +47,17 @@ Vars = Annotated[Optional[str], typer.Option("--vars", help="Variables as YAML o
 Threads = Annotated[Optional[int], typer.Option("--threads", help="Models to build at once.", min=1)]
 Select = Annotated[Optional[list[str]], typer.Option("--select", "-s", "--models", "-m", help="Nodes to include.")]
 Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Nodes to leave out.")]
+SelectorName = Annotated[
+    Optional[str], typer.Option("--selector", help="A selector of selectors.yml (wins over --select/--exclude).")
+]
+ResourceTypes = Annotated[
+    Optional[list[str]],
+    typer.Option("--resource-type", "--resource-types", help="Only these kinds (model, seed, snapshot, test, ...)."),
+]
+ExcludeResourceTypes = Annotated[
+    Optional[list[str]],
+    typer.Option("--exclude-resource-type", "--exclude-resource-types", help="Leave out these kinds."),
+]
 FullRefresh = Annotated[
     bool, typer.Option("--full-refresh", "-f", help="Rebuild incremental models and seeds from scratch.")
 ]
@@ -64,6 +75,20 @@ MULTI_VALUE_FLAGS = {
 
 # The reporter of the running command, for the last event (CommandCompleted) sent by ``main``.
 ACTIVE: dict[str, Any] = {}
+FLAG_VALUES: dict[str, tuple[str, str]] = {}  # setting -> (flag, value), as the last prepare_args found them
+
+
+def check_flag_values() -> Optional[str]:
+    """The error of the first global flag given a value it does not take (None when all are valid)."""
+    from modelkit.core import settings
+    from modelkit.core.errors import UsageError
+
+    for name, (flag, value) in FLAG_VALUES.items():
+        try:
+            settings.convert(name, value, flag)
+        except UsageError as exc:
+            return exc.message
+    return None
 
 
 def version_text() -> str:
@@ -119,7 +144,7 @@ def make_reporter(colors: Optional[bool], quiet: bool = False, project_dir: Opti
     try:
         reporter = build_reporter(colors, quiet, project_dir)
     except UsageError as exc:
-        print(f"Error: {exc.message}", file=sys.stderr)
+        print(f"Error: {check_flag_values() or exc.message}", file=sys.stderr)
         raise typer.Exit(2) from None
     ACTIVE["reporter"] = reporter
     return reporter
@@ -180,7 +205,7 @@ def setting(name: str, value: Any, project_dir: Optional[Path] = None) -> Any:
     try:
         return settings.resolve(name, None if value is False else value, flags)
     except UsageError as exc:
-        print(f"Error: {exc.message}", file=sys.stderr)
+        print(f"Error: {check_flag_values() or exc.message}", file=sys.stderr)
         raise typer.Exit(2) from None
 
 

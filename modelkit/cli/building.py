@@ -11,13 +11,16 @@ from modelkit.cli.app import (
     Colors,
     Debug,
     Exclude,
+    ExcludeResourceTypes,
     FailFast,
     FullRefresh,
     Profile,
     ProfilesDir,
     ProjectDir,
     Quiet,
+    ResourceTypes,
     Select,
+    SelectorName,
     Target,
     Threads,
     Vars,
@@ -44,6 +47,9 @@ def _execute(
     debug: bool,
     colors: Optional[bool],
     quiet: bool,
+    selector: Optional[str] = None,
+    resource_types: Optional[list[str]] = None,
+    exclude_resource_types: Optional[list[str]] = None,
 ) -> None:
     reporter = make_reporter(colors, quiet, project_dir)
     fail_fast = bool(setting("fail_fast", fail_fast, project_dir))
@@ -53,7 +59,7 @@ def _execute(
 
         def on_start(session: Any, selected: list[str]) -> None:
             reporter.header(session.manifest, session.adapter.info())
-            for term in session.unmatched(select):
+            for term in session.unmatched(None if selector else select):
                 reporter.no_match(term)
             reporter.line("")
             if not selected:
@@ -72,6 +78,9 @@ def _execute(
             fail_fast=fail_fast,
             reporter=reporter,
             on_start=on_start,
+            selector=selector,
+            resource_types=resource_kinds(resource_types),
+            exclude_resource_types=resource_kinds(exclude_resource_types),
         )
         reporter.end()
         if run.results or run.interrupted:
@@ -83,6 +92,12 @@ def _execute(
         raise typer.Exit(2)
     if run is not None and not run.success:
         raise typer.Exit(1)
+
+
+def resource_kinds(values: Optional[list[str]]) -> tuple[str, ...]:
+    """``--resource-type model seed`` or ``--resource-type model,seed``; dbt's ``unit_test`` spelled either way."""
+    kinds = [k.strip().replace("-", "_") for v in values or () for k in v.replace(",", " ").split()]
+    return tuple("unit_test" if k == "unit_tests" else k for k in kinds)
 
 
 def _node_command(command: str, help_text: str) -> Any:
@@ -97,6 +112,9 @@ def _node_command(command: str, help_text: str) -> Any:
         threads: Threads = None,
         select: Select = None,
         exclude: Exclude = None,
+        selector: SelectorName = None,
+        resource_type: ResourceTypes = None,
+        exclude_resource_type: ExcludeResourceTypes = None,
         full_refresh: FullRefresh = False,
         fail_fast: FailFast = False,
         debug: Debug = False,
@@ -104,7 +122,8 @@ def _node_command(command: str, help_text: str) -> Any:
         quiet: Quiet = False,
     ) -> None:
         _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
-                 full_refresh, fail_fast, debug, use_colors, quiet)  # fmt: skip
+                 full_refresh, fail_fast, debug, use_colors, quiet, selector, resource_type,
+                 exclude_resource_type)  # fmt: skip
 
     execute_nodes.__doc__ = help_text
     return app.command(command)(execute_nodes)
@@ -181,3 +200,32 @@ def parse(
         reporter.line(f"Performance info: parsed in {time.perf_counter() - start:.2f}s; wrote target/manifest.json")
 
     guard(go, debug)
+
+
+@app.command("run-operation")
+def run_operation(
+    macro: Annotated[str, typer.Argument(help="The macro to call: name or package.name.")],
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    args: Annotated[
+        Optional[str], typer.Option("--args", help="The macro's keyword arguments as YAML or JSON, e.g. '{n: 1}'.")
+    ] = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Call a macro with the database connected (statement, run_query ...); exit 1 when it fails."""
+    reporter = make_reporter(use_colors, quiet, project_dir)
+
+    def go() -> Any:
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        return project.run_operation(macro, args)
+
+    outcome = guard(go, debug)
+    if outcome is not None and not outcome.success:
+        text = f"Encountered an error while running operation: {outcome.error}"
+        reporter.emit("RunningOperationCaughtError", text, {"exc": str(outcome.error)}, always=True, style="red")
+        raise typer.Exit(1)

@@ -16,11 +16,14 @@ from modelkit.cli.app import (
     Colors,
     Debug,
     Exclude,
+    ExcludeResourceTypes,
     Profile,
     ProfilesDir,
     ProjectDir,
     Quiet,
+    ResourceTypes,
     Select,
+    SelectorName,
     Target,
     Threads,
     Vars,
@@ -69,6 +72,26 @@ def source_freshness(
         raise typer.Exit(1)
 
 
+LS_KEYS = ("name", "resource_type", "package_name", "original_file_path", "unique_id", "alias", "config", "tags",
+           "depends_on", "source_name")  # fmt: skip
+
+
+def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str:
+    """One line of ``ls`` in dbt's forms: selector (default), name, path or json (``--output-keys``)."""
+    if output == "json":
+        wanted = [k for v in keys or () for k in v.replace(",", " ").split()] or LS_KEYS
+        return json.dumps({k: item[k] for k in wanted if k in item}, default=str)
+    if output == "name":
+        return str(item["name"])
+    if output == "path":
+        return str(item["original_file_path"])
+    if item["resource_type"] == "source":
+        return f"source:{item['package_name']}.{item['source_name']}.{item['name']}"
+    if item["resource_type"] == "unit_test":
+        return f"unit_test:{item['package_name']}.{item['name']}"
+    return ".".join(item["fqn"])
+
+
 @app.command("ls")
 def ls(
     project_dir: ProjectDir = Path("."),
@@ -78,50 +101,34 @@ def ls(
     vars: Vars = None,
     select: Select = None,
     exclude: Exclude = None,
-    resource_type: Annotated[
-        Optional[list[str]],
-        typer.Option("--resource-type", "--resource-types", help="Only these kinds (model, seed, source, test, ...)."),
-    ] = None,
+    selector: SelectorName = None,
+    resource_type: ResourceTypes = None,
+    exclude_resource_type: ExcludeResourceTypes = None,
     output: Annotated[str, typer.Option("--output", "-o", help="name, path, json or selector.")] = "selector",
+    output_keys: Annotated[
+        Optional[list[str]], typer.Option("--output-keys", help="With --output json: the keys to print.")
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """List the selected nodes."""
-    reporter = make_reporter(False, quiet=True)
+    from modelkit.cli.building import resource_kinds
+
+    reporter = make_reporter(False, quiet=True, project_dir=project_dir)
 
     def go() -> None:
         project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
-        for item in project.ls(select or (), exclude or (), resource_type or ()):
-            if output == "json":
-                keep = (
-                    "name",
-                    "resource_type",
-                    "package_name",
-                    "original_file_path",
-                    "unique_id",
-                    "alias",
-                    "config",
-                    "tags",
-                    "depends_on",
-                    "source_name",
-                )
-                print(json.dumps({k: item[k] for k in keep if k in item}, default=str))
-            elif output == "name":
-                print(item["name"])
-            elif output == "path":
-                print(item["original_file_path"])
-            elif item["resource_type"] == "source":
-                print(f"source:{item['package_name']}.{item['source_name']}.{item['name']}")
-            elif item["resource_type"] in ("test", "unit_test"):
-                print(
-                    f"unit_test:{item['package_name']}.{item['name']}"
-                    if item["resource_type"] == "unit_test"
-                    else ".".join(item["fqn"])
-                )
-            else:
-                print(".".join(item["fqn"]))
+        items = project.ls(
+            select or (),
+            exclude or (),
+            resource_kinds(resource_type),
+            exclude_resource_types=resource_kinds(exclude_resource_type),
+            selector=selector,
+        )
+        for item in items:
+            reporter.print_out("ListCmdOut", ls_line(item, output, output_keys))
 
     if output not in ("json", "name", "path", "selector"):
-        make_reporter(None).error(f"--output must be one of name, path, json, selector (got {output!r})")
+        reporter.error(f"--output must be one of name, path, json, selector (got {output!r})")
         raise typer.Exit(2)
     guard(go, debug)
 

@@ -57,6 +57,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "CompiledNode": ("Q042", "info"),
     "ShowNode": ("Q041", "info"),
     "RunningOperationUncaughtError": ("Q036", "error"),
+    "RunningOperationCaughtError": ("Q001", "error"),
     "Formatting": ("Z017", "info"),
     "Note": ("Z050", "info"),
     "PrintEvent": ("Z052", "info"),

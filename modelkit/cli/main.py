@@ -9,8 +9,10 @@ import time
 from modelkit.cli import building, commands  # noqa: F401 - register the commands, in the order --help lists them
 from modelkit.cli.app import (
     ACTIVE,
+    FLAG_VALUES,
     MULTI_VALUE_FLAGS,
     app,
+    check_flag_values,
 )
 
 
@@ -56,22 +58,6 @@ IGNORED_SWITCHES = {
     "--cache-selected-only", "--no-cache-selected-only", "--populate-cache", "--no-populate-cache",
     "--log-cache-events", "--no-log-cache-events", "--partial-parse-file-diff", "--no-partial-parse-file-diff",
 }  # fmt: skip
-
-
-FLAG_VALUES: dict[str, tuple[str, str]] = {}  # setting -> (flag, value) of the last prepare_args
-
-
-def check_flag_values() -> str | None:
-    """The error of the first global flag given a value it does not take (None when all are valid)."""
-    from modelkit.core import settings
-    from modelkit.core.errors import UsageError
-
-    for name, (flag, value) in FLAG_VALUES.items():
-        try:
-            settings.convert(name, value, flag)
-        except UsageError as exc:
-            return exc.message
-    return None
 
 
 def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -24,6 +24,7 @@ class Relation:
     identifier: str
     type: str | None = None  # "table", "view", "cte" or None when unknown
     quote_char: str = '"'
+    limit: int | None = None  # `--empty`: refs and sources read as a subquery with this limit (dbt's render_limited)
 
     def __str__(self) -> str:
         return self.render()
@@ -33,9 +34,19 @@ class Relation:
 
     def render(self) -> str:
         if self.type == "cte":
-            return self.identifier
-        parts = [p for p in (self.database, self.schema, self.identifier) if p]
-        return ".".join(quote(p, self.quote_char) for p in parts)
+            rendered = self.identifier
+        else:
+            parts = [p for p in (self.database, self.schema, self.identifier) if p]
+            rendered = ".".join(quote(p, self.quote_char) for p in parts)
+        if self.limit is None:
+            return rendered
+        # dbt's render_limited; DuckDB relations need no alias for the subquery (dbt-duckdb: require_alias False)
+        where = " where false" if self.limit == 0 else ""
+        return f"(select * from {rendered}{where} limit {self.limit})"
+
+    def limited(self, limit: int | None) -> Relation:
+        """The relation read through dbt's limiting subquery (``--empty``: ``limit`` 0)."""
+        return self if limit == self.limit else replace(self, limit=limit)
 
     @property
     def name(self) -> str:

@@ -76,6 +76,9 @@ class RunOptions:
     fail_fast: bool = False
     resource_types: tuple[str, ...] = ()
     test_batch_size: int | None = None  # data tests per statement in `test` (None: the default; 1: one by one)
+    selector: str | None = None  # a selectors.yml selector (wins over select/exclude)
+    indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
+    exclude_resource_types: tuple[str, ...] = ()
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -97,8 +100,16 @@ class Runner:
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
-        kinds = self.options.resource_types or EXECUTABLE[self.options.command]
-        chosen = self.session.select(self.options.select, self.options.exclude)
+        kinds = set(EXECUTABLE[self.options.command])
+        if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
+            kinds &= set(self.options.resource_types)
+        kinds -= set(self.options.exclude_resource_types)
+        chosen = self.session.select(
+            self.options.select,
+            self.options.exclude,
+            selector=self.options.selector,
+            indirect=self.options.indirect_selection,
+        )
         manifest = self.session.manifest
         return sorted(
             uid for uid in chosen
@@ -219,6 +230,9 @@ class Runner:
             result.status = "error"
             result.error = exc
             result.message = f"Internal error in {node.resource_type} {node.name}: {type(exc).__name__}: {exc}"
+        if result.status == "warn" and session.warning_is_error("LogTestResult"):  # --warn-error: dbt fails it
+            result.status = "fail"
+            result.message = (result.message or "").replace("configured to warn if", "configured to fail if")
         # an executor sharing one statement's time among several nodes sets its own share
         result.execution_time = result.execution_time or (time.perf_counter() - start)
         self.reporter.result(index, self.total, node, result)

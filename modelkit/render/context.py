@@ -50,6 +50,7 @@ class Invocation:
     which: str = "run"
     log: Callable[[str], None] = lambda msg: None
     selected_resources: tuple[str, ...] = ()
+    empty: bool = False  # --empty: every ref() and source() reads zero rows
 
 
 class RenderContext(dict):
@@ -266,14 +267,16 @@ class Renderer:
         if execute:
             assert resolver is not None, "execution needs a resolver"
 
+            limit = 0 if self.invocation.empty else None
+
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 rel = resolver.ref(node, args, kwargs)
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
-                return rel
+                return rel.limited(limit)
 
             def source(source_name: str, table_name: str) -> Relation:
-                return resolver.source(node, source_name, table_name)
+                return resolver.source(node, source_name, table_name).limited(limit)
 
         else:
 

@@ -136,7 +136,7 @@ class TestBatches:
         size = BATCH_SIZE if size is None else size
         # the SQL function naming a value's type; an engine without one runs tests one by one
         type_of = getattr(session.adapter, "type_of_function", None)
-        if size <= 1 or type_of is None:
+        if size <= 1 or type_of is None or session.store_failures:  # --store-failures: each test keeps its rows
             return None
         nodes = session.manifest.nodes
         uids = [

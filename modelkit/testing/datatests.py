@@ -104,8 +104,9 @@ def store_failures(adapter: Adapter, node: TestNode, main_sql: str) -> str:
     return f"        select *\n        from {relation}\n"
 
 
-def run_test_query(adapter: Adapter, node: TestNode, main_sql: str) -> Verdict:
-    stored = getattr(node, "store_failures", False)
+def run_test_query(adapter: Adapter, node: TestNode, main_sql: str, store: bool = False) -> Verdict:
+    """Run a test; ``store`` (``--store-failures``) keeps the failing rows of every test, as its config would."""
+    stored = getattr(node, "store_failures", False) or (store and node.config.get("store_failures_as") != "ephemeral")
     sql = store_failures(adapter, node, main_sql) if stored else main_sql
     rows = adapter.execute(wrap_test_sql(sql, node.config, apply_limit=not stored), fetch=True).rows
     failures, should_warn, should_error = rows[0] if rows else (0, False, False)
@@ -126,7 +127,7 @@ def execute_data_test(runner: Runner, node: Node, result: NodeResult) -> None:
     result.compiled_path = path.relative_to(session.project.root).as_posix()
     t1 = now()
     result.timing.append(timing("compile", t0, t1))
-    verdict = run_test_query(session.adapter, node, sql)  # type: ignore[arg-type]
+    verdict = run_test_query(session.adapter, node, sql, session.store_failures)  # type: ignore[arg-type]
     result.status = verdict.status
     result.failures = verdict.failures  # type: ignore[assignment]
     result.message = verdict.message
