@@ -163,7 +163,7 @@ def compile(
         if inline is not None:
             sql = project.compile(inline=inline)["inline"]
             reporter.line("Compiled inline node is:")
-            print(sql)
+            reporter.print_out("CompiledNode", sql, {"node_name": "inline_query", "compiled": sql, "is_inline": True})
             return
         compiled = project.compile(select or (), exclude or ())
         reporter.line(f"Compiled {len(compiled)} nodes into target/compiled/")
@@ -172,7 +172,9 @@ def compile(
         if select and len(main) == 1:
             uid, sql = next(iter(main.items()))
             reporter.line(f"Compiled node '{uid.split('.')[2]}' is:")
-            print(sql)
+            reporter.print_out(
+                "CompiledNode", sql, {"node_name": uid.split(".")[2], "compiled": sql, "is_inline": False}
+            )
 
     guard(go, debug)
 

@@ -164,7 +164,9 @@ def show(
         what = inline if inline else select[0]  # type: ignore[index]
         columns, rows = project.show(what, limit=limit, inline=bool(inline))
         reporter.line("Previewing inline node:" if inline else f"Previewing node '{what}':")
-        print(markdown_table(columns, rows))
+        table = markdown_table(columns, rows)
+        reporter.print_out("ShowNode", table, {"node_name": "inline_query" if inline else what, "preview": table,
+                                               "is_inline": bool(inline)})  # fmt: skip
 
     guard(go, debug)
 
@@ -289,5 +291,34 @@ def docs_serve(
         from modelkit.project.project import load_project
 
         serve(load_project(project_dir).target_dir, host, port, ready, lambda m: print(m, file=sys.stderr))
+
+    guard(go, debug)
+
+
+@app.command()
+def deps(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    debug: Debug = False,
+) -> None:
+    """Check the project's packages.yml: modelkit installs no packages (install them under dbt_packages/)."""
+    from modelkit.core.errors import UsageError
+    from modelkit.core.yamlio import load
+
+    reporter = make_reporter(None, False, project_dir)
+
+    def go() -> None:
+        for name in ("packages.yml", "dependencies.yml"):
+            path = Path(project_dir) / name
+            data = load(path, display=name) if path.is_file() else None
+            if isinstance(data, dict) and data.get("packages"):
+                raise UsageError(
+                    f"{name} lists packages, and modelkit does not download packages: run `dbt deps` once, "
+                    "or copy them under the project's packages-install-path (dbt_packages/); modelkit reads them there"
+                )
+        reporter.emit("DepsNoPackagesFound", "Warning: No packages were found in packages.yml", {}, level="warn")
 
     guard(go, debug)

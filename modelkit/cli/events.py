@@ -54,6 +54,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "MainEncounteredError": ("Z002", "error"),
     "JinjaLogInfo": ("I062", "info"),
     "ListCmdOut": ("Z049", "info"),
+    "DepsNoPackagesFound": ("M013", "info"),
     "CompiledNode": ("Q042", "info"),
     "ShowNode": ("Q041", "info"),
     "RunningOperationUncaughtError": ("Q036", "error"),
@@ -118,7 +119,7 @@ class EventReporter(ConsoleReporter):
         super().__init__(use_colors=False if self.log_format == "json" else use_colors, quiet=quiet, stream=stream)
         self.min_level = LEVELS[log_level]
         self.log_file = log_file  # a logging.Logger writing the rotated file, or None
-        self.printer_width = printer_width
+        self.width = printer_width
         self.invocation_id = invocation_id or str(uuid.uuid4())
         self.started_at: dict[str, datetime.datetime] = {}
         self.success = True
@@ -203,11 +204,11 @@ class EventReporter(ConsoleReporter):
         if node.resource_type == "operation":
             statement = getattr(node, "hook_name", node.name)
             data = {"statement": statement, "index": index, "total": total, "node_info": info}
-            self.emit("LogHookStartLine", dotted(index, total, message, "RUN")[0] + " [RUN]", data,
+            self.emit("LogHookStartLine", dotted(index, total, message, "RUN", self.width)[0] + " [RUN]", data,
                       node_line=(index, total, message, "RUN"))  # fmt: skip
             return
         data = {"description": describe(node), "index": index, "total": total, "node_info": info}
-        self.emit("LogStartLine", dotted(index, total, message, "RUN")[0] + " [RUN]", data,
+        self.emit("LogStartLine", dotted(index, total, message, "RUN", self.width)[0] + " [RUN]", data,
                   node_line=(index, total, message, "RUN"))  # fmt: skip
 
     def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
@@ -220,7 +221,7 @@ class EventReporter(ConsoleReporter):
                       {"node_info": node_info(node, "started", started, None)})  # fmt: skip
         info = node_info(node, result.status, started, finished)
         message, status = result_line(node, result)
-        text = "".join(dotted(index, total, message, status))
+        text = "".join(dotted(index, total, message, status, self.width))
         line = (index, total, message, status)
         name, data, level = self._result_event(index, total, node, result, info)
         self.emit(name, text, data, level=level, node_line=line, thread=thread)

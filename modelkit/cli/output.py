@@ -82,9 +82,9 @@ def result_line(node: Node, result: NodeResult) -> tuple[str, str]:
     return f"OK {verb} {desc}", f"{result.message or 'OK'}{seconds}"
 
 
-def dotted(index: int, total: int, message: str, status: str) -> tuple[str, str]:
+def dotted(index: int, total: int, message: str, status: str, width: int = LINE_WIDTH) -> tuple[str, str]:
     prefix = f"{index} of {total} {message} "
-    return prefix.ljust(LINE_WIDTH, "."), f" [{status}]"
+    return prefix.ljust(width, "."), f" [{status}]"
 
 
 class ConsoleReporter:
@@ -105,6 +105,7 @@ class ConsoleReporter:
         self._lock = threading.Lock()
         self._progress: Any = None
         self._task: Any = None
+        self.width = LINE_WIDTH  # --printer-width
 
     # -- plain lines ---------------------------------------------------------------
     def _stamp(self) -> str:
@@ -141,7 +142,7 @@ class ConsoleReporter:
             return
         from rich.text import Text
 
-        left, right = dotted(index, total, message, status)
+        left, right = dotted(index, total, message, status, self.width)
         if self._plain and self._progress is None:
             self._write(self._stamp() + left + right)
             return

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
-from modelkit.core.results import NodeResult, RunResult, now
+from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations.base import Build, materialize
 from modelkit.execute.scheduler import run_dag
@@ -245,7 +245,7 @@ class Runner:
             sql = session.compiler.compile(node)
             result.compiled_code = sql
             path = session.compiler.write(node, sql, session.project.target_dir)
-            result.compiled_path = path.relative_to(session.project.root).as_posix()
+            result.compiled_path = display_path(path, session.project.root)
         t1 = now()
         result.timing.append(_timing("compile", t0, t1))
         if self.options.command == "compile" or node.resource_type == "analysis":

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from modelkit.core.results import NodeResult, now
+from modelkit.core.results import NodeResult, display_path, now
 from modelkit.testing.datatests import Verdict, judge, run_test_query, timing, wrap_test_sql
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ class TestBatches:
                 sql = session.compiler.compile(node)
                 outcome.compiled_code = sql
                 path = session.compiler.write(node, sql, session.project.target_dir)
-                outcome.compiled_path = path.relative_to(session.project.root).as_posix()
+                outcome.compiled_path = display_path(path, session.project.root)
                 outcome.timing.append(timing("compile", t0, now()))
                 ready.append((node, sql, wrap_test_sql(sql, node.config)))
             except Exception as exc:  # noqa: BLE001 - reported on its own test, as when run alone

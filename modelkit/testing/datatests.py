@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core.errors import CompilationError
-from modelkit.core.results import NodeResult, now
+from modelkit.core.results import NodeResult, display_path, now
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
@@ -124,7 +124,7 @@ def execute_data_test(runner: Runner, node: Node, result: NodeResult) -> None:
     sql = session.compiler.compile(node)
     result.compiled_code = sql
     path = session.compiler.write(node, sql, session.project.target_dir)
-    result.compiled_path = path.relative_to(session.project.root).as_posix()
+    result.compiled_path = display_path(path, session.project.root)
     t1 = now()
     result.timing.append(timing("compile", t0, t1))
     verdict = run_test_query(session.adapter, node, sql, session.store_failures)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from modelkit.core.config import merge_into, resolve
 from modelkit.core.errors import CompilationError, DatabaseError, ProjectError
 from modelkit.core.manifest import UnitTestNode
 from modelkit.core.relation import Relation, quote
-from modelkit.core.results import NodeResult, now
+from modelkit.core.results import NodeResult, display_path, now
 from modelkit.render.compiler import inject_ctes
 from modelkit.render.context import _ref_args
 from modelkit.testing.datatests import timing
@@ -303,7 +303,7 @@ def execute_unit_test(runner: Runner, node: Node, result: NodeResult) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(sql, encoding="utf-8")
     result.compiled_code = sql
-    result.compiled_path = path.relative_to(session.project.root).as_posix()
+    result.compiled_path = display_path(path, session.project.root)
     t1 = now()
     result.timing.append(timing("compile", t0, t1))
     actual_columns = adapter.describe_query(f"select * from (\n{sql}\n) as t")
