@@ -31,7 +31,9 @@ def test_all_four_artifacts_of_the_sample_project_follow_dbt_schemas(tmp_path: P
     results = json.loads((root / "target" / "run_results.json").read_text())["results"]
     assert all("compiled_path" not in r for r in results)
     sources = json.loads((root / "target" / "sources.json").read_text())
-    assert isinstance(sources["results"], list) and sources["metadata"]["dbt_schema_version"].endswith("sources/v3.json")
+    assert isinstance(sources["results"], list) and sources["metadata"]["dbt_schema_version"].endswith(
+        "sources/v3.json"
+    )
 
 
 def test_dagster_parse_call_writes_a_valid_manifest_in_its_own_target(tmp_path: Path) -> None:

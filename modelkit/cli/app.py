@@ -133,7 +133,9 @@ def _main_options(
     --log-format-file, --log-level-file, --printer-width, --[no-]partial-parse, --warn-error,
     --warn-error-options, --[no-]use-colors, --quiet, --fail-fast, --debug.
     """
-    ACTIVE.clear()
+    previous = ACTIVE.pop("reporter", None)
+    if previous is not None:  # an earlier command in this process (the Python API, tests): its log is done
+        previous.close()
 
 
 def make_reporter(colors: Optional[bool], quiet: bool = False, project_dir: Optional[Path] = None) -> Any:

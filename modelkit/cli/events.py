@@ -364,6 +364,12 @@ class EventReporter(ConsoleReporter):
                   f"Command `modelkit {command}` {verb} at {done.strftime('%H:%M:%S.%f')} after {elapsed:.2f} seconds",
                   {"command": f"modelkit {command}", "success": success,
                    "completed_at": done.isoformat().replace("+00:00", "Z"), "elapsed": elapsed})  # fmt: skip
+        self.close()
+
+    def close(self) -> None:
+        """Close the log file (the command is over)."""
         if self.log_file is not None:
-            for handler in self.log_file.handlers:
-                handler.flush()
+            for handler in list(self.log_file.handlers):
+                handler.close()
+                self.log_file.removeHandler(handler)
+            self.log_file = None

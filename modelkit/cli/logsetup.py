@@ -36,7 +36,7 @@ class _EventFormatter(logging.Formatter):
 def open_log_file(log_dir: Path, log_format: str, level: str, max_bytes: int, invocation_id: str) -> logging.Logger:
     """A logger writing ``log_dir/modelkit.log``, rotated at ``max_bytes`` (5 old files kept)."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    logger = logging.getLogger(f"modelkit.events.{invocation_id}")
+    logger = logging.Logger(f"modelkit.events.{invocation_id}")  # not registered: closed with the command
     logger.propagate = False
     logger.setLevel(LEVELS[level] if level != "none" else logging.CRITICAL + 10)
     handler = logging.handlers.RotatingFileHandler(
