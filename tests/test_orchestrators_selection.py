@@ -209,3 +209,15 @@ def test_malformed_selectors_file_exits_2_naming_it(project_factory, text: str) 
     assert out.exit_code == 2
     assert "selectors.yml" in out.output
     assert not (root / "target" / "run_results.json").exists()
+
+
+def test_warn_error_stops_on_a_selection_that_matches_nothing(demo: Path) -> None:
+    assert run_cli("run", "-s", "no_such_model", cwd=demo).exit_code == 0
+    out = run_cli("run", "-s", "no_such_model", "--warn-error", cwd=demo)
+    assert out.exit_code == 2 and "no_such_model" in out.output
+
+
+def test_printer_width_sets_the_dotted_lines(demo: Path) -> None:
+    out = run_cli("seed", "-s", "raw", "--printer-width", "60", cwd=demo)
+    line = next(x for x in out.output.splitlines() if "START seed file" in x)
+    assert line.split("  ", 1)[1].index(" [RUN]") == 60

@@ -60,6 +60,10 @@ def _execute(
         def on_start(session: Any, selected: list[str]) -> None:
             reporter.header(session.manifest, session.adapter.info())
             for term in session.unmatched(None if selector else select):
+                if session.warning_is_error("NoNodesForSelectionCriteria"):  # --warn-error: dbt stops here
+                    from modelkit.core.errors import SelectionError
+
+                    raise SelectionError(f"The selection criterion '{term}' does not match any enabled nodes")
                 reporter.no_match(term)
             reporter.line("")
             if not selected:
@@ -198,7 +202,8 @@ def parse(
     def go() -> None:
         start = time.perf_counter()
         project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
-        reporter.line(f"Found {project.parse_summary()}")
+        stats = project.parse_summary()
+        reporter.emit("FoundStats", f"Found {stats}", {"stat_line": stats})
         reporter.line(f"Performance info: parsed in {time.perf_counter() - start:.2f}s; wrote target/manifest.json")
 
     guard(go, debug)
