@@ -82,7 +82,7 @@ def test_default_log_level_hides_debug_events_as_dbt_does(shop: Path) -> None:
 def test_flag_beats_env_var_beats_project_flags(shop: Path) -> None:
     text = (shop / "modelkit.yml").read_text()
     (shop / "modelkit.yml").write_text(text + "\nflags:\n  log_format: json\n")
-    assert events(modelkit("parse", cwd=shop).stdout)[0]["info"]["name"] == "Note"  # flags: applies
+    assert events(modelkit("parse", cwd=shop).stdout)[0]["info"]["name"] == "FoundStats"  # flags: applies
     plain = modelkit("parse", cwd=shop, env={"DBT_LOG_FORMAT": "text"}).stdout
     assert plain.splitlines()[0].endswith("Found 7 models, 1 analysis, 21 data tests, 3 seeds, 1 snapshot, "
                                           "2 sources, 51 macros, 2 unit tests")  # fmt: skip
