@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.api import operation
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError
 from modelkit.parse import state as parsestate
@@ -207,11 +208,9 @@ class Project:
         Returns an :class:`modelkit.api.operation.OperationResult`; a macro that fails is reported in it
         (``success`` False), a macro that does not exist or bad ``args`` raise.
         """
-        from modelkit.api.operation import parse_args, run_operation
-
-        kwargs = parse_args(args)
+        kwargs = operation.parse_args(args)
         with self.session("run-operation") as session:
-            outcome = run_operation(session, macro, kwargs)
+            outcome = operation.run_operation(session, macro, kwargs)
             assert outcome.run is not None
             run_args = _args("run-operation", macro=macro, args=kwargs)
             _write_manifest(session)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core import settings
+from modelkit.graph import yamlselectors
 from modelkit.project.profiles import Target, load_target
 from modelkit.project.project import ProjectConfig, load_project, parse_vars, partial_parse_enabled
 from modelkit.render.context import Invocation, Renderer
@@ -112,7 +113,6 @@ class Session:
     ) -> set[str]:
         """Nodes chosen by ``--select``/``--exclude``, or by a selectors.yml selector (``selector``, else the
         one with ``default: true`` when nothing is selected), with tests added as ``indirect`` says."""
-        from modelkit.graph import yamlselectors
         from modelkit.graph.selector import Selector
 
         mode = indirect or settings.resolve("indirect_selection", None, self.project.flags)
@@ -133,9 +133,7 @@ class Session:
     @cached_property
     def selectors(self) -> dict[str, dict[str, Any]]:
         """The project's selectors.yml, by name."""
-        from modelkit.graph.yamlselectors import load_selectors
-
-        return load_selectors(self.project.root)
+        return yamlselectors.load_selectors(self.project.root)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         from modelkit.graph.selector import Selector
