@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+# The dbt-core version whose user-facing contract (CLI, logs, artifacts) modelkit follows.
+DBT_COMPAT_VERSION = "1.11.0"
 __all__ = ["Project", "ModelkitError", "__version__"]
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from artifact_schemas import artifacts_under, schema_errors
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,3 +81,14 @@ def project_factory(tmp_path: Path):
         return make_project(tmp_path / name, files, name)
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def artifacts_follow_dbt_schemas(request: pytest.FixtureRequest):
+    """After every test, each artifact written under its temporary folder must pass dbt's schema."""
+    yield
+    tmp = request.node.funcargs.get("tmp_path") if hasattr(request.node, "funcargs") else None
+    if tmp is None or not Path(tmp).is_dir():
+        return
+    errors = [e for path in artifacts_under(Path(tmp)) for e in schema_errors(path)]
+    assert not errors, "artifacts that dbt's schemas reject:\n" + "\n".join(errors[:40])

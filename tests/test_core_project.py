@@ -220,7 +220,8 @@ def test_streamed_manifest_equals_manifest_dict(project_factory) -> None:
     artifacts.write_manifest(path, manifest, "inv", {"model.demo.b": "select 1"})
     streamed = json.loads(path.read_text())
     whole = json.loads(json.dumps(artifacts.manifest_dict(manifest, "inv", {"model.demo.b": "select 1"}), default=str))
-    streamed["metadata"].pop("generated_at")
-    whole["metadata"].pop("generated_at")
+    for key in ("generated_at", "invocation_started_at", "run_started_at"):
+        streamed["metadata"].pop(key)
+        whole["metadata"].pop(key)
     assert streamed == whole
     assert streamed["nodes"]["model.demo.b"]["compiled_code"] == "select 1"

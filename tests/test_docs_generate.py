@@ -209,7 +209,8 @@ def test_last_test_status_comes_from_run_results(project_factory) -> None:
     manifest = json.loads((root / "target" / "manifest.json").read_text())
     unique_id = next(uid for uid, n in manifest["nodes"].items() if n["name"] == "unique_a_id")
     results = json.loads((root / "target" / "run_results.json").read_text())
-    results["results"].append({"unique_id": unique_id, "status": "fail", "message": "Got 1 result"})
+    failed = {**results["results"][0], "unique_id": unique_id, "status": "fail", "message": "Got 1 result"}
+    results["results"].append(failed)
     (root / "target" / "run_results.json").write_text(json.dumps(results))
     assert run_cli("docs", "generate", cwd=root).exit_code == 0
     data = site_data(root)

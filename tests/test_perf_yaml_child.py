@@ -66,14 +66,18 @@ def start(files, **kw):
     return child
 yamlchild.start = start
 with Session(sys.argv[1], partial_parse=False) as session:
-    nodes = {uid: node_dict(n) for uid, n in session.manifest.nodes.items()}
+    nodes = {uid: {k: v for k, v in node_dict(n).items() if k != "created_at"} for uid, n in session.manifest.nodes.items()}
 print(json.dumps({"forked": started, "nodes": nodes}, default=str))
 """
 
 
 def _in_process(root: Path) -> dict:
     with Session(root, partial_parse=False) as session:
-        return json.loads(json.dumps({uid: node_dict(n) for uid, n in session.manifest.nodes.items()}, default=str))
+        nodes = {
+            uid: {k: v for k, v in node_dict(n).items() if k != "created_at"}
+            for uid, n in session.manifest.nodes.items()
+        }
+        return json.loads(json.dumps(nodes, default=str))
 
 
 @pytest.mark.parametrize("root", [SAMPLE_PROJECT], ids=["sample_project"])

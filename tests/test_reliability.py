@@ -131,7 +131,7 @@ def test_sigkill_never_leaves_a_truncated_artifact(built: Path) -> None:
 
 # -- the write helper ------------------------------------------------------------------------------------------
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path: Path) -> None:
-    path = tmp_path / "t" / "manifest.json"
+    path = tmp_path / "t" / "state.json"
     fsio.atomic_write(path, b'{"old": true}')
 
     def chunks():
@@ -141,12 +141,12 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path
     with pytest.raises(RuntimeError):
         fsio.atomic_write(path, chunks())
     assert path.read_bytes() == b'{"old": true}'
-    assert [p.name for p in path.parent.iterdir()] == ["manifest.json"]
+    assert [p.name for p in path.parent.iterdir()] == ["state.json"]
 
 
 def test_a_full_disk_is_a_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ENOSPC injected at the one write helper (the real thing is in test_bad_input: target_disk_full)."""
-    path = tmp_path / "run_results.json"
+    path = tmp_path / "results.json"
     fsio.atomic_write(path, b"{}")
     real_fdopen = os.fdopen
 
@@ -167,7 +167,7 @@ def test_a_full_disk_is_a_located_error(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(FileSystemError) as info:
         fsio.atomic_write(path, b'{"a": 1}')
     assert "no space left on the device" in str(info.value) and str(path) in str(info.value)
-    assert path.read_bytes() == b"{}" and [p.name for p in tmp_path.iterdir()] == ["run_results.json"]
+    assert path.read_bytes() == b"{}" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 
 # -- secrets ---------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from modelkit.artifacts import writer as artifacts
 from modelkit.core.text import found_summary
 from modelkit.parse import state as parsestate
 from modelkit.project.profiles import load_target
-from modelkit.project.project import load_project, parse_vars, partial_parse_enabled
+from modelkit.project.project import load_project, parse_vars, partial_parse_enabled, project_flags
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest
@@ -28,13 +28,14 @@ def parse_summary(
     threads: int | None = None,
     log: Callable[[str], None] | None = None,
     partial_parse: bool | None = None,
+    invocation_id: str | None = None,
 ) -> str:
     """Parse and write target/manifest.json; dbt's "Found ..." summary.
 
     When nothing the last parse read has changed since it wrote manifest.json, nothing is read or
     written again (see :mod:`modelkit.parse.state`); ``partial_parse=False`` always parses.
     """
-    if partial_parse_enabled(partial_parse):
+    if partial_parse_enabled(partial_parse, project_flags(project_dir)):
         cli_vars = parse_vars(vars)
         project = load_project(project_dir, cli_vars)
         found = load_target(
@@ -44,7 +45,9 @@ def parse_summary(
         if summary is not None:
             return summary
     kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars, "threads": threads}
-    with Session(project_dir, which="parse", log=log, partial_parse=partial_parse, **kwargs) as session:
+    with Session(
+        project_dir, which="parse", log=log, partial_parse=partial_parse, invocation_id=invocation_id, **kwargs
+    ) as session:
         return parse_and_write(session)[1]
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.api import operation
 from modelkit.api.executors import make_runner
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.session import Session
@@ -64,6 +65,7 @@ class Project:
         threads: int | None = None,
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
+        invocation_id: str | None = None,
     ) -> None:
         self.project_dir = Path(project_dir)
         self._kwargs: dict[str, Any] = {
@@ -74,11 +76,12 @@ class Project:
             "threads": threads,
             "log": log,
             "partial_parse": partial_parse,
+            "invocation_id": invocation_id,
         }
 
-    def session(self, which: str = "run", *, full_refresh: bool = False) -> Session:
-        """A fresh session (files are read again)."""
-        return Session(self.project_dir, which=which, full_refresh=full_refresh, **self._kwargs)
+    def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
+        """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty)."""
+        return Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
 
     # -- commands ------------------------------------------------------------
     def parse(self) -> Manifest:
@@ -160,9 +163,17 @@ class Project:
         on_start: Callable[[Session, list[str]], None] | None = None,
         event_time_start: str | datetime.datetime | None = None,
         event_time_end: str | datetime.datetime | None = None,
+        selector: str | None = None,
+        indirect_selection: str | None = None,
+        resource_types: Sequence[str] = (),
+        exclude_resource_types: Sequence[str] = (),
+        empty: bool | None = None,
     ) -> RunResult:
-        """Run ``command`` over the selection; ``event_time_start`` / ``_end`` bound microbatch models' windows."""
-        with self.session(command, full_refresh=full_refresh) as session:
+        """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
+        ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
+        builds every model from zero rows of its inputs (dbt's ``--empty``); ``event_time_start`` /
+        ``event_time_end`` bound the windows microbatch models build."""
+        with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             options = RunOptions(
                 command,
                 tuple(select),
@@ -172,29 +183,60 @@ class Project:
                 fail_fast,
                 event_time_start=_timestamp("--event-time-start", event_time_start),
                 event_time_end=_timestamp("--event-time-end", event_time_end),
+                resource_types=tuple(resource_types),
+                selector=selector,
+                indirect_selection=indirect_selection,
+                exclude_resource_types=tuple(exclude_resource_types),
             )
             runner = make_runner(session, options, reporter)
             if on_start is not None:
                 on_start(session, runner.selected_nodes())
             run = runner.execute()
             args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
+            if selector:
+                args["selector"] = selector
             run.args = args
             run.manifest = session.manifest
             write_manifest(session)
             write_run_results(session, run, args)
             return run
 
+    def run_operation(self, macro: str, args: str | Mapping[str, Any] | None = None) -> Any:
+        """Call a macro with the database connected (dbt's ``run-operation``); writes run_results.json.
+
+        Returns an :class:`modelkit.api.operation.OperationResult`; a macro that fails is reported in it
+        (``success`` False), a macro that does not exist or bad ``args`` raise.
+        """
+        kwargs = operation.parse_args(args)
+        with self.session("run-operation") as session:
+            outcome = operation.run_operation(session, macro, kwargs)
+            assert outcome.run is not None
+            run_args = _args("run-operation", macro=macro, args=kwargs)
+            write_manifest(session)
+            write_run_results(session, outcome.run, run_args)
+            return outcome
+
     def ls(
-        self, select: Sequence[str] = (), exclude: Sequence[str] = (), resource_types: Sequence[str] = ()
+        self,
+        select: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        resource_types: Sequence[str] = (),
+        *,
+        exclude_resource_types: Sequence[str] = (),
+        selector: str | None = None,
+        indirect_selection: str | None = None,
     ) -> list[dict[str, Any]]:
         """Selected nodes and sources as dicts (name, unique_id, resource_type, fqn, path, ...)."""
+        kinds = set(resource_types) - {"all", "default"} if not {"all", "default"} & set(resource_types) else set()
         with self.session("list") as session:
-            chosen = session.select(select, exclude)
+            chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection)
             manifest = session.manifest
             items: list[dict[str, Any]] = []
             for uid in sorted(chosen):
                 node: Any = manifest.nodes.get(uid) or manifest.sources.get(uid)
-                if node is None or (resource_types and node.resource_type not in resource_types):
+                if node is None or (kinds and node.resource_type not in kinds):
+                    continue
+                if node.resource_type in exclude_resource_types:
                     continue
                 if node.resource_type == "operation":  # project hooks are not listed
                     continue

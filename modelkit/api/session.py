@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.adapters import get_adapter
+from modelkit.core import settings
 from modelkit.execute.context import ExecutionContext
+from modelkit.graph import yamlselectors
 from modelkit.graph.graph import Graph
 from modelkit.graph.selector import Selector
 from modelkit.parse.parser import Parser
@@ -42,10 +44,12 @@ class Session:
         which: str = "run",
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
+        invocation_id: str | None = None,
+        empty: bool | None = None,
     ) -> None:
-        self.partial_parse = partial_parse_enabled(partial_parse)
         self.cli_vars = parse_vars(vars)
         self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
+        self.partial_parse = partial_parse_enabled(partial_parse, self.project.flags)
         self.target: Target = load_target(
             self.project,
             profiles_dir=profiles_dir,
@@ -55,6 +59,14 @@ class Session:
             cli_vars=self.cli_vars,
         )
         self.invocation = Invocation(full_refresh=full_refresh, which=which, log=log or (lambda m: None))
+        if invocation_id:
+            self.invocation.invocation_id = invocation_id
+        flags = self.project.flags
+        self.store_failures = bool(settings.resolve("store_failures", None, flags))  # --store-failures
+        self.warn_error = bool(settings.resolve("warn_error", None, flags))
+        self.warn_error_options = settings.warn_error_options(settings.resolve("warn_error_options", None, flags))
+        if which in ("run", "build", "compile", "snapshot", "test"):
+            self.invocation.empty = bool(settings.resolve("empty", empty or None, self.project.flags))
         registry = MacroRegistry(self.project.name)
         load_builtin(registry)
         self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)
@@ -93,8 +105,28 @@ class Session:
     def compiler(self) -> Compiler:
         return Compiler(self.renderer, self.manifest)
 
-    def select(self, include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> set[str]:
-        return Selector(self.manifest, self.graph).select(include, exclude)
+    def select(
+        self,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        *,
+        selector: str | None = None,
+        indirect: str | None = None,
+    ) -> set[str]:
+        """Nodes chosen by ``--select``/``--exclude``, or by a selectors.yml selector (see ExecutionContext.select)."""
+        return self.execution().select(include, exclude, selector=selector, indirect=indirect)
+
+    def warning_is_error(self, event: str) -> bool:
+        """Whether the warning dbt names ``event`` (e.g. ``LogTestResult``) is an error here (--warn-error[-options])."""
+        options = self.warn_error_options
+        if event in options["warn"] or event in options["silence"]:
+            return False
+        return self.warn_error or "all" in options["error"] or event in options["error"]
+
+    @cached_property
+    def selectors(self) -> dict[str, dict[str, Any]]:
+        """The project's selectors.yml, by name."""
+        return yamlselectors.load_selectors(self.project.root)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         return Selector(self.manifest, self.graph).unmatched(include)
@@ -111,6 +143,10 @@ class Session:
             invocation=self.invocation,
             connect=lambda: self.adapter,
             opened=lambda: self.open_adapter,
+            selectors=self.selectors,
+            indirect_selection=settings.resolve("indirect_selection", None, self.project.flags),
+            store_failures=self.store_failures,
+            warning_is_error=self.warning_is_error,
         )
 
     def close(self) -> None:

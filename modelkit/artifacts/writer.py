@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from modelkit import DBT_COMPAT_VERSION
 from modelkit.core import fsio, jsonio
 from modelkit.core.manifest import Column, Macro, Manifest, Node, SourceDefinition
 from modelkit.core.results import RunResult, now
 
 MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
-DBT_VERSION = "1.11.0"
+DBT_VERSION = DBT_COMPAT_VERSION
+_CREATED_AT = time.time()  # dbt's `created_at` of every node: when it was parsed (here: this process started)
+_NO_CONTRACT = {"enforced": False, "alias_types": True, "checksum": None}
+# dbt's schema has no `refs`/`sources`/`language`/`compiled_path` on seeds, nor the SQL fields on unit tests
+_SQL_NODE_KEYS = ("language", "refs", "sources", "compiled_path", "contract", "functions", "metrics")
+_UNIT_TEST_KEYS = (
+    "model", "given", "expect", "name", "resource_type", "package_name", "path", "original_file_path",
+    "unique_id", "fqn", "description", "overrides", "depends_on", "config", "checksum", "schema",
+    "created_at", "versions", "version",
+)  # fmt: skip
 
 
 def _iso(value: Any) -> str:
@@ -37,6 +48,23 @@ def _columns(columns: dict[str, Column]) -> dict[str, Any]:
     }
 
 
+def _hook(value: Any, index: int) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {"sql": str(value.get("sql", "")), "transaction": bool(value.get("transaction", True)), "index": index}
+    return {"sql": str(value), "transaction": True, "index": index}
+
+
+def _config(config: dict[str, Any]) -> dict[str, Any]:
+    """The node's config with hooks as dbt lists them: ``{sql, transaction, index}`` objects."""
+    if not config.get("pre-hook") and not config.get("post-hook"):
+        return config
+    out = dict(config)
+    for key in ("pre-hook", "post-hook"):
+        hooks = out.get(key) or []
+        out[key] = [_hook(h, i) for i, h in enumerate(hooks if isinstance(hooks, list) else [hooks])]
+    return out
+
+
 def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "database": node.database,
@@ -50,7 +78,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
         "fqn": node.fqn,
         "alias": node.alias,
         "checksum": {"name": "sha256", "checksum": node.checksum},
-        "config": node.config,
+        "config": _config(node.config),
         "tags": node.tags,
         "description": node.description,
         "columns": _columns(node.columns),
@@ -65,15 +93,28 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
         "sources": node.sources,
         "depends_on": {"macros": node.depends_on_macros, "nodes": node.depends_on_nodes},
         "compiled_path": None,
+        "contract": {**_NO_CONTRACT, **(node.config.get("contract") or {})},
+        "functions": [],
+        "metrics": [],
+        "build_path": None,
+        "created_at": _CREATED_AT,
+        "doc_blocks": [],
+        "group": node.config.get("group"),
     }
     if node.resource_type == "model":
         data.update(
             access=node.config.get("access", "protected"),
             constraints=getattr(node, "constraints", []),
             version=node.version,
-            contract=node.config.get("contract", {"enforced": False, "alias_types": True}),
+            latest_version=None,
+            deprecation_date=None,
+            primary_key=[],
+            time_spine=None,
         )
     if node.resource_type == "seed":
+        for key in _SQL_NODE_KEYS:
+            data.pop(key)
+        data["depends_on"] = {"macros": node.depends_on_macros}
         data["root_path"] = getattr(node, "root_path", "")
     if node.resource_type == "unit_test":
         data.update(
@@ -83,11 +124,13 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
             overrides=getattr(node, "overrides", None),
             versions=None,
             version=None,
+            checksum=node.checksum,
         )
+        return {key: data[key] for key in _UNIT_TEST_KEYS}
     for extra in ("test_metadata", "column_name", "attached_node", "file_key_name"):
         if hasattr(node, extra):
             data[extra] = getattr(node, extra)
-    if compiled_code is not None:
+    if compiled_code is not None and node.resource_type != "seed":
         data["compiled"] = True
         data["compiled_code"] = compiled_code
         rel = getattr(node, "compiled_file_path", None) or node.original_file_path
@@ -120,14 +163,47 @@ def source_dict(source: SourceDefinition) -> dict[str, Any]:
         "tags": source.tags,
         "config": source.config,
         "relation_name": source.relation_name,
+        "created_at": _CREATED_AT,
+        "doc_blocks": [],
+        "external": None,
+        "loaded_at_query": None,
+        "patch_path": None,
+        "quoting": {"database": None, "schema": None, "identifier": None, "column": None},
+        "source_meta": {},
+        "unrendered_config": {},
+        "unrendered_database": None,
+        "unrendered_schema": None,
+    }
+
+
+def doc_dict(doc: dict[str, Any]) -> dict[str, Any]:
+    """A docs block as dbt lists it (``path`` is relative to the docs folder)."""
+    rel = str(doc.get("original_file_path", ""))
+    return {
+        "name": doc["name"],
+        "resource_type": "doc",
+        "package_name": doc["package_name"],
+        "path": rel.split("/", 1)[1] if "/" in rel else rel,
+        "original_file_path": rel,
+        "unique_id": doc["unique_id"],
+        "block_contents": doc["block_contents"],
     }
 
 
 def macro_dict(macro: Macro) -> dict[str, Any]:
     data = asdict(macro)
+    del data["line"], data["references"]  # modelkit's own: not in dbt's schema
     data["path"] = macro.original_file_path
     data["depends_on"] = {"macros": []}
     data["arguments"] = [{"name": a, "type": None, "description": ""} for a in macro.arguments]
+    data.update(
+        meta={},
+        docs={"show": True, "node_color": None},
+        config={"meta": {}, "docs": {"show": True, "node_color": None}},
+        patch_path=None,
+        created_at=_CREATED_AT,
+        supported_languages=None,
+    )
     return data
 
 
@@ -142,6 +218,8 @@ def metadata(project_name: str, invocation_id: str, schema: str, adapter_type: s
         },
         "project_name": project_name,
         "project_id": hashlib.md5(project_name.encode()).hexdigest(),
+        "user_id": None,
+        "send_anonymous_usage_stats": False,
         "adapter_type": adapter_type,
         "quoting": {"database": True, "schema": True, "identifier": True, "column": None},
     }
@@ -153,11 +231,13 @@ def _manifest_sections(
     """(key, value) pairs of manifest.json; mappings of nodes come as lazy iterators of (id, dict)."""
     unit_tests = {uid for uid, n in manifest.nodes.items() if n.resource_type == "unit_test"}
     nodes = manifest.nodes
-    yield "metadata", metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
+    meta = metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
+    meta["invocation_started_at"] = meta["run_started_at"] = meta["generated_at"]
+    yield "metadata", meta
     yield "nodes", ((uid, node_dict(n, compiled.get(uid))) for uid, n in nodes.items() if uid not in unit_tests)
     yield "sources", ((uid, source_dict(s)) for uid, s in manifest.sources.items())
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
-    yield "docs", manifest.docs
+    yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
     for key in ("exposures", "metrics", "groups", "selectors"):
         yield key, {}
     yield "disabled", ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
@@ -215,7 +295,7 @@ def results_artifact(run: Any, project_name: str, invocation_id: str, schema: st
     """The shape run_results.json and sources.json share: metadata, results, elapsed_time."""
     meta = metadata(project_name, invocation_id, schema)
     meta["invocation_started_at"] = _iso(run.started_at)
-    for key in ("project_name", "project_id", "adapter_type", "quoting"):
+    for key in ("project_name", "project_id", "adapter_type", "quoting", "user_id", "send_anonymous_usage_stats"):
         meta.pop(key, None)
     return {
         "metadata": meta,

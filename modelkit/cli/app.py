@@ -5,6 +5,7 @@ The library is imported inside the functions here, so that ``modelkit --help`` s
 
 from __future__ import annotations
 
+import sys
 import traceback
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -22,14 +23,41 @@ app = typer.Typer(
 docs_app = typer.Typer(help="Generate or serve the documentation site.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Project folder (default: current folder).")]
-ProfilesDir = Annotated[Optional[Path], typer.Option("--profiles-dir", help="Folder holding profiles.yml.")]
+ProjectDir = Annotated[
+    Path,
+    typer.Option(
+        "--project-dir",
+        envvar=["MODELKIT_PROJECT_DIR", "DBT_PROJECT_DIR"],
+        show_envvar=False,
+        help="Project folder (default: $DBT_PROJECT_DIR, else the current folder).",
+    ),
+]
+ProfilesDir = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--profiles-dir",
+        envvar=["MODELKIT_PROFILES_DIR", "DBT_PROFILES_DIR"],
+        show_envvar=False,
+        help="Folder holding profiles.yml.",
+    ),
+]
 Target = Annotated[Optional[str], typer.Option("--target", "-t", help="Output of the profile to use.")]
 Profile = Annotated[Optional[str], typer.Option("--profile", help="Profile to use instead of the project's.")]
 Vars = Annotated[Optional[str], typer.Option("--vars", help="Variables as YAML or JSON, e.g. '{key: value}'.")]
 Threads = Annotated[Optional[int], typer.Option("--threads", help="Models to build at once.", min=1)]
 Select = Annotated[Optional[list[str]], typer.Option("--select", "-s", "--models", "-m", help="Nodes to include.")]
 Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Nodes to leave out.")]
+SelectorName = Annotated[
+    Optional[str], typer.Option("--selector", help="A selector of selectors.yml (wins over --select/--exclude).")
+]
+ResourceTypes = Annotated[
+    Optional[list[str]],
+    typer.Option("--resource-type", "--resource-types", help="Only these kinds (model, seed, snapshot, test, ...)."),
+]
+ExcludeResourceTypes = Annotated[
+    Optional[list[str]],
+    typer.Option("--exclude-resource-type", "--exclude-resource-types", help="Leave out these kinds."),
+]
 FullRefresh = Annotated[
     bool, typer.Option("--full-refresh", "-f", help="Rebuild incremental models and seeds from scratch.")
 ]
@@ -46,13 +74,88 @@ EventTimeEnd = Annotated[
     Optional[str], typer.Option("--event-time-end", help="Microbatch models: build windows up to this time (UTC).")
 ]
 
-MULTI_VALUE_FLAGS = {"--select", "-s", "--models", "-m", "--exclude", "--resource-type", "--resource-types"}
+MULTI_VALUE_FLAGS = {
+    "--select", "-s", "--models", "-m", "--exclude", "--resource-type", "--resource-types",
+    "--exclude-resource-type", "--exclude-resource-types", "--output-keys",
+}  # fmt: skip
+
+# The reporter of the running command, for the last event (CommandCompleted) sent by ``main``.
+ACTIVE: dict[str, Any] = {}
+FLAG_VALUES: dict[str, tuple[str, str]] = {}  # setting -> (flag, value), as the last prepare_args found them
 
 
-def make_reporter(colors: Optional[bool], quiet: bool = False) -> Any:
-    from modelkit.cli.output import ConsoleReporter
+def check_flag_values() -> Optional[str]:
+    """The error of the first global flag given a value it does not take (None when all are valid)."""
+    from modelkit.core import settings
+    from modelkit.core.errors import UsageError
 
-    return ConsoleReporter(use_colors=colors, quiet=quiet)
+    for name, (flag, value) in FLAG_VALUES.items():
+        try:
+            settings.convert(name, value, flag)
+        except UsageError as exc:
+            return exc.message
+    return None
+
+
+def version_text() -> str:
+    """``modelkit --version``: modelkit's version first, then the dbt-core version it is compatible with."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from modelkit import DBT_COMPAT_VERSION, __version__
+
+    try:
+        duckdb = version("duckdb")
+    except PackageNotFoundError:
+        duckdb = "not installed"
+    return (
+        f"modelkit version: {__version__}\n"
+        f"Compatible with dbt-core: {DBT_COMPAT_VERSION}\n"
+        f"Plugins:\n  - duckdb (embedded engine): {duckdb}"
+    )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(version_text())
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            help="Show modelkit's version and the dbt-core version it is compatible with.",
+        ),
+    ] = False,
+) -> None:
+    """Build analytics SQL models: Jinja-templated SQL, run in dependency order.
+
+    Global settings (anywhere on the line, or as MODELKIT_*/DBT_* environment variables, or under flags:
+    in the project file): --target-path, --log-path, --log-format text|json|debug, --log-level,
+    --log-format-file, --log-level-file, --printer-width, --[no-]partial-parse, --warn-error,
+    --warn-error-options, --[no-]use-colors, --quiet, --fail-fast, --debug.
+    """
+    previous = ACTIVE.pop("reporter", None)
+    if previous is not None:  # an earlier command in this process (the Python API, tests): its log is done
+        previous.close()
+
+
+def make_reporter(colors: Optional[bool], quiet: bool = False, project_dir: Optional[Path] = None) -> Any:
+    """The command's reporter (console lines or JSON events, and the log file); a bad setting exits 2."""
+    from modelkit.cli.logsetup import build_reporter
+    from modelkit.core.errors import UsageError
+
+    try:
+        reporter = build_reporter(colors, quiet, project_dir)
+    except UsageError as exc:
+        print(f"Error: {check_flag_values() or exc.message}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    ACTIVE["reporter"] = reporter
+    return reporter
 
 
 def open_project(
@@ -74,6 +177,7 @@ def open_project(
         vars=vars,
         threads=threads,
         log=reporter.log,
+        invocation_id=getattr(reporter, "invocation_id", None),
     )
 
 
@@ -84,16 +188,19 @@ def fail(exc: BaseException, debug: bool) -> None:
     from modelkit.core.errors import ModelkitError
     from modelkit.core.secrets import scrub
 
-    reporter = make_reporter(None)
-    reporter.error("Encountered an error:")
+    reporter = ACTIVE.get("reporter") or make_reporter(None)
     if isinstance(exc, ModelkitError):
         text = str(exc)
     else:
         text = f"Internal Error\n  {type(exc).__name__}: {exc}"
         if not debug:
             text += "\n  This is a bug in modelkit: run the command again with --debug to see where it happened."
-    for line in text.splitlines():
-        reporter.line(line, always=True)
+    if getattr(reporter, "log_format", "text") == "json":  # one error event, as dbt sends it
+        reporter.error(f"Encountered an error:\n{text}")
+    else:
+        reporter.error("Encountered an error:")
+        for line in text.splitlines():
+            reporter.line(line, always=True)
     if debug:
         print(scrub("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
     raise typer.Exit(2)
@@ -108,16 +215,37 @@ def os_failure(exc: OSError) -> BaseException:
     return os_error(exc, exc.filename, "use")
 
 
+def setting(name: str, value: Any, project_dir: Optional[Path] = None) -> Any:
+    """A global setting: ``value`` when given (not None/False), else env vars, the project's flags:, default."""
+    from modelkit.core import settings
+    from modelkit.core.errors import UsageError
+    from modelkit.project.project import project_flags
+
+    flags: dict[str, Any] = {}
+    if project_dir is not None:
+        try:
+            flags = project_flags(project_dir)
+        except Exception:  # noqa: BLE001 - a broken project file is reported when the project loads
+            flags = {}
+    try:
+        return settings.resolve(name, None if value is False else value, flags)
+    except UsageError as exc:
+        print(f"Error: {check_flag_values() or exc.message}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
 def guard(func: Any, debug: bool) -> Any:
     """Run a command's work: modelkit errors (and the system's, such as a full disk) exit 2 with a message."""
     from modelkit.core.errors import ModelkitError
+
+    debug = bool(setting("debug", debug))
 
     try:
         return func()
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        make_reporter(None).error("Interrupted.")
+        (ACTIVE.get("reporter") or make_reporter(None)).error("Interrupted.")
         raise typer.Exit(2) from None
     except ModelkitError as exc:
         fail(exc, debug)

@@ -13,13 +13,16 @@ from modelkit.cli.app import (
     EventTimeEnd,
     EventTimeStart,
     Exclude,
+    ExcludeResourceTypes,
     FailFast,
     FullRefresh,
     Profile,
     ProfilesDir,
     ProjectDir,
     Quiet,
+    ResourceTypes,
     Select,
+    SelectorName,
     Target,
     Threads,
     Vars,
@@ -27,6 +30,7 @@ from modelkit.cli.app import (
     guard,
     make_reporter,
     open_project,
+    setting,
 )
 
 
@@ -46,21 +50,29 @@ def _execute(
     colors: Optional[bool],
     quiet: bool,
     event_time: tuple[Optional[str], Optional[str]] = (None, None),
+    selector: Optional[str] = None,
+    resource_types: Optional[list[str]] = None,
+    exclude_resource_types: Optional[list[str]] = None,
 ) -> None:
-    reporter = make_reporter(colors, quiet)
+    reporter = make_reporter(colors, quiet, project_dir)
+    fail_fast = bool(setting("fail_fast", fail_fast, project_dir))
 
     def go() -> Any:
         project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
 
         def on_start(session: Any, selected: list[str]) -> None:
             reporter.header(session.manifest, session.adapter.info())
-            for term in session.unmatched(select):
-                reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
+            for term in session.unmatched(None if selector else select):
+                if session.warning_is_error("NoNodesForSelectionCriteria"):  # --warn-error: dbt stops here
+                    from modelkit.core.errors import SelectionError
+
+                    raise SelectionError(f"The selection criterion '{term}' does not match any enabled nodes")
+                reporter.no_match(term)
             reporter.line("")
             if not selected:
-                reporter.line("Nothing to do. Try checking your model configs and model specification args")
+                reporter.nothing_to_do()
                 return
-            reporter.line(f"Concurrency: {threads or session.target.threads} threads (target='{session.target.name}')")
+            reporter.concurrency(threads or session.target.threads, session.target.name, len(selected))
             reporter.line("")
             reporter.begin(len(selected))
 
@@ -75,6 +87,9 @@ def _execute(
             on_start=on_start,
             event_time_start=event_time[0],
             event_time_end=event_time[1],
+            selector=selector,
+            resource_types=resource_kinds(resource_types),
+            exclude_resource_types=resource_kinds(exclude_resource_types),
         )
         reporter.end()
         if run.results or run.interrupted:
@@ -86,6 +101,12 @@ def _execute(
         raise typer.Exit(2)
     if run is not None and not run.success:
         raise typer.Exit(1)
+
+
+def resource_kinds(values: Optional[list[str]]) -> tuple[str, ...]:
+    """``--resource-type model seed`` or ``--resource-type model,seed``; dbt's ``unit_test`` spelled either way."""
+    kinds = [k.strip().replace("-", "_") for v in values or () for k in v.replace(",", " ").split()]
+    return tuple("unit_test" if k == "unit_tests" else k for k in kinds)
 
 
 def _node_command(command: str, help_text: str) -> Any:
@@ -100,6 +121,9 @@ def _node_command(command: str, help_text: str) -> Any:
         threads: Threads = None,
         select: Select = None,
         exclude: Exclude = None,
+        selector: SelectorName = None,
+        resource_type: ResourceTypes = None,
+        exclude_resource_type: ExcludeResourceTypes = None,
         full_refresh: FullRefresh = False,
         fail_fast: FailFast = False,
         debug: Debug = False,
@@ -109,7 +133,8 @@ def _node_command(command: str, help_text: str) -> Any:
         event_time_end: EventTimeEnd = None,
     ) -> None:
         _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
-                 full_refresh, fail_fast, debug, use_colors, quiet, (event_time_start, event_time_end))  # fmt: skip
+                 full_refresh, fail_fast, debug, use_colors, quiet, (event_time_start, event_time_end), selector,
+                 resource_type, exclude_resource_type)  # fmt: skip
 
     execute_nodes.__doc__ = help_text
     return app.command(command)(execute_nodes)
@@ -142,14 +167,14 @@ def compile(
     quiet: Quiet = False,
 ) -> None:
     """Render models to SQL under target/compiled/ (or print one --inline query)."""
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
         project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
         if inline is not None:
             sql = project.compile(inline=inline)["inline"]
             reporter.line("Compiled inline node is:")
-            print(sql)
+            reporter.print_out("CompiledNode", sql, {"node_name": "inline_query", "compiled": sql, "is_inline": True})
             return
         compiled = project.compile(select or (), exclude or ())
         reporter.line(f"Compiled {len(compiled)} nodes into target/compiled/")
@@ -158,7 +183,9 @@ def compile(
         if select and len(main) == 1:
             uid, sql = next(iter(main.items()))
             reporter.line(f"Compiled node '{uid.split('.')[2]}' is:")
-            print(sql)
+            reporter.print_out(
+                "CompiledNode", sql, {"node_name": uid.split(".")[2], "compiled": sql, "is_inline": False}
+            )
 
     guard(go, debug)
 
@@ -177,16 +204,51 @@ def parse(
     """Read the project and write target/manifest.json."""
     import time
 
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
         from modelkit.api.parsing import parse_summary  # not Project: parsing loads no execution modules
 
         start = time.perf_counter()
-        found = parse_summary(
-            project_dir, profiles_dir=profiles_dir, target=target, profile=profile, vars=vars, log=reporter.log
+        stats = parse_summary(
+            project_dir,
+            profiles_dir=profiles_dir,
+            target=target,
+            profile=profile,
+            vars=vars,
+            log=reporter.log,
+            invocation_id=getattr(reporter, "invocation_id", None),
         )
-        reporter.line(f"Found {found}")
+        reporter.emit("FoundStats", f"Found {stats}", {"stat_line": stats})
         reporter.line(f"Performance info: parsed in {time.perf_counter() - start:.2f}s; wrote target/manifest.json")
 
     guard(go, debug)
+
+
+@app.command("run-operation")
+def run_operation(
+    macro: Annotated[str, typer.Argument(help="The macro to call: name or package.name.")],
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
+    vars: Vars = None,
+    args: Annotated[
+        Optional[str], typer.Option("--args", help="The macro's keyword arguments as YAML or JSON, e.g. '{n: 1}'.")
+    ] = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Call a macro with the database connected (statement, run_query ...); exit 1 when it fails."""
+    reporter = make_reporter(use_colors, quiet, project_dir)
+
+    def go() -> Any:
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        return project.run_operation(macro, args)
+
+    outcome = guard(go, debug)
+    if outcome is not None and not outcome.success:
+        text = f"Encountered an error while running operation: {outcome.error}"
+        reporter.emit("RunningOperationCaughtError", text, {"exc": str(outcome.error)}, always=True, style="red")
+        raise typer.Exit(1)

@@ -16,11 +16,14 @@ from modelkit.cli.app import (
     Colors,
     Debug,
     Exclude,
+    ExcludeResourceTypes,
     Profile,
     ProfilesDir,
     ProjectDir,
     Quiet,
+    ResourceTypes,
     Select,
+    SelectorName,
     Target,
     Threads,
     Vars,
@@ -55,7 +58,7 @@ def source_freshness(
     """Check how recently each source table was loaded (loaded_at_field + freshness)."""
     from modelkit.cli.freshness import freshness_command
 
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
     run = guard(
         lambda: freshness_command(
             open_project(project_dir, profiles_dir, target, profile, vars, None, reporter),
@@ -70,6 +73,26 @@ def source_freshness(
         raise typer.Exit(1)
 
 
+LS_KEYS = ("name", "resource_type", "package_name", "original_file_path", "unique_id", "alias", "config", "tags",
+           "depends_on", "source_name")  # fmt: skip
+
+
+def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str:
+    """One line of ``ls`` in dbt's forms: selector (default), name, path or json (``--output-keys``)."""
+    if output == "json":
+        wanted = [k for v in keys or () for k in v.replace(",", " ").split()] or LS_KEYS
+        return json.dumps({k: item[k] for k in wanted if k in item}, default=str)
+    if output == "name":
+        return str(item["name"])
+    if output == "path":
+        return str(item["original_file_path"])
+    if item["resource_type"] == "source":
+        return f"source:{item['package_name']}.{item['source_name']}.{item['name']}"
+    if item["resource_type"] == "unit_test":
+        return f"unit_test:{item['package_name']}.{item['name']}"
+    return ".".join(item["fqn"])
+
+
 @app.command("ls")
 def ls(
     project_dir: ProjectDir = Path("."),
@@ -79,50 +102,34 @@ def ls(
     vars: Vars = None,
     select: Select = None,
     exclude: Exclude = None,
-    resource_type: Annotated[
-        Optional[list[str]],
-        typer.Option("--resource-type", "--resource-types", help="Only these kinds (model, seed, source, test, ...)."),
-    ] = None,
+    selector: SelectorName = None,
+    resource_type: ResourceTypes = None,
+    exclude_resource_type: ExcludeResourceTypes = None,
     output: Annotated[str, typer.Option("--output", "-o", help="name, path, json or selector.")] = "selector",
+    output_keys: Annotated[
+        Optional[list[str]], typer.Option("--output-keys", help="With --output json: the keys to print.")
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """List the selected nodes."""
-    reporter = make_reporter(False, quiet=True)
+    from modelkit.cli.building import resource_kinds
+
+    reporter = make_reporter(False, quiet=True, project_dir=project_dir)
 
     def go() -> None:
         project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
-        for item in project.ls(select or (), exclude or (), resource_type or ()):
-            if output == "json":
-                keep = (
-                    "name",
-                    "resource_type",
-                    "package_name",
-                    "original_file_path",
-                    "unique_id",
-                    "alias",
-                    "config",
-                    "tags",
-                    "depends_on",
-                    "source_name",
-                )
-                print(json.dumps({k: item[k] for k in keep if k in item}, default=str))
-            elif output == "name":
-                print(item["name"])
-            elif output == "path":
-                print(item["original_file_path"])
-            elif item["resource_type"] == "source":
-                print(f"source:{item['package_name']}.{item['source_name']}.{item['name']}")
-            elif item["resource_type"] in ("test", "unit_test"):
-                print(
-                    f"unit_test:{item['package_name']}.{item['name']}"
-                    if item["resource_type"] == "unit_test"
-                    else ".".join(item["fqn"])
-                )
-            else:
-                print(".".join(item["fqn"]))
+        items = project.ls(
+            select or (),
+            exclude or (),
+            resource_kinds(resource_type),
+            exclude_resource_types=resource_kinds(exclude_resource_type),
+            selector=selector,
+        )
+        for item in items:
+            reporter.print_out("ListCmdOut", ls_line(item, output, output_keys))
 
     if output not in ("json", "name", "path", "selector"):
-        make_reporter(None).error(f"--output must be one of name, path, json, selector (got {output!r})")
+        reporter.error(f"--output must be one of name, path, json, selector (got {output!r})")
         raise typer.Exit(2)
     guard(go, debug)
 
@@ -147,7 +154,7 @@ def show(
     """Preview the first rows of a model or of an inline query."""
     from modelkit.core.errors import UsageError
 
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
         if not inline and not select:
@@ -157,7 +164,9 @@ def show(
         what = inline if inline else select[0]  # type: ignore[index]
         columns, rows = project.show(what, limit=limit, inline=bool(inline))
         reporter.line("Previewing inline node:" if inline else f"Previewing node '{what}':")
-        print(markdown_table(columns, rows))
+        table = markdown_table(columns, rows)
+        reporter.print_out("ShowNode", table, {"node_name": "inline_query" if inline else what, "preview": table,
+                                               "is_inline": bool(inline)})  # fmt: skip
 
     guard(go, debug)
 
@@ -204,6 +213,8 @@ def clean(project_dir: ProjectDir = Path("."), debug: Debug = False) -> None:
 def deps(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
+    target: Target = None,
+    profile: Profile = None,
     vars: Vars = None,
     upgrade: Annotated[bool, typer.Option("--upgrade", help="Resolve again, to the newest versions allowed.")] = False,
     add_package: Annotated[Optional[str], typer.Option("--add-package", help="Add NAME@VERSION first.")] = None,
@@ -213,11 +224,14 @@ def deps(
     use_colors: Colors = None,
     quiet: Quiet = False,
 ) -> None:
-    """Install the packages of packages.yml into dbt_packages/, pinned in package-lock.yml."""
+    """Install the packages of packages.yml into dbt_packages/, pinned in package-lock.yml.
+
+    ``--target`` / ``--profile`` are accepted (orchestrators pass them to every command) and not used.
+    """
     from modelkit.deps import run_deps
     from modelkit.project.project import parse_vars
 
-    log = make_reporter(use_colors, quiet).line
+    log = make_reporter(use_colors, quiet, project_dir).line
     guard(lambda: run_deps(project_dir, cli_vars=parse_vars(vars), upgrade=upgrade, add_package=add_package,
                             source=source, lock_only=lock, log=log), debug)  # fmt: skip
 
@@ -256,7 +270,7 @@ def docs_generate(
     quiet: Quiet = False,
 ) -> None:
     """Write target/manifest.json, target/catalog.json and the site target/index.html."""
-    reporter = make_reporter(use_colors, quiet)
+    reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> Any:
         from modelkit.docs.build import GenerateOptions, generate_docs

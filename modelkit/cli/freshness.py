@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from modelkit.cli.output import dotted, duration
+from modelkit.cli.output import dotted, format_duration
 from modelkit.core.manifest import SourceDefinition
 from modelkit.core.text import pluralize
 from modelkit.execute.freshness import FreshnessResult, FreshnessRun, run_freshness, selected_sources
@@ -49,7 +49,7 @@ def freshness_command(
         run = run_freshness(context, select or (), exclude or (), output=output, on_start=started, on_result=finished)
         if total:
             reporter.line("")
-            reporter.line(f"Finished running {pluralize(total, 'source')} in {duration(run.elapsed_time)}.")
+            reporter.line(f"Finished running {pluralize(total, 'source')} in {format_duration(run.elapsed_time)}.")
         for result in run.results:
             if result.status == "runtime error":
                 source = result.source

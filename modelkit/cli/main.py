@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from modelkit.cli import building, commands  # noqa: F401 - register the commands, in the order --help lists them
 from modelkit.cli.app import (
+    ACTIVE,
+    FLAG_VALUES,
     MULTI_VALUE_FLAGS,
     app,
+    check_flag_values,
 )
 
 
@@ -28,26 +32,78 @@ def _split_multi_values(argv: list[str]) -> list[str]:
     return out
 
 
+# Global settings that may stand anywhere on the line, as in dbt; each becomes MODELKIT_<NAME> for the library.
+VALUE_SETTINGS = {
+    "--target-path": "target_path", "--log-path": "log_path", "--log-format": "log_format",
+    "--log-format-file": "log_format_file", "--log-level": "log_level", "--log-level-file": "log_level_file",
+    "--printer-width": "printer_width", "--warn-error-options": "warn_error_options",
+    "--indirect-selection": "indirect_selection", "--log-file-max-bytes": "log_file_max_bytes",
+}  # fmt: skip
+SWITCH_SETTINGS = {
+    "--partial-parse": ("partial_parse", "1"), "--no-partial-parse": ("partial_parse", "0"),
+    "--warn-error": ("warn_error", "1"), "--fail-fast": ("fail_fast", "1"), "-x": ("fail_fast", "1"),
+    "--no-fail-fast": ("fail_fast", "0"), "--quiet": ("quiet", "1"), "-q": ("quiet", "1"), "--no-quiet": ("quiet", "0"),
+    "--use-colors": ("use_colors", "1"), "--no-use-colors": ("use_colors", "0"),
+    "--debug": ("debug", "1"), "-d": ("debug", "1"), "--no-debug": ("debug", "0"),
+    "--empty": ("empty", "1"), "--no-empty": ("empty", "0"),
+    "--store-failures": ("store_failures", "1"),
+    "--send-anonymous-usage-stats": ("send_anonymous_usage_stats", "1"),
+    "--no-send-anonymous-usage-stats": ("send_anonymous_usage_stats", "0"),
+    "--version-check": ("version_check", "1"), "--no-version-check": ("version_check", "0"),
+}  # fmt: skip
+# dbt flags modelkit accepts and has no use for.
+IGNORED_SWITCHES = {
+    "--static-parser", "--no-static-parser", "--use-experimental-parser", "--no-use-experimental-parser",
+    "--write-json", "--no-write-json", "--introspect", "--no-introspect", "--print", "--no-print",
+    "--cache-selected-only", "--no-cache-selected-only", "--populate-cache", "--no-populate-cache",
+    "--log-cache-events", "--no-log-cache-events", "--partial-parse-file-diff", "--no-partial-parse-file-diff",
+}  # fmt: skip
+
+
 def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     """Arguments for the Typer app, and settings that reach the library through the environment.
 
-    ``--no-partial-parse`` may stand anywhere, as in dbt; it becomes ``MODELKIT_PARTIAL_PARSE=0``.
+    Global settings (``--log-format json``, ``--no-partial-parse``, ``--target-path DIR`` ...) may stand
+    anywhere, as in dbt; each becomes a ``MODELKIT_<NAME>`` variable, which wins over ``DBT_<NAME>``.
     """
-    args = _split_multi_values(list(argv))
+    args: list[str] = []
     env: dict[str, str] = {}
-    for flag, value in (("--no-partial-parse", "0"), ("--partial-parse", "1")):
-        while flag in args:
-            args.remove(flag)
-            env["MODELKIT_PARTIAL_PARSE"] = value
-    return args, env
+    FLAG_VALUES.clear()
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        flag, eq, inline = arg.partition("=")
+        if flag in VALUE_SETTINGS and (eq or i + 1 < len(items)):
+            value = inline if eq else items[i + 1]
+            env[f"MODELKIT_{VALUE_SETTINGS[flag].upper()}"] = value
+            FLAG_VALUES[VALUE_SETTINGS[flag]] = (flag, value)
+            i += 1 if eq else 2
+            continue
+        if arg in SWITCH_SETTINGS:
+            name, value = SWITCH_SETTINGS[arg]
+            env[f"MODELKIT_{name.upper()}"] = value
+        elif arg not in IGNORED_SWITCHES:
+            args.append(arg)
+        i += 1
+    return _split_multi_values(args), env
+
+
+def _command_name(args: list[str]) -> str:
+    words = [a for a in args if not a.startswith("-")]
+    return " ".join(words[:2]) if words[:1] in (["docs"], ["source"]) else (words[0] if words else "")
 
 
 def main(argv: list[str] | None = None) -> None:
     args, env = prepare_args(list(sys.argv[1:] if argv is None else argv))
     os.environ.update(env)
-    if argv is not None:
-        app(args=args, prog_name="modelkit")
-        return
+    started = time.perf_counter()
+    problem = check_flag_values() if FLAG_VALUES else None
+    if problem is not None:
+        print(f"Error: {problem}", file=sys.stderr)
+        if argv is not None:
+            raise SystemExit(2)
+        os._exit(2)
     try:
         app(args=args, prog_name="modelkit")
         code = 0
@@ -55,6 +111,11 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
+    reporter = ACTIVE.get("reporter")
+    if reporter is not None:  # dbt's last event
+        reporter.completed(_command_name(args), code == 0, time.perf_counter() - started)
+    if argv is not None:
+        raise SystemExit(code)
     # The command is over and its files are closed: leave without tearing down every object of a
     # large manifest one by one (a few hundred milliseconds at 10,000 models).
     for stream in (sys.stdout, sys.stderr):

@@ -74,9 +74,9 @@ def result_line(node: Node, result: NodeResult) -> tuple[str, str]:
     return f"OK {verb} {desc}", f"{result.message or 'OK'}{seconds}"
 
 
-def dotted(index: int, total: int, message: str, status: str) -> tuple[str, str]:
+def dotted(index: int, total: int, message: str, status: str, width: int = LINE_WIDTH) -> tuple[str, str]:
     prefix = f"{index} of {total} {message} "
-    return prefix.ljust(LINE_WIDTH, "."), f" [{status}]"
+    return prefix.ljust(width, "."), f" [{status}]"
 
 
 class ConsoleReporter:
@@ -97,6 +97,7 @@ class ConsoleReporter:
         self._lock = threading.Lock()
         self._progress: Any = None
         self._task: Any = None
+        self.width = LINE_WIDTH  # --printer-width
         self._secrets = secrets.values()  # masked in every line (read once: a run prints thousands of lines)
 
     def _mask(self, text: str) -> str:
@@ -141,7 +142,7 @@ class ConsoleReporter:
             return
         from rich.text import Text
 
-        left, right = dotted(index, total, self._mask(message) if self._secrets else message, status)
+        left, right = dotted(index, total, self._mask(message) if self._secrets else message, status, self.width)
         if self._plain and self._progress is None:
             self._write(self._stamp() + left + right)
             return
@@ -192,7 +193,7 @@ class ConsoleReporter:
 
     def summary(self, run: RunResult, manifest: Manifest) -> None:
         self.line("")
-        self.line(f"Finished running {finished_summary(run, manifest)} in {duration(run.elapsed_time)}.")
+        self.line(f"Finished running {finished_summary(run, manifest)} in {format_duration(run.elapsed_time)}.")
         self.line("")
         errors = [r for r in run.results if r.is_error]
         warns = [r for r in run.results if r.status == "warn"]
@@ -234,7 +235,7 @@ class ConsoleReporter:
         )
 
 
-def duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{int(hours)} hours {int(minutes)} minutes and {secs:.2f} seconds ({seconds:.2f}s)"

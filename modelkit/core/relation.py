@@ -26,6 +26,7 @@ class Relation:
     quote_char: str = '"'
     # (column, start, end): a microbatch model's input, read one time window at a time
     event_time_filter: tuple[str, str, str] | None = None
+    limit: int | None = None  # `--empty`: refs and sources read as a subquery with this limit (dbt's render_limited)
 
     def __str__(self) -> str:
         return self.render()
@@ -35,16 +36,21 @@ class Relation:
 
     def render(self) -> str:
         if self.type == "cte":
-            return self.identifier
-        parts = [p for p in (self.database, self.schema, self.identifier) if p]
-        name = ".".join(quote(p, self.quote_char) for p in parts)
-        if self.event_time_filter is None:
-            return name
-        column, start, end = self.event_time_filter
-        return (
-            f"(select * from {name} where {column} >= '{start}' and {column} < '{end}') "
-            f"_dbt_et_filter_subq_{self.identifier}"
-        )
+            rendered = self.identifier
+        else:
+            parts = [p for p in (self.database, self.schema, self.identifier) if p]
+            rendered = ".".join(quote(p, self.quote_char) for p in parts)
+        if self.event_time_filter is not None:
+            column, start, end = self.event_time_filter
+            rendered = (
+                f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}') "
+                f"_dbt_et_filter_subq_{self.identifier}"
+            )
+        if self.limit is None:
+            return rendered
+        # dbt's render_limited; DuckDB relations need no alias for the subquery (dbt-duckdb: require_alias False)
+        where = " where false" if self.limit == 0 else ""
+        return f"(select * from {rendered}{where} limit {self.limit})"
 
     def filtered(self, column: str, start: object, end: object) -> Relation:
         """This relation read only where ``column`` falls in ``[start, end)`` (as dbt filters microbatch inputs).
@@ -53,6 +59,10 @@ class Relation:
         (select * from "db"."main"."events" where ts >= '2024-01-01 00:00:00+00:00' and ts < '2024-01-02 00:00:00+00:00') _dbt_et_filter_subq_events
         """
         return replace(self, event_time_filter=(column, str(start), str(end)))
+
+    def limited(self, limit: int | None) -> Relation:
+        """The relation read through dbt's limiting subquery (``--empty``: ``limit`` 0)."""
+        return self if limit == self.limit else replace(self, limit=limit)
 
     @property
     def name(self) -> str:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 ERROR_STATUSES = frozenset({"error", "fail", "runtime error"})
+
+
+def display_path(path: Path, root: Path) -> str:
+    """``path`` relative to the project folder when inside it (``target/compiled/...``), else absolute
+    (a ``--target-path`` elsewhere)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
 
 
 def now() -> datetime.datetime:
@@ -46,7 +56,6 @@ class NodeResult:
             "compiled_code": self.compiled_code,
             "relation_name": self.relation_name,
             "batch_results": None,
-            "compiled_path": self.compiled_path,
         }
 
 

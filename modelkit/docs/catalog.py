@@ -161,8 +161,9 @@ def entry_dict(entry: CatalogEntry) -> dict[str, Any]:
 def catalog_dict(entries: dict[str, CatalogEntry], invocation_id: str) -> dict[str, Any]:
     """The whole ``catalog.json`` document."""
     meta = artifacts.metadata("", invocation_id, CATALOG_SCHEMA)
-    for key in ("project_name", "project_id", "adapter_type", "quoting"):
+    for key in ("project_name", "project_id", "adapter_type", "quoting", "user_id", "send_anonymous_usage_stats"):
         meta.pop(key, None)
+    meta["invocation_started_at"] = meta["generated_at"]
     nodes = {uid: entry_dict(e) for uid, e in sorted(entries.items()) if not uid.startswith("source.")}
     sources = {uid: entry_dict(e) for uid, e in sorted(entries.items()) if uid.startswith("source.")}
     return {"metadata": meta, "nodes": nodes, "sources": sources, "errors": None}

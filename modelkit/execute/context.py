@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from modelkit.graph import yamlselectors
 from modelkit.graph.selector import Selector
 
 if TYPE_CHECKING:
@@ -31,14 +32,33 @@ class ExecutionContext:
     invocation: Invocation
     connect: Callable[[], Adapter]  # the connection, opened on first use and then shared
     opened: Callable[[], Adapter | None] = lambda: None  # the connection if open (never opens one)
+    selectors: Mapping[str, Any] = field(default_factory=dict)  # selectors.yml, by name
+    indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: eager)
+    store_failures: bool = False  # --store-failures: every data test keeps its failing rows
+    warning_is_error: Callable[[str], bool] = lambda event: False  # --warn-error / --warn-error-options
 
     @property
     def adapter(self) -> Adapter:
         return self.connect()
 
-    def select(self, include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> set[str]:
-        """unique_ids chosen by ``--select`` / ``--exclude`` (dbt's grammar)."""
-        return Selector(self.manifest, self.graph).select(include, exclude)
+    def select(
+        self,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        *,
+        selector: str | None = None,
+        indirect: str | None = None,
+    ) -> set[str]:
+        """unique_ids chosen by ``--select`` / ``--exclude`` (dbt's grammar), or by a selectors.yml selector
+        (``selector``, else the one with ``default: true`` when nothing is selected), with tests added as
+        ``indirect`` (or the project's setting) says."""
+        mode = indirect or self.indirect_selection
+        chooser = Selector(self.manifest, self.graph)
+        if selector is None and not include and not exclude:
+            selector = yamlselectors.default_selector(self.selectors)
+        if selector is not None:
+            return yamlselectors.evaluate(chooser, self.selectors, selector, mode)
+        return chooser.select(include, exclude, indirect=mode)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         """Selection terms that match nothing (reported as warnings)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
-from modelkit.core.results import NodeResult, RunResult, now
+from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.contracts import enforce_contract, table_schema
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
@@ -85,6 +85,9 @@ class RunOptions:
     test_batch_size: int | None = None  # data tests per statement in `test` (None: the default; 1: one by one)
     event_time_start: datetime.datetime | None = None  # microbatch models: the windows to build
     event_time_end: datetime.datetime | None = None
+    selector: str | None = None  # a selectors.yml selector (wins over select/exclude)
+    indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
+    exclude_resource_types: tuple[str, ...] = ()
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -118,8 +121,16 @@ class Runner:
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
-        kinds = self.options.resource_types or EXECUTABLE[self.options.command]
-        chosen = self.context.select(self.options.select, self.options.exclude)
+        kinds = set(EXECUTABLE[self.options.command])
+        if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
+            kinds &= set(self.options.resource_types)
+        kinds -= set(self.options.exclude_resource_types)
+        chosen = self.context.select(
+            self.options.select,
+            self.options.exclude,
+            selector=self.options.selector,
+            indirect=self.options.indirect_selection,
+        )
         manifest = self.context.manifest
         return sorted(
             uid for uid in chosen
@@ -243,6 +254,9 @@ class Runner:
             result.status = "error"
             result.error = exc
             result.message = f"Internal error in {node.resource_type} {node.name}: {type(exc).__name__}: {exc}"
+        if result.status == "warn" and self.context.warning_is_error("LogTestResult"):  # --warn-error: dbt fails it
+            result.status = "fail"
+            result.message = (result.message or "").replace("configured to warn if", "configured to fail if")
         # an executor sharing one statement's time among several nodes sets its own share
         result.execution_time = result.execution_time or (time.perf_counter() - start)
         self.reporter.result(index, self.total, node, result)
@@ -254,7 +268,7 @@ class Runner:
         sql = context.compiler.compile(node)
         result.compiled_code = sql
         path = context.compiler.write(node, sql, context.project.target_dir)
-        result.compiled_path = path.relative_to(context.project.root).as_posix()
+        result.compiled_path = display_path(path, context.project.root)
         return sql
 
     def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any) -> None:

@@ -190,32 +190,55 @@ class Selector:
                         result |= self.graph.ancestors(child)
         return result
 
-    def evaluate(self, terms: list[list[Atom]]) -> set[str]:
+    def evaluate(self, terms: list[list[Atom]], indirect: str = "eager") -> set[str]:
+        """Union of intersections. With ``eager`` each atom brings its nodes' tests (so
+        ``test_type:data,orders`` means the data tests of orders); other modes add tests afterwards."""
         selected: set[str] = set()
         for term in terms:
             found: set[str] | None = None
             for atom in term:
-                matched = self.with_tests(self._atom(atom))
+                matched = self._atom(atom)
+                if indirect == "eager":
+                    matched = self.with_tests(matched)
                 found = matched if found is None else found & matched
             selected |= found or set()
-        return selected
+        return selected if indirect == "eager" else self.with_tests(selected, indirect)
 
-    def select(self, include: Sequence[str] | None, exclude: Sequence[str] | None = None) -> set[str]:
+    def select_atoms(self, terms: list[list[Atom]], indirect: str = "eager") -> set[str]:
+        return self.evaluate(terms, indirect)
+
+    def select(
+        self, include: Sequence[str] | None, exclude: Sequence[str] | None = None, *, indirect: str = "eager"
+    ) -> set[str]:
         if include:
-            selected = self.evaluate(parse(include))
+            selected = self.evaluate(parse(include), indirect)
         else:
             selected = set(self.manifest.nodes) | set(self.manifest.sources)
         if exclude:
             selected -= self.evaluate(parse(exclude))
         return selected
 
-    def with_tests(self, selected: set[str]) -> set[str]:
-        """dbt's eager indirect selection, per selector atom: add the tests (and unit tests) of any
-        selected node, so ``test_type:data,orders`` means the data tests of orders."""
+    def with_tests(self, selected: set[str], indirect: str = "eager") -> set[str]:
+        """dbt's indirect selection: the tests (and unit tests) of selected nodes.
+
+        ``eager``: any parent selected; ``cautious``: every parent selected; ``buildable``: every parent
+        selected or an ancestor of a selected node; ``empty``: none.
+        """
+        if indirect == "empty":
+            return set(selected)
         found = set(selected)
+        allowed = set(selected)
+        if indirect == "buildable":  # as dbt: parents of the selection, and every source
+            allowed |= set(self.manifest.sources)
+            for uid in selected:
+                allowed |= self.graph.ancestors(uid)
         for uid, node in self.manifest.nodes.items():
             if node.resource_type in ("test", "unit_test") and uid not in found:
-                if any(parent in selected for parent in node.depends_on_nodes):
+                parents = node.depends_on_nodes  # as dbt, only tests downstream of the selection are candidates
+                hit = any(parent in selected for parent in parents)
+                if hit and indirect != "eager":
+                    hit = all(parent in allowed for parent in parents)
+                if hit:
                     found.add(uid)
         return found
 

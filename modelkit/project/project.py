@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelkit.core import yamlio
+from modelkit.core import settings, yamlio
 from modelkit.core.errors import ProjectError, UsageError
 
 PROJECT_FILES = ("modelkit.yml", "dbt_project.yml")
@@ -84,6 +84,7 @@ class ProjectConfig:
     dispatch: tuple[dict[str, Any], ...] = ()
     quoting: dict[str, Any] = field(default_factory=dict)
     connection: dict[str, Any] | None = None  # modelkit.yml may inline a target
+    flags: dict[str, Any] = field(default_factory=dict)  # dbt's `flags:`: defaults for global settings
 
     @property
     def target_dir(self) -> Path:
@@ -145,7 +146,10 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         raise ProjectError("The project file must set `name`", path=path.name)
     if not name.replace("_", "a").isalnum() or name[0].isdigit():
         raise ProjectError(f"Project name {name!r} must be letters, digits and underscores", path=path.name)
-    target_path = os.environ.get("MODELKIT_TARGET_PATH") or os.environ.get("DBT_TARGET_PATH")
+    flags = raw.get("flags") or {}
+    if not isinstance(flags, Mapping):
+        raise ProjectError("`flags:` must be a mapping of setting names to values", path=path.name)
+    target_path = settings.resolve("target_path", None, flags)  # --target-path / env var / flags:
     target_path = target_path or str(raw.get("target-path", raw.get("target_path", "target")))
     return ProjectConfig(
         root=root,
@@ -175,6 +179,7 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         dispatch=tuple(raw.get("dispatch") or ()),
         quoting=dict(raw.get("quoting") or {}),
         connection=dict(raw["connection"]) if isinstance(raw.get("connection"), Mapping) else None,
+        flags=dict(flags),
     )
 
 
@@ -195,9 +200,19 @@ def parse_vars(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(data)
 
 
-def partial_parse_enabled(setting: bool | None = None) -> bool:
-    """Whether parse results may be reused: ``setting`` if given, else MODELKIT_/DBT_PARTIAL_PARSE (default on)."""
-    if setting is not None:
-        return setting
-    value = os.environ.get("MODELKIT_PARTIAL_PARSE", os.environ.get("DBT_PARTIAL_PARSE", "true"))
-    return value.strip().lower() not in ("0", "false", "no", "off")
+def partial_parse_enabled(setting: bool | None = None, project_flags: Mapping[str, Any] | None = None) -> bool:
+    """Whether parse results may be reused: ``setting`` if given, else MODELKIT_/DBT_PARTIAL_PARSE, else the
+    project's ``flags: {partial_parse: ...}`` (default on)."""
+    return bool(settings.resolve("partial_parse", setting, project_flags))
+
+
+def project_flags(project_dir: Path | str) -> dict[str, Any]:
+    """The project file's ``flags:`` mapping, read before anything else (empty when there is no project file)."""
+    root = Path(project_dir)
+    for name in PROJECT_FILES:
+        path = root / name
+        if path.is_file():
+            raw = yamlio.load(path, display=name)
+            flags = raw.get("flags") if isinstance(raw, Mapping) else None
+            return dict(flags) if isinstance(flags, Mapping) else {}
+    return {}

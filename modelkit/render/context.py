@@ -53,6 +53,7 @@ class Invocation:
     which: str = "run"
     log: Callable[[str], None] = lambda msg: None
     selected_resources: tuple[str, ...] = ()
+    empty: bool = False  # --empty: every ref() and source() reads zero rows
 
 
 def _caller_line(path: str) -> int | None:
@@ -224,17 +225,19 @@ class Renderer:
         if execute:
             assert resolver is not None, "execution needs a resolver"
 
+            limit = 0 if self.invocation.empty else None
+
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
                 rel = target.relation
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
-                return _windowed(rel, target.config, event_time)
+                return _windowed(rel, target.config, event_time).limited(limit)
 
             def source(source_name: str, table_name: str) -> Relation:
                 rel = resolver.source(node, source_name, table_name)
                 found = resolver.find_source(source_name, table_name)
-                return _windowed(rel, found.config if found is not None else {}, event_time)
+                return _windowed(rel, found.config if found is not None else {}, event_time).limited(limit)
 
         else:
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.adapters.base import Capability
 from modelkit.adapters.sql import TEST_RESULT_COLUMNS
-from modelkit.core.results import NodeResult, now
+from modelkit.core.results import NodeResult, display_path, now
 from modelkit.testing.datatests import Verdict, execute_data_test, judge, run_test_query, timing, wrap_test_sql
 
 if TYPE_CHECKING:
@@ -103,8 +103,10 @@ class TestBatches:
     ) -> TestBatches | None:
         """Batches for the selected data tests that run at once (None: nothing to batch)."""
         size = BATCH_SIZE if size is None else size
-        # batches carry each value with its type's name; an engine that cannot name it runs tests one by one
-        if size <= 1 or Capability.BATCHED_TESTS not in context.adapter.capabilities:
+        # batches carry each value with its type's name; an engine that cannot name it runs tests one by one;
+        # with --store-failures each test keeps its own rows
+        batched = Capability.BATCHED_TESTS in context.adapter.capabilities and not context.store_failures
+        if size <= 1 or not batched:
             return None
         nodes = context.manifest.nodes
         uids = [
@@ -151,7 +153,7 @@ class TestBatches:
                 sql = context.compiler.compile(node)
                 outcome.compiled_code = sql
                 path = context.compiler.write(node, sql, context.project.target_dir)
-                outcome.compiled_path = path.relative_to(context.project.root).as_posix()
+                outcome.compiled_path = display_path(path, context.project.root)
                 outcome.timing.append(timing("compile", t0, now()))
                 ready.append((node, sql, wrap_test_sql(context.adapter.sql, sql, node.config)))
             except Exception as exc:  # noqa: BLE001 - reported on its own test, as when run alone

@@ -74,8 +74,9 @@ def store_failures(adapter: Adapter, node: TestNode, main_sql: str) -> str:
     return adapter.sql.select_relation(str(relation))
 
 
-def run_test_query(adapter: Adapter, node: TestNode, main_sql: str) -> Verdict:
-    stored = node.store_failures
+def run_test_query(adapter: Adapter, node: TestNode, main_sql: str, store: bool = False) -> Verdict:
+    """Run a test; ``store`` (``--store-failures``) keeps the failing rows of every test, as its config would."""
+    stored = node.store_failures or (store and node.config.get("store_failures_as") != "ephemeral")
     sql = store_failures(adapter, node, main_sql) if stored else main_sql
     rows = adapter.execute(wrap_test_sql(adapter.sql, sql, node.config, apply_limit=not stored), fetch=True).rows
     failures, should_warn, should_error = rows[0] if rows else (0, False, False)
@@ -107,7 +108,8 @@ def execute_data_test(runner: Runner, node: Node, result: NodeResult) -> None:
     sql = runner.compile(node, result)
     t1 = now()
     result.timing.append(timing("compile", t0, t1))
-    verdict = run_test_query(runner.context.adapter, node, sql)  # type: ignore[arg-type]
+    context = runner.context
+    verdict = run_test_query(context.adapter, node, sql, context.store_failures)  # type: ignore[arg-type]
     result.status = verdict.status
     result.failures = verdict.failures  # type: ignore[assignment]
     result.message = verdict.message

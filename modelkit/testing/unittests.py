@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.core import fsio
 from modelkit.core.errors import CompilationError, DatabaseError
 from modelkit.core.relation import Relation
-from modelkit.core.results import NodeResult, now
+from modelkit.core.results import NodeResult, display_path, now
 from modelkit.graph.resolve import ref_args
 from modelkit.parse.unittests import parse_input
 from modelkit.render.compiler import inject_ctes
@@ -181,7 +181,7 @@ def execute_unit_test(context: ExecutionContext, node: Node, result: NodeResult)
     path = fsio.inside(context.project.target_dir / "compiled", rel, f"unit test {test.name}")
     fsio.atomic_write(path, sql)
     result.compiled_code = sql
-    result.compiled_path = path.relative_to(context.project.root).as_posix()
+    result.compiled_path = display_path(path, context.project.root)
     t1 = now()
     result.timing.append(timing("compile", t0, t1))
     actual_columns = adapter.describe_query(adapter.sql.select_from(sql))
