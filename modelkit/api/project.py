@@ -90,6 +90,7 @@ class Project:
                 threads=self._kwargs["threads"],
                 cli_vars=cli_vars,
             )
+            project = project.with_target(target.to_context())
             summary = parsestate.unchanged(project, target, cli_vars)
             if summary is not None:
                 return summary
