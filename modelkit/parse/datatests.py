@@ -22,6 +22,7 @@ from modelkit.core.text import did_you_mean
 from modelkit.parse.files import checksum, read, walk
 from modelkit.parse.sink import NodeSink
 from modelkit.parse.testspecs import TestSpec, generic_test_unique_id, parse_entry, synthesize_names
+from modelkit.parse.yamlrender import PropertyRenderer
 from modelkit.render import templating
 from modelkit.render.context import Capture
 from modelkit.render.testargs import KWARGS_NAME
@@ -81,6 +82,7 @@ class TestBuilder:
         self._config_cache: dict[tuple[str, ...], dict[str, Any]] = {}
         self._fqn_dirs: dict[str, list[str]] = {}
         self._macro_names: dict[tuple[str, str | None], str] = {}
+        self.yaml = parser.schema.renderer or PropertyRenderer(parser.renderer)
 
     # -- YAML tests -----------------------------------------------------------------------
     def targets(self) -> Iterator[tuple[Target, dict[str, Any]]]:
@@ -185,7 +187,7 @@ class TestBuilder:
         )
         config = resolve(self.project.data_tests, fqn, TEST_DEFAULTS, self._config_cache)
         merge_into(config, {"tags": column_tags})
-        merge_into(config, spec.config)
+        merge_into(config, self.yaml.render_test_config(spec.config, target.path))
         if short != full and not config.get("alias"):
             config["alias"] = short
         node.config = config
