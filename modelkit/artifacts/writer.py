@@ -71,6 +71,8 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
             access=node.config.get("access", "protected"),
             constraints=getattr(node, "constraints", []),
             version=node.version,
+            latest_version=node.latest_version,
+            deprecation_date=getattr(node, "deprecation_date", None),
             contract=node.config.get("contract", {"enforced": False, "alias_types": True}),
         )
     if node.resource_type == "seed":

@@ -106,8 +106,13 @@ def ls(
                     "source_name",
                 )
                 print(json.dumps({k: item[k] for k in keep if k in item}, default=str))
-            elif output == "name":
-                print(item["name"])
+            elif output == "name":  # dbt's search_name: versioned models and sources qualified
+                if item["resource_type"] == "source":
+                    print(f"{item['source_name']}.{item['name']}")
+                elif item.get("version") is not None:
+                    print(f"{item['name']}.v{item['version']}")
+                else:
+                    print(item["name"])
             elif output == "path":
                 print(item["original_file_path"])
             elif item["resource_type"] == "source":
