@@ -24,8 +24,10 @@ _HOOKS = ("pre_hook", "post_hook", "pre-hook", "post-hook", "loaded_at_query")
 
 
 def _norender(keypath: Keypath) -> bool:
-    """dbt's ``SchemaYamlRenderer._is_norender_key``."""
-    if len(keypath) >= 1 and keypath[0] in _LATER:
+    """dbt's ``SchemaYamlRenderer._is_norender_key``, also keeping hyphenated hooks and versions' tests."""
+    if not keypath:
+        return False
+    if keypath[0] in _LATER:
         return True
     if len(keypath) == 2 and keypath[1] in _LATER:
         return True
@@ -33,6 +35,8 @@ def _norender(keypath: Keypath) -> bool:
         return True
     if len(keypath) == 5 and keypath[4] == "description":  # versions[i].columns[j].description
         return True
+    if keypath[0] == "versions" and ("data_tests" in keypath or "tests" in keypath):
+        return True  # a version's tests, like the model's, render when the test is built
     return len(keypath) >= 3 and keypath[0] in ("columns", "versions") and keypath[2] in _LATER
 
 
