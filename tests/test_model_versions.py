@@ -273,3 +273,21 @@ def test_a_ref_to_a_missing_version_names_the_version(project_factory) -> None:
     result = run_cli("parse", cwd=root)
     assert result.exit_code == 2
     assert "depends on a node named 'm' with version '7' which was not found" in result.output
+
+
+def test_deprecation_of_an_unversioned_model(project_factory) -> None:
+    root = project_factory(
+        {
+            "models/old.sql": "select 1 as id",
+            "models/child.sql": "select * from {{ ref('old') }}",
+            "models/schema.yml": "models:\n  - name: old\n    deprecation_date: 2021-03-04 10:00:00\n",
+        }
+    )
+    logged: list[str] = []
+    parsed = Project(root, log=logged.append).parse()
+    moment = parsed.nodes["model.demo.old"].deprecation_date
+    assert moment is not None and moment.startswith("2021-03-04T10:00:00")
+    assert logged == [
+        f"[WARNING]: Model old has passed its deprecation date of {moment}. This model should be disabled or removed.",
+        f"[WARNING]: While compiling 'child': Found a reference to old, which was deprecated on '{moment}'. ",
+    ]
