@@ -157,10 +157,14 @@ def test_yaml_errors_name_file_and_line(project_factory, rel: str, text: str, li
     assert "Invalid YAML" in result.output
 
 
-def test_yaml_describing_a_missing_model_suggests_names(project_factory) -> None:
+def test_yaml_describing_a_missing_model_is_a_warning(project_factory) -> None:
     root = project_factory({"models/orders.sql": "select 1 as id", "models/s.yml": "models:\n  - name: ordrs\n"})
-    with pytest.raises(ProjectError, match="Did you mean 'orders'"):
-        Project(root).parse()
+    logged: list[str] = []
+    manifest = Project(root, log=logged.append).parse()
+    assert "model.demo.orders" in manifest.nodes
+    assert logged == [
+        "[WARNING]: Did not find matching node for patch with name 'ordrs' in the 'models' section of file 'models/s.yml'"
+    ]
 
 
 def test_manifest_json_shape(project_factory) -> None:

@@ -31,7 +31,7 @@ CASES = [
     ("relationships_where", "[{relationships: {to: ref('b'), field: id, config: {where: 'id < 9'}}}]", True),
     ("values_from_var", "[{accepted_values: {values: \"{{ var('ok', [1]) }}\"}}]", False),
     ("value_is_a_call", "[{accepted_values: {values: [\"env_var('HOME', 'h')\"]}}]", False),
-    ("where_with_jinja", '[{unique: {config: {where: "id > {{ 1 }}"}}}]', False),
+    ("where_with_jinja", '[{unique: {config: {where: "id > {{ 1 }}"}}}]', True),  # configs render at parse
     ("to_ephemeral", "[{relationships: {to: ref('eph'), field: id}}]", False),
 ]
 

@@ -41,6 +41,7 @@ def parse_summary(
         found = load_target(
             project, profiles_dir=profiles_dir, target=target, profile=profile, threads=threads, cli_vars=cli_vars
         )
+        project = project.with_target(found.to_context())
         summary = parsestate.unchanged(project, found, cli_vars)
         if summary is not None:
             return summary

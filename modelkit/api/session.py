@@ -58,6 +58,7 @@ class Session:
             threads=threads,
             cli_vars=self.cli_vars,
         )
+        self.project = self.project.with_target(self.target.to_context())  # configs may use `target`
         self.invocation = Invocation(full_refresh=full_refresh, which=which, log=log or (lambda m: None))
         if invocation_id:
             self.invocation.invocation_id = invocation_id

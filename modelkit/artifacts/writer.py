@@ -106,8 +106,8 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
             access=node.config.get("access", "protected"),
             constraints=getattr(node, "constraints", []),
             version=node.version,
-            latest_version=None,
-            deprecation_date=None,
+            latest_version=node.latest_version,
+            deprecation_date=getattr(node, "deprecation_date", None),
             primary_key=[],
             time_spine=None,
         )

@@ -82,7 +82,11 @@ def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str
     if output == "json":
         wanted = [k for v in keys or () for k in v.replace(",", " ").split()] or LS_KEYS
         return json.dumps({k: item[k] for k in wanted if k in item}, default=str)
-    if output == "name":
+    if output == "name":  # dbt's search_name: versioned models and sources qualified
+        if item["resource_type"] == "source":
+            return f"{item['source_name']}.{item['name']}"
+        if item.get("version") is not None:
+            return f"{item['name']}.v{item['version']}"
         return str(item["name"])
     if output == "path":
         return str(item["original_file_path"])

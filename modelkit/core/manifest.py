@@ -94,6 +94,7 @@ class Node:
 class ModelNode(Node):
     access: str = "protected"
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    deprecation_date: str | None = None  # ISO date and time, from the YAML entry or its version
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +26,14 @@ def ref_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, str
     raise DependencyError(f"ref() takes one or two arguments, got {len(args)}")
 
 
+def version_less(a: Any, b: Any) -> bool:
+    """dbt's order of model versions: numeric when both read as numbers, else as text."""
+    try:
+        return float(a) < float(b)
+    except (TypeError, ValueError):
+        return str(a) < str(b)
+
+
 def _label(node: Any) -> str | None:
     return f"{node.resource_type} {node.name}" if node is not None else None
 
@@ -33,8 +41,9 @@ def _label(node: Any) -> str | None:
 class Resolver:
     """Name lookups over a manifest (built once, shared by every render)."""
 
-    def __init__(self, manifest: Manifest) -> None:
+    def __init__(self, manifest: Manifest, log: Callable[[str], None] | None = None) -> None:
         self.manifest = manifest
+        self.log = log  # where run-time notes go (an unpinned ref() to a model with a newer version)
 
     @cached_property
     def _by_name(self) -> dict[str, list[Node]]:
@@ -63,6 +72,10 @@ class Resolver:
             candidates = latest or candidates
         return candidates[0] if candidates else None
 
+    def is_disabled(self, name: str) -> bool:
+        """Whether a disabled model, seed or snapshot has this name."""
+        return name in self._disabled_names
+
     def find_source(self, source_name: str, table_name: str) -> SourceDefinition | None:
         return self._sources.get((source_name, table_name))
 
@@ -71,7 +84,7 @@ class Resolver:
         if name in self._disabled_names:
             message = f"{label} depends on a node named '{name}' which is disabled"
         else:
-            shown = f"{name}' (version {version})" if version is not None else f"{name}'"
+            shown = f"{name}' with version '{version}'" if version is not None else f"{name}'"
             message = f"{label} depends on a node named '{shown} which was not found."
             message += did_you_mean(name, list(self._by_name))
         path = node.original_file_path if node is not None else None
@@ -93,10 +106,32 @@ class Resolver:
         target = self.find_node(name, package, version)
         if target is None:
             raise self.missing_ref_error(node, name, version=version)
+        if version is None and target.version is not None and self.log is not None:
+            self._note_prerelease(node, target)
         return target
 
     def ref(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Relation:
         return self.ref_node(node, args, kwargs).relation
+
+    def _note_prerelease(self, node: Any, target: Node) -> None:
+        """dbt's note when an unpinned ref() resolves to the latest version while a newer one exists."""
+        newest = target.version
+        for other in self._by_name.get(target.name, []):
+            if other.package_name == target.package_name and other.version is not None:
+                if version_less(newest, other.version):
+                    newest = other.version
+        if not version_less(target.latest_version, newest) or self.log is None:
+            return
+        name, package, current = target.name, target.package_name, target.version
+        self.log(
+            f"While compiling '{getattr(node, 'name', '')}':\n"
+            f"Found an unpinned reference to versioned model '{name}' in project '{package}'.\n"
+            f"Resolving to latest version: {name}.v{current}\n"
+            f"A prerelease version {newest} is available. It has not yet been marked 'latest' by its maintainer.\n"
+            f"When that happens, this reference will resolve to {name}.v{newest} instead.\n\n"
+            f"  Try out v{newest}: {{{{ ref('{package}', '{name}', v='{newest}') }}}}\n"
+            f"  Pin to  v{current}: {{{{ ref('{package}', '{name}', v='{current}') }}}}"
+        )
 
     def source(self, node: Any, source_name: str, table_name: str) -> Relation:
         found = self.find_source(source_name, table_name)

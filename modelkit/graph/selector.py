@@ -15,6 +15,7 @@ from typing import Any
 from modelkit.core.errors import SelectionError
 from modelkit.core.manifest import Manifest
 from modelkit.graph.graph import Graph
+from modelkit.graph.resolve import version_less
 
 METHODS = (
     "fqn", "tag", "path", "file", "config", "resource_type", "source", "test_type", "test_name",
@@ -145,7 +146,7 @@ class Selector:
         if method in ("access", "group"):
             return _glob(value, node.config.get(method)) if hasattr(node, "config") else False
         if method == "version":
-            return _glob(value, getattr(node, "version", None))
+            return _match_version(value, node)
         return False
 
     @staticmethod
@@ -170,6 +171,8 @@ class Selector:
             return True
         parts = value.split(".")
         fqn = list(node.fqn)
+        if getattr(node, "version", None) is not None and "_".join(fqn[-2:]) == "_".join(parts[-2:]):
+            return True  # a versioned model: `dim.v1` or `dim_v1`
         if node.resource_type == "source":
             fqn = [node.package_name, node.source_name, node.name]
         if len(parts) > len(fqn):
@@ -249,3 +252,22 @@ class Selector:
             if not self.evaluate([term]):
                 missing.append(",".join(a.text for a in term))
         return missing
+
+
+def _match_version(value: str, node: Any) -> bool:
+    """dbt's ``version:`` method: ``latest``, ``prerelease``, ``old`` or ``none``."""
+    if value not in ("latest", "prerelease", "old", "none"):
+        raise SelectionError(
+            f'Invalid version type selector {value}: expected one of: "latest", "prerelease", "old", or "none"'
+        )
+    version = getattr(node, "version", None)
+    if value == "none":
+        return node.resource_type == "model" and version is None
+    latest = getattr(node, "latest_version", None)
+    if version is None or latest is None:
+        return False
+    if value == "latest":
+        return str(version) == str(latest)
+    if value == "prerelease":
+        return version_less(latest, version)
+    return version_less(version, latest)

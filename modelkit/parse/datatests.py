@@ -20,8 +20,11 @@ from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.manifest import Node, TestNode
 from modelkit.core.text import did_you_mean
 from modelkit.parse.files import checksum, read, walk
+from modelkit.parse.schema_yaml import Patch
 from modelkit.parse.sink import NodeSink
 from modelkit.parse.testspecs import TestSpec, generic_test_unique_id, parse_entry, synthesize_names
+from modelkit.parse.versions import versions_of
+from modelkit.parse.yamlrender import PropertyRenderer
 from modelkit.render import templating
 from modelkit.render.context import Capture
 from modelkit.render.testargs import KWARGS_NAME
@@ -59,6 +62,7 @@ class Target:
     path: str  # the YAML file
     attached_node: str | None
     file_key: str  # dbt's file_key_name, e.g. "models.orders" or "sources.raw"
+    version: Any = None  # the model version tested
 
 
 def fqn_dirs(path: str, parser: NodeSink) -> list[str]:
@@ -81,19 +85,29 @@ class TestBuilder:
         self._config_cache: dict[tuple[str, ...], dict[str, Any]] = {}
         self._fqn_dirs: dict[str, list[str]] = {}
         self._macro_names: dict[tuple[str, str | None], str] = {}
+        self.yaml = parser.schema.renderer or PropertyRenderer(parser.renderer)
 
     # -- YAML tests -----------------------------------------------------------------------
     def targets(self) -> Iterator[tuple[Target, dict[str, Any]]]:
         manifest = self.parser.manifest
         schema = self.parser.schema
-        by_name = {(n.resource_type, n.name): n for n in manifest.nodes.values()}
+        by_name: dict[tuple[str, str], Node] = {}
+        for node in manifest.nodes.values():
+            by_name.setdefault((node.resource_type, node.name), node)
+            if node.resource_type in ("model", "seed", "snapshot"):
+                by_name.setdefault(("", node.name), node)  # any kind: a `models:` entry may name a seed
+        disabled = {n.name: n for nodes in manifest.disabled.values() for n in nodes}
         for key, kind in (("seeds", "seed"), ("models", "model"), ("snapshots", "snapshot")):
             for name, patch in schema.patches[key].items():
-                node = by_name.get((kind, name))
-                if node is None:  # disabled (or reported missing elsewhere)
+                if key == "models" and patch.entry.get("versions"):
+                    yield from self._version_targets(patch)
                     continue
+                # dbt keeps the tests of an entry naming no node of its kind: they test what ref() finds
+                # (an entry naming a seed under `models:`), or are disabled when it finds nothing
+                node = by_name.get((kind, name)) or by_name.get(("", name)) or disabled.get(name)
                 model = f"{{{{ get_where_subquery(ref('{name}')) }}}}"
-                yield Target(key, name, model, patch.path, node.unique_id, f"{key}.{name}"), patch.entry
+                attached = node.unique_id if node is not None else None
+                yield Target(key, name, model, patch.path, attached, f"{key}.{name}"), patch.entry
         for path, src in schema.sources:
             for table in src.get("tables") or []:
                 uid = f"source.{self.project.name}.{src['name']}.{table.get('name')}"
@@ -103,12 +117,26 @@ class TestBuilder:
                 name = f"{src['name']}_{table['name']}"
                 yield Target("sources", name, model, path, None, f"sources.{src['name']}"), dict(table)
 
+    def _version_targets(self, patch: Patch) -> Iterator[tuple[Target, dict[str, Any]]]:
+        """Each version of a versioned model, named ``<model>_v<v>`` in its tests' names."""
+        manifest = self.parser.manifest
+        versions = {
+            str(n.version): n.unique_id
+            for n in [*manifest.nodes.values(), *(n for ns in manifest.disabled.values() for n in ns)]
+            if n.resource_type == "model" and n.name == patch.name and n.version is not None
+        }
+        for version in versions_of(patch):
+            name = f"{patch.name}_v{version.v}" if version.v else patch.name
+            ref = f"ref('{patch.name}', version='{version.v}')" if version.v else f"ref('{patch.name}')"
+            model = f"{{{{ get_where_subquery({ref}) }}}}"
+            attached = versions.get(str(version.v))
+            target = Target("models", name, model, patch.path, attached, f"models.{patch.name}", version.v or None)
+            yield target, version.test_entry()
+
     def build_all(self) -> None:
         for target, entry in self.targets():
             where = f"{target.kind[:-1]} '{target.name}' in {target.path}"
-            for raw in _tests_of(entry, where, target.path):
-                self._add(self.generic_test(target, parse_entry(raw, where), None, []))
-            for column in entry.get("columns") or []:
+            for column in entry.get("columns") or []:  # as dbt: column tests first, then the entry's
                 if not isinstance(column, Mapping) or "name" not in column:
                     continue
                 col_name = str(column["name"])
@@ -118,6 +146,8 @@ class TestBuilder:
                 tags = list(column.get("tags") or [])
                 for raw in _tests_of(column, col_where, target.path):
                     self._add(self.generic_test(target, parse_entry(raw, col_where), col_name, tags))
+            for raw in _tests_of(entry, where, target.path):
+                self._add(self.generic_test(target, parse_entry(raw, where), None, []))
 
     def _add(self, node: TestNode) -> None:
         manifest = self.parser.manifest
@@ -185,11 +215,15 @@ class TestBuilder:
         )
         config = resolve(self.project.data_tests, fqn, TEST_DEFAULTS, self._config_cache)
         merge_into(config, {"tags": column_tags})
-        merge_into(config, spec.config)
+        merge_into(config, self.yaml.render_test_config(spec.config, target.path))
         if short != full and not config.get("alias"):
             config["alias"] = short
         node.config = config
         self._render_at_parse(node, target.path)
+        if target.version is not None and node.refs and macro in ("test_not_null", "test_unique"):
+            found = self.registry.find(macro)
+            if found is not None and found.unique_id == f"macro.dbt.{macro}":  # dbt records the version as written
+                node.refs[0] = {**node.refs[0], "version": target.version}
         return node
 
     def _render_at_parse(self, node: TestNode, path: str) -> None:

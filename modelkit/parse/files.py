@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.core import fsio, yamlio
 from modelkit.core.errors import ProjectError
 from modelkit.parse.schema_yaml import SchemaFiles
+from modelkit.parse.yamlrender import PropertyRenderer
 from modelkit.project.project import load_project
 from modelkit.render import templating
 
@@ -109,7 +110,7 @@ def load_schema_files(
     parsed: dict[str, Any] | None = None,
 ) -> SchemaFiles:
     """The property files (``files`` as read by :func:`read_schema_files`; ``parsed``: data parsed already)."""
-    schema = SchemaFiles()
+    schema = SchemaFiles(renderer=PropertyRenderer(renderer))
     parsed = parsed or {}
     for rel, text, sha in read_schema_files(renderer) if files is None else files:
         if cache is None:

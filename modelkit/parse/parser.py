@@ -9,7 +9,6 @@ from typing import Any
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
 from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
-from modelkit.core.text import did_you_mean
 from modelkit.graph.graph import link
 from modelkit.graph.resolve import Resolver
 from modelkit.parse import yamlchild
@@ -22,6 +21,8 @@ from modelkit.parse.hooks import project_hook_nodes
 from modelkit.parse.schema_yaml import build_sources, columns_from
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
+from modelkit.parse.versions import ModelVersion, deprecation_datetime, model_versions
+from modelkit.parse.yamlwarnings import check_patches, disable_orphan_tests, model_deprecations, no_node_for_yaml_key
 from modelkit.render import templating
 from modelkit.render.capture import render_capture, static_capture
 from modelkit.render.context import Capture, Renderer
@@ -81,10 +82,13 @@ class Parser:
         for operation in project_hook_nodes(self.project, self.renderer.target.database, self.renderer.target.schema):
             self.add_node(operation)
         self._add_tests()
-        self._check_patches()
+        log = self.renderer.invocation.log
+        check_patches(self.manifest, self.schema, log)
+        disable_orphan_tests(self.manifest, log)
         render_descriptions(self.manifest, self.renderer)
-        self.renderer.resolver = Resolver(self.manifest)
+        self.renderer.resolver = Resolver(self.manifest, log)
         link(self.manifest, self.renderer.resolver)
+        model_deprecations(self.manifest, log)
         if self.cache is not None:
             self.cache.prune(self.cache.seen)
             try:
@@ -116,34 +120,15 @@ class Parser:
         self.manifest.nodes[node.unique_id] = node
         self.manifest.files[node.original_file_path] = node.checksum
 
-    def _check_patches(self) -> None:
-        for key, kind in (("models", "model"), ("seeds", "seed")):
-            known = {n.name for n in self.manifest.nodes.values() if n.resource_type == kind}
-            known |= {n.name for ns in self.manifest.disabled.values() for n in ns}
-            for name, patch in self.schema.patches[key].items():
-                if name not in known:
-                    raise ProjectError(
-                        f"{kind.capitalize()} '{name}' is described in YAML but no such {kind} exists."
-                        + did_you_mean(name, sorted(known)),
-                        path=patch.path,
-                    )
-
-    def _model_versions(self) -> dict[str, tuple[str, Any, dict[str, Any], Any]]:
-        """File stem -> (model name, version, version entry, latest version) from YAML ``versions:``."""
-        found: dict[str, tuple[str, Any, dict[str, Any], Any]] = {}
-        for name, patch in self.schema.patches["models"].items():
-            versions = patch.entry.get("versions") or []
-            if not versions:
-                continue
-            numbers = [v.get("v") for v in versions if isinstance(v, dict) and v.get("v") is not None]
-            latest = patch.entry.get(
-                "latest_version", max(numbers, key=lambda x: (str(type(x)), x)) if numbers else None
-            )
-            for entry in versions:
-                if not isinstance(entry, dict) or entry.get("v") is None:
-                    raise ProjectError(f"Every version of model '{name}' needs a `v`", path=patch.path)
-                stem = str(entry.get("defined_in") or f"{name}_v{entry['v']}")
-                found[stem] = (name, entry["v"], entry, latest)
+    def _model_versions(self) -> dict[str, ModelVersion]:
+        """File stem -> the model version it defines, from YAML ``versions:``."""
+        patches = self.schema.patches["models"]
+        if not any(p.entry.get("versions") for p in patches.values()):
+            return {}
+        stems = {rel.rsplit("/", 1)[-1][: -len(".sql")] for rel in self._prefetched}  # every model file
+        found, missing = model_versions(patches, stems)
+        for name, path in missing:
+            self.renderer.invocation.log(no_node_for_yaml_key(name, "models", path))
         return found
 
     # -- nodes ---------------------------------------------------------------
@@ -162,6 +147,7 @@ class Parser:
         node.meta = dict(patch.entry.get("meta") or {})
         if isinstance(node, ModelNode):
             node.constraints = list(patch.entry.get("constraints") or [])
+            node.deprecation_date = deprecation_datetime(patch.entry.get("deprecation_date"))
 
     def _seed(self, folder: str, inner: str, rel: str) -> SeedNode:
         name = inner.split("/")[-1][: -len(".csv")]
@@ -191,12 +177,12 @@ class Parser:
         text = prefetched[0] if prefetched is not None else read(self.project.root, rel)
         name = inner.split("/")[-1][: -len(".sql")]
         fqn = self._fqn(inner)
-        version_info = self._versions.get(name) if kind == "model" else None
+        version = self._versions.get(name) if kind == "model" else None
         unique_id = f"{kind}.{self.project.name}.{name}"
-        if version_info is not None:
-            name = version_info[0]
-            fqn = [*fqn[:-1], name, f"v{version_info[1]}"]
-            unique_id = f"model.{self.project.name}.{name}.v{version_info[1]}"
+        if version is not None:
+            name = version.name
+            fqn = [*fqn[:-1], name, f"v{version.v}"]
+            unique_id = f"model.{self.project.name}.{name}.v{version.v}"
         node = cls(
             unique_id=unique_id,
             resource_type=kind,
@@ -209,14 +195,10 @@ class Parser:
             checksum=prefetched[1] if prefetched is not None else checksum(text),
         )
         config = resolve(tree, fqn, MODEL_DEFAULTS, self._config_cache.setdefault(kind, {}))
-        self.apply_patch(node, "models" if kind == "model" else "analyses", config)
-        if version_info is not None:
-            _, version, entry, latest = version_info
-            node.version = version
-            node.latest_version = latest
-            merge_into(config, dict(entry.get("config") or {}))
-            if entry.get("columns"):
-                node.columns = {**node.columns, **columns_from([c for c in entry["columns"] if "name" in c])}
+        if version is not None:
+            version.apply(node, config, self.project.name)
+        else:
+            self.apply_patch(node, "models" if kind == "model" else "analyses", config)
         node.unrendered_config = {}
         node.config = config
         self.place_node(node)  # preliminary names so that `this` renders at parse time

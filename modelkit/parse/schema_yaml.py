@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelkit.core import yamlio
 from modelkit.core.config import merge_freshness, merge_into, resolve
 from modelkit.core.errors import ProjectError
 from modelkit.core.manifest import Column, SourceDefinition
+
+if TYPE_CHECKING:
+    from modelkit.parse.yamlrender import PropertyRenderer
 
 PATCH_KEYS = ("models", "seeds", "snapshots", "analyses", "macros")
 
@@ -41,6 +44,7 @@ class SchemaFiles:
     sources: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (path, source entry)
     unit_tests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # path -> whole document
+    renderer: PropertyRenderer | None = None  # renders Jinja in the entries as each file is added
 
     def add_file(self, text: str, path: str) -> None:
         self.add_data(yamlio.loads(text, path), text, path)
@@ -52,6 +56,8 @@ class SchemaFiles:
             raise ProjectError(
                 "A property file must be a YAML mapping (e.g. `models:`)", path=path, line=1, source=text
             )
+        if self.renderer is not None:
+            data = self.renderer.render_document(data, text, path)
         self.raw[path] = data
         for key in PATCH_KEYS:
             entries = data.get(key) or []

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from modelkit.core import settings, yamlio
-from modelkit.core.errors import ProjectError, UsageError
+from modelkit.core.errors import ModelkitError, ProjectError, UsageError
+from modelkit.project.rendering import TARGET_KEYS, project_key_rendered, render_text, render_tree
 
 PROJECT_FILES = ("modelkit.yml", "dbt_project.yml")
 # Keys whose values hold Jinja that must be rendered later, per node or per run.
@@ -85,6 +86,9 @@ class ProjectConfig:
     quoting: dict[str, Any] = field(default_factory=dict)
     connection: dict[str, Any] | None = None  # modelkit.yml may inline a target
     flags: dict[str, Any] = field(default_factory=dict)  # dbt's `flags:`: defaults for global settings
+    cli_vars: dict[str, Any] = field(default_factory=dict)
+    # The config trees and vars as written; with_target renders them into the fields above.
+    raw_trees: dict[str, Any] = field(default_factory=dict)
 
     @property
     def target_dir(self) -> Path:
@@ -102,6 +106,21 @@ class ProjectConfig:
             + self.snapshot_paths
             + self.analysis_paths
         )
+
+    def with_target(self, target: Mapping[str, Any]) -> ProjectConfig:
+        """This project with its config trees and vars rendered with ``target`` in context.
+
+        As dbt renders ``dbt_project.yml``: natively (``"{{ target.name == 'prod' }}"`` is a boolean),
+        hooks left for run time; vars as text, each when it is read.
+        """
+        context = {**_first_pass_context(self.cli_vars), "target": dict(target)}
+        try:
+            trees = render_tree({k: v for k, v in self.raw_trees.items() if k != "vars"}, context, project_key_rendered)
+            trees["vars"] = {k: _render_var(v, context) for k, v in (self.raw_trees.get("vars") or {}).items()}
+        except ModelkitError as exc:
+            exc.path = exc.path or self.project_file.name
+            raise
+        return replace(self, **_trees(trees))
 
     def project_vars(self) -> dict[str, Any]:
         """Global vars plus vars scoped to this project (which win)."""
@@ -132,7 +151,28 @@ def _hooks(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _render_var(value: Any, context: Mapping[str, Any]) -> Any:
+    """A var's value as ``var()`` returns it: text rendered (also one level down, for package scopes)."""
+    if isinstance(value, str):
+        return render_text(value, context)
+    if isinstance(value, Mapping):
+        return {k: render_text(v, context) if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+def _first_pass_context(cli_vars: Mapping[str, Any]) -> dict[str, Any]:
+    def var(name: str, default: Any = None) -> Any:
+        return cli_vars.get(name, default)
+
+    return {"env_var": env_var, "var": var}
+
+
 def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = None) -> ProjectConfig:
+    """The project file, rendered as far as it can be before the target is known.
+
+    The config trees (``models:``, ``seeds:``, ...) and ``vars:`` may use ``target``: they are kept
+    as written until :meth:`ProjectConfig.with_target` renders them; hooks stay unrendered.
+    """
     root = Path(project_dir).resolve()
     if not root.is_dir():
         raise ProjectError(f"Project folder not found: {root}")
@@ -140,7 +180,14 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
     raw = yamlio.load(path, display=path.name)
     if not isinstance(raw, Mapping):
         raise ProjectError("The project file must be a YAML mapping", path=path.name)
-    raw = render_value(raw, cli_vars or {})
+    cli_vars = cli_vars or {}
+    later = {k: raw[k] for k in TARGET_KEYS if k in raw}
+    now = {k: v for k, v in raw.items() if k not in later and k != "name"}
+    try:
+        raw = {**render_tree(now, _first_pass_context(cli_vars), project_key_rendered), "name": raw.get("name")}
+    except ModelkitError as exc:
+        exc.path = exc.path or path.name
+        raise
     name = raw.get("name")
     if not name or not isinstance(name, str):
         raise ProjectError("The project file must set `name`", path=path.name)
@@ -167,20 +214,29 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         target_path=target_path,
         packages_install_path=str(raw.get("packages-install-path", raw.get("packages_install_path", "dbt_packages"))),
         clean_targets=_paths(raw, "clean-targets", [target_path]),
-        vars=dict(raw.get("vars") or {}),
-        models=dict(raw.get("models") or {}),
-        seeds=dict(raw.get("seeds") or {}),
-        snapshots=dict(raw.get("snapshots") or {}),
-        data_tests=dict(raw.get("data_tests") or raw.get("tests") or {}),
-        sources=dict(raw.get("sources") or {}),
-        unit_tests=dict(raw.get("unit_tests") or {}),
         on_run_start=_hooks(raw.get("on-run-start", raw.get("on_run_start"))),
         on_run_end=_hooks(raw.get("on-run-end", raw.get("on_run_end"))),
         dispatch=tuple(raw.get("dispatch") or ()),
         quoting=dict(raw.get("quoting") or {}),
         connection=dict(raw["connection"]) if isinstance(raw.get("connection"), Mapping) else None,
         flags=dict(flags),
+        cli_vars=dict(cli_vars),
+        raw_trees=dict(later),
+        **_trees(later),
     )
+
+
+def _trees(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The ProjectConfig fields of the keys rendered with the target."""
+    return {
+        "vars": dict(raw.get("vars") or {}),
+        "models": dict(raw.get("models") or {}),
+        "seeds": dict(raw.get("seeds") or {}),
+        "snapshots": dict(raw.get("snapshots") or {}),
+        "data_tests": dict(raw.get("data_tests") or raw.get("tests") or {}),
+        "sources": dict(raw.get("sources") or {}),
+        "unit_tests": dict(raw.get("unit_tests") or {}),
+    }
 
 
 def parse_vars(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
