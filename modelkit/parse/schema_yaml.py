@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelkit.core import yamlio
-from modelkit.core.config import merge_freshness, merge_into, resolve
+from modelkit.core.config import merge_freshness, merge_into, resolve, tree_configs
 from modelkit.core.errors import ProjectError
 from modelkit.core.manifest import Column, SourceDefinition
 
@@ -114,8 +114,14 @@ def columns_from(entries: Any) -> dict[str, Column]:
 
 
 def build_sources(
-    schema: SchemaFiles, package: str, default_database: str, source_tree: Mapping[str, Any]
+    schema: SchemaFiles,
+    package: str,
+    default_database: str,
+    source_tree: Mapping[str, Any],
+    root_tree: Mapping[str, Any] | None = None,
 ) -> dict[str, SourceDefinition]:
+    """The source tables of one project or package (``root_tree``: the root project's ``sources:`` config,
+    which wins for a package's sources)."""
     found: dict[str, SourceDefinition] = {}
     for path, src in schema.sources:
         source_name = str(src["name"])
@@ -131,6 +137,8 @@ def build_sources(
             config = resolve(source_tree, [package, source_name, name], {"enabled": True})
             merge_into(config, src_config)
             merge_into(config, dict(table.get("config") or {}))
+            for layer in tree_configs(root_tree, [package, source_name, name]) if root_tree is not None else ():
+                merge_into(config, layer)
             if not config.get("enabled", True):
                 continue
             freshness = _freshness(src, src_config, table)
