@@ -148,18 +148,30 @@ class MacroProxy:
 
 
 class Namespace:
-    """``{{ package_name.macro() }}``: the macros of one package."""
+    """``{{ package_name.macro() }}``: the macros of one package.
+
+    A macro whose name starts with ``_`` (``dbt_utils._is_relation``) is served by ``__getitem__``: the
+    sandbox refuses such attributes, and falls back to an item when the attribute does not exist.
+    """
 
     def __init__(self, package: str, context: RenderContext) -> None:
         self._package = package
         self._context = context
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
         macro = self._context.registry.find(name, self._package)
         if macro is None:
             if self._package == "dbt" and name in self._context:
                 return self._context[name]
-            raise AttributeError(name)
+            raise KeyError(name)
         return MacroProxy(macro, self._context)
 
 
