@@ -13,14 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modelkit.core import yamlio
 from modelkit.core.config import merge_into, tree_configs
 from modelkit.core.errors import CompilationError
 from modelkit.core.manifest import Node
 from modelkit.core.relation import quote
-from modelkit.deps.spec import find_spec_file
 from modelkit.project.project import PROJECT_FILES, ProjectConfig, load_project
 
 REFABLE = ("model", "seed", "snapshot")
+PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,18 @@ def find_packages(project: ProjectConfig, cli_vars: Mapping[str, Any] | None = N
 
 def check_installed(project: ProjectConfig, installed: int) -> None:
     """dbt's check that ``deps`` ran: no fewer package folders than entries in the packages file."""
-    path, _, data = find_spec_file(project.root)
-    entries = data.get("packages") if path is not None else None
-    specified = len(entries) if isinstance(entries, list) else 0
-    if specified > installed:
+    path, specified = None, 0
+    for name in PACKAGE_FILES:  # as `deps` reads them: packages.yml, else dependencies.yml with `packages:`
+        candidate = project.root / name
+        if candidate.is_file():
+            data = yamlio.load(candidate, display=name)
+            entries = data.get("packages") if isinstance(data, Mapping) else None
+            if isinstance(entries, list):
+                path, specified = candidate, len(entries)
+                break
+    if path is not None and specified > installed:
         raise CompilationError(
-            f"modelkit found {specified} package(s) specified in {path.name if path else 'packages.yml'}, "
+            f"modelkit found {specified} package(s) specified in {path.name}, "
             f"but only {installed} package(s) installed in {project.packages_install_path}. "
             'Run "modelkit deps" to install package dependencies.'
         )

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit import __version__
 from modelkit.core import jsonio
 from modelkit.core.errors import ModelkitError
-from modelkit.parse.packages import find_packages
+from modelkit.parse.packages import PACKAGE_FILES, find_packages
 
 if TYPE_CHECKING:
     from modelkit.project.profiles import Target
@@ -40,7 +40,6 @@ STATE_FILE = "modelkit_parse_state.json"
 FORMAT = 1
 RACY_NS = 2_000_000_000
 INPUT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md", ".jinja", ".py")
-PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 
 FileStatus = list[int]
 
