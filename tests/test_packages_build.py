@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import query, run_cli
-from packages_support import make_projects
+from packages_support import ACME, make_projects
 
 
 def db(root: Path) -> Path:
@@ -146,3 +146,41 @@ def test_root_config_disables_package_nodes_and_compiled_files_go_under_the_pack
     assert (compiled / "snapshots" / "acme_snap.sql").read_text().strip().startswith("select * from")
     assert (compiled / "models" / "staging" / "schema.yml" / "unique_acme_orders_id.sql").is_file()
     assert '"demo"."main_raw"."acme_raw_orders"' in (compiled / "models" / "staging" / "acme_orders.sql").read_text()
+
+
+def test_package_hooks_analyses_unit_tests_and_docs(tmp_path: Path) -> None:
+    acme_project = ACME["dbt_project.yml"].rstrip(" ") + "        on-run-start: ['select 1 as acme_hook']\n"
+    root = make_projects(
+        tmp_path,
+        root={
+            "dbt_project.yml": "name: demo\nprofile: demo\non-run-start: 'select 1 as root_hook'\n",
+            "models/schema.yml": "models:\n  - name: report\n    description: \"{{ doc('acme', 'acme_orders_doc') }}\"\n",
+        },
+        acme={
+            "dbt_project.yml": acme_project,
+            "analyses/acme_analysis.sql": "select * from {{ ref('acme_orders') }}\n",
+            "models/staging/unit.yml": """
+                unit_tests:
+                  - name: ut_orders
+                    model: acme_orders
+                    given:
+                      - input: ref('acme_raw_orders')
+                        rows: [{id: 1, amount: 3}]
+                    expect:
+                      rows: [{id: 1, amount: 3}]
+            """,
+        },
+    )
+    out = run_cli("build", "--project-dir", str(root))
+    assert out.exit_code == 0, out.output
+    assert "Found 5 models, 1 analysis, 5 data tests, 1 seed, 2 operations, 1 snapshot, 1 source" in out.output
+    # the packages' hooks run before the root project's, as in dbt
+    assert out.output.index("OK hook: acme.on-run-start.0") < out.output.index("OK hook: demo.on-run-start.0")
+    assert "PASS acme_orders::ut_orders" in out.output
+    manifest = json.loads((root / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    assert nodes["model.demo.report"]["description"] == "Orders, as acme keeps them"
+    assert nodes["analysis.acme.acme_analysis"]["fqn"] == ["acme", "acme_analysis"]
+    unit = manifest["unit_tests"]["unit_test.acme.acme_orders.ut_orders"]
+    assert unit["depends_on"]["nodes"] == ["model.acme.acme_orders"]
+    assert nodes["operation.acme.acme-on-run-start-0"]["package_name"] == "acme"
