@@ -116,3 +116,40 @@ def test_package_folders_must_be_installed_and_uniquely_named(tmp_path: Path) ->
     out = run_cli("parse", "--project-dir", str(root))
     assert out.exit_code == 2, out.output
     assert 'modelkit found more than one package with the name "acme" included in this project.' in out.output
+
+
+def test_the_root_project_overrides_a_package_source(tmp_path: Path) -> None:
+    root = make_projects(
+        tmp_path,
+        root={
+            "models/sources.yml": """
+                sources:
+                  - name: acme_src
+                    overrides: acme
+                    loader: the root project
+                    tables:
+                      - name: events
+                        identifier: acme_raw_orders
+                        description: Events, as the root project sees them
+                        columns:
+                          - name: id
+                            data_tests: [unique]
+                      - name: missing_table
+                  - name: no_such_source
+                    overrides: acme
+            """,
+        },
+    )
+    out = run_cli("build", "--project-dir", str(root))
+    assert out.exit_code == 0, out.output
+    assert "During parsing, modelkit encountered source overrides that had no target:" in out.output
+    assert "  - Source table acme.acme_src.missing_table (in models/sources.yml)" in out.output
+    assert "  - Source acme.no_such_source (in models/sources.yml)" in out.output
+    data = manifest(root)
+    assert list(data["sources"]) == ["source.acme.acme_src.events"]  # the override is no source of the root's
+    source = data["sources"]["source.acme.acme_src.events"]
+    assert (source["description"], source["loader"]) == ("Events, as the root project sees them", "the root project")
+    tests = {n["name"]: uid for uid, n in data["nodes"].items() if n["resource_type"] == "test"}
+    assert "source_not_null_acme_src_events_id" not in tests  # the override's columns replace the package's
+    assert tests["source_unique_acme_src_events_id"].startswith("test.acme.source_unique_acme_src_events_id.")
+    assert "PASS source_unique_acme_src_events_id" in out.output

@@ -20,7 +20,7 @@ from modelkit.parse.descriptions import render_descriptions
 from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
 from modelkit.parse.hooks import project_hook_nodes
 from modelkit.parse.packages import Package, apply_root_config, check_relations, duplicate_name_error, find_packages
-from modelkit.parse.schema_yaml import SchemaFiles, build_sources, columns_from
+from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, build_sources, columns_from
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
 from modelkit.render import templating
@@ -77,13 +77,16 @@ class Parser:
         for unit in units:
             self._prefetch_models(unit)
         parsed = child.results() if child else None
-        schemas: dict[str, SchemaFiles] = {}
+        schemas = {u.name: load_schema_files(u.config, cache, yaml_files[u.name], parsed, u.prefix) for u in units}
+        unused = apply_source_overrides(schemas)
+        if unused:
+            message = "During parsing, modelkit encountered source overrides that had no target:"
+            self.renderer.invocation.log("[WARNING]: " + "\n".join([message, *unused, ""]))
         database = self.renderer.target.database
         for unit in units:
-            schema = load_schema_files(unit.config, cache, yaml_files[unit.name], parsed, unit.prefix)
-            schemas[unit.name] = schema
             overrides = None if unit.is_root else self.root.sources
-            self.manifest.sources.update(build_sources(schema, unit.name, database, unit.config.sources, overrides))
+            sources = build_sources(schemas[unit.name], unit.name, database, unit.config.sources, overrides)
+            self.manifest.sources.update(sources)
             load_docs(self.renderer, self.manifest, unit.config)
         self.renderer.resolver = Resolver(self.manifest)
         for unit in units:
