@@ -184,3 +184,15 @@ def test_package_hooks_analyses_unit_tests_and_docs(tmp_path: Path) -> None:
     unit = manifest["unit_tests"]["unit_test.acme.acme_orders.ut_orders"]
     assert unit["depends_on"]["nodes"] == ["model.acme.acme_orders"]
     assert nodes["operation.acme.acme-on-run-start-0"]["package_name"] == "acme"
+
+
+def test_package_macros_are_known_by_their_path_in_the_package(tmp_path: Path) -> None:
+    root = make_projects(tmp_path)
+    assert run_cli("parse", "--project-dir", str(root)).exit_code == 0
+    macros = json.loads((root / "target" / "manifest.json").read_text())["macros"]
+    assert macros["macro.acme.acme_double"]["original_file_path"] == "macros/acme.sql"
+    assert macros["macro.acme.test_is_even"]["original_file_path"] == "tests/generic/is_even.sql"
+    assert (
+        macros["macro.acme.acme_double"]["package_name"] == "acme"
+        and "file_key" not in macros["macro.acme.acme_double"]
+    )

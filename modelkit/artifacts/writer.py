@@ -125,6 +125,7 @@ def source_dict(source: SourceDefinition) -> dict[str, Any]:
 
 def macro_dict(macro: Macro) -> dict[str, Any]:
     data = asdict(macro)
+    data.pop("file_key", None)  # modelkit's own bookkeeping
     data["path"] = macro.original_file_path
     data["depends_on"] = {"macros": []}
     data["arguments"] = [{"name": a, "type": None, "description": ""} for a in macro.arguments]

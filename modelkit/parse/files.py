@@ -54,11 +54,12 @@ def load_macros(renderer: Renderer, packages: Iterable[Package] = ()) -> MacroRe
     registry = renderer.registry
     for package in [Package(renderer.project), *packages]:
         project = package.config
-        for _folder, _, rel in walk(project.root, project.macro_paths, (".sql", ".jinja")):
-            registry.add_file(read(project.root, rel), package.prefix + rel, project.name)
-        for _folder, inner, rel in walk(project.root, project.test_paths, (".sql",)):
-            if inner.startswith("generic/"):
-                registry.add_file(read(project.root, rel), package.prefix + rel, project.name)
+        for _folder, _inner, rel in [
+            *walk(project.root, project.macro_paths, (".sql", ".jinja")),
+            *(f for f in walk(project.root, project.test_paths, (".sql",)) if f[1].startswith("generic/")),
+        ]:  # a package's macros are known by their path in the package, as in dbt
+            original = None if package.is_root else rel
+            registry.add_file(read(project.root, rel), package.prefix + rel, project.name, original)
     return registry
 
 

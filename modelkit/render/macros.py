@@ -25,8 +25,9 @@ IMPURE_NAMES = frozenset(
 )
 
 
-def discover(source: str, path: str, package: str) -> list[Macro]:
-    """The top-level macros (and test/materialization blocks) of one file."""
+def discover(source: str, path: str, package: str, original: str | None = None) -> list[Macro]:
+    """The top-level macros (and test/materialization blocks) of one file (``original``: its path in its
+    package, when ``path`` is another)."""
     tree = templating.parse_ast(source, path)
     found = []
     lines = source.splitlines()
@@ -41,7 +42,8 @@ def discover(source: str, path: str, package: str) -> list[Macro]:
                 unique_id=f"macro.{package}.{node.name}",
                 name=node.name,
                 package_name=package,
-                original_file_path=path,
+                original_file_path=original or path,
+                file_key=path if original else "",
                 macro_sql="\n".join(lines[start - 1 : end]).rstrip() if lines else source,
                 line=start,
                 arguments=[a.name for a in node.args],
@@ -59,8 +61,8 @@ class MacroRegistry:
     by_package: dict[str, dict[str, Macro]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # file path -> source
 
-    def add_file(self, source: str, path: str, package: str) -> list[Macro]:
-        macros = discover(source, path, package)
+    def add_file(self, source: str, path: str, package: str, original: str | None = None) -> list[Macro]:
+        macros = discover(source, path, package, original)
         self.__dict__.pop("_found", None)  # lookups of find(name) are remembered until macros change
         self.sources[path] = source
         bucket = self.by_package.setdefault(package, {})
@@ -135,7 +137,7 @@ class MacroProxy:
         self.context = context
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        module = self.context.module_for(self.macro.original_file_path)
+        module = self.context.module_for(self.macro.file_key or self.macro.original_file_path)
         func = getattr(module, self.macro.name)
         self.context.called_macros.add(self.macro.unique_id)
         try:
