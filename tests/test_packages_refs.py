@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import query, run_cli, write_files
-from packages_support import TWO_PACKAGES, make_projects, package_project
+from packages_support import ROOT, TWO_PACKAGES, make_projects, package_project
 
 
 def manifest(root: Path) -> dict:
@@ -32,9 +32,20 @@ def test_unqualified_refs_look_in_the_root_project_first_then_the_package(tmp_pa
     # from a package node, unqualified, dbt looks in the root project first too
     assert nodes["model.acme.acme_summary"]["depends_on"]["nodes"] == ["model.demo.acme_orders"]
     assert query(root / "target" / "demo.duckdb", "select n from main_acme.acme_summary") == [(1,)]
+    assert (
+        "[WARNING]: The node 'acme_summary'in package 'acme' depends on the root project node "
+        "'model.demo.acme_orders'.This may lead to unexpected cycles downstream." in out.output
+    )
     # a package's generic test refers to its own model (attached to it, not to the root's namesake)
     unique = next(n for n in nodes.values() if n["name"] == "unique_acme_orders_id")
     assert unique["attached_node"] == "model.acme.acme_orders"
+    # dbt's behaviour flag: a package's node looks in its own package first
+    flag = "        flags:\n          require_ref_searches_node_package_before_root: true\n"
+    write_files(root, {"dbt_project.yml": ROOT["dbt_project.yml"].rstrip(" ") + flag})
+    out = run_cli("parse", "--project-dir", str(root))
+    assert out.exit_code == 0, out.output
+    assert "[WARNING]" not in out.output
+    assert manifest(root)["nodes"]["model.acme.acme_summary"]["depends_on"]["nodes"] == ["model.acme.acme_orders"]
 
 
 def test_a_name_defined_by_two_packages_must_be_qualified(tmp_path: Path) -> None:

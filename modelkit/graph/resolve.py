@@ -34,18 +34,21 @@ class Resolver:
     """Name lookups over a manifest (built once, shared by every render).
 
     An unqualified name is looked for as dbt does: in the root project, then in the package of the node
-    asking, then in any package (an error when several packages have it).
+    asking (first, with ``package_first``), then in any package (an error when several packages have it).
     """
 
-    def __init__(self, manifest: Manifest) -> None:
+    def __init__(self, manifest: Manifest, *, package_first: bool = False) -> None:
         self.manifest = manifest
         self.root = manifest.project_name
+        self.package_first = package_first  # dbt's flag require_ref_searches_node_package_before_root
 
     def _search(self, package: str | None, node_package: str | None) -> list[str | None]:
         if package is not None:
             return [package]
         if node_package is None or node_package == self.root:
             return [self.root, None]
+        if self.package_first:
+            return [node_package, self.root, None]
         return [self.root, node_package, None]
 
     @cached_property

@@ -16,8 +16,9 @@ from typing import Any
 from modelkit.core import yamlio
 from modelkit.core.config import merge_into, tree_configs
 from modelkit.core.errors import CompilationError
-from modelkit.core.manifest import Node
+from modelkit.core.manifest import Manifest, Node
 from modelkit.core.relation import quote
+from modelkit.graph.resolve import Resolver
 from modelkit.project.project import PROJECT_FILES, ProjectConfig, load_project
 
 REFABLE = ("model", "seed", "snapshot")
@@ -79,6 +80,38 @@ def check_installed(project: ProjectConfig, installed: int) -> None:
             f"but only {installed} package(s) installed in {project.packages_install_path}. "
             'Run "modelkit deps" to install package dependencies.'
         )
+
+
+PACKAGE_FIRST_FLAGS = ("require_ref_searches_node_package_before_root", "require_ref_prefers_node_package_to_root")
+
+
+def ref_searches_package_first(project: ProjectConfig) -> bool:
+    """dbt's behaviour flag (``flags:`` of the project file): a package's unqualified refs look in the
+    package before the root project. Its warning names it ``require_ref_prefers_node_package_to_root``."""
+    raw = yamlio.load(project.project_file, display=project.project_file.name)
+    flags = raw.get("flags") if isinstance(raw, Mapping) else None
+    return isinstance(flags, Mapping) and any(bool(flags.get(name)) for name in PACKAGE_FIRST_FLAGS)
+
+
+def root_dependency_warnings(manifest: Manifest, resolver: Resolver) -> list[str]:
+    """dbt's warning for each unqualified ref of a package's node that the root project answers."""
+    root, found = manifest.project_name, []
+    for node in manifest.nodes.values():
+        if node.package_name == root:
+            continue
+        for ref in node.refs:
+            if ref.get("package") is not None:
+                continue
+            target = resolver.find_node(ref["name"], None, ref.get("version"), node.package_name)
+            if target is not None and target.package_name == root:
+                found.append(
+                    f"The node '{node.name}'in package '{node.package_name}' depends on the root project node "
+                    f"'{target.unique_id}'.This may lead to unexpected cycles downstream. Please set the "
+                    "'require_ref_prefers_node_package_to_root' behavior change flag to True to avoid this issue."
+                    "For more information, see the documentation at https://docs.getdbt.com/reference/"
+                    "global-configs/behavior-changes#require_ref_prefers_node_package_to_root"
+                )
+    return found
 
 
 def apply_root_config(config: dict[str, Any], root_tree: Mapping[str, Any] | None, fqn: Iterable[str]) -> None:

@@ -19,7 +19,15 @@ from modelkit.parse.datatests import add_data_tests
 from modelkit.parse.descriptions import render_descriptions
 from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
 from modelkit.parse.hooks import project_hook_nodes
-from modelkit.parse.packages import Package, apply_root_config, check_relations, duplicate_name_error, find_packages
+from modelkit.parse.packages import (
+    Package,
+    apply_root_config,
+    check_relations,
+    duplicate_name_error,
+    find_packages,
+    ref_searches_package_first,
+    root_dependency_warnings,
+)
 from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, build_sources, columns_from
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
@@ -88,7 +96,8 @@ class Parser:
             sources = build_sources(schemas[unit.name], unit.name, database, unit.config.sources, overrides)
             self.manifest.sources.update(sources)
             load_docs(self.renderer, self.manifest, unit.config)
-        self.renderer.resolver = Resolver(self.manifest)
+        package_first = bool(packages) and ref_searches_package_first(self.root)
+        self.renderer.resolver = Resolver(self.manifest, package_first=package_first)
         for unit in units:
             self._enter(unit, schemas[unit.name])
             self._parse_nodes()
@@ -96,8 +105,11 @@ class Parser:
         check_contracts(self.manifest)
         check_relations(self.manifest.nodes.values())
         render_descriptions(self.manifest, self.renderer)
-        self.renderer.resolver = Resolver(self.manifest)
+        self.renderer.resolver = Resolver(self.manifest, package_first=package_first)
         link(self.manifest, self.renderer.resolver)
+        if packages and not package_first:
+            for warning in root_dependency_warnings(self.manifest, self.renderer.resolver):
+                self.renderer.invocation.log(f"[WARNING]: {warning}")
         if self.cache is not None:
             self.cache.prune(self.cache.seen)
             try:
