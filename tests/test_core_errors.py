@@ -31,7 +31,7 @@ CASES = [
     (
         "duplicate_name",
         {"models/x/dup.sql": "select 1", "models/y/dup.sql": "select 2"},
-        ['Two models are named "dup"', "models/x/dup.sql", "models/y/dup.sql"],
+        ['found two models with the name "dup"', "models/x/dup.sql", "models/y/dup.sql"],
     ),
     (
         "ref_to_disabled",

@@ -193,7 +193,7 @@ def test_macros_of_installed_packages(project_factory) -> None:
     assert compiled == "select (3 * 2) as d, 'hello' as g, (1 * 2) + (1 * 2) as t"
     manifest = Project(root).parse()
     assert "macro.my_utils.double" in manifest.macros
-    assert manifest.macros["macro.my_utils.double"].original_file_path == "dbt_packages/my_utils/macros/utils.sql"
+    assert manifest.macros["macro.my_utils.double"].original_file_path == "macros/utils.sql"  # in its package
     # the root project overrides a package's dispatched implementation
     (root / "macros").mkdir()
     (root / "macros" / "greet.sql").write_text("{% macro default__greet() %}'hi from the project'{% endmacro %}")

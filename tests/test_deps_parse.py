@@ -1,4 +1,5 @@
-"""After ``modelkit deps``, the macros of the installed packages are there for ``parse`` and ``compile``."""
+"""After ``modelkit deps``, the macros of the installed packages are there for ``parse`` and ``compile``
+(before it, parsing fails as dbt's does)."""
 
 from __future__ import annotations
 
@@ -38,9 +39,12 @@ def test_parse_uses_macros_of_installed_packages(tmp_path: Path, hub: HubServer)
             "models/hello.sql": "select {{ greetings.shout(helpers_pkg.helpers_pkg_hello()) }} as greeting",
         },
     )
-    before = run_cli("parse", "--project-dir", str(root))  # before deps: the macros are not there yet
-    assert before.exit_code == 0, before.output
-    assert "macro.greetings.shout" not in (root / "target" / "manifest.json").read_text()
+    before = run_cli("parse", "--project-dir", str(root))  # before deps: as dbt, refuse to parse without them
+    assert before.exit_code == 2, before.output
+    assert "found 2 package(s) specified in packages.yml, but only 0 package(s) installed in dbt_packages" in (
+        before.output
+    )
+    assert 'Run "modelkit deps" to install package dependencies.' in before.output
     result = run_cli("deps", "--project-dir", str(root))
     assert result.exit_code == 0, result.output
     result = run_cli("parse", "--project-dir", str(root))

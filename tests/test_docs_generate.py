@@ -52,7 +52,7 @@ def test_console_output_and_files(shop_generated: tuple[Path, str]) -> None:
     shop, out = shop_generated
     assert "Building catalog" in out
     assert f"Catalog written to {(shop / 'target' / 'catalog.json').resolve()}" in out
-    assert "Column lineage: 41 of 41 columns resolved" in out
+    assert "Column lineage: 45 of 45 columns resolved" in out  # the snapshot's columns too
     assert "Site written to" in out and "index.html" in out
     for name in ("manifest.json", "catalog.json", "index.html"):
         assert (shop / "target" / name).is_file()
@@ -218,8 +218,15 @@ def test_last_test_status_comes_from_run_results(project_factory) -> None:
     tests = {data["index"]["nodes"][t]["n"]: data["index"]["nodes"][t] for t in detail["cols"][0]["ts"]}
     assert tests["unique_a_id"]["st"] == "fail" and tests["unique_a_id"]["id"] == unique_id
     assert "st" not in tests["not_null_a_id"]
-    # generating the docs leaves run_results.json as the last run wrote it
-    assert json.loads((root / "target" / "run_results.json").read_text()) == results
+    # then, as dbt's docs generate does, it writes the run_results.json of its compile
+    written = json.loads((root / "target" / "run_results.json").read_text())
+    assert written["args"]["which"] == "generate"
+    assert {r["unique_id"]: r["status"] for r in written["results"]} == {
+        "model.demo.a": "success",
+        unique_id: "success",
+        next(uid for uid, n in manifest["nodes"].items() if n["name"] == "not_null_a_id"): "success",
+    }
+    assert all(r["compiled"] and [t["name"] for t in r["timing"]] == ["compile", "execute"] for r in written["results"])
 
 
 def test_select_limits_the_catalog_and_the_lineage(shop: Path, tmp_path: Path) -> None:
@@ -336,7 +343,7 @@ def test_lineage_on_worker_processes_while_compiling_matches_the_serial_result(
     monkeypatch.setattr(trace, "PARALLEL_THRESHOLD", 0)
     with Session(root, which="generate") as session:
         result = generate_docs(session, GenerateOptions(workers=2))
-    assert result.columns == 41 and result.unresolved_columns == 0
+    assert result.columns == 45 and result.unresolved_columns == 0
     assert site_data(root)["lineage"] == site_data(shop)["lineage"]
 
 

@@ -193,6 +193,7 @@ def doc_dict(doc: dict[str, Any]) -> dict[str, Any]:
 def macro_dict(macro: Macro) -> dict[str, Any]:
     data = asdict(macro)
     del data["line"], data["references"]  # modelkit's own: not in dbt's schema
+    data.pop("file_key", None)  # modelkit's own bookkeeping
     data["path"] = macro.original_file_path
     data["depends_on"] = {"macros": []}
     data["arguments"] = [{"name": a, "type": None, "description": ""} for a in macro.arguments]

@@ -211,6 +211,7 @@ class Macro:
     arguments: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)  # names the body loads (for purity checks)
     resource_type: str = "macro"
+    file_key: str = ""  # its file among the loaded ones (a package's: from the root project), if not the path
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 
@@ -12,11 +13,13 @@ def quote(identifier: str, char: str = '"') -> str:
 
 
 @dataclass(frozen=True)
-class Relation:
+class Relation(Mapping):  # type: ignore[type-arg]
     """A table or view, addressed by database, schema and identifier.
 
     Renders as the fully quoted name (``"db"."schema"."name"``), which is what
-    ``ref()``, ``source()`` and ``this`` produce in templates.
+    ``ref()``, ``source()`` and ``this`` produce in templates. Like dbt's relations it is a mapping of
+    its attributes (``relation['schema']``) whose ``get('metadata')`` names its class: packages such as
+    dbt_utils check ``obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation')``.
     """
 
     database: str | None
@@ -30,6 +33,26 @@ class Relation:
 
     def __str__(self) -> str:
         return self.render()
+
+    def __getitem__(self, key: str) -> object:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise TypeError("A relation is not a dictionary")
+
+    def __len__(self) -> int:
+        raise TypeError("A relation is not a dictionary")
+
+    def __bool__(self) -> bool:
+        return True
+
+    def get(self, key: str, default: object = None) -> object:
+        if key == "metadata":
+            return {"type": "DuckDBRelation"}
+        return getattr(self, key, default)
 
     def __html__(self) -> str:  # keeps Jinja autoescape-safe markup untouched
         return self.render()

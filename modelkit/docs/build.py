@@ -12,6 +12,7 @@ from modelkit import __version__
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.manifest import Manifest
+from modelkit.core.results import RunResult
 from modelkit.docs import content, site
 from modelkit.docs.catalog import CatalogEntry, catalog_dict, read_catalog
 from modelkit.docs.descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
@@ -56,10 +57,13 @@ class GenerateResult:
 def generate_docs(
     session: Session, options: GenerateOptions = GenerateOptions(), log: Callable[[str], None] | None = None
 ) -> GenerateResult:
-    """Write manifest.json, catalog.json and index.html under the project's target folder."""
+    """Write manifest.json, catalog.json and index.html under the project's target folder (and, when it
+    compiles, run_results.json of the compile, as dbt does)."""
     say = log or (lambda message: None)
     target_dir = session.project.target_dir
     result = GenerateResult(target_dir)
+    started = time.perf_counter()
+    run = RunResult(command="generate")
     clock = _Clock(result.timings)
     results = load_run_results(target_dir)  # before anything else writes there
     manifest = session.manifest
@@ -90,6 +94,13 @@ def generate_docs(
     data = artifacts.manifest_dict(manifest, invocation_id, compiled if options.compile else {}, session.target.type)
     resolve_manifest_descriptions(data, descriptions)
     artifacts.write_json(result.manifest_path, data)
+    if options.compile:
+        run.results, run.elapsed_time = traced.results, time.perf_counter() - started
+        args = {"which": "generate", "select": list(options.select), "exclude": list(options.exclude)}
+        args.update(compile=options.compile, empty_catalog=options.empty_catalog)
+        artifacts.write_json(
+            target_dir / "run_results.json", artifacts.run_results_dict(run, manifest.project_name, invocation_id, args)
+        )
     artifacts.write_json(result.catalog_path, catalog_dict(catalog, invocation_id))
     say(f"Catalog written to {result.catalog_path.resolve()}")
     meta = {

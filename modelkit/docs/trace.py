@@ -15,6 +15,7 @@ from pathlib import Path
 from modelkit.api.session import Session
 from modelkit.core.errors import DatabaseError
 from modelkit.core.manifest import Node
+from modelkit.core.results import NodeResult, now
 from modelkit.docs.catalog import CatalogEntry, relation_keys
 from modelkit.docs.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
 from modelkit.docs.lineage_cache import LineageCache
@@ -32,6 +33,7 @@ class Traced:
     derived_columns: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # not in the catalog
     compiled_from: str = "compile"  # "compile", "target/compiled" (--no-compile) or "none"
     compile_seconds: float = 0.0
+    results: list[NodeResult] = field(default_factory=list)  # one per node compiled, as `compile` reports them
 
 
 def lineage_context(session: Session, catalog: dict[str, CatalogEntry]) -> LineageContext:
@@ -71,9 +73,11 @@ def compile_and_trace(
     def sql_of(node: Node) -> str | None:
         start = time.perf_counter()
         if compile:
+            t0 = now()
             sql = session.compiler.body(node) if node.is_ephemeral else session.compiler.compile(node)
             if not node.is_ephemeral:
-                session.compiler.write(node, sql, session.project.target_dir)
+                path = session.compiler.write(node, sql, session.project.target_dir)
+                _record(traced, node, sql, path.relative_to(session.project.root).as_posix(), t0, start)
         else:
             path = session.project.target_dir / "compiled" / node.package_name / node.original_file_path
             sql = path.read_text(encoding="utf-8") if not node.is_ephemeral and path.is_file() else None
@@ -133,6 +137,23 @@ def compile_and_trace(
             cache.put(job, fresh[job[0]])
         cache.save(jobs)
     return traced
+
+
+def _record(traced: Traced, node: Node, sql: str, path: str, t0: object, start: float) -> None:
+    """The node's entry of run_results.json, as ``compile`` writes it."""
+    stamps = [t.isoformat().replace("+00:00", "Z") for t in (t0, now())]  # type: ignore[attr-defined]
+    timing = [{"name": name, "started_at": stamps[0], "completed_at": stamps[1]} for name in ("compile", "execute")]
+    traced.results.append(
+        NodeResult(
+            node.unique_id,
+            "success",
+            execution_time=time.perf_counter() - start,
+            timing=timing,
+            compiled_code=sql,
+            compiled_path=path,
+            relation_name=node.relation_name,
+        )
+    )
 
 
 def _register(session: Session, ctx: LineageContext, node: Node, sql: str, found: NodeLineage, traced: Traced) -> None:

@@ -92,6 +92,8 @@ def run_project_hooks(
 ) -> list[NodeResult]:
     """Run one kind of project hook, reporting each as ``N of K START/OK hook: pkg.kind.i``."""
     nodes = [n for n in context.manifest.nodes.values() if isinstance(n, OperationNode) and n.hook_type == hook_type]
+    root = context.project.name
+    nodes.sort(key=lambda n: (n.package_name == root, n.package_name, n.index))  # packages' first, as dbt runs them
     if not nodes:
         return []
     renderer = context.renderer

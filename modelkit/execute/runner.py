@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 EXECUTABLE = {
     "run": ("model",),
     "seed": ("seed",),
-    "compile": ("model", "analysis", "test"),
+    "compile": ("model", "analysis", "snapshot", "test"),
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
     "build": ("seed", "model", "snapshot", "test", "unit_test"),

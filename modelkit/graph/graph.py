@@ -17,15 +17,21 @@ def link(manifest: Manifest, resolver: Resolver) -> None:
     for node in manifest.nodes.values():
         deps: list[str] = []
         ref_lines = node.ref_lines
+        package = node.package_name
         for i, ref in enumerate(node.refs):
-            target = resolver.find_node(ref["name"], ref.get("package"), ref.get("version"))
+            line = ref_lines[i] if i < len(ref_lines) else None
+            try:
+                target = resolver.find_node(ref["name"], ref.get("package"), ref.get("version"), package)
+            except DependencyError as exc:  # an unqualified name several packages have
+                exc.path, exc.line, exc.source = node.original_file_path, line, node.raw_code
+                exc.node = f"{node.resource_type} {node.name}"
+                raise
             if target is None:
-                line = ref_lines[i] if i < len(ref_lines) else None
-                raise resolver.missing_ref_error(node, ref["name"], line, ref.get("version"))
+                raise resolver.missing_ref_error(node, ref["name"], line, ref.get("version"), ref.get("package"))
             deps.append(target.unique_id)
         source_lines = node.source_lines
         for i, (source_name, table_name) in enumerate(node.sources):
-            found = resolver.find_source(source_name, table_name)
+            found = resolver.find_source(source_name, table_name, package)
             if found is None:
                 line = source_lines[i] if i < len(source_lines) else None
                 raise resolver.missing_source_error(node, source_name, table_name, line)

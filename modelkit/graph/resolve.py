@@ -39,11 +39,28 @@ def _label(node: Any) -> str | None:
 
 
 class Resolver:
-    """Name lookups over a manifest (built once, shared by every render)."""
+    """Name lookups over a manifest (built once, shared by every render).
 
-    def __init__(self, manifest: Manifest, log: Callable[[str], None] | None = None) -> None:
+    An unqualified name is looked for as dbt does: in the root project, then in the package of the node
+    asking (first, with ``package_first``), then in any package (an error when several packages have it).
+    """
+
+    def __init__(
+        self, manifest: Manifest, *, package_first: bool = False, log: Callable[[str], None] | None = None
+    ) -> None:
         self.manifest = manifest
+        self.root = manifest.project_name
+        self.package_first = package_first  # dbt's flag require_ref_searches_node_package_before_root
         self.log = log  # where run-time notes go (an unpinned ref() to a model with a newer version)
+
+    def _search(self, package: str | None, node_package: str | None) -> list[str | None]:
+        if package is not None:
+            return [package]
+        if node_package is None or node_package == self.root:
+            return [self.root, None]
+        if self.package_first:
+            return [node_package, self.root, None]
+        return [self.root, node_package, None]
 
     @cached_property
     def _by_name(self) -> dict[str, list[Node]]:
@@ -58,34 +75,66 @@ class Resolver:
         return {n.name for nodes in self.manifest.disabled.values() for n in nodes if n.resource_type in REFABLE}
 
     @cached_property
-    def _sources(self) -> dict[tuple[str, str], SourceDefinition]:
-        return {(s.source_name, s.name): s for s in self.manifest.sources.values()}
+    def _sources(self) -> dict[tuple[str, str], list[SourceDefinition]]:
+        index: dict[tuple[str, str], list[SourceDefinition]] = {}
+        for source in self.manifest.sources.values():
+            index.setdefault((source.source_name, source.name), []).append(source)
+        return index
 
-    def find_node(self, name: str, package: str | None = None, version: Any = None) -> Node | None:
-        candidates = self._by_name.get(name, [])
-        if package is not None:
-            candidates = [n for n in candidates if n.package_name == package]
-        if version is not None:
-            candidates = [n for n in candidates if str(n.version) == str(version)]
-        elif len(candidates) > 1 or (candidates and candidates[0].version is not None):
-            latest = [n for n in candidates if str(n.version) == str(n.latest_version)]
-            candidates = latest or candidates
-        return candidates[0] if candidates else None
+    def find_node(
+        self, name: str, package: str | None = None, version: Any = None, node_package: str | None = None
+    ) -> Node | None:
+        """The model, seed or snapshot ``ref(package, name, version)`` means to a node of ``node_package``."""
+        named = self._by_name.get(name, [])
+        for searched in self._search(package, node_package):
+            candidates = named if searched is None else [n for n in named if n.package_name == searched]
+            if version is not None:
+                candidates = [n for n in candidates if str(n.version) == str(version)]
+            elif len(candidates) > 1 or (candidates and candidates[0].version is not None):
+                latest = [n for n in candidates if str(n.version) == str(n.latest_version)]
+                candidates = latest or candidates
+            if not candidates:
+                continue
+            if searched is None and len({n.package_name for n in candidates}) > 1:
+                raise self._ambiguous(name if version is None else f"{name}.v{version}", candidates)
+            return candidates[0]
+        return None
 
     def is_disabled(self, name: str) -> bool:
         """Whether a disabled model, seed or snapshot has this name."""
         return name in self._disabled_names
 
-    def find_source(self, source_name: str, table_name: str) -> SourceDefinition | None:
-        return self._sources.get((source_name, table_name))
+    @staticmethod
+    def _ambiguous(name: str, candidates: list[Node]) -> DependencyError:
+        ids = "', '".join(n.unique_id for n in candidates)
+        packages = "' or '".join(n.package_name for n in candidates)
+        return DependencyError(
+            f"When referencing '{name}', modelkit found nodes in multiple packages: '{ids}'\n"
+            f"To fix this, use two-argument 'ref', with the package name first: '{packages}'"
+        )
 
-    def missing_ref_error(self, node: Any, name: str, line: int | None = None, version: Any = None) -> DependencyError:
+    def find_source(
+        self, source_name: str, table_name: str, node_package: str | None = None
+    ) -> SourceDefinition | None:
+        found = self._sources.get((source_name, table_name))
+        if not found:
+            return None
+        for searched in self._search(None, node_package):
+            for source in found:
+                if searched is None or source.package_name == searched:
+                    return source
+        return None
+
+    def missing_ref_error(
+        self, node: Any, name: str, line: int | None = None, version: Any = None, package: str | None = None
+    ) -> DependencyError:
         label = f"{node.resource_type} '{node.unique_id}' ({node.original_file_path})" if node is not None else "A node"
+        where = f" in package or project '{package}'" if package is not None else ""
         if name in self._disabled_names:
-            message = f"{label} depends on a node named '{name}' which is disabled"
+            message = f"{label} depends on a node named '{name}'{where} which is disabled"
         else:
             shown = f"{name}' with version '{version}'" if version is not None else f"{name}'"
-            message = f"{label} depends on a node named '{shown} which was not found."
+            message = f"{label} depends on a node named '{shown}{where} which was not found."
             message += did_you_mean(name, list(self._by_name))
         path = node.original_file_path if node is not None else None
         return DependencyError(message, path=path, line=line, source=getattr(node, "raw_code", None), node=_label(node))
@@ -103,9 +152,9 @@ class Resolver:
     def ref_node(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
         """The node ``ref(*args, **kwargs)`` names for ``node``; a clear error when there is none."""
         name, package, version = ref_args(args, kwargs)
-        target = self.find_node(name, package, version)
+        target = self.find_node(name, package, version, getattr(node, "package_name", None))
         if target is None:
-            raise self.missing_ref_error(node, name, version=version)
+            raise self.missing_ref_error(node, name, version=version, package=package)
         if version is None and target.version is not None and self.log is not None:
             self._note_prerelease(node, target)
         return target
@@ -134,15 +183,17 @@ class Resolver:
         )
 
     def source(self, node: Any, source_name: str, table_name: str) -> Relation:
-        found = self.find_source(source_name, table_name)
+        found = self.find_source(source_name, table_name, getattr(node, "package_name", None))
         if found is None:
             raise self.missing_source_error(node, source_name, table_name)
         return found.relation
 
-    def doc(self, name: str) -> str:
-        for key, entry in self.manifest.docs.items():
-            if key.endswith("." + name) or entry.get("name") == name:
-                return str(entry.get("block_contents", ""))
+    def doc(self, name: str, package: str | None = None, node_package: str | None = None) -> str:
+        """The ``{% docs %}`` block ``doc(package, name)`` means to a node of ``node_package``."""
+        for searched in self._search(package, node_package):
+            for entry in self.manifest.docs.values():
+                if entry.get("name") == name and (searched is None or entry.get("package_name") == searched):
+                    return str(entry.get("block_contents", ""))
         raise DependencyError(
             f"Documentation for '{name}' not found."
             + did_you_mean(name, [d.get("name", "") for d in self.manifest.docs.values()])

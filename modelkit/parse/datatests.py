@@ -91,12 +91,15 @@ class TestBuilder:
     def targets(self) -> Iterator[tuple[Target, dict[str, Any]]]:
         manifest = self.parser.manifest
         schema = self.parser.schema
+        package = self.project.name
         by_name: dict[tuple[str, str], Node] = {}
         for node in manifest.nodes.values():
+            if node.package_name != package:
+                continue
             by_name.setdefault((node.resource_type, node.name), node)
             if node.resource_type in ("model", "seed", "snapshot"):
                 by_name.setdefault(("", node.name), node)  # any kind: a `models:` entry may name a seed
-        disabled = {n.name: n for nodes in manifest.disabled.values() for n in nodes}
+        disabled = {n.name: n for nodes in manifest.disabled.values() for n in nodes if n.package_name == package}
         for key, kind in (("seeds", "seed"), ("models", "model"), ("snapshots", "snapshot")):
             for name, patch in schema.patches[key].items():
                 if key == "models" and patch.entry.get("versions"):
@@ -164,7 +167,10 @@ class TestBuilder:
 
     def _macro_name(self, spec: TestSpec, path: str) -> str:
         macro = f"test_{spec.name}"
-        found = self.registry.find(macro, spec.namespace) if spec.namespace else self.registry.find(macro)
+        if spec.namespace:
+            found = self.registry.find(macro, spec.namespace)
+        else:
+            found = self.registry.find(macro, search=self.project.name)
         if found is None:
             known = sorted({m.name[len("test_") :] for m in self.registry.all_macros() if m.name.startswith("test_")})
             shown = f"{spec.namespace}.{spec.name}" if spec.namespace else spec.name
@@ -237,6 +243,7 @@ class TestBuilder:
             found = self._render_capture(node, path)
         capture, macros = found
         merge_into(node.config, capture.config)
+        parser.override_config(node.config, "data_tests", node.fqn)
         node.unrendered_config = dict(capture.config)
         node.refs = capture.refs
         node.sources = capture.sources

@@ -14,34 +14,44 @@ _SIMPLE_DOC = re.compile(r"""\{\{\s*doc\(\s*(?:['"](\w+)['"]\s*,\s*)?['"](\w+)['
 
 
 def render_descriptions(manifest: Manifest, renderer: Any) -> None:
-    """Replace Jinja in every node, source and column description by its rendered text."""
-    docs = {entry["name"]: entry["block_contents"] for entry in manifest.docs.values()}
+    """Replace Jinja in every node, source and column description by its rendered text.
 
-    def render(text: str, path: str) -> str:
+    ``doc('name')`` is looked for as dbt does: in the root project, the node's package, then any package.
+    """
+    docs: dict[str, list[tuple[str, str]]] = {}
+    for entry in manifest.docs.values():
+        docs.setdefault(entry["name"], []).append((entry["package_name"], entry["block_contents"]))
+    root = manifest.project_name
+
+    def lookup(args: tuple[str, ...], package: str, path: str) -> str:
+        name = args[-1]
+        searched = [args[0]] if len(args) > 1 and args[0] else [root, package, None]
+        for wanted in searched:
+            for owner, text in docs.get(name, ()):
+                if wanted is None or owner == wanted:
+                    return text
+        raise _missing(name, path, list(docs))
+
+    def render(text: str, path: str, package: str) -> str:
         if "{{" not in text and "{%" not in text:
             return text
-        replaced = _SIMPLE_DOC.sub(lambda m: _lookup(m.group(2), docs, path), text)
+        replaced = _SIMPLE_DOC.sub(lambda m: lookup((m.group(1), m.group(2)), package, path), text)
         if "{{" not in replaced and "{%" not in replaced and "{#" not in replaced:
             return replaced
         ctx = renderer.context(None, execute=False, path=path)
-        ctx["doc"] = lambda *args: _lookup(args[-1], docs, path)
+        ctx["doc"] = lambda *args: lookup(args, package, path)
         return renderer.render(text, f"{path} (description)", ctx)
 
     for node in list(manifest.nodes.values()) + list(manifest.sources.values()):
         path = getattr(node, "patch_path", None) or node.original_file_path
         path = path.split("://", 1)[-1]
-        node.description = render(node.description, path)
+        package = node.package_name
+        node.description = render(node.description, path, package)
         if getattr(node, "source_description", None):
-            node.source_description = render(node.source_description, path)  # type: ignore[union-attr]
+            node.source_description = render(node.source_description, path, package)  # type: ignore[union-attr]
         for column in node.columns.values():
-            column.description = render(column.description, path)
+            column.description = render(column.description, path, package)
 
 
-def _lookup(name: str, docs: dict[str, str], path: str) -> str:
-    if name not in docs:
-        raise _missing(name, path, docs)
-    return docs[name]
-
-
-def _missing(name: str, path: str, docs: dict[str, str]) -> CompilationError:
-    return CompilationError(f"Documentation for '{name}' not found." + did_you_mean(name, list(docs)), path=path)
+def _missing(name: str, path: str, docs: list[str]) -> CompilationError:
+    return CompilationError(f"Documentation for '{name}' not found." + did_you_mean(name, docs), path=path)

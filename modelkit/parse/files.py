@@ -1,24 +1,25 @@
 """Finding and reading a project's files: SQL, macros (the project's and installed packages'), property
-files and docs blocks. The parser builds nodes from what these return."""
+files and docs blocks; each function reads one project or package. The parser builds nodes from what
+these return."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core import fsio, yamlio
-from modelkit.core.errors import ProjectError
+from modelkit.parse.packages import Package
 from modelkit.parse.schema_yaml import SchemaFiles
 from modelkit.parse.yamlrender import PropertyRenderer
-from modelkit.project.project import load_project
 from modelkit.render import templating
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest
     from modelkit.parse.cache import ParseCache
+    from modelkit.project.project import ProjectConfig
     from modelkit.render.context import Renderer
     from modelkit.render.macros import MacroRegistry
 
@@ -49,45 +50,22 @@ def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_macros(renderer: Renderer) -> MacroRegistry:
-    project = renderer.project
+def load_macros(renderer: Renderer, packages: Iterable[Package] = ()) -> MacroRegistry:
+    """The macros of the root project and of each installed package (``tests/generic/`` included)."""
     registry = renderer.registry
-    for _folder, _, rel in walk(project.root, project.macro_paths, (".sql", ".jinja")):
-        registry.add_file(read(project.root, rel), rel, project.name)
-    for _folder, inner, rel in walk(project.root, project.test_paths, (".sql",)):
-        if inner.startswith("generic/"):
-            registry.add_file(read(project.root, rel), rel, project.name)
-    load_package_macros(renderer)
+    for package in [Package(renderer.project), *packages]:
+        project = package.config
+        for _folder, _inner, rel in [
+            *walk(project.root, project.macro_paths, (".sql", ".jinja")),
+            *(f for f in walk(project.root, project.test_paths, (".sql",)) if f[1].startswith("generic/")),
+        ]:  # a package's macros are known by their path in the package, as in dbt
+            original = None if package.is_root else rel
+            registry.add_file(read(project.root, rel), package.prefix + rel, project.name, original)
     return registry
 
 
-def load_package_macros(renderer: Renderer) -> None:
-    """Macros of the packages installed under ``packages-install-path`` (``dbt_packages/``).
-
-    Each package's macros are registered under its own name, so ``{{ dbt_utils.star(...) }}`` and
-    ``adapter.dispatch('x', 'dbt_utils')`` find them; the root project's macros still win. Only
-    macros are loaded: models, seeds and tests of packages are not part of the project.
-    """
-
-    project = renderer.project
-    base = project.root / project.packages_install_path
-    if not base.is_dir():
-        return
-    for child in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        try:
-            package = load_project(child, renderer.cli_vars)
-        except ProjectError:
-            continue  # not a package folder
-        if package.name == project.name:
-            continue
-        prefix = child.relative_to(project.root).as_posix()
-        for _folder, _, rel in walk(child, package.macro_paths, (".sql",)):
-            renderer.registry.add_file(read(child, rel), f"{prefix}/{rel}", package.name)
-
-
-def read_schema_files(renderer: Renderer) -> list[tuple[str, str, str]]:
+def read_schema_files(project: ProjectConfig) -> list[tuple[str, str, str]]:
     """(path, text, checksum) of every property file, in walk order."""
-    project = renderer.project
     folders = (
         project.model_paths
         + project.seed_paths
@@ -104,29 +82,37 @@ def read_schema_files(renderer: Renderer) -> list[tuple[str, str, str]]:
 
 
 def load_schema_files(
-    renderer: Renderer,
+    project: ProjectConfig,
     cache: ParseCache | None = None,
     files: list[tuple[str, str, str]] | None = None,
     parsed: dict[str, Any] | None = None,
+    prefix: str = "",
+    renderer: Renderer | None = None,
 ) -> SchemaFiles:
-    """The property files (``files`` as read by :func:`read_schema_files`; ``parsed``: data parsed already)."""
-    schema = SchemaFiles(renderer=PropertyRenderer(renderer))
+    """The property files (``files`` as read by :func:`read_schema_files`; ``parsed``: data parsed already).
+
+    ``prefix`` (a package's folder) keys the files in ``parsed`` and in the cache; ``renderer`` renders the
+    Jinja in their entries (with ``target``, ``var``, ``env_var``) as each file is added.
+    """
+    schema = SchemaFiles(renderer=PropertyRenderer(renderer) if renderer is not None else None)
     parsed = parsed or {}
-    for rel, text, sha in read_schema_files(renderer) if files is None else files:
+    for rel, text, sha in read_schema_files(project) if files is None else files:
+        key = prefix + rel
         if cache is None:
-            schema.add_data(parsed[rel] if rel in parsed else yamlio.loads(text, rel), text, rel)
+            schema.add_data(parsed[key] if key in parsed else yamlio.loads(text, rel), text, rel)
             continue
-        hit, data = cache.get_yaml(rel, sha)
+        hit, data = cache.get_yaml(key, sha)
         if not hit:
-            data = parsed[rel] if rel in parsed else yamlio.loads(text, rel)
-            cache.put_yaml(rel, sha, data)
-        cache.seen.add(rel)
+            data = parsed[key] if key in parsed else yamlio.loads(text, rel)
+            cache.put_yaml(key, sha, data)
+        cache.seen.add(key)
         schema.add_data(data, text, rel)
     return schema
 
 
-def load_docs(renderer: Renderer, manifest: Manifest) -> None:
-    project = renderer.project
+def load_docs(renderer: Renderer, manifest: Manifest, project: ProjectConfig | None = None) -> None:
+    """The ``{% docs %}`` blocks of the root project (or of ``project``, an installed package)."""
+    project = project or renderer.project
     for _, _, rel in walk(project.root, project.all_doc_paths, (".md",)):
         text = read(project.root, rel)
         if "{% docs" not in text and "{%docs" not in text and "{%- docs" not in text:

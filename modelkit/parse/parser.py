@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
-from modelkit.core.errors import ModelkitError, ProjectError
+from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
 from modelkit.graph.graph import link
 from modelkit.graph.resolve import Resolver
@@ -18,7 +18,16 @@ from modelkit.parse.datatests import add_data_tests
 from modelkit.parse.descriptions import render_descriptions
 from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
 from modelkit.parse.hooks import project_hook_nodes
-from modelkit.parse.schema_yaml import build_sources, columns_from
+from modelkit.parse.packages import (
+    Package,
+    apply_root_config,
+    check_relations,
+    duplicate_name_error,
+    find_packages,
+    ref_searches_package_first,
+    root_dependency_warnings,
+)
+from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, build_sources, columns_from
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
 from modelkit.parse.versions import ModelVersion, deprecation_datetime, model_versions
@@ -37,9 +46,12 @@ class Parser:
         self.use_cache = use_cache
         self.cache: ParseCache | None = None
         self._config_cache: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
-        self.project = renderer.project
+        self.project = renderer.project  # the project or package being parsed (see _enter)
+        self.root = renderer.project
+        self.prefix = ""  # the folder of the package being parsed, relative to the root project
         self.manifest = Manifest(project_name=self.project.name)
-        self._names: dict[str, Node] = {}
+        self._names: dict[tuple[str, str], Node] = {}
+        self._naming: dict[str, bool] = {}  # package -> whether a generate_*_name macro is overridden for it
         self._prefetched: dict[str, tuple[str, str, tuple[Capture, set[str]] | None]] = {}
 
     # -- whole project ---------------------------------------------------------
@@ -56,39 +68,55 @@ class Parser:
                 gc.enable()
 
     def _parse(self) -> Manifest:
-        load_macros(self.renderer)
+        packages = find_packages(self.root, self.renderer.cli_vars)
+        self.renderer.var_scope.set_packages({p.name: p.config for p in packages})
+        units = [Package(self.root), *packages]
+        load_macros(self.renderer, packages)
         for macro in self.renderer.registry.all_macros():
             self.manifest.macros[macro.unique_id] = macro
-        self.cache = self._open_cache()
-        yaml_files = read_schema_files(self.renderer)
-        cache = self.cache
-        unparsed = [(rel, text) for rel, text, sha in yaml_files if cache is None or not cache.has_yaml(rel, sha)]
+        self.cache = cache = self._open_cache(packages)
+        yaml_files = {unit.name: read_schema_files(unit.config) for unit in units}
+        unparsed = [
+            (unit.prefix + rel, text)
+            for unit in units
+            for rel, text, sha in yaml_files[unit.name]
+            if cache is None or not cache.has_yaml(unit.prefix + rel, sha)
+        ]
         child = yamlchild.start(unparsed) if self.static else None  # parses YAML while the models are read
-        self._prefetch_models()
-        self.schema = load_schema_files(self.renderer, cache, yaml_files, child.results() if child else None)
-        self.manifest.sources = build_sources(
-            self.schema, self.project.name, self.renderer.target.database, self.project.sources
-        )
-        load_docs(self.renderer, self.manifest)
-        self.renderer.resolver = Resolver(self.manifest)
-        for folder, inner, rel in walk(self.project.root, self.project.seed_paths, (".csv",)):
-            self.add_node(self._seed(folder, inner, rel))
-        self._versions = self._model_versions()
-        for folder, inner, rel in walk(self.project.root, self.project.model_paths, (".sql",)):
-            self.add_node(self._sql_node(ModelNode, "model", self.project.models, folder, inner, rel))
-        for folder, inner, rel in walk(self.project.root, self.project.analysis_paths, (".sql",)):
-            self.add_node(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
-        parse_snapshots(self)
-        for operation in project_hook_nodes(self.project, self.renderer.target.database, self.renderer.target.schema):
-            self.add_node(operation)
-        self._add_tests()
+        for unit in units:
+            self._prefetch_models(unit)
+        parsed = child.results() if child else None
+        schemas = {
+            u.name: load_schema_files(u.config, cache, yaml_files[u.name], parsed, u.prefix, self.renderer)
+            for u in units
+        }
+        unused = apply_source_overrides(schemas)
+        if unused:
+            message = "During parsing, modelkit encountered source overrides that had no target:"
+            self.renderer.invocation.log("[WARNING]: " + "\n".join([message, *unused, ""]))
+        database = self.renderer.target.database
+        for unit in units:
+            overrides = None if unit.is_root else self.root.sources
+            sources = build_sources(schemas[unit.name], unit.name, database, unit.config.sources, overrides)
+            self.manifest.sources.update(sources)
+            load_docs(self.renderer, self.manifest, unit.config)
+        package_first = bool(packages) and ref_searches_package_first(self.root)
+        self.renderer.resolver = Resolver(self.manifest, package_first=package_first)
+        for unit in units:
+            self._enter(unit, schemas[unit.name])
+            self._parse_nodes()
+        self._enter(units[0], schemas[self.root.name])
+        check_contracts(self.manifest)
+        check_relations(self.manifest.nodes.values())
         log = self.renderer.invocation.log
-        check_patches(self.manifest, self.schema, log)
         disable_orphan_tests(self.manifest, log)
         render_descriptions(self.manifest, self.renderer)
-        self.renderer.resolver = Resolver(self.manifest, log)
+        self.renderer.resolver = Resolver(self.manifest, package_first=package_first, log=log)
         link(self.manifest, self.renderer.resolver)
         model_deprecations(self.manifest, log)
+        if packages and not package_first:
+            for warning in root_dependency_warnings(self.manifest, self.renderer.resolver):
+                self.renderer.invocation.log(f"[WARNING]: {warning}")
         if self.cache is not None:
             self.cache.prune(self.cache.seen)
             try:
@@ -97,11 +125,33 @@ class Parser:
                 pass  # a read-only target folder only costs speed
         return self.manifest
 
-    def _add_tests(self) -> None:
-        """Data tests (YAML and tests/*.sql), unit tests, and the contract checks done at parse time."""
+    def _enter(self, unit: Package, schema: SchemaFiles) -> None:
+        """Parse ``unit`` (the root project or an installed package) from here on."""
+        self.project = unit.config
+        self.prefix = unit.prefix
+        self.schema = schema
+
+    def _parse_nodes(self) -> None:
+        """The nodes of the project or package being parsed: seeds, models, analyses, snapshots, hooks, tests."""
+        project = self.project
+        for folder, inner, rel in walk(project.root, project.seed_paths, (".csv",)):
+            self.add_node(self._seed(folder, inner, rel))
+        self._versions = self._model_versions()
+        for folder, inner, rel in walk(project.root, project.model_paths, (".sql",)):
+            self.add_node(self._sql_node(ModelNode, "model", project.models, folder, inner, rel))
+        for folder, inner, rel in walk(project.root, project.analysis_paths, (".sql",)):
+            self.add_node(self._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel))
+        parse_snapshots(self)
+        for operation in project_hook_nodes(project, self.renderer.target.database, self.renderer.target.schema):
+            self.add_node(operation)
         add_data_tests(self)
         add_unit_tests(self)
-        check_contracts(self.manifest)
+        check_patches(self.manifest, self.schema, self.renderer.invocation.log)
+
+    def override_config(self, config: dict[str, Any], key: str, fqn: list[str]) -> None:
+        """For a package's node, merge the root project's ``key`` config (e.g. ``models``) for its path."""
+        if self.prefix:
+            apply_root_config(config, getattr(self.root, key), fqn)
 
     def add_node(self, node: Node) -> None:
         if not node.config.get("enabled", True):
@@ -109,16 +159,12 @@ class Parser:
             return
         if node.resource_type in ("model", "seed", "snapshot"):
             key = node.name if node.version is None else f"{node.name} v{node.version}"
-            other = self._names.get(key)
+            other = self._names.get((node.package_name, key))
             if other is not None:
-                raise ProjectError(
-                    f'Two {node.resource_type}s are named "{node.name}"; names must be unique. Rename one of:\n'
-                    f"  - {other.original_file_path}\n  - {node.original_file_path}",
-                    path=node.original_file_path,
-                )
-            self._names[key] = node
+                raise duplicate_name_error(node, other)
+            self._names[(node.package_name, key)] = node
         self.manifest.nodes[node.unique_id] = node
-        self.manifest.files[node.original_file_path] = node.checksum
+        self.manifest.files[self.prefix + node.original_file_path] = node.checksum
 
     def _model_versions(self) -> dict[str, ModelVersion]:
         """File stem -> the model version it defines, from YAML ``versions:``."""
@@ -168,12 +214,13 @@ class Parser:
         )
         config = resolve(self.project.seeds, fqn, SEED_DEFAULTS, self._config_cache.setdefault("seed", {}))
         self.apply_patch(node, "seeds", config)
+        self.override_config(config, "seeds", fqn)
         node.config = config
         self.place_node(node)
         return node
 
     def _sql_node(self, cls: type[Node], kind: str, tree: dict[str, Any], folder: str, inner: str, rel: str) -> Node:
-        prefetched = self._prefetched.get(rel)
+        prefetched = self._prefetched.get(self.prefix + rel)
         text = prefetched[0] if prefetched is not None else read(self.project.root, rel)
         name = inner.split("/")[-1][: -len(".sql")]
         fqn = self._fqn(inner)
@@ -204,6 +251,8 @@ class Parser:
         self.place_node(node)  # preliminary names so that `this` renders at parse time
         capture, macros = self._capture(node, text, rel)
         merge_into(config, capture.config)
+        if kind == "model":
+            self.override_config(config, "models", fqn)
         node.unrendered_config = dict(capture.config)
         node.config = config
         node.refs = capture.refs
@@ -217,61 +266,61 @@ class Parser:
         self.place_node(node)
         return node
 
-    def _open_cache(self) -> ParseCache | None:
+    def _open_cache(self, packages: list[Package]) -> ParseCache | None:
         if not self.use_cache:
             return None
-        project = self.project
+        project = self.root
         renderer = self.renderer
-        key = global_key(
-            project.project_file.read_text(encoding="utf-8"),
-            renderer.cli_vars,
-            renderer.target.to_context(),
-            renderer.registry.sources,
-        )
-        cache = ParseCache.load(project.target_dir, key)
-        return cache
+        project_text = project.project_file.read_text(encoding="utf-8")
+        for package in packages:  # their project files (paths, vars) change what their files give
+            project_text += f"\0{package.prefix}\0" + package.config.project_file.read_text(encoding="utf-8")
+        key = global_key(project_text, renderer.cli_vars, renderer.target.to_context(), renderer.registry.sources)
+        return ParseCache.load(project.target_dir, key)
 
-    def _prefetch_models(self) -> None:
+    def _prefetch_models(self, unit: Package) -> None:
         """Read each model file and find what it uses where no rendering is needed (the cache, or statically)."""
-        root = self.project.root
-        for _folder, _inner, rel in walk(root, self.project.model_paths, (".sql",)):
+        root = unit.config.root
+        for _folder, _inner, rel in walk(root, unit.config.model_paths, (".sql",)):
             text = read(root, rel)
             sha = checksum(text)
-            self._prefetched[rel] = (text, sha, self._capture_unrendered(text, sha, rel))
+            key = unit.prefix + rel
+            self._prefetched[key] = (text, sha, self._capture_unrendered(text, sha, key, unit.name))
 
-    def _capture_unrendered(self, text: str, sha: str, rel: str) -> tuple[Capture, set[str]] | None:
+    def _capture_unrendered(self, text: str, sha: str, key: str, package: str) -> tuple[Capture, set[str]] | None:
         cache = self.cache
         if cache is not None:
-            cache.seen.add(rel)
-            found = cache.get_capture(rel, sha)
+            cache.seen.add(key)
+            found = cache.get_capture(key, sha)
             if found is not None:
                 return found
-        found = static_capture(text, self.renderer) if self.static else None
+        found = static_capture(text, self.renderer, package) if self.static else None
         if found is not None and cache is not None:
-            cache.put_capture(rel, sha, *found)
+            cache.put_capture(key, sha, *found)
         return found
 
     def _capture(self, node: Node, text: str, rel: str) -> tuple[Capture, set[str]]:
         """What the template records at parse time: cached, static when safe, else rendered."""
-        prefetched = self._prefetched.pop(rel, None)
+        key = self.prefix + rel
+        prefetched = self._prefetched.pop(key, None)
         if prefetched is not None and prefetched[0] == text:
             found = prefetched[2]
         else:
-            found = self._capture_unrendered(text, node.checksum, rel)
+            found = self._capture_unrendered(text, node.checksum, key, node.package_name)
         if found is None:
             found = render_capture(node, text, rel, self.renderer)
             if self.cache is not None:
-                self.cache.put_capture(rel, node.checksum, *found)
+                self.cache.put_capture(key, node.checksum, *found)
         return found
 
     def place_node(self, node: Node) -> None:
         """database, schema and alias through the generate_* macros."""
         renderer = self.renderer
         config = node.config
-        needs_macro = self.__dict__.get("_naming_overridden")
+        needs_macro = self._naming.get(node.package_name)
         if needs_macro is None:  # macros are all loaded before the first node is placed
             names = {"generate_schema_name", "generate_alias_name", "generate_database_name"}
-            needs_macro = self._naming_overridden = bool(renderer.registry.root_names() & names)
+            defined = renderer.registry.root_names() | set(renderer.registry.by_package.get(node.package_name, ()))
+            needs_macro = self._naming[node.package_name] = bool(defined & names)
         if not needs_macro:
             target = renderer.target
             custom = config.get("schema")

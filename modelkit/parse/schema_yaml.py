@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core import yamlio
-from modelkit.core.config import merge_freshness, merge_into, resolve
+from modelkit.core.config import merge_freshness, merge_into, resolve, tree_configs
 from modelkit.core.errors import ProjectError
 from modelkit.core.manifest import Column, SourceDefinition
 
@@ -42,6 +42,7 @@ class Patch:
 class SchemaFiles:
     patches: dict[str, dict[str, Patch]] = field(default_factory=lambda: {k: {} for k in PATCH_KEYS})
     sources: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (path, source entry)
+    source_overrides: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # entries with `overrides:`
     unit_tests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # path -> whole document
     renderer: PropertyRenderer | None = None  # renders Jinja in the entries as each file is added
@@ -88,9 +89,34 @@ class SchemaFiles:
                     line=_line_of(text, "sources"),
                     source=text,
                 )
-            self.sources.append((path, dict(source)))
+            (self.source_overrides if "overrides" in source else self.sources).append((path, dict(source)))
         for test in data.get("unit_tests") or []:
             self.unit_tests.append((path, dict(test)))
+
+
+def apply_source_overrides(schemas: Mapping[str, SchemaFiles]) -> list[str]:
+    """dbt's ``overrides: <package>`` source entries: their properties replace those of the package's
+    source of that name, table by table. Returns a line for each override that matched nothing."""
+    unused: list[str] = []
+    for path, patch in [o for schema in schemas.values() for o in schema.source_overrides]:
+        package, name = str(patch["overrides"]), str(patch["name"])
+        sources = schemas[package].sources if package in schemas else []
+        index = next((i for i, (_, src) in enumerate(sources) if str(src["name"]) == name), None)
+        if index is None:
+            unused.append(f"  - Source {package}.{name} (in {path})")
+            continue
+        source_path, source = sources[index]
+        merged = {**source, **{k: v for k, v in patch.items() if k not in ("name", "overrides", "tables")}}
+        table_patches = {str(t["name"]): t for t in patch.get("tables") or [] if isinstance(t, Mapping) and "name" in t}
+        merged["tables"] = [
+            {**table, **table_patches.pop(str(table.get("name")))}
+            if isinstance(table, Mapping) and str(table.get("name")) in table_patches
+            else table
+            for table in source.get("tables") or []
+        ]
+        unused.extend(f"  - Source table {package}.{name}.{table} (in {path})" for table in sorted(table_patches))
+        sources[index] = (source_path, merged)
+    return unused
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -120,8 +146,14 @@ def columns_from(entries: Any) -> dict[str, Column]:
 
 
 def build_sources(
-    schema: SchemaFiles, package: str, default_database: str, source_tree: Mapping[str, Any]
+    schema: SchemaFiles,
+    package: str,
+    default_database: str,
+    source_tree: Mapping[str, Any],
+    root_tree: Mapping[str, Any] | None = None,
 ) -> dict[str, SourceDefinition]:
+    """The source tables of one project or package (``root_tree``: the root project's ``sources:`` config,
+    which wins for a package's sources)."""
     found: dict[str, SourceDefinition] = {}
     for path, src in schema.sources:
         source_name = str(src["name"])
@@ -137,6 +169,8 @@ def build_sources(
             config = resolve(source_tree, [package, source_name, name], {"enabled": True})
             merge_into(config, src_config)
             merge_into(config, dict(table.get("config") or {}))
+            for layer in tree_configs(root_tree, [package, source_name, name]) if root_tree is not None else ():
+                merge_into(config, layer)
             if not config.get("enabled", True):
                 continue
             freshness = _freshness(src, src_config, table)

@@ -19,7 +19,8 @@ class NodeSink(Protocol):
     """Read the project, its properties and the nodes found so far; add, place and patch nodes."""
 
     @property
-    def project(self) -> ProjectConfig: ...
+    def project(self) -> ProjectConfig:
+        """The project or installed package being parsed (its own project file)."""
 
     @property
     def renderer(self) -> Renderer: ...
@@ -44,3 +45,7 @@ class NodeSink(Protocol):
 
     def apply_patch(self, node: Node, patch_key: str, config: dict[str, Any]) -> None:
         """Apply the node's YAML entry under ``patch_key`` (description, columns, config)."""
+
+    def override_config(self, config: dict[str, Any], key: str, fqn: list[str]) -> None:
+        """For a package's node, merge the root project's ``key`` config tree (``models``, ``data_tests``...)
+        for its path; dbt applies it after everything else, ``{{ config() }}`` included."""

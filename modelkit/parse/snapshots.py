@@ -115,6 +115,7 @@ def _node(
         exc.path = exc.path or rel
         raise
     merge_into(config, capture.config)
+    parser.override_config(config, "snapshots", fqn)
     node.unrendered_config = dict(capture.config)
     node.config = config
     node.refs, node.sources, node.env_vars = capture.refs, capture.sources, capture.env_vars

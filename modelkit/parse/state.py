@@ -7,7 +7,8 @@ what that manifest was built from:
   and the ``DBT_ENV_CUSTOM_ENV_*`` variables (which the manifest's metadata lists);
 - every environment variable read while parsing, with its value;
 - the status (size, modification and change times in nanoseconds, inode) of every input file under
-  the project's folders, taken *before* the files were read;
+  the project's folders and those of each installed package, and of the packages file, taken *before*
+  the files were read;
 - the status of the ``manifest.json`` it wrote, and the "Found ..." summary.
 
 :func:`unchanged` returns that summary only when all of it still holds. Like git's index, it trusts a
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
 from modelkit.core import jsonio
+from modelkit.core.errors import ModelkitError
+from modelkit.parse.packages import PACKAGE_FILES, find_packages
 
 if TYPE_CHECKING:
     from modelkit.project.profiles import Target
@@ -46,9 +49,27 @@ def _status(st: os.stat_result) -> FileStatus:
 
 
 def scan(project: ProjectConfig) -> dict[str, FileStatus]:
-    """The status of every file a parse may read, by path relative to the project root."""
+    """The status of every file a parse may read, by path relative to the project root: the project's
+    own, the packages file, and those of each installed package (in the folders its project file names)."""
+    found: dict[str, FileStatus] = {}
+    _scan_project(project, "", found, {os.path.normpath(str(project.target_dir))})
+    for name in PACKAGE_FILES:
+        try:
+            found[name] = _status((project.root / name).stat())
+        except OSError:
+            pass
+    try:
+        packages = find_packages(project)
+    except ModelkitError:
+        found["<packages>"] = []  # matches no recorded state: the parse reports the error
+        return found
+    for package in packages:
+        _scan_project(package.config, package.prefix, found, set())
+    return found
+
+
+def _scan_project(project: ProjectConfig, prefix: str, found: dict[str, FileStatus], skip: set[str]) -> None:
     root = str(project.root)
-    skip = {os.path.normpath(str(project.target_dir))}
     folders = (
         project.model_paths
         + project.seed_paths
@@ -57,16 +78,14 @@ def scan(project: ProjectConfig) -> dict[str, FileStatus]:
         + project.analysis_paths
         + project.snapshot_paths
         + project.docs_paths
-        + (project.packages_install_path,)
     )
-    found: dict[str, FileStatus] = {}
     try:
-        found[project.project_file.name] = _status(project.project_file.stat())
+        found[prefix + project.project_file.name] = _status(project.project_file.stat())
     except OSError:
         pass
-    stack = [(os.path.join(root, f), f.rstrip("/") + "/") for f in dict.fromkeys(folders)]
+    stack = [(os.path.join(root, f), prefix + f.rstrip("/") + "/") for f in dict.fromkeys(folders)]
     while stack:
-        folder, prefix = stack.pop()
+        folder, inner = stack.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -77,11 +96,10 @@ def scan(project: ProjectConfig) -> dict[str, FileStatus]:
                 continue
             if name.endswith(INPUT_SUFFIXES):
                 if entry.is_file():
-                    found[prefix + name] = _status(entry.stat())
+                    found[inner + name] = _status(entry.stat())
                     continue
-            if entry.is_dir() and os.path.normpath(entry.path) not in skip:
-                stack.append((entry.path, prefix + name + "/"))
-    return found
+            if entry.is_dir(follow_symlinks=False) and os.path.normpath(entry.path) not in skip:
+                stack.append((entry.path, inner + name + "/"))
 
 
 def key(project: ProjectConfig, target: Target, cli_vars: dict[str, Any]) -> str:

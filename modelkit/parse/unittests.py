@@ -62,10 +62,13 @@ def add_unit_tests(parser: NodeSink) -> None:
     """Add the ``unit_tests:`` entries of property files to the parser's manifest."""
     manifest = parser.manifest
     project = parser.project
-    models = {n.name: n for n in manifest.nodes.values() if n.resource_type == "model"}
+    models = {
+        n.name: n for n in manifest.nodes.values() if n.resource_type == "model" and n.package_name == project.name
+    }
     disabled = {n.name for ns in manifest.disabled.values() for n in ns if n.resource_type == "model"}
     refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed", "snapshot")}
     sources = {(s.source_name, s.name) for s in manifest.sources.values()}
+    own_package = project.name if project.name != parser.renderer.project.name else None  # a package's tests
     for path, entry in parser.schema.unit_tests:
         name, model_name = entry.get("name"), entry.get("model")
         if not name or not model_name:
@@ -114,7 +117,7 @@ def add_unit_tests(parser: NodeSink) -> None:
             database=parser.renderer.target.database,
             schema=parser.renderer.target.schema,
             alias=name,
-            refs=[{"name": model_name, "package": None, "version": None}],
+            refs=[{"name": model_name, "package": own_package, "version": None}],
             model_name=model_name,
             given=given,
             expect=expect,
@@ -123,6 +126,7 @@ def add_unit_tests(parser: NodeSink) -> None:
         )
         config = resolve(project.unit_tests, fqn, {"enabled": True, "tags": [], "meta": {}})
         merge_into(config, dict(entry.get("config") or {}))
+        parser.override_config(config, "unit_tests", fqn)
         node.config = config
         if not config.get("enabled", True):
             manifest.disabled.setdefault(node.unique_id, []).append(node)

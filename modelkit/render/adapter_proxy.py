@@ -63,24 +63,49 @@ class AdapterProxy:
         return quote(str(identifier))
 
     def dispatch(self, macro_name: str, macro_namespace: str | None = None, packages: Any = None) -> Any:
+        """dbt's dispatch: ``<adapter>__name`` then ``default__name`` in each package searched, in order.
+
+        The packages searched: the root project's ``dispatch:`` ``search_order`` for the namespace; else
+        the root project then the namespace, when it is a package; else the names the rendered node sees.
+        """
+        if "." in macro_name:
+            namespace, name = macro_name.split(".", 1)
+            raise CompilationError(
+                f'In adapter.dispatch, got a macro name of "{macro_name}", but "." is not a valid macro name '
+                f'component. Did you mean `adapter.dispatch("{name}", macro_namespace="{namespace}")`?'
+            )
         registry = self._context.registry
-        adapter_type = self._renderer.target.type
-        namespaces: list[str | None] = []
-        for entry in self._renderer.project.dispatch:
-            if entry.get("macro_namespace") == macro_namespace:
-                namespaces.extend(entry.get("search_order") or [])
-        namespaces.extend([self._renderer.project.name, macro_namespace, "dbt", None])
-        for namespace in dict.fromkeys(namespaces):
-            for prefix in (f"{adapter_type}__", "default__"):
-                macro = (
-                    registry.find(prefix + macro_name, namespace) if namespace else registry.find(prefix + macro_name)
-                )
+        project = self._renderer.project
+        search: list[str | None] = [None]
+        if macro_namespace is not None:
+            order = next(
+                (e.get("search_order") for e in project.dispatch if e.get("macro_namespace") == macro_namespace), None
+            )
+            if order:
+                search = list(order)
+            elif macro_namespace in registry.by_package:
+                search = [project.name, macro_namespace]
+        attempts = []
+        for namespace in search:
+            for prefix in (self._renderer.target.type, "default"):
+                candidate = f"{prefix}__{macro_name}"
+                if namespace is None:
+                    macro = registry.find(candidate, search=self._context.package)
+                    attempts.append(candidate)
+                else:
+                    macro = registry.find(candidate, namespace)
+                    attempts.append(f"{namespace}.{candidate}")
                 if macro is not None:
                     return MacroProxy(macro, self._context)
-        if macro_name in self._context:
-            return self._context[macro_name]
-        searched = ", ".join(f"{p}__{macro_name}" for p in (adapter_type, "default"))
-        raise CompilationError(f"In dispatch: No macro named '{macro_name}' found (searched for {searched})")
+        if macro_name in self._context:  # a built-in modelkit implements without adapter variants
+            found = self._context[macro_name]
+            if not isinstance(found, MacroProxy) or found.macro.package_name == "dbt":
+                return found
+        searched = ", ".join(repr(a) for a in attempts)
+        raise CompilationError(
+            f"In dispatch: No macro named '{macro_name}' found within namespace: '{macro_namespace}'\n"
+            f"    Searched for: {searched}"
+        )
 
     def get_relation(self, database: str | None, schema: str | None, identifier: str) -> Relation | None:
         if self._adapter is None:

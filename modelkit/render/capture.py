@@ -45,14 +45,14 @@ def is_static(source: str, renderer: Renderer) -> bool:
     return known
 
 
-def static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]] | None:
-    """The capture and macros of a template that needs no rendering, else None."""
-    found = _static_capture(source, renderer)
+def static_capture(source: str, renderer: Renderer, package: str | None = None) -> tuple[Capture, set[str]] | None:
+    """The capture and macros of a template (of a node of ``package``) that needs no rendering, else None."""
+    found = _static_capture(source, renderer, package)
     renderer.static_sources[source] = found is not None
     return found
 
 
-def _static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]] | None:
+def _static_capture(source: str, renderer: Renderer, package: str | None) -> tuple[Capture, set[str]] | None:
     registry = renderer.registry
     capture = Capture()
     macros: set[str] = set()
@@ -76,7 +76,7 @@ def _static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]]
             kwargs = {k.arg: literal(k.value) for k in tree.keywords if k.arg is not None}
             if len(kwargs) != len(tree.keywords) or any(isinstance(a, ast.Starred) for a in tree.args):
                 return None
-            if name in _BUILTIN_CALLS and registry.find(name) is not None:
+            if name in _BUILTIN_CALLS and registry.find(name, search=package) is not None:
                 return None  # the project overrides a built-in: render
             if name == "ref":
                 if not 1 <= len(args) <= 2 or not all(isinstance(a, str) for a in args):
@@ -97,8 +97,8 @@ def _static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]]
             elif name == "var":
                 if not args or not isinstance(args[0], str):
                     return None
-            elif registry.find(name) is not None and registry.is_pure(name):
-                macros |= _macro_closure(renderer, name)
+            elif registry.find(name, search=package) is not None and registry.is_pure(name, search=package):
+                macros |= _macro_closure(renderer, name, package)
             else:
                 return None
     except NotStatic:
@@ -106,13 +106,13 @@ def _static_capture(source: str, renderer: Renderer) -> tuple[Capture, set[str]]
     return capture, macros
 
 
-def _macro_closure(renderer: Renderer, name: str) -> set[str]:
+def _macro_closure(renderer: Renderer, name: str, package: str | None = None) -> set[str]:
     registry = renderer.registry
     seen: set[str] = set()
     stack = [name]
     while stack:
         current = stack.pop()
-        macro = registry.find(current)
+        macro = registry.find(current, search=package)
         if macro is None or macro.unique_id in seen:
             continue
         seen.add(macro.unique_id)

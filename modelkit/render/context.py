@@ -23,6 +23,7 @@ from modelkit.render.adapter_proxy import AdapterProxy, Api
 from modelkit.render.jinja_objects import BASE_GLOBALS, Exceptions, Table
 from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
 from modelkit.render.testargs import KWARGS_NAME, rendered_test_kwargs
+from modelkit.render.varscope import VarScope
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
@@ -125,6 +126,7 @@ class Renderer:
         self.target = target
         self.registry = registry
         self.cli_vars = dict(cli_vars or {})
+        self.var_scope = VarScope(project)  # the parser adds the installed packages' vars
         self.invocation = invocation or Invocation()
         self.resolver: Resolver | None = None
         self._adapter: Adapter | None = None
@@ -163,10 +165,12 @@ class Renderer:
         base["print"] = _print
         return base
 
-    def var_value(self, name: str, default: Any, node_name: str | None, execute: bool) -> Any:
+    def var_value(
+        self, name: str, default: Any, node_name: str | None, execute: bool, package: str | None = None
+    ) -> Any:
         if name in self.cli_vars:
             return self.cli_vars[name]
-        project_vars = self.project.project_vars()
+        project_vars = self.var_scope.values(package)
         if name in project_vars:
             return project_vars[name]
         if default is not _MISSING:
@@ -193,13 +197,14 @@ class Renderer:
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
-        ctx = RenderContext(base, self.registry, execute)
+        package = getattr(node, "package_name", None)
+        ctx = RenderContext(base, self.registry, execute, package)
         seen_env = capture.env_vars if capture is not None else {}
 
         def var(name: str, default: Any = _MISSING) -> Any:
-            return self.var_value(name, default, node_name, execute)
+            return self.var_value(name, default, node_name, execute, package)
 
-        var.has_var = lambda name: name in self.cli_vars or name in self.project.project_vars()  # type: ignore[attr-defined]
+        var.has_var = lambda name: name in self.cli_vars or name in self.var_scope.values(package)  # type: ignore[attr-defined]
 
         def env_var(name: str, default: Any = None) -> str:
             if name.startswith("DBT_ENV_SECRET") or name.startswith("MODELKIT_SECRET"):
@@ -253,7 +258,7 @@ class Renderer:
                     capture.sources.append([source_name, table_name])
                     capture.source_lines.append(_caller_line(path))
                 if resolver is not None:
-                    found = resolver.find_source(source_name, table_name)
+                    found = resolver.find_source(source_name, table_name, package)
                     if found is not None:
                         return found.relation
                 return Relation(self.target.database, source_name, table_name)
@@ -306,10 +311,9 @@ class Renderer:
             return bool(self.invocation.full_refresh if value is None else value)
 
         def doc(*args: str) -> str:
-            name = args[-1]
             if resolver is None:
                 return ""
-            return resolver.doc(name)
+            return resolver.doc(args[-1], args[0] if len(args) > 1 else None, package)
 
         config = ConfigAccessor(node_config, capture)
         this_rel = (

@@ -25,8 +25,9 @@ IMPURE_NAMES = frozenset(
 )
 
 
-def discover(source: str, path: str, package: str) -> list[Macro]:
-    """The top-level macros (and test/materialization blocks) of one file."""
+def discover(source: str, path: str, package: str, original: str | None = None) -> list[Macro]:
+    """The top-level macros (and test/materialization blocks) of one file (``original``: its path in its
+    package, when ``path`` is another)."""
     tree = templating.parse_ast(source, path)
     found = []
     lines = source.splitlines()
@@ -41,7 +42,8 @@ def discover(source: str, path: str, package: str) -> list[Macro]:
                 unique_id=f"macro.{package}.{node.name}",
                 name=node.name,
                 package_name=package,
-                original_file_path=path,
+                original_file_path=original or path,
+                file_key=path if original else "",
                 macro_sql="\n".join(lines[start - 1 : end]).rstrip() if lines else source,
                 line=start,
                 arguments=[a.name for a in node.args],
@@ -59,8 +61,8 @@ class MacroRegistry:
     by_package: dict[str, dict[str, Macro]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # file path -> source
 
-    def add_file(self, source: str, path: str, package: str) -> list[Macro]:
-        macros = discover(source, path, package)
+    def add_file(self, source: str, path: str, package: str, original: str | None = None) -> list[Macro]:
+        macros = discover(source, path, package, original)
         self.__dict__.pop("_found", None)  # lookups of find(name) are remembered until macros change
         self.sources[path] = source
         bucket = self.by_package.setdefault(package, {})
@@ -68,22 +70,28 @@ class MacroRegistry:
             bucket[macro.name] = macro
         return macros
 
-    def search_order(self) -> list[str]:
-        rest = [p for p in self.by_package if p not in (self.root_package, "dbt")]
-        return [self.root_package, *rest, "dbt"]
+    def search_order(self, search: str | None = None) -> list[str]:
+        """Where an unqualified name is looked up from a node of package ``search`` (default: the root
+        project), as dbt does: that package's macros, the root project's, then the built-ins (``dbt``).
+        Other packages' macros are reached only through their namespace (``dbt_utils.star``)."""
+        if search is None or search == self.root_package or search == "dbt":
+            return [self.root_package, "dbt"]
+        return [search, self.root_package, "dbt"]
 
-    def find(self, name: str, package: str | None = None) -> Macro | None:
+    def find(self, name: str, package: str | None = None, *, search: str | None = None) -> Macro | None:
+        """The macro ``name`` of ``package``; or, unqualified, as a node of package ``search`` sees it."""
         if package is not None:
             return self.by_package.get(package, {}).get(name)
-        found: dict[str, Macro | None] = self.__dict__.setdefault("_found", {})
-        if name in found:
-            return found[name]
+        found: dict[tuple[str, str | None], Macro | None] = self.__dict__.setdefault("_found", {})
+        key = (name, search)
+        if key in found:
+            return found[key]
         macro = None
-        for pkg in self.search_order():
+        for pkg in self.search_order(search):
             macro = self.by_package.get(pkg, {}).get(name)
             if macro is not None:
                 break
-        found[name] = macro
+        found[key] = macro
         return macro
 
     def root_names(self) -> set[str]:
@@ -93,9 +101,9 @@ class MacroRegistry:
         for bucket in self.by_package.values():
             yield from bucket.values()
 
-    def is_pure(self, name: str, _stack: frozenset[str] = frozenset()) -> bool:
+    def is_pure(self, name: str, _stack: frozenset[str] = frozenset(), *, search: str | None = None) -> bool:
         """Whether calling the macro at parse time can have no effect (records nothing, logs nothing)."""
-        macro = self.find(name)
+        macro = self.find(name, search=search)
         if macro is None:
             return False
         if name in _stack:
@@ -105,7 +113,7 @@ class MacroRegistry:
                 return False
             if ref in macro.arguments:
                 continue
-            if self.find(ref) is not None and not self.is_pure(ref, _stack | {name}):
+            if self.find(ref, search=search) is not None and not self.is_pure(ref, _stack | {name}, search=search):
                 return False
         return True
 
@@ -129,7 +137,7 @@ class MacroProxy:
         self.context = context
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        module = self.context.module_for(self.macro.original_file_path)
+        module = self.context.module_for(self.macro.file_key or self.macro.original_file_path)
         func = getattr(module, self.macro.name)
         self.context.called_macros.add(self.macro.unique_id)
         try:
@@ -142,35 +150,50 @@ class MacroProxy:
 
 
 class Namespace:
-    """``{{ package_name.macro() }}``: the macros of one package."""
+    """``{{ package_name.macro() }}``: the macros of one package.
+
+    A macro whose name starts with ``_`` (``dbt_utils._is_relation``) is served by ``__getitem__``: the
+    sandbox refuses such attributes, and falls back to an item when the attribute does not exist.
+    """
 
     def __init__(self, package: str, context: RenderContext) -> None:
         self._package = package
         self._context = context
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
         macro = self._context.registry.find(name, self._package)
         if macro is None:
             if self._package == "dbt" and name in self._context:
                 return self._context[name]
-            raise AttributeError(name)
+            raise KeyError(name)
         return MacroProxy(macro, self._context)
 
 
 class RenderContext(dict):
     """The globals of one render: base names plus macros, resolved lazily."""
 
-    def __init__(self, base: Mapping[str, Any], registry: MacroRegistry, execute: bool) -> None:
+    def __init__(
+        self, base: Mapping[str, Any], registry: MacroRegistry, execute: bool, package: str | None = None
+    ) -> None:
         super().__init__(base)
         self.registry = registry
         self.execute = execute
+        self.package = package  # the package of the node rendered: its macros come first
         self.called_macros: set[str] = set()
         self._modules: dict[str, Any] = {}
         for name in registry.root_names() & set(base):
-            self[name] = MacroProxy(registry.find(name), self)  # type: ignore[arg-type]
+            self[name] = MacroProxy(registry.find(name, search=package), self)  # type: ignore[arg-type]
 
     def __missing__(self, key: str) -> Any:
-        macro = self.registry.find(key)
+        macro = self.registry.find(key, search=self.package)
         if macro is not None:
             value: Any = MacroProxy(macro, self)
         elif key in self.registry.by_package:
@@ -185,7 +208,7 @@ class RenderContext(dict):
             return True
         if not isinstance(key, str):
             return False
-        return self.registry.find(key) is not None or key in self.registry.by_package
+        return self.registry.find(key, search=self.package) is not None or key in self.registry.by_package
 
     def module_for(self, path: str) -> Any:
         module = self._modules.get(path)

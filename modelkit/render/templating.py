@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
@@ -226,4 +227,10 @@ def render(template: jinja2.Template, context: Mapping[str, Any], path: str, nod
 
 
 def make_module(template: jinja2.Template, context: Mapping[str, Any]) -> Any:
-    return template.make_module(context, shared=True)  # type: ignore[arg-type]
+    """The template's module; its macros named ``_x`` too, which Jinja does not export (dbt calls them)."""
+    ctx = template.new_context(context, shared=True)  # type: ignore[arg-type]
+    module = TemplateModule(template, ctx)
+    for name, value in ctx.vars.items():
+        if name.startswith("_") and isinstance(value, jinja2.runtime.Macro):
+            setattr(module, name, value)
+    return module

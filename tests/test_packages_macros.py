@@ -1,0 +1,93 @@
+"""Macros across packages: dispatch and its search order, overrides of package and built-in macros, naming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import run_cli, write_files
+from packages_support import TWO_PACKAGES, make_projects, package_project
+
+from modelkit import Project
+
+GREETING = "select {{ acme.greet() }} as greeting\n"
+
+
+def compiled(root: Path, name: str) -> str:
+    uid = next(
+        uid for uid in json.loads((root / "target" / "manifest.json").read_text())["nodes"] if uid.endswith("." + name)
+    )
+    return Project(root).compile(select=[name])[uid]
+
+
+def test_dispatch_search_order(tmp_path: Path) -> None:
+    beta = {
+        "dbt_project.yml": package_project("beta"),
+        "macros/greet.sql": "{% macro default__greet() %}'hello from beta'{% endmacro %}\n",
+    }
+    root = make_projects(
+        tmp_path,
+        root={
+            "packages.yml": TWO_PACKAGES,
+            "models/greeting.sql": GREETING,
+            "macros/greet.sql": "{% macro default__greet() %}'hello from demo'{% endmacro %}\n",
+        },
+        others={"beta": beta},
+    )
+    assert run_cli("parse", "--project-dir", str(root)).exit_code == 0
+    # no dispatch config: the root project, then the macro's namespace (a package) are searched
+    assert compiled(root, "greeting") == "select 'hello from demo' as greeting\n"
+    assert "'hello from demo' as greeting" in compiled(root, "acme_summary")  # the package's own node too
+    for order, expected in ((["acme"], "acme"), (["beta", "acme"], "beta"), (["demo", "acme"], "demo")):
+        project = f"name: demo\nprofile: demo\ndispatch:\n  - macro_namespace: acme\n    search_order: {order}\n"
+        write_files(root, {"dbt_project.yml": project})
+        assert compiled(root, "greeting") == f"select 'hello from {expected}' as greeting\n"
+    write_files(root, {"macros/greet.sql": "", "models/greeting.sql": "{{ adapter.dispatch('nothing', 'acme')() }}"})
+    out = run_cli("compile", "-s", "greeting", "--project-dir", str(root))
+    assert out.exit_code != 0
+    assert "In dispatch: No macro named 'nothing' found within namespace: 'acme'" in out.output
+    assert "Searched for: 'demo.duckdb__nothing', 'demo.default__nothing'" in out.output
+
+
+def test_root_overrides_of_package_and_built_in_macros(tmp_path: Path) -> None:
+    root = make_projects(
+        tmp_path,
+        root={
+            "macros/overrides.sql": """
+                {% macro type_string() %}text{% endmacro %}
+                {% macro acme_double(x) %}({{ x }} * 3){% endmacro %}
+            """,
+            "models/casts.sql": "select cast(1 as {{ type_string() }}) as a, cast(1 as {{ dbt.type_string() }}) as b\n",
+            "models/doubles.sql": "select {{ acme_double(2) }} as mine, {{ acme.acme_double(2) }} as theirs\n",
+        },
+        acme={"models/acme_casts.sql": "select cast(1 as {{ type_string() }}) as a, {{ acme_double(1) }} as d\n"},
+    )
+    assert run_cli("parse", "--project-dir", str(root)).exit_code == 0
+    # the root project's macro wins over the built-in, for its nodes and a package's; dbt.x is the built-in
+    assert compiled(root, "casts") == "select cast(1 as text) as a, cast(1 as varchar) as b\n"
+    assert compiled(root, "acme_casts") == "select cast(1 as text) as a, (1 * 2) as d\n"
+    # a package's node calls its own package's macro first; the root project's namesake serves the root
+    assert compiled(root, "doubles") == "select (2 * 3) as mine, (2 * 2) as theirs\n"
+
+
+def test_a_package_macro_is_not_found_without_its_namespace(tmp_path: Path) -> None:
+    root = make_projects(tmp_path, root={"models/report.sql": "select {{ acme_double(2) }} as four\n"})
+    out = run_cli("compile", "-s", "report", "--project-dir", str(root))
+    assert out.exit_code != 0
+    assert "'acme_double' is undefined" in out.output
+
+
+def test_package_nodes_are_named_by_the_root_project_s_naming_macros_or_their_own(tmp_path: Path) -> None:
+    naming = "{% macro generate_schema_name(custom_schema_name, node) %}{{ custom_schema_name or target.schema }}{% endmacro %}"
+    root = make_projects(tmp_path, root={"macros/naming.sql": naming})
+    assert run_cli("parse", "--project-dir", str(root)).exit_code == 0
+    nodes = json.loads((root / "target" / "manifest.json").read_text())["nodes"]
+    assert nodes["model.acme.acme_summary"]["schema"] == "acme"  # `+schema: acme` from the root, its macro
+    assert nodes["seed.acme.acme_raw_orders"]["schema"] == "acme_seeds"
+    assert nodes["model.demo.report"]["schema"] == "main"
+    own = "{% macro generate_schema_name(custom_schema_name, node) %}acme_{{ node.name }}{% endmacro %}"
+    write_files(tmp_path / "acme", {"macros/naming.sql": own})
+    assert run_cli("parse", "--project-dir", str(root)).exit_code == 0
+    nodes = json.loads((root / "target" / "manifest.json").read_text())["nodes"]
+    assert nodes["model.acme.acme_summary"]["schema"] == "acme_acme_summary"  # the package's own, for its nodes
+    assert nodes["model.demo.report"]["schema"] == "main"
