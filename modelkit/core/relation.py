@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 
@@ -11,12 +12,22 @@ def quote(identifier: str, char: str = '"') -> str:
     return f"{char}{identifier}{char}"
 
 
+Policy = tuple[bool, bool, bool]  # (database, schema, identifier)
+ALL_PARTS: Policy = (True, True, True)
+
+
+def _policy(current: Policy, database: bool | None, schema: bool | None, identifier: bool | None) -> Policy:
+    return tuple(old if new is None else bool(new) for old, new in zip(current, (database, schema, identifier)))  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Relation:
     """A table or view, addressed by database, schema and identifier.
 
     Renders as the fully quoted name (``"db"."schema"."name"``), which is what
-    ``ref()``, ``source()`` and ``this`` produce in templates.
+    ``ref()``, ``source()`` and ``this`` produce in templates. As dbt's relations,
+    it carries an include policy (which parts ``render()`` writes) and a quote
+    policy (which parts it quotes), each a (database, schema, identifier) triple.
     """
 
     database: str | None
@@ -24,6 +35,27 @@ class Relation:
     identifier: str
     type: str | None = None  # "table", "view", "cte" or None when unknown
     quote_char: str = '"'
+    include_policy: Policy = ALL_PARTS
+    quote_policy: Policy = ALL_PARTS
+
+    @classmethod
+    def create(
+        cls,
+        database: str | None = None,
+        schema: str | None = None,
+        identifier: str | None = None,
+        type: str | None = None,
+        quote_policy: Mapping[str, bool | None] | None = None,
+        include_policy: Mapping[str, bool | None] | None = None,
+        **_: object,
+    ) -> Relation:
+        """dbt's ``Relation.create``: policies are dicts keyed by part (``{"identifier": False}``)."""
+        relation = cls(database, schema, identifier or "", type)
+        if quote_policy:
+            relation = relation.quote(**_parts(quote_policy))
+        if include_policy:
+            relation = relation.include(**_parts(include_policy))
+        return relation
 
     def __str__(self) -> str:
         return self.render()
@@ -34,8 +66,13 @@ class Relation:
     def render(self) -> str:
         if self.type == "cte":
             return self.identifier
-        parts = [p for p in (self.database, self.schema, self.identifier) if p]
-        return ".".join(quote(p, self.quote_char) for p in parts)
+        rendered = []
+        for part, included, quoted in zip(
+            (self.database, self.schema, self.identifier), self.include_policy, self.quote_policy
+        ):
+            if included and part:
+                rendered.append(quote(part, self.quote_char) if quoted else part)
+        return ".".join(rendered)
 
     @property
     def name(self) -> str:
@@ -44,6 +81,10 @@ class Relation:
     @property
     def table(self) -> str:
         return self.identifier
+
+    @property
+    def path(self) -> dict[str, str | None]:
+        return {"database": self.database, "schema": self.schema, "identifier": self.identifier or None}
 
     @property
     def is_table(self) -> bool:
@@ -57,6 +98,10 @@ class Relation:
     def is_cte(self) -> bool:
         return self.type == "cte"
 
+    @property
+    def is_materialized_view(self) -> bool:
+        return self.type == "materialized_view"
+
     def replace_identifier(self, identifier: str) -> Relation:
         return replace(self, identifier=identifier)
 
@@ -66,26 +111,48 @@ class Relation:
     def with_type(self, type: str | None) -> Relation:
         return replace(self, type=type)
 
-    def incorporate(self, path: dict | None = None, type: str | None = None) -> Relation:
+    def incorporate(self, path: Mapping[str, str | None] | None = None, type: str | None = None) -> Relation:
         new = self
         if path:
             new = replace(
                 new,
                 database=path.get("database", new.database),
                 schema=path.get("schema", new.schema),
-                identifier=path.get("identifier", new.identifier),
+                identifier=path.get("identifier", new.identifier) or "",
             )
         if type is not None:
             new = replace(new, type=type)
         return new
 
-    def include(self, database: bool = True, schema: bool = True, identifier: bool = True) -> Relation:
-        return replace(
-            self,
-            database=self.database if database else None,
-            schema=self.schema if schema else None,
-            identifier=self.identifier if identifier else "",
-        )
+    def include(
+        self, database: bool | None = None, schema: bool | None = None, identifier: bool | None = None
+    ) -> Relation:
+        """The same relation rendering only the parts included (``None`` keeps a part as it is)."""
+        return replace(self, include_policy=_policy(self.include_policy, database, schema, identifier))
 
-    def matches(self, other: Relation) -> bool:
-        return (self.database, self.schema, self.identifier) == (other.database, other.schema, other.identifier)
+    def quote(
+        self, database: bool | None = None, schema: bool | None = None, identifier: bool | None = None
+    ) -> Relation:
+        """The same relation quoting only the parts asked (``None`` keeps a part as it is)."""
+        return replace(self, quote_policy=_policy(self.quote_policy, database, schema, identifier))
+
+    def without_identifier(self) -> Relation:
+        """The schema this relation is in (renders as ``"db"."schema"``)."""
+        return replace(self.include(identifier=False), identifier="")
+
+    def matches(
+        self,
+        database: Relation | str | None = None,
+        schema: str | None = None,
+        identifier: str | None = None,
+    ) -> bool:
+        """Same database, schema and identifier as another relation, or as the parts given."""
+        if isinstance(database, Relation):
+            other = database
+            return (self.database, self.schema, self.identifier) == (other.database, other.schema, other.identifier)
+        wanted = {"database": database, "schema": schema, "identifier": identifier}
+        return all(getattr(self, key) == value for key, value in wanted.items() if value is not None)
+
+
+def _parts(policy: Mapping[str, bool | None]) -> dict[str, bool | None]:
+    return {key: policy.get(key) for key in ("database", "schema", "identifier")}
