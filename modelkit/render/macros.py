@@ -141,20 +141,37 @@ class MacroProxy:
         return f"<macro {self.macro.unique_id}>"
 
 
-class Namespace:
-    """``{{ package_name.macro() }}``: the macros of one package."""
+class Namespace(templating.MacroNamespace):
+    """``{{ package_name.macro() }}``: the macros of one package, private (``_name``) ones included."""
+
+    __slots__ = ("_modelkit_namespace",)  # one odd name: any other attribute is a macro
 
     def __init__(self, package: str, context: RenderContext) -> None:
-        self._package = package
-        self._context = context
+        self._modelkit_namespace = (package, context)
 
     def __getattr__(self, name: str) -> Any:
-        macro = self._context.registry.find(name, self._package)
-        if macro is None:
-            if self._package == "dbt" and name in self._context:
-                return self._context[name]
+        if name.startswith("__"):
             raise AttributeError(name)
-        return MacroProxy(macro, self._context)
+        package, context = self._modelkit_namespace
+        macro = context.registry.find(name, package)
+        if macro is None:
+            if package == "dbt" and name in context:
+                return context[name]
+            raise AttributeError(f"'{package}' has no macro named '{name}'")
+        return MacroProxy(macro, context)
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        package, context = self._modelkit_namespace
+        return isinstance(name, str) and context.registry.find(name, package) is not None
+
+    def __repr__(self) -> str:
+        return f"<macros of {self._modelkit_namespace[0]}>"
 
 
 class RenderContext(dict):
@@ -164,6 +181,7 @@ class RenderContext(dict):
         super().__init__(base)
         self.registry = registry
         self.execute = execute
+        self.local_package: str | None = None  # the package of the node rendered (dispatch searches it first)
         self.called_macros: set[str] = set()
         self._modules: dict[str, Any] = {}
         for name in registry.root_names() & set(base):

@@ -13,8 +13,9 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, is_internal_attribute
 
 from modelkit.core.errors import CompilationError, ModelkitError
 
@@ -80,8 +81,33 @@ class BlockExtension(Extension):
         return node
 
 
+class MacroNamespace:
+    """Base of the objects holding a package's macros: ``{{ package.macro() }}``.
+
+    Every macro of a package is one of its attributes, those whose name starts with an
+    underscore included (``dbt_utils._is_relation``), as dbt's namespaces are dicts.
+    """
+
+
+class Sandbox(SandboxedEnvironment):
+    """The sandbox, opened for macro namespaces and closed with a clear error on Python internals."""
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, MacroNamespace) and not attr.startswith("__"):
+            return True
+        return super().is_safe_attribute(obj, attr, value)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        if attribute.startswith("__") or is_internal_attribute(obj, attribute):
+            raise SecurityError(
+                f"access to attribute '{attribute}' of '{type(obj).__name__}' object is unsafe: "
+                "templates cannot reach Python internals"
+            )
+        return super().unsafe_undefined(obj, attribute)  # a private attribute: undefined, as in dbt
+
+
 def _make_env(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = Sandbox(
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", BlockExtension],
         undefined=undefined,
         keep_trailing_newline=True,
