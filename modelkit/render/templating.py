@@ -13,8 +13,10 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, MacroRef
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
+from jinja2.runtime import Macro
 from jinja2.sandbox import SandboxedEnvironment, is_internal_attribute
 
 from modelkit.core.errors import CompilationError, ModelkitError
@@ -89,8 +91,40 @@ class MacroNamespace:
     """
 
 
+class ReturningMacro(Macro):
+    """A Jinja macro whose call is where ``return()`` lands, as each dbt macro call is.
+
+    Macros of one file call each other directly (not through :class:`~modelkit.render.macros.MacroProxy`);
+    catching the return at every call keeps ``{{ return(x) }}`` in a called macro from ending its caller.
+    """
+
+    def _invoke(self, arguments: list[Any], autoescape: bool) -> Any:
+        try:
+            return super()._invoke(arguments, autoescape)
+        except MacroReturn as ret:
+            return ret.value
+
+
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code generator, building macros as :class:`ReturningMacro`."""
+
+    def macro_def(self, macro_ref: MacroRef, frame: Frame) -> None:
+        arg_tuple = ", ".join(repr(x.name) for x in macro_ref.node.args)
+        name = getattr(macro_ref.node, "name", None)
+        if len(macro_ref.node.args) == 1:
+            arg_tuple += ","
+        self.write(
+            f"environment.macro_class(environment, macro, {name!r}, ({arg_tuple}),"
+            f" {macro_ref.accesses_kwargs!r}, {macro_ref.accesses_varargs!r},"
+            f" {macro_ref.accesses_caller!r}, context.eval_ctx.autoescape)"
+        )
+
+
 class Sandbox(SandboxedEnvironment):
     """The sandbox, opened for macro namespaces and closed with a clear error on Python internals."""
+
+    code_generator_class = _CodeGenerator
+    macro_class = ReturningMacro
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, MacroNamespace) and not attr.startswith("__"):
