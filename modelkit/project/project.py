@@ -85,6 +85,7 @@ class ProjectConfig:
     on_run_end: tuple[str, ...] = ()
     dispatch: tuple[dict[str, Any], ...] = ()
     quoting: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, Any] = field(default_factory=dict)  # `flags:`, behavior flags among them
     connection: dict[str, Any] | None = None  # modelkit.yml may inline a target
 
     @property
@@ -176,6 +177,7 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         on_run_end=_hooks(raw.get("on-run-end", raw.get("on_run_end"))),
         dispatch=tuple(raw.get("dispatch") or ()),
         quoting=dict(raw.get("quoting") or {}),
+        flags=dict(raw.get("flags") or {}) if isinstance(raw.get("flags"), Mapping) else {},
         connection=dict(raw["connection"]) if isinstance(raw.get("connection"), Mapping) else None,
     )
 
