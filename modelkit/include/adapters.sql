@@ -186,3 +186,7 @@
         {% if sql | trim %}{% do run_query(sql) %}{% endif %}
     {% endif %}
 {%- endmacro %}
+
+{% macro set_sql_header(config) -%}
+    {{ config.set('sql_header', caller()) }}
+{%- endmacro %}

@@ -301,9 +301,7 @@ class Renderer:
             return resolver.doc(name)
 
         config = ConfigAccessor(node_config, capture)
-        this_rel = (
-            this if this is not None else (node.relation if node is not None and hasattr(node, "relation") else None)
-        )
+        this_rel = this if this is not None else _this(node)
         ctx.update(
             execute=execute,
             ref=ref,
@@ -348,6 +346,15 @@ class Renderer:
             return func(*args, **kwargs)
         except templating.MacroReturn as ret:
             return ret.value
+
+
+def _this(node: Any) -> Relation | None:
+    """``this``: the node's relation; for an ephemeral model, where it would be (as dbt's ``this``)."""
+    if node is None or not hasattr(node, "relation"):
+        return None
+    if getattr(node, "is_ephemeral", False):
+        return Relation(node.database, node.schema, node.alias or node.name)
+    return node.relation
 
 
 def _return(value: Any = None) -> None:
