@@ -190,6 +190,7 @@ class AdapterProxy:
         )
 
     # -- relations --------------------------------------------------------------
+    # At parse time each method answers as dbt's parse-time adapter, before looking at its arguments.
     def get_relation(self, database: str | None, schema: str | None, identifier: str) -> Relation | None:
         adapter = self._adapter
         if adapter is None:
@@ -197,6 +198,8 @@ class AdapterProxy:
         return adapter.get_relation(database, schema, str(identifier))
 
     def load_relation(self, relation: Relation) -> Relation | None:
+        if self._adapter is None:
+            return None
         relation = _relation(relation, "load_relation", "relation")
         return self.get_relation(relation.database, relation.schema, relation.identifier)
 
@@ -204,39 +207,39 @@ class AdapterProxy:
         return self.get_relation(self._renderer.target.database, schema, name) is not None
 
     def list_relations_without_caching(self, schema_relation: Relation) -> list[Relation]:
-        schema_relation = _relation(schema_relation, "list_relations_without_caching", "schema_relation")
         adapter = self._adapter
         if adapter is None:
             return []
+        schema_relation = _relation(schema_relation, "list_relations_without_caching", "schema_relation")
         schema = schema_relation.schema or self._renderer.target.schema
         return adapter.list_relations(schema_relation.database, schema, cached=False)
 
     def drop_relation(self, relation: Relation) -> None:
-        relation = _relation(relation, "drop_relation", "relation")
         if self._adapter is not None:
-            self._adapter.drop_relation(relation)
+            self._adapter.drop_relation(_relation(relation, "drop_relation", "relation"))
 
     def rename_relation(self, from_relation: Relation, to_relation: Relation) -> None:
-        from_relation = _relation(from_relation, "rename_relation", "from_relation")
-        to_relation = _relation(to_relation, "rename_relation", "to_relation")
         if self._adapter is not None:
+            from_relation = _relation(from_relation, "rename_relation", "from_relation")
+            to_relation = _relation(to_relation, "rename_relation", "to_relation")
             self._adapter.rename_relation(from_relation, to_relation.identifier)
 
     def truncate_relation(self, relation: Relation) -> None:
-        relation = _relation(relation, "truncate_relation", "relation")
         if self._adapter is not None:
-            self._adapter.truncate_relation(relation)
+            self._adapter.truncate_relation(_relation(relation, "truncate_relation", "relation"))
 
     # -- schemas --------------------------------------------------------------
     def create_schema(self, relation: Relation) -> None:
-        relation = _relation(relation, "create_schema", "relation")
-        if self._adapter is not None and relation.schema:
-            self._adapter.create_schema(relation.database, relation.schema)
+        if self._adapter is not None:
+            relation = _relation(relation, "create_schema", "relation")
+            if relation.schema:
+                self._adapter.create_schema(relation.database, relation.schema)
 
     def drop_schema(self, relation: Relation) -> None:
-        relation = _relation(relation, "drop_schema", "relation")
-        if self._adapter is not None and relation.schema:
-            self._adapter.drop_schema(relation.database, relation.schema)
+        if self._adapter is not None:
+            relation = _relation(relation, "drop_schema", "relation")
+            if relation.schema:
+                self._adapter.drop_schema(relation.database, relation.schema)
 
     def list_schemas(self, database: str | None = None) -> list[str]:
         adapter = self._adapter
@@ -247,10 +250,10 @@ class AdapterProxy:
 
     # -- columns ----------------------------------------------------------------
     def get_columns_in_relation(self, relation: Relation) -> list[Column]:
-        relation = _relation(relation, "get_columns_in_relation", "relation")
         adapter = self._adapter
         if adapter is None:
             return []
+        relation = _relation(relation, "get_columns_in_relation", "relation")
         return [Column.from_info(c) for c in adapter.get_columns(relation)]
 
     def get_column_schema_from_query(self, sql: str) -> list[Column]:
@@ -261,6 +264,8 @@ class AdapterProxy:
 
     def get_missing_columns(self, from_relation: Relation, to_relation: Relation) -> list[Column]:
         """The columns of ``from_relation`` that ``to_relation`` does not have (names compared exactly)."""
+        if self._adapter is None:
+            return []
         from_relation = _relation(from_relation, "get_missing_columns", "from_relation")
         to_relation = _relation(to_relation, "get_missing_columns", "to_relation")
         present = {c.name for c in self.get_columns_in_relation(to_relation)}
@@ -268,11 +273,11 @@ class AdapterProxy:
 
     def expand_target_column_types(self, from_relation: Relation, to_relation: Relation) -> None:
         """Widen string columns of ``to_relation`` that are narrower than in ``from_relation``."""
-        from_relation = _relation(from_relation, "expand_target_column_types", "from_relation")
-        to_relation = _relation(to_relation, "expand_target_column_types", "to_relation")
         adapter = self._adapter
         if adapter is None:
             return
+        from_relation = _relation(from_relation, "expand_target_column_types", "from_relation")
+        to_relation = _relation(to_relation, "expand_target_column_types", "to_relation")
         wider = {c.name: c for c in self.get_columns_in_relation(from_relation)}
         for column in self.get_columns_in_relation(to_relation):
             source = wider.get(column.name)
