@@ -59,9 +59,9 @@ def db(root: Path) -> Path:
     return root / "test.duckdb"
 
 
-def run(root: Path, *args: str, expect: int | None = 0) -> str:
+def run(root: Path, *args: str, expect: int | None = 0, env: Mapping[str, str] | None = None) -> str:
     """``modelkit ARGS`` in the project; checks the exit code unless ``expect`` is None."""
-    result = run_cli(*args, "--project-dir", str(root), "--profiles-dir", str(root), cwd=root)
+    result = run_cli(*args, "--project-dir", str(root), "--profiles-dir", str(root), cwd=root, env=env)
     if expect is not None:
         assert result.exit_code == expect, f"modelkit {' '.join(args)} exited {result.exit_code}:\n{result.output}"
     return result.output

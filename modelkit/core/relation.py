@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 
 def quote(identifier: str, char: str = '"') -> str:
@@ -21,13 +22,15 @@ def _policy(current: Policy, database: bool | None, schema: bool | None, identif
 
 
 @dataclass(frozen=True)
-class Relation:
+class Relation(Mapping):
     """A table or view, addressed by database, schema and identifier.
 
     Renders as the fully quoted name (``"db"."schema"."name"``), which is what
     ``ref()``, ``source()`` and ``this`` produce in templates. As dbt's relations,
     it carries an include policy (which parts ``render()`` writes) and a quote
-    policy (which parts it quotes), each a (database, schema, identifier) triple.
+    policy (which parts it quotes), each a (database, schema, identifier) triple,
+    and it is a read-only mapping of its fields whose ``get('metadata')`` names its
+    type (packages such as dbt_utils test ``obj is mapping`` to recognize relations).
     """
 
     database: str | None
@@ -59,6 +62,23 @@ class Relation:
 
     def __str__(self) -> str:
         return self.render()
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except (AttributeError, TypeError):
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([f.name for f in fields(self)])
+
+    def __len__(self) -> int:
+        return len(fields(self))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "metadata":
+            return {"type": type(self).__name__}
+        return super().get(key, default)
 
     def __html__(self) -> str:  # keeps Jinja autoescape-safe markup untouched
         return self.render()

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame, MacroRef
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.runtime import Macro
@@ -241,4 +242,14 @@ def render(template: jinja2.Template, context: Mapping[str, Any], path: str, nod
 
 
 def make_module(template: jinja2.Template, context: Mapping[str, Any]) -> Any:
-    return template.make_module(context, shared=True)  # type: ignore[arg-type]
+    """The template run as a module: its macros as attributes, those named ``_private`` included.
+
+    Jinja does not export names starting with an underscore; dbt packages call such macros
+    (``dbt_utils._is_relation``), so they are added from the module's variables.
+    """
+    ctx = template.new_context(context, shared=True)  # type: ignore[arg-type]
+    module = TemplateModule(template, ctx)
+    for name, value in ctx.vars.items():
+        if name.startswith("_") and isinstance(value, Macro):
+            setattr(module, name, value)
+    return module
