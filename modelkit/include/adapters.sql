@@ -190,3 +190,12 @@
 {% macro set_sql_header(config) -%}
     {{ config.set('sql_header', caller()) }}
 {%- endmacro %}
+
+{#- materialization configs, as dbt's: a node's store_failures wins over the --store-failures flag -#}
+{% macro should_store_failures() -%}
+    {% set config_store_failures = config.get('store_failures') %}
+    {% if config_store_failures is none %}
+        {% set config_store_failures = flags.STORE_FAILURES %}
+    {% endif %}
+    {% do return(config_store_failures) %}
+{%- endmacro %}

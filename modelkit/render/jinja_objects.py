@@ -85,6 +85,15 @@ class Columns(list):
     def keys(self) -> list[str]:
         return [c.name for c in self]
 
+    def values(self) -> list[Any]:
+        return list(self)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(c.name, c) for c in self]
+
+    def dict(self) -> dict[str, Any]:
+        return dict(self.items())
+
 
 class Table:
     """A small stand-in for the agate table dbt's ``run_query`` returns."""
