@@ -119,6 +119,12 @@ MODELS = {
     "c_returns": """
         select {{ helpers.outer() }} as outer_value
     """,
+    "c_config": """
+        {{ config(meta={'owner': 'ana'}, custom='x') }}
+        select '{{ config.get("custom", "d", validator=validation.any("x", "y")) }}' as validated,
+               '{{ config.get("absent", "d") }}' as defaulted, '{{ config.require("materialized") }}' as required,
+               '{{ config.meta_get("owner") }}' as owner, '{{ config.meta_get("team", "none") }}' as team
+    """,
     "c_exceptions": """
         {% do exceptions.warn("careful now") %}
         select 1 as warned
@@ -252,6 +258,7 @@ EXPECTED = {
     },
     "c_returns": {"outer_value": 50},
     "c_exceptions": {"warned": 1},
+    "c_config": {"validated": "x", "defaulted": "d", "required": "table", "owner": "ana", "team": "none"},
 }
 
 
@@ -320,6 +327,12 @@ ERRORS = [
         "The 'statement' result named 's' has already been loaded into a variable",
     ),
     ("missing_var", "{{ var('nope') }}", "Required var 'nope' not found in config"),
+    (
+        "validation",
+        "{{ config.get('materialized', 'view', validator=validation.any('incremental')) }}",
+        'Expected value "view" to be one of incremental',
+    ),
+    ("config_require", "{{ config.require('not_set') }}", "Required config 'not_set' is missing"),
     (
         "missing_env_var",
         "{{ env_var('MK_SURFACE_NEVER_SET') }}",

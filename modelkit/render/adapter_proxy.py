@@ -110,8 +110,14 @@ class AdapterProxy:
         self._renderer = renderer
         self._context = context
         self._execute = execute
-        self.Relation = RelationFactory(renderer.project.quoting)
-        self.behavior = Behavior(renderer.project.flags)
+
+    @property
+    def Relation(self) -> RelationFactory:  # noqa: N802 - dbt's name
+        return RelationFactory(self._renderer.project.quoting)
+
+    @property
+    def behavior(self) -> Behavior:
+        return Behavior(self._renderer.project.flags)
 
     @property
     def _adapter(self) -> Adapter | None:

@@ -20,6 +20,7 @@ from modelkit.core.relation import Relation
 from modelkit.graph.resolve import Resolver, ref_args
 from modelkit.render import templating
 from modelkit.render.adapter_proxy import AdapterProxy, Api
+from modelkit.render.configobj import ConfigAccessor
 from modelkit.render.functions import BASE_GLOBALS, Exceptions
 from modelkit.render.invocation import Flags, Invocation
 from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
@@ -62,47 +63,6 @@ def _caller_line(path: str) -> int | None:
             return None
         frame = frame.f_back  # type: ignore[assignment]
     return None
-
-
-class ConfigAccessor:
-    """``config(...)`` in a template, plus ``config.get`` / ``config.require``."""
-
-    def __init__(self, node_config: dict[str, Any], capture: Capture | None) -> None:
-        self._config = node_config
-        self._capture = capture
-
-    def __call__(self, *args: Any, **kwargs: Any) -> str:
-        if self._capture is not None:
-            for arg in args:
-                if isinstance(arg, Mapping):
-                    self._capture.config.update(arg)
-            self._capture.config.update(kwargs)
-        return ""
-
-    def _value(self, key: str) -> Any:
-        if self._capture is not None and key in self._capture.config:
-            return self._capture.config[key]
-        return self._config.get(key, _MISSING)
-
-    def get(self, key: str, default: Any = None, validator: Any = None) -> Any:
-        value = self._value(key)
-        return default if value is _MISSING or value is None else value
-
-    def require(self, key: str, validator: Any = None) -> Any:
-        value = self._value(key)
-        if value is _MISSING or value is None:
-            raise CompilationError(f"Required config '{key}' is missing")
-        return value
-
-    def set(self, key: str, value: Any) -> str:
-        self._config[key] = value
-        return ""
-
-    def persist_relation_docs(self) -> bool:
-        return bool(self._config.get("persist_docs", {}).get("relation"))
-
-    def persist_column_docs(self) -> bool:
-        return bool(self._config.get("persist_docs", {}).get("columns"))
 
 
 class Renderer:
