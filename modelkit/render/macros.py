@@ -21,7 +21,7 @@ INCLUDE_DIR = Path(__file__).parent.parent / "include"
 # Context names whose use at parse time records something or has a visible effect.
 IMPURE_NAMES = frozenset(
     """ref source config env_var run_query statement adapter log exceptions print load_result store_result
-    graph builtins context doc is_incremental should_full_refresh __call__ api""".split()
+    store_raw_result render graph builtins context doc is_incremental should_full_refresh __call__ api""".split()
 )
 
 
