@@ -349,6 +349,47 @@ def test_empty(tmp_path: Path) -> None:
     assert query(db(root), "select count(*) from model") == [(0,)]
 
 
+METADATA_MODELS = {
+    "control": 'select * from {{ ref("my_seed") }}',
+    "get_columns_in_relation": '{{ config(materialized="table") }}\n'
+    '{% set columns = adapter.get_columns_in_relation(ref("my_seed")) %}\nselect * from {{ ref("my_seed") }}',
+    "alter_column_type": '{{ config(materialized="table") }}\n'
+    '{{ alter_column_type(ref("my_seed"), "MY_VALUE", "varchar") }}\nselect * from {{ ref("my_seed") }}',
+    "alter_relation_comment": '{{ config(materialized="table", persist_docs={"relations": True}) }}\n'
+    'select * from {{ ref("my_seed") }}',
+    "alter_column_comment": '{{ config(materialized="table", persist_docs={"columns": True}) }}\n'
+    'select * from {{ ref("my_seed") }}',
+    "alter_relation_add_remove_columns": '{{ config(materialized="table") }}\n'
+    '{% set my_seed = adapter.Relation.create(this.database, this.schema, "my_seed", "table") %}\n'
+    '{% set my_column = api.Column("my_column", "varchar") %}\n'
+    "{% do alter_relation_add_remove_columns(my_seed, [my_column], none) %}\n"
+    "{% do alter_relation_add_remove_columns(my_seed, none, [my_column]) %}\n"
+    'select * from {{ ref("my_seed") }}',
+    "truncate_relation": '{{ config(materialized="table") }}\n'
+    '{% set my_seed = adapter.Relation.create(this.database, this.schema, "my_seed", "table") %}\n'
+    '{{ truncate_relation(my_seed) }}\nselect * from {{ ref("my_seed") }}',
+}
+
+
+@pytest.mark.parametrize("model", list(METADATA_MODELS))
+def test_metadata_macros(tmp_path: Path, model: str) -> None:
+    """MetadataWithEmptyFlag: dbt's relation and column macros in models (with --empty when modelkit has it)."""
+    files = {
+        "seeds/my_seed.csv": "my_id,my_value\n1,a\n2,b\n3,c\n",
+        "models/schema.yml": "version: 2\nseeds:\n  - name: my_seed\n    description: This is my_seed\n"
+        "    columns:\n      - name: id\n        description: This is my_seed.my_id\n",
+        f"models/{model}.sql": METADATA_MODELS[model],
+    }
+    root = dbt_project(tmp_path / "test", files)
+    run(root, "seed")
+    run(root, "run", "--select", model)
+    assert columns(root, "my_seed") == [("my_id", "INTEGER"), ("my_value", "VARCHAR")]
+    remaining = 0 if model == "truncate_relation" else 3
+    assert query(db(root), "select count(*) from my_seed") == [(remaining,)]
+    if _has_empty_flag():
+        run(root, "run", "--empty", "--select", model)
+
+
 # -- persist_docs ----------------------------------------------------------------------------------------
 PERSIST_XFAIL = pytest.mark.xfail(
     reason="modelkit's materializations do not write persist_docs comments (the persist_docs macro exists "
