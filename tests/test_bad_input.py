@@ -219,8 +219,10 @@ CASES = [
     ),
     Case(
         "jinja_sandbox_refuses_modules_of_modules",
+        # dbt's modules are mappings of what it exports: re's own imports (enum, sys) are not reachable
         {"models/evil.sql": "select '{{ modules.re.enum.sys.modules['os'].getcwd() }}' as id\n"},
-        fragments=("models/evil.sql:1", "'enum'", "unsafe"),
+        fragments=("models/evil.sql:1", "'enum'"),
+        exit_code=1,  # an undefined attribute, found when the model compiles (a node error, as in dbt)
     ),
     Case(
         "test_name_cannot_leave_target",

@@ -55,7 +55,7 @@ CASES = [
     ),
     ("config_get", "{{ config(materialized='table', my_key='x') }}select '{{ config.get('my_key') }}'", "select 'x'"),
     ("dispatch", "select {{ adapter.dispatch('current_timestamp', 'dbt')() }}", "select now()"),
-    ("builtin_crossdb", "select {{ dbt.type_string() }}", "select varchar"),
+    ("builtin_crossdb", "select {{ dbt.type_string() }}", "select TEXT"),
     ("undefined_renders_empty", "select 1{{ not_defined }}", "select 1"),
     ("fromjson", "select {{ fromjson('{\"a\": 3}')['a'] }}", "select 3"),
     ("modules", "select '{{ modules.datetime.date(2024, 1, 2).isoformat() }}'", "select '2024-01-02'"),

@@ -64,7 +64,7 @@ def test_root_overrides_of_package_and_built_in_macros(tmp_path: Path) -> None:
     )
     assert run_cli("parse", "--project-dir", str(root)).exit_code == 0
     # the root project's macro wins over the built-in, for its nodes and a package's; dbt.x is the built-in
-    assert compiled(root, "casts") == "select cast(1 as text) as a, cast(1 as varchar) as b\n"
+    assert compiled(root, "casts") == "select cast(1 as text) as a, cast(1 as TEXT) as b\n"  # dbt-duckdb: TEXT
     assert compiled(root, "acme_casts") == "select cast(1 as text) as a, (1 * 2) as d\n"
     # a package's node calls its own package's macro first; the root project's namesake serves the root
     assert compiled(root, "doubles") == "select (2 * 3) as mine, (2 * 2) as theirs\n"

@@ -221,9 +221,27 @@ class DuckDBAdapter(StatefulMixin):
         with self._lock:
             return self._load_relations().get(self._key(database, schema), {}).get(identifier.lower())
 
-    def list_relations(self, database: str | None, schema: str) -> list[Relation]:
-        with self._lock:
-            return list(self._load_relations().get(self._key(database, schema), {}).values())
+    def list_relations(self, database: str | None, schema: str, *, cached: bool = True) -> list[Relation]:
+        if cached:
+            with self._lock:
+                return list(self._load_relations().get(self._key(database, schema), {}).values())
+        db, name = (sql_literal(part) for part in self._key(database, schema))
+        where = f"not internal and lower(database_name) = {db} and lower(schema_name) = {name}"
+        rows = self.execute(
+            f"select database_name, schema_name, table_name, 'table' from duckdb_tables() where {where} "
+            f"union all select database_name, schema_name, view_name, 'view' from duckdb_views() where {where} "
+            "order by 3",
+            fetch=True,
+        ).rows
+        return [Relation(database_name, schema_name, name, kind) for database_name, schema_name, name, kind in rows]
+
+    def list_schemas(self, database: str | None) -> list[str]:
+        db = sql_literal((database or self.target.database).lower())
+        rows = self.execute(
+            f"select schema_name from information_schema.schemata where lower(catalog_name) = {db} order by 1",
+            fetch=True,
+        ).rows
+        return [row[0] for row in rows]
 
     def invalidate_cache(self) -> None:
         with self._lock:
@@ -300,6 +318,18 @@ class DuckDBAdapter(StatefulMixin):
         self.execute(f"create schema if not exists {db}.{quote(schema)}")
         with self._lock:
             self._load_relations().setdefault(key, {})
+
+    def drop_schema(self, database: str | None, schema: str) -> None:
+        db = quote(database or self.target.database)
+        self.execute(f"drop schema if exists {db}.{quote(schema)} cascade")
+        key = self._key(database, schema)
+        with self._lock:
+            if self._relations is not None:
+                self._relations.pop(key, None)
+
+    def truncate_relation(self, relation: Relation) -> None:
+        database, schema = relation.database or self.target.database, relation.schema or self.target.schema
+        self.execute(f"truncate table {quote(database)}.{quote(schema)}.{quote(relation.identifier)}")
 
     def _drop_sql(self, relation: Relation) -> str:
         kind = "view" if relation.type == "view" else "table"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 
 def quote(identifier: str, char: str = '"') -> str:
@@ -12,14 +13,24 @@ def quote(identifier: str, char: str = '"') -> str:
     return f"{char}{identifier}{char}"
 
 
+Policy = tuple[bool, bool, bool]  # (database, schema, identifier)
+ALL_PARTS: Policy = (True, True, True)
+
+
+def _policy(current: Policy, database: bool | None, schema: bool | None, identifier: bool | None) -> Policy:
+    return tuple(old if new is None else bool(new) for old, new in zip(current, (database, schema, identifier)))  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
-class Relation(Mapping):  # type: ignore[type-arg]
+class Relation(Mapping):
     """A table or view, addressed by database, schema and identifier.
 
     Renders as the fully quoted name (``"db"."schema"."name"``), which is what
-    ``ref()``, ``source()`` and ``this`` produce in templates. Like dbt's relations it is a mapping of
-    its attributes (``relation['schema']``) whose ``get('metadata')`` names its class: packages such as
-    dbt_utils check ``obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation')``.
+    ``ref()``, ``source()`` and ``this`` produce in templates. As dbt's relations,
+    it carries an include policy (which parts ``render()`` writes) and a quote
+    policy (which parts it quotes), each a (database, schema, identifier) triple,
+    and it is a read-only mapping of its fields whose ``get('metadata')`` names its
+    type (packages such as dbt_utils test ``obj is mapping`` to recognize relations).
     """
 
     database: str | None
@@ -30,29 +41,47 @@ class Relation(Mapping):  # type: ignore[type-arg]
     # (column, start, end): a microbatch model's input, read one time window at a time
     event_time_filter: tuple[str, str, str] | None = None
     limit: int | None = None  # `--empty`: refs and sources read as a subquery with this limit (dbt's render_limited)
+    include_policy: Policy = ALL_PARTS
+    quote_policy: Policy = ALL_PARTS
+
+    @classmethod
+    def create(
+        cls,
+        database: str | None = None,
+        schema: str | None = None,
+        identifier: str | None = None,
+        type: str | None = None,
+        quote_policy: Mapping[str, bool | None] | None = None,
+        include_policy: Mapping[str, bool | None] | None = None,
+        **_: object,
+    ) -> Relation:
+        """dbt's ``Relation.create``: policies are dicts keyed by part (``{"identifier": False}``)."""
+        relation = cls(database, schema, identifier or "", type)
+        if quote_policy:
+            relation = relation.quote(**_parts(quote_policy))
+        if include_policy:
+            relation = relation.include(**_parts(include_policy))
+        return relation
 
     def __str__(self) -> str:
         return self.render()
 
-    def __getitem__(self, key: str) -> object:
+    def __getitem__(self, key: str) -> Any:
         try:
             return getattr(self, key)
-        except AttributeError:
+        except (AttributeError, TypeError):
             raise KeyError(key) from None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        raise TypeError("A relation is not a dictionary")
+    def __iter__(self) -> Iterator[str]:
+        return iter([f.name for f in fields(self)])
 
     def __len__(self) -> int:
-        raise TypeError("A relation is not a dictionary")
+        return len(fields(self))
 
-    def __bool__(self) -> bool:
-        return True
-
-    def get(self, key: str, default: object = None) -> object:
+    def get(self, key: str, default: Any = None) -> Any:
         if key == "metadata":
-            return {"type": "DuckDBRelation"}
-        return getattr(self, key, default)
+            return {"type": type(self).__name__}
+        return super().get(key, default)
 
     def __html__(self) -> str:  # keeps Jinja autoescape-safe markup untouched
         return self.render()
@@ -61,8 +90,13 @@ class Relation(Mapping):  # type: ignore[type-arg]
         if self.type == "cte":
             rendered = self.identifier
         else:
-            parts = [p for p in (self.database, self.schema, self.identifier) if p]
-            rendered = ".".join(quote(p, self.quote_char) for p in parts)
+            parts = []
+            for part, included, quoted in zip(
+                (self.database, self.schema, self.identifier), self.include_policy, self.quote_policy
+            ):
+                if included and part:
+                    parts.append(quote(part, self.quote_char) if quoted else part)
+            rendered = ".".join(parts)
         if self.event_time_filter is not None:
             column, start, end = self.event_time_filter
             rendered = (
@@ -96,6 +130,10 @@ class Relation(Mapping):  # type: ignore[type-arg]
         return self.identifier
 
     @property
+    def path(self) -> dict[str, str | None]:
+        return {"database": self.database, "schema": self.schema, "identifier": self.identifier or None}
+
+    @property
     def is_table(self) -> bool:
         return self.type == "table"
 
@@ -107,6 +145,10 @@ class Relation(Mapping):  # type: ignore[type-arg]
     def is_cte(self) -> bool:
         return self.type == "cte"
 
+    @property
+    def is_materialized_view(self) -> bool:
+        return self.type == "materialized_view"
+
     def replace_identifier(self, identifier: str) -> Relation:
         return replace(self, identifier=identifier)
 
@@ -116,26 +158,48 @@ class Relation(Mapping):  # type: ignore[type-arg]
     def with_type(self, type: str | None) -> Relation:
         return replace(self, type=type)
 
-    def incorporate(self, path: dict | None = None, type: str | None = None) -> Relation:
+    def incorporate(self, path: Mapping[str, str | None] | None = None, type: str | None = None) -> Relation:
         new = self
         if path:
             new = replace(
                 new,
                 database=path.get("database", new.database),
                 schema=path.get("schema", new.schema),
-                identifier=path.get("identifier", new.identifier),
+                identifier=path.get("identifier", new.identifier) or "",
             )
         if type is not None:
             new = replace(new, type=type)
         return new
 
-    def include(self, database: bool = True, schema: bool = True, identifier: bool = True) -> Relation:
-        return replace(
-            self,
-            database=self.database if database else None,
-            schema=self.schema if schema else None,
-            identifier=self.identifier if identifier else "",
-        )
+    def include(
+        self, database: bool | None = None, schema: bool | None = None, identifier: bool | None = None
+    ) -> Relation:
+        """The same relation rendering only the parts included (``None`` keeps a part as it is)."""
+        return replace(self, include_policy=_policy(self.include_policy, database, schema, identifier))
 
-    def matches(self, other: Relation) -> bool:
-        return (self.database, self.schema, self.identifier) == (other.database, other.schema, other.identifier)
+    def quote(
+        self, database: bool | None = None, schema: bool | None = None, identifier: bool | None = None
+    ) -> Relation:
+        """The same relation quoting only the parts asked (``None`` keeps a part as it is)."""
+        return replace(self, quote_policy=_policy(self.quote_policy, database, schema, identifier))
+
+    def without_identifier(self) -> Relation:
+        """The schema this relation is in (renders as ``"db"."schema"``)."""
+        return replace(self.include(identifier=False), identifier="")
+
+    def matches(
+        self,
+        database: Relation | str | None = None,
+        schema: str | None = None,
+        identifier: str | None = None,
+    ) -> bool:
+        """Same database, schema and identifier as another relation, or as the parts given."""
+        if isinstance(database, Relation):
+            other = database
+            return (self.database, self.schema, self.identifier) == (other.database, other.schema, other.identifier)
+        wanted = {"database": database, "schema": schema, "identifier": identifier}
+        return all(getattr(self, key) == value for key, value in wanted.items() if value is not None)
+
+
+def _parts(policy: Mapping[str, bool | None]) -> dict[str, bool | None]:
+    return {key: policy.get(key) for key in ("database", "schema", "identifier")}

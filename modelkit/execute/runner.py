@@ -168,6 +168,7 @@ class Runner:
         context = self.context
         run = RunResult(command=self.options.command, started_at=now())
         selected = self.selected_nodes()
+        context.invocation.selected_resources = tuple(selected)  # `selected_resources` in templates
         self.total = len(selected)
         started = time.perf_counter()
         if not selected:

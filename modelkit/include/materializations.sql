@@ -1,24 +1,4 @@
 {# The macros dbt's materializations are written with, for materializations a project or package writes in Jinja. #}
-{% macro make_temp_relation(base_relation, suffix='__dbt_tmp') -%}
-  {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
-{%- endmacro %}
-
-{% macro make_intermediate_relation(base_relation, suffix='__dbt_tmp') -%}
-  {{ return(make_temp_relation(base_relation, suffix)) }}
-{%- endmacro %}
-
-{% macro make_backup_relation(base_relation, backup_relation_type, suffix='__dbt_backup') -%}
-  {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix}, type=backup_relation_type)) }}
-{%- endmacro %}
-
-{% macro load_cached_relation(relation) -%}
-  {{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
-{%- endmacro %}
-
-{% macro drop_relation_if_exists(relation) -%}
-  {% if relation is not none %}{{ adapter.drop_relation(relation) }}{% endif %}
-{%- endmacro %}
-
 {% macro get_create_table_as_sql(temporary, relation, sql) -%}
   {{ adapter.dispatch('get_create_table_as_sql', 'dbt')(temporary, relation, sql) }}
 {%- endmacro %}
@@ -53,9 +33,6 @@
   create view {{ relation }} as (
     {{ sql }}
   );
-{%- endmacro %}
-
-{% macro persist_docs(relation, model, for_relation=true, for_columns=true) -%}
 {%- endmacro %}
 
 {% macro should_revoke(existing_relation, full_refresh_mode=True) -%}

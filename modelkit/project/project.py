@@ -85,7 +85,7 @@ class ProjectConfig:
     dispatch: tuple[dict[str, Any], ...] = ()
     quoting: dict[str, Any] = field(default_factory=dict)
     connection: dict[str, Any] | None = None  # modelkit.yml may inline a target
-    flags: dict[str, Any] = field(default_factory=dict)  # dbt's `flags:`: defaults for global settings
+    flags: dict[str, Any] = field(default_factory=dict)  # `flags:`: defaults for global settings, behavior flags
     cli_vars: dict[str, Any] = field(default_factory=dict)
     # The config trees and vars as written; with_target renders them into the fields above.
     raw_trees: dict[str, Any] = field(default_factory=dict)

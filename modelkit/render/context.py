@@ -6,22 +6,25 @@ node uses; at execution they resolve against the manifest and the database.
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
-import uuid
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
+from modelkit.artifacts.writer import macro_dict
 from modelkit.core.errors import CompilationError, ProjectError
 from modelkit.core.relation import Relation
 from modelkit.graph.resolve import Resolver, ref_args
 from modelkit.render import templating
 from modelkit.render.adapter_proxy import AdapterProxy, Api
-from modelkit.render.jinja_objects import BASE_GLOBALS, Exceptions, Table
+from modelkit.render.configobj import ConfigAccessor
+from modelkit.render.functions import BASE_GLOBALS, Exceptions
+from modelkit.render.invocation import Flags, Invocation
 from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
+from modelkit.render.statements import Statements
 from modelkit.render.testargs import KWARGS_NAME, rendered_test_kwargs
 from modelkit.render.varscope import VarScope
 
@@ -30,8 +33,12 @@ if TYPE_CHECKING:
     from modelkit.project.profiles import Target
     from modelkit.project.project import ProjectConfig
 
+__all__ = ["MODELKIT_VERSION", "Capture", "ConfigAccessor", "Invocation", "Renderer"]
+
 _MISSING = object()
 MODELKIT_VERSION = __version__
+# The keys of dbt's flat graph; at parse time each is empty.
+GRAPH_KEYS = ("exposures", "functions", "groups", "metrics", "nodes", "sources", "semantic_models", "saved_queries")
 
 
 @dataclass
@@ -46,17 +53,6 @@ class Capture:
     source_lines: list[int | None] = field(default_factory=list)
 
 
-@dataclass
-class Invocation:
-    invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    started_at: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
-    full_refresh: bool = False
-    which: str = "run"
-    log: Callable[[str], None] = lambda msg: None
-    selected_resources: tuple[str, ...] = ()
-    empty: bool = False  # --empty: every ref() and source() reads zero rows
-
-
 def _caller_line(path: str) -> int | None:
     """Line of the template currently calling into Python (for ref/source errors)."""
     frame = sys._getframe(2)
@@ -68,47 +64,6 @@ def _caller_line(path: str) -> int | None:
             return None
         frame = frame.f_back  # type: ignore[assignment]
     return None
-
-
-class ConfigAccessor:
-    """``config(...)`` in a template, plus ``config.get`` / ``config.require``."""
-
-    def __init__(self, node_config: dict[str, Any], capture: Capture | None) -> None:
-        self._config = node_config
-        self._capture = capture
-
-    def __call__(self, *args: Any, **kwargs: Any) -> str:
-        if self._capture is not None:
-            for arg in args:
-                if isinstance(arg, Mapping):
-                    self._capture.config.update(arg)
-            self._capture.config.update(kwargs)
-        return ""
-
-    def _value(self, key: str) -> Any:
-        if self._capture is not None and key in self._capture.config:
-            return self._capture.config[key]
-        return self._config.get(key, _MISSING)
-
-    def get(self, key: str, default: Any = None, validator: Any = None) -> Any:
-        value = self._value(key)
-        return default if value is _MISSING or value is None else value
-
-    def require(self, key: str, validator: Any = None) -> Any:
-        value = self._value(key)
-        if value is _MISSING or value is None:
-            raise CompilationError(f"Required config '{key}' is missing")
-        return value
-
-    def set(self, key: str, value: Any) -> str:
-        self._config[key] = value
-        return ""
-
-    def persist_relation_docs(self) -> bool:
-        return bool(self._config.get("persist_docs", {}).get("relation"))
-
-    def persist_column_docs(self) -> bool:
-        return bool(self._config.get("persist_docs", {}).get("columns"))
 
 
 class Renderer:
@@ -150,20 +105,50 @@ class Renderer:
         inv = self.invocation
         base = dict(templating.RUN_ENV.globals)
         base.update(BASE_GLOBALS)
+        target = self.target.to_context()
         base.update(
-            target=self.target.to_context(),
+            target=target,
+            env=target,
+            database=self.target.database,
+            schema=self.target.schema,
             project_name=self.project.name,
             invocation_id=inv.invocation_id,
             run_started_at=inv.started_at,
             modelkit_version=MODELKIT_VERSION,
             exceptions=Exceptions(lambda m: inv.log(f"[WARNING]: {m}")),
-            api=Api(),
-            flags=_Flags(inv),
-            selected_resources=list(inv.selected_resources),
+            api=Api(self.project.quoting),
+            flags=Flags(inv, self.project.flags),
+            invocation_args_dict={"which": inv.which, "full_refresh": inv.full_refresh},
+            dbt_metadata_envs={
+                k[len("DBT_ENV_CUSTOM_ENV_") :]: v for k, v in os.environ.items() if k.startswith("DBT_ENV_CUSTOM_ENV_")
+            },
         )
         base["return"] = _return
         base["print"] = _print
         return base
+
+    def selected_resources(self) -> list[str]:
+        """The unique ids the command selected (one list, made once per selection)."""
+        selected = self.invocation.selected_resources
+        cached = self.__dict__.get("_selected")
+        if cached is None or cached[0] is not selected:
+            cached = (selected, list(selected))
+            self.__dict__["_selected"] = cached
+        return cached[1]
+
+    def graph(self, execute: bool) -> dict[str, Any]:
+        """dbt's flat graph: every node, source, ... when executing; empty while parsing."""
+        resolver = self.resolver
+        if not execute or resolver is None:
+            return {key: {} for key in GRAPH_KEYS}
+        cached = self.__dict__.get("_graph")
+        if cached is None or cached[0] is not resolver:
+            graph = {key: {} for key in GRAPH_KEYS}
+            graph.update(resolver.graph_context())
+            graph["macros"] = {m.unique_id: macro_dict(m) for m in resolver.manifest.macros.values()}
+            cached = (resolver, graph)
+            self.__dict__["_graph"] = cached
+        return cached[1]
 
     def var_value(
         self, name: str, default: Any, node_name: str | None, execute: bool, package: str | None = None
@@ -217,7 +202,7 @@ class Renderer:
             if value is not None:
                 return value
             if default is not None:
-                return str(default)
+                return default
             raise ProjectError(f"Env var required but not provided: '{name}'")
 
         def log(msg: Any, info: bool = False) -> str:
@@ -263,39 +248,8 @@ class Renderer:
                         return found.relation
                 return Relation(self.target.database, source_name, table_name)
 
-        results: dict[str, Any] = {}
-
-        def run_query(sql: str) -> Table | None:
-            if not execute or self.adapter is None:
-                return None
-            return Table.from_result(self.adapter.execute(str(sql), fetch=True))
-
-        def statement(
-            name: str | None = None,
-            fetch_result: bool = False,
-            auto_begin: bool = True,
-            language: str = "sql",
-            caller: Any = None,
-        ) -> str:
-            if not execute or self.adapter is None or caller is None:
-                return ""
-            sql = str(caller())
-            result = self.adapter.execute(sql, fetch=fetch_result)
-            if name is not None:
-                table = Table.from_result(result) if fetch_result else None
-                results[name] = {
-                    "response": {"_message": result.message, "rows_affected": result.rows_affected},
-                    "data": [list(r) for r in result.rows] if fetch_result else [],
-                    "table": table,
-                }
-            return ""
-
-        def load_result(name: str) -> Any:
-            return results.get(name)
-
-        def store_result(name: str, response: Any = None, agate_table: Any = None) -> str:
-            results[name] = {"response": response, "table": agate_table, "data": []}
-            return ""
+        adapter_proxy = AdapterProxy(self, ctx, execute)
+        statements = Statements(execute, adapter_proxy.execute)
 
         def is_incremental() -> bool:
             if not execute or node is None or self.adapter is None:
@@ -316,9 +270,7 @@ class Renderer:
             return resolver.doc(args[-1], args[0] if len(args) > 1 else None, package)
 
         config = ConfigAccessor(node_config, capture)
-        this_rel = (
-            this if this is not None else (node.relation if node is not None and hasattr(node, "relation") else None)
-        )
+        this_rel = this if this is not None else _this(node)
         ctx.update(
             execute=execute,
             ref=ref,
@@ -327,17 +279,21 @@ class Renderer:
             var=var,
             env_var=env_var,
             log=log,
-            run_query=run_query,
-            statement=statement,
-            load_result=load_result,
-            store_result=store_result,
+            run_query=statements.run_query,
+            statement=statements.statement,
+            load_result=statements.load_result,
+            store_result=statements.store_result,
+            store_raw_result=statements.store_raw_result,
+            render=lambda string: self.render(str(string), path or "<render>", ctx),
+            thread_id=threading.current_thread().name,
+            selected_resources=self.selected_resources(),
             is_incremental=is_incremental,
             should_full_refresh=should_full_refresh,
             doc=doc,
             this=this_rel,
             model=_node_dict(node) if node is not None else None,
-            adapter=AdapterProxy(self, ctx, execute),
-            graph=resolver.graph_context() if (execute and resolver is not None) else {"nodes": {}, "sources": {}},
+            adapter=adapter_proxy,
+            graph=self.graph(execute),
             builtins={"ref": ref, "source": source, "config": config},
             context=ctx,
         )
@@ -369,6 +325,15 @@ def _windowed(rel: Relation, config: Mapping[str, Any], event_time: tuple[Any, A
     return rel.filtered(str(column), *event_time)
 
 
+def _this(node: Any) -> Relation | None:
+    """``this``: the node's relation; for an ephemeral model, where it would be (as dbt's ``this``)."""
+    if node is None or not hasattr(node, "relation"):
+        return None
+    if getattr(node, "is_ephemeral", False):
+        return Relation(node.database, node.schema, node.alias or node.name)
+    return node.relation
+
+
 def _return(value: Any = None) -> None:
     raise templating.MacroReturn(value)
 
@@ -376,16 +341,6 @@ def _return(value: Any = None) -> None:
 def _print(*args: Any) -> str:
     print(*args)
     return ""
-
-
-class _Flags:
-    def __init__(self, inv: Invocation) -> None:
-        self.FULL_REFRESH = inv.full_refresh
-        self.WHICH = inv.which
-        self.STORE_FAILURES = False
-        self.WARN_ERROR = False
-        self.USE_COLORS = True
-        self.EMPTY = False
 
 
 def _node_dict(node: Any) -> dict[str, Any]:

@@ -1,19 +1,11 @@
-"""Objects exposed to templates besides ref/source/config: tables, exceptions, modules."""
+"""Query results in templates: agate-like tables and rows, and the adapter's response."""
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import itertools
-import json
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import yaml
-
 from modelkit.adapters.base import QueryResult
-from modelkit.core.errors import CompilationError, DatabaseError
 
 
 class Row(tuple):
@@ -57,11 +49,50 @@ class TableColumn:
     def values(self) -> list[Any]:
         return list(self._values)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def values_distinct(self) -> list[Any]:
+        return list(dict.fromkeys(self._values))
+
+    def values_without_nulls(self) -> list[Any]:
+        return [v for v in self._values if v is not None]
+
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._values)
 
     def __len__(self) -> int:
         return len(self._values)
+
+    def __getitem__(self, index: int) -> Any:
+        return self._values[index]
+
+
+class Columns(list):
+    """``table.columns``: by position (``columns[0]``) or by name (``columns['id']``), as agate's."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            for column in self:
+                if column.name == key:
+                    return column
+            raise KeyError(key)
+        return list.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def keys(self) -> list[str]:
+        return [c.name for c in self]
+
+    def values(self) -> list[Any]:
+        return list(self)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(c.name, c) for c in self]
+
+    def dict(self) -> dict[str, Any]:
+        return dict(self.items())
 
 
 class Table:
@@ -72,10 +103,10 @@ class Table:
         self.column_types = tuple(types)
         names = {n: i for i, n in enumerate(self.column_names)}
         self.rows = [Row(r, names) for r in rows]
-        self.columns = [
+        self.columns = Columns(
             TableColumn(n, t, [r[i] for r in rows])
             for i, (n, t) in enumerate(zip(self.column_names, self.column_types))
-        ]
+        )
 
     @classmethod
     def from_result(cls, result: QueryResult) -> Table:
@@ -84,7 +115,7 @@ class Table:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
 
     def __getitem__(self, index: int) -> Row:
@@ -101,103 +132,34 @@ class Table:
     def to_dicts(self) -> list[dict[str, Any]]:
         return [row.dict() for row in self.rows]
 
+    def as_matrix(self) -> list[list[Any]]:
+        return [list(row) for row in self.rows]
 
-class Exceptions:
-    """The ``exceptions`` namespace."""
+    def limit(self, count: int) -> Table:
+        return Table(self.column_names, self.column_types, self.rows[: int(count)])
 
-    def __init__(self, warn: Callable[[str], None]) -> None:
-        self._warn = warn
-
-    def raise_compiler_error(self, msg: str, node: Any = None) -> None:
-        raise CompilationError(str(msg))
-
-    def raise_database_error(self, msg: str) -> None:
-        raise DatabaseError(str(msg))
-
-    def raise_not_implemented(self, msg: str) -> None:
-        raise CompilationError(f"Not implemented: {msg}")
-
-    def raise_fail_fast_error(self, msg: str, node: Any = None) -> None:
-        raise CompilationError(str(msg))
-
-    def column_type_missing(self, column_names: Any) -> None:
-        raise CompilationError(f"Contracted models require data_type to be defined for each column: {column_names}")
-
-    def warn(self, msg: str, node: Any = None) -> str:
-        self._warn(str(msg))
-        return ""
+    def select(self, names: Sequence[str]) -> Table:
+        picked = [self.column_names.index(n) for n in names]
+        return Table(
+            [self.column_names[i] for i in picked],
+            [self.column_types[i] for i in picked],
+            [[row[i] for i in picked] for row in self.rows],
+        )
 
 
-class Modules:
-    datetime = datetime
-    re = re
-    itertools = itertools
-    json = json
+class AdapterResponse(dict):
+    """What a statement returns: renders as its message; ``code`` and ``rows_affected`` as in dbt."""
 
-    @property
-    def pytz(self) -> Any:
+    def __init__(self, message: str = "", code: str | None = None, rows_affected: int | None = None) -> None:
+        super().__init__(_message=message, code=code if code is not None else message, rows_affected=rows_affected)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # `response._message` is read as a key, as from a plain dict
+            raise AttributeError(name)
         try:
-            import pytz  # type: ignore[import-not-found]
-        except ImportError:  # pragma: no cover - optional
-            raise CompilationError("modules.pytz needs the pytz package (pip install pytz)") from None
-        return pytz
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
-
-def fromjson(value: str, default: Any = None) -> Any:
-    try:
-        return json.loads(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def tojson(value: Any, default: Any = None, sort_keys: bool = False) -> Any:
-    try:
-        return json.dumps(value, sort_keys=sort_keys, default=str)
-    except (TypeError, ValueError):
-        return default
-
-
-def fromyaml(value: str, default: Any = None) -> Any:
-    try:
-        return yaml.safe_load(value)
-    except yaml.YAMLError:
-        return default
-
-
-def toyaml(value: Any, default: Any = None, sort_keys: bool = False) -> Any:
-    try:
-        return yaml.safe_dump(value, sort_keys=sort_keys)
-    except yaml.YAMLError:
-        return default
-
-
-def as_set(value: Any, default: Any = None) -> Any:
-    try:
-        return set(value)
-    except TypeError:
-        return default
-
-
-def local_md5(value: str) -> str:
-    return hashlib.md5(str(value).encode("utf-8")).hexdigest()
-
-
-def try_or_compiler_error(message_if_exception: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    try:
-        return func(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - the documented behaviour
-        raise CompilationError(message_if_exception) from None
-
-
-BASE_GLOBALS: dict[str, Any] = {
-    "modules": Modules(),
-    "fromjson": fromjson,
-    "tojson": tojson,
-    "fromyaml": fromyaml,
-    "toyaml": toyaml,
-    "zip": lambda *args, default=None: list(zip(*args)),
-    "set": as_set,
-    "local_md5": local_md5,
-    "try_or_compiler_error": try_or_compiler_error,
-    "dbt_version": "1.11.0",
-}
+    def __str__(self) -> str:
+        return str(self["_message"])

@@ -21,7 +21,7 @@ INCLUDE_DIR = Path(__file__).parent.parent / "include"
 # Context names whose use at parse time records something or has a visible effect.
 IMPURE_NAMES = frozenset(
     """ref source config env_var run_query statement adapter log exceptions print load_result store_result
-    graph builtins context doc is_incremental should_full_refresh __call__ api""".split()
+    store_raw_result render graph builtins context doc is_incremental should_full_refresh __call__ api""".split()
 )
 
 
@@ -149,32 +149,37 @@ class MacroProxy:
         return f"<macro {self.macro.unique_id}>"
 
 
-class Namespace:
-    """``{{ package_name.macro() }}``: the macros of one package.
+class Namespace(templating.MacroNamespace):
+    """``{{ package_name.macro() }}``: the macros of one package, private (``_name``) ones included."""
 
-    A macro whose name starts with ``_`` (``dbt_utils._is_relation``) is served by ``__getitem__``: the
-    sandbox refuses such attributes, and falls back to an item when the attribute does not exist.
-    """
+    __slots__ = ("_modelkit_namespace",)  # one odd name: any other attribute is a macro
 
     def __init__(self, package: str, context: RenderContext) -> None:
-        self._package = package
-        self._context = context
+        self._modelkit_namespace = (package, context)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        if name.startswith("__"):
             raise AttributeError(name)
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        package, context = self._modelkit_namespace
+        macro = context.registry.find(name, package)
+        if macro is None:
+            if package == "dbt" and name in context:
+                return context[name]
+            raise AttributeError(f"'{package}' has no macro named '{name}'")
+        return MacroProxy(macro, context)
 
     def __getitem__(self, name: str) -> Any:
-        macro = self._context.registry.find(name, self._package)
-        if macro is None:
-            if self._package == "dbt" and name in self._context:
-                return self._context[name]
-            raise KeyError(name)
-        return MacroProxy(macro, self._context)
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        package, context = self._modelkit_namespace
+        return isinstance(name, str) and context.registry.find(name, package) is not None
+
+    def __repr__(self) -> str:
+        return f"<macros of {self._modelkit_namespace[0]}>"
 
 
 class RenderContext(dict):
@@ -187,6 +192,7 @@ class RenderContext(dict):
         self.registry = registry
         self.execute = execute
         self.package = package  # the package of the node rendered: its macros come first
+        self.local_package: str | None = package  # the same, as dispatch names it (searched first)
         self.called_macros: set[str] = set()
         self._modules: dict[str, Any] = {}
         for name in registry.root_names() & set(base):

@@ -14,10 +14,12 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, MacroRef
 from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.runtime import Macro
+from jinja2.sandbox import SandboxedEnvironment, is_internal_attribute
 
 from modelkit.core.errors import CompilationError, ModelkitError
 
@@ -89,20 +91,66 @@ class BlockExtension(Extension):
 _UNSAFE_NAMES = frozenset({"mro", "gi_frame", "gi_code", "cr_frame", "cr_code", "f_globals", "f_locals", "f_builtins"})
 
 
+class MacroNamespace:
+    """Base of the objects holding a package's macros: ``{{ package.macro() }}``.
+
+    Every macro of a package is one of its attributes, those whose name starts with an
+    underscore included (``dbt_utils._is_relation``), as dbt's namespaces are dicts.
+    """
+
+
+class ReturningMacro(Macro):
+    """A Jinja macro whose call is where ``return()`` lands, as each dbt macro call is.
+
+    Macros of one file call each other directly (not through :class:`~modelkit.render.macros.MacroProxy`);
+    catching the return at every call keeps ``{{ return(x) }}`` in a called macro from ending its caller.
+    """
+
+    def _invoke(self, arguments: list[Any], autoescape: bool) -> Any:
+        try:
+            return super()._invoke(arguments, autoescape)
+        except MacroReturn as ret:
+            return ret.value
+
+
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code generator, building macros as :class:`ReturningMacro`."""
+
+    def macro_def(self, macro_ref: MacroRef, frame: Frame) -> None:
+        arg_tuple = ", ".join(repr(x.name) for x in macro_ref.node.args)
+        name = getattr(macro_ref.node, "name", None)
+        if len(macro_ref.node.args) == 1:
+            arg_tuple += ","
+        self.write(
+            f"environment.macro_class(environment, macro, {name!r}, ({arg_tuple}),"
+            f" {macro_ref.accesses_kwargs!r}, {macro_ref.accesses_varargs!r},"
+            f" {macro_ref.accesses_caller!r}, context.eval_ctx.autoescape)"
+        )
+
+
 class Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox, stricter: no step from a module to the modules it imported (``modules.re.enum.sys``
-    would reach ``os``), no ``mro``, and an unsafe attribute is an error at once rather than a silent blank."""
+    """Jinja's sandbox, opened for macro namespaces (private macros included) and stricter elsewhere: no
+    step from a module to the modules it imported (``modules.re.enum.sys`` would reach ``os``), no ``mro``,
+    and reaching for Python internals is an error at once rather than a silent blank."""
+
+    code_generator_class = _CodeGenerator
+    macro_class = ReturningMacro
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, MacroNamespace) and not attr.startswith("__"):
+            return True
         if attr in _UNSAFE_NAMES or (isinstance(value, ModuleType) and isinstance(obj, ModuleType)):
             return False
         return super().is_safe_attribute(obj, attr, value)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
-        raise SecurityError(
-            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe: "
-            "templates may not reach Python internals"
-        )
+        internal = attribute.startswith("__") or attribute in _UNSAFE_NAMES or is_internal_attribute(obj, attribute)
+        if internal or (isinstance(obj, ModuleType) and isinstance(getattr(obj, attribute, None), ModuleType)):
+            raise SecurityError(
+                f"access to attribute '{attribute}' of '{type(obj).__name__}' object is unsafe: "
+                "templates cannot reach Python internals"
+            )
+        return super().unsafe_undefined(obj, attribute)  # a private attribute: undefined, as in dbt
 
 
 def _make_env(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
@@ -227,10 +275,14 @@ def render(template: jinja2.Template, context: Mapping[str, Any], path: str, nod
 
 
 def make_module(template: jinja2.Template, context: Mapping[str, Any]) -> Any:
-    """The template's module; its macros named ``_x`` too, which Jinja does not export (dbt calls them)."""
+    """The template run as a module: its macros as attributes, those named ``_private`` included.
+
+    Jinja does not export names starting with an underscore; dbt packages call such macros
+    (``dbt_utils._is_relation``), so they are added from the module's variables.
+    """
     ctx = template.new_context(context, shared=True)  # type: ignore[arg-type]
     module = TemplateModule(template, ctx)
     for name, value in ctx.vars.items():
-        if name.startswith("_") and isinstance(value, jinja2.runtime.Macro):
+        if name.startswith("_") and isinstance(value, Macro):
             setattr(module, name, value)
     return module

@@ -1,0 +1,80 @@
+"""``config`` in a template: ``config(...)`` records a node's settings at parse time; ``config.get`` reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from modelkit.core.errors import CompilationError
+
+MISSING = object()
+
+
+class ConfigCapture(Protocol):
+    """Where a parse-time render records what ``config(...)`` set."""
+
+    config: dict[str, Any]
+
+
+class ConfigAccessor:
+    """``config(...)`` in a template, plus ``config.get`` / ``config.require``."""
+
+    def __init__(self, node_config: dict[str, Any], capture: ConfigCapture | None) -> None:
+        self._config = node_config
+        self._capture = capture
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        if self._capture is not None:
+            for arg in args:
+                if isinstance(arg, Mapping):
+                    self._capture.config.update(arg)
+            self._capture.config.update(kwargs)
+        return ""
+
+    def _value(self, key: str) -> Any:
+        if self._capture is not None and key in self._capture.config:
+            return self._capture.config[key]
+        return self._config.get(key, MISSING)
+
+    def get(self, key: str, default: Any = None, validator: Any = None) -> Any:
+        value = self._value(key)
+        value = default if value is MISSING or value is None else value
+        if validator is not None and default is not None:
+            validator(value)
+        return value
+
+    def require(self, key: str, validator: Any = None) -> Any:
+        value = self._value(key)
+        if value is MISSING or value is None:
+            raise CompilationError(f"Required config '{key}' is missing")
+        if validator is not None:
+            validator(value)
+        return value
+
+    def _meta(self) -> Mapping[str, Any]:
+        meta = self._value("meta")
+        return meta if isinstance(meta, Mapping) else {}
+
+    def meta_get(self, key: str, default: Any = None, validator: Any = None) -> Any:
+        value = self._meta().get(key, default)
+        if validator is not None and default is not None:
+            validator(value)
+        return value
+
+    def meta_require(self, key: str, validator: Any = None) -> Any:
+        if key not in self._meta():
+            raise CompilationError(f"Required config '{key}' is missing from meta")
+        value = self._meta()[key]
+        if validator is not None:
+            validator(value)
+        return value
+
+    def set(self, key: str, value: Any) -> str:
+        self._config[key] = value
+        return ""
+
+    def persist_relation_docs(self) -> bool:
+        return bool(self._config.get("persist_docs", {}).get("relation"))
+
+    def persist_column_docs(self) -> bool:
+        return bool(self._config.get("persist_docs", {}).get("columns"))

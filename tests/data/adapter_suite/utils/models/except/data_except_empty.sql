@@ -1,0 +1,2 @@
+select * from {{ ref('data_except_a') }}
+where 0=1

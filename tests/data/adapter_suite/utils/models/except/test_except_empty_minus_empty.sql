@@ -1,0 +1,3 @@
+select * from {{ ref('data_except_empty') }}
+{{ except() }}
+select * from {{ ref('data_except_empty') }}

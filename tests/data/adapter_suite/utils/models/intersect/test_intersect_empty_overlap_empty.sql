@@ -1,0 +1,3 @@
+select * from {{ ref('data_intersect_empty') }}
+{{ intersect() }}
+select * from {{ ref('data_intersect_empty') }}

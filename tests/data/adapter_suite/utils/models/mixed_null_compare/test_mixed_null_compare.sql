@@ -1,0 +1,3 @@
+select
+    1 as actual,
+    null as expected

@@ -1,0 +1,3 @@
+select
+    null as actual,
+    null as expected

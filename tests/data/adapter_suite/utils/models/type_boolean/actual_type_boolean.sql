@@ -1,0 +1,1 @@
+select cast('True' as {{ type_boolean() }}) as boolean_col

@@ -1,0 +1,1 @@
+select cast('2021-01-01 01:01:01' as {{ type_timestamp() }}) as timestamp_col
