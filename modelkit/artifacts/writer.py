@@ -6,7 +6,6 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -191,9 +190,15 @@ def doc_dict(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def macro_dict(macro: Macro) -> dict[str, Any]:
-    data = asdict(macro)
-    del data["line"], data["references"]  # modelkit's own: not in dbt's schema
-    data.pop("file_key", None)  # modelkit's own bookkeeping
+    data: dict[str, Any] = {  # dbt's fields (not modelkit's own: line, references, file_key)
+        "unique_id": macro.unique_id,
+        "name": macro.name,
+        "package_name": macro.package_name,
+        "original_file_path": macro.original_file_path,
+        "macro_sql": macro.macro_sql,
+        "description": macro.description,
+        "resource_type": macro.resource_type,
+    }
     data["path"] = macro.original_file_path
     data["depends_on"] = {"macros": []}
     data["arguments"] = [{"name": a, "type": None, "description": ""} for a in macro.arguments]

@@ -130,6 +130,8 @@ def render_tree(
         return {k: render_tree(v, context, rendered, (*keypath, k)) for k, v in value.items()}
     if isinstance(value, list):
         return [render_tree(v, context, rendered, (*keypath, i)) for i, v in enumerate(value)]
+    if isinstance(value, str) and "{" not in value:
+        return value  # nothing to render (checked before the keypath: most values are plain text)
     if not rendered(keypath):
         return value
     if isinstance(value, str):

@@ -7,17 +7,20 @@ resolve for that node. Each macro file becomes one Jinja module per context.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jinja2 import nodes
 
+from modelkit.core import jsonio
 from modelkit.core.manifest import Macro
 from modelkit.render import templating
 
 INCLUDE_DIR = Path(__file__).parent.parent / "include"
+BUILTIN_INDEX = INCLUDE_DIR / "index.json"  # the macros of each built-in file, found ahead of time
 # Context names whose use at parse time records something or has a visible effect.
 IMPURE_NAMES = frozenset(
     """ref source config env_var run_query statement adapter log exceptions print load_result store_result
@@ -62,7 +65,10 @@ class MacroRegistry:
     sources: dict[str, str] = field(default_factory=dict)  # file path -> source
 
     def add_file(self, source: str, path: str, package: str, original: str | None = None) -> list[Macro]:
-        macros = discover(source, path, package, original)
+        return self.add_discovered(source, path, package, discover(source, path, package, original))
+
+    def add_discovered(self, source: str, path: str, package: str, macros: list[Macro]) -> list[Macro]:
+        """Register the macros of one file, already discovered (see :func:`discover`)."""
         self.__dict__.pop("_found", None)  # lookups of find(name) are remembered until macros change
         self.sources[path] = source
         bucket = self.by_package.setdefault(package, {})
@@ -122,9 +128,47 @@ class MacroRegistry:
 
 
 def load_builtin(registry: MacroRegistry) -> None:
-    """Macros modelkit ships (package ``dbt``): cross-database helpers and test SQL."""
-    for path in sorted(INCLUDE_DIR.glob("*.sql")):
-        registry.add_file(path.read_text(encoding="utf-8"), f"<modelkit>/{path.name}", "dbt")
+    """Macros modelkit ships (package ``dbt``): cross-database helpers, materialization helpers and test SQL.
+
+    Finding them means parsing every file with Jinja, tens of milliseconds for every command; the
+    index shipped beside them (``include/index.json``, see :func:`builtin_index`) holds what was found,
+    by each file's content hash, and a file whose hash differs is parsed again.
+    """
+    try:
+        index = jsonio.loads(BUILTIN_INDEX.read_bytes()).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        index = {}
+    for path, text in _builtin_files():
+        entry = index.get(path)
+        if isinstance(entry, dict) and entry.get("sha256") == _sha256(text):
+            registry.add_discovered(text, path, "dbt", [Macro(**macro) for macro in entry["macros"]])
+        else:
+            registry.add_file(text, path, "dbt")
+
+
+def builtin_index() -> dict[str, Any]:
+    """What ``include/index.json`` must hold: each built-in file's hash and the macros found in it.
+
+    Regenerate it after editing ``include/*.sql``:
+    ``python -c "from modelkit.render.macros import write_builtin_index; write_builtin_index()"``.
+    """
+    files = {}
+    for path, text in _builtin_files():
+        found = discover(text, path, "dbt")
+        files[path] = {"sha256": _sha256(text), "macros": [asdict(m) for m in found]}
+    return {"files": files}
+
+
+def write_builtin_index() -> None:
+    BUILTIN_INDEX.write_bytes(jsonio.dumps(builtin_index()))
+
+
+def _builtin_files() -> list[tuple[str, str]]:
+    return [(f"<modelkit>/{p.name}", p.read_text(encoding="utf-8")) for p in sorted(INCLUDE_DIR.glob("*.sql"))]
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class MacroProxy:
