@@ -118,7 +118,7 @@ class EventReporter(ConsoleReporter):
         self.log_format = "text" if log_format == "default" else log_format
         super().__init__(use_colors=False if self.log_format == "json" else use_colors, quiet=quiet, stream=stream)
         self.min_level = LEVELS[log_level]
-        self.log_file = log_file  # a logging.Logger writing the rotated file, or None
+        self.log_file = log_file  # the rotated log file (logsetup.EventLogFile), or None
         self.width = printer_width
         self.invocation_id = invocation_id or str(uuid.uuid4())
         self.started_at: dict[str, datetime.datetime] = {}
@@ -155,7 +155,7 @@ class EventReporter(ConsoleReporter):
             },
         }
         if self.log_file is not None:
-            self.log_file.log(LEVELS[level], "", extra={"event": event})
+            self.log_file.log(LEVELS[level], event)
         if not self._shown(level, always):
             return
         if self.log_format == "json":
@@ -369,7 +369,5 @@ class EventReporter(ConsoleReporter):
     def close(self) -> None:
         """Close the log file (the command is over)."""
         if self.log_file is not None:
-            for handler in list(self.log_file.handlers):
-                handler.close()
-                self.log_file.removeHandler(handler)
+            self.log_file.close()
             self.log_file = None

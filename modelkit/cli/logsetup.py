@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 import json
-import logging
-import logging.handlers
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +17,71 @@ LOG_FILE = "modelkit.log"
 BACKUPS = 5
 
 
-class _EventFormatter(logging.Formatter):
-    def __init__(self, log_format: str) -> None:
-        super().__init__()
-        self.log_format = log_format
+class EventLogFile:
+    """``logs/modelkit.log``: one line per event at or above ``level``, rotated past ``max_bytes``.
 
-    def format(self, record: logging.LogRecord) -> str:
-        event = getattr(record, "event", None)
-        if event is None:
-            return record.getMessage()
+    Written directly (not through :mod:`logging`, whose per-record caller lookup and size checks cost
+    more than the rest of a run's console output); lines are buffered and flushed when the command ends.
+    """
+
+    def __init__(self, path: Path, log_format: str, level: str, max_bytes: int) -> None:
+        self.path = path
+        self.log_format = log_format
+        self.min_level = LEVELS[level] if level != "none" else LEVELS["none"] + 1
+        self.max_bytes = max(max_bytes, 0)
+        self._lock = threading.Lock()
+        self._file = path.open("a", encoding="utf-8")
+        self._size = self._file.tell()
+
+    def log(self, level: int, event: dict[str, Any]) -> None:
+        if level < self.min_level:
+            return
         info = event["info"]
         if self.log_format == "json":
-            return json.dumps(event, default=str)
-        stamp = info["ts"][11:26]
-        return f"{stamp} [{info['level']:<5}] [{info['thread']}]: {info['msg']}"
+            line = json.dumps(event, default=str)
+        else:
+            line = f"{info['ts'][11:26]} [{info['level']:<5}] [{info['thread']}]: {info['msg']}"
+        with self._lock:
+            if self._file is None:
+                return
+            if self.max_bytes and self._size + len(line) + 1 > self.max_bytes and self._size > 0:
+                self._rotate()
+            self._file.write(line + "\n")
+            self._size += len(line.encode("utf-8")) + 1
+
+    def write_raw(self, text: str) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.write(text)
+                self._size += len(text.encode("utf-8"))
+
+    def _rotate(self) -> None:
+        """modelkit.log -> .1 -> .2 ... (``BACKUPS`` kept), as logging's RotatingFileHandler names them."""
+        assert self._file is not None
+        self._file.close()
+        for index in range(BACKUPS - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{index}")
+            if older.exists():
+                os.replace(older, self.path.with_name(f"{self.path.name}.{index + 1}"))
+        os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        self._file = self.path.open("a", encoding="utf-8")
+        self._size = 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
-def open_log_file(log_dir: Path, log_format: str, level: str, max_bytes: int, invocation_id: str) -> logging.Logger:
-    """A logger writing ``log_dir/modelkit.log``, rotated at ``max_bytes`` (5 old files kept)."""
+def open_log_file(log_dir: Path, log_format: str, level: str, max_bytes: int, invocation_id: str) -> EventLogFile:
+    """The log file ``log_dir/modelkit.log``, rotated at ``max_bytes`` (5 old files kept)."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    logger = logging.Logger(f"modelkit.events.{invocation_id}")  # not registered: closed with the command
-    logger.propagate = False
-    logger.setLevel(LEVELS[level] if level != "none" else logging.CRITICAL + 10)
-    handler = logging.handlers.RotatingFileHandler(
-        log_dir / LOG_FILE, maxBytes=max(max_bytes, 0), backupCount=BACKUPS, encoding="utf-8"
-    )
-    handler.setFormatter(_EventFormatter(log_format))
-    logger.addHandler(handler)
+    log = EventLogFile(log_dir / LOG_FILE, log_format, level, max_bytes)
     if log_format != "json":
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")
-        handler.stream.write(f"\n\n{'=' * 30} {stamp} | {invocation_id} {'=' * 30}\n")
-    return logger
+        log.write_raw(f"\n\n{'=' * 30} {stamp} | {invocation_id} {'=' * 30}\n")
+    return log
 
 
 def build_reporter(use_colors: bool | None, quiet: bool, project_dir: Path | None) -> EventReporter:
