@@ -145,3 +145,17 @@ def test_selection_and_output_path(project_factory, tmp_path) -> None:
     assert "1 of 2 START freshness of raw.fresh" in out.output
     data = json.loads(target.read_text())
     assert sorted(r["status"] for r in data["results"]) == ["pass", "warn"]
+
+
+def test_freshness_results_are_dbt_events_in_json_logs(project_factory) -> None:
+    root = freshness_project(project_factory)
+    out = run_cli("source", "freshness", "--log-format", "json", cwd=root)
+    assert out.exit_code == 1
+    events = [json.loads(line) for line in out.output.splitlines() if line.startswith("{")]
+    results = {e["data"]["node_info"]["unique_id"]: e for e in events if e["info"]["name"] == "LogFreshnessResult"}
+    assert results["source.demo.raw.fresh"]["info"]["code"] == "Q018"
+    assert results["source.demo.raw.fresh"]["data"]["status"] == "pass"
+    assert results["source.demo.raw.stale_error"]["info"]["level"] == "error"
+    assert results["source.demo.raw.fresh"]["data"]["node_info"]["resource_type"] == "source"
+    starts = [e for e in events if e["info"]["name"] == "LogStartLine"]
+    assert len(starts) == len(results) == 6

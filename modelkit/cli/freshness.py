@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
+from modelkit.cli.events import EventReporter
 from modelkit.cli.output import dotted, format_duration
 from modelkit.core.manifest import SourceDefinition
 from modelkit.core.text import pluralize
 from modelkit.execute.freshness import FreshnessResult, FreshnessRun, run_freshness, selected_sources
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _stamp(value: datetime.datetime | None) -> str:
+    """dbt's node timestamps: ISO, UTC, without a zone suffix ('' when unknown)."""
+    return value.replace(tzinfo=None).isoformat() if value is not None else ""
+
+
+def source_info(
+    source: SourceDefinition, status: str, started: datetime.datetime | None, finished: datetime.datetime | None
+) -> dict[str, Any]:
+    """``node_info`` of a source, as dbt attaches it to freshness events."""
+    return {
+        "materialized": "",
+        "meta": dict(getattr(source, "meta", {}) or {}),
+        "node_checksum": "",
+        "node_finished_at": _stamp(finished),
+        "node_name": f"{source.source_name}.{source.name}",
+        "node_path": source.original_file_path,
+        "node_relation": {
+            "alias": source.name,
+            "database": source.relation.database or "",
+            "relation_name": source.relation_name,
+            "schema": source.relation.schema or "",
+        },
+        "node_started_at": _stamp(started),
+        "node_status": status,
+        "resource_type": "source",
+        "unique_id": source.unique_id,
+    }
 
 
 def line_for(result: FreshnessResult) -> tuple[str, str]:
@@ -37,14 +72,35 @@ def freshness_command(
             reporter.line("")
 
         def started(index: int, count: int, source: SourceDefinition) -> None:
-            left, right = dotted(index, count, f"START freshness of {source.source_name}.{source.name}", "RUN")
-            reporter.line(left + right)
+            message = f"START freshness of {source.source_name}.{source.name}"
+            left, right = dotted(index, count, message, "RUN")
+            if isinstance(reporter, EventReporter):  # dbt's events, for --log-format json
+                data = {"description": message[6:], "index": index, "total": count}
+                data["node_info"] = source_info(source, "started", _utc_now(), None)
+                reporter.emit("LogStartLine", left + right, data, node_line=(index, count, message, "RUN"))
+            else:
+                reporter.line(left + right)
 
         def finished(index: int, count: int, result: FreshnessResult) -> None:
             message, status = line_for(result)
             left, right = dotted(index, count, message, status)
             style = {"pass": None, "warn": "yellow"}.get(result.status, "red")
-            reporter.line(left + right, style=style, always=result.is_error)
+            if isinstance(reporter, EventReporter):
+                source = result.source
+                data = {
+                    "status": result.status,
+                    "source_name": source.source_name,
+                    "table_name": source.name,
+                    "index": index,
+                    "total": count,
+                    "execution_time": result.execution_time,
+                    "node_info": source_info(source, result.status, None, _utc_now()),
+                }
+                level = {"pass": "info", "warn": "warn"}.get(result.status, "error")
+                reporter.emit("LogFreshnessResult", left + right, data, level=level, style=style,
+                              always=result.is_error, node_line=(index, count, message, status))  # fmt: skip
+            else:
+                reporter.line(left + right, style=style, always=result.is_error)
 
         run = run_freshness(context, select or (), exclude or (), output=output, on_start=started, on_result=finished)
         if total:
