@@ -8,6 +8,7 @@ highlighted. Exit codes are decided by the CLI, not here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from modelkit.core.secrets import scrub
 
@@ -74,6 +75,18 @@ class ProjectError(ModelkitError):
     """A problem with the project's files: missing, malformed or inconsistent."""
 
     kind = "Parsing Error"
+
+
+class AccessError(ProjectError):
+    """A ``ref()`` to a model its access does not allow from the referring node (dbt's DbtReferenceError)."""
+
+    def __init__(self, unique_id: str, ref_unique_id: str, access: str, scope: str, **where: Any) -> None:
+        self.unique_id, self.ref_unique_id, self.access, self.scope = unique_id, ref_unique_id, access, scope
+        super().__init__(
+            f"Node {unique_id} attempted to reference node {ref_unique_id}, which is not allowed because "
+            f"the referenced node is {access} to the '{scope}' group.",
+            **where,
+        )
 
 
 class CompilationError(ModelkitError):

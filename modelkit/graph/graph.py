@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from functools import cached_property
 from graphlib import TopologicalSorter
 
-from modelkit.core.errors import DependencyError
-from modelkit.core.manifest import Manifest
+from modelkit.core.errors import AccessError, DependencyError
+from modelkit.core.manifest import Manifest, Node
 from modelkit.graph.resolve import Resolver
 
 
@@ -28,6 +28,7 @@ def link(manifest: Manifest, resolver: Resolver) -> None:
                 raise
             if target is None:
                 raise resolver.missing_ref_error(node, ref["name"], line, ref.get("version"), ref.get("package"))
+            check_access(node, target, line)
             deps.append(target.unique_id)
         source_lines = node.source_lines
         for i, (source_name, table_name) in enumerate(node.sources):
@@ -38,6 +39,26 @@ def link(manifest: Manifest, resolver: Resolver) -> None:
             deps.append(found.unique_id)
         node.depends_on_nodes = list(dict.fromkeys(deps))
     Graph(manifest).check_cycles()
+
+
+def check_access(node: Node, target: Node, line: int | None = None) -> None:
+    """dbt's model access: a ``private`` model is referenced only by models of its own ``group``.
+
+    (``protected``, the default, allows every model of the project and of installed packages, as dbt does
+    unless a package restricts access.)
+    """
+    if node.resource_type != "model" or target.resource_type != "model":
+        return
+    if target.config.get("access") == "private" and node.config.get("group") != target.config.get("group"):
+        raise AccessError(
+            node.unique_id,
+            target.unique_id,
+            "private",
+            str(target.config.get("group")),
+            path=node.original_file_path,
+            line=line,
+            source=node.raw_code,
+        )
 
 
 class Graph:

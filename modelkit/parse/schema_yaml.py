@@ -32,7 +32,7 @@ class Patch:
     @property
     def config(self) -> dict[str, Any]:
         config = dict(self.entry.get("config") or {})
-        for key in ("docs", "meta", "tags", "access", "constraints"):
+        for key in ("docs", "meta", "tags", "access", "group", "constraints"):
             if key in self.entry and key not in config and key != "constraints":
                 config[key] = self.entry[key]
         return config
