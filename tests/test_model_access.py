@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,52 @@ def test_its_own_group_and_other_access_levels_are_allowed(tmp_path: Path, acces
     (root / "models" / "schema.yml").write_text(SCHEMA.replace("access: private", f"access: {access}"))
     (root / "models" / "marketing_model.sql").write_text("select * from {{ ref('finance_model') }}")
     assert run_cli("run", cwd=root).exit_code == 0
+
+
+EXPOSURES = """
+exposures:
+  - name: weekly_report
+    type: dashboard
+    maturity: high
+    url: https://bi.example/weekly
+    owner: {name: Finance, email: finance@example.com}
+    depends_on:
+      - ref('finance_report')
+      - source('raw', 'payments')
+sources:
+  - name: raw
+    tables: [{name: payments}]
+"""
+
+
+def test_groups_and_exposures_are_in_the_manifest(tmp_path: Path) -> None:
+    root = project(tmp_path, "select * from {{ ref('finance_report') }}")
+    (root / "models" / "exposures.yml").write_text(EXPOSURES)
+    (root / "models" / "graph_probe.sql").write_text(
+        "select '{{ graph.exposures | length }}' as exposures, '{{ graph.groups | length }}' as groups_"
+    )
+    assert run_cli("run", cwd=root).exit_code == 0
+    manifest = json.loads((root / "target" / "manifest.json").read_text())
+    assert set(manifest["groups"]) == {"group.demo.finance", "group.demo.marketing"}
+    assert manifest["groups"]["group.demo.finance"]["owner"] == {"email": None, "name": "Finance"}
+    exposure = manifest["exposures"]["exposure.demo.weekly_report"]
+    assert exposure["depends_on"]["nodes"] == ["model.demo.finance_report", "source.demo.raw.payments"]
+    assert exposure["type"] == "dashboard" and exposure["owner"]["email"] == "finance@example.com"
+    assert query(embedded_db(root), "select exposures, groups_ from graph_probe") == [("1", "2")]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"models/exposures.yml": EXPOSURES.replace("finance_report", "finanse_report")}, "Exposure 'weekly_report'"),
+        ({"models/exposures.yml": EXPOSURES.replace("type: dashboard", "type: poster")}, "has type 'poster'"),
+        ({"models/other.sql": "{{ config(group='finanse') }} select 1 as x"}, "Invalid group 'finanse'"),
+    ],
+)
+def test_bad_groups_and_exposures_are_located_errors(tmp_path: Path, files: dict, message: str) -> None:
+    root = project(tmp_path, "select 1 as x")
+    for rel, text in files.items():
+        (root / rel).write_text(text)
+    result = run_cli("parse", cwd=root)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output

@@ -244,8 +244,10 @@ def _manifest_sections(
     yield "sources", ((uid, source_dict(s)) for uid, s in manifest.sources.items())
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
     yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
-    for key in ("exposures", "metrics", "groups", "selectors"):
-        yield key, {}
+    yield "exposures", manifest.exposures
+    yield "metrics", {}
+    yield "groups", manifest.groups
+    yield "selectors", {}
     yield "disabled", ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
     yield "parent_map", ((k, sorted(v)) for k, v in manifest.parent_map().items())
     yield "child_map", ((k, sorted(v)) for k, v in manifest.child_map().items())

@@ -221,6 +221,8 @@ class Manifest:
     sources: dict[str, SourceDefinition] = field(default_factory=dict)
     macros: dict[str, Macro] = field(default_factory=dict)
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
+    exposures: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
     disabled: dict[str, list[Node]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # path -> checksum
 

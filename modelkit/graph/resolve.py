@@ -207,6 +207,7 @@ class Resolver:
         return {
             "nodes": {uid: node_dict(n) for uid, n in self.manifest.nodes.items()},
             "sources": {uid: source_dict(s) for uid, s in self.manifest.sources.items()},
-            "exposures": {},
+            "exposures": dict(self.manifest.exposures),
+            "groups": dict(self.manifest.groups),
             "metrics": {},
         }

@@ -27,6 +27,7 @@ from modelkit.parse.packages import (
     ref_searches_package_first,
     root_dependency_warnings,
 )
+from modelkit.parse.resources import add_exposures, add_groups, check_groups
 from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, build_sources, columns_from
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
@@ -103,9 +104,12 @@ class Parser:
         package_first = bool(packages) and ref_searches_package_first(self.root)
         self.renderer.resolver = Resolver(self.manifest, package_first=package_first)
         for unit in units:
+            add_groups(self.manifest, schemas[unit.name], unit.name)
+        for unit in units:
             self._enter(unit, schemas[unit.name])
             self._parse_nodes()
         self._enter(units[0], schemas[self.root.name])
+        check_groups(self.manifest)
         check_contracts(self.manifest)
         check_relations(self.manifest.nodes.values())
         log = self.renderer.invocation.log
@@ -113,6 +117,8 @@ class Parser:
         render_descriptions(self.manifest, self.renderer)
         self.renderer.resolver = Resolver(self.manifest, package_first=package_first, log=log)
         link(self.manifest, self.renderer.resolver)
+        for unit in units:
+            add_exposures(self.manifest, schemas[unit.name], unit.name, self.renderer.resolver)
         model_deprecations(self.manifest, log)
         if packages and not package_first:
             for warning in root_dependency_warnings(self.manifest, self.renderer.resolver):
