@@ -75,12 +75,16 @@ class Session:
         self._adapter_lock = threading.RLock()
         self.renderer.connect = lambda: self.adapter  # introspective Jinja opens the connection on first use
         self.parse_cache: ParseCache | None = None
+        self.reparsed: list[str] | None = None
+        self.full_parse_reason = ""
 
     @cached_property
     def manifest(self) -> Manifest:
         parser = Parser(self.renderer, use_cache=self.partial_parse)
         manifest = parser.parse()
         self.parse_cache = parser.cache
+        self.reparsed = parser.reparsed  # None after a full parse, else the nodes an incremental one parsed
+        self.full_parse_reason = parser.full_parse_reason
         return manifest
 
     @cached_property

@@ -11,7 +11,7 @@ from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
 from modelkit.graph.graph import link
 from modelkit.graph.resolve import Resolver
-from modelkit.parse import yamlchild
+from modelkit.parse import incremental, yamlchild
 from modelkit.parse.cache import ParseCache, global_key
 from modelkit.parse.contracts import check_contracts
 from modelkit.parse.datatests import add_data_tests
@@ -54,6 +54,24 @@ class Parser:
         self._names: dict[tuple[str, str], Node] = {}
         self._naming: dict[str, bool] = {}  # package -> whether a generate_*_name macro is overridden for it
         self._prefetched: dict[str, tuple[str, str, tuple[Capture, set[str]] | None]] = {}
+        self._cached_vars: dict[str, list[str]] = {}
+        # what incremental parsing needs to know of this parse (see modelkit.parse.incremental)
+        self.node_vars: dict[str, list[str]] = {}  # unique_id -> the vars its template read
+        self.inside_env: dict[str, str | None] = {}  # env vars read by node templates (not elsewhere)
+        self.templated: set[str] = set()  # nodes and sources whose descriptions hold Jinja
+        self.schemas: dict[str, SchemaFiles] = {}
+        self.versions: dict[str, dict[str, ModelVersion]] = {}
+        self.packages: list[Package] = []
+        self.reparsed: list[str] | None = None  # after an incremental parse: the nodes parsed again
+        self.full_parse_reason = ""  # why an incremental parse was not possible
+
+    def reset(self) -> None:
+        """Forget what an abandoned incremental parse did, before a full one."""
+        self._names.clear()
+        self.node_vars.clear()
+        self.inside_env.clear()
+        self._prefetched.clear()
+        self._cached_vars.clear()
 
     # -- whole project ---------------------------------------------------------
     def parse(self) -> Manifest:
@@ -69,7 +87,18 @@ class Parser:
                 gc.enable()
 
     def _parse(self) -> Manifest:
+        if self.use_cache:
+            manifest = incremental.update(self)
+            if manifest is not None:
+                return manifest
+        self._full_parse()
+        if self.use_cache:
+            incremental.record(self)
+        return self.manifest
+
+    def _full_parse(self) -> Manifest:
         packages = find_packages(self.root, self.renderer.cli_vars)
+        self.packages = packages
         self.renderer.var_scope.set_packages({p.name: p.config for p in packages})
         units = [Package(self.root), *packages]
         load_macros(self.renderer, packages)
@@ -114,6 +143,8 @@ class Parser:
         check_relations(self.manifest.nodes.values())
         log = self.renderer.invocation.log
         disable_orphan_tests(self.manifest, log)
+        self.schemas = schemas
+        self.templated = incremental.templated_descriptions(self.manifest)
         render_descriptions(self.manifest, self.renderer)
         self.renderer.resolver = Resolver(self.manifest, package_first=package_first, log=log)
         link(self.manifest, self.renderer.resolver)
@@ -142,7 +173,7 @@ class Parser:
         project = self.project
         for folder, inner, rel in walk(project.root, project.seed_paths, (".csv",)):
             self.add_node(self._seed(folder, inner, rel))
-        self._versions = self._model_versions()
+        self._versions = self.versions[project.name] = self._model_versions()
         for folder, inner, rel in walk(project.root, project.model_paths, (".sql",)):
             self.add_node(self._sql_node(ModelNode, "model", project.models, folder, inner, rel))
         for folder, inner, rel in walk(project.root, project.analysis_paths, (".sql",)):
@@ -298,6 +329,7 @@ class Parser:
             cache.seen.add(key)
             found = cache.get_capture(key, sha)
             if found is not None:
+                self._cached_vars[key] = cache.vars_read(key)
                 return found
         found = static_capture(text, self.renderer, package) if self.static else None
         if found is not None and cache is not None:
@@ -312,10 +344,21 @@ class Parser:
             found = prefetched[2]
         else:
             found = self._capture_unrendered(text, node.checksum, key, node.package_name)
+        var_names: set[str] = set(self._cached_vars.pop(key, ()))
         if found is None:
-            found = render_capture(node, text, rel, self.renderer)
+            renderer = self.renderer
+            outside_vars, outside_env = renderer.var_reads, renderer.env_reads
+            renderer.var_reads, renderer.env_reads = set(), {}
+            try:
+                found = render_capture(node, text, rel, renderer)
+            finally:
+                var_names, inside_env = renderer.var_reads, renderer.env_reads
+                renderer.var_reads, renderer.env_reads = outside_vars, outside_env
+            self.inside_env.update(inside_env)
+            found[0].env_vars.update(inside_env)  # read by the macros it called, too
             if self.cache is not None:
-                self.cache.put_capture(key, node.checksum, *found)
+                self.cache.put_capture(key, node.checksum, *found, var_names)
+        self.node_vars[node.unique_id] = sorted(var_names)
         return found
 
     def place_node(self, node: Node) -> None:

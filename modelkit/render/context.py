@@ -88,6 +88,7 @@ class Renderer:
         self.connect: Callable[[], Adapter] | None = None  # opens the connection when first needed
         self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
         self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
+        self.var_reads: set[str] = set()  # the name of every var() read
         self._base = self._base_context()
 
     @property
@@ -150,9 +151,14 @@ class Renderer:
             self.__dict__["_graph"] = cached
         return cached[1]
 
+    def has_var(self, name: str, package: str | None = None) -> bool:
+        self.var_reads.add(name)
+        return name in self.cli_vars or name in self.var_scope.values(package)
+
     def var_value(
         self, name: str, default: Any, node_name: str | None, execute: bool, package: str | None = None
     ) -> Any:
+        self.var_reads.add(name)
         if name in self.cli_vars:
             return self.cli_vars[name]
         project_vars = self.var_scope.values(package)
@@ -189,7 +195,7 @@ class Renderer:
         def var(name: str, default: Any = _MISSING) -> Any:
             return self.var_value(name, default, node_name, execute, package)
 
-        var.has_var = lambda name: name in self.cli_vars or name in self.var_scope.values(package)  # type: ignore[attr-defined]
+        var.has_var = lambda name: self.has_var(name, package)  # type: ignore[attr-defined]
 
         def env_var(name: str, default: Any = None) -> str:
             if name.startswith("DBT_ENV_SECRET") or name.startswith("MODELKIT_SECRET"):
