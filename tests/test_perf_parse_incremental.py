@@ -12,7 +12,7 @@ import pytest
 from conftest import run_cli, write_files
 from packages_support import make_projects
 
-from modelkit.parse import incremental
+from modelkit.parse import incremental, snapshot
 
 ROOT_FILES = {
     "macros/money.sql": "{% macro to_money(col) %}cast({{ col }} as decimal(18, 2)){% endmacro %}\n",
@@ -237,7 +237,11 @@ SEQUENCE = [
 ]  # fmt: skip
 
 
-def test_edits_one_after_another_stay_equal_to_a_parse_from_scratch(project: Path, reparsed: list) -> None:
+@pytest.mark.parametrize("overlay_limit", [snapshot.OVERLAY_LIMIT, 1], ids=["overlay", "snapshot_rewritten"])
+def test_edits_one_after_another_stay_equal_to_a_parse_from_scratch(
+    project: Path, reparsed: list, monkeypatch: pytest.MonkeyPatch, overlay_limit: int
+) -> None:
+    monkeypatch.setattr(snapshot, "OVERLAY_LIMIT", overlay_limit)
     assert run_cli("parse", "--project-dir", str(project)).exit_code == 0
     steps = [next(e for e in EDITS if e[0] == case) for case in SEQUENCE]
     for _case, edit, _args, _env, _expected in steps:

@@ -77,6 +77,8 @@ class Session:
         self.parse_cache: ParseCache | None = None
         self.reparsed: list[str] | None = None
         self.full_parse_reason = ""
+        self.snapshot_ids: tuple[Any, Any] = (None, None)
+        self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -85,6 +87,8 @@ class Session:
         self.parse_cache = parser.cache
         self.reparsed = parser.reparsed  # None after a full parse, else the nodes an incremental one parsed
         self.full_parse_reason = parser.full_parse_reason
+        self.snapshot_ids = parser.snapshot_ids
+        self.scanned = {rel: status[:4] for rel, status in parser.scanned.items()}
         return manifest
 
     @cached_property

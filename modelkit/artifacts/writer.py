@@ -6,6 +6,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from modelkit import DBT_COMPAT_VERSION
 from modelkit.core import fsio, jsonio
 from modelkit.core.manifest import Column, Macro, Manifest, Node, SourceDefinition
 from modelkit.core.results import RunResult, now
+from modelkit.core.secrets import values as secret_values
 
 MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
@@ -267,34 +269,81 @@ def manifest_dict(
     }
 
 
+@dataclass
+class NodeEntries:
+    """Where each node's entry (``"id":{...}``) is in a manifest.json; reused for nodes known unchanged."""
+
+    data: bytes = b""  # that manifest.json
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # unique_id -> (start, end) in data
+
+
 def write_manifest(
     path: Path,
     manifest: Manifest,
     invocation_id: str,
     compiled: dict[str, str] | None = None,
     adapter_type: str = "duckdb",
-) -> None:
-    """Stream manifest.json node by node: fast (orjson per node) and light on memory; written atomically."""
-    fsio.atomic_write(path, _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type), scrub=True)
+    reuse: NodeEntries | None = None,
+) -> NodeEntries:
+    """Stream manifest.json node by node: fast (orjson per node) and light on memory; written atomically.
+
+    The entries of ``reuse`` (of nodes the caller knows are unchanged since it was written) are copied as
+    they are. Returns where each node's entry was written (compiled ones excepted) for the next write.
+    """
+    written = NodeEntries()
+    chunks = _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type, reuse, written.spans)
+    fsio.atomic_write(path, chunks, scrub=True)
+    if secret_values():
+        written.spans.clear()  # masking moved the entries
+    return written
 
 
 def _manifest_chunks(
-    manifest: Manifest, invocation_id: str, compiled: dict[str, str], adapter_type: str
+    manifest: Manifest,
+    invocation_id: str,
+    compiled: dict[str, str],
+    adapter_type: str,
+    reuse: NodeEntries | None = None,
+    spans: dict[str, tuple[int, int]] | None = None,
 ) -> Iterator[bytes]:
     dumps = jsonio.dumps
+    old = reuse.data if reuse is not None else b""
+    old_spans = reuse.spans if reuse is not None else {}
+    spans = {} if spans is None else spans
+    position = 1
     yield b"{"
     for i, (key, value) in enumerate(_manifest_sections(manifest, invocation_id, compiled, adapter_type)):
-        yield (b"," if i else b"") + dumps(key) + b":"
+        head = (b"," if i else b"") + dumps(key) + b":"
+        position += len(head)
+        yield head
         if isinstance(value, dict):
-            yield dumps(value)
+            body = dumps(value)
+            position += len(body)
+            yield body
             continue
+        if key == "nodes":
+            value = ((uid, node) for uid, node in manifest.nodes.items() if node.resource_type != "unit_test")
         chunk = [b"{"]
+        position += 1
         for j, (item_key, item) in enumerate(value):
-            chunk.append((b"," if j else b"") + dumps(item_key) + b":" + dumps(item))
+            if j:
+                chunk.append(b",")
+                position += 1
+            if key == "nodes":
+                code = compiled.get(item_key)
+                span = old_spans.get(item_key) if code is None else None
+                entry = old[span[0] : span[1]] if span else dumps(item_key) + b":" + dumps(node_dict(item, code))
+                if code is None:
+                    spans[item_key] = (position, position + len(entry))
+            else:
+                entry = dumps(item_key) + b":" + dumps(item)
+            position += len(entry)
+            chunk.append(entry)
             if len(chunk) >= 512:
                 yield b"".join(chunk)
                 chunk.clear()
         chunk.append(b"}")
+        position += 1
         yield b"".join(chunk)
     yield b"}"
 

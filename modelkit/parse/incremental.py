@@ -101,6 +101,7 @@ def record(parser: Any) -> None:
         prefixes={p.name: p.prefix for p in [Package(parser.root), *parser.packages]},
     )
     snapshots.save(parser.root.target_dir, snap)
+    parser.snapshot_ids = (None, (snap.token, snap.serial))
 
 
 def update(parser: Any) -> Manifest | None:
@@ -112,6 +113,7 @@ def update(parser: Any) -> Manifest | None:
     if snap is None or snap.key != snapshots.key(project, renderer.target):
         return None
     env_reads, var_reads = dict(renderer.env_reads), set(renderer.var_reads)
+    parser.snapshot_ids = ((snap.token, snap.serial), None)
     try:
         return Update(parser, snap).run()
     except (FullParse, ModelkitError) as exc:  # a ModelkitError is reported by the full parse, with all it finds
@@ -119,6 +121,7 @@ def update(parser: Any) -> Manifest | None:
         parser.manifest = Manifest(project_name=project.name)
         parser.reset()
         parser.reparsed = None
+        parser.snapshot_ids = (None, None)
         renderer.env_reads, renderer.var_reads = env_reads, var_reads
         renderer.resolver = None
         return None
@@ -215,7 +218,7 @@ class Update:
         parser.reparsed = sorted(n.unique_id for n in rebuilt)
         self._check(rebuilt)
         renderer.resolver = Resolver(manifest, package_first=package_first, log=renderer.invocation.log)
-        self._save()
+        self._save(rebuilt=rebuilt)
         return manifest
 
     # -- what changed ----------------------------------------------------------------
@@ -502,12 +505,15 @@ class Update:
                 raise FullParse(_where())  # the full parse names the cycle
         manifest.disabled = manifest.disabled  # unchanged: disabled nodes parse everything
 
-    def _save(self, files_only: bool = False) -> None:
+    def _save(self, files_only: bool = False, rebuilt: Iterable[Node] = ()) -> None:
         snap = self.snap
         snap.files = self.parser.scanned
         snap.cli_vars = dict(self.renderer.cli_vars)
         snap.manifest = self.manifest
-        snapshots.save(self.parser.root.target_dir, snap, files_only=files_only)
+        changed = {n.unique_id for n in rebuilt}
+        target_dir = self.parser.root.target_dir
+        snapshots.save(target_dir, snap, files_only=files_only, changed=changed, removed=set(self.deleted))
+        self.parser.snapshot_ids = (self.parser.snapshot_ids[0], (snap.token, snap.serial))
 
 
 _ABSENT = object()

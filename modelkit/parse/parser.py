@@ -64,6 +64,8 @@ class Parser:
         self.packages: list[Package] = []
         self.reparsed: list[str] | None = None  # after an incremental parse: the nodes parsed again
         self.full_parse_reason = ""  # why an incremental parse was not possible
+        self.snapshot_ids: tuple[Any, Any] = (None, None)  # the parse snapshot before and after this parse
+        self.scanned: dict[str, list[Any]] = {}  # the input files' status as parsing began (incremental parsing)
 
     def reset(self) -> None:
         """Forget what an abandoned incremental parse did, before a full one."""
