@@ -54,12 +54,8 @@ def parse_summary(
 
 
 def parse_and_write(session: Session) -> tuple[Manifest, str]:
-    files = {}
-    if session.partial_parse:  # the files' status, taken before any file was read
-        files = session.scanned if "manifest" in session.__dict__ else parsestate.scan(session.project)
     manifest = session.manifest
-    if session.partial_parse and not files:
-        files = session.scanned  # the parser's own scan, taken before it read anything
+    files = session.scanned if session.partial_parse else {}  # the parser's own scan, taken before it read anything
     write_manifest(session)
     summary = found_summary(manifest)
     if session.partial_parse:
