@@ -18,6 +18,7 @@ class Capability(Enum):
 
     BATCHED_TESTS = "batched_tests"  # ``sql.test_batch_branch``: many data tests in one statement
     CATALOG_QUERY = "catalog_query"  # ``get_catalog``: every relation's columns of some schemas in one query
+    RELATION_STATE = "relation_state"  # ``relation_states``: what each relation looks like, in one query
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,12 @@ class Adapter(Protocol):
 
     def get_catalog(self, schemas: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
         """Every relation of ``schemas`` with its columns (``Capability.CATALOG_QUERY``)."""
+        ...
+
+    def relation_states(self, schemas: list[tuple[str | None, str]]) -> dict[tuple[str, str, str], str]:
+        """(database, schema, name), lowercased -> a text that changes when the relation is replaced, altered
+        or its rows change, for every relation of ``schemas``, from the engine's metadata
+        (``Capability.RELATION_STATE``)."""
         ...
 
     def create_schema(self, database: str | None, schema: str) -> None: ...

@@ -24,7 +24,7 @@ from modelkit.project.profiles import Target
 class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
-    capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY})
+    capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY, Capability.RELATION_STATE})
     constraint_support = dict.fromkeys(
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
     )  # as dbt-duckdb: DuckDB checks every one of them on insert
@@ -302,6 +302,30 @@ class DuckDBAdapter(StatefulMixin):
         for key, entry in relations.items():
             entry["row_count"] = counts.get(key)
         return list(relations.values())
+
+    def relation_states(self, schemas: list[tuple[str | None, str]]) -> dict[tuple[str, str, str], str]:
+        """A table's columns and estimated row count, a view's columns and SQL (DuckDB's catalog, no scan)."""
+        if not schemas:
+            return {}
+        pairs = sorted({self._key(db, schema) for db, schema in schemas})
+        wanted = " or ".join(
+            f"(lower(database_name) = {sql_literal(db)} and lower(schema_name) = {sql_literal(schema)})"
+            for db, schema in pairs
+        )
+        rows = self.execute(
+            "with cols as (select database_name, schema_name, table_name, "
+            "string_agg(column_name || ' ' || data_type, ', ' order by column_index) as columns "
+            f"from duckdb_columns() where not internal and ({wanted}) group by all) "
+            "select c.database_name, c.schema_name, c.table_name, "
+            "coalesce('table ' || t.estimated_size, 'view ' || md5(v.sql)) || ': ' || c.columns "
+            "from cols c "
+            "left join duckdb_tables() t on t.database_name = c.database_name and t.schema_name = c.schema_name "
+            "and t.table_name = c.table_name "
+            "left join duckdb_views() v on v.database_name = c.database_name and v.schema_name = c.schema_name "
+            "and v.view_name = c.table_name",
+            fetch=True,
+        ).rows
+        return {(db.lower(), schema.lower(), name.lower()): state for db, schema, name, state in rows}
 
     def describe_query(self, sql: str) -> list[ColumnInfo]:
         result = self.execute(f"describe ({sql})", fetch=True)

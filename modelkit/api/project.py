@@ -22,6 +22,7 @@ from modelkit.api.executors import make_runner
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
+from modelkit.core import settings
 from modelkit.core.batches import as_utc
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError, UsageError
 from modelkit.core.manifest import ModelNode
@@ -168,12 +169,17 @@ class Project:
         resource_types: Sequence[str] = (),
         exclude_resource_types: Sequence[str] = (),
         empty: bool | None = None,
+        skip_unchanged: bool | str | None = None,
     ) -> RunResult:
         """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
         ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
         builds every model from zero rows of its inputs (dbt's ``--empty``); ``event_time_start`` /
-        ``event_time_end`` bound the windows microbatch models build."""
+        ``event_time_end`` bound the windows microbatch models build; ``skip_unchanged`` (True or
+        ``"strict"``; default: the ``skip_unchanged`` setting) skips what was built from the same inputs
+        (see :mod:`modelkit.execute.fingerprints`)."""
         with self.session(command, full_refresh=full_refresh, empty=empty) as session:
+            flag = None if skip_unchanged is None else str(skip_unchanged).lower()
+            skip = settings.resolve("skip_unchanged", flag, session.project.flags)
             options = RunOptions(
                 command,
                 tuple(select),
@@ -187,6 +193,7 @@ class Project:
                 selector=selector,
                 indirect_selection=indirect_selection,
                 exclude_resource_types=tuple(exclude_resource_types),
+                skip_unchanged=skip if skip in ("true", "strict") and command in ("run", "build") else None,
             )
             runner = make_runner(session, options, reporter)
             if on_start is not None:

@@ -37,6 +37,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "LogSeedResult": ("Q016", "info"),
     "LogTestResult": ("Q007", "info"),
     "LogNodeResult": ("Q008", "info"),
+    "LogNodeNoOpResult": ("Q019", "info"),
     "LogFreshnessResult": ("Q018", "info"),
     "LogHookStartLine": ("Q032", "info"),
     "LogHookEndLine": ("Q033", "info"),
@@ -251,6 +252,9 @@ class EventReporter(ConsoleReporter):
                     "schema": node.schema or "", "node_info": info}  # fmt: skip
             return "SkippingDetails", data, "info"
         kind = node.resource_type
+        if status == "no-op":
+            return "LogNodeNoOpResult", {"description": describe(node), "index": index, "total": total,
+                                         "node_info": info}, "info"  # fmt: skip
         name = RESULT_EVENTS.get(kind, "LogNodeResult")
         if kind in ("test", "unit_test"):
             attached = getattr(node, "attached_node", None) or ""
@@ -347,7 +351,7 @@ class EventReporter(ConsoleReporter):
             "warn": counts.get("warn", 0),
             "error": counts.get("error", 0) + counts.get("fail", 0),
             "skip": counts.get("skipped", 0),
-            "noop": counts.get("no op", 0),
+            "noop": counts.get("no-op", 0),
             "total": len(run.results),
         }
         self.line("")

@@ -47,6 +47,7 @@ SWITCH_SETTINGS = {
     "--debug": ("debug", "1"), "-d": ("debug", "1"), "--no-debug": ("debug", "0"),
     "--empty": ("empty", "1"), "--no-empty": ("empty", "0"),
     "--store-failures": ("store_failures", "1"),
+    "--skip-unchanged": ("skip_unchanged", "true"), "--no-skip-unchanged": ("skip_unchanged", "false"),
     "--send-anonymous-usage-stats": ("send_anonymous_usage_stats", "1"),
     "--no-send-anonymous-usage-stats": ("send_anonymous_usage_stats", "0"),
     "--version-check": ("version_check", "1"), "--no-version-check": ("version_check", "0"),
@@ -80,7 +81,9 @@ def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:
             FLAG_VALUES[VALUE_SETTINGS[flag]] = (flag, value)
             i += 1 if eq else 2
             continue
-        if arg in SWITCH_SETTINGS:
+        if flag == "--skip-unchanged" and eq:  # --skip-unchanged=strict
+            env["MODELKIT_SKIP_UNCHANGED"] = inline
+        elif arg in SWITCH_SETTINGS:
             name, value = SWITCH_SETTINGS[arg]
             env[f"MODELKIT_{name.upper()}"] = value
         elif arg not in IGNORED_SWITCHES:

@@ -40,6 +40,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "indirect_selection": (("eager", "cautious", "buildable", "empty"), "eager"),
     "empty": ("bool", False),
     "store_failures": ("bool", None),
+    "skip_unchanged": (("true", "false", "strict"), "false"),  # run/build: skip relations built from the same inputs
 }
 
 _TRUE = ("1", "true", "yes", "on", "t", "y")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, display_path, now
+from modelkit.execute.fingerprints import BuildState, target_key
 from modelkit.execute.contracts import enforce_contract, table_schema
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
@@ -88,6 +89,7 @@ class RunOptions:
     selector: str | None = None  # a selectors.yml selector (wins over select/exclude)
     indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
     exclude_resource_types: tuple[str, ...] = ()
+    skip_unchanged: str | None = None  # "true" | "strict": skip what was built from the same inputs
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -118,6 +120,7 @@ class Runner:
         self.executors: Mapping[str, NodeExecutor] = {} if options.command == "compile" else dict(executors or {})
         self._index = 0
         self._lock = threading.Lock()
+        self.build_state: BuildState | None = None
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
@@ -179,6 +182,7 @@ class Runner:
             nodes = [context.manifest.nodes[uid] for uid in selected]
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
+            self.build_state = self._build_state(nodes)
         parents = self._parents(selected)
         levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
@@ -215,8 +219,21 @@ class Runner:
             if not run.results:  # the nodes that finished before Ctrl-C are reported (and in run_results.json)
                 run.results = start + list(getattr(exc, "results", []))
         context.compiler.flush()  # compiled files are on disk when the run ends
+        if self.build_state is not None:
+            self.build_state.save(context.opened())
         run.elapsed_time = time.perf_counter() - started
         return run
+
+    def _build_state(self, nodes: list[Node]) -> BuildState | None:
+        """The fingerprints of what ``run``/``build``/``seed`` build (recorded always, used to skip on request)."""
+        options = self.options
+        if options.command not in ("run", "build", "seed") or self.context.invocation.empty:
+            return None
+        context = self.context
+        mode = None if options.full_refresh else options.skip_unchanged
+        state = BuildState(context.project.target_dir, target_key(context.target), context.manifest, mode)
+        state.load_relation_states(context.adapter, nodes)
+        return state
 
     def _interrupt(self) -> None:
         """Cancel the statements the worker threads are running (their units of work roll back)."""
@@ -277,8 +294,15 @@ class Runner:
         sql = self.compile(node, result) if node.resource_type != "seed" else ""
         t1 = now()
         result.timing.append(_timing("compile", t0, t1))
+        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
+        fingerprint = state.fingerprint(node, sql, context.adapter) if state is not None else ""
         if self.options.command == "compile" or node.resource_type == "analysis":
             result.message = None
+        elif state is not None and state.unchanged(node, fingerprint):
+            state.skipped(node)  # dbt's no-op result
+            result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
+            result.timing.clear()
+            return
         else:
             schema = None
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
@@ -290,6 +314,8 @@ class Runner:
             result.adapter_response = {"_message": response.message}
             if response.rows_affected is not None and node.resource_type == "seed":
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
+            if state is not None:
+                state.record(node, fingerprint)
         result.timing.append(_timing("execute", t1, now()))
 
     def _warn(self, message: str) -> None:
