@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, display_path, now
-from modelkit.execute.fingerprints import BuildState, target_key
 from modelkit.execute.contracts import enforce_contract, table_schema
+from modelkit.execute.fingerprints import BuildState, target_key
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
