@@ -5,8 +5,8 @@ Every ``run``, ``build`` and ``seed`` records, for each model and seed it builds
 share records):
 
 - the fingerprint: a hash of the node's compiled SQL (a seed's: its file's checksum), its whole config
-  (materialization, hooks, ...), its relation name, and the fingerprints of its parents (through
-  ephemeral models, to theirs);
+  (materialization, hooks, ...), its relation name, its contract's columns when it has one, and the
+  fingerprints of its parents (through ephemeral models, to theirs);
 - the relation's state as the engine's metadata shows it right after the build (DuckDB: a table's columns
   and estimated row count, a view's columns and SQL; see ``Adapter.relation_states``).
 
@@ -80,7 +80,7 @@ class BuildState:
             "sql": sql if node.resource_type != "seed" else node.checksum,
             "config": node.config,
             "relation": node.relation_name,
-            "columns": {c.name: c.data_type for c in node.columns.values()},
+            "contract": {c.name: c.data_type for c in node.columns.values()} if _enforced(node) else None,
             "parents": parents,
         }
         value = hashlib.sha256(jsonio.dumps(payload)).hexdigest()
@@ -175,6 +175,10 @@ class BuildState:
             jsonio.write(self.path, {"modelkit": __version__, "targets": targets})
         except OSError:
             pass
+
+
+def _enforced(node: Node) -> bool:
+    return bool((node.config.get("contract") or {}).get("enforced"))
 
 
 def _key(node: Node) -> tuple[str, str, str] | None:
