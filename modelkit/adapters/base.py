@@ -163,6 +163,14 @@ class Adapter(Protocol):
         """As :meth:`replace_table`, the table declared first (columns, types, constraints), then filled."""
         ...
 
+    def comment_on_relation(self, relation: Relation, comment: str) -> None:
+        """Set the comment of a table or a view (``relation.type`` says which): persist_docs ``relation``."""
+        ...
+
+    def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
+        """Set column comments, each ``(name, quoted, comment)``, in one batch: persist_docs ``columns``."""
+        ...
+
     def describe_csv(
         self, path: Path, *, column_types: Mapping[str, str], delimiter: str, sample_all: bool = False
     ) -> list[ColumnInfo]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -381,6 +381,20 @@ class DuckDBAdapter(StatefulMixin):
             self.execute(create)
         self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
+
+    def comment_on_relation(self, relation: Relation, comment: str) -> None:
+        kind = "view" if relation.type == "view" else "table"
+        self.execute(self.sql.comment_on_relation(kind, relation.render(), comment))
+
+    def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
+        if comments:
+            rendered = relation.render()
+            self.execute(
+                "\n".join(
+                    self.sql.comment_on_column(rendered, quote(name) if quoted else name, comment)
+                    for name, quoted, comment in comments
+                )
+            )
 
     # -- SQL snippets --------------------------------------------------------
     def limit_sql(self, sql: str, limit: int) -> str:

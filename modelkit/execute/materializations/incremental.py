@@ -69,13 +69,13 @@ def materialize_incremental(build: Build) -> QueryResult:
     if str(node.config.get("incremental_strategy") or "").lower() == "microbatch":
         return materialize_microbatch(build, existing)  # batched from its first build on, as in dbt
     if existing is None or existing.type != "table" or build.full_refresh:
-        with unit_of_work(build):  # as dbt-duckdb: a (re)build never consults the strategy
+        with unit_of_work(build, relation):  # as dbt-duckdb: a (re)build never consults the strategy
             return adapter.replace_table(relation, build.sql)
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)
     unique_key = as_list(node.config.get("unique_key"))
     predicates = as_list(node.config.get("incremental_predicates"))
-    with unit_of_work(build):
+    with unit_of_work(build, relation):
         staging = adapter.create_temp_table(relation, build.sql)
         source_columns = adapter.get_columns(staging)
         target_columns = adapter.get_columns(existing)

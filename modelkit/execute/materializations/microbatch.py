@@ -48,7 +48,7 @@ def materialize_microbatch(build: Build, existing: Relation | None) -> QueryResu
     incremental = existing is not None and existing.type == "table" and not build.full_refresh
     windows = batch_windows(build, incremental)
     column = str(node.config["event_time"])
-    with unit_of_work(build):
+    with unit_of_work(build, relation):
         for index, window in enumerate(windows):
             sql = build.compile_window(window)
             if index == 0 and not incremental:

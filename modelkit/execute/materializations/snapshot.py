@@ -49,7 +49,7 @@ def materialize_snapshot(build: Build) -> QueryResult:
         raise CompilationError(
             f"Snapshot target {relation.render()} is a {existing.type}, not a table. Drop it or rename the snapshot."
         )
-    with unit_of_work(build):
+    with unit_of_work(build, relation):
         if existing is None:
             return adapter.create_snapshot_table(relation, build.sql, spec)
         target_names = {c.name.lower() for c in adapter.get_columns(existing)}
