@@ -353,9 +353,9 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(None, key, relation.identifier)
         self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
 
-    def replace_view(self, relation: Relation, sql: str) -> QueryResult:
+    def replace_view(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
-        create = f"create or replace view {relation.render()} as (\n{sql}\n)"
+        create = self.sql.with_header(sql_header, f"create or replace view {relation.render()} as (\n{sql}\n)")
         if existing is not None and existing.type != "view":
             self._transaction([self._drop_sql(existing), create])
         else:
@@ -363,7 +363,7 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(relation.with_type("view"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
 
-    def replace_table(self, relation: Relation, sql: str) -> QueryResult:
+    def replace_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
         """Build the new table and swap it in atomically.
 
         DuckDB's ``CREATE OR REPLACE TABLE ... AS`` runs as one transaction that
@@ -374,7 +374,7 @@ class DuckDBAdapter(StatefulMixin):
         is dropped in the same transaction.
         """
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
-        create = f"create or replace table {relation.render()} as (\n{sql}\n)"
+        create = self.sql.with_header(sql_header, f"create or replace table {relation.render()} as (\n{sql}\n)")
         if existing is not None and existing.type == "view":
             self._transaction([self._drop_sql(existing), create])
         else:

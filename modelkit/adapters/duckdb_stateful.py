@@ -19,6 +19,7 @@ from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
 
 if TYPE_CHECKING:
+    from modelkit.adapters.sql import StandardSQL
     from modelkit.project.profiles import Target
 
 # Types the CSV sniffer may pick: what dbt's seed inference yields, plus BIGINT
@@ -44,6 +45,7 @@ class StatefulMixin:
     """Primitives over ``self.execute`` (provided by the adapter)."""
 
     target: Target
+    sql: StandardSQL
 
     def execute(self, sql: str, *, fetch: bool = False) -> QueryResult: ...  # pragma: no cover - the adapter's
 
@@ -133,10 +135,12 @@ class StatefulMixin:
         return QueryResult(rows_affected=count, message=f"{'CREATE' if full_refresh else 'INSERT'} {count}")
 
     # -- incremental models --------------------------------------------------
-    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+    def create_temp_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> Relation:
         stamp = datetime.datetime.now().strftime("%H%M%S%f")
         temp = Relation("temp", "main", f"{relation.identifier}__dbt_tmp{stamp}", type="table")
-        self.execute(f"create or replace temp table {quote(temp.identifier)} as (\n{sql}\n)")
+        self.execute(
+            self.sql.with_header(sql_header, f"create or replace temp table {quote(temp.identifier)} as (\n{sql}\n)")
+        )
         return temp
 
     def insert_into(self, target: Relation, source: Relation, columns: Sequence[str]) -> QueryResult:
@@ -167,7 +171,9 @@ class StatefulMixin:
             )
         return self.insert_into(target, source, columns)
 
-    def replace_table_with_schema(self, relation: Relation, schema: TableSchema, sql: str) -> QueryResult:
+    def replace_table_with_schema(
+        self, relation: Relation, schema: TableSchema, sql: str, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Declare the table (types and constraints, so that DuckDB checks every row), then fill it.
 
         Both statements run in one transaction: a row that breaks a constraint leaves the previous
@@ -178,7 +184,8 @@ class StatefulMixin:
         items += list(schema.constraints)
         names = ", ".join(quote(name) for name, _, _ in schema.columns)
         statements = [] if existing is None else [f"drop {existing.type or 'table'} if exists {existing.render()}"]
-        statements.append(f"create table {relation.render()} (\n    " + ",\n    ".join(items) + "\n)")
+        create = f"create table {relation.render()} (\n    " + ",\n    ".join(items) + "\n)"
+        statements.append(self.sql.with_header(sql_header, create))
         statements.append(f"insert into {relation.render()} ({names})\nselect {names} from (\n{sql}\n) as model_subq")
         with self.transaction():
             for statement in statements:
@@ -203,18 +210,23 @@ class StatefulMixin:
         update_columns: Sequence[str],
         unique_key: Sequence[str],
         predicates: Sequence[str],
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         on = _and([f"{SOURCE}.{k} = {DEST}.{k}" for k in unique_key] + list(predicates)) if unique_key else "FALSE"
         sets = ", ".join(f"{quote(c)} = {SOURCE}.{quote(c)}" for c in update_columns)
         values = ", ".join(f"{SOURCE}.{quote(c)}" for c in columns)
         if _duckdb_version() >= (1, 4):
             matched = f"update set {sets}" if sets else "do nothing"
-            self.execute(
+            merge = (
                 f"merge into {target.render()} as {DEST}\nusing {source.render()} as {SOURCE}\non {on}\n"
                 f"when matched then {matched}\n"
                 f"when not matched then insert ({_cols(columns)}) values ({values})"
             )
+            self.execute(self.sql.with_header(sql_header, merge))
             return QueryResult(message="OK")
+        if sql_header:
+            self.execute(sql_header)
         if unique_key and sets:  # DuckDB before 1.4 has no MERGE: update, then insert the rest
             self.execute(
                 f"update {target.render()} as {DEST} set {sets}\nfrom {source.render()} as {SOURCE}\nwhere {on}"
@@ -237,7 +249,9 @@ class StatefulMixin:
         self.execute(f"alter table {relation.render()} alter column {quote(name)} type {data_type}")
 
     # -- snapshots -----------------------------------------------------------
-    def create_snapshot_table(self, relation: Relation, sql: str, spec: SnapshotSpec) -> QueryResult:
+    def create_snapshot_table(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> QueryResult:
         n = spec.names
         updated_at = _updated_at(spec)
         deleted = f",\n  'False' as {quote(n['dbt_is_deleted'])}" if spec.hard_deletes == "new_record" else ""
@@ -246,15 +260,17 @@ class StatefulMixin:
             f"  {updated_at} as {quote(n['dbt_updated_at'])},\n  {updated_at} as {quote(n['dbt_valid_from'])},\n"
             f"  {_valid_to(spec, updated_at)} as {quote(n['dbt_valid_to'])}{deleted}\nfrom (\n{sql}\n) sbq"
         )
-        self.execute(f"create table {relation.render()} as (\n{select}\n)")
+        self.execute(self.sql.with_header(sql_header, f"create table {relation.render()} as (\n{select}\n)"))
         self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
 
-    def stage_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec) -> Relation:
+    def stage_snapshot(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> Relation:
         source_columns = [c.name for c in self.describe_query(sql)]
         target_columns = {c.name.lower() for c in self.get_columns(relation)}
         return self.create_temp_table(
-            relation, snapshot_staging_sql(relation, sql, spec, source_columns, target_columns)
+            relation, snapshot_staging_sql(relation, sql, spec, source_columns, target_columns), sql_header=sql_header
         )
 
     def apply_snapshot(

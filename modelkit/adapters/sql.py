@@ -180,6 +180,14 @@ class StandardSQL:
             return f"{name}{expression}"
         return None
 
+    def with_header(self, sql_header: str | None, statement: str) -> str:
+        """A model's ``sql_header`` and the statement, in one batch (as dbt's create macros write them).
+
+        >>> StandardSQL().with_header("set threads = 2;", "create table t as (select 1)")
+        'set threads = 2;\\ncreate table t as (select 1)'
+        """
+        return f"{sql_header}\n{statement}" if sql_header else statement
+
     def comment_literal(self, comment: str) -> str:
         """A comment as dbt writes it: dollar-quoted, so that quotes, semicolons and ``--`` need no escaping.
 

@@ -70,8 +70,8 @@ class ConfigAccessor:
         return value
 
     def set(self, key: str, value: Any) -> str:
-        self._config[key] = value
-        return ""
+        """``config.set(key, value)``: as ``config(key=value)``, recorded at parse time (``set_sql_header``)."""
+        return self(**{key: value})
 
     def _persist_docs(self) -> Mapping[str, Any]:
         value = self.get("persist_docs", {})

@@ -44,6 +44,12 @@ class Build:
     event_time_end: datetime | None = None
     schema: TableSchema | None = None  # an enforced contract's declaration (columns, constraints)
 
+    @property
+    def sql_header(self) -> str | None:
+        """The node's ``sql_header`` config: SQL run just before its DDL, in the same batch."""
+        header = self.node.config.get("sql_header")
+        return str(header) if header else None
+
     def run_hooks(self, key: str) -> None:
         if self.hooks is not None:
             self.hooks(key)
@@ -123,21 +129,21 @@ def persist_docs(build: Build, relation: Relation) -> None:
 def view(build: Build) -> QueryResult:
     relation = build.node.relation.with_type("view")
     if not _hooks_inside(build) and not documents(build):  # one statement: atomic by itself
-        return build.adapter.replace_view(relation, build.sql)
+        return build.adapter.replace_view(relation, build.sql, sql_header=build.sql_header)
     with unit_of_work(build, relation):
-        return build.adapter.replace_view(relation, build.sql)
+        return build.adapter.replace_view(relation, build.sql, sql_header=build.sql_header)
 
 
 def table(build: Build) -> QueryResult:
     adapter, relation = build.adapter, build.node.relation.with_type("table")
     if build.schema is None and not _hooks_inside(build) and not documents(build):
-        return adapter.replace_table(relation, build.sql)  # one statement: atomic by itself
+        return adapter.replace_table(relation, build.sql, sql_header=build.sql_header)  # one statement: atomic
     with adapter.transaction():  # as dbt-duckdb's table: the comments come after the in-transaction post-hooks
         build.run_hooks("pre-hook")
         if build.schema is not None:  # declared first, so that the engine checks the contract's constraints
-            result = adapter.replace_table_with_schema(relation, build.schema, build.sql)
+            result = adapter.replace_table_with_schema(relation, build.schema, build.sql, sql_header=build.sql_header)
         else:
-            result = adapter.replace_table(relation, build.sql)
+            result = adapter.replace_table(relation, build.sql, sql_header=build.sql_header)
         build.run_hooks("post-hook")
         if documents(build):
             persist_docs(build, relation)
