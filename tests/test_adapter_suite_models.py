@@ -366,7 +366,7 @@ METADATA_MODELS = {
 
 @pytest.mark.parametrize("model", list(METADATA_MODELS))
 def test_metadata_macros(tmp_path: Path, model: str) -> None:
-    """MetadataWithEmptyFlag: dbt's relation and column macros in models (without --empty: modelkit's limited relations are not valid in DDL yet)."""
+    """MetadataWithEmptyFlag: dbt's relation and column macros on `ref()` relations in models run with --empty."""
     files = {
         "seeds/my_seed.csv": "my_id,my_value\n1,a\n2,b\n3,c\n",
         "models/schema.yml": "version: 2\nseeds:\n  - name: my_seed\n    description: This is my_seed\n"
@@ -375,7 +375,7 @@ def test_metadata_macros(tmp_path: Path, model: str) -> None:
     }
     root = dbt_project(tmp_path / "test", files)
     run(root, "seed")
-    run(root, "run", "--select", model)
+    run(root, "run", "--empty", "--select", model)
     assert columns(root, "my_seed") == [("my_id", "INTEGER"), ("my_value", "VARCHAR")]
     remaining = 0 if model == "truncate_relation" else 3
     assert query(db(root), "select count(*) from my_seed") == [(remaining,)]
