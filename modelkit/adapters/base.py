@@ -158,16 +158,30 @@ class Adapter(Protocol):
 
     def rename_relation(self, relation: Relation, new_identifier: str) -> None: ...
 
-    def replace_view(self, relation: Relation, sql: str) -> QueryResult:
-        """Create or replace a view; on failure the previous relation stays."""
+    def replace_view(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
+        """Create or replace a view; on failure the previous relation stays.
+
+        ``sql_header`` (a model's ``sql_header`` config) runs just before the DDL, in the same batch; so it
+        does for every primitive that takes one.
+        """
         ...
 
-    def replace_table(self, relation: Relation, sql: str) -> QueryResult:
+    def replace_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
         """Build a table and swap it in atomically; on failure the previous relation stays."""
         ...
 
-    def replace_table_with_schema(self, relation: Relation, schema: TableSchema, sql: str) -> QueryResult:
+    def replace_table_with_schema(
+        self, relation: Relation, schema: TableSchema, sql: str, *, sql_header: str | None = None
+    ) -> QueryResult:
         """As :meth:`replace_table`, the table declared first (columns, types, constraints), then filled."""
+        ...
+
+    def comment_on_relation(self, relation: Relation, comment: str) -> None:
+        """Set the comment of a table or a view (``relation.type`` says which): persist_docs ``relation``."""
+        ...
+
+    def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
+        """Set column comments, each ``(name, quoted, comment)``, in one batch: persist_docs ``columns``."""
         ...
 
     def describe_csv(
@@ -197,7 +211,7 @@ class Adapter(Protocol):
         """
         ...
 
-    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+    def create_temp_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> Relation:
         """A session-private staging table named after ``relation`` holding ``sql``'s rows."""
         ...
 
@@ -228,6 +242,8 @@ class Adapter(Protocol):
         update_columns: Sequence[str],
         unique_key: Sequence[str],
         predicates: Sequence[str],
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """Update matching rows (``update_columns``) and insert the others (``columns``)."""
         ...
@@ -238,11 +254,15 @@ class Adapter(Protocol):
 
     def alter_column_type(self, relation: Relation, name: str, data_type: str) -> None: ...
 
-    def create_snapshot_table(self, relation: Relation, sql: str, spec: SnapshotSpec) -> QueryResult:
+    def create_snapshot_table(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> QueryResult:
         """First snapshot run: every row of ``sql`` with its meta columns."""
         ...
 
-    def stage_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec) -> Relation:
+    def stage_snapshot(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> Relation:
         """A staging table of the changes between ``sql`` and the snapshot table."""
         ...
 

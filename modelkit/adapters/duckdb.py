@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -377,9 +377,9 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(None, key, relation.identifier)
         self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
 
-    def replace_view(self, relation: Relation, sql: str) -> QueryResult:
+    def replace_view(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
-        create = f"create or replace view {relation.render()} as (\n{sql}\n)"
+        create = self.sql.with_header(sql_header, f"create or replace view {relation.render()} as (\n{sql}\n)")
         if existing is not None and existing.type != "view":
             self._transaction([self._drop_sql(existing), create])
         else:
@@ -387,7 +387,7 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(relation.with_type("view"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
 
-    def replace_table(self, relation: Relation, sql: str) -> QueryResult:
+    def replace_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
         """Build the new table and swap it in atomically.
 
         DuckDB's ``CREATE OR REPLACE TABLE ... AS`` runs as one transaction that
@@ -398,13 +398,27 @@ class DuckDBAdapter(StatefulMixin):
         is dropped in the same transaction.
         """
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
-        create = f"create or replace table {relation.render()} as (\n{sql}\n)"
+        create = self.sql.with_header(sql_header, f"create or replace table {relation.render()} as (\n{sql}\n)")
         if existing is not None and existing.type == "view":
             self._transaction([self._drop_sql(existing), create])
         else:
             self.execute(create)
         self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
+
+    def comment_on_relation(self, relation: Relation, comment: str) -> None:
+        kind = "view" if relation.type == "view" else "table"
+        self.execute(self.sql.comment_on_relation(kind, relation.render(), comment))
+
+    def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
+        if comments:
+            rendered = relation.render()
+            self.execute(
+                "\n".join(
+                    self.sql.comment_on_column(rendered, quote(name) if quoted else name, comment)
+                    for name, quoted, comment in comments
+                )
+            )
 
     # -- SQL snippets --------------------------------------------------------
     def limit_sql(self, sql: str, limit: int) -> str:

@@ -15,16 +15,23 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec, TableSchema
+from modelkit.adapters.duckdb_snapshot import (
+    is_current_sql,
+    scd_id_sql,
+    snapshot_staging_sql,
+    updated_at_sql,
+    valid_to_sql,
+)
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
 
 if TYPE_CHECKING:
+    from modelkit.adapters.sql import StandardSQL
     from modelkit.project.profiles import Target
 
 # Types the CSV sniffer may pick: what dbt's seed inference yields, plus BIGINT
 # for integers that do not fit in 32 bits.
 SEED_TYPE_CANDIDATES = ["BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR"]
-SNAPSHOT_TIME = "now()::timestamp"  # dbt-duckdb's snapshot_get_time(): the transaction's start
 SOURCE, DEST = "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST"
 
 
@@ -44,6 +51,7 @@ class StatefulMixin:
     """Primitives over ``self.execute`` (provided by the adapter)."""
 
     target: Target
+    sql: StandardSQL
 
     def execute(self, sql: str, *, fetch: bool = False) -> QueryResult: ...  # pragma: no cover - the adapter's
 
@@ -133,10 +141,12 @@ class StatefulMixin:
         return QueryResult(rows_affected=count, message=f"{'CREATE' if full_refresh else 'INSERT'} {count}")
 
     # -- incremental models --------------------------------------------------
-    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+    def create_temp_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> Relation:
         stamp = datetime.datetime.now().strftime("%H%M%S%f")
         temp = Relation("temp", "main", f"{relation.identifier}__dbt_tmp{stamp}", type="table")
-        self.execute(f"create or replace temp table {quote(temp.identifier)} as (\n{sql}\n)")
+        self.execute(
+            self.sql.with_header(sql_header, f"create or replace temp table {quote(temp.identifier)} as (\n{sql}\n)")
+        )
         return temp
 
     def insert_into(self, target: Relation, source: Relation, columns: Sequence[str]) -> QueryResult:
@@ -167,7 +177,9 @@ class StatefulMixin:
             )
         return self.insert_into(target, source, columns)
 
-    def replace_table_with_schema(self, relation: Relation, schema: TableSchema, sql: str) -> QueryResult:
+    def replace_table_with_schema(
+        self, relation: Relation, schema: TableSchema, sql: str, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Declare the table (types and constraints, so that DuckDB checks every row), then fill it.
 
         Both statements run in one transaction: a row that breaks a constraint leaves the previous
@@ -178,7 +190,8 @@ class StatefulMixin:
         items += list(schema.constraints)
         names = ", ".join(quote(name) for name, _, _ in schema.columns)
         statements = [] if existing is None else [f"drop {existing.type or 'table'} if exists {existing.render()}"]
-        statements.append(f"create table {relation.render()} (\n    " + ",\n    ".join(items) + "\n)")
+        create = f"create table {relation.render()} (\n    " + ",\n    ".join(items) + "\n)"
+        statements.append(self.sql.with_header(sql_header, create))
         statements.append(f"insert into {relation.render()} ({names})\nselect {names} from (\n{sql}\n) as model_subq")
         with self.transaction():
             for statement in statements:
@@ -203,18 +216,23 @@ class StatefulMixin:
         update_columns: Sequence[str],
         unique_key: Sequence[str],
         predicates: Sequence[str],
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         on = _and([f"{SOURCE}.{k} = {DEST}.{k}" for k in unique_key] + list(predicates)) if unique_key else "FALSE"
         sets = ", ".join(f"{quote(c)} = {SOURCE}.{quote(c)}" for c in update_columns)
         values = ", ".join(f"{SOURCE}.{quote(c)}" for c in columns)
         if _duckdb_version() >= (1, 4):
             matched = f"update set {sets}" if sets else "do nothing"
-            self.execute(
+            merge = (
                 f"merge into {target.render()} as {DEST}\nusing {source.render()} as {SOURCE}\non {on}\n"
                 f"when matched then {matched}\n"
                 f"when not matched then insert ({_cols(columns)}) values ({values})"
             )
+            self.execute(self.sql.with_header(sql_header, merge))
             return QueryResult(message="OK")
+        if sql_header:
+            self.execute(sql_header)
         if unique_key and sets:  # DuckDB before 1.4 has no MERGE: update, then insert the rest
             self.execute(
                 f"update {target.render()} as {DEST} set {sets}\nfrom {source.render()} as {SOURCE}\nwhere {on}"
@@ -237,24 +255,28 @@ class StatefulMixin:
         self.execute(f"alter table {relation.render()} alter column {quote(name)} type {data_type}")
 
     # -- snapshots -----------------------------------------------------------
-    def create_snapshot_table(self, relation: Relation, sql: str, spec: SnapshotSpec) -> QueryResult:
+    def create_snapshot_table(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> QueryResult:
         n = spec.names
-        updated_at = _updated_at(spec)
+        updated_at = updated_at_sql(spec)
         deleted = f",\n  'False' as {quote(n['dbt_is_deleted'])}" if spec.hard_deletes == "new_record" else ""
         select = (
-            f"select *,\n  {_scd_id(spec, updated_at)} as {quote(n['dbt_scd_id'])},\n"
+            f"select *,\n  {scd_id_sql(spec, updated_at)} as {quote(n['dbt_scd_id'])},\n"
             f"  {updated_at} as {quote(n['dbt_updated_at'])},\n  {updated_at} as {quote(n['dbt_valid_from'])},\n"
-            f"  {_valid_to(spec, updated_at)} as {quote(n['dbt_valid_to'])}{deleted}\nfrom (\n{sql}\n) sbq"
+            f"  {valid_to_sql(spec, updated_at)} as {quote(n['dbt_valid_to'])}{deleted}\nfrom (\n{sql}\n) sbq"
         )
-        self.execute(f"create table {relation.render()} as (\n{select}\n)")
+        self.execute(self.sql.with_header(sql_header, f"create table {relation.render()} as (\n{select}\n)"))
         self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
 
-    def stage_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec) -> Relation:
+    def stage_snapshot(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> Relation:
         source_columns = [c.name for c in self.describe_query(sql)]
         target_columns = {c.name.lower() for c in self.get_columns(relation)}
         return self.create_temp_table(
-            relation, snapshot_staging_sql(relation, sql, spec, source_columns, target_columns)
+            relation, snapshot_staging_sql(relation, sql, spec, source_columns, target_columns), sql_header=sql_header
         )
 
     def apply_snapshot(
@@ -262,7 +284,7 @@ class StatefulMixin:
     ) -> QueryResult:
         n = spec.names
         scd, valid_to = quote(n["dbt_scd_id"]), quote(n["dbt_valid_to"])
-        current = _is_current(f"{DEST}.{valid_to}", spec)
+        current = is_current_sql(f"{DEST}.{valid_to}", spec)
         self.execute(
             f"update {relation.render()} as {DEST}\nset {valid_to} = {SOURCE}.{valid_to}\n"
             f"from {staging.render()} as {SOURCE}\nwhere {SOURCE}.{scd}::text = {DEST}.{scd}::text\n"
@@ -287,113 +309,3 @@ class StatefulMixin:
 
 def _duckdb_version() -> tuple[int, ...]:
     return tuple(int(p) for p in duckdb.__version__.split(".")[:2] if p.isdigit())
-
-
-def _updated_at(spec: SnapshotSpec) -> str:
-    if spec.strategy == "timestamp":
-        return str(spec.updated_at)
-    return spec.updated_at or SNAPSHOT_TIME
-
-
-def _hash(args: Sequence[str]) -> str:
-    return "md5(" + " || '|' || ".join(f"coalesce(cast({a} as varchar), '')" for a in args) + ")"
-
-
-def _scd_id(spec: SnapshotSpec, updated_at: str) -> str:
-    return _hash([*spec.unique_key, updated_at])
-
-
-def _valid_to(spec: SnapshotSpec, updated_at: str) -> str:
-    """NULL of updated_at's type, or the configured ``dbt_valid_to_current``."""
-    return f"coalesce(nullif({updated_at}, {updated_at}), {spec.valid_to_current or 'null'})"
-
-
-def _is_current(column: str, spec: SnapshotSpec) -> str:
-    if spec.valid_to_current:
-        return f"({column} = {spec.valid_to_current} or {column} is null)"
-    return f"{column} is null"
-
-
-def _row_changed(spec: SnapshotSpec) -> str:
-    if spec.strategy == "timestamp":
-        return f"(snapshotted_data.{quote(spec.names['dbt_valid_from'])} < source_data.{spec.updated_at})"
-    if spec.column_added:
-        return "(TRUE)"
-    checks = [
-        f"snapshotted_data.{c} != source_data.{c} or ((snapshotted_data.{c} is null) and not (source_data.{c} is null))"
-        f" or ((not snapshotted_data.{c} is null) and (source_data.{c} is null))"
-        for c in spec.check_cols
-    ]
-    return "(" + (" or ".join(checks) or "FALSE") + ")"
-
-
-def snapshot_staging_sql(
-    relation: Relation, sql: str, spec: SnapshotSpec, source_columns: Sequence[str], target_columns: set[str]
-) -> str:
-    """dbt's snapshot staging query: one row per insert, update and delete to apply."""
-    n = {k: quote(v) for k, v in spec.names.items()}
-    keys = ", ".join(f"{k} as dbt_unique_key_{i}" for i, k in enumerate(spec.unique_key, 1))
-    join = " and ".join(
-        f"snapshotted_data.dbt_unique_key_{i} = source_data.dbt_unique_key_{i}"
-        for i in range(1, len(spec.unique_key) + 1)
-    )
-    snap_null, src_null = "snapshotted_data.dbt_unique_key_1 is null", "source_data.dbt_unique_key_1 is null"
-    updated_at = _updated_at(spec)
-    changed = _row_changed(spec)
-    new_record = spec.hard_deletes == "new_record"
-    deletes = spec.hard_deletes in ("invalidate", "new_record")
-    if new_record:
-        changed = f"({changed} or snapshotted_data.{n['dbt_is_deleted']} = 'True')"
-    latest_deleted = (
-        f"not (snapshotted_data.{n['dbt_is_deleted']} = 'True' and "
-        f"{_is_current('snapshotted_data.' + n['dbt_valid_to'], spec)})"
-    )
-    ctes = [
-        f"snapshot_query as (\n{sql}\n)",
-        f"snapshotted_data as (\n  select *, {keys} from {relation.render()}\n"
-        f"  where {_is_current(n['dbt_valid_to'], spec)}\n)",
-        f"insertions_source_data as (\n  select *, {keys},\n    {updated_at} as {n['dbt_updated_at']},\n"
-        f"    {updated_at} as {n['dbt_valid_from']},\n    {_valid_to(spec, updated_at)} as {n['dbt_valid_to']},\n"
-        f"    {_scd_id(spec, updated_at)} as {n['dbt_scd_id']}\n  from snapshot_query\n)",
-        f"updates_source_data as (\n  select *, {keys},\n    {updated_at} as {n['dbt_updated_at']},\n"
-        f"    {updated_at} as {n['dbt_valid_from']},\n    {updated_at} as {n['dbt_valid_to']}\n  from snapshot_query\n)",
-    ]
-    if deletes:
-        ctes.append(f"deletes_source_data as (\n  select *, {keys} from snapshot_query\n)")
-    ctes.append(
-        "insertions as (\n  select 'insert' as dbt_change_type, source_data.*"
-        + (f", 'False' as {n['dbt_is_deleted']}" if new_record else "")
-        + f"\n  from insertions_source_data as source_data\n  left outer join snapshotted_data on {join}\n"
-        f"  where {snap_null} or (not {snap_null} and {changed})\n)"
-    )
-    ctes.append(
-        f"updates as (\n  select 'update' as dbt_change_type, source_data.*, snapshotted_data.{n['dbt_scd_id']}"
-        + (f", snapshotted_data.{n['dbt_is_deleted']}" if new_record else "")
-        + f"\n  from updates_source_data as source_data\n  join snapshotted_data on {join}\n  where {changed}\n)"
-    )
-    if deletes:
-        ctes.append(
-            "deletes as (\n  select 'delete' as dbt_change_type, source_data.*,\n"
-            f"    {SNAPSHOT_TIME} as {n['dbt_valid_from']}, {SNAPSHOT_TIME} as {n['dbt_updated_at']},\n"
-            f"    {SNAPSHOT_TIME} as {n['dbt_valid_to']}, snapshotted_data.{n['dbt_scd_id']}"
-            + (f", snapshotted_data.{n['dbt_is_deleted']}" if new_record else "")
-            + f"\n  from snapshotted_data\n  left join deletes_source_data as source_data on {join}\n"
-            f"  where {src_null}" + (f" and {latest_deleted}" if new_record else "") + "\n)"
-        )
-    if new_record:
-        picks = ", ".join(
-            f"{'snapshotted_data' if c.lower() in target_columns else 'source_data'}.{quote(c)}" for c in source_columns
-        )
-        key_picks = ", ".join(
-            f"snapshotted_data.dbt_unique_key_{i} as dbt_unique_key_{i}" for i in range(1, len(spec.unique_key) + 1)
-        )
-        new_scd = _hash([f"snapshotted_data.{n['dbt_scd_id']}", SNAPSHOT_TIME])
-        ctes.append(
-            f"deletion_records as (\n  select 'insert' as dbt_change_type, {picks}, {key_picks},\n"
-            f"    {SNAPSHOT_TIME} as {n['dbt_valid_from']}, {SNAPSHOT_TIME} as {n['dbt_updated_at']},\n"
-            f"    snapshotted_data.{n['dbt_valid_to']} as {n['dbt_valid_to']}, {new_scd} as {n['dbt_scd_id']},\n"
-            f"    'True' as {n['dbt_is_deleted']}\n  from snapshotted_data\n"
-            f"  left join deletes_source_data as source_data on {join}\n  where {src_null} and {latest_deleted}\n)"
-        )
-    parts = ["insertions", "updates"] + (["deletes"] if deletes else []) + (["deletion_records"] if new_record else [])
-    return "with " + ",\n".join(ctes) + "\n" + "\nunion all\n".join(f"select * from {p}" for p in parts)

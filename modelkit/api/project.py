@@ -259,6 +259,7 @@ class Project:
         with self.session("show") as session:
             if inline is None:
                 inline = not node_or_sql.isidentifier()
+            header = None
             if inline:
                 sql = compile_inline(session, node_or_sql)
             else:
@@ -271,7 +272,9 @@ class Project:
                     if node.resource_type != "seed"
                     else session.adapter.sql.select_all(str(node.relation))
                 )
-            result = session.adapter.execute(session.adapter.limit_sql(sql, limit) if limit >= 0 else sql, fetch=True)
+                header = node.config.get("sql_header")  # as dbt's get_show_sql: the model's header first
+            shown = session.adapter.limit_sql(sql, limit) if limit >= 0 else sql
+            result = session.adapter.execute(session.adapter.sql.with_header(header, shown), fetch=True)
             return result.columns, result.rows
 
     def debug(self) -> dict[str, Any]:

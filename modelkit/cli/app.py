@@ -169,6 +169,8 @@ def open_project(
 ) -> Any:
     from modelkit.api.project import Project
 
+    if profiles_dir is not None and getattr(reporter, "args", None):
+        reporter.args["profiles_dir"] = str(profiles_dir)  # the flag, as dbt's MainReportArgs shows it
     return Project(
         project_dir,
         profiles_dir=profiles_dir,

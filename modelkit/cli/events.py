@@ -78,6 +78,11 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def thread_label(name: str) -> str:
+    """A thread's name in text log lines: its first 10 characters, padded (``Thread-1 (``), as dbt writes it."""
+    return name[:10].ljust(10)
+
+
 def node_info(node: Node, status: str, started: datetime.datetime | None, finished: datetime.datetime | None) -> dict:
     """``node_info`` as dbt attaches it to node events."""
     relation = node.relation_name or ""
@@ -124,6 +129,7 @@ class EventReporter(ConsoleReporter):
         self.invocation_id = invocation_id or str(uuid.uuid4())
         self.started_at: dict[str, datetime.datetime] = {}
         self.success = True
+        self.args: dict[str, str] = {}  # the command's settings, as dbt's MainReportArgs reports its flags
 
     # -- the sink ----------------------------------------------------------------------
     def emit(
@@ -136,7 +142,6 @@ class EventReporter(ConsoleReporter):
         style: str | None = None,
         always: bool = False,
         node_line: tuple[int, int, str, str] | None = None,
-        thread: str | None = None,
     ) -> None:
         code, default_level = EVENTS[name]
         level = level or default_level
@@ -151,7 +156,7 @@ class EventReporter(ConsoleReporter):
                 "msg": msg,
                 "name": name,
                 "pid": os.getpid(),
-                "thread": thread or threading.current_thread().name,
+                "thread": threading.current_thread().name,  # a worker's name is dbt's (scheduler.worker_name)
                 "ts": _utc_now().isoformat().replace("+00:00", "Z"),
             },
         }
@@ -163,7 +168,7 @@ class EventReporter(ConsoleReporter):
             self._write(json.dumps(event, default=str))
         elif self.log_format == "debug":
             stamp = datetime.datetime.now().strftime("%H:%M:%S.%f")
-            self._write(f"{stamp} [{level:<5}] [{event['info']['thread']}]: {msg}")
+            self._write(f"{stamp} [{level:<5}] [{thread_label(event['info']['thread'])}]: {msg}")
         elif node_line is not None:
             ConsoleReporter._node_line(self, *node_line)
         else:
@@ -215,7 +220,6 @@ class EventReporter(ConsoleReporter):
     def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
         finished = _utc_now()
         started = self.started_at.pop(node.unique_id, None)
-        thread = result.thread_id if result.status != "skipped" else None
         if result.status == "skipped":
             started = finished
             self.emit("NodeStart", f"Began running node {node.unique_id}",
@@ -225,7 +229,7 @@ class EventReporter(ConsoleReporter):
         text = "".join(dotted(index, total, message, status, self.width))
         line = (index, total, message, status)
         name, data, level = self._result_event(index, total, node, result, info)
-        self.emit(name, text, data, level=level, node_line=line, thread=thread)
+        self.emit(name, text, data, level=level, node_line=line)
         run_result = {
             "adapter_response": result.adapter_response,
             "execution_time": result.execution_time,
@@ -236,7 +240,7 @@ class EventReporter(ConsoleReporter):
             "timing_info": result.timing,
         }
         self.emit("NodeFinished", f"Finished running node {node.unique_id}",
-                  {"node_info": info, "run_result": run_result}, thread=thread)  # fmt: skip
+                  {"node_info": info, "run_result": run_result})  # fmt: skip
         if self._progress is not None:
             self._progress.advance(self._task)
 
@@ -285,6 +289,8 @@ class EventReporter(ConsoleReporter):
             f"Running with modelkit={__version__}",
             {"version": f"={__version__}", "log_version": 3},
         )
+        if self.args:
+            self.emit("MainReportArgs", f"running modelkit with arguments {self.args}", {"args": dict(self.args)})
         if adapter_info:
             name, version = adapter_info["type"], adapter_info.get(adapter_info["type"], "")
             self.emit("AdapterRegistered", f"Registered adapter: {name}={version}",

@@ -64,7 +64,13 @@ class Relation(Mapping):
         return relation
 
     def __str__(self) -> str:
-        return self.render()
+        """The relation as a query reads it (``{{ ref('x') }}``): through ``--empty``'s limit and a microbatch
+        window's filter when it has them, as dbt's ``Relation.__str__``."""
+        rendered = self.render_limited()
+        if self.event_time_filter is not None:  # the window's filter wraps the limited subquery, as in dbt
+            column, start, end = self.event_time_filter
+            rendered = f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}')"
+        return rendered
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -84,28 +90,35 @@ class Relation(Mapping):
         return super().get(key, default)
 
     def __html__(self) -> str:  # keeps Jinja autoescape-safe markup untouched
-        return self.render()
+        return str(self)
 
     def render(self) -> str:
+        """The relation's name alone (what DDL needs), never limited or filtered, as dbt's ``render()``.
+
+        >>> relation = Relation("db", "main", "orders").limited(0)
+        >>> relation.render()
+        '"db"."main"."orders"'
+        >>> str(relation)
+        '(select * from "db"."main"."orders" where false limit 0)'
+        """
         if self.type == "cte":
-            rendered = self.identifier
-        else:
-            parts = []
-            for part, included, quoted in zip(
-                (self.database, self.schema, self.identifier), self.include_policy, self.quote_policy
-            ):
-                if included and part:
-                    parts.append(quote(part, self.quote_char) if quoted else part)
-            rendered = ".".join(parts)
-        if self.event_time_filter is not None:
-            column, start, end = self.event_time_filter
-            rendered = (
-                f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}') "
-                f"_dbt_et_filter_subq_{self.identifier}"
-            )
+            return self.identifier
+        parts = []
+        for part, included, quoted in zip(
+            (self.database, self.schema, self.identifier), self.include_policy, self.quote_policy
+        ):
+            if included and part:
+                parts.append(quote(part, self.quote_char) if quoted else part)
+        return ".".join(parts)
+
+    def render_limited(self) -> str:
+        """dbt's ``render_limited``: the name, or a subquery reading at most ``limit`` rows (``--empty``: none).
+
+        DuckDB needs no alias for the subquery (dbt-duckdb's relations set ``require_alias`` false).
+        """
+        rendered = self.render()
         if self.limit is None:
             return rendered
-        # dbt's render_limited; DuckDB relations need no alias for the subquery (dbt-duckdb: require_alias False)
         where = " where false" if self.limit == 0 else ""
         return f"(select * from {rendered}{where} limit {self.limit})"
 
@@ -113,7 +126,7 @@ class Relation(Mapping):
         """This relation read only where ``column`` falls in ``[start, end)`` (as dbt filters microbatch inputs).
 
         >>> print(Relation("db", "main", "events").filtered("ts", "2024-01-01 00:00:00+00:00", "2024-01-02 00:00:00+00:00"))
-        (select * from "db"."main"."events" where ts >= '2024-01-01 00:00:00+00:00' and ts < '2024-01-02 00:00:00+00:00') _dbt_et_filter_subq_events
+        (select * from "db"."main"."events" where ts >= '2024-01-01 00:00:00+00:00' and ts < '2024-01-02 00:00:00+00:00')
         """
         return replace(self, event_time_filter=(column, str(start), str(end)))
 

@@ -244,7 +244,9 @@ class Runner:
     def _skip(self, uid: str, cause: str) -> NodeResult:
         node = self.context.manifest.nodes[uid]
         index = self._next_index()
-        result = NodeResult(uid, "skipped", message=None, relation_name=node.relation_name)
+        result = NodeResult(
+            uid, "skipped", message=None, thread_id=threading.current_thread().name, relation_name=node.relation_name
+        )
         self.reporter.result(index, self.total, node, result)
         return result
 
@@ -252,9 +254,7 @@ class Runner:
         node = self.context.manifest.nodes[uid]
         index = self._next_index()
         self.reporter.start(index, self.total, node)
-        thread = threading.current_thread().name
-        if thread == "MainThread":
-            thread = "Thread-1"  # one thread: nodes run inline, named as dbt names its only worker
+        thread = threading.current_thread().name  # the scheduler's worker, named as dbt's
         result = NodeResult(uid, "success", thread_id=thread, relation_name=node.relation_name)
         start = time.perf_counter()
         t0 = now()

@@ -41,7 +41,7 @@ def load_seed(build: Build) -> QueryResult:
         try:
             columns = adapter.describe_csv(path, column_types=overrides, delimiter=delimiter, sample_all=sample_all)
             types = {c.name: c.data_type for c in columns}
-            with unit_of_work(build):
+            with unit_of_work(build, node.relation.with_type("table")):
                 return adapter.load_csv(
                     node.relation.with_type("table"),
                     path,
