@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
+from modelkit.artifacts.semantic import write_semantic_manifest
 from modelkit.core.text import found_summary
 from modelkit.parse import state as parsestate
 from modelkit.project.profiles import load_target
@@ -69,14 +70,13 @@ def parse_and_write(session: Session) -> tuple[Manifest, str]:
 
 
 def write_manifest(session: Session) -> None:
+    """manifest.json, and semantic_manifest.json beside it (as dbt writes them, together)."""
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
+    target_dir = session.project.target_dir
     artifacts.write_manifest(
-        session.project.target_dir / "manifest.json",
-        session.manifest,
-        session.invocation.invocation_id,
-        compiled,
-        session.target.type,
+        target_dir / "manifest.json", session.manifest, session.invocation.invocation_id, compiled, session.target.type
     )
+    write_semantic_manifest(target_dir / "semantic_manifest.json", session.manifest)
 
 
 def write_run_results(session: Session, run: RunResult, args: dict[str, Any]) -> None:
