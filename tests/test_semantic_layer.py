@@ -112,10 +112,11 @@ exposures:
 """
 
 
-def semantic_project(tmp_path: Path, **files: str) -> Path:
+def semantic_project(tmp_path: Path, **files: str | None) -> Path:
     """The demo project with semantic models, each kind of metric, a saved query and an exposure."""
     base = {**MODELS, "models/spine.yml": SPINE, "models/semantic.yml": SEMANTIC}
-    base.update({k.replace("__", "/").replace("_yml", ".yml").replace("_sql", ".sql"): v for k, v in files.items()})
+    for key, text in files.items():  # models__extra_yml: models/extra.yml
+        base[key.replace("__", "/").replace("_yml", ".yml").replace("_sql", ".sql").replace("_md", ".md")] = text
     return make_project(tmp_path / "demo", {k: v for k, v in base.items() if v is not None})
 
 
@@ -543,7 +544,8 @@ def test_a_packages_semantic_resources_and_a_root_metric_on_its_measure(tmp_path
         tmp_path,
         acme={"models/semantic/acme.yml": ACME_SEMANTIC},
         root={
-            "dbt_project.yml": textwrap.dedent(ROOT["dbt_project.yml"]) + "metrics:\n  acme:\n    +meta: {from_root: true}\n",
+            "dbt_project.yml": textwrap.dedent(ROOT["dbt_project.yml"])
+            + "metrics:\n  acme:\n    +meta: {from_root: true}\n",
             "models/spine.yml": SPINE,
             "models/metricflow_time_spine.sql": MODELS["models/metricflow_time_spine.sql"],
             "models/metrics.yml": """
@@ -574,3 +576,23 @@ def test_a_packages_semantic_resources_and_a_root_metric_on_its_measure(tmp_path
         "ls", "-q", "-s", "package:acme", "--resource-type", "metric", "semantic_model", "--project-dir", str(root)
     )
     assert out.output.split() == ["metric:acme.acme_total", "semantic_model:acme.acme_orders_sm"]
+
+
+def test_descriptions_use_docs_blocks_and_values_render_jinja_but_filters_stay_templates(tmp_path: Path) -> None:
+    semantic = SEMANTIC.replace("description: Total revenue", "description: '{{ doc(\"revenue_doc\") }}'")
+    semantic = semantic.replace("label: Revenue\n", "label: \"{{ var('revenue_label', 'Revenue') }}\"\n")
+    semantic = semantic.replace("description: Order facts", "description: '{{ doc(\"orders_doc\") }}'")
+    root = semantic_project(
+        tmp_path,
+        models__semantic_yml=semantic,
+        models__docs_md="{% docs revenue_doc %}Money in{% enddocs %}\n{% docs orders_doc %}One row per order{% enddocs %}",
+    )
+    assert run_cli("parse", "--vars", "{revenue_label: Turnover}", cwd=root).exit_code == 0
+    manifest = artifact(root)
+    revenue = manifest["metrics"]["metric.demo.revenue"]
+    assert (revenue["description"], revenue["label"]) == ("Money in", "Turnover")
+    assert (
+        revenue["filter"]["where_filters"][0]["where_sql_template"] == "{{ Dimension('order_id__status') }} = 'placed'"
+    )
+    assert manifest["semantic_models"]["semantic_model.demo.orders"]["description"] == "One row per order"
+    assert artifact(root, "semantic_manifest.json")["metrics"][0]["description"] == "Money in"

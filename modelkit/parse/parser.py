@@ -15,7 +15,7 @@ from modelkit.parse import yamlchild
 from modelkit.parse.cache import ParseCache, global_key
 from modelkit.parse.contracts import check_contracts
 from modelkit.parse.datatests import add_data_tests
-from modelkit.parse.descriptions import render_descriptions
+from modelkit.parse.descriptions import render_descriptions, render_resource_descriptions
 from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
 from modelkit.parse.hooks import project_hook_nodes
 from modelkit.parse.metrics import add_semantic_resources, link_semantic_resources
@@ -125,6 +125,7 @@ class Parser:
         link_semantic_resources(self.manifest, resolver, restricted)
         for unit in units:
             add_exposures(self.manifest, schemas[unit.name], unit.name, resolver)
+        render_resource_descriptions(self.manifest, self.renderer)
         check_groups(self.manifest)
         check_time_spines(self.manifest, log, self.root.flags)
         model_deprecations(self.manifest, log)
