@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -118,6 +119,11 @@ def semantic_project(tmp_path: Path, **files: str | None) -> Path:
     for key, text in files.items():  # models__extra_yml: models/extra.yml
         base[key.replace("__", "/").replace("_yml", ".yml").replace("_sql", ".sql").replace("_md", ".md")] = text
     return make_project(tmp_path / "demo", {k: v for k, v in base.items() if v is not None})
+
+
+def flat(output: str) -> str:
+    """The console output as one line: timestamps dropped, whitespace runs as one space."""
+    return " ".join(" ".join(re.sub(r"^\d\d:\d\d:\d\d ", "", line) for line in output.splitlines()).split())
 
 
 def artifact(root: Path, name: str = "manifest.json") -> dict:
@@ -330,7 +336,7 @@ def test_the_legacy_time_spine_model_counts_with_dbts_deprecation_warning(tmp_pa
     root = semantic_project(tmp_path, models__spine_yml=None)
     out = run_cli("parse", cwd=root)
     assert out.exit_code == 0, out.output
-    text = " ".join(out.output.split())
+    text = flat(out.output)
     assert (
         "[WARNING]: Time spines without YAML configuration are in the process of deprecation. Please add YAML "
         "configuration for your 'metricflow_time_spine' model." in text
@@ -499,7 +505,7 @@ def test_broken_references_are_dbts_errors_naming_the_file(
     root = semantic_project(tmp_path, models__semantic_yml=SEMANTIC.replace(old, new))
     out = run_cli("parse", cwd=root)
     assert out.exit_code == 2, out.output
-    text = " ".join(out.output.split())
+    text = flat(out.output)
     assert where in text and message in text and "Traceback" not in text
 
 
@@ -521,7 +527,7 @@ def test_semantic_models_need_a_time_spine(tmp_path: Path, spine: str | None, me
     (root / "models" / "metricflow_time_spine.sql").rename(root / "models" / "calendar.sql")
     out = run_cli("parse", cwd=root)
     assert out.exit_code == 2, out.output
-    assert message in " ".join(out.output.split())
+    assert message in flat(out.output)
 
 
 ACME_SEMANTIC = """
@@ -596,3 +602,36 @@ def test_descriptions_use_docs_blocks_and_values_render_jinja_but_filters_stay_t
     )
     assert manifest["semantic_models"]["semantic_model.demo.orders"]["description"] == "One row per order"
     assert artifact(root, "semantic_manifest.json")["metrics"][0]["description"] == "Money in"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "metrics:\n  - {name: revenue, label: Again, type: simple, type_params: {measure: order_total}}\n",
+            'modelkit found two metrics with the name "revenue". Since these resources have the same name',
+        ),
+        (
+            "semantic_models:\n  - name: more\n    model: ref('orders')\n    config: {enabled: false}\n"
+            "    measures: [{name: hidden_total, agg: sum, expr: amount}]\n"
+            "metrics:\n  - {name: hidden, label: Hidden, type: simple, type_params: {measure: hidden_total}}\n",
+            "The measure `hidden_total` is referenced on disabled semantic model `more`.",
+        ),
+        (
+            "metrics:\n  - {name: off_metric, label: Off, type: simple, config: {enabled: false}, "
+            "type_params: {measure: order_total}}\n"
+            "  - {name: on_metric, label: On, type: derived, type_params: {expr: x, metrics: [off_metric]}}\n",
+            "The metric `off_metric` is disabled and thus cannot be referenced.",
+        ),
+        (
+            "metrics:\n  - {name: grouped, label: G, type: simple, config: {group: nobody}, "
+            "type_params: {measure: order_total}}\n",
+            "Parsing Error in metric grouped (models/extra.yml) Invalid group 'nobody', expected one of []",
+        ),
+    ],
+)
+def test_duplicate_disabled_and_ungrouped_resources_are_dbts_errors(tmp_path: Path, extra: str, message: str) -> None:
+    root = semantic_project(tmp_path, models__extra_yml=extra)
+    out = run_cli("parse", cwd=root)
+    assert out.exit_code == 2, out.output
+    assert message in flat(out.output)

@@ -190,16 +190,22 @@ def parse_metric(
 
 def _add(manifest: Manifest, table: dict[str, dict[str, Any]], resource: dict[str, Any]) -> None:
     uid = resource["unique_id"]
-    if uid in table or uid in manifest.disabled_resources:
-        kind = resource["resource_type"].replace("_", " ")
+    if not resource["config"].get("enabled", True):
+        manifest.disabled_resources.setdefault(uid, []).append(resource)
+        return
+    other = table.get(uid)
+    if other is not None:  # dbt's DuplicateResourceNameError
+        plural = {"saved_query": "saved_queries"}.get(resource["resource_type"], resource["resource_type"] + "s")
         raise ProjectError(
-            f"Found two {kind}s named '{resource['name']}' in package '{resource['package_name']}'",
+            f'modelkit found two {plural} with the name "{resource["name"]}".\n\n'
+            "Since these resources have the same name, modelkit will be unable to find the correct resource\n"
+            f"when looking for {resource['name']}.\n\n"
+            "To fix this, change the name of one of these resources:\n"
+            f"- {uid} ({resource['original_file_path']})\n"
+            f"- {uid} ({other['original_file_path']})",
             path=resource["original_file_path"],
         )
-    if resource["config"].get("enabled", True):
-        table[uid] = resource
-    else:
-        manifest.disabled_resources[uid] = [resource]
+    table[uid] = resource
 
 
 def add_semantic_resources(
