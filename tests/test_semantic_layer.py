@@ -377,6 +377,13 @@ def test_project_configs_groups_and_disabled_resources(tmp_path: Path) -> None:
                 type: simple
                 config: {group: finance}
                 type_params: {measure: order_total}
+            semantic_models:
+              - name: retired_facts
+                model: ref('orders')
+                config: {enabled: false}
+                measures: [{name: retired_total, agg: sum, expr: amount, create_metric: true}]
+            saved_queries:
+              - {name: retired_query, config: {enabled: false}, query_params: {metrics: [revenue]}}
         """,
     )
     assert run_cli("parse", cwd=root).exit_code == 0
@@ -393,6 +400,11 @@ def test_project_configs_groups_and_disabled_resources(tmp_path: Path) -> None:
     assert export["config"]["schema_name"] == "exports"  # the saved query's `schema`, as given
     assert "metric.demo.retired" not in manifest["metrics"]
     assert manifest["disabled"]["metric.demo.retired"][0]["config"]["enabled"] is False
+    disabled_model = manifest["disabled"]["semantic_model.demo.retired_facts"][0]
+    assert disabled_model["refs"] == [{"name": "orders", "package": None, "version": None}]
+    assert disabled_model["depends_on"]["nodes"] == [] and disabled_model["node_relation"] is None
+    assert "metric.demo.retired_total" in manifest["disabled"]  # the metric its measure makes: disabled too
+    assert "saved_query.demo.retired_query" in manifest["disabled"]
     assert manifest["metrics"]["metric.demo.grouped"]["group"] == "finance"
     assert manifest["group_map"] == {"finance": ["metric.demo.grouped"]}
     out = run_cli("ls", "-s", "group:finance", cwd=root)
@@ -535,8 +547,8 @@ semantic_models:
   - name: acme_orders_sm
     model: ref('acme_orders')
     entities: [{name: acme_order, type: primary, expr: id}]
-    measures: [{name: acme_amount, agg: sum, expr: amount, agg_time_dimension: day}]
-    dimensions: [{name: day, type: time, expr: current_date, type_params: {time_granularity: day}}]
+    measures: [{name: acme_amount, agg: sum, expr: amount, agg_time_dimension: ordered_day}]
+    dimensions: [{name: ordered_day, type: time, expr: current_date, type_params: {time_granularity: day}}]
 metrics:
   - name: acme_total
     label: Acme total
@@ -559,7 +571,7 @@ def test_a_packages_semantic_resources_and_a_root_metric_on_its_measure(tmp_path
                   - name: doubled
                     label: Doubled
                     type: derived
-                    type_params: {expr: t * 2, metrics: [{name: acme_total, alias: t}]}
+                    type_params: {expr: tot * 2, metrics: [{name: acme_total, alias: tot}]}
                   - name: own_total
                     label: Own total
                     type: simple
@@ -576,6 +588,7 @@ def test_a_packages_semantic_resources_and_a_root_metric_on_its_measure(tmp_path
     assert facts["node_relation"]["schema_name"] == "main_acme"  # placed as the package's model is
     total = manifest["metrics"]["metric.acme.acme_total"]
     assert total["config"]["meta"] == {"from_root": True}  # the root project's config for the package's path
+    assert total["unrendered_config"] == {"meta": {"from_root": True}}
     assert manifest["metrics"]["metric.demo.doubled"]["depends_on"]["nodes"] == ["metric.acme.acme_total"]
     assert manifest["metrics"]["metric.demo.own_total"]["depends_on"]["nodes"] == ["semantic_model.acme.acme_orders_sm"]
     out = run_cli(

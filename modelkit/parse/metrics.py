@@ -155,11 +155,13 @@ def parse_metric(
     fqn = yaml_fqn(package, path, name)
     own = dict(entry.get("config") or {})
     config = resource_config(METRIC_DEFAULTS, fqn, trees, own, root_tree)
-    unrendered: dict[str, Any] = {}
-    for tree in trees:  # dbt lists the project's `metrics:` configs too (shallow merge), then the entry's
+    unrendered: dict[str, Any] = {}  # dbt lists the project's `metrics:` configs too, shallow merged:
+    for tree in trees:  # its own project's, the entry's, then (for a package) the root project's
         for layer in tree_configs(tree, fqn):
             unrendered.update(layer)
     unrendered.update(own)
+    for layer in tree_configs(root_tree, fqn):
+        unrendered.update(layer)
     return {
         "name": name,
         "resource_type": "metric",

@@ -216,7 +216,7 @@ def parse_semantic_model(
         "dimensions": _dimensions(entry, meta, what, path),
         "metadata": None,
         "depends_on": {"macros": [], "nodes": []},
-        "refs": [],
+        "refs": [_model_ref(model, what, path)],
         "created_at": time.time(),
         "config": config,
         "unrendered_config": own,  # dbt's: the entry's own config (its project's are not listed)
@@ -225,17 +225,21 @@ def parse_semantic_model(
     }
 
 
-def link_semantic_model(semantic_model: dict[str, Any], resolver: Resolver, restricted: Collection[str] = ()) -> None:
-    """Resolve ``model: ref(...)``: the semantic model's refs, depends_on and node_relation."""
-    what = f"Semantic model '{semantic_model['name']}'"
-    path = semantic_model["original_file_path"]
-    call = parse_call(semantic_model["model"])
+def _model_ref(model: str, what: str, path: str) -> dict[str, Any]:
+    """``model: ref('orders')`` (or ``ref('pkg', 'orders')``, ``ref('orders', v=2)``) as a ref entry."""
+    call = parse_call(model)
     if call is None or call[0] != "ref" or not 1 <= len(call[1]) <= 2:
-        raise ProjectError(f"{what}: `model` must be ref('...'), got {semantic_model['model']!r}", path=path)
+        raise ProjectError(f"{what}: `model` must be ref('...'), got {model!r}", path=path)
     _, args, kwargs = call
-    name, package = args[-1], args[0] if len(args) == 2 else kwargs.get("package")
-    version = kwargs.get("version", kwargs.get("v"))
-    semantic_model["refs"] = [{"name": name, "package": package, "version": version}]
+    package = args[0] if len(args) == 2 else kwargs.get("package")
+    return {"name": args[-1], "package": package, "version": kwargs.get("version", kwargs.get("v"))}
+
+
+def link_semantic_model(semantic_model: dict[str, Any], resolver: Resolver, restricted: Collection[str] = ()) -> None:
+    """Resolve ``model: ref(...)``: the semantic model's depends_on and node_relation."""
+    path = semantic_model["original_file_path"]
+    ref = semantic_model["refs"][0]
+    name, package, version = ref["name"], ref["package"], ref["version"]
     try:
         target = resolver.find_node(name, package, version, semantic_model["package_name"])
     except DependencyError as exc:  # several packages have the name
