@@ -576,6 +576,11 @@ def test_a_packages_semantic_resources_and_a_root_metric_on_its_measure(tmp_path
                     label: Own total
                     type: simple
                     type_params: {measure: acme_amount}
+                exposures:
+                  - name: acme_board
+                    type: dashboard
+                    owner: {name: Finance}
+                    depends_on: ["metric('acme', 'acme_total')"]
             """,
         },
     )

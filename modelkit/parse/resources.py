@@ -208,8 +208,7 @@ def add_exposures(manifest: Manifest, schema: SchemaFiles, package: str, resolve
                 sources.append([args[0], args[1]])
                 ref_targets.append(found.unique_id)
             else:
-                metric_name, metric_package = args[0], args[1] if len(args) == 2 else kwargs.get("package")
-                metrics.append([metric_name] if metric_package is None else [metric_package, metric_name])
+                metrics.append(list(args))  # metric('name') or metric('package', 'name'), as written
         depends.extend(dict.fromkeys(ref_targets))  # as dbt: refs and sources, then metrics
         for reference in metrics:
             target_metric = find_metric(
