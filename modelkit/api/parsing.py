@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
+from modelkit.artifacts.semantic import write_semantic_manifest
 from modelkit.core import jsonio
 from modelkit.core.text import found_summary
 from modelkit.parse import state as parsestate
@@ -70,8 +71,10 @@ def parse_and_write(session: Session) -> tuple[Manifest, str]:
 
 
 def write_manifest(session: Session) -> None:
-    """target/manifest.json; after an incremental parse, the entries of the nodes it did not parse again are
-    copied from the manifest.json the last parse wrote (see :mod:`modelkit.parse.snapshot`)."""
+    """target/manifest.json and semantic_manifest.json beside it (as dbt writes them, together).
+
+    After an incremental parse, the manifest entries of the nodes it did not parse again are copied from the
+    manifest.json the last parse wrote (see :mod:`modelkit.parse.snapshot`)."""
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
     manifest = session.manifest  # parsed first: the snapshot ids below are this parse's
     path = session.project.target_dir / "manifest.json"
@@ -90,6 +93,7 @@ def write_manifest(session: Session) -> None:
     written = artifacts.write_manifest(
         path, manifest, session.invocation.invocation_id, compiled, session.target.type, reuse
     )
+    write_semantic_manifest(session.project.target_dir / "semantic_manifest.json", manifest)
     try:
         if after is None:
             index_path.unlink(missing_ok=True)

@@ -233,7 +233,8 @@ class Project:
         selector: str | None = None,
         indirect_selection: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Selected nodes and sources as dicts (name, unique_id, resource_type, fqn, path, ...)."""
+        """Selected nodes, sources, exposures, metrics, semantic models and saved queries as the manifest's
+        dicts (name, unique_id, resource_type, fqn, path, ...)."""
         kinds = set(resource_types) - {"all", "default"} if not {"all", "default"} & set(resource_types) else set()
         with self.session("list") as session:
             chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection)
@@ -241,15 +242,18 @@ class Project:
             items: list[dict[str, Any]] = []
             for uid in sorted(chosen):
                 node: Any = manifest.nodes.get(uid) or manifest.sources.get(uid)
-                if node is None or (kinds and node.resource_type not in kinds):
+                resource = manifest.resource(uid) if node is None else None
+                kind = node.resource_type if node is not None else resource["resource_type"] if resource else None
+                if kind is None or (kinds and kind not in kinds) or kind in exclude_resource_types:
                     continue
-                if node.resource_type in exclude_resource_types:
+                if kind == "operation":  # project hooks are not listed
                     continue
-                if node.resource_type == "operation":  # project hooks are not listed
-                    continue
-                items.append(
-                    artifacts.source_dict(node) if node.resource_type == "source" else artifacts.node_dict(node)
-                )
+                if resource is not None:  # an exposure, metric, semantic model or saved query
+                    items.append(resource)
+                elif kind == "source":
+                    items.append(artifacts.source_dict(node))
+                else:
+                    items.append(artifacts.node_dict(node))
             return items
 
     def show(

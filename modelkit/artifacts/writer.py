@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ def _columns(columns: dict[str, Column]) -> dict[str, Any]:
             "constraints": c.constraints,
             "quote": c.quote,
             "tags": c.tags,
+            "granularity": c.granularity,
         }
         for name, c in columns.items()
     }
@@ -110,7 +112,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
             latest_version=node.latest_version,
             deprecation_date=getattr(node, "deprecation_date", None),
             primary_key=[],
-            time_spine=None,
+            time_spine=getattr(node, "time_spine", None),
         )
     if node.resource_type == "seed":
         for key in _SQL_NODE_KEYS:
@@ -247,14 +249,16 @@ def _manifest_sections(
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
     yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
     yield "exposures", manifest.exposures
-    yield "metrics", {}
+    yield "metrics", manifest.metrics
     yield "groups", manifest.groups
     yield "selectors", {}
-    yield "disabled", ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
+    disabled = ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
+    yield "disabled", itertools.chain(disabled, manifest.disabled_resources.items())
     yield "parent_map", ((k, sorted(v)) for k, v in manifest.parent_map().items())
     yield "child_map", ((k, sorted(v)) for k, v in manifest.child_map().items())
-    for key in ("group_map", "saved_queries", "semantic_models"):
-        yield key, {}
+    yield "group_map", manifest.group_map()
+    yield "saved_queries", manifest.saved_queries
+    yield "semantic_models", manifest.semantic_models
     yield "unit_tests", ((uid, node_dict(nodes[uid], compiled.get(uid))) for uid in unit_tests)
     yield "functions", {}
 

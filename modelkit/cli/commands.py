@@ -73,15 +73,19 @@ def source_freshness(
         raise typer.Exit(1)
 
 
+LS_RESOURCES = ("exposure", "metric", "semantic_model", "saved_query")
 LS_KEYS = ("name", "resource_type", "package_name", "original_file_path", "unique_id", "alias", "config", "tags",
            "depends_on", "source_name")  # fmt: skip
 
 
 def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str:
     """One line of ``ls`` in dbt's forms: selector (default), name, path or json (``--output-keys``)."""
+    kind = item["resource_type"]
     if output == "json":
-        wanted = [k for v in keys or () for k in v.replace(",", " ").split()] or LS_KEYS
-        return json.dumps({k: item[k] for k in wanted if k in item}, default=str)
+        wanted = [k for v in keys or () for k in v.replace(",", " ").split()]
+        if not wanted and kind in LS_RESOURCES:  # dbt lists these keys in their manifest order
+            wanted = [k for k in item if k in LS_KEYS]
+        return json.dumps({k: item[k] for k in wanted or LS_KEYS if k in item}, default=str)
     if output == "name":  # dbt's search_name: versioned models and sources qualified
         if item["resource_type"] == "source":
             return f"{item['source_name']}.{item['name']}"
@@ -90,9 +94,11 @@ def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str
         return str(item["name"])
     if output == "path":
         return str(item["original_file_path"])
-    if item["resource_type"] == "source":
+    if kind == "source":
         return f"source:{item['package_name']}.{item['source_name']}.{item['name']}"
-    if item["resource_type"] == "unit_test":
+    if kind in LS_RESOURCES:
+        return f"{kind}:{item['package_name']}.{item['name']}"
+    if kind == "unit_test":
         return f"unit_test:{item['package_name']}.{item['name']}"
     return ".".join(item["fqn"])
 

@@ -78,13 +78,15 @@ class ProjectError(ModelkitError):
 
 
 class AccessError(ProjectError):
-    """A ``ref()`` to a model its access does not allow from the referring node (dbt's DbtReferenceError)."""
+    """A ``ref()`` to a model its access does not allow from the referring node (dbt's DbtReferenceError):
+    a ``private`` model outside its group, a ``protected`` one outside its package (``scope`` names which)."""
 
     def __init__(self, unique_id: str, ref_unique_id: str, access: str, scope: str, **where: Any) -> None:
         self.unique_id, self.ref_unique_id, self.access, self.scope = unique_id, ref_unique_id, access, scope
+        scope_type = "group" if access == "private" else "package"
         super().__init__(
             f"Node {unique_id} attempted to reference node {ref_unique_id}, which is not allowed because "
-            f"the referenced node is {access} to the '{scope}' group.",
+            f"the referenced node is {access} to the '{scope}' {scope_type}.",
             **where,
         )
 

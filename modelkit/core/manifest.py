@@ -8,6 +8,7 @@ shape of dbt's ``manifest.json``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class Column:
     constraints: list[dict[str, Any]] = field(default_factory=list)
     quote: bool | None = None
     data_tests: list[Any] = field(default_factory=list)
+    granularity: str | None = None  # a time spine's column: its time grain (day, hour, ...)
 
 
 @dataclass
@@ -95,6 +97,7 @@ class ModelNode(Node):
     access: str = "protected"
     constraints: list[dict[str, Any]] = field(default_factory=list)
     deprecation_date: str | None = None  # ISO date and time, from the YAML entry or its version
+    time_spine: dict[str, Any] | None = None  # {standard_granularity_column, custom_granularities}
 
 
 @dataclass
@@ -223,7 +226,12 @@ class Manifest:
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
     exposures: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
+    semantic_models: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
+    saved_queries: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
     disabled: dict[str, list[Node]] = field(default_factory=dict)
+    # disabled metrics, semantic models and saved queries, in the manifest's shape
+    disabled_resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # path -> checksum
 
     def by_resource(self, resource_type: str) -> list[Node]:
@@ -234,17 +242,52 @@ class Manifest:
             return self.nodes[unique_id]
         return self.sources[unique_id]
 
+    def resources(self) -> Iterator[dict[str, Any]]:
+        """Exposures, metrics, semantic models and saved queries (in dbt's order of its graph members)."""
+        yield from self.exposures.values()
+        yield from self.metrics.values()
+        yield from self.semantic_models.values()
+        yield from self.saved_queries.values()
+
+    def resource(self, unique_id: str) -> dict[str, Any] | None:
+        """The exposure, metric, semantic model or saved query of this id, if it is one."""
+        kind = unique_id.split(".", 1)[0]
+        table = {
+            "exposure": self.exposures,
+            "metric": self.metrics,
+            "semantic_model": self.semantic_models,
+            "saved_query": self.saved_queries,
+        }.get(kind)
+        return table.get(unique_id) if table is not None else None
+
     def parent_map(self) -> dict[str, list[str]]:
         parents: dict[str, list[str]] = {uid: list(n.depends_on_nodes) for uid, n in self.nodes.items()}
         for uid in self.sources:
             parents[uid] = []
+        for resource in self.resources():
+            parents[resource["unique_id"]] = list(resource["depends_on"]["nodes"])
         return parents
 
     def child_map(self) -> dict[str, list[str]]:
         children: dict[str, list[str]] = {uid: [] for uid in self.nodes}
         for uid in self.sources:
             children[uid] = []
-        for uid, node in self.nodes.items():
-            for parent in node.depends_on_nodes:
+        for resource in self.resources():
+            children[resource["unique_id"]] = []
+        for uid, parents in self.parent_map().items():
+            for parent in parents:
                 children.setdefault(parent, []).append(uid)
         return children
+
+    def group_map(self) -> dict[str, list[str]]:
+        """Each group's members: nodes, saved queries, semantic models and metrics of that ``group``."""
+        members: dict[str, list[str]] = {g["name"]: [] for g in self.groups.values()}
+        for uid, node in self.nodes.items():
+            group = node.config.get("group")
+            if group in members:
+                members[group].append(uid)
+        for table in (self.saved_queries, self.semantic_models, self.metrics):
+            for uid, resource in table.items():
+                if resource.get("group") in members:
+                    members[resource["group"]].append(uid)
+        return members

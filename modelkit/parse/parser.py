@@ -15,9 +15,10 @@ from modelkit.parse import incremental, yamlchild
 from modelkit.parse.cache import ParseCache, global_key
 from modelkit.parse.contracts import check_contracts
 from modelkit.parse.datatests import add_data_tests
-from modelkit.parse.descriptions import render_descriptions
+from modelkit.parse.descriptions import render_descriptions, render_resource_descriptions
 from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
 from modelkit.parse.hooks import project_hook_nodes
+from modelkit.parse.metrics import add_semantic_resources, link_semantic_resources
 from modelkit.parse.packages import (
     Package,
     apply_root_config,
@@ -29,6 +30,7 @@ from modelkit.parse.packages import (
 )
 from modelkit.parse.resources import add_exposures, add_groups, check_groups
 from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, build_sources, columns_from
+from modelkit.parse.semantic import check_time_spines, model_time_spine
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
 from modelkit.parse.versions import ModelVersion, deprecation_datetime, model_versions
@@ -140,7 +142,6 @@ class Parser:
             self._enter(unit, schemas[unit.name])
             self._parse_nodes()
         self._enter(units[0], schemas[self.root.name])
-        check_groups(self.manifest)
         check_contracts(self.manifest)
         check_relations(self.manifest.nodes.values())
         log = self.renderer.invocation.log
@@ -148,10 +149,18 @@ class Parser:
         self.schemas = schemas
         self.templated = incremental.templated_descriptions(self.manifest)
         render_descriptions(self.manifest, self.renderer)
-        self.renderer.resolver = Resolver(self.manifest, package_first=package_first, log=log)
-        link(self.manifest, self.renderer.resolver)
+        self.renderer.resolver = resolver = Resolver(self.manifest, package_first=package_first, log=log)
+        restricted = {unit.name for unit in units if unit.config.restrict_access}
+        link(self.manifest, resolver, restricted)
         for unit in units:
-            add_exposures(self.manifest, schemas[unit.name], unit.name, self.renderer.resolver)
+            root = None if unit.is_root else self.root
+            add_semantic_resources(self.manifest, schemas[unit.name], unit.config, root, self.export_relation, log)
+        link_semantic_resources(self.manifest, resolver, restricted)
+        for unit in units:
+            add_exposures(self.manifest, schemas[unit.name], unit.name, resolver)
+        render_resource_descriptions(self.manifest, self.renderer)
+        check_groups(self.manifest)
+        check_time_spines(self.manifest, log, self.root.flags)
         model_deprecations(self.manifest, log)
         if packages and not package_first:
             for warning in root_dependency_warnings(self.manifest, self.renderer.resolver):
@@ -233,6 +242,7 @@ class Parser:
         if isinstance(node, ModelNode):
             node.constraints = list(patch.entry.get("constraints") or [])
             node.deprecation_date = deprecation_datetime(patch.entry.get("deprecation_date"))
+            node.time_spine = model_time_spine(patch.entry, node.name, patch.path)
 
     def _seed(self, folder: str, inner: str, rel: str) -> SeedNode:
         name = inner.split("/")[-1][: -len(".csv")]
@@ -362,6 +372,23 @@ class Parser:
                 self.cache.put_capture(key, node.checksum, *found, var_names)
         self.node_vars[node.unique_id] = sorted(var_names)
         return found
+
+    def export_relation(self, package: str, name: str, config: dict[str, Any]) -> tuple[str | None, ...]:
+        """(database, schema, alias) of a saved query's export, placed as a node of ``config`` would be."""
+        node = AnalysisNode(
+            unique_id=f"saved_query.{package}.{name}",
+            resource_type="saved_query",
+            package_name=package,
+            name=name,
+            path="",
+            original_file_path="",
+            fqn=[package, name],
+            raw_code="",
+            checksum="",
+            config={"schema": config.get("schema"), "alias": config.get("alias"), "database": config.get("database")},
+        )
+        self.place_node(node)
+        return node.database, node.schema, node.alias
 
     def place_node(self, node: Node) -> None:
         """database, schema and alias through the generate_* macros."""

@@ -141,6 +141,7 @@ def columns_from(entries: Any) -> dict[str, Column]:
             constraints=list(entry.get("constraints") or []),
             quote=entry.get("quote"),
             data_tests=list(entry.get("data_tests") or entry.get("tests") or []),
+            granularity=entry.get("granularity"),
         )
     return columns
 

@@ -80,6 +80,10 @@ class ProjectConfig:
     data_tests: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Any] = field(default_factory=dict)
     unit_tests: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    semantic_models: dict[str, Any] = field(default_factory=dict)  # `semantic-models:`
+    saved_queries: dict[str, Any] = field(default_factory=dict)  # `saved-queries:`
+    restrict_access: bool = False  # `restrict-access:`: its protected models are ref'd only from itself
     on_run_start: tuple[str, ...] = ()
     on_run_end: tuple[str, ...] = ()
     dispatch: tuple[dict[str, Any], ...] = ()
@@ -220,6 +224,7 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         quoting=dict(raw.get("quoting") or {}),
         connection=dict(raw["connection"]) if isinstance(raw.get("connection"), Mapping) else None,
         flags=dict(flags),
+        restrict_access=raw.get("restrict-access", raw.get("restrict_access")) is True,
         cli_vars=dict(cli_vars),
         raw_trees=dict(later),
         **_trees(later),
@@ -236,6 +241,9 @@ def _trees(raw: Mapping[str, Any]) -> dict[str, Any]:
         "data_tests": dict(raw.get("data_tests") or raw.get("tests") or {}),
         "sources": dict(raw.get("sources") or {}),
         "unit_tests": dict(raw.get("unit_tests") or {}),
+        "metrics": dict(raw.get("metrics") or {}),
+        "semantic_models": dict(raw.get("semantic-models") or raw.get("semantic_models") or {}),
+        "saved_queries": dict(raw.get("saved-queries") or raw.get("saved_queries") or {}),
     }
 
 
