@@ -29,6 +29,7 @@ from pathlib import Path
 
 DSN_ENV = "MODELKIT_PG_DSN"
 SERVER_USER = "modelkit-pg"
+PASSWORD_USER = "modelkit_password"  # the one role that must give its password (scram-sha-256)
 START_TIMEOUT = 60.0
 _PR_SET_PDEATHSIG = 1
 
@@ -200,6 +201,8 @@ def start_server(binaries: Path) -> Server:
     if init.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed ({init.returncode}):\n{init.stdout.decode()}\n{init.stderr.decode()}")
+    hba = data / "pg_hba.conf"  # trust, except for the account the wrong-password test uses
+    hba.write_text(f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
     log = folder / "server.log"
     last_error = ""
     for _attempt in range(5):  # another process may take the free port between choosing and binding it

@@ -142,6 +142,10 @@ class PostgresAdapter(PostgresStateful):
     # -- statements --------------------------------------------------------------
     def execute(self, sql: str, *, fetch: bool = False) -> QueryResult:
         """Run ``sql`` (one statement or several separated by semicolons); ``fetch`` returns the last result."""
+        return self._execute(sql, fetch)
+
+    def _execute(self, sql: str, fetch: bool = False, body: str | None = None) -> QueryResult:
+        """``execute``; an error's position is also given within ``body``, the model's SQL inside ``sql``."""
         connection = self._connection()
         try:
             with connection.cursor() as cur:
@@ -158,7 +162,7 @@ class PostgresAdapter(PostgresStateful):
                         break
                 return result
         except psycopg.Error as exc:
-            raise self._database_error(exc, sql) from None
+            raise self._database_error(exc, sql, body) from None
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of one catalog query with parameters."""
@@ -169,11 +173,14 @@ class PostgresAdapter(PostgresStateful):
         except psycopg.Error as exc:
             raise self._database_error(exc, sql) from None
 
-    def _database_error(self, exc: psycopg.Error, sql: str) -> DatabaseError:
-        """The server's message, with its position in the statement (psycopg writes ``LINE n:`` and a caret)."""
+    def _database_error(self, exc: psycopg.Error, sql: str, body: str | None = None) -> DatabaseError:
+        """The server's message with its position in the statement (``LINE n:`` and a caret, as psql shows
+        it) and, when the statement wraps the model's SQL (``body``), the line and column in that SQL."""
+        text = str(exc).strip() or type(exc).__name__
         if isinstance(exc, psycopg.errors.QueryCanceled):
-            return DatabaseError(f"{str(exc).strip()} (the statement was cancelled)")
-        return DatabaseError(str(exc).strip() or type(exc).__name__)
+            return DatabaseError(f"{text} (the statement was cancelled)")
+        where = _position_in(sql, body, getattr(exc.diag, "statement_position", None))
+        return DatabaseError(text + (f"\n(at line {where[0]}, column {where[1]} of the model's SQL)" if where else ""))
 
     def _result_types(self, cur: psycopg.Cursor[Any]) -> list[str]:
         result = cur.pgresult
@@ -443,10 +450,14 @@ class PostgresAdapter(PostgresStateful):
         self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
 
     def replace_view(self, relation: Relation, sql: str) -> QueryResult:
-        return self._swap(relation.with_type("view"), lambda tmp: self.execute(f"create view {tmp} as (\n{sql}\n)"))
+        return self._swap(
+            relation.with_type("view"), lambda tmp: self._execute(f"create view {tmp} as (\n{sql}\n)", body=sql)
+        )
 
     def replace_table(self, relation: Relation, sql: str) -> QueryResult:
-        return self._swap(relation.with_type("table"), lambda tmp: self.execute(f"create table {tmp} as (\n{sql}\n)"))
+        return self._swap(
+            relation.with_type("table"), lambda tmp: self._execute(f"create table {tmp} as (\n{sql}\n)", body=sql)
+        )
 
     def replace_table_with_schema(self, relation: Relation, schema: TableSchema, sql: str) -> QueryResult:
         """The table declared first (types and constraints, checked on every row), filled, then swapped in."""
@@ -456,7 +467,9 @@ class PostgresAdapter(PostgresStateful):
 
         def build(tmp: Relation) -> QueryResult:
             self.execute(f"create table {tmp} (\n    " + ",\n    ".join(items) + "\n)")
-            return self.execute(f"insert into {tmp} ({names})\nselect {names} from (\n{sql}\n) as model_subq")
+            return self._execute(
+                f"insert into {tmp} ({names})\nselect {names} from (\n{sql}\n) as model_subq", body=sql
+            )
 
         return self._swap(relation.with_type("table"), build)
 
@@ -486,3 +499,15 @@ class PostgresAdapter(PostgresStateful):
 
 def _rowcount(cur: psycopg.Cursor[Any]) -> int | None:
     return cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else None
+
+
+def _position_in(statement: str, body: str | None, position: str | None) -> tuple[int, int] | None:
+    """(line, column) within ``body`` of the server's 1-based character ``position`` in ``statement``."""
+    if not body or not position or not position.isdigit():
+        return None
+    start = statement.find(body)
+    offset = int(position) - 1 - start
+    if start < 0 or not 0 <= offset < len(body):
+        return None
+    line_start = body.rfind("\n", 0, offset) + 1
+    return body.count("\n", 0, offset) + 1, offset - line_start + 1

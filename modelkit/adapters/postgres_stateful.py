@@ -122,7 +122,9 @@ class PostgresStateful(StandardStateful):
 
     def _connection(self) -> psycopg.Connection[Any]: ...  # pragma: no cover - the adapter's
 
-    def _database_error(self, exc: psycopg.Error, sql: str) -> DatabaseError: ...  # pragma: no cover
+    def _database_error(self, exc: psycopg.Error, sql: str, body: str | None = None) -> DatabaseError: ...
+
+    def _execute(self, sql: str, fetch: bool = False, body: str | None = None) -> QueryResult: ...
 
     def merge_statement(self) -> bool:
         return self.server_version >= (15, 0)  # MERGE came with PostgreSQL 15
@@ -132,7 +134,7 @@ class PostgresStateful(StandardStateful):
         """A ``temporary`` table, private to this thread's connection (dbt-postgres's make_temp_relation)."""
         stamp = datetime.datetime.now().strftime("%H%M%S%f")
         temp = Relation(None, None, suffixed(relation, "__dbt_tmp" + stamp).identifier, type="table")
-        self.execute(f"create temporary table {temp.render()} as (\n{sql}\n)")
+        self._execute(f"create temporary table {temp.render()} as (\n{sql}\n)", body=sql)
         return temp
 
     # -- seeds -----------------------------------------------------------------
