@@ -22,7 +22,7 @@ import psycopg
 from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult, TableSchema
 from modelkit.adapters.postgres_connect import check_profile, connect
 from modelkit.adapters.postgres_sql import PostgresSQL
-from modelkit.adapters.postgres_stateful import PostgresStateful, suffixed
+from modelkit.adapters.postgres_stateful import MAX_IDENTIFIER, PostgresStateful, suffixed
 from modelkit.adapters.sql import strip_semicolon
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
@@ -476,6 +476,8 @@ class PostgresAdapter(PostgresStateful):
     def _swap(self, relation: Relation, build: Callable[[Relation], QueryResult]) -> QueryResult:
         """dbt-postgres's view and table materializations: build aside, rename in one transaction, drop the old."""
         relation = self._full(relation)
+        if len(relation.identifier.encode()) > MAX_IDENTIFIER:  # PostgreSQL would cut it silently
+            raise DatabaseError(f"Relation name '{relation.identifier}' is longer than {MAX_IDENTIFIER} characters")
         key = self._key(relation.database, relation.schema)
         intermediate = suffixed(relation, "__dbt_tmp")
         backup = suffixed(relation, "__dbt_backup")
