@@ -68,10 +68,11 @@ def mismatches(definition: list[tuple[str, str]], contract: list[tuple[str, str]
 def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
     """Check the query against the contract; returns the query with columns in contract order."""
     header = node.config.get("sql_header")
-    if header:  # as dbt-duckdb: run on its own first, so that its session effects reach the describe
+    if header:  # as dbt's adapters do: run on its own first, so that its session effects reach the describe
         adapter.execute(str(header))
-    definition = [(c.name, c.data_type.upper()) for c in adapter.describe_query(adapter.sql.select_from(sql))]
-    contract = [(c.name, c.data_type.upper()) for c in _contract_columns(node, adapter)]
+    family = adapter.sql.contract_type
+    definition = [(c.name, family(c.data_type)) for c in adapter.describe_query(adapter.sql.select_from(sql))]
+    contract = [(c.name, family(c.data_type)) for c in _contract_columns(node, adapter)]
     rows = mismatches(definition, contract)
     if rows or len(definition) != len(contract):
         table = markdown_table(COLUMNS, [[row[c] for c in COLUMNS] for row in rows])

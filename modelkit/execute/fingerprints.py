@@ -7,8 +7,8 @@ share records):
 - the fingerprint: a hash of the node's compiled SQL (a seed's: its file's checksum), its whole config
   (materialization, hooks, ...), its relation name, its contract's columns when it has one, and the
   fingerprints of its parents (through ephemeral models, to theirs);
-- the relation's state as the engine's metadata shows it right after the build (DuckDB: a table's columns
-  and estimated row count, a view's columns and SQL; see ``Adapter.relation_states``).
+- the relation's state as the engine's metadata shows it right after the build (e.g. a table's
+  columns and estimated row count, a view's columns and SQL; see ``Adapter.relation_states``).
 
 With ``--skip-unchanged`` (or ``flags: skip_unchanged: true``, or ``MODELKIT_SKIP_UNCHANGED=true``) a
 view, table or seed is not built again (it reports ``NO-OP``, as dbt reports nodes it does not run) when
