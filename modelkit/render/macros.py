@@ -100,6 +100,16 @@ class MacroRegistry:
         found[key] = macro
         return macro
 
+    def find_anywhere(self, name: str) -> Macro | None:
+        """The macro ``name`` as ``run-operation`` finds an unqualified name: the root project's, else an
+        installed package's (in the order packages were read), else a built-in one."""
+        order = [self.root_package, *(p for p in self.by_package if p not in (self.root_package, "dbt")), "dbt"]
+        for pkg in order:
+            macro = self.by_package.get(pkg, {}).get(name)
+            if macro is not None:
+                return macro
+        return None
+
     def root_names(self) -> set[str]:
         return set(self.by_package.get(self.root_package, {}))
 
