@@ -333,7 +333,7 @@ def _this(node: Any) -> Relation | None:
     if node is None or not hasattr(node, "relation"):
         return None
     if getattr(node, "is_ephemeral", False):
-        return Relation(node.database, node.schema, node.alias or node.name)
+        return Relation(node.database, node.schema, node.alias or node.name, quote_policy=node.quote_policy)
     return node.relation
 
 
