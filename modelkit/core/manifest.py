@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelkit.core.relation import ALL_PARTS, Policy, Relation
+from modelkit.core.relation import ALL_PARTS, Policy, Relation, quote_policy
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Node:
     meta: dict[str, Any] = field(default_factory=dict)
     env_vars: dict[str, str | None] = field(default_factory=dict)  # env vars read while parsing
     yaml_line: int | None = None  # line of the node's YAML entry, when it has one
-    quote_policy: Policy = ALL_PARTS  # which parts of its relation are quoted (the project's and its `quoting`)
+    quote_policy: Policy = ALL_PARTS  # which parts of its relation are quoted: the project's `quoting:`
     ref_lines: list[int | None] = field(default_factory=list)  # file line of each ref() call, for errors
     source_lines: list[int | None] = field(default_factory=list)  # file line of each source() call
     latest_version: str | int | None = None  # a versioned model's latest version
@@ -190,16 +190,18 @@ class SourceDefinition:
     config: dict[str, Any] = field(default_factory=dict)
     yaml_line: int | None = None
     resource_type: str = "source"
-    quote_policy: Policy = ALL_PARTS  # the project's `quoting:`, then the source's and the table's
     quoting: dict[str, Any] = field(default_factory=dict)  # the source's and the table's `quoting:`, merged
+    # relation_name also follows the project's `quoting:`; source() does not (as dbt documents)
+    name_quote_policy: Policy = ALL_PARTS
 
     @property
     def relation(self) -> Relation:
-        return Relation(self.database, self.schema, self.identifier, type="table", quote_policy=self.quote_policy)
+        policy = quote_policy(self.quoting)
+        return Relation(self.database, self.schema, self.identifier, type="table", quote_policy=policy)
 
     @property
     def relation_name(self) -> str:
-        return self.relation.render()
+        return Relation(self.database, self.schema, self.identifier, quote_policy=self.name_quote_policy).render()
 
 
 @dataclass

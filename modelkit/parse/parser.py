@@ -325,7 +325,7 @@ class Parser:
         """database, schema and alias through the generate_* macros."""
         renderer = self.renderer
         config = node.config
-        node.quote_policy = quote_policy(self.root.quoting, config.get("quoting"))
+        node.quote_policy = quote_policy(self.root.quoting)  # dbt: a node's own `quoting` config is not used
         needs_macro = self._naming.get(node.package_name)
         if needs_macro is None:  # macros are all loaded before the first node is placed
             names = {"generate_schema_name", "generate_alias_name", "generate_database_name"}

@@ -196,8 +196,8 @@ def build_sources(
                 meta={**(src.get("meta") or {}), **(table.get("meta") or {})},
                 tags=list(dict.fromkeys([*(src.get("tags") or []), *(table.get("tags") or [])])),
                 config=config,
-                quote_policy=quote_policy(project_quoting, quoting),
                 quoting=quoting,
+                name_quote_policy=quote_policy(project_quoting, quoting),
             )
     return found
 
