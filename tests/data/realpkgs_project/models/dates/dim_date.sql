@@ -1,1 +1,1 @@
-{{ dbt_date.get_date_dimension('2023-12-01', '2024-04-30') }}
+{{ dbt_date.get_date_dimension('2023-01-01', '2025-01-01') }}
