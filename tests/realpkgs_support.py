@@ -78,9 +78,7 @@ def run_dbt(dbt: str, args: list[str], cwd: Path, env: Mapping[str, str]) -> sub
         "DBT_PROFILES_DIR": str(cwd),
         **env,
     }
-    return subprocess.run(
-        [dbt, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600, check=False
-    )
+    return subprocess.run([dbt, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def table_rows(db_path: Path) -> dict[str, list[tuple]]:

@@ -122,7 +122,11 @@ def test_a_lock_file_without_names_installs_what_it_pins(tmp_path: Path, hub: Hu
     lines = deps(root)
     assert not any(line.startswith("Updating lock file") for line in lines)
     assert lock.read_text(encoding="utf-8") == old
-    assert sorted(p.name for p in (root / "dbt_packages").iterdir()) == [".modelkit-deps.json", "acme_utils", "helpers_pkg"]
+    assert sorted(p.name for p in (root / "dbt_packages").iterdir()) == [
+        ".modelkit-deps.json",
+        "acme_utils",
+        "helpers_pkg",
+    ]
     assert "Installed from version 1.0.0" in lines
 
 

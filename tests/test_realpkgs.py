@@ -61,7 +61,6 @@ class Built:
         return query(self.db, sql)
 
 
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, hub: HubServer) -> Built:
     return Built(copy_project(tmp_path_factory.mktemp("modelkit") / "realpkgs"), hub)
@@ -104,11 +103,20 @@ def test_build_succeeds_with_every_package_test_passing(built: Built) -> None:
     warned = [uid for uid, status in statuses.items() if status == "warn"]
     assert [uid.split(".")[2] for uid in warned] == [next(u for u in statuses if DELIBERATE_WARN in u).split(".")[2]]
     assert {s for uid, s in statuses.items() if uid not in warned} == {"success", "pass"}
-    tests = [uid for uid in results if uid.startswith("test.")]
-    namespaces = {uid.split(".")[2].split("_expect_")[0].split("_")[0] for uid in tests}
-    assert {"dbt", "unique", "not", "accepted", "source"} <= namespaces  # package and built-in tests
-    by_package = {p: sum(1 for uid in tests if f".{p}_" in uid) for p in ("dbt_utils", "dbt_expectations")}
-    assert by_package["dbt_utils"] >= 20 and by_package["dbt_expectations"] >= 60, by_package
+    # every generic test dbt_utils and dbt_expectations define is used, and each of them ran
+    manifest = json.loads((built.root / "target" / "manifest.json").read_text())
+    used = {
+        (n["test_metadata"]["namespace"], n["test_metadata"]["name"])
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "test" and n.get("test_metadata") and uid in results
+    }
+    for package in ("dbt_utils", "dbt_expectations"):
+        defined = {
+            (package, m["name"][len("test_") :])
+            for m in manifest["macros"].values()
+            if m["package_name"] == package and m["name"].startswith("test_")
+        }
+        assert len(defined) > 10 and defined <= used, sorted(defined - used)
     errors = [e for path in artifacts_under(built.root / "target") for e in schema_errors(path)]
     assert not errors, errors[:20]
 
@@ -172,17 +180,11 @@ def test_dbt_date_macros(built: Built) -> None:
 
 def test_audit_helper_macros(built: Built) -> None:
     # v1 and v2 of dim_customers differ in lifetime_amount for every customer who had a discount
-    discounted = built.rows(
-        "select count(distinct customer_id) from raw_orders where discount > 0"
-    )[0][0]
+    discounted = built.rows("select count(distinct customer_id) from raw_orders where discount > 0")[0][0]
     summary = dict(built.rows("select in_a, count from main_audit.audit_customers where in_a and not in_b") or [])
     assert summary == {True: discounted}
-    assert built.rows("select count from main_audit.audit_customers where in_a and in_b") == [
-        (10 - discounted,)
-    ]
-    columns = built.rows(
-        "select column_name, in_a_only, in_b_only from main_audit.audit_relation_columns order by 1"
-    )
+    assert built.rows("select count from main_audit.audit_customers where in_a and in_b") == [(10 - discounted,)]
+    columns = built.rows("select column_name, in_a_only, in_b_only from main_audit.audit_relation_columns order by 1")
     assert ("last_name", False, True) in columns and ("lifetime_cents", False, True) in columns
     differ = dict(built.rows("select column_name, has_difference from main_audit.audit_columns_differ"))
     assert differ["lifetime_amount"] is True and differ["first_name"] is False
@@ -220,7 +222,9 @@ def test_codegen_generate_model_yaml_and_source(built: Built) -> None:
         described = built.rows(f"select column_name, lower(column_type) from (describe {name})")
         assert [(c["name"], c["data_type"]) for c in model["columns"]] == described
     printed = yaml.safe_load(
-        built.operation("codegen.generate_source", "{schema_name: main, table_names: [raw_orders], generate_columns: true}")
+        built.operation(
+            "codegen.generate_source", "{schema_name: main, table_names: [raw_orders], generate_columns: true}"
+        )
     )
     (table,) = printed["sources"][0]["tables"]
     described = built.rows("select column_name, lower(column_type) from (describe raw_orders)")
@@ -248,6 +252,8 @@ def dbt_built(tmp_path_factory: pytest.TempPathFactory, hub: HubServer) -> DbtBu
     dbt = dbt_executable()
     if dbt is None:
         pytest.skip("dbt is not installed (set MODELKIT_DBT_EXECUTABLE or put dbt on PATH)")
+    if shutil.which(dbt) is None:  # named, but not there: a broken install must not pass as a skip
+        pytest.fail(f"MODELKIT_DBT_EXECUTABLE names {dbt}, which is not an executable")
     root = copy_project(tmp_path_factory.mktemp("dbt") / "realpkgs")
     env = {"DBT_PACKAGE_HUB_URL": hub.url}
     for args in (["deps"], ["build"]):
