@@ -72,7 +72,7 @@ def build_results(root: Path) -> dict[str, dict[str, Any]]:
 
 
 def operation_output(output: str) -> str:
-    """What an operation printed: the lines after the run's preamble, without timestamps' lines."""
+    """What an operation printed: its output without the log lines (those that start with a time)."""
     lines = output.splitlines()
     keep = [line for line in lines if not line[:2].isdigit() or line[2:3] != ":"]
     return "\n".join(keep).strip() + "\n"
