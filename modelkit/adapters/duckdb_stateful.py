@@ -39,21 +39,21 @@ class StatefulMixin(StandardStateful):
     # -- seeds -----------------------------------------------------------------
     @staticmethod
     def _csv_reader(path: Path, delimiter: str, types: Mapping[str, str], sample_all: bool, sniff: bool) -> str:
-        options = [
-            "header = true",
-            f"delim = {sql_literal(delimiter)}",
-            "quote = '\"'",
-            "escape = '\"'",
-            "strict_mode = true",
-            "nullstr = ['', 'null', 'NULL']",
-        ]
+        """The reader of a seed file: ``sniff`` to find its columns' types (double quotes quote), else to load
+        it into exactly ``types``' columns with the quote and escape characters found as dbt-duckdb's
+        ``COPY ... FROM`` finds them (DuckDB's sniffer, knowing the columns: `'a'` quotes where `"a"` does not)."""
+        options = ["header = true", f"delim = {sql_literal(delimiter)}"]
+        if sniff:
+            options += ["quote = '\"'", "escape = '\"'"]
+        options += ["strict_mode = true", "nullstr = ['', 'null', 'NULL']"]
         if sniff:
             options.append(f"auto_type_candidates = {SEED_TYPE_CANDIDATES!r}")
         if sample_all:
             options.append("sample_size = -1")
         if types:
+            key = "types" if sniff else "columns"
             options.append(
-                "types = {" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
+                f"{key} = {{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
             )
         return f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
 

@@ -14,6 +14,7 @@ from typing import Any
 from modelkit import DBT_COMPAT_VERSION
 from modelkit.core import fsio, jsonio
 from modelkit.core.manifest import Column, Macro, Manifest, Node, SourceDefinition
+from modelkit.core.relation import quote_policy
 from modelkit.core.results import RunResult, now
 from modelkit.core.secrets import values as secret_values
 
@@ -171,7 +172,7 @@ def source_dict(source: SourceDefinition) -> dict[str, Any]:
         "external": None,
         "loaded_at_query": None,
         "patch_path": None,
-        "quoting": {"database": None, "schema": None, "identifier": None, "column": None},
+        "quoting": {k: source.quoting.get(k) for k in ("database", "schema", "identifier", "column")},
         "source_meta": {},
         "unrendered_config": {},
         "unrendered_database": None,
@@ -242,6 +243,8 @@ def _manifest_sections(
     unit_tests = {uid for uid, n in manifest.nodes.items() if n.resource_type == "unit_test"}
     nodes = manifest.nodes
     meta = metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
+    policy = quote_policy(manifest.quoting)
+    meta["quoting"] = {"database": policy[0], "schema": policy[1], "identifier": policy[2], "column": None}
     meta["invocation_started_at"] = meta["run_started_at"] = meta["generated_at"]
     yield "metadata", meta
     yield "nodes", ((uid, node_dict(n, compiled.get(uid))) for uid, n in nodes.items() if uid not in unit_tests)

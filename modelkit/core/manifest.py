@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelkit.core.relation import Relation, quote
+from modelkit.core.relation import ALL_PARTS, Policy, Relation, quote_policy
 
 
 @dataclass
@@ -58,6 +58,7 @@ class Node:
     meta: dict[str, Any] = field(default_factory=dict)
     env_vars: dict[str, str | None] = field(default_factory=dict)  # env vars read while parsing
     yaml_line: int | None = None  # line of the node's YAML entry, when it has one
+    quote_policy: Policy = ALL_PARTS  # which parts of its relation are quoted: the project's `quoting:`
     ref_lines: list[int | None] = field(default_factory=list)  # file line of each ref() call, for errors
     source_lines: list[int | None] = field(default_factory=list)  # file line of each source() call
     latest_version: str | int | None = None  # a versioned model's latest version
@@ -79,13 +80,13 @@ class Node:
         if self.is_ephemeral:
             return Relation(None, None, f"__dbt__cte__{self.name}", type="cte")
         kind = "view" if self.materialized == "view" else "table"
-        return Relation(self.database, self.schema, self.alias or self.name, type=kind)
+        return Relation(self.database, self.schema, self.alias or self.name, type=kind, quote_policy=self.quote_policy)
 
     @property
     def relation_name(self) -> str | None:
         if self.is_ephemeral or self.resource_type in ("analysis", "operation", "test", "unit_test"):
             return None
-        return ".".join(quote(p) for p in (self.database, self.schema, self.alias or self.name) if p)
+        return Relation(self.database, self.schema, self.alias or self.name, quote_policy=self.quote_policy).render()
 
     @property
     def display_name(self) -> str:
@@ -147,7 +148,7 @@ class TestNode(Node):
     @property
     def relation(self) -> Relation:
         kind = "view" if self.config.get("store_failures_as") == "view" else "table"
-        return Relation(self.database, self.schema, self.alias or self.name, type=kind)
+        return Relation(self.database, self.schema, self.alias or self.name, type=kind, quote_policy=self.quote_policy)
 
     @property
     def relation_name(self) -> str | None:
@@ -192,14 +193,18 @@ class SourceDefinition:
     config: dict[str, Any] = field(default_factory=dict)
     yaml_line: int | None = None
     resource_type: str = "source"
+    quoting: dict[str, Any] = field(default_factory=dict)  # the source's and the table's `quoting:`, merged
+    # relation_name also follows the project's `quoting:`; source() does not (as dbt documents)
+    name_quote_policy: Policy = ALL_PARTS
 
     @property
     def relation(self) -> Relation:
-        return Relation(self.database, self.schema, self.identifier, type="table")
+        policy = quote_policy(self.quoting)
+        return Relation(self.database, self.schema, self.identifier, type="table", quote_policy=policy)
 
     @property
     def relation_name(self) -> str:
-        return self.relation.render()
+        return Relation(self.database, self.schema, self.identifier, quote_policy=self.name_quote_policy).render()
 
 
 @dataclass
@@ -233,6 +238,7 @@ class Manifest:
     # disabled metrics, semantic models and saved queries, in the manifest's shape
     disabled_resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # path -> checksum
+    quoting: dict[str, Any] = field(default_factory=dict)  # the root project's `quoting:`
 
     def by_resource(self, resource_type: str) -> list[Node]:
         return [n for n in self.nodes.values() if n.resource_type == resource_type]

@@ -17,6 +17,21 @@ Policy = tuple[bool, bool, bool]  # (database, schema, identifier)
 ALL_PARTS: Policy = (True, True, True)
 
 
+def quote_policy(*layers: Mapping[str, Any] | None) -> Policy:
+    """The (database, schema, identifier) quote policy of ``quoting:`` settings, later layers winning
+    (dbt: the project's ``quoting:``, then a node's ``quoting`` config or a source's ``quoting:``)."""
+    policy = ALL_PARTS
+    for layer in layers:
+        if isinstance(layer, Mapping):
+            parts = [layer.get(k) for k in ("database", "schema", "identifier")]
+            policy = _policy(policy, *(None if v is None else _truthy(v) for v in parts))
+    return policy
+
+
+def _truthy(value: Any) -> bool:
+    return value.strip().lower() not in ("false", "0", "no", "") if isinstance(value, str) else bool(value)
+
+
 def _policy(current: Policy, database: bool | None, schema: bool | None, identifier: bool | None) -> Policy:
     return tuple(old if new is None else bool(new) for old, new in zip(current, (database, schema, identifier)))  # type: ignore[return-value]
 

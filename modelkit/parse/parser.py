@@ -9,6 +9,7 @@ from typing import Any
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
 from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
+from modelkit.core.relation import quote_policy
 from modelkit.graph.graph import link
 from modelkit.graph.resolve import Resolver
 from modelkit.parse import incremental, yamlchild
@@ -52,7 +53,7 @@ class Parser:
         self.project = renderer.project  # the project or package being parsed (see _enter)
         self.root = renderer.project
         self.prefix = ""  # the folder of the package being parsed, relative to the root project
-        self.manifest = Manifest(project_name=self.project.name)
+        self.manifest = Manifest(project_name=self.project.name, quoting=dict(self.project.quoting))
         self._names: dict[tuple[str, str], Node] = {}
         self._naming: dict[str, bool] = {}  # package -> whether a generate_*_name macro is overridden for it
         self._prefetched: dict[str, tuple[str, str, tuple[Capture, set[str]] | None]] = {}
@@ -131,7 +132,9 @@ class Parser:
         database = self.renderer.target.database
         for unit in units:
             overrides = None if unit.is_root else self.root.sources
-            sources = build_sources(schemas[unit.name], unit.name, database, unit.config.sources, overrides)
+            sources = build_sources(
+                schemas[unit.name], unit.name, database, unit.config.sources, overrides, self.root.quoting
+            )
             self.manifest.sources.update(sources)
             load_docs(self.renderer, self.manifest, unit.config)
         package_first = bool(packages) and ref_searches_package_first(self.root)
@@ -394,6 +397,7 @@ class Parser:
         """database, schema and alias through the generate_* macros."""
         renderer = self.renderer
         config = node.config
+        node.quote_policy = quote_policy(self.root.quoting)  # dbt: a node's own `quoting` config is not used
         needs_macro = self._naming.get(node.package_name)
         if needs_macro is None:  # macros are all loaded before the first node is placed
             names = {"generate_schema_name", "generate_alias_name", "generate_database_name"}

@@ -186,11 +186,14 @@ class Renderer:
         this: Relation | None = None,
         ctes: list[str] | None = None,
         event_time: tuple[Any, Any] | None = None,
+        package: str | None = None,
     ) -> RenderContext:
+        """The Jinja context of ``node`` (none: the root project's); ``package`` renders as that package's
+        node does (its macros unqualified, its vars), as run-operation calls a package's macro."""
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
-        package = getattr(node, "package_name", None)
+        package = package or getattr(node, "package_name", None)
         ctx = RenderContext(base, self.registry, execute, package)
         seen_env = capture.env_vars if capture is not None else {}
 
@@ -339,7 +342,7 @@ def _this(node: Any) -> Relation | None:
     if node is None or not hasattr(node, "relation"):
         return None
     if getattr(node, "is_ephemeral", False):
-        return Relation(node.database, node.schema, node.alias or node.name)
+        return Relation(node.database, node.schema, node.alias or node.name, quote_policy=node.quote_policy)
     return node.relation
 
 

@@ -148,7 +148,11 @@ class UnitTestCompiler:
         if ("this",) in inputs:
             ctx["this"] = Relation(None, None, inputs[("this",)], type="cte")
         for macro, value in (overrides.get("macros") or {}).items():
-            ctx[macro] = _constant(value)
+            package, _, name = str(macro).rpartition(".")
+            if package:  # `package.macro`: wherever it is called through its package's name
+                ctx.overrides[(package, name)] = _constant(value)
+            else:
+                ctx[name] = _constant(value)
         label = f"unit_test {test.name}"
         return renderer.render(model.raw_code, model.original_file_path, ctx, node_label=label)
 
