@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     first = run_once(deps, with_packages.root, tool.env, with_packages.log)
     if first.returncode != 0:
         raise SystemExit(f"deps failed; see {with_packages.log}")
-    installed = sorted(p.name for p in (with_packages.root / "dbt_packages").iterdir())
+    installed = sorted(p.name for p in (with_packages.root / "dbt_packages").iterdir() if p.is_dir())
     rows: list[str] = []
     try:
         for key in SCENARIOS:
