@@ -21,6 +21,7 @@ from modelkit.api import operation
 from modelkit.api.executors import make_runner
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.session import Session
+from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
 from modelkit.core.batches import as_utc
 from modelkit.core.errors import CompilationError, ModelkitError, ProjectError, UsageError
@@ -28,7 +29,7 @@ from modelkit.core.manifest import ModelNode
 from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
 from modelkit.execute.runner import RunOptions
-from modelkit.project.project import load_project
+from modelkit.project.project import load_project, parse_vars
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest
@@ -47,8 +48,22 @@ def _timestamp(flag: str, value: str | datetime.datetime | None) -> datetime.dat
         ) from None
 
 
+def _iso(value: str | datetime.datetime | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime.datetime) else value
+
+
 def _args(command: str, **kwargs: Any) -> dict[str, Any]:
     return {"which": command, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}}
+
+
+def state_args(options: StateOptions) -> dict[str, Any]:
+    """The state flags as run_results.json's ``args`` records them (for ``retry``)."""
+    found: dict[str, Any] = {"defer": options.defer, "favor_state": options.favor_state}
+    for key in ("state", "defer_state", "state_git"):
+        value = getattr(options, key)
+        if value is not None:
+            found[key] = str(value)
+    return found
 
 
 class Project:
@@ -66,8 +81,17 @@ class Project:
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
         invocation_id: str | None = None,
+        state: str | Path | None = None,
+        state_git: str | None = None,
+        defer: bool = False,
+        defer_state: str | Path | None = None,
+        favor_state: bool = False,
     ) -> None:
+        """``state`` (a folder holding a previous manifest.json / run_results.json) or ``state_git`` (a git
+        revision of the project) is what ``state:`` / ``result:`` selection compares against; ``defer``
+        resolves ``ref()`` to unselected nodes in it (``defer_state``: another folder for that)."""
         self.project_dir = Path(project_dir)
+        self.state_options = StateOptions(state, state_git, defer, defer_state, favor_state)
         self._kwargs: dict[str, Any] = {
             "profiles_dir": profiles_dir,
             "target": target,
@@ -77,6 +101,7 @@ class Project:
             "log": log,
             "partial_parse": partial_parse,
             "invocation_id": invocation_id,
+            "state": self.state_options,
         }
 
     def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
@@ -168,11 +193,13 @@ class Project:
         resource_types: Sequence[str] = (),
         exclude_resource_types: Sequence[str] = (),
         empty: bool | None = None,
+        unique_ids: Sequence[str] | None = None,
     ) -> RunResult:
         """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
         ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
         builds every model from zero rows of its inputs (dbt's ``--empty``); ``event_time_start`` /
-        ``event_time_end`` bound the windows microbatch models build."""
+        ``event_time_end`` bound the windows microbatch models build; ``unique_ids`` replaces the
+        selection with exactly these nodes (what ``retry`` runs)."""
         with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             options = RunOptions(
                 command,
@@ -187,6 +214,7 @@ class Project:
                 selector=selector,
                 indirect_selection=indirect_selection,
                 exclude_resource_types=tuple(exclude_resource_types),
+                unique_ids=None if unique_ids is None else tuple(unique_ids),
             )
             runner = make_runner(session, options, reporter)
             if on_start is not None:
@@ -195,11 +223,31 @@ class Project:
             args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
             if selector:
                 args["selector"] = selector
+            args.update(self._invocation_args(resource_types, exclude_resource_types, fail_fast, empty))
+            args.update(event_time_start=_iso(event_time_start), event_time_end=_iso(event_time_end))
+            args["indirect_selection"] = indirect_selection or session.execution().indirect_selection or "eager"
             run.args = args
             run.manifest = session.manifest
             write_manifest(session)
             write_run_results(session, run, args)
             return run
+
+    def _invocation_args(
+        self, resource_types: Sequence[str], exclude_resource_types: Sequence[str], fail_fast: bool, empty: bool | None
+    ) -> dict[str, Any]:
+        """The flags of this invocation beyond the selection, as dbt's run_results.json ``args`` names them."""
+        found: dict[str, Any] = {
+            "resource_types": list(resource_types),
+            "exclude_resource_types": list(exclude_resource_types),
+            "fail_fast": fail_fast,
+            "empty": bool(empty),
+            "vars": parse_vars(self._kwargs["vars"]),
+            **state_args(self.state_options),
+        }
+        for key in ("target", "profile"):
+            if self._kwargs[key] is not None:
+                found[key] = self._kwargs[key]
+        return found
 
     def run_operation(self, macro: str, args: str | Mapping[str, Any] | None = None) -> Any:
         """Call a macro with the database connected (dbt's ``run-operation``); writes run_results.json.

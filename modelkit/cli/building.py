@@ -31,6 +31,7 @@ from modelkit.cli.app import (
     make_reporter,
     open_project,
     setting,
+    with_state_options,
 )
 
 
@@ -53,12 +54,13 @@ def _execute(
     selector: Optional[str] = None,
     resource_types: Optional[list[str]] = None,
     exclude_resource_types: Optional[list[str]] = None,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     reporter = make_reporter(colors, quiet, project_dir)
     fail_fast = bool(setting("fail_fast", fail_fast, project_dir))
 
     def go() -> Any:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags)
 
         def on_start(session: Any, selected: list[str]) -> None:
             reporter.header(session.manifest, session.adapter.info())
@@ -131,13 +133,14 @@ def _node_command(command: str, help_text: str) -> Any:
         quiet: Quiet = False,
         event_time_start: EventTimeStart = None,
         event_time_end: EventTimeEnd = None,
+        state_flags: Optional[dict[str, Any]] = None,
     ) -> None:
         _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
                  full_refresh, fail_fast, debug, use_colors, quiet, (event_time_start, event_time_end), selector,
-                 resource_type, exclude_resource_type)  # fmt: skip
+                 resource_type, exclude_resource_type, state_flags)  # fmt: skip
 
     execute_nodes.__doc__ = help_text
-    return app.command(command)(execute_nodes)
+    return app.command(command)(with_state_options(execute_nodes))
 
 
 run = _node_command("run", "Build the selected models in dependency order.")
@@ -150,6 +153,7 @@ build = _node_command(
 
 
 @app.command()
+@with_state_options
 def compile(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
@@ -165,12 +169,13 @@ def compile(
     debug: Debug = False,
     use_colors: Colors = None,
     quiet: Quiet = False,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     """Render models to SQL under target/compiled/ (or print one --inline query)."""
     reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags)
         if inline is not None:
             sql = project.compile(inline=inline)["inline"]
             reporter.line("Compiled inline node is:")

@@ -88,6 +88,7 @@ class RunOptions:
     selector: str | None = None  # a selectors.yml selector (wins over select/exclude)
     indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
     exclude_resource_types: tuple[str, ...] = ()
+    unique_ids: tuple[str, ...] | None = None  # exactly these nodes, instead of a selection (`retry`)
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -125,12 +126,15 @@ class Runner:
         if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
             kinds &= set(self.options.resource_types)
         kinds -= set(self.options.exclude_resource_types)
-        chosen = self.context.select(
-            self.options.select,
-            self.options.exclude,
-            selector=self.options.selector,
-            indirect=self.options.indirect_selection,
-        )
+        if self.options.unique_ids is not None:
+            chosen = set(self.options.unique_ids)
+        else:
+            chosen = self.context.select(
+                self.options.select,
+                self.options.exclude,
+                selector=self.options.selector,
+                indirect=self.options.indirect_selection,
+            )
         manifest = self.context.manifest
         return sorted(
             uid for uid in chosen

@@ -16,10 +16,11 @@ from modelkit.core.errors import SelectionError
 from modelkit.core.manifest import Manifest
 from modelkit.graph.graph import Graph
 from modelkit.graph.resolve import version_less
+from modelkit.graph.state import PreviousState, StateComparison, check_result_status, check_state_method, no_state_error
 
 METHODS = (
     "fqn", "tag", "path", "file", "config", "resource_type", "source", "test_type", "test_name",
-    "package", "unique_id", "access", "group", "version",
+    "package", "unique_id", "access", "group", "version", "state", "result",
 )  # fmt: skip
 
 
@@ -76,6 +77,10 @@ def parse_atom(text: str) -> Atom:
         raise SelectionError(f"Unknown selection method '{method}' in '{text}' (known: {', '.join(METHODS)})")
     if not value:
         raise SelectionError(f"Invalid selector '{text}': '{method}:' needs a value")
+    if method == "state":
+        check_state_method(value)
+    elif method == "result":
+        check_result_status(value)
     return Atom(method, value, parents, parents_depth, children, children_depth, at, text)
 
 
@@ -95,9 +100,24 @@ def _glob(value: str, candidate: Any) -> bool:
 
 
 class Selector:
-    def __init__(self, manifest: Manifest, graph: Graph) -> None:
+    def __init__(self, manifest: Manifest, graph: Graph, state: PreviousState | None = None) -> None:
         self.manifest = manifest
         self.graph = graph
+        self.state = state
+        self._comparison: StateComparison | None = None
+
+    def _state_matches(self, method: str, value: str, unique_id: str) -> bool:
+        """``state:<value>`` against the comparison manifest, ``result:<status>`` against its run results."""
+        state = self.state
+        if method == "result":
+            if state is None or state.results is None:
+                raise no_state_error("result")
+            return state.results.get(unique_id) == value
+        if state is None or not state.has_manifest:
+            raise no_state_error("state", state)
+        if self._comparison is None:
+            self._comparison = StateComparison(self.manifest, state)
+        return self._comparison.matches(value, unique_id)
 
     def _items(self) -> Iterable[tuple[str, Any]]:
         yield from self.manifest.nodes.items()
@@ -147,6 +167,8 @@ class Selector:
             return _glob(value, node.config.get(method)) if hasattr(node, "config") else False
         if method == "version":
             return _match_version(value, node)
+        if method in ("state", "result"):
+            return self._state_matches(method, value, node.unique_id)
         return False
 
     @staticmethod

@@ -1,0 +1,295 @@
+"""State comparison: the nodes of this project against a previous manifest (dbt's ``state:`` and ``result:``).
+
+The previous state is plain data read from ``manifest.json`` (and ``run_results.json``): a dbt- or
+modelkit-written one, or the project as parsed at a git revision. Current nodes are compared in the same
+shape (:func:`modelkit.artifacts.writer.node_dict`), so both sides are read the same way.
+
+"modified" means what dbt means: the raw file contents (not the compiled SQL), the configs as written
+(``unrendered_config``: project-level values stay unrendered, so ``env_var()`` there causes no change),
+the relation as configured (``database``/``schema``/``alias`` as written, not as generated), descriptions
+that are persisted, the contract, and the macros a node calls, followed transitively.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from modelkit.artifacts.writer import node_dict, source_dict
+from modelkit.core.errors import SelectionError, StateError
+from modelkit.core.manifest import Manifest
+from modelkit.core.text import did_you_mean
+
+STATE_METHODS = (
+    "new", "old", "modified", "unmodified", "modified.body", "modified.configs",
+    "modified.persisted_descriptions", "modified.relation", "modified.macros", "modified.contract",
+)  # fmt: skip
+RESULT_STATUSES = ("error", "fail", "warn", "skipped", "success", "pass", "runtime error", "no-op", "partial success")
+NOT_COMPARED = ("alias", "schema", "database", "tags", "group")  # dbt's CompareBehavior.Exclude config fields
+TEST_MODIFIERS = (
+    "severity",
+    "where",
+    "limit",
+    "fail_calc",
+    "warn_if",
+    "error_if",
+    "store_failures",
+    "store_failures_as",
+)
+BUILTIN_PACKAGES = ("dbt",)  # the built-in macros belong to the tool's version, not to the project
+CONSTRAINED = ("table", "incremental")  # materializations whose contract includes the model's constraints
+
+
+@dataclass(frozen=True)
+class PreviousState:
+    """A comparison manifest (and the run results next to it), as JSON-shaped dicts."""
+
+    origin: str  # what it was read from, for messages: a folder, or "git revision REV"
+    nodes: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # nodes and unit tests
+    sources: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    macros: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    results: Mapping[str, str] | None = None  # unique_id -> status of run_results.json, when there is one
+    has_manifest: bool = True  # False: a folder with run_results.json only (enough for ``result:``)
+
+    @classmethod
+    def from_manifest(
+        cls, data: Mapping[str, Any], origin: str, results: Mapping[str, str] | None = None
+    ) -> PreviousState:
+        """From manifest.json's content (``nodes``, ``unit_tests``, ``sources``, ``macros``)."""
+        nodes = {**(data.get("nodes") or {}), **(data.get("unit_tests") or {})}
+        return cls(origin, nodes, dict(data.get("sources") or {}), dict(data.get("macros") or {}), results)
+
+    def get(self, unique_id: str) -> dict[str, Any] | None:
+        return self.nodes.get(unique_id) or self.sources.get(unique_id)
+
+    def relation_name(self, unique_id: str) -> str | None:
+        node = self.nodes.get(unique_id)
+        return node.get("relation_name") if node else None
+
+
+def check_state_method(value: str) -> None:
+    """A ``state:`` method name dbt knows; otherwise dbt's error, with a suggestion."""
+    if value not in STATE_METHODS:
+        raise SelectionError(
+            f'Got an invalid selector "{value}", expected one of "{list(STATE_METHODS)}".'
+            + did_you_mean(value, list(STATE_METHODS))
+        )
+
+
+def check_result_status(value: str) -> None:
+    if value not in RESULT_STATUSES:
+        raise SelectionError(
+            f"Invalid result status '{value}': expected one of {', '.join(RESULT_STATUSES)}."
+            + did_you_mean(value, list(RESULT_STATUSES))
+        )
+
+
+def _same_keys(new: Mapping[str, Any], old: Mapping[str, Any], keys: Any) -> bool:
+    return all((k in new) == (k in old) and new.get(k) == old.get(k) for k in keys)
+
+
+def same_config(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """dbt's ``same_config``: the configs as written, less those compared elsewhere (or not at all)."""
+    mine, theirs = new.get("unrendered_config") or {}, old.get("unrendered_config") or {}
+    if new.get("resource_type") == "test":
+        return _same_keys(mine, theirs, TEST_MODIFIERS)
+    keys = (set(mine) | set(theirs)) - set(NOT_COMPARED)
+    return _same_keys(mine, theirs, keys)
+
+
+def same_body(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """The file as written: seeds by checksum (a path for seeds over 1 MiB), others by their raw code."""
+    if new.get("resource_type") == "seed":
+        return new.get("checksum") == old.get("checksum")
+    return str(new.get("raw_code") or "").strip() == str(old.get("raw_code") or "").strip()
+
+
+def same_relation(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """The relation as configured (not as ``generate_schema_name`` and the target make it)."""
+    if new.get("resource_type") == "source":
+        return _same_keys(new, old, ("database", "schema", "identifier"))
+    return _same_keys(new.get("unrendered_config") or {}, old.get("unrendered_config") or {}, NOT_COMPARED[:3])
+
+
+def same_persisted_description(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    persist = (new.get("config") or {}).get("persist_docs") or {}
+    if persist.get("relation") and new.get("description") != old.get("description"):
+        return False
+    if persist.get("columns"):
+        described = [{k: (c or {}).get("description") for k, c in (n.get("columns") or {}).items()} for n in (new, old)]
+        return described[0] == described[1]
+    return True
+
+
+def contract_state(node: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What a model's enforced contract promises: columns (name, type, constraints), and for tables the
+    materialization and model constraints (dbt's contract checksum, compared here as data)."""
+    contract = node.get("contract") or {}
+    if not contract.get("enforced"):
+        return None
+    columns = sorted(
+        (name, str((c or {}).get("data_type")), json.dumps((c or {}).get("constraints") or [], sort_keys=True))
+        for name, c in (node.get("columns") or {}).items()
+    )
+    materialized = (node.get("config") or {}).get("materialized")
+    if materialized in CONSTRAINED:
+        return (*columns, materialized, json.dumps(node.get("constraints") or [], sort_keys=True))
+    return tuple(columns)
+
+
+def same_contract(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    if new.get("resource_type") != "model":
+        return True
+    return contract_state(new) == contract_state(old)
+
+
+def same_ref_representation(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """A model's latest version, access and deprecation date: what other nodes' ``ref()`` depends on."""
+    if new.get("resource_type") != "model":
+        return True
+    return _same_keys(new, old, ("latest_version", "access", "deprecation_date"))
+
+
+def same_source(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    keys = ("quoting", "freshness", "loaded_at_field", "external", "fqn")
+    return same_relation(new, old) and same_config(new, old) and _same_keys(new, old, keys)
+
+
+def same_unit_test(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    keys = ("model", "given", "expect", "overrides", "fqn")
+    return _same_keys(new, old, keys) and same_config(new, old)
+
+
+def same_contents(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    kind = new.get("resource_type")
+    if kind == "source":
+        return same_source(new, old)
+    if kind == "unit_test":
+        return same_unit_test(new, old)
+    if kind == "test" and new.get("test_metadata"):  # a generic test: its config and place only
+        return same_config(new, old) and new.get("fqn") == old.get("fqn")
+    return (
+        same_body(new, old)
+        and same_config(new, old)
+        and same_persisted_description(new, old)
+        and new.get("fqn") == old.get("fqn")
+        and same_relation(new, old)
+        and same_contract(new, old)
+        and same_ref_representation(new, old)
+    )
+
+
+Checker = Callable[[dict[str, Any] | None, dict[str, Any]], bool]
+
+
+class StateComparison:
+    """Answers ``state:<method>`` for the nodes of ``manifest`` against ``previous``."""
+
+    def __init__(self, manifest: Manifest, previous: PreviousState) -> None:
+        self.manifest = manifest
+        self.previous = previous
+        self._dicts: dict[str, dict[str, Any]] = {}
+
+    def current(self, unique_id: str) -> dict[str, Any]:
+        found = self._dicts.get(unique_id)
+        if found is None:
+            node = self.manifest.nodes.get(unique_id)
+            found = node_dict(node) if node is not None else source_dict(self.manifest.sources[unique_id])
+            self._dicts[unique_id] = found
+        return found
+
+    @cached_property
+    def modified_macros(self) -> set[str]:
+        """Macros added, removed or changed (their text), the built-in ones left aside."""
+        old = self.previous.macros
+        new = self.manifest.macros
+        changed = {uid for uid, m in new.items() if uid not in old or m.macro_sql != old[uid].get("macro_sql")}
+        changed |= {uid for uid in old if uid not in new}
+        return {uid for uid in changed if uid.split(".")[1] not in BUILTIN_PACKAGES}
+
+    @cached_property
+    def _macro_calls(self) -> dict[str, set[str]]:
+        """Each macro's callees among the manifest's macros: by name, in its own package, then the root."""
+        by_name: dict[tuple[str, str], str] = {(m.package_name, m.name): uid for uid, m in self.manifest.macros.items()}
+        calls: dict[str, set[str]] = {}
+        for uid, macro in self.manifest.macros.items():
+            found = set()
+            for name in macro.references:
+                for package in (macro.package_name, self.manifest.project_name):
+                    if (package, name) in by_name:
+                        found.add(by_name[(package, name)])
+                        break
+            calls[uid] = found
+        return calls
+
+    def macros_modified(self, unique_id: str) -> bool:
+        """Whether a macro the node calls, directly or through other macros, changed."""
+        if not self.modified_macros:
+            return False
+        node = self.manifest.nodes.get(unique_id)
+        stack = list(node.depends_on_macros) if node is not None else []
+        seen: set[str] = set()
+        while stack:
+            uid = stack.pop()
+            if uid in seen:
+                continue
+            seen.add(uid)
+            if uid in self.modified_macros:
+                return True
+            stack.extend(self._macro_calls.get(uid, ()))
+        return False
+
+    def _modified(self, old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+        if old is None:
+            different = new.get("resource_type") != "source"  # as dbt: a new source is not "modified"
+        else:
+            different = not same_contents(new, old)
+        return different or self.macros_modified(new["unique_id"])
+
+    def _factory(self, same: Callable[[dict[str, Any], dict[str, Any]], bool], kinds: tuple[str, ...]) -> Checker:
+        def check(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+            if new.get("resource_type") not in kinds:
+                return False
+            return old is None or not same(new, old)
+
+        return check
+
+    @cached_property
+    def checkers(self) -> dict[str, Checker]:
+        nodes = ("model", "seed", "snapshot", "test", "analysis", "operation", "sql_operation")
+        return {
+            "new": lambda old, new: old is None,
+            "old": lambda old, new: old is not None,
+            "modified": self._modified,
+            "unmodified": lambda old, new: not self._modified(old, new),
+            "modified.body": self._factory(same_body, nodes),
+            "modified.configs": self._factory(same_config, (*nodes, "source", "unit_test")),
+            "modified.persisted_descriptions": self._factory(same_persisted_description, nodes),
+            "modified.relation": self._factory(same_relation, (*nodes, "source")),
+            "modified.macros": lambda old, new: self.macros_modified(new["unique_id"]),
+            "modified.contract": self._factory(same_contract, nodes),
+        }
+
+    def matches(self, method: str, unique_id: str) -> bool:
+        check_state_method(method)
+        return self.checkers[method](self.previous.get(unique_id), self.current(unique_id))
+
+
+def no_state_error(method: str, state: PreviousState | None = None) -> StateError:
+    if state is not None and method != "result":
+        return StateError(
+            f"Got a state selector method, but no comparison manifest: the --state folder '{state.origin}' "
+            "has no manifest.json"
+        )
+    if method == "result":
+        return StateError(
+            "No comparison run_results: 'result:' selection reads run_results.json from the --state folder "
+            "(pass --state DIR)"
+        )
+    return StateError(
+        "Got a state selector method, but no comparison manifest: pass --state DIR (a folder holding "
+        "a manifest.json) or --state-git REV"
+    )
