@@ -104,7 +104,12 @@ def same_body(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
     """The file as written: seeds by checksum (a path for seeds over 1 MiB), others by their raw code."""
     if new.get("resource_type") == "seed":
         return new.get("checksum") == old.get("checksum")
-    return str(new.get("raw_code") or "").strip() == str(old.get("raw_code") or "").strip()
+    return _text(new.get("raw_code")) == _text(old.get("raw_code"))
+
+
+def _text(code: Any) -> str:
+    """Code as dbt checksums it: stripped (and line endings read alike)."""
+    return str(code or "").replace("\r\n", "\n").strip()
 
 
 def same_relation(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 from typing import Any
 
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
@@ -16,7 +15,16 @@ from modelkit.parse.cache import ParseCache, global_key
 from modelkit.parse.contracts import check_contracts
 from modelkit.parse.datatests import add_data_tests
 from modelkit.parse.descriptions import render_descriptions
-from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
+from modelkit.parse.files import (
+    checksum,
+    load_docs,
+    load_macros,
+    load_schema_files,
+    read,
+    read_schema_files,
+    seed_checksum,
+    walk,
+)
 from modelkit.parse.hooks import project_hook_nodes
 from modelkit.parse.packages import (
     Package,
@@ -159,6 +167,18 @@ class Parser:
         if self.prefix:
             apply_root_config(config, getattr(self.root, key), fqn)
 
+    def unrendered_config(self, kind: str, fqn: list[str], name: str, call: dict[str, Any]) -> dict[str, Any]:
+        """dbt's ``unrendered_config``: the project file's configs for ``fqn`` as written (Jinja unrendered, so
+        env- and target-dependent values compare equal), then the YAML entry's config, then ``config()``'s."""
+        key = f"{kind}s" if kind != "analysis" else "analyses"
+        tree = self.project.raw_trees.get(key) if kind != "analysis" else None
+        config = resolve(tree, fqn, {}, self._config_cache.setdefault(f"unrendered {kind}", {})) if tree else {}
+        patch = self.schema.patches[key].get(name) if key in self.schema.patches else None
+        if patch is not None and isinstance(patch.entry.get("config"), dict):
+            merge_into(config, patch.entry["config"])
+        merge_into(config, call)
+        return config
+
     def add_node(self, node: Node) -> None:
         if not node.config.get("enabled", True):
             self.manifest.disabled.setdefault(node.unique_id, []).append(node)
@@ -204,8 +224,7 @@ class Parser:
     def _seed(self, folder: str, inner: str, rel: str) -> SeedNode:
         name = inner.split("/")[-1][: -len(".csv")]
         fqn = self._fqn(inner)
-        with open(self.project.root / rel, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
+        digest, digest_name = seed_checksum(self.project.root / rel, rel)
         node = SeedNode(
             unique_id=f"seed.{self.project.name}.{name}",
             resource_type="seed",
@@ -217,11 +236,13 @@ class Parser:
             raw_code="",
             checksum=digest,
             root_path=str(self.project.root),
+            checksum_name=digest_name,
         )
         config = resolve(self.project.seeds, fqn, SEED_DEFAULTS, self._config_cache.setdefault("seed", {}))
         self.apply_patch(node, "seeds", config)
         self.override_config(config, "seeds", fqn)
         node.config = config
+        node.unrendered_config = self.unrendered_config("seed", fqn, name, {})
         self.place_node(node)
         return node
 
@@ -259,7 +280,7 @@ class Parser:
         merge_into(config, capture.config)
         if kind == "model":
             self.override_config(config, "models", fqn)
-        node.unrendered_config = dict(capture.config)
+        node.unrendered_config = self.unrendered_config(kind, fqn, node.name, capture.config)
         node.config = config
         node.refs = capture.refs
         node.sources = capture.sources
