@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.api import operation
 from modelkit.api.executors import make_runner
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
+from modelkit.api.retry import plan_retry
 from modelkit.api.session import Session
 from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
@@ -148,6 +149,11 @@ class Project:
     def seed(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("seed", select, exclude, **kwargs)
 
+    def clone(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        """dbt's ``clone``: each selected model, seed and snapshot as a view over the ``state`` manifest's
+        relation (DuckDB has no zero-copy table clones); existing relations stay unless ``full_refresh``."""
+        return self._execute("clone", select, exclude, **kwargs)
+
     def snapshot(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         """Record what changed in each selected snapshot's query since the last snapshot."""
         return self._execute("snapshot", select, exclude, **kwargs)
@@ -231,6 +237,47 @@ class Project:
             write_manifest(session)
             write_run_results(session, run, args)
             return run
+
+    def retry(
+        self,
+        *,
+        state: str | Path | None = None,
+        threads: int | None = None,
+        vars: str | Mapping[str, Any] | None = None,
+        warn_error: bool = False,
+        reporter: Reporter | None = None,
+        on_start: Callable[[Session, list[str]], None] | None = None,
+    ) -> RunResult:
+        """dbt's ``retry``: the previous invocation's command (from ``run_results.json`` in ``state``, else the
+        target folder), with its flags, on the nodes that errored, failed or were skipped. ``threads`` and
+        ``vars`` may be given anew; with ``warn_error``, warnings are run again too."""
+        plan = plan_retry(self.project_dir, state, warn_error)
+        kwargs = {**self._kwargs, "threads": threads or plan.flag("threads")}
+        kwargs["vars"] = vars if vars is not None else plan.flag("vars")
+        for key in ("target", "profile"):
+            kwargs[key] = plan.flag(key, kwargs[key])
+        kwargs.pop("state")
+        flags = {key: plan.flag(key) for key in ("state", "state_git", "defer_state")}
+        again = Project(self.project_dir, **kwargs, **flags, defer=bool(plan.flag("defer", False)),
+                        favor_state=bool(plan.flag("favor_state", False)))  # fmt: skip
+        return again._execute(
+            plan.command,
+            plan.flag("select", ()),
+            plan.flag("exclude", ()),
+            threads=kwargs["threads"],
+            full_refresh=bool(plan.flag("full_refresh", False)),
+            fail_fast=bool(plan.flag("fail_fast", False)),
+            reporter=reporter,
+            on_start=on_start,
+            event_time_start=plan.flag("event_time_start"),
+            event_time_end=plan.flag("event_time_end"),
+            selector=plan.flag("selector"),
+            indirect_selection=plan.flag("indirect_selection"),
+            resource_types=plan.flag("resource_types", ()),
+            exclude_resource_types=plan.flag("exclude_resource_types", ()),
+            empty=plan.flag("empty"),
+            unique_ids=plan.unique_ids,
+        )
 
     def _invocation_args(
         self, resource_types: Sequence[str], exclude_resource_types: Sequence[str], fail_fast: bool, empty: bool | None

@@ -89,7 +89,7 @@ class Session:
         parser = Parser(self.renderer, use_cache=self.partial_parse)
         manifest = parser.parse()
         self.parse_cache = parser.cache
-        if self.state_options.defer:
+        if self.state_options.defer or self.invocation.which == "clone":  # clone always reads the state
             self.renderer.defer = Deferral.from_state(self.defer_state, self.state_options.favor_state)
         return manifest
 

@@ -31,6 +31,7 @@ EXECUTABLE = {
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
     "build": ("seed", "model", "snapshot", "test", "unit_test"),
+    "clone": ("model", "seed", "snapshot"),
 }
 
 
@@ -184,6 +185,8 @@ class Runner:
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
         parents = self._parents(selected)
+        if self.options.command == "clone":  # as dbt: each node on its own, none waits for (or skips) another
+            parents = {uid: set() for uid in selected}
         levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
             parents, levels = build_dag(context.manifest, context.graph, parents)
