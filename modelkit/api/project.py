@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
 from modelkit.api.executors import make_runner
+from modelkit.api.invocation import command_args, compile_inline, iso, state_args, timestamp
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.retry import plan_retry
 from modelkit.api.session import Session
 from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
-from modelkit.core.batches import as_utc
-from modelkit.core.errors import CompilationError, ModelkitError, ProjectError, UsageError
-from modelkit.core.manifest import ModelNode
+from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
 from modelkit.execute.runner import RunOptions
@@ -36,35 +35,6 @@ if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest
     from modelkit.core.results import RunResult
     from modelkit.execute.runner import Reporter
-
-
-def _timestamp(flag: str, value: str | datetime.datetime | None) -> datetime.datetime | None:
-    if value is None:
-        return None
-    try:
-        return as_utc(value)
-    except ValueError:
-        raise UsageError(
-            f"{flag} must be a date or timestamp (e.g. 2024-01-31 or 2024-01-31T12:00:00), got {value!r}"
-        ) from None
-
-
-def _iso(value: str | datetime.datetime | None) -> str | None:
-    return value.isoformat() if isinstance(value, datetime.datetime) else value
-
-
-def _args(command: str, **kwargs: Any) -> dict[str, Any]:
-    return {"which": command, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}}
-
-
-def state_args(options: StateOptions) -> dict[str, Any]:
-    """The state flags as run_results.json's ``args`` records them (for ``retry``)."""
-    found: dict[str, Any] = {"defer": options.defer, "favor_state": options.favor_state}
-    for key in ("state", "defer_state", "state_git"):
-        value = getattr(options, key)
-        if value is not None:
-            found[key] = str(value)
-    return found
 
 
 class Project:
@@ -137,7 +107,7 @@ class Project:
                 return {"inline": compile_inline(session, inline)}
             run = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
             write_manifest(session)
-            write_run_results(session, run, _args("compile", select=select, exclude=exclude))
+            write_run_results(session, run, command_args("compile", select=select, exclude=exclude))
             errors = [r for r in run.results if r.is_error]
             if errors and errors[0].error is not None:
                 raise errors[0].error
@@ -214,8 +184,8 @@ class Project:
                 threads,
                 full_refresh,
                 fail_fast,
-                event_time_start=_timestamp("--event-time-start", event_time_start),
-                event_time_end=_timestamp("--event-time-end", event_time_end),
+                event_time_start=timestamp("--event-time-start", event_time_start),
+                event_time_end=timestamp("--event-time-end", event_time_end),
                 resource_types=tuple(resource_types),
                 selector=selector,
                 indirect_selection=indirect_selection,
@@ -226,11 +196,11 @@ class Project:
             if on_start is not None:
                 on_start(session, runner.selected_nodes())
             run = runner.execute()
-            args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
+            args = command_args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
             if selector:
                 args["selector"] = selector
             args.update(self._invocation_args(resource_types, exclude_resource_types, fail_fast, empty))
-            args.update(event_time_start=_iso(event_time_start), event_time_end=_iso(event_time_end))
+            args.update(event_time_start=iso(event_time_start), event_time_end=iso(event_time_end))
             args["indirect_selection"] = indirect_selection or session.execution().indirect_selection or "eager"
             run.args = args
             run.manifest = session.manifest
@@ -306,7 +276,7 @@ class Project:
         with self.session("run-operation") as session:
             outcome = operation.run_operation(session, macro, kwargs)
             assert outcome.run is not None
-            run_args = _args("run-operation", macro=macro, args=kwargs)
+            run_args = command_args("run-operation", macro=macro, args=kwargs)
             write_manifest(session)
             write_run_results(session, outcome.run, run_args)
             return outcome
@@ -399,27 +369,3 @@ class Project:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
                 removed.append(rel)
         return removed
-
-
-def compile_inline(session: Session, sql: str) -> str:
-    manifest = session.manifest
-    node = ModelNode(
-        unique_id=f"sql_operation.{manifest.project_name}.inline_query",
-        resource_type="sql_operation",
-        package_name=manifest.project_name,
-        name="inline_query",
-        path="inline_query.sql",
-        original_file_path="<inline>",
-        fqn=[manifest.project_name, "inline_query"],
-        raw_code=sql,
-        checksum="",
-        config={"materialized": "ephemeral"},
-        database=session.target.database,
-        schema=session.target.schema,
-        alias="inline_query",
-    )
-    try:
-        return session.compiler.compile(node)
-    except CompilationError as exc:
-        exc.node = "inline query"
-        raise

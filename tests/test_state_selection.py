@@ -1,0 +1,125 @@
+"""``state:`` selection against a saved production manifest: what dbt counts as modified, and what not.
+
+The expected sets are what dbt 1.11 selects for the same edits of the same project (observed with dbt-core
+1.11 and dbt-duckdb): the comparison state is parsed for the ``prod`` target, the current project for ``dev``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from state_support import listed, mk, save_state, shop_project
+
+from conftest import REPO
+
+DBT_MANIFEST = REPO / "tests" / "data" / "state" / "dbt_manifest.json"
+METHODS = ("modified", "modified.body", "modified.configs", "modified.relation", "modified.macros",
+           "modified.contract", "modified.persisted_descriptions", "new")  # fmt: skip
+
+
+def _edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new))
+
+
+def _append(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.write_text(path.read_text() + text)
+
+
+# (case, edit, env, {method: expected names}); methods not named select nothing.
+EDITS = [
+    ("nothing", lambda r: None, {}, {}),
+    ("whitespace around the code", lambda r: (r / "models/other.sql").write_text("\n  select 1 as x  \n\n"), {}, {}),
+    ("a comment in the body", lambda r: _edit(r, "models/other.sql", "x\n", "x -- why\n"), {},
+     {"modified": {"other"}, "modified.body": {"other"}}),
+    ("a macro the model calls through another", lambda r: _edit(r, "macros/m.sql", "* 2", "* 3"), {},
+     {"modified": {"fct"}, "modified.macros": {"fct"}}),
+    ("env var in a project-level config", lambda r: None, {"OWNER": "someone else"}, {}),
+    ("env var in config()", lambda r: None, {"SCH": "other"}, {"modified": {"stg"}, "modified.relation": {"stg"}}),
+    ("a project-level config", lambda r: _edit(r, "dbt_project.yml", "+materialized: table", "+materialized: view"),
+     {}, {"modified": {"fct"}, "modified.configs": {"fct"}}),
+    ("a contracted column's type", lambda r: _edit(r, "models/schema.yml", "data_type: integer", "data_type: bigint"),
+     {}, {"modified": {"other"}, "modified.contract": {"other"}}),
+    ("a seed row", lambda r: _append(r, "seeds/people.csv", "3,c\n"), {},
+     {"modified": {"people"}, "modified.body": {"people"}}),
+    ("a new model", lambda r: (r / "models/newm.sql").write_text("select 2 as y\n"), {},
+     {m: {"newm"} for m in METHODS if m not in ("modified.macros", "modified.persisted_descriptions")}
+     | {"modified.persisted_descriptions": {"newm"}}),
+    ("a persisted description", lambda r: _edit(r, "models/schema.yml", "facts", "facts and more"), {},
+     {"modified": {"fct"}, "modified.persisted_descriptions": {"fct"}}),
+    ("a description that is not persisted", lambda r: _edit(r, "models/schema.yml", "- name: x", "- name: x\n        description: the x"),
+     {}, {}),
+    ("an alias", lambda r: _edit(r, "models/other.sql", "select", "{{ config(alias='other2') }}\nselect"), {},
+     {"modified": {"other"}, "modified.body": {"other"}, "modified.relation": {"other"}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case, edit, env, expected", EDITS, ids=[e[0] for e in EDITS])
+def test_state_modified_after_an_edit(tmp_path: Path, case, edit, env, expected) -> None:
+    root = shop_project(tmp_path / "shop")
+    assert mk(root, "parse", "--target", "prod").exit_code == 0
+    state = save_state(root)
+    edit(root)
+    for method in METHODS:
+        found = listed(mk(root, "ls", "-s", f"state:{method}", "--state", str(state), "--output", "name", env=env))
+        assert found == expected.get(method, set()), (case, method)
+
+
+@pytest.mark.parametrize("producer", ["dbt", "modelkit"])
+def test_a_dbt_written_manifest_compares_as_a_modelkit_one(tmp_path: Path, producer: str) -> None:
+    """The same project against dbt's manifest.json of it: nothing modified; an edit is seen."""
+    root = shop_project(tmp_path / "shop")
+    state = root / "state"
+    state.mkdir()
+    if producer == "dbt":
+        shutil.copy(DBT_MANIFEST, state / "manifest.json")
+    else:
+        assert mk(root, "parse", "--target", "prod").exit_code == 0
+        shutil.copy(root / "target" / "manifest.json", state / "manifest.json")
+    for method in METHODS:
+        assert listed(mk(root, "ls", "-s", f"state:{method}", "--state", str(state), "-o", "name")) == set(), method
+    assert listed(mk(root, "ls", "-s", "state:unmodified", "--state", str(state), "-o", "name")) == {
+        "people", "stg", "fct", "other"}  # fmt: skip
+    _edit(root, "macros/m.sql", "* 2", "* 3")
+    assert listed(mk(root, "ls", "-s", "state:modified", "--state", str(state), "-o", "name")) == {"fct"}
+
+
+SELECTIONS = [
+    (["-s", "state:modified"], {"stg"}),
+    (["-s", "state:modified+"], {"stg", "fct"}),
+    (["-s", "+state:modified"], {"stg", "people"}),
+    (["-s", "state:modified+,resource_type:model", "--exclude", "stg"], {"fct"}),
+    (["-s", "state:modified+", "--exclude", "state:modified"], {"fct"}),
+    (["-s", "state:old,tag:xy"], {"fct"}),
+    (["-s", "state:unmodified", "--resource-type", "model"], {"fct", "other"}),
+]
+
+
+@pytest.mark.parametrize("args, expected", SELECTIONS, ids=[" ".join(a) for a, _ in SELECTIONS])
+def test_state_methods_compose_with_graph_operators(tmp_path: Path, args: list[str], expected: set[str]) -> None:
+    root = shop_project(tmp_path / "shop")
+    assert mk(root, "parse", "--target", "prod").exit_code == 0
+    state = save_state(root)
+    _edit(root, "models/stg.sql", "select id, name", "select id, name, 1 as one")
+    assert listed(mk(root, "ls", *args, "--state", str(state), "-o", "name")) == expected
+
+
+def test_result_selection_reads_the_state_folders_run_results(tmp_path: Path) -> None:
+    root = shop_project(tmp_path / "shop", {"models/bad.sql": "select * from missing_table\n",
+                                            "models/after_bad.sql": "select * from {{ ref('bad') }}\n"})  # fmt: skip
+    assert mk(root, "build").exit_code == 1
+    state = save_state(root, "last-run")
+    results = json.loads((state / "run_results.json").read_text())["results"]
+    assert {r["unique_id"]: r["status"] for r in results}["model.shop.bad"] == "error"
+    for status, expected in [("error", {"bad"}), ("skipped", {"after_bad"}), ("success", {"stg", "fct", "other"}),
+                             ("pass", set())]:  # fmt: skip
+        found = listed(mk(root, "ls", "-s", f"result:{status}", "--resource-type", "model", "--state", str(state),
+                          "-o", "name"))  # fmt: skip
+        assert found == expected, status
+    assert listed(mk(root, "ls", "-s", "result:error+", "--state", str(state), "-o", "name")) == {"bad", "after_bad"}
