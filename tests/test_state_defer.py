@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from state_support import mk, save_state, shop_project
-
 from conftest import query, write_files
+from state_support import mk, save_state, shop_project
 
 
 def _rewrite_stg(root: Path) -> None:

@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 
 import duckdb
-
-from state_support import mk, save_state, shop_project
-
 from conftest import query
+from state_support import mk, save_state, shop_project
 
 BROKEN = {"models/bad.sql": "select * from missing_table\n", "models/after_bad.sql": "select * from {{ ref('bad') }}\n"}
 

@@ -11,9 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from state_support import listed, mk, save_state, shop_project
-
 from conftest import REPO
+from state_support import listed, mk, save_state, shop_project
 
 DBT_MANIFEST = REPO / "tests" / "data" / "state" / "dbt_manifest.json"
 METHODS = ("modified", "modified.body", "modified.configs", "modified.relation", "modified.macros",
