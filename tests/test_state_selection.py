@@ -122,3 +122,19 @@ def test_result_selection_reads_the_state_folders_run_results(tmp_path: Path) ->
                           "-o", "name"))  # fmt: skip
         assert found == expected, status
     assert listed(mk(root, "ls", "-s", "result:error+", "--state", str(state), "-o", "name")) == {"bad", "after_bad"}
+
+
+def test_with_dbts_flag_config_calls_compare_as_written(tmp_path: Path) -> None:
+    """``state_modified_compare_more_unrendered_values``: an env var read in ``config()`` changes nothing,
+    and the unrendered config is dbt's string of each keyword as written."""
+    root = shop_project(tmp_path / "shop")
+    _append(root, "dbt_project.yml", "flags:\n  state_modified_compare_more_unrendered_values: true\n")
+    assert mk(root, "parse", "--target", "prod").exit_code == 0
+    state = save_state(root)
+    stg = json.loads((state / "manifest.json").read_text())["nodes"]["model.shop.stg"]
+    assert stg["unrendered_config"]["materialized"] == "Keyword(key='materialized', value=Const(value='table'))"
+    assert (
+        listed(mk(root, "ls", "-s", "state:modified", "--state", str(state), "-o", "name", env={"SCH": "x"})) == set()
+    )
+    _edit(root, "models/stg.sql", "materialized='table'", "materialized='view'")
+    assert listed(mk(root, "ls", "-s", "state:modified.configs", "--state", str(state), "-o", "name")) == {"stg"}

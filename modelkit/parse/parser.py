@@ -39,6 +39,7 @@ from modelkit.parse.resources import add_exposures, add_groups, check_groups
 from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, build_sources, columns_from
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
+from modelkit.parse.unrendered import unrendered_config
 from modelkit.parse.versions import ModelVersion, deprecation_datetime, model_versions
 from modelkit.parse.yamlwarnings import check_patches, disable_orphan_tests, model_deprecations, no_node_for_yaml_key
 from modelkit.render import templating
@@ -167,17 +168,16 @@ class Parser:
         if self.prefix:
             apply_root_config(config, getattr(self.root, key), fqn)
 
-    def unrendered_config(self, kind: str, fqn: list[str], name: str, call: dict[str, Any]) -> dict[str, Any]:
-        """dbt's ``unrendered_config``: the project file's configs for ``fqn`` as written (Jinja unrendered, so
-        env- and target-dependent values compare equal), then the YAML entry's config, then ``config()``'s."""
-        key = f"{kind}s" if kind != "analysis" else "analyses"
-        tree = self.project.raw_trees.get(key) if kind != "analysis" else None
-        config = resolve(tree, fqn, {}, self._config_cache.setdefault(f"unrendered {kind}", {})) if tree else {}
-        patch = self.schema.patches[key].get(name) if key in self.schema.patches else None
-        if patch is not None and isinstance(patch.entry.get("config"), dict):
-            merge_into(config, patch.entry["config"])
-        merge_into(config, call)
-        return config
+    def unrendered_config(
+        self, kind: str, fqn: list[str], name: str, call: dict[str, Any], text: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """dbt's ``unrendered_config`` (see :mod:`modelkit.parse.unrendered`); ``text``: (source, path)."""
+        patches = self.schema.patches.get(f"{kind}s" if kind != "analysis" else "analyses") or {}
+        patch = patches.get(name)
+        cache = self._config_cache.setdefault(f"unrendered {kind}", {})
+        project = self.project
+        entry = patch.entry.get("config") if patch is not None else None
+        return unrendered_config(project.raw_trees, project.flags, entry, cache, kind, fqn, call, text)
 
     def add_node(self, node: Node) -> None:
         if not node.config.get("enabled", True):
@@ -280,7 +280,7 @@ class Parser:
         merge_into(config, capture.config)
         if kind == "model":
             self.override_config(config, "models", fqn)
-        node.unrendered_config = self.unrendered_config(kind, fqn, node.name, capture.config)
+        node.unrendered_config = self.unrendered_config(kind, fqn, node.name, capture.config, (text, rel))
         node.config = config
         node.refs = capture.refs
         node.sources = capture.sources
