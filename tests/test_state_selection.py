@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,36 @@ def test_with_dbts_flag_config_calls_compare_as_written(tmp_path: Path) -> None:
     )
     _edit(root, "models/stg.sql", "materialized='table'", "materialized='view'")
     assert listed(mk(root, "ls", "-s", "state:modified.configs", "--state", str(state), "-o", "name")) == {"stg"}
+
+
+def test_breaking_contract_changes_warn_or_fail_as_dbt(tmp_path: Path) -> None:
+    """Unversioned: dbt's warning, and the model is selected; versioned: an error asking for a new version."""
+    versioned = """
+          - name: dim
+            latest_version: 1
+            config: {contract: {enforced: true}, materialized: table}
+            columns: [{name: k, data_type: integer}]
+            versions: [{v: 1}]
+    """
+    root = shop_project(tmp_path / "shop", {"models/dim_v1.sql": "select 1 as k\n"})
+    _append(root, "models/schema.yml", textwrap.indent(textwrap.dedent(versioned).strip("\n"), "  ") + "\n")
+    assert mk(root, "parse", "--target", "prod").exit_code == 0
+    state = save_state(root)
+    _edit(root, "models/schema.yml", "data_type: integer\n", "data_type: varchar(3)\n")
+    _edit(root, "models/other.sql", "1 as x", "'1' as x")
+    result = mk(root, "compile", "-s", "state:modified", "--exclude", "dim", "--state", str(state))
+    assert result.exit_code == 0, result.output
+    assert (
+        "[WARNING]: Breaking change to contracted, unversioned model other (models/other.sql)\n"
+        "While comparing to previous project state, dbt detected a breaking change to an unversioned model.\n"
+        "  - Columns with data_type changes: \n    - x (integer -> varchar(3))"
+    ) in result.output
+    _edit(root, "models/schema.yml", "data_type: integer}", "data_type: text}")
+    failed = mk(root, "compile", "-s", "state:modified.contract", "--state", str(state))
+    assert failed.exit_code == 2
+    assert "dbt detected a breaking change to an enforced contract" in failed.output
+    assert "k (integer -> text)" in failed.output and "create a new model version" in failed.output
+    (root / "models/other.sql").unlink()
+    _edit(root, "models/schema.yml", "data_type: text}", "data_type: integer}")
+    gone = mk(root, "compile", "-s", "state:modified", "--state", str(state))
+    assert "Contracted model 'model.shop.other' was deleted or renamed." in gone.output

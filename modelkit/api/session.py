@@ -182,7 +182,7 @@ class Session:
         return yamlselectors.load_selectors(self.project.root)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
-        return Selector(self.manifest, self.graph, self.previous_state).unmatched(include)
+        return Selector(self.manifest, self.graph, self.previous_state, self.invocation.log).unmatched(include)
 
     def execution(self) -> ExecutionContext:
         """What the execution and testing stages use of this session."""

@@ -55,7 +55,7 @@ class ExecutionContext:
         (``selector``, else the one with ``default: true`` when nothing is selected), with tests added as
         ``indirect`` (or the project's setting) says."""
         mode = indirect or self.indirect_selection
-        chooser = Selector(self.manifest, self.graph, self.state)
+        chooser = Selector(self.manifest, self.graph, self.state, self.invocation.log)
         if selector is None and not include and not exclude:
             selector = yamlselectors.default_selector(self.selectors)
         if selector is not None:
@@ -64,4 +64,4 @@ class ExecutionContext:
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         """Selection terms that match nothing (reported as warnings)."""
-        return Selector(self.manifest, self.graph, self.state).unmatched(include)
+        return Selector(self.manifest, self.graph, self.state, self.invocation.log).unmatched(include)

@@ -8,7 +8,7 @@ atom      := ["@"] [N] ["+"] [method ":"] value ["+" [N]]
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,10 +100,17 @@ def _glob(value: str, candidate: Any) -> bool:
 
 
 class Selector:
-    def __init__(self, manifest: Manifest, graph: Graph, state: PreviousState | None = None) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        graph: Graph,
+        state: PreviousState | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.manifest = manifest
         self.graph = graph
         self.state = state
+        self.warn = warn  # warnings of state comparison (breaking contract changes)
         self._comparison: StateComparison | None = None
 
     def _state_matches(self, method: str, value: str, unique_id: str) -> bool:
@@ -116,7 +123,7 @@ class Selector:
         if state is None or not state.has_manifest:
             raise no_state_error("state", state)
         if self._comparison is None:
-            self._comparison = StateComparison(self.manifest, state)
+            self._comparison = StateComparison(self.manifest, state, self.warn)
         return self._comparison.matches(value, unique_id)
 
     def _items(self) -> Iterable[tuple[str, Any]]:

@@ -22,6 +22,7 @@ from modelkit.artifacts.writer import node_dict, source_dict
 from modelkit.core.errors import SelectionError, StateError
 from modelkit.core.manifest import Manifest
 from modelkit.core.text import did_you_mean
+from modelkit.graph.contractdiff import CONSTRAINED, breaking_changes, unversioned_warning, versioned_error
 
 STATE_METHODS = (
     "new", "old", "modified", "unmodified", "modified.body", "modified.configs",
@@ -40,7 +41,7 @@ TEST_MODIFIERS = (
     "store_failures_as",
 )
 BUILTIN_PACKAGES = ("dbt",)  # the built-in macros belong to the tool's version, not to the project
-CONSTRAINED = ("table", "incremental")  # materializations whose contract includes the model's constraints
+NODE_KINDS = ("model", "seed", "snapshot", "test", "analysis", "operation", "sql_operation")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class PreviousState:
     macros: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     results: Mapping[str, str] | None = None  # unique_id -> status of run_results.json, when there is one
     has_manifest: bool = True  # False: a folder with run_results.json only (enough for ``result:``)
+    warned: set[str] = field(default_factory=set, compare=False)  # contract warnings given (each once)
 
     @classmethod
     def from_manifest(
@@ -193,10 +195,38 @@ Checker = Callable[[dict[str, Any] | None, dict[str, Any]], bool]
 class StateComparison:
     """Answers ``state:<method>`` for the nodes of ``manifest`` against ``previous``."""
 
-    def __init__(self, manifest: Manifest, previous: PreviousState) -> None:
+    def __init__(self, manifest: Manifest, previous: PreviousState, warn: Callable[[str], None] | None = None) -> None:
         self.manifest = manifest
         self.previous = previous
+        self.warn = warn or (lambda message: None)
         self._dicts: dict[str, dict[str, Any]] = {}
+        self._removed_checked = False
+
+    def _contract_changed(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+        """Whether a model's contract changed; a breaking change warns (unversioned) or fails (versioned)."""
+        if old is None or old.get("resource_type") != "model":
+            return old is None and new is not None
+        if new is not None and same_contract(new, old):
+            return False
+        changes = breaking_changes(new, old)
+        if new is None and old["unique_id"] in self.manifest.disabled:
+            changes = [f"Contracted model '{old['unique_id']}' was disabled."] if changes else []
+        if changes:
+            if (new or old).get("version") is not None:
+                raise versioned_error(new or old, changes)
+            if old["unique_id"] not in self.previous.warned:
+                self.previous.warned.add(old["unique_id"])
+                self.warn(unversioned_warning(new or old, changes))
+        return True
+
+    def _check_removed(self) -> None:
+        """As dbt, once: a contracted model that was deleted, renamed or disabled is a breaking change."""
+        if self._removed_checked:
+            return
+        self._removed_checked = True
+        for uid, old in self.previous.nodes.items():
+            if uid not in self.manifest.nodes and old.get("resource_type") == "model":
+                self._contract_changed(old, None)
 
     def current(self, unique_id: str) -> dict[str, Any]:
         found = self._dicts.get(unique_id)
@@ -248,11 +278,19 @@ class StateComparison:
         return False
 
     def _modified(self, old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+        self._check_removed()
         if old is None:
             different = new.get("resource_type") != "source"  # as dbt: a new source is not "modified"
         else:
             different = not same_contents(new, old)
-        return different or self.macros_modified(new["unique_id"])
+        contract = old is not None and self._contract_changed(old, new)
+        return different or self.macros_modified(new["unique_id"]) or contract
+
+    def _modified_contract(self, old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+        self._check_removed()
+        if new.get("resource_type") not in NODE_KINDS:
+            return False
+        return old is None or self._contract_changed(old, new)
 
     def _factory(self, same: Callable[[dict[str, Any], dict[str, Any]], bool], kinds: tuple[str, ...]) -> Checker:
         def check(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
@@ -264,7 +302,7 @@ class StateComparison:
 
     @cached_property
     def checkers(self) -> dict[str, Checker]:
-        nodes = ("model", "seed", "snapshot", "test", "analysis", "operation", "sql_operation")
+        nodes = NODE_KINDS
         return {
             "new": lambda old, new: old is None,
             "old": lambda old, new: old is not None,
@@ -275,7 +313,7 @@ class StateComparison:
             "modified.persisted_descriptions": self._factory(same_persisted_description, nodes),
             "modified.relation": self._factory(same_relation, (*nodes, "source")),
             "modified.macros": lambda old, new: self.macros_modified(new["unique_id"]),
-            "modified.contract": self._factory(same_contract, nodes),
+            "modified.contract": self._modified_contract,
         }
 
     def matches(self, method: str, unique_id: str) -> bool:
