@@ -91,7 +91,7 @@ class Project:
         When nothing the last parse read has changed since it wrote manifest.json, nothing is read
         or written again (see :mod:`modelkit.parse.state`); ``--no-partial-parse`` always parses.
         """
-        return parse_summary(self.project_dir, **self._kwargs)
+        return parse_summary(self.project_dir, **{k: v for k, v in self._kwargs.items() if k != "state"})
 
     def compile(
         self,

@@ -95,6 +95,8 @@ def _same_keys(new: Mapping[str, Any], old: Mapping[str, Any], keys: Any) -> boo
 
 def same_config(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
     """dbt's ``same_config``: the configs as written, less those compared elsewhere (or not at all)."""
+    if new.get("resource_type") == "source":  # freshness is one of a source's configs
+        return _source_config(new) == _source_config(old) and _freshness(new) == _freshness(old)
     mine, theirs = new.get("unrendered_config") or {}, old.get("unrendered_config") or {}
     if new.get("resource_type") == "test":
         return _same_keys(mine, theirs, TEST_MODIFIERS)
@@ -160,9 +162,27 @@ def same_ref_representation(new: Mapping[str, Any], old: Mapping[str, Any]) -> b
     return _same_keys(new, old, ("latest_version", "access", "deprecation_date"))
 
 
+def _freshness(source: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A source's freshness with dbt's defaults filled in (an absent threshold is count and period None)."""
+    value = source.get("freshness") or {}
+
+    def after(key: str) -> tuple[Any, Any]:
+        found = value.get(key) or {}
+        return (found.get("count"), found.get("period"))
+
+    return (after("warn_after"), after("error_after"), value.get("filter"), source.get("loaded_at_field"))
+
+
+def _source_config(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A source's configs as written, less freshness (compared on its own) and empty values."""
+    left_out = (*NOT_COMPARED, "freshness", "loaded_at_field", "loaded_at_query")
+    config = source.get("unrendered_config") or {}
+    return {k: v for k, v in config.items() if k not in left_out and v not in (None, {}, [])}
+
+
 def same_source(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
-    keys = ("quoting", "freshness", "loaded_at_field", "external", "fqn")
-    return same_relation(new, old) and same_config(new, old) and _same_keys(new, old, keys)
+    """dbt's comparison of sources: relation, place, configs, quoting, freshness, external."""
+    return same_config(new, old) and same_relation(new, old) and _same_keys(new, old, ("quoting", "external", "fqn"))
 
 
 def same_unit_test(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
