@@ -172,3 +172,38 @@ def test_breaking_contract_changes_warn_or_fail_as_dbt(tmp_path: Path) -> None:
     _edit(root, "models/schema.yml", "data_type: text}", "data_type: integer}")
     gone = mk(root, "compile", "-s", "state:modified", "--state", str(state))
     assert "Contracted model 'model.shop.other' was deleted or renamed." in gone.output
+
+
+SOURCES = """
+version: 2
+sources:
+  - name: raw
+    schema: raw_data
+    tables:
+      - name: orders
+        loaded_at_field: updated_at
+        freshness: {warn_after: {count: 1, period: day}}
+"""
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (("count: 1", "count: 2"), {"modified": {"raw.orders"}, "modified.configs": {"raw.orders"}}),
+        (("schema: raw_data", "schema: raw2"), {"modified": {"raw.orders"}, "modified.relation": {"raw.orders"}}),
+        (
+            ("period: day}}", "period: day}}\n      - name: customers"),
+            {m: {"raw.customers"} for m in ("new", "modified.configs", "modified.relation")},
+        ),
+    ],
+    ids=["freshness", "schema", "a new table"],
+)
+def test_sources_compare_as_dbt_compares_them(tmp_path: Path, edit: tuple[str, str], expected) -> None:
+    """A new source is ``state:new`` but, as in dbt, not ``state:modified``."""
+    root = shop_project(tmp_path / "shop", {"models/sources.yml": SOURCES})
+    assert mk(root, "parse", "--target", "prod").exit_code == 0
+    state = save_state(root)
+    _edit(root, "models/sources.yml", *edit)
+    for method in ("modified", "modified.configs", "modified.relation", "new"):
+        args = ("ls", "-s", f"state:{method}", "--resource-type", "source", "--state", str(state), "-o", "name")
+        assert listed(mk(root, *args)) == expected.get(method, set()), method
