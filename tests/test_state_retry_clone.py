@@ -75,7 +75,8 @@ def test_clone_makes_views_over_production_and_leaves_existing_relations(tmp_pat
     (root / "models/newer.sql").write_text("select 5 as n\n")
     result = mk(root, "clone", "--state", str(state))
     assert result.exit_code == 0, result.output
-    assert "START" not in result.output  # as dbt's clone: no line per node
+    assert "START" not in result.output and "Finished running" not in result.output  # as dbt's clone
+    assert "Completed successfully" in result.output and "Done. PASS=5 " in result.output
     assert "No relation found in state manifest for model.shop.newer" in result.output
     db = root / "wh.duckdb"
     kinds = dict(query(db, "select table_schema || '.' || table_name, table_type from information_schema.tables"))
