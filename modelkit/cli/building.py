@@ -136,30 +136,6 @@ def _finish(reporter: Any, go: Any, debug: bool) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
-def retry(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    vars: Vars = None,
-    threads: Threads = None,
-    state: StateDir = None,
-    debug: Debug = False,
-    use_colors: Colors = None,
-    quiet: Quiet = False,
-) -> None:
-    """Run again what errored, failed or was skipped in the previous invocation (its run_results.json)."""
-    reporter = make_reporter(use_colors, quiet, project_dir)
-
-    def go() -> Any:
-        project = open_project(project_dir, profiles_dir, None, None, None, None, reporter)
-        warn_error = bool(setting("warn_error", False, project_dir))
-        on_start = _on_start(reporter, threads, None)
-        return project.retry(state=state, threads=threads, vars=vars, warn_error=warn_error, reporter=reporter,
-                             on_start=on_start)  # fmt: skip
-
-    _finish(reporter, go, debug)
-
-
 def resource_kinds(values: Optional[list[str]]) -> tuple[str, ...]:
     """``--resource-type model seed`` or ``--resource-type model,seed``; dbt's ``unit_test`` spelled either way."""
     kinds = [k.strip().replace("-", "_") for v in values or () for k in v.replace(",", " ").split()]
@@ -210,6 +186,30 @@ clone = _node_command(
 build = _node_command(
     "build", "Seed, build, snapshot and test the selected nodes in one DAG: each node's tests run right after it."
 )
+
+
+@app.command()
+def retry(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    state: StateDir = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run again what errored, failed or was skipped in the previous invocation (its run_results.json)."""
+    reporter = make_reporter(use_colors, quiet, project_dir)
+
+    def go() -> Any:
+        project = open_project(project_dir, profiles_dir, None, None, None, None, reporter)
+        warn_error = bool(setting("warn_error", False, project_dir))
+        on_start = _on_start(reporter, threads, None)
+        return project.retry(state=state, threads=threads, vars=vars, warn_error=warn_error, reporter=reporter,
+                             on_start=on_start)  # fmt: skip
+
+    _finish(reporter, go, debug)
 
 
 @app.command()
