@@ -207,3 +207,23 @@ def test_sources_compare_as_dbt_compares_them(tmp_path: Path, edit: tuple[str, s
     for method in ("modified", "modified.configs", "modified.relation", "new"):
         args = ("ls", "-s", f"state:{method}", "--resource-type", "source", "--state", str(state), "-o", "name")
         assert listed(mk(root, *args)) == expected.get(method, set()), method
+
+
+def test_a_seed_over_one_mebibyte_is_compared_by_its_path(tmp_path: Path) -> None:
+    """As dbt: its checksum is its path, so an edit in place is not seen (with dbt's warning); growing past
+    the limit is a change."""
+    rows = "".join(f"{i},name{i:07d}\n" for i in range(60_000))  # about 1.1 MB
+    root = shop_project(tmp_path / "shop", {"seeds/big.csv": "id,name\n" + rows, "seeds/grows.csv": "id\n1\n"})
+    assert mk(root, "parse", "--target", "prod").exit_code == 0
+    state = save_state(root)
+    seeds = json.loads((state / "manifest.json").read_text())["nodes"]
+    assert seeds["seed.shop.big"]["checksum"] == {"name": "path", "checksum": "seeds/big.csv"}
+    assert seeds["seed.shop.grows"]["checksum"]["name"] == "sha256"
+    _edit(root, "seeds/big.csv", "1,name0000001", "1,changed0001")
+    _append(root, "seeds/grows.csv", "".join(f"{i}{' ' * 40}\n" for i in range(30_000)))
+    result = mk(root, "compile", "-s", "state:modified", "--state", str(state))
+    assert result.exit_code == 0, result.output
+    assert ("  Found a seed (shop.big) >1MB in size at the same path, dbt cannot tell if it has changed: "
+            "assuming they are the same") in result.output  # fmt: skip
+    assert "Found a seed (shop.grows) >1MB in size. The previous file was <=1MB, so it has changed" in result.output
+    assert listed(mk(root, "ls", "-s", "state:modified", "--state", str(state), "-o", "name")) == {"grows"}

@@ -338,7 +338,31 @@ class StateComparison:
 
     def matches(self, method: str, unique_id: str) -> bool:
         check_state_method(method)
-        return self.checkers[method](self.previous.get(unique_id), self.current(unique_id))
+        old, new = self.previous.get(unique_id), self.current(unique_id)
+        if old is not None and method in ("modified", "unmodified", "modified.body"):
+            self._large_seed_warning(old, new)
+        return self.checkers[method](old, new)
+
+    def _large_seed_warning(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """dbt's warnings for a seed over 1 MiB, whose checksum is its path (once per seed)."""
+        if new.get("resource_type") != "seed" or (new.get("checksum") or {}).get("name") != "path":
+            return
+        key = f"seed size {new['unique_id']}"
+        if key in self.previous.warned:
+            return
+        self.previous.warned.add(key)
+        name = f"{new.get('package_name')}.{new.get('name')}"
+        if (old.get("checksum") or {}).get("name") != "path":
+            text = "The previous file was <=1MB, so it has changed"
+        elif old.get("checksum") == new.get("checksum"):
+            text = None
+        else:
+            text = "The previous file was in a different location, assuming it has changed"
+        if text is None:
+            self.warn(f"Found a seed ({name}) >1MB in size at the same path, dbt cannot tell if it has "
+                      "changed: assuming they are the same")  # fmt: skip
+        else:
+            self.warn(f"Found a seed ({name}) >1MB in size. {text}")
 
 
 def no_state_error(method: str, state: PreviousState | None = None) -> StateError:
