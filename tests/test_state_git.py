@@ -57,3 +57,22 @@ def test_state_git_with_defer_reads_the_revisions_relations(tmp_path: Path) -> N
     assert '"wh"."dev_extra"."stg"' in (root / "target/compiled/shop/models/marts/fct.sql").read_text()
     assert query(root / "wh.duckdb", "select count(*) from dev.fct") == [(2,)]
     assert listed(mk(root, "ls", "-s", "state:modified.relation", "--state-git", "main", "-o", "name")) == {"stg"}
+
+
+def test_the_readme_ci_recipe_in_a_clone(tmp_path: Path) -> None:
+    """``build -s state:modified+ --state-git origin/main --defer`` in a CI checkout of a branch."""
+    committed_project(tmp_path / "origin")
+    checkout = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", str(tmp_path / "origin"), str(checkout))
+    git(checkout, "checkout", "-q", "-b", "feature")
+    for name in ("profiles.yml",):  # the warehouse of this checkout
+        text = (checkout / name).read_text().replace(str(tmp_path / "origin"), str(checkout))
+        (checkout / name).write_text(text)
+    assert mk(checkout, "build").exit_code == 0  # what main builds, already in the warehouse
+    fct = checkout / "models/marts/fct.sql"
+    fct.write_text(fct.read_text().replace("as d", "as doubled"))
+    git(checkout, "commit", "-q", "-am", "rename a column")
+    result = mk(checkout, "build", "-s", "state:modified+", "--state-git", "origin/main", "--defer")
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 START sql table model dev.fct" in result.output
+    assert query(checkout / "wh.duckdb", "select doubled from dev.fct order by 1") == [(2,), (4,)]
