@@ -54,6 +54,8 @@ CASES = [
      ["Invalid result status 'errored'", "Did you mean 'error'"]),
     ("defer without state", lambda r: ["run", "--defer"],
      ["--state or --defer-state are required for deferral, but neither was provided"]),
+    ("clone without state", lambda r: ["clone"],
+     ["--state or --defer-state are required for deferral, but neither was provided"]),
     ("retry with no previous run", lambda r: ["retry"], ["Could not find previous run in 'target' target directory"]),
     ("retry of a folder without run results", lambda r: ["retry", "--state", _folder(r, {})],
      ["Could not find previous run in", "saved"]),
