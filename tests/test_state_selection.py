@@ -227,3 +227,32 @@ def test_a_seed_over_one_mebibyte_is_compared_by_its_path(tmp_path: Path) -> Non
             "assuming they are the same") in result.output  # fmt: skip
     assert "Found a seed (shop.grows) >1MB in size. The previous file was <=1MB, so it has changed" in result.output
     assert listed(mk(root, "ls", "-s", "state:modified", "--state", str(state), "-o", "name")) == {"grows"}
+
+
+def test_removed_constraints_are_breaking_changes(tmp_path: Path) -> None:
+    constrained = """
+        version: 2
+        models:
+          - name: other
+            config: {contract: {enforced: true}, materialized: table}
+            constraints: [{type: primary_key, columns: [x]}]
+            columns:
+              - name: x
+                data_type: integer
+                constraints: [{type: not_null}, {type: check, expression: "x > 0", name: positive}]
+    """
+    root = shop_project(tmp_path / "shop", {"models/schema.yml": constrained})
+    assert mk(root, "parse", "--target", "prod").exit_code == 0
+    state = save_state(root)
+    assert listed(mk(root, "ls", "-s", "state:modified.contract", "--state", str(state), "-o", "name")) == set()
+    _edit(root, "models/schema.yml", '[{type: not_null}, {type: check, expression: "x > 0", name: positive}]', "[]")
+    _edit(root, "models/schema.yml", "constraints: [{type: primary_key, columns: [x]}]", "constraints: []")
+    result = mk(root, "compile", "-s", "state:modified.contract", "--state", str(state))
+    assert result.exit_code == 0, result.output
+    assert (
+        "  - Enforced column level constraints were removed: \n"
+        "    - 'ConstraintType.not_null' constraint on column x\n"
+        "    - 'positive' constraint on column x\n"
+        "  - Enforced model level constraints were removed: \n"
+        "    - 'ConstraintType.primary_key' constraint on columns ['x']"
+    ) in result.output

@@ -6,11 +6,10 @@ modelkit) and says whether one aspect is the same: body, configs, relation, desc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from modelkit.graph.contractdiff import CONSTRAINED
+from modelkit.graph.contractdiff import CONSTRAINED, constraint_keys
 
 NOT_COMPARED = ("alias", "schema", "database", "tags", "group")  # dbt's CompareBehavior.Exclude config fields
 TEST_MODIFIERS = (
@@ -76,12 +75,12 @@ def contract_state(node: Mapping[str, Any]) -> tuple[Any, ...] | None:
     if not contract.get("enforced"):
         return None
     columns = sorted(
-        (name, str((c or {}).get("data_type")), json.dumps((c or {}).get("constraints") or [], sort_keys=True))
+        (name, str((c or {}).get("data_type")), constraint_keys((c or {}).get("constraints")))
         for name, c in (node.get("columns") or {}).items()
     )
     materialized = (node.get("config") or {}).get("materialized")
     if materialized in CONSTRAINED:
-        return (*columns, materialized, json.dumps(node.get("constraints") or [], sort_keys=True))
+        return (*columns, materialized, constraint_keys(node.get("constraints")))
     return tuple(columns)
 
 
