@@ -105,7 +105,7 @@ class Session:
         found = load_state_dir(options.state, self.project.root)
         if resolve_dir(options.state, self.project.root).resolve() == self.project.target_dir.resolve():
             self.invocation.log(
-                f"[WARNING]: Warning: The state and target directories are the same: '{options.state}'. "
+                f"Warning: The state and target directories are the same: '{options.state}'. "
                 "This could lead to missing changes due to overwritten state including non-idempotent retries."
             )
         return found
