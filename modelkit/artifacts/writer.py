@@ -81,7 +81,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
         "unique_id": node.unique_id,
         "fqn": node.fqn,
         "alias": node.alias,
-        "checksum": {"name": "sha256", "checksum": node.checksum},
+        "checksum": {"name": getattr(node, "checksum_name", "sha256"), "checksum": node.checksum},
         "config": _config(node.config),
         "tags": node.tags,
         "description": node.description,

@@ -32,6 +32,7 @@ from modelkit.cli.app import (
     guard,
     make_reporter,
     open_project,
+    with_state_options,
 )
 from modelkit.core.text import markdown_table
 
@@ -103,7 +104,7 @@ def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str
     return ".".join(item["fqn"])
 
 
-@app.command("ls")
+@with_state_options
 def ls(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
@@ -120,6 +121,7 @@ def ls(
         Optional[list[str]], typer.Option("--output-keys", help="With --output json: the keys to print.")
     ] = None,
     debug: Debug = False,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     """List the selected nodes."""
     from modelkit.cli.building import resource_kinds
@@ -127,7 +129,7 @@ def ls(
     reporter = make_reporter(False, quiet=True, project_dir=project_dir)
 
     def go() -> None:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter, state_flags)
         items = project.ls(
             select or (),
             exclude or (),
@@ -144,10 +146,12 @@ def ls(
     guard(go, debug)
 
 
+app.command("ls")(ls)
 app.command("list", help="List the selected nodes (same as ls).")(ls)
 
 
 @app.command()
+@with_state_options
 def show(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
@@ -160,6 +164,7 @@ def show(
     debug: Debug = False,
     use_colors: Colors = None,
     quiet: Quiet = False,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     """Preview the first rows of a model or of an inline query."""
     from modelkit.core.errors import UsageError
@@ -169,7 +174,7 @@ def show(
     def go() -> None:
         if not inline and not select:
             raise UsageError("Pass a model with --select NAME or a query with --inline 'select ...'")
-        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter, state_flags)
 
         what = inline if inline else select[0]  # type: ignore[index]
         columns, rows = project.show(what, limit=limit, inline=bool(inline))

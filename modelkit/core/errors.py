@@ -129,3 +129,9 @@ class UsageError(ModelkitError):
     """Bad command-line input."""
 
     kind = "Usage Error"
+
+
+class StateError(ModelkitError):
+    """A comparison state (``--state``, ``--state-git``, run results for ``retry``) is missing or unreadable."""
+
+    kind = "Runtime Error"

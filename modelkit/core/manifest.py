@@ -104,6 +104,7 @@ class ModelNode(Node):
 @dataclass
 class SeedNode(Node):
     root_path: str = ""
+    checksum_name: str = "sha256"  # "path" for a seed over 1 MiB, whose checksum is its path (as dbt)
 
 
 @dataclass

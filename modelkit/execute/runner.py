@@ -32,6 +32,7 @@ EXECUTABLE = {
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
     "build": ("seed", "model", "snapshot", "test", "unit_test"),
+    "clone": ("model", "seed", "snapshot"),
 }
 
 
@@ -90,6 +91,7 @@ class RunOptions:
     indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
     exclude_resource_types: tuple[str, ...] = ()
     skip_unchanged: str | None = None  # "true" | "strict": skip what was built from the same inputs
+    unique_ids: tuple[str, ...] | None = None  # exactly these nodes, instead of a selection (`retry`)
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -128,12 +130,15 @@ class Runner:
         if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
             kinds &= set(self.options.resource_types)
         kinds -= set(self.options.exclude_resource_types)
-        chosen = self.context.select(
-            self.options.select,
-            self.options.exclude,
-            selector=self.options.selector,
-            indirect=self.options.indirect_selection,
-        )
+        if self.options.unique_ids is not None:
+            chosen = set(self.options.unique_ids)
+        else:
+            chosen = self.context.select(
+                self.options.select,
+                self.options.exclude,
+                selector=self.options.selector,
+                indirect=self.options.indirect_selection,
+            )
         manifest = self.context.manifest
         return sorted(
             uid for uid in chosen
@@ -184,6 +189,8 @@ class Runner:
                 adapter.create_schema(database, schema)
             self.build_state = self._build_state(nodes)
         parents = self._parents(selected)
+        if self.options.command == "clone":  # as dbt: each node on its own, none waits for (or skips) another
+            parents = {uid: set() for uid in selected}
         levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
             parents, levels = build_dag(context.manifest, context.graph, parents)

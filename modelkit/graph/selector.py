@@ -8,7 +8,7 @@ atom      := ["@"] [N] ["+"] [method ":"] value ["+" [N]]
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -17,10 +17,12 @@ from modelkit.core.errors import SelectionError
 from modelkit.core.manifest import Manifest
 from modelkit.graph.graph import Graph
 from modelkit.graph.resolve import version_less
+from modelkit.graph.state import PreviousState, StateComparison, check_result_status, check_state_method, no_state_error
 
 METHODS = (
     "fqn", "tag", "path", "file", "config", "resource_type", "source", "test_type", "test_name",
     "package", "unique_id", "access", "group", "version", "exposure", "metric", "semantic_model", "saved_query",
+    "state", "result",
 )  # fmt: skip
 # the methods that select exposures, metrics, semantic models and saved queries too (as dbt's do)
 RESOURCE_METHODS = frozenset({"fqn", "tag", "path", "file", "package", "resource_type", "unique_id"})
@@ -102,6 +104,10 @@ def parse_atom(text: str) -> Atom:
         raise SelectionError(f"Unknown selection method '{method}' in '{text}' (known: {', '.join(METHODS)})")
     if not value:
         raise SelectionError(f"Invalid selector '{text}': '{method}:' needs a value")
+    if method == "state":
+        check_state_method(value)
+    elif method == "result":
+        check_result_status(value)
     return Atom(method, value, parents, parents_depth, children, children_depth, at, text)
 
 
@@ -121,9 +127,31 @@ def _glob(value: str, candidate: Any) -> bool:
 
 
 class Selector:
-    def __init__(self, manifest: Manifest, graph: Graph) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        graph: Graph,
+        state: PreviousState | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.manifest = manifest
         self.graph = graph
+        self.state = state
+        self.warn = warn  # warnings of state comparison (breaking contract changes)
+        self._comparison: StateComparison | None = None
+
+    def _state_matches(self, method: str, value: str, unique_id: str) -> bool:
+        """``state:<value>`` against the comparison manifest, ``result:<status>`` against its run results."""
+        state = self.state
+        if method == "result":
+            if state is None or state.results is None:
+                raise no_state_error("result")
+            return state.results.get(unique_id) == value
+        if state is None or not state.has_manifest:
+            raise no_state_error("state", state)
+        if self._comparison is None:
+            self._comparison = StateComparison(self.manifest, state, self.warn)
+        return self._comparison.matches(value, unique_id)
 
     def _items(self) -> Iterable[tuple[str, Any]]:
         yield from self.manifest.nodes.items()
@@ -185,6 +213,8 @@ class Selector:
             return _glob(value, node.config.get(method)) if hasattr(node, "config") else False
         if method == "version":
             return _match_version(value, node)
+        if method in ("state", "result"):
+            return self._state_matches(method, value, node.unique_id)
         return False
 
     @staticmethod

@@ -51,6 +51,19 @@ def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+MAXIMUM_SEED_SIZE = 1024 * 1024  # dbt's limit: a larger seed's checksum is its path
+
+
+def seed_checksum(path: Path, rel: str) -> tuple[str, str]:
+    """A seed's (checksum, checksum name) as dbt computes them: sha256 of the file's text, stripped, or,
+    over 1 MiB, its path (name ``path``), so that a large seed counts as changed only when it moves."""
+    if path.stat().st_size > MAXIMUM_SEED_SIZE:
+        return rel, "path"
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8", "surrogateescape").strip()
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest(), "sha256"
+
+
 def load_macros(renderer: Renderer, packages: Iterable[Package] = ()) -> MacroRegistry:
     """The macros of the root project and of each installed package (``tests/generic/`` included)."""
     registry = renderer.registry

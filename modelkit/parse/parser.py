@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 from typing import Any
 
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
@@ -17,7 +16,16 @@ from modelkit.parse.cache import ParseCache, global_key
 from modelkit.parse.contracts import check_contracts
 from modelkit.parse.datatests import add_data_tests
 from modelkit.parse.descriptions import render_descriptions, render_resource_descriptions
-from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
+from modelkit.parse.files import (
+    checksum,
+    load_docs,
+    load_macros,
+    load_schema_files,
+    read,
+    read_schema_files,
+    seed_checksum,
+    walk,
+)
 from modelkit.parse.hooks import project_hook_nodes
 from modelkit.parse.metrics import add_semantic_resources, link_semantic_resources
 from modelkit.parse.packages import (
@@ -34,6 +42,7 @@ from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, buil
 from modelkit.parse.semantic import check_time_spines, model_time_spine
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
+from modelkit.parse.unrendered import unrendered_config
 from modelkit.parse.versions import ModelVersion, deprecation_datetime, model_versions
 from modelkit.parse.yamlwarnings import check_patches, disable_orphan_tests, model_deprecations, no_node_for_yaml_key
 from modelkit.render import templating
@@ -204,6 +213,17 @@ class Parser:
         if self.prefix:
             apply_root_config(config, getattr(self.root, key), fqn)
 
+    def unrendered_config(
+        self, kind: str, fqn: list[str], name: str, call: dict[str, Any], text: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """dbt's ``unrendered_config`` (see :mod:`modelkit.parse.unrendered`); ``text``: (source, path)."""
+        patches = self.schema.patches.get(f"{kind}s" if kind != "analysis" else "analyses") or {}
+        patch = patches.get(name)
+        cache = self._config_cache.setdefault(f"unrendered {kind}", {})
+        project = self.project
+        entry = patch.entry.get("config") if patch is not None else None
+        return unrendered_config(project.raw_trees, project.flags, entry, cache, kind, fqn, call, text)
+
     def add_node(self, node: Node) -> None:
         if not node.config.get("enabled", True):
             self.manifest.disabled.setdefault(node.unique_id, []).append(node)
@@ -250,8 +270,7 @@ class Parser:
     def _seed(self, folder: str, inner: str, rel: str) -> SeedNode:
         name = inner.split("/")[-1][: -len(".csv")]
         fqn = self._fqn(inner)
-        with open(self.project.root / rel, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
+        digest, digest_name = seed_checksum(self.project.root / rel, rel)
         node = SeedNode(
             unique_id=f"seed.{self.project.name}.{name}",
             resource_type="seed",
@@ -263,11 +282,13 @@ class Parser:
             raw_code="",
             checksum=digest,
             root_path=str(self.project.root),
+            checksum_name=digest_name,
         )
         config = resolve(self.project.seeds, fqn, SEED_DEFAULTS, self._config_cache.setdefault("seed", {}))
         self.apply_patch(node, "seeds", config)
         self.override_config(config, "seeds", fqn)
         node.config = config
+        node.unrendered_config = self.unrendered_config("seed", fqn, name, {})
         self.place_node(node)
         return node
 
@@ -305,7 +326,7 @@ class Parser:
         merge_into(config, capture.config)
         if kind == "model":
             self.override_config(config, "models", fqn)
-        node.unrendered_config = dict(capture.config)
+        node.unrendered_config = self.unrendered_config(kind, fqn, node.name, capture.config, (text, rel))
         node.config = config
         node.refs = capture.refs
         node.sources = capture.sources

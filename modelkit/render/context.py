@@ -23,6 +23,7 @@ from modelkit.graph.resolve import Resolver, ref_args
 from modelkit.render import templating
 from modelkit.render.adapter_proxy import AdapterProxy, Api
 from modelkit.render.configobj import ConfigAccessor
+from modelkit.render.defer import Deferral
 from modelkit.render.functions import BASE_GLOBALS, Exceptions
 from modelkit.render.invocation import Flags, Invocation
 from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
@@ -91,6 +92,7 @@ class Renderer:
         self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
         self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
         self.var_reads: set[str] = set()  # the name of every var() read
+        self.defer: Deferral | None = None  # --defer: unselected refs read the state's relations
         self._base = self._base_context()
 
     @property
@@ -138,6 +140,22 @@ class Renderer:
             cached = (selected, list(selected))
             self.__dict__["_selected"] = cached
         return cached[1]
+
+    def deferred(self, target: Any) -> Relation | None:
+        """With ``--defer``, the state's relation for ``ref(target)`` when dbt would use it (else None)."""
+        if self.defer is None:
+            return None
+
+        def exists(rel: Relation) -> bool:
+            adapter = self.adapter
+            return adapter is not None and adapter.get_relation(rel.database, rel.schema, rel.identifier) is not None
+
+        selected = self.invocation.selected_resources
+        cached = self.__dict__.get("_selected_set")
+        if cached is None or cached[0] is not selected:
+            cached = (selected, frozenset(selected))
+            self.__dict__["_selected_set"] = cached
+        return self.defer.relation(target, cached[1], exists)
 
     def graph(self, execute: bool) -> dict[str, Any]:
         """dbt's flat graph: every node, source, ... when executing; empty while parsing."""
@@ -231,7 +249,7 @@ class Renderer:
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
-                rel = target.relation
+                rel = self.deferred(target) or target.relation
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
                 return _windowed(rel, target.config, event_time).limited(limit, alias)
