@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
+from modelkit.api.analysis import Feed, check_before_run, raise_errors, start_analysis
 from modelkit.api.executors import make_runner
+from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
@@ -31,6 +33,8 @@ from modelkit.execute.runner import RunOptions
 from modelkit.project.project import load_project
 
 if TYPE_CHECKING:
+    from modelkit.analysis.graphs import LineageGraph
+    from modelkit.analysis.static import AnalysisReport
     from modelkit.core.manifest import Manifest
     from modelkit.core.results import RunResult
     from modelkit.execute.runner import Reporter
@@ -78,6 +82,7 @@ class Project:
             "partial_parse": partial_parse,
             "invocation_id": invocation_id,
         }
+        self.analysis: AnalysisReport | None = None  # the last command's static analysis, if it ran one
 
     def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
         """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty)."""
@@ -104,18 +109,37 @@ class Project:
         *,
         inline: str | None = None,
         reporter: Reporter | None = None,
+        on_analysis: Callable[[AnalysisReport], None] | None = None,
     ) -> dict[str, str]:
-        """Compiled SQL by unique_id (written under target/compiled/); ``inline`` compiles one query."""
+        """Compiled SQL by unique_id (written under target/compiled/); ``inline`` compiles one query.
+
+        The compiled models are then analysed (see :mod:`modelkit.analysis.static`): ``on_analysis``
+        gets the report; its errors raise a StaticAnalysisError.
+        """
         with self.session("compile") as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
-            run = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
-            write_manifest(session)
-            write_run_results(session, run, _args("compile", select=select, exclude=exclude))
-            errors = [r for r in run.results if r.is_error]
-            if errors and errors[0].error is not None:
-                raise errors[0].error
-            return dict(session.compiler.compiled)
+            feed = Feed(reporter)
+            runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
+            selected = runner.selected_nodes()
+            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected)
+            try:
+                run = runner.execute()
+                write_manifest(session)
+                write_run_results(session, run, _args("compile", select=select, exclude=exclude))
+                errors = [r for r in run.results if r.is_error]
+                if errors and errors[0].error is not None:
+                    raise errors[0].error
+            except BaseException:
+                if pipeline is not None:
+                    pipeline.abort()
+                raise
+            compiled = dict(session.compiler.compiled)
+            self.analysis = pipeline.finish() if pipeline is not None else None
+            if self.analysis is not None and on_analysis is not None:
+                on_analysis(self.analysis)
+            raise_errors(self.analysis)
+            return compiled
 
     def run(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("run", select, exclude, **kwargs)
@@ -168,11 +192,14 @@ class Project:
         resource_types: Sequence[str] = (),
         exclude_resource_types: Sequence[str] = (),
         empty: bool | None = None,
+        on_analysis: Callable[[AnalysisReport], None] | None = None,
     ) -> RunResult:
         """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
         ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
         builds every model from zero rows of its inputs (dbt's ``--empty``); ``event_time_start`` /
-        ``event_time_end`` bound the windows microbatch models build."""
+        ``event_time_end`` bound the windows microbatch models build. ``run`` and ``build`` analyse the
+        selected models' SQL first (see :mod:`modelkit.analysis.static`): ``on_analysis`` gets the
+        report; its errors raise a StaticAnalysisError before anything runs."""
         with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             options = RunOptions(
                 command,
@@ -189,8 +216,13 @@ class Project:
                 exclude_resource_types=tuple(exclude_resource_types),
             )
             runner = make_runner(session, options, reporter)
+            selected = runner.selected_nodes()
             if on_start is not None:
-                on_start(session, runner.selected_nodes())
+                on_start(session, selected)
+            self.analysis = check_before_run(session, command, selected)
+            if self.analysis is not None and on_analysis is not None:
+                on_analysis(self.analysis)
+            raise_errors(self.analysis)
             run = runner.execute()
             args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
             if selector:
@@ -244,6 +276,14 @@ class Project:
                     artifacts.source_dict(node) if node.resource_type == "source" else artifacts.node_dict(node)
                 )
             return items
+
+    def lineage(
+        self, node: str, *, upstream: bool = True, downstream: bool = True, depth: int | None = None
+    ) -> LineageGraph:
+        """The nodes (or, for ``NODE.COLUMN``, the columns) upstream and downstream of one, traced
+        through the compiled SQL with the columns known before anything runs (no database needed)."""
+        with self.session("lineage") as session:
+            return trace_lineage(session, node, upstream=upstream, downstream=downstream, depth=depth)
 
     def show(
         self, node_or_sql: str, *, limit: int = 5, inline: bool | None = None
