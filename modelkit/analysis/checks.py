@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelkit.analysis.coltypes import INCOMPATIBLE, expression_type, operand_family
+from modelkit.analysis.loading import load_sqlglot
 from modelkit.analysis.relations import Key, Relations
 from modelkit.analysis.shapes import UNKNOWN, Shape
 from modelkit.core.text import did_you_mean
@@ -73,6 +74,7 @@ class NotAnalysed(Exception):
 
 
 def parse(sql: str, dialect: str) -> Any:
+    load_sqlglot()
     # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
     from sqlglot import exp, parse  # noqa: I001 - one group under its comment
     from sqlglot.errors import SqlglotError  # (lazy, as above)
@@ -463,7 +465,7 @@ class Checker:
             self.add(
                 UNKNOWN_COLUMN,
                 f"Column '{name}' is not a column of {shown}"
-                + (f" ({alias})" if alias != shown else "")
+                + ("" if shown == alias or shown.endswith(f" {alias}") else f" ({alias})")
                 + "."
                 + did_you_mean(name, list(shape.names)),
                 column.this,

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from modelkit.analysis.loading import load_sqlglot
+
 NUMERIC, TEXT, TEMPORAL, BOOLEAN = "numeric", "text", "temporal", "boolean"
 
 # Families whose values the engine cannot compare without an explicit cast (or only by converting
@@ -32,6 +34,7 @@ def family(data_type: str | None, dialect: str = "") -> str | None:
     """
     if not data_type:
         return None
+    load_sqlglot()
     from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
     from sqlglot.errors import SqlglotError  # (lazy, as above)
 
@@ -49,21 +52,6 @@ def family(data_type: str | None, dialect: str = "") -> str | None:
     if kind == exp.DataType.Type.BOOLEAN:
         return BOOLEAN
     return None
-
-
-def spelled(data_type: str, dialect: str) -> str:
-    """A type's text as ``dialect`` spells it (``DOUBLE`` is ``DOUBLE PRECISION`` in PostgreSQL).
-
-    >>> spelled("DOUBLE", "postgres"), spelled("VARCHAR", "duckdb")
-    ('DOUBLE PRECISION', 'TEXT')
-    """
-    from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
-    from sqlglot.errors import SqlglotError  # (lazy, as above)
-
-    try:
-        return exp.DataType.build(data_type, udt=True).sql(dialect=dialect or None)
-    except (SqlglotError, ValueError, TypeError):
-        return data_type
 
 
 _SAME_AS_FIRST_ARGUMENT = frozenset(

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelkit.analysis.loading import load_sqlglot
+
 DIRECT = "direct"  # the value of one upstream column, maybe renamed
 DERIVED = "derived"  # computed from one or more upstream columns
 NO_COLUMN = "none"  # computed without reading a column: a literal, count(*), ...
@@ -124,6 +126,7 @@ def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = (), *, filte
     ``parents`` (the node's depends_on) decide between nodes that are the same relation; ``filters``
     also finds the columns that decide which rows each column has.
     """
+    load_sqlglot()
     # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
     from sqlglot import exp, parse_one  # noqa: I001 - one group under its comment
     from sqlglot.errors import SqlglotError  # (lazy, as above)

@@ -90,6 +90,7 @@ class Pipeline:
         sql_of: Callable[[Node], str | None],
         *,
         produced: Collection[str] = (),
+        later: Collection[str] = (),
         worker: bool | None = None,
     ) -> None:
         self.analysis = analysis
@@ -97,6 +98,7 @@ class Pipeline:
         self.report_for = set(report_for)
         self.sql_of = sql_of
         self.produced = set(produced)  # nodes someone else compiles and hands over
+        self.later = set(later)  # nodes compiled only in finish (by the caller's thread)
         manifest = analysis.manifest
         self.modes = analysis.modes(order)
         members = set(order)
@@ -157,7 +159,7 @@ class Pipeline:
             current = ready.pop()
             if current in self.steps:
                 continue
-            if current in self.produced and current not in self.sql:
+            if (current in self.produced or current in self.later) and current not in self.sql:
                 continue  # its SQL comes later: begun then
             node = self.analysis.manifest.nodes[current]
             step = self.analysis.begin(node, self.modes[current], current in self.report_for, self._sql_of)
@@ -184,9 +186,10 @@ class Pipeline:
         analysis = self.analysis
         if self.overlap:
             with self._lock:
-                for uid in self.order:  # what was never handed over (it did not compile): begun now
+                self.produced.clear()  # what was never handed over (it did not compile): begun now
+                self.later.clear()
+                for uid in self.order:
                     if uid not in self.steps and not self.waiting_on[uid]:
-                        self.produced.discard(uid)
                         self._begin(uid)
             if self.worker is not None:
                 self.worker.close()

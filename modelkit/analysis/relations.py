@@ -103,7 +103,7 @@ def project_relations(manifest: Manifest, dialect: str, database: str, schema: s
         if node.is_ephemeral:
             relations.add_ephemeral(node.relation.identifier, node.unique_id, label(node), contract_shape(node))
             continue
-        shape = seed_shape(node, root) if node.resource_type == "seed" else contract_shape(node)
+        shape = seed_shape(node, root, dialect) if node.resource_type == "seed" else contract_shape(node)
         relations.add(relation_key(relations, node), node.unique_id, label(node), shape)
     for source in manifest.sources.values():
         key = relations.key(source.database, source.schema, source.identifier)

@@ -82,6 +82,21 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 _BOOL = frozenset({"true", "false"})
 _NULLS = frozenset({"", "null"})
+# How engines other than DuckDB spell the inferred types, where they differ.
+SPELLING = {
+    "postgres": {"DOUBLE": "DOUBLE PRECISION"},
+    "spark": {"VARCHAR": "STRING", "INTEGER": "INT"},
+    "databricks": {"VARCHAR": "STRING", "INTEGER": "INT"},
+}
+
+
+def spelled(data_type: str, dialect: str) -> str:
+    """An inferred type as ``dialect`` spells it.
+
+    >>> spelled("DOUBLE", "postgres"), spelled("VARCHAR", "spark"), spelled("DATE", "duckdb")
+    ('DOUBLE PRECISION', 'STRING', 'DATE')
+    """
+    return SPELLING.get(dialect, {}).get(data_type, data_type)
 
 
 def infer_type(values: Iterable[str | None]) -> str:
@@ -122,7 +137,7 @@ def _fits(value: str, kind: str) -> bool:
     return bool(_TIMESTAMP.fullmatch(value))
 
 
-def seed_shape(node: Node, project_root: Path) -> Shape:
+def seed_shape(node: Node, project_root: Path, dialect: str = "") -> Shape:
     """A seed's columns from its CSV file (unknown when the file cannot be read)."""
     root = Path(getattr(node, "root_path", "") or project_root)
     path = root / node.original_file_path
@@ -145,7 +160,7 @@ def seed_shape(node: Node, project_root: Path) -> Shape:
     names = [h.strip() for h in header]
     if len({n.lower() for n in names}) != len(names) or not all(names):
         return UNKNOWN
-    types = [configured.get(n.lower()) or infer_type(values) for n, values in zip(names, columns)]
+    types = [configured.get(n.lower()) or spelled(infer_type(values), dialect) for n, values in zip(names, columns)]
     return Shape(names, types, complete=True)
 
 

@@ -17,6 +17,7 @@ relation read without ref   warn    warn
 incompatible comparison     warn    warn
 set operation arity         warn    warn
 not analysed                info    error
+not compiled                —       error
 ==========================  ======  ======
 
 ``off`` skips the node; its children then read a relation of unknown columns. Nothing here raises
@@ -49,6 +50,7 @@ ALIASES: dict[Any, str] = {"baseline": "on", "unsafe": "on", True: "on", False: 
 ANALYSED_TYPES = ("model", "snapshot", "analysis")
 COMPLETE_MATERIALIZATIONS = ("view", "table", "ephemeral")  # relations that are exactly what their query returns
 NOT_ANALYSED = "not_analysed"
+NOT_COMPILED = "not_compiled"  # the command reports the compilation error itself, when it reaches the node
 
 SEVERITY: dict[str, tuple[str | None, str | None]] = {  # code -> (under on, under strict)
     checks.UNKNOWN_COLUMN: ("error", "error"),
@@ -60,6 +62,7 @@ SEVERITY: dict[str, tuple[str | None, str | None]] = {  # code -> (under on, und
     checks.TYPE_MISMATCH: ("warn", "warn"),
     checks.SET_ARITY: ("warn", "warn"),
     NOT_ANALYSED: ("info", "error"),
+    NOT_COMPILED: (None, "error"),
 }
 BROKEN = (checks.UNKNOWN_COLUMN, checks.AMBIGUOUS_COLUMN, checks.SET_ARITY)  # the query's own columns are in doubt
 SNAPSHOT_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
@@ -132,6 +135,7 @@ class Step:
     found: checks.QueryCheck | None = None  # checked (or from the cache)
     fresh: bool = False  # checked in this run (not from the cache)
     failure: tuple[str, str | None] | None = None  # not analysed: why, and the --debug detail
+    failure_code: str = NOT_ANALYSED
 
 
 def node_mode(node: Node, override: str | None = None) -> str:
@@ -246,8 +250,11 @@ class StaticAnalysis:
             return step
         try:
             step.sql = sql_of(node)
+        except checks.NotAnalysed as exc:
+            step.failure = (f"not analysed: {exc}", None)
         except ModelkitError as exc:
             step.failure = (f"not analysed: it did not compile: {checks.first_line(Exception(exc.message))}", str(exc))
+            step.failure_code = NOT_COMPILED
         except Exception as exc:  # noqa: BLE001 - analysis never stops a command: the node is left unanalysed
             step.failure = failure(exc)
         if step.sql is None:
@@ -287,7 +294,7 @@ class StaticAnalysis:
             return
         if step.failure is not None:
             message, detail = step.failure
-            self.emit(step, None, [checks.Finding(NOT_ANALYSED, message)], detail)
+            self.emit(step, None, [checks.Finding(step.failure_code, message)], detail)
         elif found is not None:
             self.emit(step, step.sql, found.findings)
 
@@ -349,3 +356,28 @@ def failure(exc: BaseException) -> tuple[str, str]:
     """ "Not analysed" after the analysis itself failed, with the traceback for --debug."""
     message = f"not analysed: the analysis failed ({type(exc).__name__}: {checks.first_line(exc)})"
     return message, "".join(traceback.format_exception(exc))
+
+
+def known_shapes(
+    manifest: Manifest,
+    relations: Relations,
+    nodes: list[str],
+    levels: dict[str, int],
+    sql_of: Callable[[Node], str | None],
+    *,
+    root: Path,
+) -> dict[str, Shape]:
+    """The columns of the given nodes' relations before anything runs (and of what they read), by
+    unique_id: seeds and sources as declared, models as their SQL says. Nothing is reported."""
+    order = analysis_order(manifest, nodes, levels)
+    analysis = StaticAnalysis(manifest, relations, root=root)
+    modes = {uid: "on" for uid in order}  # columns are wanted even where the analysis is off
+    for uid in order:
+        step = analysis.begin(manifest.nodes[uid], modes[uid], False, sql_of)
+        if step.job is not None:
+            analysis.check_here(step)
+        analysis.end(step)
+    shapes = dict(analysis.report.shapes)
+    for uid, key in relations.keys.items():
+        shapes.setdefault(uid, relations.shapes.get(key, UNKNOWN))
+    return shapes

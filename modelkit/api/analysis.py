@@ -7,22 +7,67 @@ the selection reads are analysed too (silently), so that the selection sees thei
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from modelkit.analysis.cache import AnalysisCache
+from modelkit.analysis.checks import NotAnalysed
 from modelkit.analysis.pipeline import Pipeline
 from modelkit.analysis.relations import Relations, project_relations
-from modelkit.analysis.shapes import UNKNOWN, Shape
-from modelkit.analysis.static import AnalysisReport, StaticAnalysis, analysis_order
+from modelkit.analysis.shapes import Shape
+from modelkit.analysis.static import AnalysisReport, StaticAnalysis, analysis_order, known_shapes
 from modelkit.api.session import Session
 from modelkit.core import settings
-from modelkit.core.errors import StaticAnalysisError
+from modelkit.core.errors import StatementRefused, StaticAnalysisError
 from modelkit.core.manifest import Node
 from modelkit.core.results import NodeResult
 
 ANALYSED_COMMANDS = ("compile", "run", "build")
 ANALYSED = ("model", "snapshot", "analysis")
+# What a template may ask of the database while it is compiled for the analysis: reading metadata.
+READS = frozenset(
+    {"info", "quote", "get_relation", "list_relations", "list_schemas", "get_columns", "describe_query",
+     "get_catalog", "describe_csv", "limit_sql", "max_loaded_at"}
+)  # fmt: skip
+INTROSPECTIVE = (
+    "its template runs statements on the database (run_query, statement, adapter calls), which only the run may do"
+)
+
+
+class ReadOnlyAdapter:
+    """The adapter as templates see it while nodes are compiled ahead of a run: metadata reads pass,
+    anything that runs a statement (run_query, statement, adapter.drop_relation...) is refused, so
+    that compiling for the analysis changes nothing."""
+
+    def __init__(self, adapter: Any) -> None:
+        self._adapter = adapter
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._adapter, name)
+        if not callable(value) or name in READS or name.startswith(("get_", "list_", "check_", "describe_")):
+            return value
+
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise StatementRefused(f"adapter.{name} is not run while the SQL is compiled for static analysis")
+
+        return refused
+
+
+@contextmanager
+def read_only(session: Session) -> Iterator[None]:
+    """Templates compiled in this block may read the database's metadata, and change nothing (the
+    connection still opens only when a template first needs it)."""
+    renderer = session.renderer
+    connect = renderer.connect
+    opened = session.open_adapter
+    renderer.adapter = ReadOnlyAdapter(opened) if opened is not None else None  # type: ignore[assignment]
+    renderer.connect = lambda: ReadOnlyAdapter(session.adapter)  # type: ignore[assignment, return-value]
+    try:
+        yield
+    finally:
+        renderer.connect = connect
+        renderer.adapter = session.open_adapter
 
 
 def relations_of(session: Session) -> Relations:
@@ -55,7 +100,10 @@ def start_analysis(
     compiler = session.compiler
 
     def sql_of(node: Node) -> str | None:
-        return compiler.body(node) if node.is_ephemeral else compiler.compile(node)
+        try:
+            return compiler.body(node) if node.is_ephemeral else compiler.compile(node)
+        except StatementRefused:
+            raise NotAnalysed(INTROSPECTIVE) from None
 
     override = settings.resolve("static_analysis", None, session.project.flags)
     cache = AnalysisCache(session.project.target_dir, relations)
@@ -93,8 +141,9 @@ def check_before_run(session: Session, command: str, selected: Iterable[str]) ->
     """The report of a command that analyses before it runs (None for the others)."""
     if command not in ANALYSED_COMMANDS:
         return None
-    pipeline = start_analysis(session, selected)
-    return pipeline.finish() if pipeline is not None else None
+    with read_only(session):
+        pipeline = start_analysis(session, selected)
+        return pipeline.finish() if pipeline is not None else None
 
 
 def raise_errors(report: AnalysisReport | None) -> None:
@@ -105,8 +154,14 @@ def raise_errors(report: AnalysisReport | None) -> None:
 def static_shapes(session: Session, nodes: Iterable[str], relations: Relations | None = None) -> dict[str, Shape]:
     """The columns nodes (and what they read) are known to have before anything runs, by unique_id."""
     relations = relations if relations is not None else relations_of(session)
-    pipeline = start_analysis(session, nodes, relations=relations, report=False, worker=False)
-    shapes: dict[str, Shape] = dict(pipeline.finish().shapes) if pipeline is not None else {}
-    for uid, key in relations.keys.items():
-        shapes.setdefault(uid, relations.shapes.get(key, UNKNOWN))
-    return shapes
+    compiler = session.compiler
+
+    def sql_of(node: Node) -> str | None:
+        if node.is_ephemeral:
+            return compiler.body(node)
+        return compiler.compiled.get(node.unique_id) or compiler.compile(node)
+
+    with read_only(session):
+        return known_shapes(
+            session.manifest, relations, list(nodes), session.graph.levels, sql_of, root=session.project.root
+        )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
-from modelkit.api.analysis import Feed, check_before_run, raise_errors, start_analysis
+from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
 from modelkit.api.executors import make_runner
 from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
@@ -135,7 +135,8 @@ class Project:
                     pipeline.abort()
                 raise
             compiled = dict(session.compiler.compiled)
-            self.analysis = pipeline.finish() if pipeline is not None else None
+            with read_only(session):
+                self.analysis = pipeline.finish() if pipeline is not None else None
             if self.analysis is not None and on_analysis is not None:
                 on_analysis(self.analysis)
             raise_errors(self.analysis)

@@ -112,6 +112,11 @@ class StaticAnalysisError(CompilationError):
         return "\n\n".join([*(CompilationError.__str__(e) for e in self.errors), tail])
 
 
+class StatementRefused(CompilationError):
+    """A template asked the database to run a statement while it was compiled ahead of a run, for static
+    analysis, where only reading metadata is allowed."""
+
+
 class DependencyError(CompilationError):
     """A ref or source names nothing, or the graph has a cycle."""
 
