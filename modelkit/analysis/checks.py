@@ -395,12 +395,13 @@ class Checker:
             walk = walk.parent
         if table:
             return self.lookup_qualified(column, chain, table, name)
-        if name.lower() in PSEUDO_COLUMNS:
+        if name.lower() in PSEUDO_COLUMNS or self.bound(column):
             return None
         candidates: list[str] = []
+        lowered = name.lower()
         for current in chain:
-            if self.is_alias(current, name):
-                return None
+            if self.is_alias(current, name) or any(a.lower() == lowered for a in current.selected_sources):
+                return None  # an output alias, or a whole row by its relation's alias (a struct)
             sources = current.selected_sources
             matches: list[tuple[str, Shape]] = []
             open_ = []
@@ -472,6 +473,22 @@ class Checker:
             )
             return None
         return None  # not a relation here: a struct's field, or something sqlglot reads otherwise
+
+    @staticmethod
+    def bound(column: Any) -> bool:
+        """Whether the name is a list comprehension's variable (``[x * 2 for x in xs]``)."""
+        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+
+        lowered = column.name.lower()
+        node = column
+        while node.parent is not None:
+            parent = node.parent
+            if isinstance(parent, exp.Comprehension) and node is not parent.args.get("iterator"):
+                variable = parent.args.get("expression")
+                if variable is not None and variable.name.lower() == lowered:
+                    return True
+            node = parent
+        return False
 
     @staticmethod
     def is_alias(scope: Any, name: str) -> bool:

@@ -38,7 +38,10 @@ class Worker:
     def __init__(self, on_result: Callable[[str, Any], None]) -> None:
         self.on_result = on_result
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "modelkit.analysis.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            [sys.executable, "-m", "modelkit.analysis.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # a worker that fails only leaves its jobs to this process
         )
         self.alive = True
         self.thread = threading.Thread(target=self._read, name="modelkit-analysis", daemon=True)
