@@ -6,7 +6,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from modelkit.analysis.checks import AMBIGUOUS_COLUMN, SET_ARITY, TYPE_MISMATCH, UNKNOWN_COLUMN, check_query
+from modelkit.analysis.checks import check_query
+from modelkit.analysis.findings import AMBIGUOUS_COLUMN, SET_ARITY, TYPE_MISMATCH, UNKNOWN_COLUMN
 from modelkit.analysis.relations import Relations
 from modelkit.analysis.shapes import Shape
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from modelkit import __version__
-from modelkit.analysis.checks import Finding, QueryCheck
+from modelkit.analysis.findings import Finding, QueryCheck
 from modelkit.analysis.relations import Key, Relations
 from modelkit.analysis.shapes import Shape
 from modelkit.core import fsio, jsonio

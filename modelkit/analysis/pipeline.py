@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Collection
 from typing import Any
 
-from modelkit.analysis.checks import QueryCheck
+from modelkit.analysis.findings import QueryCheck
 from modelkit.analysis.static import AnalysisReport, StaticAnalysis, Step
 from modelkit.core.manifest import Node
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelkit.analysis import checks
+from modelkit.analysis import checks, findings
 from modelkit.analysis.cache import AnalysisCache
 from modelkit.analysis.relations import Key, Relations, label, relation_key
 from modelkit.analysis.shapes import UNKNOWN, Shape, contract_shape
@@ -53,18 +53,22 @@ NOT_ANALYSED = "not_analysed"
 NOT_COMPILED = "not_compiled"  # the command reports the compilation error itself, when it reaches the node
 
 SEVERITY: dict[str, tuple[str | None, str | None]] = {  # code -> (under on, under strict)
-    checks.UNKNOWN_COLUMN: ("error", "error"),
-    checks.AMBIGUOUS_COLUMN: ("error", "error"),
-    checks.UNRESOLVED_COLUMN: (None, "error"),
-    checks.UNKNOWN_RELATION: ("warn", "error"),
-    checks.UNREFERENCED_RELATION: ("warn", "warn"),
-    checks.STAR_UNKNOWN_SHAPE: ("info", "error"),
-    checks.TYPE_MISMATCH: ("warn", "warn"),
-    checks.SET_ARITY: ("warn", "warn"),
+    findings.UNKNOWN_COLUMN: ("error", "error"),
+    findings.AMBIGUOUS_COLUMN: ("error", "error"),
+    findings.UNRESOLVED_COLUMN: (None, "error"),
+    findings.UNKNOWN_RELATION: ("warn", "error"),
+    findings.UNREFERENCED_RELATION: ("warn", "warn"),
+    findings.STAR_UNKNOWN_SHAPE: ("info", "error"),
+    findings.TYPE_MISMATCH: ("warn", "warn"),
+    findings.SET_ARITY: ("warn", "warn"),
     NOT_ANALYSED: ("info", "error"),
     NOT_COMPILED: (None, "error"),
 }
-BROKEN = (checks.UNKNOWN_COLUMN, checks.AMBIGUOUS_COLUMN, checks.SET_ARITY)  # the query's own columns are in doubt
+BROKEN = (
+    findings.UNKNOWN_COLUMN,
+    findings.AMBIGUOUS_COLUMN,
+    findings.SET_ARITY,
+)  # the query's own columns are in doubt
 SNAPSHOT_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
 
 # What a worker needs to know of a node to record its columns: resource type, materialization,
@@ -132,7 +136,7 @@ class Step:
     reported: bool
     sql: str | None = None
     job: Job | None = None  # to be checked
-    found: checks.QueryCheck | None = None  # checked (or from the cache)
+    found: findings.QueryCheck | None = None  # checked (or from the cache)
     fresh: bool = False  # checked in this run (not from the cache)
     failure: tuple[str, str | None] | None = None  # not analysed: why, and the --debug detail
     failure_code: str = NOT_ANALYSED
@@ -178,7 +182,7 @@ def recipe_of(node: Node) -> Recipe:
     return (node.resource_type, node.materialized, contract_shape(node), meta)
 
 
-def settled_shape(recipe: Recipe, found: checks.QueryCheck | None) -> Shape:
+def settled_shape(recipe: Recipe, found: findings.QueryCheck | None) -> Shape:
     """The columns of a node's relation: its contract's, else its query's (not all of them known when
     the relation keeps columns of earlier runs, as incremental models and snapshots do, or when the
     query itself has errors)."""
@@ -198,12 +202,12 @@ def settled_shape(recipe: Recipe, found: checks.QueryCheck | None) -> Shape:
     return shape
 
 
-def check(job: Job, relations: Relations) -> checks.QueryCheck:
+def check(job: Job, relations: Relations) -> findings.QueryCheck:
     """Check one job's query; "not analysed" when it cannot be read (other failures raise)."""
     try:
         return checks.check_query(job.sql, relations, self_key=job.self_key, parents=job.parents)
-    except checks.NotAnalysed as exc:
-        return checks.QueryCheck([checks.Finding(NOT_ANALYSED, f"not analysed: {exc}")])
+    except findings.NotAnalysed as exc:
+        return findings.QueryCheck([findings.Finding(NOT_ANALYSED, f"not analysed: {exc}")])
 
 
 class StaticAnalysis:
@@ -250,10 +254,13 @@ class StaticAnalysis:
             return step
         try:
             step.sql = sql_of(node)
-        except checks.NotAnalysed as exc:
+        except findings.NotAnalysed as exc:
             step.failure = (f"not analysed: {exc}", None)
         except ModelkitError as exc:
-            step.failure = (f"not analysed: it did not compile: {checks.first_line(Exception(exc.message))}", str(exc))
+            step.failure = (
+                f"not analysed: it did not compile: {findings.first_line(Exception(exc.message))}",
+                str(exc),
+            )
             step.failure_code = NOT_COMPILED
         except Exception as exc:  # noqa: BLE001 - analysis never stops a command: the node is left unanalysed
             step.failure = failure(exc)
@@ -279,7 +286,7 @@ class StaticAnalysis:
         except Exception as exc:  # noqa: BLE001 - a failure of the analysis is not the model's
             step.failure = failure(exc)
 
-    def checked(self, step: Step, found: checks.QueryCheck) -> None:
+    def checked(self, step: Step, found: findings.QueryCheck) -> None:
         step.found, step.fresh = found, True
         self.report.analysed += 1
 
@@ -294,7 +301,7 @@ class StaticAnalysis:
             return
         if step.failure is not None:
             message, detail = step.failure
-            self.emit(step, None, [checks.Finding(step.failure_code, message)], detail)
+            self.emit(step, None, [findings.Finding(step.failure_code, message)], detail)
         elif found is not None:
             self.emit(step, step.sql, found.findings)
 
@@ -312,12 +319,12 @@ class StaticAnalysis:
         if node.resource_type != "analysis":
             self.relations.set_shape(node.unique_id, shape)
 
-    def emit(self, step: Step, sql: str | None, findings: list[checks.Finding], detail: str | None = None) -> None:
+    def emit(self, step: Step, sql: str | None, found: list[findings.Finding], detail: str | None = None) -> None:
         node = step.node
         source: str | None = None
         mapping: SourceMap | None = None
         seen: set[tuple[str, str, int | None]] = set()
-        for finding in findings:
+        for finding in found:
             severity = SEVERITY.get(finding.code, ("warn", "warn"))[1 if step.mode == "strict" else 0]
             if severity is None or (finding.code, finding.message, finding.start) in seen:
                 continue
@@ -354,7 +361,7 @@ class StaticAnalysis:
 
 def failure(exc: BaseException) -> tuple[str, str]:
     """ "Not analysed" after the analysis itself failed, with the traceback for --debug."""
-    message = f"not analysed: the analysis failed ({type(exc).__name__}: {checks.first_line(exc)})"
+    message = f"not analysed: the analysis failed ({type(exc).__name__}: {findings.first_line(exc)})"
     return message, "".join(traceback.format_exception(exc))
 
 

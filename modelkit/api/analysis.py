@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from modelkit.analysis.cache import AnalysisCache
-from modelkit.analysis.checks import NotAnalysed
+from modelkit.analysis.findings import NotAnalysed
 from modelkit.analysis.pipeline import Pipeline
 from modelkit.analysis.relations import Relations, project_relations
 from modelkit.analysis.shapes import Shape
