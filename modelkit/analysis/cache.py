@@ -24,7 +24,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
     SQLGLOT_VERSION = ""
 FILE_NAME = "static_analysis.json"
-FORMAT = 1  # bump when the shape of an entry changes
+FORMAT = 2  # bump when the shape of an entry changes
 
 
 def _digest(*parts: Any) -> str:

@@ -20,6 +20,7 @@ from modelkit.analysis.findings import (
     AMBIGUOUS_COLUMN,
     SET_ARITY,
     TYPE_MISMATCH,
+    UNDECLARED_COLUMN,
     UNKNOWN_COLUMN,
     UNRESOLVED_COLUMN,
     NotAnalysed,
@@ -149,6 +150,7 @@ class Checker(ScopeReader):
         if name.lower() in PSEUDO_COLUMNS or self.bound(column):
             return None
         candidates: list[str] = []
+        declared = False
         lowered = name.lower()
         for current in chain:
             if self.is_alias(current, name) or any(a.lower() == lowered for a in current.selected_sources):
@@ -166,6 +168,7 @@ class Checker(ScopeReader):
                     open_.append(shown)
                 if current is scope:
                     candidates.extend(shape.names)
+                    declared = declared or shape.declared
             if len(matches) == 1:
                 return matches[0][1].type_of(name)
             if len(matches) > 1:
@@ -192,8 +195,9 @@ class Checker(ScopeReader):
             return None  # a select without FROM (a lateral's, a set operation's ORDER BY): not judged here
         read = ", ".join(self.source_shape(scope, alias)[1] for alias in scope.selected_sources) or "nothing"
         self.add(
-            UNKNOWN_COLUMN,
-            f"Column '{name}' is not a column of {read}." + did_you_mean(name, sorted(set(candidates))),
+            UNDECLARED_COLUMN if declared else UNKNOWN_COLUMN,
+            f"Column '{name}' is not {'among the declared columns' if declared else 'a column'} of {read}."
+            + did_you_mean(name, sorted(set(candidates))),
             column.this,
         )
         return None
@@ -215,8 +219,8 @@ class Checker(ScopeReader):
                 )
                 return None
             self.add(
-                UNKNOWN_COLUMN,
-                f"Column '{name}' is not a column of {shown}"
+                UNDECLARED_COLUMN if shape.declared else UNKNOWN_COLUMN,
+                f"Column '{name}' is not {'among the declared columns' if shape.declared else 'a column'} of {shown}"
                 + ("" if shown == alias or shown.endswith(f" {alias}") else f" ({alias})")
                 + "."
                 + did_you_mean(name, list(shape.names)),

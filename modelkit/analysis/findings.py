@@ -10,6 +10,7 @@ from modelkit.analysis.shapes import UNKNOWN, Shape
 
 # What a finding is; static_analysis decides how loud each one is (see modelkit.analysis.static).
 UNKNOWN_COLUMN = "unknown_column"
+UNDECLARED_COLUMN = "undeclared_column"  # not among a source's declared columns (which may be partial)
 AMBIGUOUS_COLUMN = "ambiguous_column"
 UNRESOLVED_COLUMN = "unresolved_column"  # its relation's columns are not all known
 UNKNOWN_RELATION = "unknown_relation"  # a table the project does not build or declare

@@ -136,7 +136,7 @@ class ScopeReader:
             if expression.args.get("by_name") or not scope.set_operation_scopes:
                 return UNKNOWN
             left = self.output(scope.set_operation_scopes[0])
-            shape = Shape(left.names, None, left.complete)
+            shape = Shape(left.names, None, left.complete, left.declared)
         elif isinstance(expression, exp.Select):
             shape = self.projections(scope, expression)
         else:  # VALUES, UNNEST, LATERAL: the alias's columns, if given
@@ -145,7 +145,7 @@ class ScopeReader:
             if len(renamed) > len(shape.names) and shape.complete:
                 return Shape(renamed, complete=False)
             names = renamed + list(shape.names[len(renamed) :])
-            return Shape(names, shape.types[: len(names)], shape.complete)
+            return Shape(names, shape.types[: len(names)], shape.complete, shape.declared)
         return shape
 
     def projections(self, scope: Any, select: Any) -> Shape:
@@ -154,16 +154,18 @@ class ScopeReader:
         names: list[str] = []
         types: list[str | None] = []
         complete = not select.args.get("laterals")
+        declared = False  # some columns come through `*` from a source's declared columns
         for projection in select.expressions:
             star = projection if isinstance(projection, exp.Star) else None
             if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
                 star = projection.this
-                shape, shown = self.source_shape(scope, projection.table)
-                complete = self.expand(star, [(shape, shown, projection)], names, types) and complete
-                continue
-            if star is not None:
+                sources = [(*self.source_shape(scope, projection.table), projection)]
+            elif star is not None:
                 sources = [(*self.source_shape(scope, alias), projection) for alias in self.from_order(select)]
-                complete = self.expand(star, sources, names, types, self.using_columns(select)) and complete
+            if star is not None:
+                using = self.using_columns(select) if isinstance(projection, exp.Star) else None
+                complete = self.expand(star, sources, names, types, using) and complete
+                declared = declared or any(shape.declared for shape, _, _ in sources)
                 continue
             if isinstance(projection, exp.Alias) or isinstance(projection, exp.Column):
                 name = projection.alias_or_name
@@ -178,7 +180,7 @@ class ScopeReader:
         if len(set(lowered)) != len(lowered):
             keep = [i for i, n in enumerate(lowered) if n not in lowered[:i]]
             names, types, complete = [names[i] for i in keep], [types[i] for i in keep], False
-        return Shape(names, types, complete)
+        return Shape(names, types, complete, declared)
 
     def expand(
         self,

@@ -1,7 +1,8 @@
 """What is known of a relation's columns before anything runs: seeds, sources, contracts.
 
 A :class:`Shape` lists a relation's columns (names and, where known, types) and says whether the
-list is *complete*: only then may a name missing from it be reported as an unknown column. A seed's
+list is *complete*: only then may a name missing from it be reported as an unknown column (as a
+warning when the list was only *declared*, in a source's YAML, which may leave columns out). A seed's
 shape is its CSV header, with the types its ``column_types`` give or the CSV's values suggest; a
 source's, its ``columns:`` (complete when every column has a ``data_type``); an enforced contract's,
 its columns. Models get theirs from their SQL (:mod:`modelkit.analysis.checks`).
@@ -23,12 +24,19 @@ SAMPLE_ROWS = 20480  # rows of a seed read to guess its types (as many as DuckDB
 class Shape:
     """Columns of a relation, in order, with their types (None: unknown)."""
 
-    __slots__ = ("names", "types", "complete", "_index")
+    __slots__ = ("names", "types", "complete", "declared", "_index")
 
-    def __init__(self, names: Sequence[str], types: Sequence[str | None] | None = None, complete: bool = True) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        types: Sequence[str | None] | None = None,
+        complete: bool = True,
+        declared: bool = False,
+    ) -> None:
         self.names = tuple(names)
         self.types = tuple(types) if types is not None else (None,) * len(self.names)
         self.complete = complete
+        self.declared = declared  # written in YAML by hand (a source's columns), not read from data or SQL
         self._index: dict[str, int] = {}
         for i, name in enumerate(self.names):
             self._index.setdefault(name.lower(), i)
@@ -49,24 +57,24 @@ class Shape:
         return {n: t or "" for n, t in zip(self.names, self.types)}
 
     def to_json(self) -> list[Any]:
-        return [list(self.names), list(self.types), self.complete]
+        return [list(self.names), list(self.types), self.complete, self.declared]
 
     @classmethod
     def from_json(cls, data: Sequence[Any]) -> Shape:
-        return cls(data[0], data[1], bool(data[2]))
+        return cls(data[0], data[1], bool(data[2]), bool(data[3]) if len(data) > 3 else False)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Shape) and self.to_json() == other.to_json()
 
     def __hash__(self) -> int:
-        return hash((self.names, self.types, self.complete))
+        return hash((self.names, self.types, self.complete, self.declared))
 
     def __repr__(self) -> str:
         cols = ", ".join(f"{n} {t}" if t else n for n, t in zip(self.names, self.types))
         return f"Shape({cols}{'' if self.complete else ', ...'})"
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.names, self.types, self.complete)
+        return (self.names, self.types, self.complete, self.declared)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.__init__(*state)  # type: ignore[misc]
@@ -170,7 +178,8 @@ def source_shape(source: SourceDefinition) -> Shape:
     columns = list(source.columns.values())
     if not columns:
         return UNKNOWN
-    return Shape([c.name for c in columns], [c.data_type for c in columns], all(c.data_type for c in columns))
+    complete = all(c.data_type for c in columns)
+    return Shape([c.name for c in columns], [c.data_type for c in columns], complete, declared=True)
 
 
 def contract_shape(node: Node) -> Shape | None:

@@ -9,6 +9,7 @@ found them. ``static_analysis`` (a model config, set in dbt_project.yml, a prope
 finding                     on      strict
 ==========================  ======  ======
 unknown column              error   error
+not a declared source column  warn  error
 ambiguous column            error   error
 column of unknown relation  —       error
 unknown relation            warn    error
@@ -54,6 +55,7 @@ NOT_COMPILED = "not_compiled"  # the command reports the compilation error itsel
 
 SEVERITY: dict[str, tuple[str | None, str | None]] = {  # code -> (under on, under strict)
     findings.UNKNOWN_COLUMN: ("error", "error"),
+    findings.UNDECLARED_COLUMN: ("warn", "error"),
     findings.AMBIGUOUS_COLUMN: ("error", "error"),
     findings.UNRESOLVED_COLUMN: (None, "error"),
     findings.UNKNOWN_RELATION: ("warn", "error"),
@@ -195,10 +197,10 @@ def settled_shape(recipe: Recipe, found: findings.QueryCheck | None) -> Shape:
     if kind == "snapshot":
         names = list(dict.fromkeys(shape.names))
         extra = [meta.get(c, c) for c in SNAPSHOT_COLUMNS]
-        return Shape([*names, *extra], [*shape.types[: len(names)], *([None] * len(extra))], complete=False)
+        return Shape([*names, *extra], [*shape.types[: len(names)], *([None] * len(extra))], False, shape.declared)
     broken = any(f.code in BROKEN for f in found.findings)
     if broken or materialized not in COMPLETE_MATERIALIZATIONS:
-        return Shape(shape.names, shape.types, complete=False)
+        return Shape(shape.names, shape.types, False, shape.declared)
     return shape
 
 
