@@ -251,7 +251,7 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
     for mode in ("on", "strict"):
         out = run_cli("compile", "--static-analysis", mode, cwd=shop)
         assert out.exit_code == 0 and "Static analysis" not in out.output, out.output
-    generated = generate(pipeline.WORKER_THRESHOLD + 40, tmp_path / "bench", seed_rows=20)
+    generated = generate(240, tmp_path / "bench", seed_rows=20)
     root = generated.root
     out = run_cli("compile", "--static-analysis", "strict", "--profiles-dir", str(root), cwd=root)
     assert out.exit_code == 0 and "Static analysis" not in out.output, out.output
@@ -262,11 +262,12 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
     line = next(i for i, words in enumerate(text.splitlines(), 1) if "tierr" in words)
     shown = f"Compilation Error in model {victim.name} (models/{victim.folder}/{victim.name}.sql:{line})"
     results = []
-    for threshold in (pipeline.WORKER_THRESHOLD, 10**9):  # on the worker, then here
-        monkeypatch.setattr(pipeline, "WORKER_THRESHOLD", threshold)
+    for worker in (True, False):  # on the worker, then here
+        monkeypatch.setattr(pipeline, "use_worker", lambda count, worker=worker: worker)
         (root / "target" / "static_analysis.json").unlink(missing_ok=True)
         out = run_cli("compile", "--log-level", "debug", "--profiles-dir", str(root), cwd=root)
         assert out.exit_code == 2 and shown in out.output, out.output[-3000:]
+        assert ("from the cache on a worker process" in out.output) == worker
         assert "Column 'tierr' is not a column of seed raw_accounts. Did you mean 'tier'?" in out.output
         results.append(diagnostics(out.output))
     assert results[0] == results[1] and list(results[0]) == [victim.name]
