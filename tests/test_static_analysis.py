@@ -241,6 +241,24 @@ def test_a_template_that_runs_statements_is_not_run_twice(tmp_path: Path) -> Non
     assert query(embedded_db(root), "select count(*) from main.counter") == [(2,)]  # one insert, not two
 
 
+@pytest.mark.parametrize("worker", [False, True])
+def test_compiling_a_selection_runs_no_statement_of_what_it_reads(tmp_path: Path, monkeypatch, worker: bool) -> None:
+    """`compile -s after` analyses `bump` (which `after` reads) without running its statement."""
+    import modelkit.analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "use_worker", lambda count: worker)
+    root = project(tmp_path, {
+        "models/counter.sql": "{{ config(materialized='table') }}select 0 as n",
+        "models/bump.sql": "{% do run_query('insert into ' ~ ref('counter') ~ ' values (1)') %}"
+                           "select n from {{ ref('counter') }}",
+        "models/after.sql": "select n from {{ ref('bump') }}",
+    })  # fmt: skip
+    assert run_cli("run", "-s", "counter", cwd=root).exit_code == 0
+    out = run_cli("compile", "-s", "after", cwd=root)
+    assert out.exit_code == 0, out.output
+    assert query(embedded_db(root), "select count(*) from main.counter") == [(1,)]
+
+
 def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: Path, monkeypatch) -> None:
     """No false positives; and the analysis on a worker process (many models) finds the same as in this
     process: one planted error, at its line."""
