@@ -44,11 +44,11 @@ SEEDS = {
 # (model, SQL, expected: None or (severity, line, message fragment))
 CASES = [
     ("unknown_column", "select id, nme from {{ ref('people') }}",
-     ("error", 1, "Column 'nme' is not a column of seed people. Did you mean 'name'?")),
+     ("warn", 1, "Column 'nme' is not a column of seed people. Did you mean 'name'?")),
     ("qualified_unknown", "select p.id,\n    p.amout\nfrom {{ ref('orders') }} as p",
-     ("error", 2, "Column 'amout' is not a column of seed orders (p). Did you mean 'amount'?")),
+     ("warn", 2, "Column 'amout' is not a column of seed orders (p). Did you mean 'amount'?")),
     ("ambiguous", "select id\nfrom {{ ref('people') }} p\njoin {{ ref('orders') }} o on o.person_id = p.id",
-     ("error", 1, "Column 'id' is ambiguous: seed people and seed orders both have it")),
+     ("warn", 1, "Column 'id' is ambiguous: seed people and seed orders both have it")),
     ("using_is_not_ambiguous", "select id from {{ ref('people') }} join {{ ref('orders') }} using (id)", None),
     ("unknown_relation", "select a\nfrom analytics.raw_stuff",
      ("warn", 2, "'analytics.raw_stuff' is not a relation of the project")),
@@ -73,14 +73,14 @@ CASES = [
      ("error", 2, "'*' selects the columns of source raw.loose")),
     ("off", "{{ config(static_analysis='off') }}\nselect nope from {{ ref('people') }}", None),
     ("downstream_model", "select person_nme from {{ ref('upstream') }}",
-     ("error", 1, "Column 'person_nme' is not a column of model upstream. Did you mean 'person_name'?")),
+     ("warn", 1, "Column 'person_nme' is not a column of model upstream. Did you mean 'person_name'?")),
     ("through_cte_and_ephemeral", "with x as (\n    select * from {{ ref('eph') }}\n)\nselect x.pid, x.nam from x",
-     ("error", 4, "Column 'nam' is not a column of CTE x. Did you mean 'name'?")),
+     ("warn", 4, "Column 'nam' is not a column of CTE x. Did you mean 'name'?")),
     ("contract_columns", "select lable from {{ ref('contracted') }}",
-     ("error", 1, "Column 'lable' is not a column of model contracted. Did you mean 'label'?")),
+     ("warn", 1, "Column 'lable' is not a column of model contracted. Did you mean 'label'?")),
     ("jinja_loop", "select\n    id,\n    {% for c in ['name', 'scor'] %}\n    {{ c }},\n    {% endfor %}\n"
      "    joined_on\nfrom {{ ref('people') }}",
-     ("error", 3, "Column 'scor' is not a column of seed people. Did you mean 'score'?")),
+     ("warn", 3, "Column 'scor' is not a column of seed people. Did you mean 'score'?")),
     ("correlated_subquery", "select id from {{ ref('people') }} p\nwhere exists (select 1 from {{ ref('orders') }} o "
      "where o.person_id = p.id and status = 'paid')", None),
     ("alias_in_where", "select amount * 2 as twice from {{ ref('orders') }} where twice > 1", None),
@@ -149,12 +149,13 @@ def project(tmp_path: Path, models: dict[str, str]) -> Path:
 
 def test_an_error_stops_run_and_build_before_anything_is_built(tmp_path: Path) -> None:
     root = project(tmp_path, {"models/good.sql": "select id from {{ ref('people') }}",
-                              "models/bad.sql": "select id, nme from {{ ref('people') }}"})  # fmt: skip
+                              "models/bad.sql": "{{ config(static_analysis='strict') }}\n"
+                                                "select id, nme from {{ ref('people') }}"})  # fmt: skip
     for command in ("run", "build"):
         out = run_cli(command, cwd=root)
         assert out.exit_code == 2, out.output
         assert "START" not in out.output
-        assert "Compilation Error in model bad (models/bad.sql:1)" in out.output
+        assert "Compilation Error in model bad (models/bad.sql:2)" in out.output
         assert "Static analysis found 1 error before anything ran" in out.output
     assert not embedded_db(root).exists() or not query(
         embedded_db(root), "select * from information_schema.tables where table_name in ('good', 'people')"
@@ -202,7 +203,7 @@ def test_the_cache_is_used_until_what_a_model_reads_changes(tmp_path: Path) -> N
     assert "Static analysis: 0 nodes analysed, 4 from the cache" in second.output
     (root / "seeds" / "people.csv").write_text("id,full_name\n1,Ann\n")  # upstream now breaks, and m with it
     third = run_cli("compile", "--log-level", "debug", cwd=root)
-    assert third.exit_code == 2
+    assert third.exit_code == 0  # under `on`, a warning
     assert "Column 'name' is not a column of seed people. Did you mean 'full_name'?" in third.output
     # upstream and m are analysed again; contracted and staged_events read no seed
     assert "Static analysis: 2 nodes analysed, 2 from the cache" in third.output
@@ -283,9 +284,11 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
     for worker in (True, False):  # on the worker, then here
         monkeypatch.setattr(pipeline, "use_worker", lambda count, worker=worker: worker)
         (root / "target" / "static_analysis.json").unlink(missing_ok=True)
-        out = run_cli("compile", "--log-level", "debug", "--profiles-dir", str(root), cwd=root)
+        out = run_cli(
+            "compile", "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
+        )
         assert out.exit_code == 2 and shown in out.output, out.output[-3000:]
         assert ("from the cache on a worker process" in out.output) == worker
         assert "Column 'tierr' is not a column of seed raw_accounts. Did you mean 'tier'?" in out.output
         results.append(diagnostics(out.output))
-    assert results[0] == results[1] and list(results[0]) == [victim.name]
+    assert results[0] == results[1] and victim.name in results[0]

@@ -53,6 +53,12 @@ class Relations:
         if shape is not None:
             self.shapes[key] = shape
 
+    def add_stand_in(self, key: Key, unique_id: str) -> None:
+        """Another relation standing for node ``unique_id`` (``--defer``: the state's), its columns unknown."""
+        if key not in self.owners:
+            self.owners[key] = [unique_id]
+            self.by_name.setdefault(key[2], []).append(key)
+
     def add_ephemeral(self, cte_name: str, unique_id: str, name: str, shape: Shape | None = None) -> None:
         self.ephemerals[cte_name.lower()] = unique_id
         self.add(self.key(None, None, cte_name), unique_id, name, shape)

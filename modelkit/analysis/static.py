@@ -54,9 +54,9 @@ NOT_ANALYSED = "not_analysed"
 NOT_COMPILED = "not_compiled"  # the command reports the compilation error itself, when it reaches the node
 
 SEVERITY: dict[str, tuple[str | None, str | None]] = {  # code -> (under on, under strict)
-    findings.UNKNOWN_COLUMN: ("error", "error"),
+    findings.UNKNOWN_COLUMN: ("warn", "error"),  # under on, a warning: a wrong guess must never stop a build
     findings.UNDECLARED_COLUMN: ("warn", "error"),
-    findings.AMBIGUOUS_COLUMN: ("error", "error"),
+    findings.AMBIGUOUS_COLUMN: ("warn", "error"),
     findings.UNRESOLVED_COLUMN: (None, "error"),
     findings.UNKNOWN_RELATION: ("warn", "error"),
     findings.UNREFERENCED_RELATION: ("warn", "warn"),

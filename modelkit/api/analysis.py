@@ -71,10 +71,16 @@ def read_only(session: Session) -> Iterator[None]:
 
 
 def relations_of(session: Session) -> Relations:
+    """The project's relations; with ``--defer``, the state's relations that refs may read as well."""
     target = session.target
-    return project_relations(
+    relations = project_relations(
         session.manifest, target.type, target.database or "", target.schema or "", session.project.root
     )
+    defer = session.renderer.defer
+    if defer is not None:
+        for unique_id, relation in defer.relations.items():
+            relations.add_stand_in(relations.key(relation.database, relation.schema, relation.identifier), unique_id)
+    return relations
 
 
 def start_analysis(
