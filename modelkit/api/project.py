@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
+from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.session import Session
@@ -110,7 +111,9 @@ class Project:
         with self.session("compile") as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
-            run = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
+            runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter)
+            check_dialects(session, runner.selected_nodes())
+            run = runner.execute()
             write_manifest(session)
             write_run_results(session, run, _args("compile", select=select, exclude=exclude))
             errors = [r for r in run.results if r.is_error]
@@ -176,7 +179,8 @@ class Project:
         builds every model from zero rows of its inputs (dbt's ``--empty``); ``event_time_start`` /
         ``event_time_end`` bound the windows microbatch models build; ``skip_unchanged`` (True or
         ``"strict"``; default: the ``skip_unchanged`` setting) skips what was built from the same inputs
-        (see :mod:`modelkit.execute.fingerprints`)."""
+        (see :mod:`modelkit.execute.fingerprints`). SQL written in another dialect than the target's that
+        does not translate raises a DialectErrors before anything runs (see :mod:`modelkit.dialects`)."""
         with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             flag = None if skip_unchanged is None else str(skip_unchanged).lower()
             skip = settings.resolve("skip_unchanged", flag, session.project.flags)
@@ -196,8 +200,10 @@ class Project:
                 skip_unchanged=skip if skip in ("true", "strict") and command in ("run", "build") else None,
             )
             runner = make_runner(session, options, reporter)
+            selected = runner.selected_nodes()
             if on_start is not None:
-                on_start(session, runner.selected_nodes())
+                on_start(session, selected)
+            check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
             run = runner.execute()
             args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
             if selector:
