@@ -219,3 +219,13 @@ def test_sample_project_on_duckdb_compiles_byte_for_byte_untranslated(tmp_path: 
     assert len(files) > 20
     for rel in files:
         assert (declared / "target" / rel).read_bytes() == (undeclared / "target" / rel).read_bytes(), rel
+
+
+def test_inline_queries_are_written_in_the_projects_dialect(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"modelkit.yml": "name: demo\ndialect: postgres\n", "models/m.sql": "select 1 as id"})
+    result = run_cli("compile", "--inline", "select 7 / 2 as q, 'a' || 'b' as ab", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert "SELECT\n  7 // 2 AS q,\n  'a' || 'b' AS ab\n" in result.output
+    result = run_cli("show", "--inline", "select 7 / 2 as q", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\|\s+q\s+\|\s*\n\|\s*-+\s*\|\s*\n\|\s+3\s+\|", result.output), result.output

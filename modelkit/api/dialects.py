@@ -14,12 +14,16 @@ from modelkit.dialects.types import dialect_label
 
 
 def check_dialects(session: Session, selected: Iterable[str]) -> None:
-    """Translate the selected nodes' SQL, contract types and seed column types; a DialectErrors lists
-    every node that does not translate (nothing is run). Other errors are left to the run itself."""
+    """Translate the selected nodes' SQL (and the models of selected unit tests), contract types and seed
+    column types; a DialectErrors lists every node that does not translate (nothing is run). Other
+    errors are left to the run itself."""
     manifest = session.manifest
     dialects = session.dialects
-    nodes = [manifest.nodes[uid] for uid in selected if uid in manifest.nodes]
-    nodes = [n for n in nodes if n.resource_type != "unit_test" and dialects.of(n) != dialects.target]
+    chosen = [manifest.nodes[uid] for uid in selected if uid in manifest.nodes]
+    tested = {getattr(n, "tested_node", None) for n in chosen if n.resource_type == "unit_test"}
+    chosen += [manifest.nodes[uid] for uid in tested if uid in manifest.nodes]  # a unit test's model
+    nodes = list({n.unique_id: n for n in chosen if n.resource_type != "unit_test"}.values())
+    nodes = [n for n in nodes if dialects.of(n) != dialects.target]
     if not nodes:
         return
     levels = session.graph.levels

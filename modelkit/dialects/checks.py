@@ -64,7 +64,13 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 
 PREPASS: tuple[Rule, ...] = (
-    Rule("subquery without a name", (exp.Subquery,), clauses.derived_table_names, PG, does="named (_q_0, ...)"),
+    Rule(
+        "subquery without a name",
+        (exp.Subquery,),
+        clauses.derived_table_names,
+        PG,
+        does="given one (PostgreSQL before 16 requires it)",
+    ),
 )
 
 

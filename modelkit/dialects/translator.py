@@ -56,6 +56,7 @@ class Dialects:
         self._busy: set[str] = set()
         self._done: dict[tuple[str, str], Translation] = {}
         self._checked: set[str] = set()
+        self._test_owners: dict[str, list[str]] | None = None  # test_<name> -> the packages defining it
 
     # -- which dialect ------------------------------------------------------------------------
     def package_dialect(self, package: str) -> str | None:
@@ -71,9 +72,12 @@ class Dialects:
         explicit = config.get("dialect")
         if explicit:
             return str(explicit).strip().lower()
-        metadata = getattr(node, "test_metadata", None)
+        if self._packages is None:
+            self._packages = self._project_dialects()
+        if not any(self._packages.values()):
+            return self.target  # no project says anything: every node is in the target's dialect
         package = node.package_name
-        if metadata:
+        if getattr(node, "test_metadata", None):
             package = self.test_package(node) or BUILTIN_PACKAGE
         return (self.package_dialect(package) if package != BUILTIN_PACKAGE else None) or self.target
 
@@ -81,16 +85,20 @@ class Dialects:
         """The package defining a generic test's macro (``test_<name>``): its namespace, else the root
         project's, else any package's."""
         metadata = node.test_metadata
-        name = f"test_{metadata.get('name')}" if isinstance(metadata, dict) else None
-        if name is None:
+        if not isinstance(metadata, dict) or not metadata.get("name"):
             return None
-        namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
-        if namespace:
-            return str(namespace)
-        owners = [m.package_name for m in self.manifest.macros.values() if m.name == name]
-        if self.manifest.project_name in owners:
+        if metadata.get("namespace"):
+            return str(metadata["namespace"])
+        if self._test_owners is None:
+            owners: dict[str, list[str]] = {}
+            for macro in self.manifest.macros.values():
+                if macro.name.startswith("test_"):
+                    owners.setdefault(macro.name, []).append(macro.package_name)
+            self._test_owners = owners
+        found = self._test_owners.get(f"test_{metadata['name']}", [])
+        if self.manifest.project_name in found:
             return self.manifest.project_name
-        return next((p for p in owners if p != BUILTIN_PACKAGE), None)
+        return next((p for p in found if p != BUILTIN_PACKAGE), None)
 
     def translates(self, node: Any) -> bool:
         """Whether the node's SQL is written in another dialect than the target's (no sqlglot needed)."""
