@@ -197,7 +197,7 @@ def test_a_project_whose_sql_does_not_translate_runs_nothing(engines: Any, tmp_p
                     columns: [{name: id, data_type: ubigint}]
             """,
         },
-        project={"dialect": "duckdb"},
+        project={"dialect": "duckdb", "seeds": {"demo": {"people": {"+column_types": {"score": "double"}}}}},
     )
     result = run_cli("build", cwd=root)
     assert result.exit_code == 2, result.output
@@ -220,3 +220,9 @@ def test_a_project_whose_sql_does_not_translate_runs_nothing(engines: Any, tmp_p
     compiled = (root / "target/compiled/demo/models/people_clean.sql").read_text()
     assert compiled == 'SELECT\n  people.id,\n  people.name\nFROM "modelkit_dialects"."stopped"."people"'
     assert relations(server, DB, "stopped") == {"people": "r", "people_clean": "v"}
+    with server.connect(DB) as pg:  # the seed's column_types, DuckDB's double, as PostgreSQL names it
+        found = pg.execute(
+            "select data_type from information_schema.columns where table_schema = 'stopped' "
+            "and table_name = 'people' and column_name = 'score'"
+        ).fetchone()
+    assert found == ("double precision",)

@@ -229,3 +229,22 @@ def test_inline_queries_are_written_in_the_projects_dialect(tmp_path: Path) -> N
     result = run_cli("show", "--inline", "select 7 / 2 as q", cwd=root)
     assert result.exit_code == 0, result.output
     assert re.search(r"\|\s+q\s+\|\s*\n\|\s*-+\s*\|\s*\n\|\s+3\s+\|", result.output), result.output
+
+
+def test_types_flow_from_seeds_through_upstream_models(tmp_path: Path) -> None:
+    """The seed's integer columns reach ``top`` through an ephemeral model and a view: ``a / b`` there is
+    PostgreSQL's integer division; through a source without types it would not be known."""
+    root = make_project(
+        tmp_path,
+        {
+            "modelkit.yml": "name: demo\ndialect: postgres\n",
+            "seeds/nums.csv": "a,b\n7,2\n",
+            "models/mid.sql": "{{ config(materialized='ephemeral') }} select a, b, a * 1.5 as c from {{ ref('nums') }}",
+            "models/view_of_mid.sql": "select * from {{ ref('mid') }}",
+            "models/top.sql": "{{ config(materialized='table') }} select a / b as q, c / b as r from {{ ref('view_of_mid') }}",
+        },
+    )
+    result = run_cli("build", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert query(embedded_db(root), "select q, r from top") == [(3, 5.25)]
+    assert "a // b AS q" in (root / "target/compiled/demo/models/top.sql").read_text()

@@ -9,6 +9,7 @@ Loaded only when a node is translated (or typed for one that is): it imports sql
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from modelkit.dialects.shapes import UNKNOWN, Shape
 
 Key = tuple[str, str, str]
 Lookup = Callable[[Key], Shape]  # what is known of a relation's columns, by (database, schema, name)
+GENERATED_NAME = re.compile(r"_col_\d+")  # sqlglot's name for a projection without one
 
 
 def relation_keys(statement: exp.Expression, defaults: tuple[str, str]) -> list[Key]:
@@ -94,7 +96,8 @@ def typed(statement: exp.Expression, source: str, lookup: Lookup, defaults: tupl
 
 
 def output_shape(query: exp.Expression, complete: bool) -> Shape:
-    """The columns a typed, qualified query returns (unknown when a ``*`` stayed unexpanded)."""
+    """The columns a typed, qualified query returns (unknown when a ``*`` stayed unexpanded; not complete
+    when a projection has no name of its own, which each engine names its way and sqlglot ``_col_<n>``)."""
     if not isinstance(query, exp.Query):
         return UNKNOWN
     names: list[str] = []
@@ -102,6 +105,8 @@ def output_shape(query: exp.Expression, complete: bool) -> Shape:
     for projection in query.selects:
         if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
             return UNKNOWN
+        if GENERATED_NAME.fullmatch(projection.alias_or_name):
+            complete = False
         names.append(projection.alias_or_name)
         kind = projection.type
         types.append(None if kind is None or kind.is_type(exp.DataType.Type.UNKNOWN) else kind)
