@@ -56,7 +56,7 @@ class Relation(Mapping):
     # (column, start, end): a microbatch model's input, read one time window at a time
     event_time_filter: tuple[str, str, str] | None = None
     limit: int | None = None  # `--empty`: refs and sources read as a subquery with this limit (dbt's render_limited)
-    limit_alias: bool = False  # the limiting subquery gets an alias (engines whose subqueries need one)
+    limit_alias: bool = False  # the limiting and filtering subqueries get an alias (engines whose subqueries need one)
     include_policy: Policy = ALL_PARTS
     quote_policy: Policy = ALL_PARTS
 
@@ -85,7 +85,8 @@ class Relation(Mapping):
         rendered = self.render_limited()
         if self.event_time_filter is not None:  # the window's filter wraps the limited subquery, as in dbt
             column, start, end = self.event_time_filter
-            rendered = f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}')"
+            alias = f" _dbt_et_filter_subq_{self.identifier}" if self.limit_alias else ""  # as dbt's require_alias
+            rendered = f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}'){alias}"
         return rendered
 
     def __getitem__(self, key: str) -> Any:
