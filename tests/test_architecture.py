@@ -25,6 +25,7 @@ LAYERS = (
     "analysis",
     "parse",
     "render",
+    "dialects",
     "graph",
     "adapters",
     "deps",
@@ -38,15 +39,17 @@ ONLY = {
     "core": set(),
     "adapters": {"core", "project"},
     "deps": {"core", "project"},
-    "execute": {"render", "graph", "adapters", "project", "artifacts", "core"},
-    "analysis": {"render", "graph", "project", "core"},  # the Manifest and compiled SQL; no engine
+    "execute": {"render", "dialects", "graph", "adapters", "project", "artifacts", "core"},
+    "analysis": {"render", "dialects", "graph", "project", "core"},  # the Manifest and compiled SQL; no engine
+    "dialects": {"core"},  # SQL and types only: no engine, no rendering
 }
 # Third-party modules only the command line may import.
 CLI_ONLY = ("typer", "rich", "click")
 # Modules that may import modelkit modules inside functions (with a comment saying why): the command
-# line, which keeps ``--help`` fast, and the engine registry, which imports an engine (and its
-# database driver) only when a target uses it.
-LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters")
+# line, which keeps ``--help`` fast; the engine registry, which imports an engine (and its
+# database driver) only when a target uses it; and the dialects, which import their translation
+# modules (and sqlglot) only when a node is written in another dialect than its target's.
+LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters", "modelkit.dialects")
 
 
 @dataclass(frozen=True)

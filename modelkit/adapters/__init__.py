@@ -48,8 +48,22 @@ RENDER_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+# The SQL dialect each engine speaks, as sqlglot names it: a model written in another dialect (the
+# project's ``dialect:``, a model's ``+dialect``) is translated into this one when it is compiled.
+SQL_DIALECTS: dict[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
+
+
 def render_capabilities(adapter_type: str) -> frozenset[Capability]:
     return RENDER_CAPABILITIES.get(adapter_type, frozenset())
+
+
+def sql_dialect(adapter_type: str) -> str:
+    """The SQL dialect (sqlglot's name) the engine of a profile ``type`` speaks.
+
+    >>> sql_dialect("postgres"), sql_dialect("duckdb")
+    ('postgres', 'duckdb')
+    """
+    return SQL_DIALECTS.get(adapter_type, adapter_type)
 
 
 def missing_driver(target: Target, driver: str, extra: str) -> ConnectionFailure:

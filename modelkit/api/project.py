@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
 from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
+from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.invocation import command_args, compile_inline, iso, state_args, timestamp
 from modelkit.api.lineage import trace_lineage
@@ -119,6 +120,7 @@ class Project:
             feed = Feed(reporter)
             runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
             selected = runner.selected_nodes()
+            check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
             pipeline = feed.pipeline = start_analysis(session, selected, produced=selected)
             try:
                 run = runner.execute()
@@ -207,7 +209,8 @@ class Project:
         (see :mod:`modelkit.execute.fingerprints`); ``unique_ids`` replaces the selection with exactly
         these nodes (what ``retry`` runs). ``run`` and ``build`` analyse the selected models' SQL first
         (see :mod:`modelkit.analysis.static`): ``on_analysis`` gets the report; its errors raise a
-        StaticAnalysisError before anything runs."""
+        StaticAnalysisError before anything runs. SQL written in another dialect than the target's that
+        does not translate raises a DialectErrors before anything runs (see :mod:`modelkit.dialects`)."""
         with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             flag = None if skip_unchanged is None else str(skip_unchanged).lower()
             skip = settings.resolve("skip_unchanged", flag, session.project.flags)
@@ -231,6 +234,7 @@ class Project:
             selected = runner.selected_nodes()
             if on_start is not None:
                 on_start(session, selected)
+            check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
             self.analysis = check_before_run(session, command, selected)
             if self.analysis is not None and on_analysis is not None:
                 on_analysis(self.analysis)

@@ -9,15 +9,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelkit.adapters import get_adapter
+from modelkit.adapters import get_adapter, sql_dialect
 from modelkit.api.stategit import StateOptions, git_state
 from modelkit.core import settings
 from modelkit.core.errors import StateError
+from modelkit.dialects.translator import Dialects
 from modelkit.execute.context import ExecutionContext
 from modelkit.graph import yamlselectors
 from modelkit.graph.graph import Graph
 from modelkit.graph.selector import Selector
 from modelkit.graph.state import PreviousState
+from modelkit.parse.packages import find_packages
 from modelkit.parse.parser import Parser
 from modelkit.parse.stateload import load_state_dir, resolve_dir
 from modelkit.project.profiles import Target, load_target, profile_search_dirs
@@ -163,8 +165,27 @@ class Session:
         return self._adapter
 
     @cached_property
+    def dialects(self) -> Dialects:
+        """Which dialect each node is written in, and its translation into the target's."""
+        return Dialects(
+            self.manifest,
+            sql_dialect(self.target.type),
+            self.project_dialects,
+            project_root=self.project.root,
+            database=self.target.database,
+            schema=self.target.schema,
+        )
+
+    def project_dialects(self) -> dict[str, str | None]:
+        """The ``dialect:`` of the project and of each installed package, by name."""
+        found: dict[str, str | None] = {self.project.name: self.project.dialect}
+        for package in find_packages(self.project, self.cli_vars):
+            found.setdefault(package.name, package.config.dialect)
+        return found
+
+    @cached_property
     def compiler(self) -> Compiler:
-        return Compiler(self.renderer, self.manifest)
+        return Compiler(self.renderer, self.manifest, dialects=self.dialects)
 
     def select(
         self,

@@ -123,6 +123,29 @@ class DependencyError(CompilationError):
     """A ref or source names nothing, or the graph has a cycle."""
 
 
+class DialectError(CompilationError):
+    """A node's SQL, written in one dialect, holds constructs that do not translate into the target's."""
+
+
+class DialectErrors(CompilationError):
+    """Every node whose SQL does not translate, found before anything ran; one located error each."""
+
+    def __init__(self, errors: list[DialectError], target: str) -> None:
+        first = errors[0]
+        super().__init__(first.message, path=first.path, line=first.line, source=first.source, node=first.node)
+        self.errors = list(errors)
+        self.target = target
+
+    def __str__(self) -> str:
+        count = len(self.errors)
+        tail = (
+            f"{count} node{'s' if count != 1 else ''} hold{'s' if count == 1 else ''} SQL that does not translate "
+            f"into {self.target}; nothing ran. Write those constructs so that they translate, or write the "
+            f"node in {self.target} and set `+dialect` on it."
+        )
+        return "\n\n".join([*(CompilationError.__str__(e) for e in self.errors), tail])
+
+
 class SelectionError(ModelkitError):
     """A selector expression could not be parsed."""
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, display_path, now
-from modelkit.execute.contracts import enforce_contract, table_schema
+from modelkit.execute.contracts import declared_types, enforce_contract, table_schema
 from modelkit.execute.fingerprints import BuildState, target_key
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
@@ -313,9 +313,10 @@ class Runner:
         else:
             schema = None
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
-                sql = enforce_contract(node, sql, context.adapter)
+                types = declared_types(node, lambda text: context.compiler.data_type(node, text))
+                sql = enforce_contract(node, sql, context.adapter, types)
                 if node.materialized == "table":
-                    schema = table_schema(node, context.adapter, self._warn)
+                    schema = table_schema(node, context.adapter, self._warn, types)
             response = self._materialize(node, sql, schema)
             result.message = response.message
             result.adapter_response = {"_message": response.message}
@@ -352,6 +353,7 @@ class Runner:
                 event_time_start=self.options.event_time_start,
                 event_time_end=self.options.event_time_end,
                 schema=schema,
+                data_type=lambda text: context.compiler.data_type(node, text),
             )
         )
         self._run_hooks(node, "post-hook")

@@ -90,6 +90,7 @@ class ProjectConfig:
     quoting: dict[str, Any] = field(default_factory=dict)
     connection: dict[str, Any] | None = None  # modelkit.yml may inline a target
     flags: dict[str, Any] = field(default_factory=dict)  # `flags:`: defaults for global settings, behavior flags
+    dialect: str | None = None  # `dialect:`: the SQL dialect the project's models are written in (None: the target's)
     cli_vars: dict[str, Any] = field(default_factory=dict)
     # The config trees and vars as written; with_target renders them into the fields above.
     raw_trees: dict[str, Any] = field(default_factory=dict)
@@ -200,6 +201,9 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
     flags = raw.get("flags") or {}
     if not isinstance(flags, Mapping):
         raise ProjectError("`flags:` must be a mapping of setting names to values", path=path.name)
+    dialect = raw.get("dialect")
+    if dialect is not None and (not isinstance(dialect, str) or not dialect.strip()):
+        raise ProjectError("`dialect:` must name a SQL dialect, such as duckdb or postgres", path=path.name)
     target_path = settings.resolve("target_path", None, flags)  # --target-path / env var / flags:
     target_path = target_path or str(raw.get("target-path", raw.get("target_path", "target")))
     return ProjectConfig(
@@ -224,6 +228,7 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         quoting=dict(raw.get("quoting") or {}),
         connection=dict(raw["connection"]) if isinstance(raw.get("connection"), Mapping) else None,
         flags=dict(flags),
+        dialect=dialect.strip().lower() if dialect else None,
         restrict_access=raw.get("restrict-access", raw.get("restrict_access")) is True,
         cli_vars=dict(cli_vars),
         raw_trees=dict(later),

@@ -49,6 +49,7 @@ class UnitTestCompiler:
         self.test = test
         self.model: Node = context.manifest.nodes[test.tested_node]
         self.adapter = context.adapter
+        self.fixtures: dict[str, list[tuple[str, str]]] = {}  # CTE name -> columns and their engine types
 
     def _input_relation(self, key: tuple[str, ...]) -> tuple[Relation | None, Node | None]:
         resolver = self.context.renderer.resolver
@@ -125,8 +126,8 @@ class UnitTestCompiler:
             text = load_fixture(self.context.project, str(spec["fixture"]), fmt)
         else:
             text = spec.get("rows")
-        if fmt == "sql":
-            return str(text)
+        if fmt == "sql":  # written in the project's SQL dialect, as the model is
+            return self.context.compiler.translate(self.model, str(text), extra={})
         rows = fixture_rows(text, fmt)
         columns = self._columns(key, label, rows)
         by_lower = {c.name.lower(): c for c in columns}
@@ -137,7 +138,9 @@ class UnitTestCompiler:
                         f"Invalid column name: '{col}' in unit test fixture for {label}.\n"
                         f"Accepted columns for {label} are: {[c.name for c in columns]}"
                     )
-        return self.adapter.sql.typed_rows(rows, [(c.name, c.data_type) for c in columns])
+        typed = [(c.name, c.data_type) for c in columns]
+        self.fixtures[cte_name(key, self.model.name)] = typed
+        return self.adapter.sql.typed_rows(rows, typed)
 
     def compile(self) -> str:
         test, model = self.test, self.model
@@ -149,7 +152,7 @@ class UnitTestCompiler:
             name = cte_name(key, model.name)
             inputs[key] = name
             ctes.append((name, f"-- Fixture for {spec['input']}\n" + self.fixture_sql(spec, key, spec["input"])))
-        sql = self._render(inputs)
+        sql = self.context.compiler.translate(self.model, self._render(inputs), extra=self.fixtures)
         return inject_ctes(sql, ctes)
 
     def _render(self, inputs: Mapping[tuple[str, ...], str]) -> str:
@@ -258,7 +261,7 @@ def execute_unit_test(context: ExecutionContext, node: Node, result: NodeResult)
     expect = test.expect
     if expect.get("format") == "sql":
         text = expect.get("rows") or load_fixture(context.project, str(expect.get("fixture")), "sql")
-        expected_sql = str(text)
+        expected_sql = context.compiler.translate(context.manifest.nodes[test.tested_node], str(text), extra={})
         names = [c.name for c in adapter.describe_query(adapter.sql.select_from(expected_sql))]
     else:
         text = expect.get("rows")

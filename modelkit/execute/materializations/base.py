@@ -43,6 +43,8 @@ class Build:
     event_time_start: datetime | None = None
     event_time_end: datetime | None = None
     schema: TableSchema | None = None  # an enforced contract's declaration (columns, constraints)
+    # a type written in the node's SQL dialect (a seed's column_types), as the engine names it
+    data_type: Callable[[str], str] | None = None
 
     @property
     def sql_header(self) -> str | None:

@@ -29,7 +29,8 @@ def load_seed(build: Build) -> QueryResult:
     path = seed_path(build)
     delimiter = str(config.get("delimiter") or ",")
     quote_columns = config.get("quote_columns")
-    overrides = {str(k): str(v) for k, v in (config.get("column_types") or {}).items()}
+    translate = build.data_type or str
+    overrides = {str(k): translate(str(v)) for k, v in (config.get("column_types") or {}).items()}
     problem = find_csv_problem(path, delimiter, header_only=True)
     if problem is not None:
         raise DatabaseError(f"Malformed CSV {node.original_file_path}, {problem}")
