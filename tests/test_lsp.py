@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -220,3 +221,14 @@ async def session(root: Path) -> None:
 def test_lsp_over_stdio(tmp_path: Path) -> None:
     root = make_project(tmp_path / "demo", FILES)
     asyncio.run(asyncio.wait_for(session(root), 240))
+
+
+def test_help_does_not_load_the_server() -> None:
+    """pygls is imported by ``modelkit lsp`` alone: the command line starts without it."""
+    code = "import sys; from modelkit.cli.main import app; print(sorted(m for m in sys.modules if 'pygls' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    out = subprocess.run(
+        [sys.executable, "-m", "modelkit.cli", "lsp", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Language Server Protocol" in out
