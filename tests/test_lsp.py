@@ -169,6 +169,27 @@ async def session(root: Path) -> None:
         assert isinstance(where, types.Location)
         assert (where.uri, where.range.start.line) == ((root / "models" / "docs.md").as_uri(), 2)
 
+        # a property file's unsaved text is checked too: its syntax error at its line, then fixed
+        seen = c.count(yml.as_uri())
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=yml.as_uri(), version=2),
+                content_changes=[
+                    types.TextDocumentContentChangeWholeDocument(text=yml_text.replace("bigint", "big: int"))
+                ],
+            )
+        )
+        found = await c.next_diagnostics(yml.as_uri(), seen)
+        assert [d.range.start.line for d in found] == [position(yml_text, "bigint").line], found
+        seen = c.count(yml.as_uri())
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=yml.as_uri(), version=3),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=yml_text)],
+            )
+        )
+        assert await c.next_diagnostics(yml.as_uri(), seen) == []
+
         # hover: the relation, its columns and types (YAML's data_type; the seed's own for the rest)
         hover = await client.text_document_hover_async(
             types.HoverParams(text_document=doc, position=position(REPORT, "stg_people", 2))

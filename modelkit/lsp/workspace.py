@@ -144,7 +144,9 @@ class Workspace:
 
     def _error(self, exc: ModelkitError) -> Problem:
         path = self.relative(exc.path) if exc.path else None
-        return Problem(path or "dbt_project.yml", exc.line, exc.message, "error", type(exc).__name__)
+        if path is None:  # an error of the project as a whole: shown on its project file
+            path = next((n for n in ("dbt_project.yml", "modelkit.yml") if (self.root / n).exists()), "dbt_project.yml")
+        return Problem(path, exc.line, exc.message, "error", type(exc).__name__)
 
     def _catalog(self) -> dict[str, dict[str, str]]:
         """Column types from target/catalog.json (``docs generate``), when the project has one."""
