@@ -228,6 +228,19 @@ async def session(root: Path) -> None:
         assert await complete(REPORT.replace("'events')", "'ev"), "'ev", 3) == ["events", "other"]
         assert await complete(REPORT.replace("p.id,", "p.,"), "p.,", 2) == ["id", "name"]
 
+        # closed without saving: the file on disk is what counts again, and it is fine
+        seen = c.count(uri)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=10),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=typo)],
+            )
+        )
+        assert len(await c.next_diagnostics(uri, seen)) == 1
+        seen = c.count(uri)
+        client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=doc))
+        assert await c.next_diagnostics(uri, seen) == []
+
         await client.shutdown_async(None)
         client.exit(None)
     finally:

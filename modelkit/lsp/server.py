@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from modelkit.lsp import locate
 from modelkit.lsp.workspace import Check, Problem, Workspace
@@ -41,9 +41,8 @@ class ModelkitServer(LanguageServer):
         self.project = Workspace(root, self.profiles_dir)
 
     def path_of(self, uri: str) -> str | None:
-        if self.project is None or not uri.startswith("file:"):
-            return None
-        return self.project.relative(unquote(urlparse(uri).path))
+        path = to_fs_path(uri) if self.project is not None else None
+        return self.project.relative(path) if self.project is not None and path else None
 
     def uri_of(self, rel: str) -> str:
         assert self.project is not None
@@ -103,7 +102,8 @@ def build_server(root: Path | None = None, profiles_dir: str | None = None) -> M
         root = ls.root
         if root is None:
             uri = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
-            root = Path(unquote(urlparse(uri).path)) if uri else Path.cwd()
+            path = to_fs_path(uri) if uri else None
+            root = Path(path) if path else Path.cwd()
         ls.start_project(root)
 
     @server.feature(types.INITIALIZED)
