@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "modelkit"
 # Highest first. A module may import its own layer and any layer below it.
 LAYERS = (
     "cli",
+    "lsp",
     "docs",
     "api",
     "testing",
