@@ -105,7 +105,7 @@ async def session(root: Path) -> None:
             )
         )
         found = await c.next_diagnostics(uri, seen)
-        assert [(d.range.start.line, d.severity) for d in found] == [(2, types.DiagnosticSeverity.Error)], found
+        assert [(d.range.start.line, d.severity) for d in found] == [(2, types.DiagnosticSeverity.Warning)], found
         assert "nme" in found[0].message and "Did you mean 'name'" in found[0].message
         assert report.read_text() == REPORT  # the file on disk is untouched
 
