@@ -22,6 +22,7 @@ LAYERS = (
     "api",
     "testing",
     "execute",
+    "analysis",
     "parse",
     "render",
     "graph",
@@ -38,6 +39,7 @@ ONLY = {
     "adapters": {"core", "project"},
     "deps": {"core", "project"},
     "execute": {"render", "graph", "adapters", "project", "artifacts", "core"},
+    "analysis": {"render", "graph", "project", "core"},  # the Manifest and compiled SQL; no engine
 }
 # Third-party modules only the command line may import.
 CLI_ONLY = ("typer", "rich", "click")
@@ -218,6 +220,7 @@ VIOLATIONS = [
     ("execute/runner.py", "from modelkit.parse.parser import Parser\n", "execute may not import parse"),
     ("render/context.py", "from modelkit.execute import runner\n", "a higher layer"),
     ("parse/parser.py", "import typer\n", "only modelkit.cli may"),
+    ("analysis/checks.py", "from modelkit.adapters import base\n", "analysis may not import adapters"),
     ("graph/graph.py", "def f():\n    from modelkit.core import errors\n", "inside a function"),
     ("core/relation.py", "from modelkit.core.errors import _x\n", "private name"),
 ]

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
+from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
 from modelkit.api.executors import make_runner
 from modelkit.api.invocation import command_args, compile_inline, iso, state_args, timestamp
+from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.retry import plan_retry
 from modelkit.api.session import Session
@@ -33,6 +35,8 @@ from modelkit.execute.runner import RunOptions
 from modelkit.project.project import load_project, parse_vars
 
 if TYPE_CHECKING:
+    from modelkit.analysis.graphs import LineageGraph
+    from modelkit.analysis.static import AnalysisReport
     from modelkit.core.manifest import Manifest
     from modelkit.core.results import RunResult
     from modelkit.execute.runner import Reporter
@@ -75,6 +79,7 @@ class Project:
             "invocation_id": invocation_id,
             "state": self.state_options,
         }
+        self.analysis: AnalysisReport | None = None  # the last command's static analysis, if it ran one
 
     def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
         """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty)."""
@@ -101,18 +106,38 @@ class Project:
         *,
         inline: str | None = None,
         reporter: Reporter | None = None,
+        on_analysis: Callable[[AnalysisReport], None] | None = None,
     ) -> dict[str, str]:
-        """Compiled SQL by unique_id (written under target/compiled/); ``inline`` compiles one query."""
+        """Compiled SQL by unique_id (written under target/compiled/); ``inline`` compiles one query.
+
+        The compiled models are then analysed (see :mod:`modelkit.analysis.static`): ``on_analysis``
+        gets the report; its errors raise a StaticAnalysisError.
+        """
         with self.session("compile") as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
-            run = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
-            write_manifest(session)
-            write_run_results(session, run, command_args("compile", select=select, exclude=exclude))
-            errors = [r for r in run.results if r.is_error]
-            if errors and errors[0].error is not None:
-                raise errors[0].error
-            return dict(session.compiler.compiled)
+            feed = Feed(reporter)
+            runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
+            selected = runner.selected_nodes()
+            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected)
+            try:
+                run = runner.execute()
+                write_manifest(session)
+                write_run_results(session, run, command_args("compile", select=select, exclude=exclude))
+                errors = [r for r in run.results if r.is_error]
+                if errors and errors[0].error is not None:
+                    raise errors[0].error
+            except BaseException:
+                if pipeline is not None:
+                    pipeline.abort()
+                raise
+            compiled = dict(session.compiler.compiled)
+            with read_only(session):
+                self.analysis = pipeline.finish() if pipeline is not None else None
+            if self.analysis is not None and on_analysis is not None:
+                on_analysis(self.analysis)
+            raise_errors(self.analysis)
+            return compiled
 
     def run(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("run", select, exclude, **kwargs)
@@ -172,6 +197,7 @@ class Project:
         empty: bool | None = None,
         skip_unchanged: bool | str | None = None,
         unique_ids: Sequence[str] | None = None,
+        on_analysis: Callable[[AnalysisReport], None] | None = None,
     ) -> RunResult:
         """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
         ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
@@ -179,7 +205,9 @@ class Project:
         ``event_time_end`` bound the windows microbatch models build; ``skip_unchanged`` (True or
         ``"strict"``; default: the ``skip_unchanged`` setting) skips what was built from the same inputs
         (see :mod:`modelkit.execute.fingerprints`); ``unique_ids`` replaces the selection with exactly
-        these nodes (what ``retry`` runs)."""
+        these nodes (what ``retry`` runs). ``run`` and ``build`` analyse the selected models' SQL first
+        (see :mod:`modelkit.analysis.static`): ``on_analysis`` gets the report; its errors raise a
+        StaticAnalysisError before anything runs."""
         with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             flag = None if skip_unchanged is None else str(skip_unchanged).lower()
             skip = settings.resolve("skip_unchanged", flag, session.project.flags)
@@ -200,8 +228,13 @@ class Project:
                 unique_ids=None if unique_ids is None else tuple(unique_ids),
             )
             runner = make_runner(session, options, reporter)
+            selected = runner.selected_nodes()
             if on_start is not None:
-                on_start(session, runner.selected_nodes())
+                on_start(session, selected)
+            self.analysis = check_before_run(session, command, selected)
+            if self.analysis is not None and on_analysis is not None:
+                on_analysis(self.analysis)
+            raise_errors(self.analysis)
             run = runner.execute()
             args = command_args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
             if selector:
@@ -320,6 +353,14 @@ class Project:
                 else:
                     items.append(artifacts.node_dict(node))
             return items
+
+    def lineage(
+        self, node: str, *, upstream: bool = True, downstream: bool = True, depth: int | None = None
+    ) -> LineageGraph:
+        """The nodes (or, for ``NODE.COLUMN``, the columns) upstream and downstream of one, traced
+        through the compiled SQL with the columns known before anything runs (no database needed)."""
+        with self.session("lineage") as session:
+            return trace_lineage(session, node, upstream=upstream, downstream=downstream, depth=depth)
 
     def show(
         self, node_or_sql: str, *, limit: int = 5, inline: bool | None = None

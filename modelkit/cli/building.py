@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from modelkit.cli.analysis import report_analysis
 from modelkit.cli.app import (
     Colors,
     Debug,
@@ -76,6 +77,7 @@ def _execute(
             selector=selector,
             resource_types=resource_kinds(resource_types),
             exclude_resource_types=resource_kinds(exclude_resource_types),
+            on_analysis=lambda report: report_analysis(reporter, report, debug),
         )
 
     _finish(reporter, go, debug)
@@ -241,7 +243,9 @@ def compile(
             reporter.line("Compiled inline node is:")
             reporter.print_out("CompiledNode", sql, {"node_name": "inline_query", "compiled": sql, "is_inline": True})
             return
-        compiled = project.compile(select or (), exclude or ())
+        compiled = project.compile(
+            select or (), exclude or (), on_analysis=lambda report: report_analysis(reporter, report, debug)
+        )
         reporter.line(f"Compiled {len(compiled)} nodes into target/compiled/")
         # one node selected (its tests come along, as in dbt): show its SQL
         main = {uid: sql for uid, sql in compiled.items() if not uid.startswith(("test.", "unit_test."))}

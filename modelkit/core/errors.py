@@ -97,6 +97,28 @@ class CompilationError(ModelkitError):
     kind = "Compilation Error"
 
 
+class StaticAnalysisError(CompilationError):
+    """Static analysis of the compiled SQL found errors before anything ran; one located error each."""
+
+    def __init__(self, errors: list[CompilationError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, path=first.path, line=first.line, source=first.source, node=first.node)
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        count = len(self.errors)
+        tail = (
+            f"Static analysis found {count} error{'s' if count != 1 else ''} before anything ran. "
+            "Fix the SQL, or set static_analysis: off on the model to skip its analysis."
+        )
+        return "\n\n".join([*(CompilationError.__str__(e) for e in self.errors), tail])
+
+
+class StatementRefused(CompilationError):
+    """A template asked the database to run a statement while it was compiled ahead of a run, for static
+    analysis, where only reading metadata is allowed."""
+
+
 class DependencyError(CompilationError):
     """A ref or source names nothing, or the graph has a cycle."""
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from modelkit import __version__
+from modelkit.analysis.lineage import UNRESOLVED
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.artifacts.semantic import write_semantic_manifest
@@ -17,7 +18,6 @@ from modelkit.core.results import RunResult
 from modelkit.docs import content, site
 from modelkit.docs.catalog import CatalogEntry, catalog_dict, read_catalog
 from modelkit.docs.descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
-from modelkit.docs.lineage import UNRESOLVED
 from modelkit.docs.testinfo import collect_tests, load_run_results
 from modelkit.docs.trace import compile_and_trace
 

@@ -1,6 +1,6 @@
 """``clone`` (dbt's): each selected model, seed and snapshot made in the target from the state's relation.
 
-As dbt's ``clone`` materialization does on an engine without zero-copy table clones (DuckDB among them):
+As dbt's ``clone`` materialization does on an engine without zero-copy table clones (the embedded default among them):
 a view ``select * from <the state's relation>``. A relation that already exists is left alone unless
 ``--full-refresh``; a node the state manifest does not have is a no-op.
 """
