@@ -143,3 +143,33 @@ def test_state_breaking_needs_a_state(tmp_path: Path) -> None:
     root = committed(tmp_path / "repo")
     result = mk(root, "ls", "-s", "state:breaking")
     assert result.exit_code == 2 and "state" in result.output
+
+
+def test_build_state_breaking_rebuilds_only_what_a_change_breaks(tmp_path: Path) -> None:
+    root = committed(tmp_path / "repo")
+    assert mk(root, "build").exit_code == 0
+    (root / STG).write_text(EDITS["add"][0])
+    result = mk(root, "build", "-s", "state:breaking", "--state-git", "main")
+    assert result.exit_code == 0, result.output
+    assert "model dev.stg" in result.output and "model dev.fct" not in result.output
+    (root / STG).write_text(EDITS["rename"][0])
+    result = mk(root, "build", "-s", "state:breaking", "--state-git", "main")
+    assert result.exit_code == 2 and "model fct" in result.output, result.output  # fct reads the renamed column
+
+
+def test_a_state_folder_whose_raw_code_no_longer_compiles_uses_its_compiled_code(tmp_path: Path) -> None:
+    root = committed(tmp_path / "repo")
+    write_files(
+        root,
+        {
+            "models/old.sql": "select 1 as k\n",
+            STG: "select id, name, email, age, k from {{ ref('people') }}, {{ ref('old') }}\n",
+        },
+    )
+    assert mk(root, "compile").exit_code == 0
+    shutil.copytree(root / "target", tmp_path / "prod")
+    (root / "models/old.sql").unlink()
+    (root / STG).write_text(EDITS["add"][0])
+    [model] = diff_json(root, "--state", str(tmp_path / "prod"))["models"]
+    changes = {(c["change"], c["column"]) for c in model["changes"]}
+    assert model["columns_known"] is True and changes == {("removed", "k"), ("added", "score")}
