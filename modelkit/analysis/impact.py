@@ -84,7 +84,13 @@ def _norm(type_: str | None) -> str | None:
 def column_changes(
     old: Shape, new: Shape, old_lineage: NodeLineage | None = None, new_lineage: NodeLineage | None = None
 ) -> list[ColumnChange]:
-    """Removed, renamed, retyped and added columns from ``old`` to ``new`` (in this order of kinds)."""
+    """Removed, renamed, retyped and added columns from ``old`` to ``new`` (in this order of kinds).
+
+    >>> old = Shape(["id", "name", "age"], ["integer", "varchar", "integer"])
+    >>> new = Shape(["id", "age", "score"], ["integer", "varchar", None])
+    >>> [(c.kind, c.column, c.old_type, c.new_type) for c in column_changes(old, new)]
+    [('removed', 'name', 'varchar', None), ('retyped', 'age', 'integer', 'varchar'), ('added', 'score', None, None)]
+    """
     removed = [c for c in old.names if new.index(c) is None]
     added = [c for c in new.names if old.index(c) is None]
     changes: list[ColumnChange] = []
