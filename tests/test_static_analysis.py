@@ -241,6 +241,24 @@ def test_a_template_that_runs_statements_is_not_run_twice(tmp_path: Path) -> Non
     assert query(embedded_db(root), "select count(*) from main.counter") == [(2,)]  # one insert, not two
 
 
+@pytest.mark.parametrize("worker", [False, True])
+def test_compiling_a_selection_runs_no_statement_of_what_it_reads(tmp_path: Path, monkeypatch, worker: bool) -> None:
+    """`compile -s after` analyses `bump` (which `after` reads) without running its statement."""
+    import modelkit.analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "use_worker", lambda count: worker)
+    root = project(tmp_path, {
+        "models/counter.sql": "{{ config(materialized='table') }}select 0 as n",
+        "models/bump.sql": "{% do run_query('insert into ' ~ ref('counter') ~ ' values (1)') %}"
+                           "select n from {{ ref('counter') }}",
+        "models/after.sql": "select n from {{ ref('bump') }}",
+    })  # fmt: skip
+    assert run_cli("run", "-s", "counter", cwd=root).exit_code == 0
+    out = run_cli("compile", "-s", "after", cwd=root)
+    assert out.exit_code == 0, out.output
+    assert query(embedded_db(root), "select count(*) from main.counter") == [(1,)]
+
+
 def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: Path, monkeypatch) -> None:
     """No false positives; and the analysis on a worker process (many models) finds the same as in this
     process: one planted error, at its line."""
@@ -251,7 +269,7 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
     for mode in ("on", "strict"):
         out = run_cli("compile", "--static-analysis", mode, cwd=shop)
         assert out.exit_code == 0 and "Static analysis" not in out.output, out.output
-    generated = generate(pipeline.WORKER_THRESHOLD + 40, tmp_path / "bench", seed_rows=20)
+    generated = generate(240, tmp_path / "bench", seed_rows=20)
     root = generated.root
     out = run_cli("compile", "--static-analysis", "strict", "--profiles-dir", str(root), cwd=root)
     assert out.exit_code == 0 and "Static analysis" not in out.output, out.output
@@ -262,11 +280,12 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
     line = next(i for i, words in enumerate(text.splitlines(), 1) if "tierr" in words)
     shown = f"Compilation Error in model {victim.name} (models/{victim.folder}/{victim.name}.sql:{line})"
     results = []
-    for threshold in (pipeline.WORKER_THRESHOLD, 10**9):  # on the worker, then here
-        monkeypatch.setattr(pipeline, "WORKER_THRESHOLD", threshold)
+    for worker in (True, False):  # on the worker, then here
+        monkeypatch.setattr(pipeline, "use_worker", lambda count, worker=worker: worker)
         (root / "target" / "static_analysis.json").unlink(missing_ok=True)
         out = run_cli("compile", "--log-level", "debug", "--profiles-dir", str(root), cwd=root)
         assert out.exit_code == 2 and shown in out.output, out.output[-3000:]
+        assert ("from the cache on a worker process" in out.output) == worker
         assert "Column 'tierr' is not a column of seed raw_accounts. Did you mean 'tier'?" in out.output
         results.append(diagnostics(out.output))
     assert results[0] == results[1] and list(results[0]) == [victim.name]

@@ -27,7 +27,7 @@ from modelkit.analysis.findings import (
     QueryCheck,
     first_line,
 )
-from modelkit.analysis.loading import load_sqlglot
+from modelkit.analysis.loading import expressions, load_sqlglot
 from modelkit.analysis.relations import Key, Relations
 from modelkit.analysis.scopes import ScopeReader
 from modelkit.analysis.shapes import Shape
@@ -90,15 +90,24 @@ def check_query(
     if root is None:
         raise NotAnalysed("the compiled SQL is not a query")
     checker = Checker(relations, self_key, parents)
+    lowered = sql.lower()
+    checker.comprehensions = " for " in lowered  # list comprehensions bind names: look for them only then
+    checker.patterns = "columns(" in lowered  # COLUMNS(...) picks columns by pattern
     return checker.run(root)
 
 
 class Checker(ScopeReader):
     """Every column of every scope of a query, checked once; then set operations and comparisons."""
 
+    comprehensions = True  # whether the query may have list comprehensions
+
+    def __init__(self, relations: Relations, self_key: Key | None, parents: frozenset[str]) -> None:
+        super().__init__(relations, self_key, parents)
+        self._aliases: dict[int, set[str]] = {}  # id(select) -> its output aliases, lower-cased
+
     # -- the whole query ------------------------------------------------------------------------
     def run(self, root: Any) -> QueryCheck:
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         scopes = list(root.traverse())
         for scope in scopes:
@@ -134,7 +143,7 @@ class Checker(ScopeReader):
         return found
 
     def lookup(self, column: Any, scope: Any) -> str | None:
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         if isinstance(column.this, exp.Star) or column.args.get("db") or column.args.get("catalog"):
             return None
@@ -147,7 +156,7 @@ class Checker(ScopeReader):
             walk = walk.parent
         if table:
             return self.lookup_qualified(column, chain, table, name)
-        if name.lower() in PSEUDO_COLUMNS or self.bound(column):
+        if name.lower() in PSEUDO_COLUMNS or (self.comprehensions and self.bound(column)):
             return None
         candidates: list[str] = []
         declared = False
@@ -232,7 +241,7 @@ class Checker(ScopeReader):
     @staticmethod
     def bound(column: Any) -> bool:
         """Whether the name is a list comprehension's variable (``[x * 2 for x in xs]``)."""
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         lowered = column.name.lower()
         node = column
@@ -245,17 +254,19 @@ class Checker(ScopeReader):
             node = parent
         return False
 
-    @staticmethod
-    def is_alias(scope: Any, name: str) -> bool:
+    def is_alias(self, scope: Any, name: str) -> bool:
         """Whether ``name`` is an output alias of the scope's select (engines accept those in WHERE, GROUP
         BY, ORDER BY and later in the select list)."""
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
-
         select = scope.expression
-        if not isinstance(select, exp.Select):
-            return False
-        lowered = name.lower()
-        return any(isinstance(e, exp.Alias) and e.alias.lower() == lowered for e in select.expressions)
+        aliases = self._aliases.get(id(select))
+        if aliases is None:
+            exp = expressions()
+            aliases = self._aliases[id(select)] = (
+                {e.alias.lower() for e in select.expressions if isinstance(e, exp.Alias)}
+                if isinstance(select, exp.Select)
+                else set()
+            )
+        return name.lower() in aliases
 
     # -- types ----------------------------------------------------------------------------------
     def check_set_arity(self, scope: Any) -> None:
@@ -272,7 +283,7 @@ class Checker(ScopeReader):
             )
 
     def check_comparisons(self, tree: Any) -> None:
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         kinds = tuple(getattr(exp, name) for name in COMPARISONS)
 
@@ -294,6 +305,6 @@ class Checker(ScopeReader):
 
 
 def _identifier() -> Any:
-    from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+    exp = expressions()
 
     return exp.Identifier

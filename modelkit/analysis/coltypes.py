@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from modelkit.analysis.loading import load_sqlglot
+from modelkit.analysis.loading import expressions, load_sqlglot
 
 NUMERIC, TEXT, TEMPORAL, BOOLEAN = "numeric", "text", "temporal", "boolean"
 
@@ -35,7 +35,7 @@ def family(data_type: str | None, dialect: str = "") -> str | None:
     if not data_type:
         return None
     load_sqlglot()
-    from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+    exp = expressions()
     from sqlglot.errors import SqlglotError  # (lazy, as above)
 
     try:
@@ -67,14 +67,14 @@ _BIGINT_NODES = frozenset(("Count", "RowNumber", "Rank", "DenseRank", "Ntile"))
 
 def expression_type(node: Any, column_type: Callable[[Any], str | None], dialect: str) -> str | None:
     """The type of an expression where the SQL shows it; ``column_type`` types a column."""
-    from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+    exp = expressions()
 
     while isinstance(node, (exp.Alias, exp.Paren)):
         node = node.this
     if isinstance(node, exp.Column):
         return column_type(node)
     if isinstance(node, (exp.Cast, exp.TryCast)):
-        return node.to.sql(dialect=dialect or None)
+        return type_text(node.to, dialect)
     if isinstance(node, exp.Literal):
         if node.is_string:
             return "VARCHAR"
@@ -103,9 +103,25 @@ def expression_type(node: Any, column_type: Callable[[Any], str | None], dialect
     return None
 
 
+_TYPE_TEXT: dict[tuple[Any, ...], str] = {}
+
+
+def type_text(data_type: Any, dialect: str) -> str:
+    """A cast's type as the dialect writes it (remembered: generating SQL costs, and casts repeat)."""
+    exp = expressions()
+    params = data_type.expressions
+    if not all(isinstance(p, exp.DataTypeParam) for p in params):
+        return data_type.sql(dialect=dialect or None)
+    key = (data_type.this, data_type.args.get("kind"), tuple(p.name for p in params), dialect)
+    found = _TYPE_TEXT.get(key)
+    if found is None:
+        found = _TYPE_TEXT[key] = data_type.sql(dialect=dialect or None)
+    return found
+
+
 def operand_family(node: Any, column_type: Callable[[Any], str | None], dialect: str) -> str | None:
     """The family of one side of a comparison; None where the engine would adapt it (a string literal)."""
-    from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+    exp = expressions()
 
     while isinstance(node, exp.Paren):
         node = node.this

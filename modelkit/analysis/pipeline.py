@@ -8,7 +8,8 @@ Nodes nobody compiles (ephemeral models, what the selection reads) are compiled 
 comes. :meth:`Pipeline.finish` then ends every node in order; anything the worker did not return is
 checked here, so a worker that fails only costs time.
 
-Small analyses (and machines with one core) skip the worker: everything happens in :meth:`finish`.
+Small analyses, and machines without an idle core (one core, or all of them busy), skip the worker:
+everything happens in :meth:`finish`, which costs less CPU in all.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ WORKER_THRESHOLD = 200  # fewer nodes than this: a worker process costs more tha
 
 
 def use_worker(count: int) -> bool:
-    return count >= WORKER_THRESHOLD and (os.cpu_count() or 1) >= 2
+    """Many nodes, and a core to spare: a worker only helps when it does not take the compiler's core."""
+    cores = os.cpu_count() or 1
+    if count < WORKER_THRESHOLD or cores < 2:
+        return False
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average here (Windows): assume the cores are free
+        return True
+    return load <= cores - 1
 
 
 class Worker:

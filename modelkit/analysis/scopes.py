@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelkit.analysis.findings import STAR_UNKNOWN_SHAPE, UNKNOWN_RELATION, UNREFERENCED_RELATION, Finding
+from modelkit.analysis.loading import expressions
 from modelkit.analysis.relations import Key, Relations
 from modelkit.analysis.shapes import UNKNOWN, Shape
 
@@ -19,6 +20,8 @@ SYSTEM_PREFIXES = ("pg_", "duckdb_", "sqlite_")
 
 
 class ScopeReader:
+    patterns = True  # whether the query may use COLUMNS(...)
+
     def __init__(self, relations: Relations, self_key: Key | None, parents: frozenset[str]) -> None:
         self.relations = relations
         self.dialect = relations.dialect
@@ -43,7 +46,7 @@ class ScopeReader:
     # -- relations ------------------------------------------------------------------------------
     def table_shape(self, table: Any) -> tuple[Shape, str]:
         """A table's shape and how messages name it; unknown relations are reported once each."""
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         found = self._table_shapes.get(id(table))
         if found is not None:
@@ -101,7 +104,7 @@ class ScopeReader:
         return table.this.quoted and any(ch in name for ch in "./*")  # a file: read_csv_auto by name
 
     def source_shape(self, scope: Any, alias: str) -> tuple[Shape, str]:
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         entry = scope.selected_sources.get(alias)
         if entry is None:
@@ -128,7 +131,7 @@ class ScopeReader:
         return shape
 
     def compute_output(self, scope: Any) -> Shape:
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         expression = scope.expression
         renamed = list(scope.outer_columns or [])
@@ -149,7 +152,7 @@ class ScopeReader:
         return shape
 
     def projections(self, scope: Any, select: Any) -> Shape:
-        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        exp = expressions()
 
         names: list[str] = []
         types: list[str | None] = []
@@ -169,7 +172,7 @@ class ScopeReader:
                 continue
             if isinstance(projection, exp.Alias) or isinstance(projection, exp.Column):
                 name = projection.alias_or_name
-                if isinstance(projection, exp.Alias) and projection.find(exp.Columns) is not None:
+                if self.patterns and isinstance(projection, exp.Alias) and projection.find(exp.Columns) is not None:
                     complete = False  # COLUMNS(...) picks columns by pattern
                     continue
                 names.append(name)

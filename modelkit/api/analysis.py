@@ -115,7 +115,11 @@ def start_analysis(
     cache = AnalysisCache(session.project.target_dir, relations)
     analysis = StaticAnalysis(manifest, relations, root=session.project.root, override=override, cache=cache)
     members = set(order)
-    return Pipeline(analysis, order, report_for, sql_of, produced=[u for u in produced if u in members], worker=worker)
+    handed = {uid for uid in produced if uid in members}
+    # what the caller does not compile is compiled in finish(), in the caller's thread (under read_only),
+    # except ephemeral models: compiling a model compiles them anyway
+    later = [uid for uid in order if uid not in handed and not manifest.nodes[uid].is_ephemeral] if handed else []
+    return Pipeline(analysis, order, report_for, sql_of, produced=handed, later=later, worker=worker)
 
 
 class Feed:

@@ -67,25 +67,20 @@ def trace_lineage(
 
     def parents_of(node: str) -> list[str]:
         found = manifest.nodes.get(node)
-        return [p for p in found.depends_on_nodes] if found is not None else []
+        return list(found.depends_on_nodes) if found is not None else []
 
     def children_of(node: str) -> Iterable[str]:
+        """The nodes that read it (not its tests)."""
+        return [c for c in children.get(node, []) if manifest.nodes[c].resource_type not in ("test", "unit_test")]
+
+    def traced_children(node: str) -> Iterable[str]:
         return [c for c in children.get(node, []) if manifest.nodes[c].resource_type in TRACED]
 
     if column is None:
         if upstream:
             result.upstream = node_edges(uid, parents_of, depth, upstream=True)
         if downstream:
-            result.downstream = node_edges(
-                uid,
-                lambda n: [
-                    c
-                    for c in children.get(n, [])
-                    if c in manifest.nodes and manifest.nodes[c].resource_type not in ("test", "unit_test")
-                ],
-                depth,
-                upstream=False,
-            )
+            result.downstream = node_edges(uid, children_of, depth, upstream=False)
         return result
 
     needed = {uid} | graph_of.ancestors(uid)
@@ -129,5 +124,5 @@ def trace_lineage(
     if upstream:
         result.upstream = column_upstream(start, lineage_of, depth, result)
     if downstream:
-        result.downstream = column_downstream(start, lineage_of, children_of, depth)
+        result.downstream = column_downstream(start, lineage_of, traced_children, depth)
     return result
