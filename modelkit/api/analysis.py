@@ -43,6 +43,14 @@ class ReadOnlyAdapter:
     def __init__(self, adapter: Any) -> None:
         self._adapter = adapter
 
+    def get_columns(self, relation: Any) -> Any:
+        """A relation's columns; none (it is not built yet) leaves the template unanalysed: what it
+        compiles to once the relation exists is not known."""
+        found = self._adapter.get_columns(relation)
+        if not found:
+            raise StatementRefused(f"the columns of {relation} are read, and it does not exist yet")
+        return found
+
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._adapter, name)
         if not callable(value) or name in READS or name.startswith(("get_", "list_", "check_", "describe_")):
