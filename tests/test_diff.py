@@ -173,3 +173,8 @@ def test_a_state_folder_whose_raw_code_no_longer_compiles_uses_its_compiled_code
     [model] = diff_json(root, "--state", str(tmp_path / "prod"))["models"]
     changes = {(c["change"], c["column"]) for c in model["changes"]}
     assert model["columns_known"] is True and changes == {("removed", "k"), ("added", "score")}
+
+
+def test_diff_needs_a_state(tmp_path: Path) -> None:
+    result = mk(committed(tmp_path / "repo"), "diff")
+    assert result.exit_code == 2 and "--state DIR" in result.output and "--state-git REV" in result.output

@@ -23,7 +23,7 @@ from modelkit.analysis.shapes import Shape
 from modelkit.analysis.static import known_shapes
 from modelkit.api.analysis import read_only, relations_of
 from modelkit.api.session import Session
-from modelkit.core.errors import ModelkitError
+from modelkit.core.errors import ModelkitError, StateError
 from modelkit.core.manifest import Node
 from modelkit.graph.state import StateComparison, no_state_error
 
@@ -76,7 +76,11 @@ class ImpactReport:
 def modified_models(session: Session) -> list[str]:
     """The models (and snapshots) ``state:modified`` selects that the state also has, in DAG order."""
     state = session.previous_state
-    if state is None or not state.has_manifest:
+    if state is None:
+        raise StateError(
+            "modelkit diff compares against --state DIR (a folder holding a manifest.json) or --state-git REV"
+        )
+    if not state.has_manifest:
         raise no_state_error("state", state)
     comparison = StateComparison(session.manifest, state, session.invocation.log)
     levels = session.graph.levels
