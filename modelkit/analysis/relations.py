@@ -38,6 +38,7 @@ class Relations:
         self.ephemerals: dict[str, str] = {}  # CTE name (lower) -> unique_id
         self.labels: dict[str, str] = {}  # unique_id -> "model orders"
         self.keys: dict[str, Key] = {}  # unique_id -> its relation's key
+        self.aliases: dict[str, list[Key]] = {}  # unique_id -> other keys it is read by (deferred relations)
 
     def key(self, database: str | None, schema: str | None, name: str) -> Key:
         return ((database or self.database).lower(), (schema or self.schema).lower(), name.lower())
@@ -53,20 +54,28 @@ class Relations:
         if shape is not None:
             self.shapes[key] = shape
 
-    def add_stand_in(self, key: Key, unique_id: str) -> None:
-        """Another relation standing for node ``unique_id`` (``--defer``: the state's), its columns unknown."""
-        if key not in self.owners:
-            self.owners[key] = [unique_id]
-            self.by_name.setdefault(key[2], []).append(key)
-
     def add_ephemeral(self, cte_name: str, unique_id: str, name: str, shape: Shape | None = None) -> None:
         self.ephemerals[cte_name.lower()] = unique_id
         self.add(self.key(None, None, cte_name), unique_id, name, shape)
+
+    def add_alias(self, key: Key, unique_id: str) -> None:
+        """Another relation that stands for a node (``--defer`` reads the state's relation of a node)."""
+        own = self.keys.get(unique_id)
+        if own is None or own == key:
+            return
+        self.owners.setdefault(key, []).append(unique_id)
+        if key not in self.by_name.setdefault(key[2], []):
+            self.by_name[key[2]].append(key)
+        self.aliases.setdefault(unique_id, []).append(key)
+        if own in self.shapes:
+            self.shapes[key] = self.shapes[own]
 
     def set_shape(self, unique_id: str, shape: Shape) -> None:
         key = self.keys.get(unique_id)
         if key is not None:
             self.shapes[key] = shape
+        for alias in self.aliases.get(unique_id, ()):
+            self.shapes[alias] = shape
 
     def shape_of_node(self, unique_id: str) -> Shape:
         key = self.keys.get(unique_id)

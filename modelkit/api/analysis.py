@@ -43,6 +43,14 @@ class ReadOnlyAdapter:
     def __init__(self, adapter: Any) -> None:
         self._adapter = adapter
 
+    def get_columns(self, relation: Any) -> Any:
+        """A relation's columns; none (it is not built yet) leaves the template unanalysed: what it
+        compiles to once the relation exists is not known."""
+        found = self._adapter.get_columns(relation)
+        if not found:
+            raise StatementRefused(f"the columns of {relation} are read, and it does not exist yet")
+        return found
+
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._adapter, name)
         if not callable(value) or name in READS or name.startswith(("get_", "list_", "check_", "describe_")):
@@ -77,9 +85,10 @@ def relations_of(session: Session) -> Relations:
         session.manifest, target.type, target.database or "", target.schema or "", session.project.root
     )
     defer = session.renderer.defer
-    if defer is not None:
-        for unique_id, relation in defer.relations.items():
-            relations.add_stand_in(relations.key(relation.database, relation.schema, relation.identifier), unique_id)
+    if defer is not None:  # a ref() may read the state's relation instead of the target's
+        for uid, relation in defer.relations.items():
+            if uid in session.manifest.nodes:
+                relations.add_alias(relations.key(relation.database, relation.schema, relation.identifier), uid)
     return relations
 
 

@@ -21,6 +21,7 @@ from modelkit.api import operation
 from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
 from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
+from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
 from modelkit.api.invocation import command_args, compile_inline, iso, state_args, timestamp
 from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
@@ -84,7 +85,9 @@ class Project:
 
     def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
         """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty)."""
-        return Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
+        session = Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
+        session.breaking = lambda: breaking_nodes(session)
+        return session
 
     # -- commands ------------------------------------------------------------
     def parse(self) -> Manifest:
@@ -357,6 +360,12 @@ class Project:
                 else:
                     items.append(artifacts.node_dict(node))
             return items
+
+    def diff(self) -> ImpactReport:
+        """The column changes of each model ``state:modified`` selects against ``--state`` /
+        ``--state-git``, and what downstream reads them (see :mod:`modelkit.api.impact`)."""
+        with self.session("diff") as session:
+            return change_impact(session)
 
     def lineage(
         self, node: str, *, upstream: bool = True, downstream: bool = True, depth: int | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,7 @@ class Session:
         self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
         self.state_options = state or StateOptions()
         self._session_kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars}
+        self.breaking: Callable[[], Collection[str]] | None = None  # `state:breaking` (see api/impact.py)
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -211,7 +212,9 @@ class Session:
         return yamlselectors.load_selectors(self.project.root)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
-        return Selector(self.manifest, self.graph, self.previous_state, self.invocation.log).unmatched(include)
+        return Selector(self.manifest, self.graph, self.previous_state, self.invocation.log, self.breaking).unmatched(
+            include
+        )
 
     def execution(self) -> ExecutionContext:
         """What the execution and testing stages use of this session."""
@@ -230,6 +233,7 @@ class Session:
             store_failures=self.store_failures,
             warning_is_error=self.warning_is_error,
             state=self.previous_state,
+            breaking=self.breaking,
         )
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from modelkit.cli import analysis, building, commands, lsp  # noqa: F401 - register the commands, in the order --help lists them
+from modelkit.cli import analysis, building, commands, diff, lsp  # noqa: F401 - register the commands, in the order --help lists them
 from modelkit.cli.app import (
     ACTIVE,
     FLAG_VALUES,

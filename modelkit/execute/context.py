@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ class ExecutionContext:
     store_failures: bool = False  # --store-failures: every data test keeps its failing rows
     warning_is_error: Callable[[str], bool] = lambda event: False  # --warn-error / --warn-error-options
     state: PreviousState | None = None  # --state / --state-git: for `state:` and `result:` selection
+    breaking: Callable[[], Collection[str]] | None = None  # what `state:breaking` selects, computed on demand
 
     @property
     def adapter(self) -> Adapter:
@@ -55,7 +56,7 @@ class ExecutionContext:
         (``selector``, else the one with ``default: true`` when nothing is selected), with tests added as
         ``indirect`` (or the project's setting) says."""
         mode = indirect or self.indirect_selection
-        chooser = Selector(self.manifest, self.graph, self.state, self.invocation.log)
+        chooser = Selector(self.manifest, self.graph, self.state, self.invocation.log, self.breaking)
         if selector is None and not include and not exclude:
             selector = yamlselectors.default_selector(self.selectors)
         if selector is not None:
@@ -64,4 +65,4 @@ class ExecutionContext:
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         """Selection terms that match nothing (reported as warnings)."""
-        return Selector(self.manifest, self.graph, self.state, self.invocation.log).unmatched(include)
+        return Selector(self.manifest, self.graph, self.state, self.invocation.log, self.breaking).unmatched(include)

@@ -8,7 +8,7 @@ atom      := ["@"] [N] ["+"] [method ":"] value ["+" [N]]
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -133,12 +133,15 @@ class Selector:
         graph: Graph,
         state: PreviousState | None = None,
         warn: Callable[[str], None] | None = None,
+        breaking: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.manifest = manifest
         self.graph = graph
         self.state = state
         self.warn = warn  # warnings of state comparison (breaking contract changes)
         self._comparison: StateComparison | None = None
+        self._breaking = breaking  # ``state:breaking``: the nodes breaking column changes reach, computed once
+        self._broken: Collection[str] | None = None
 
     def _state_matches(self, method: str, value: str, unique_id: str) -> bool:
         """``state:<value>`` against the comparison manifest, ``result:<status>`` against its run results."""
@@ -149,6 +152,12 @@ class Selector:
             return state.results.get(unique_id) == value
         if state is None or not state.has_manifest:
             raise no_state_error("state", state)
+        if value == "breaking":
+            if self._breaking is None:
+                raise SelectionError("state:breaking needs the column analysis of `modelkit diff`, not run here")
+            if self._broken is None:
+                self._broken = set(self._breaking())
+            return unique_id in self._broken
         if self._comparison is None:
             self._comparison = StateComparison(self.manifest, state, self.warn)
         return self._comparison.matches(value, unique_id)

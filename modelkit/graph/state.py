@@ -34,6 +34,7 @@ from modelkit.graph.statecompare import (
 STATE_METHODS = (
     "new", "old", "modified", "unmodified", "modified.body", "modified.configs",
     "modified.persisted_descriptions", "modified.relation", "modified.macros", "modified.contract",
+    "breaking",
 )  # fmt: skip
 RESULT_STATUSES = ("error", "fail", "warn", "skipped", "success", "pass", "runtime error", "no-op", "partial success")
 BUILTIN_PACKAGES = ("dbt",)  # the built-in macros belong to the tool's version, not to the project
