@@ -153,7 +153,7 @@ def test_build_state_breaking_rebuilds_only_what_a_change_breaks(tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "model dev.stg" in result.output and "model dev.fct" not in result.output
     (root / STG).write_text(EDITS["rename"][0])
-    result = mk(root, "build", "-s", "state:breaking", "--state-git", "main")
+    result = mk(root, "build", "-s", "state:breaking", "--state-git", "main", "--static-analysis", "strict")
     assert result.exit_code == 2 and "model fct" in result.output, result.output  # fct reads the renamed column
 
 
