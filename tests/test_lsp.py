@@ -73,6 +73,26 @@ class Client:
             await asyncio.sleep(0.05)
         return list(self.diagnostics[uri][seen])
 
+    async def next_nonempty(self, uri: str, seen: int, timeout: float = 60) -> list[types.Diagnostic]:
+        """The first non-empty diagnostics of ``uri`` published after the ``seen`` ones (a check that began
+        before an edit may still publish its own result first)."""
+        return await self.next_where(uri, seen, bool, timeout)
+
+    async def next_empty(self, uri: str, seen: int, timeout: float = 60) -> list[types.Diagnostic]:
+        """The first empty diagnostics of ``uri`` published after the ``seen`` ones: its problems cleared."""
+        return await self.next_where(uri, seen, lambda found: not found, timeout)
+
+    async def next_where(self, uri: str, seen: int, wanted, timeout: float) -> list[types.Diagnostic]:
+        end = time.monotonic() + timeout
+        while True:
+            published = self.diagnostics.get(uri, [])[seen:]
+            found = next((list(d) for d in published if wanted(d)), None)
+            if found is not None:
+                return found
+            if time.monotonic() > end:
+                raise AssertionError(f"no diagnostics for {uri} within {timeout}s: {self.diagnostics}")
+            await asyncio.sleep(0.05)
+
     def count(self, uri: str) -> int:
         return len(self.diagnostics.get(uri, []))
 
@@ -104,7 +124,7 @@ async def session(root: Path) -> None:
                 text_document=types.TextDocumentItem(uri=uri, language_id="sql", version=1, text=typo)
             )
         )
-        found = await c.next_diagnostics(uri, seen)
+        found = await c.next_nonempty(uri, seen)
         assert [(d.range.start.line, d.severity) for d in found] == [(2, types.DiagnosticSeverity.Warning)], found
         assert "nme" in found[0].message and "Did you mean 'name'" in found[0].message
         assert report.read_text() == REPORT  # the file on disk is untouched
@@ -118,7 +138,7 @@ async def session(root: Path) -> None:
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change]
             )
         )
-        assert await c.next_diagnostics(uri, seen) == []
+        assert await c.next_empty(uri, seen) == []
 
         # a ref() to no model is the parse error, at its line
         broken = REPORT.replace("ref('stg_people')", "ref('stg_peeple')")
@@ -129,7 +149,7 @@ async def session(root: Path) -> None:
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3), content_changes=[change]
             )
         )
-        found = await c.next_diagnostics(uri, seen)
+        found = await c.next_nonempty(uri, seen)
         assert len(found) == 1 and found[0].range.start.line == 3, found
         assert "stg_peeple" in found[0].message and "stg_people" in found[0].message  # with its suggestion
         seen = c.count(uri)
@@ -139,7 +159,7 @@ async def session(root: Path) -> None:
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=4), content_changes=[change]
             )
         )
-        assert await c.next_diagnostics(uri, seen) == []
+        assert await c.next_empty(uri, seen) == []
 
         # go to definition: ref(), source(), a macro, doc()
         cases = [
@@ -179,7 +199,7 @@ async def session(root: Path) -> None:
                 ],
             )
         )
-        found = await c.next_diagnostics(yml.as_uri(), seen)
+        found = await c.next_nonempty(yml.as_uri(), seen)
         assert [d.range.start.line for d in found] == [position(yml_text, "bigint").line], found
         seen = c.count(yml.as_uri())
         client.text_document_did_change(
@@ -188,7 +208,7 @@ async def session(root: Path) -> None:
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=yml_text)],
             )
         )
-        assert await c.next_diagnostics(yml.as_uri(), seen) == []
+        assert await c.next_empty(yml.as_uri(), seen) == []
 
         # hover: the relation, its columns and types (YAML's data_type; the seed's own for the rest)
         hover = await client.text_document_hover_async(
@@ -236,10 +256,10 @@ async def session(root: Path) -> None:
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=typo)],
             )
         )
-        assert len(await c.next_diagnostics(uri, seen)) == 1
+        assert len(await c.next_nonempty(uri, seen)) == 1
         seen = c.count(uri)
         client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=doc))
-        assert await c.next_diagnostics(uri, seen) == []
+        assert await c.next_empty(uri, seen) == []
 
         await client.shutdown_async(None)
         client.exit(None)
