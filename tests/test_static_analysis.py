@@ -172,6 +172,28 @@ def test_warnings_do_not_stop_a_build(tmp_path: Path) -> None:
     assert out.output.index("[WARNING]: Static analysis") < out.output.index("START seed")
 
 
+@pytest.mark.parametrize(
+    ("flags", "stops"),
+    [
+        (("--warn-error",), True),
+        (("--warn-error-options", '{"error": ["StaticAnalysisWarning"]}'), True),
+        (("--warn-error-options", '{"error": "all", "warn": ["StaticAnalysisWarning"]}'), False),
+        (("--warn-error-options", '{"error": ["LogTestResult"]}'), False),
+    ],
+)
+def test_warn_error_makes_analysis_warnings_errors(tmp_path: Path, flags: tuple[str, ...], stops: bool) -> None:
+    root = project(tmp_path, {"models/m.sql": "select id, nme from {{ ref('people') }}"})
+    out = run_cli(*flags, "build", cwd=root)
+    if stops:
+        assert out.exit_code == 2, out.output
+        assert "START" not in out.output
+        assert "Compilation Error in model m (models/m.sql:1)" in out.output
+        assert "Did you mean 'name'?" in out.output and "[WARNING]: Static analysis" not in out.output
+    else:
+        assert "[WARNING]: Static analysis of model m (models/m.sql:1)" in out.output
+        assert "START seed" in out.output
+
+
 def test_a_bad_mode_is_a_project_error(tmp_path: Path) -> None:
     root = project(tmp_path, {"models/m.sql": "select 1 as id"})
     (root / "modelkit.yml").write_text("name: demo\nmodels:\n  demo:\n    +static_analysis: loud\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from modelkit.analysis.cache import AnalysisCache
@@ -163,6 +164,18 @@ def check_before_run(session: Session, command: str, selected: Iterable[str]) ->
     with read_only(session):
         pipeline = start_analysis(session, selected)
         return pipeline.finish() if pipeline is not None else None
+
+
+# The name --warn-error-options knows static analysis warnings by (--warn-error promotes them all).
+WARNING_EVENT = "StaticAnalysisWarning"
+
+
+def with_warn_error(session: Session, report: AnalysisReport | None) -> AnalysisReport | None:
+    """``report`` with its warnings made errors when --warn-error (or its options) says so."""
+    if report is None or not session.warning_is_error(WARNING_EVENT):
+        return report
+    promoted = [replace(d, severity="error") if d.severity == "warn" else d for d in report.diagnostics]
+    return replace(report, diagnostics=promoted)
 
 
 def raise_errors(report: AnalysisReport | None) -> None:

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
-from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
+from modelkit.api.analysis import (
+    Feed,
+    check_before_run,
+    raise_errors,
+    read_only,
+    start_analysis,
+    with_warn_error,
+)
 from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
@@ -138,7 +145,7 @@ class Project:
                 raise
             compiled = dict(session.compiler.compiled)
             with read_only(session):
-                self.analysis = pipeline.finish() if pipeline is not None else None
+                self.analysis = with_warn_error(session, pipeline.finish() if pipeline is not None else None)
             if self.analysis is not None and on_analysis is not None:
                 on_analysis(self.analysis)
             raise_errors(self.analysis)
@@ -238,7 +245,7 @@ class Project:
             if on_start is not None:
                 on_start(session, selected)
             check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-            self.analysis = check_before_run(session, command, selected)
+            self.analysis = with_warn_error(session, check_before_run(session, command, selected))
             if self.analysis is not None and on_analysis is not None:
                 on_analysis(self.analysis)
             raise_errors(self.analysis)
