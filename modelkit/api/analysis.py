@@ -70,13 +70,22 @@ def read_only(session: Session) -> Iterator[None]:
     renderer = session.renderer
     connect = renderer.connect
     opened = session.open_adapter
+    invocation = session.invocation
+    log, warn = invocation.log, invocation.warn
     renderer.adapter = ReadOnlyAdapter(opened) if opened is not None else None  # type: ignore[assignment]
     renderer.connect = lambda: ReadOnlyAdapter(session.adapter)  # type: ignore[assignment, return-value]
+    # what templates log (log(), exceptions.warn()) shows once, when the node is compiled to run
+    invocation.log = invocation.warn = _quiet
     try:
         yield
     finally:
         renderer.connect = connect
         renderer.adapter = session.open_adapter
+        invocation.log, invocation.warn = log, warn
+
+
+def _quiet(message: str) -> None:
+    return None
 
 
 def relations_of(session: Session) -> Relations:

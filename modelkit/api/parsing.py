@@ -29,6 +29,7 @@ def parse_summary(
     vars: str | Mapping[str, Any] | None = None,
     threads: int | None = None,
     log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
     partial_parse: bool | None = None,
     invocation_id: str | None = None,
 ) -> str:
@@ -49,7 +50,13 @@ def parse_summary(
             return summary
     kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars, "threads": threads}
     with Session(
-        project_dir, which="parse", log=log, partial_parse=partial_parse, invocation_id=invocation_id, **kwargs
+        project_dir,
+        which="parse",
+        log=log,
+        warn=warn,
+        partial_parse=partial_parse,
+        invocation_id=invocation_id,
+        **kwargs,
     ) as session:
         return parse_and_write(session)[1]
 

@@ -265,6 +265,7 @@ def open_project(
         vars=vars,
         threads=threads,
         log=reporter.log,
+        warn=reporter.warn,
         invocation_id=getattr(reporter, "invocation_id", None),
         **(state_flags or {}),
     )

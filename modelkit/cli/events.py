@@ -54,6 +54,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "CommandCompleted": ("Q039", "debug"),
     "MainEncounteredError": ("Z002", "error"),
     "JinjaLogInfo": ("I062", "info"),
+    "JinjaLogWarning": ("I061", "warn"),
     "ListCmdOut": ("Z049", "info"),
     "DepsNoPackagesFound": ("M013", "info"),
     "CompiledNode": ("Q042", "info"),
@@ -185,6 +186,10 @@ class EventReporter(ConsoleReporter):
 
     def log(self, message: str) -> None:
         self.emit("JinjaLogInfo", message, {"msg": message})
+
+    def warn(self, message: str) -> None:
+        """A template's ``exceptions.warn()``: the message as written, at warn level."""
+        self.emit("JinjaLogWarning", message, {"msg": message}, level="warn", style="yellow")
 
     def error(self, text: str) -> None:
         self.emit("MainEncounteredError", text, {"exc": text}, style="red", always=True)

@@ -135,6 +135,9 @@ class ConsoleReporter:
     def log(self, message: str) -> None:
         self.line(message)
 
+    def warn(self, message: str) -> None:
+        self.line(message, style="yellow")
+
     def error(self, text: str) -> None:
         self.line(text, style="red", always=True)
 

@@ -120,7 +120,7 @@ class Renderer:
             invocation_id=inv.invocation_id,
             run_started_at=inv.started_at,
             modelkit_version=MODELKIT_VERSION,
-            exceptions=Exceptions(lambda m: inv.log(f"[WARNING]: {m}")),
+            exceptions=Exceptions(lambda m: inv.warn(m)),
             api=Api(self.project.quoting),
             flags=Flags(inv, self.project.flags),
             invocation_args_dict={"which": inv.which, "full_refresh": inv.full_refresh},
