@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
+from modelkit.core.manifest import ResourceNode
 from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.contracts import declared_types, enforce_contract, table_schema
 from modelkit.execute.fingerprints import BuildState, target_key
@@ -31,7 +32,7 @@ EXECUTABLE = {
     "compile": ("model", "analysis", "snapshot", "test"),
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
-    "build": ("seed", "model", "snapshot", "test", "unit_test"),
+    "build": ("seed", "model", "snapshot", "test", "unit_test", "exposure", "saved_query"),
     "clone": ("model", "seed", "snapshot"),
 }
 
@@ -44,6 +45,7 @@ class RunPlan:
     parents: Mapping[str, set[str]]
     order: Callable[[str], tuple[int, str]]
     threads: int
+    nodes: Mapping[str, Node]  # the selected nodes (exposures and saved queries viewed as nodes)
 
 
 class NodeExecutor(Protocol):
@@ -122,6 +124,7 @@ class Runner:
         self.executors: Mapping[str, NodeExecutor] = {} if options.command == "compile" else dict(executors or {})
         self._index = 0
         self._lock = threading.Lock()
+        self._nodes: dict[str, Node] = {}
         self.build_state: BuildState | None = None
 
     # -- selection ---------------------------------------------------------
@@ -139,20 +142,31 @@ class Runner:
                 selector=self.options.selector,
                 indirect=self.options.indirect_selection,
             )
-        manifest = self.context.manifest
+        found = {uid: self.node(uid) for uid in chosen}
         return sorted(
-            uid for uid in chosen
-            if uid in manifest.nodes and manifest.nodes[uid].resource_type in kinds and not manifest.nodes[uid].is_ephemeral
+            uid for uid, node in found.items()
+            if node is not None and node.resource_type in kinds and not node.is_ephemeral
         )  # fmt: skip
 
+    def node(self, uid: str) -> Node | None:
+        """The node ``uid`` names: one of the manifest's, or an exposure or saved query viewed as one (made
+        once per run)."""
+        node = self._nodes.get(uid)
+        if node is None:
+            node = self.context.manifest.run_node(uid)
+            if node is not None:
+                self._nodes[uid] = node
+        return node
+
     def _parents(self, selected: Sequence[str]) -> dict[str, set[str]]:
-        """Parents among the selection, looking through ephemeral models."""
+        """Parents among the selection, looking through ephemeral models, and through the metrics and semantic
+        models between a saved query or an exposure and the models they read."""
         manifest = self.context.manifest
         chosen = set(selected)
         result: dict[str, set[str]] = {}
         for uid in selected:
             found: set[str] = set()
-            stack = list(manifest.nodes[uid].depends_on_nodes)
+            stack = list(self._nodes[uid].depends_on_nodes)
             seen: set[str] = set()
             while stack:
                 parent = stack.pop()
@@ -161,8 +175,11 @@ class Runner:
                 seen.add(parent)
                 if parent in chosen:
                     found.add(parent)
-                elif parent in manifest.nodes and manifest.nodes[parent].is_ephemeral:
-                    stack.extend(manifest.nodes[parent].depends_on_nodes)
+                elif parent in manifest.nodes:
+                    if manifest.nodes[parent].is_ephemeral:
+                        stack.extend(manifest.nodes[parent].depends_on_nodes)
+                elif (resource := manifest.resource(parent)) is not None:
+                    stack.extend(resource["depends_on"]["nodes"])
             result[uid] = found
         return result
 
@@ -184,7 +201,7 @@ class Runner:
             return run
         if self.options.command != "compile":
             adapter = context.adapter
-            nodes = [context.manifest.nodes[uid] for uid in selected]
+            nodes = [self._nodes[uid] for uid in selected]
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
             self.build_state = self._build_state(nodes)
@@ -193,14 +210,14 @@ class Runner:
             parents = {uid: set() for uid in selected}
         levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
-            parents, levels = build_dag(context.manifest, context.graph, parents)
+            parents, levels = build_dag(context.manifest, context.graph, parents, self._nodes)
         threads = self.options.threads or context.target.threads
         hooks = self.options.command in PROJECT_HOOK_COMMANDS
 
         def order(uid: str) -> tuple[int, str]:  # the scheduler's order, which the test batches follow
             return (levels.get(uid, 0), uid)
 
-        plan = RunPlan(tuple(selected), parents, order, threads)
+        plan = RunPlan(tuple(selected), parents, order, threads, {uid: self._nodes[uid] for uid in selected})
         for executor in dict.fromkeys(self.executors.values()):
             executor.prepare(context, plan)
         start: list[NodeResult] = []
@@ -249,16 +266,17 @@ class Runner:
             adapter.interrupt()
 
     def _skip(self, uid: str, cause: str) -> NodeResult:
-        node = self.context.manifest.nodes[uid]
+        node = self._nodes[uid]
         index = self._next_index()
         result = NodeResult(
             uid, "skipped", message=None, thread_id=threading.current_thread().name, relation_name=node.relation_name
         )
+        result.compilable = not isinstance(node, ResourceNode)
         self.reporter.result(index, self.total, node, result)
         return result
 
     def _execute_node(self, uid: str) -> NodeResult:
-        node = self.context.manifest.nodes[uid]
+        node = self._nodes[uid]
         index = self._next_index()
         self.reporter.start(index, self.total, node)
         thread = threading.current_thread().name  # the scheduler's worker, named as dbt's
