@@ -234,11 +234,11 @@ class EventReporter(ConsoleReporter):
     def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
         finished = _utc_now()
         started = self.started_at.pop(node.unique_id, None)
-        if result.status == "skipped":
+        if result.status == "skipped":  # dbt: started, and never finished
             started = finished
             self.emit("NodeStart", f"Began running node {node.unique_id}",
                       {"node_info": node_info(node, "started", started, None)})  # fmt: skip
-        info = node_info(node, result.status, started, finished)
+        info = node_info(node, result.status, started, None if result.status == "skipped" else finished)
         message, status = result_line(node, result)
         text = "".join(dotted(index, total, message, status, self.width))
         line = (index, total, message, status)
@@ -247,7 +247,7 @@ class EventReporter(ConsoleReporter):
         run_result = {
             "adapter_response": result.adapter_response,
             "execution_time": result.execution_time,
-            "message": result.message,
+            "message": result.message or "",  # a string field of dbt's event: "" when there is none
             "num_failures": result.failures or 0,
             "status": result.status,
             "thread": result.thread_id,

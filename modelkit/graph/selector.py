@@ -25,7 +25,7 @@ METHODS = (
     "state", "result",
 )  # fmt: skip
 # the methods that select exposures, metrics, semantic models and saved queries too (as dbt's do)
-RESOURCE_METHODS = frozenset({"fqn", "tag", "path", "file", "package", "resource_type", "unique_id"})
+RESOURCE_METHODS = frozenset({"fqn", "tag", "path", "file", "package", "resource_type", "unique_id", "result"})
 _KIND_WORDS = {
     "exposure": ("exposure", "Exposures", "exposure"),
     "metric": ("metric", "Metrics", "metric"),
