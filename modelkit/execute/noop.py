@@ -14,7 +14,7 @@ from modelkit.core.results import NodeResult, now
 if TYPE_CHECKING:
     from modelkit.core.manifest import Node
     from modelkit.execute.context import ExecutionContext
-    from modelkit.execute.runner import RunPlan, Runner
+    from modelkit.execute.runner import Runner, RunPlan
 
 
 class NoOpExecutor:

@@ -112,7 +112,9 @@ class TestBatches:
         uids = [
             uid
             for uid in sorted(selected, key=order)
-            if uid in nodes and nodes[uid].resource_type == "test" and not nodes[uid].store_failures  # type: ignore[attr-defined]
+            if uid in nodes
+            and nodes[uid].resource_type == "test"
+            and not nodes[uid].store_failures  # type: ignore[attr-defined]
             and not parents.get(uid)
         ]
         if len(uids) < 2:
