@@ -1,7 +1,8 @@
 """Adapters: every engine behind one protocol (:class:`modelkit.adapters.base.Adapter`).
 
 ``base`` holds the protocol, the capability set and the shared data shapes, ``sql`` the SQL
-snippets that tests and contracts ask of an engine, and each engine is one module (``duckdb``).
+snippets that tests and contracts ask of an engine, and each engine is one module (``duckdb``,
+``spark``).
 Adapters import only :mod:`modelkit.core` and :mod:`modelkit.project`. :data:`ENGINES` maps a
 profile's ``type`` to the function that opens it; an engine module is imported only when a target
 uses it, since each loads its database driver.
@@ -26,7 +27,26 @@ def _duckdb(target: Target) -> Adapter:
     return DuckDBAdapter(target)
 
 
-ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb}
+def _spark(target: Target) -> Adapter:
+    from modelkit.adapters.spark import SparkAdapter  # pyspark itself loads only when the session opens
+
+    return SparkAdapter(target)
+
+
+ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb, "spark": _spark}
+
+# How an engine quotes identifiers, known without loading its module: relations in templates
+# (``ref``, ``source``, ``this``) render with it. Engines not listed quote with double quotes.
+IDENTIFIER_QUOTES: dict[str, str] = {"spark": "`"}
+
+
+def identifier_quote(engine_type: str) -> str:
+    """The character the engine of a profile ``type`` quotes identifiers with.
+
+    >>> identifier_quote("spark"), identifier_quote("duckdb")
+    ('`', '"')
+    """
+    return IDENTIFIER_QUOTES.get(engine_type, '"')
 
 
 def get_adapter(target: Target) -> Adapter:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec, TableSchema
+from modelkit.adapters.base import ColumnInfo, QueryResult, RelationOptions, SnapshotSpec, TableSchema
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
 
@@ -100,6 +100,7 @@ class StatefulMixin:
         delimiter: str,
         quote_columns: bool = True,
         full_refresh: bool = False,
+        options: RelationOptions | None = None,
     ) -> QueryResult:
         """``column_types`` should name every column (see ``describe_csv``), in file order."""
         columns = self.describe_csv(path, column_types=column_types, delimiter=delimiter)
@@ -167,7 +168,9 @@ class StatefulMixin:
             )
         return self.insert_into(target, source, columns)
 
-    def replace_table_with_schema(self, relation: Relation, schema: TableSchema, sql: str) -> QueryResult:
+    def replace_table_with_schema(
+        self, relation: Relation, schema: TableSchema, sql: str, options: RelationOptions | None = None
+    ) -> QueryResult:
         """Declare the table (types and constraints, so that DuckDB checks every row), then fill it.
 
         Both statements run in one transaction: a row that breaks a constraint leaves the previous
@@ -237,7 +240,9 @@ class StatefulMixin:
         self.execute(f"alter table {relation.render()} alter column {quote(name)} type {data_type}")
 
     # -- snapshots -----------------------------------------------------------
-    def create_snapshot_table(self, relation: Relation, sql: str, spec: SnapshotSpec) -> QueryResult:
+    def create_snapshot_table(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, options: RelationOptions | None = None
+    ) -> QueryResult:
         n = spec.names
         updated_at = _updated_at(spec)
         deleted = f",\n  'False' as {quote(n['dbt_is_deleted'])}" if spec.hard_deletes == "new_record" else ""

@@ -262,7 +262,7 @@ class Project:
                 sql = (
                     session.compiler.compile(node)
                     if node.resource_type != "seed"
-                    else session.adapter.sql.select_all(str(node.relation))
+                    else session.adapter.sql.select_all(str(node.relation.quoted_with(session.adapter.quote_char)))
                 )
             result = session.adapter.execute(session.adapter.limit_sql(sql, limit) if limit >= 0 else sql, fetch=True)
             return result.columns, result.rows

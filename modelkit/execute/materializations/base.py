@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from modelkit.adapters.base import RelationOptions
 from modelkit.execute.hooks import hooks_of
 
 if TYPE_CHECKING:
@@ -64,18 +65,33 @@ def _hooks_inside(build: Build) -> bool:
     )
 
 
+def options_of(node: Node) -> RelationOptions:
+    """The node's config, with its descriptions where ``persist_docs`` asks for them."""
+    persist = node.config.get("persist_docs") or {}
+    columns = getattr(node, "columns", {}) or {}
+    return RelationOptions(
+        config=node.config,
+        description=(node.description or None) if persist.get("relation") else None,
+        column_descriptions=(
+            {c.name: c.description for c in columns.values() if c.description} if persist.get("columns") else {}
+        ),
+    )
+
+
 def view(build: Build) -> QueryResult:
+    options = options_of(build.node)
     if not _hooks_inside(build):  # one statement (or the adapter's own transaction): atomic by itself
-        return build.adapter.replace_view(build.node.relation, build.sql)
+        return build.adapter.replace_view(build.node.relation, build.sql, options)
     with unit_of_work(build):
-        return build.adapter.replace_view(build.node.relation, build.sql)
+        return build.adapter.replace_view(build.node.relation, build.sql, options)
 
 
 def table(build: Build) -> QueryResult:
+    options = options_of(build.node)
     if build.schema is not None:  # declared first, so that the engine checks the contract's constraints
         with unit_of_work(build):
-            return build.adapter.replace_table_with_schema(build.node.relation, build.schema, build.sql)
+            return build.adapter.replace_table_with_schema(build.node.relation, build.schema, build.sql, options)
     if not _hooks_inside(build):
-        return build.adapter.replace_table(build.node.relation, build.sql)
+        return build.adapter.replace_table(build.node.relation, build.sql, options)
     with unit_of_work(build):
-        return build.adapter.replace_table(build.node.relation, build.sql)
+        return build.adapter.replace_table(build.node.relation, build.sql, options)

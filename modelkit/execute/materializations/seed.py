@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelkit.core.errors import DatabaseError
-from modelkit.execute.materializations.base import Build, unit_of_work
+from modelkit.execute.materializations.base import Build, options_of, unit_of_work
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import QueryResult
@@ -49,6 +49,7 @@ def load_seed(build: Build) -> QueryResult:
                     delimiter=delimiter,
                     quote_columns=True if quote_columns is None else bool(quote_columns),
                     full_refresh=build.full_refresh,
+                    options=options_of(node),
                 )
         except DatabaseError as exc:
             problem = find_csv_problem(path, delimiter)

@@ -1,0 +1,409 @@
+"""Spark SQL of the stateful materializations: seeds, incremental strategies, snapshots, freshness.
+
+Mixed into :class:`modelkit.adapters.spark.SparkAdapter`. ``append`` and ``insert_overwrite`` write
+into the table in place. A Parquet table has no ``MERGE``, ``DELETE`` or ``UPDATE``: ``merge``,
+``delete+insert``, a microbatch window and a snapshot's changes therefore *rewrite* the table. One
+query computes every row the table should hold afterwards, a temporary table with the same definition
+(``SHOW CREATE TABLE``: format, partitioning, properties, comments) is filled with it, and it is
+swapped in. The cost is proportional to the whole table, not to the new rows; a table whose format
+supports ``MERGE INTO`` (Delta Lake, Iceberg, Hudi: declared in :data:`FORMAT_CAPABILITIES`) is
+changed in place instead, as dbt-spark does.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelkit.adapters.base import Capability, ColumnInfo, QueryResult, RelationOptions, SnapshotSpec, TableSchema
+from modelkit.adapters.spark_snapshot import SNAPSHOT_TIME, first_build_sql, is_current, staging_sql
+from modelkit.adapters.spark_sql import columns_list, quote, relation_name
+from modelkit.core.errors import DatabaseError
+from modelkit.core.relation import Relation
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from modelkit.project.profiles import Target
+
+SOURCE, DEST = "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST"
+# What a table's format adds to a plain Parquet table (dbt-spark's is_delta / is_iceberg / is_hudi).
+FORMAT_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "delta": frozenset({Capability.MERGE_INTO}),
+    "iceberg": frozenset({Capability.MERGE_INTO}),
+    "hudi": frozenset({Capability.MERGE_INTO}),
+}
+NULL_VALUES = frozenset({"", "null", "NULL"})  # a seed's fields read as NULL (as the DuckDB adapter reads them)
+_INTEGER = re.compile(r"[+-]?\d+")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?")
+_LONG_MAX = 2**63 - 1
+
+
+def seed_column_type(values: Sequence[str | None]) -> str:
+    """The Spark type of a seed column, as dbt-spark infers it (integers are ``bigint``).
+
+    >>> [seed_column_type(v) for v in (["1", None, "-2"], ["1.5", "2"], ["true", "False"], ["2024-01-02"], ["x", "1"])]
+    ['bigint', 'double', 'boolean', 'date', 'string']
+    >>> seed_column_type(["2024-01-02 10:00:00"]), seed_column_type([None])
+    ('timestamp', 'string')
+    """
+    present = [v for v in values if v is not None]
+    if not present:
+        return "string"
+    if all(_INTEGER.fullmatch(v) and abs(int(v)) <= _LONG_MAX for v in present):
+        return "bigint"
+    if all(_NUMBER.fullmatch(v) for v in present):
+        return "double"
+    if all(v.lower() in ("true", "false") for v in present):
+        return "boolean"
+    if all(_DATE.fullmatch(v) for v in present):
+        return "date"
+    if all(_TIMESTAMP.fullmatch(v) for v in present):
+        return "timestamp"
+    return "string"
+
+
+def read_seed(path: Path, delimiter: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
+    """The header and rows of a seed file; the seed materialization has checked its shape already."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            header = next(reader, None) or []
+            rows = [tuple(None if v in NULL_VALUES else v for v in row) for row in reader if row]
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        raise DatabaseError(f"Could not read {path.name}: {exc}") from None
+    return header, rows
+
+
+class SparkStatefulMixin:
+    """Primitives over the adapter's statements, temporary tables and swap."""
+
+    target: Target
+    _spark: Any
+
+    def execute(self, sql: str, *, fetch: bool = False) -> QueryResult: ...  # pragma: no cover - the adapter's
+
+    def describe_query(self, sql: str) -> list[ColumnInfo]: ...  # pragma: no cover - the adapter's
+
+    def get_relation(self, database: str | None, schema: str | None, identifier: str) -> Relation | None: ...
+
+    def get_columns(self, relation: Relation) -> list[ColumnInfo]: ...  # pragma: no cover - the adapter's
+
+    def transaction(self) -> AbstractContextManager[None]: ...  # pragma: no cover - the adapter's
+
+    def temp_relation(self, relation: Relation) -> Relation: ...  # pragma: no cover - the adapter's
+
+    def swap(self, relation: Relation, candidate: Relation) -> None: ...  # pragma: no cover - the adapter's
+
+    def replace_table(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult: ...
+
+    def table_clauses(self, options: RelationOptions | None, *, staging: bool = False) -> str: ...
+
+    def comment_columns(self, relation: Relation, options: RelationOptions | None) -> None: ...
+
+    def _session(self) -> Any: ...  # pragma: no cover - the adapter's
+
+    # -- seeds -----------------------------------------------------------------
+    def describe_csv(
+        self, path: Path, *, column_types: Mapping[str, str], delimiter: str, sample_all: bool = False
+    ) -> list[ColumnInfo]:
+        """The CSV's columns with the types a seed gets: every row is read (``sample_all`` changes nothing)."""
+        header, rows = read_seed(path, delimiter)
+        overrides = {k.lower(): v for k, v in column_types.items()}
+        return [
+            ColumnInfo(name, overrides.get(name.lower()) or seed_column_type([row[i] for row in rows if i < len(row)]))
+            for i, name in enumerate(header)
+        ]
+
+    def load_csv(
+        self,
+        relation: Relation,
+        path: Path,
+        *,
+        column_types: Mapping[str, str],
+        delimiter: str,
+        quote_columns: bool = True,
+        full_refresh: bool = False,
+        options: RelationOptions | None = None,
+    ) -> QueryResult:
+        """The rows travel from this process as text (so a cluster needs no access to the file), then are
+        cast to their types into a new table swapped in for the old one."""
+        header, rows = read_seed(path, delimiter)
+        columns = self.describe_csv(path, column_types=column_types, delimiter=delimiter)
+        existing = self.get_relation(relation.database, relation.schema, relation.identifier)
+        if existing is not None and existing.type != "table":
+            raise DatabaseError(
+                f"Seed target {relation_name(relation)} is a {existing.type}, not a table; drop it or rename the seed"
+            )
+        if existing is not None and not full_refresh:
+            have = [c.name for c in self.get_columns(existing)]
+            if [n.lower() for n in have] != [c.name.lower() for c in columns]:
+                raise DatabaseError(
+                    f"The columns of {path.name} ({', '.join(c.name for c in columns)}) no longer match the table "
+                    f"{relation_name(relation)} ({', '.join(have)}).\nRun `modelkit seed --full-refresh` to recreate it."
+                )
+        from pyspark.sql.types import StringType, StructField, StructType  # loaded with the session already
+
+        schema = StructType([StructField(f"c{i}", StringType(), True) for i in range(len(header))])
+        width = len(header)
+        padded = [row + (None,) * (width - len(row)) if len(row) < width else row[:width] for row in rows]
+        view = f"modelkit_seed_{uuid.uuid4().hex[:12]}"
+        self._session().createDataFrame(padded, schema).createOrReplaceTempView(view)
+        alias = quote if quote_columns else (lambda name: name)
+        select = ", ".join(f"cast(`c{i}` as {c.data_type}) as {alias(c.name)}" for i, c in enumerate(columns))
+        try:
+            self.replace_table(relation, f"select {select} from {view}", options)
+        finally:
+            self.execute(f"drop view if exists {view}")
+        count = len(rows)
+        return QueryResult(rows_affected=count, message=f"{'CREATE' if full_refresh else 'INSERT'} {count}")
+
+    # -- tables built in two steps ----------------------------------------------
+    def replace_table_with_schema(
+        self, relation: Relation, schema: TableSchema, sql: str, options: RelationOptions | None = None
+    ) -> QueryResult:
+        """Declare the columns' types first, then fill the table (constraints are not declared: Spark's data
+        source tables check none)."""
+        declared = ", ".join(f"{quote(name)} {data_type}" for name, data_type, _ in schema.columns)
+        names = columns_list([name for name, _, _ in schema.columns])
+        with self.transaction():
+            candidate = self.temp_relation(relation)
+            self.execute(f"create table {relation_name(candidate)} ({declared})\n{self.table_clauses(options)}")
+            self.execute(
+                f"insert into {relation_name(candidate)} ({names})\nselect {names} from (\n{sql}\n) as model_subq"
+            )
+            self.comment_columns(candidate, options)
+            self.swap(relation, candidate)
+        return QueryResult(message="OK")
+
+    def _capabilities(self, relation: Relation) -> frozenset[Capability]:
+        """What the table's format adds (its provider, from ``describe table extended``)."""
+        rows = self.execute(f"describe table extended {relation_name(relation)}", fetch=True).rows
+        provider = next((str(dtype).lower() for name, dtype, _ in rows if name == "Provider"), "parquet")
+        return FORMAT_CAPABILITIES.get(provider, frozenset())
+
+    def _definition(self, relation: Relation, name: str) -> str:
+        """``relation``'s ``CREATE TABLE`` statement, for a table named ``name``."""
+        text = str(self.execute(f"show create table {relation_name(relation)}", fetch=True).rows[0][0])
+        head, parenthesis, rest = text.partition("(\n")
+        if not parenthesis or not head.upper().startswith("CREATE TABLE"):
+            raise DatabaseError(f"Cannot read the definition of {relation_name(relation)} to rewrite it:\n{text}")
+        if re.search(r"^LOCATION ", rest, re.MULTILINE):
+            raise DatabaseError(
+                f"{relation_name(relation)} is an external table (it has a LOCATION): modelkit rewrites only "
+                "managed tables; drop it, or run with --full-refresh"
+            )
+        return f"CREATE TABLE {name} (\n{rest}"
+
+    def rewrite(self, relation: Relation, select: str) -> None:
+        """Make ``select``'s rows (in the table's column order) the table's: a copy built, then swapped in."""
+        columns = columns_list([c.name for c in self.get_columns(relation)])
+        with self.transaction():
+            candidate = self.temp_relation(relation)
+            self.execute(self._definition(relation, relation_name(candidate)))
+            self.execute(f"insert into {relation_name(candidate)} ({columns})\n{select}")
+            self.swap(relation, candidate)
+
+    # -- incremental models --------------------------------------------------
+    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+        """Staging rows in a real (Parquet) table: a temporary view would run the query again, against a
+        target that may have changed in between."""
+        temp = self.temp_relation(relation)
+        self.execute(f"create table {relation_name(temp)}\n{self.table_clauses(None, staging=True)}\nas\n{sql}")
+        return temp
+
+    def insert_into(self, target: Relation, source: Relation, columns: Sequence[str]) -> QueryResult:
+        cols = columns_list(columns)
+        self.execute(f"insert into {relation_name(target)} ({cols})\nselect {cols} from {relation_name(source)}")
+        return QueryResult(message="OK")
+
+    def insert_overwrite(
+        self, target: Relation, source: Relation, columns: Sequence[str], partition_by: Sequence[str]
+    ) -> QueryResult:
+        """dbt-spark's ``insert_overwrite``: the partitions the new rows fall in are replaced (dynamic
+        partition overwrite); without ``partition_by``, the whole table."""
+        select = self._aligned(target, f"{relation_name(source)} as {SOURCE}", columns, SOURCE)
+        self.execute(f"insert overwrite table {relation_name(target)}\n{select}")
+        return QueryResult(message="OK")
+
+    def _aligned(self, target: Relation, source: str, columns: Sequence[str], alias: str, where: str = "") -> str:
+        """``select`` of the target's columns in its order from ``source``: NULL for a column not written."""
+        written = {c.lower() for c in columns}
+        parts = [
+            f"cast({alias}.{quote(c.name)} as {c.data_type})"
+            if c.name.lower() in written
+            else f"cast(null as {c.data_type})"
+            for c in self.get_columns(target)
+        ]
+        return f"select {', '.join(parts)}\nfrom {source}" + (f"\nwhere {where}" if where else "")
+
+    def _kept(self, target: Relation, condition: str) -> str:
+        """The target's rows where ``condition`` (on ``DBT_INTERNAL_DEST``) is not true."""
+        return f"select * from {relation_name(target)} as {DEST}\nwhere not coalesce({condition}, false)"
+
+    def delete_insert(
+        self,
+        target: Relation,
+        source: Relation,
+        columns: Sequence[str],
+        unique_key: Sequence[str],
+        predicates: Sequence[str],
+    ) -> QueryResult:
+        if not unique_key:
+            return self.insert_into(target, source, columns)
+        matches = " and ".join(f"{SOURCE}.{k} = {DEST}.{k}" for k in unique_key)
+        condition = " and ".join(
+            [
+                f"exists (select 1 from {relation_name(source)} as {SOURCE} where {matches})",
+                *(f"({p})" for p in predicates),
+            ]
+        )
+        if Capability.MERGE_INTO in self._capabilities(target):
+            self.execute(f"delete from {relation_name(target)} as {DEST}\nwhere {condition}")
+            return self.insert_into(target, source, columns)
+        new_rows = self._aligned(target, f"{relation_name(source)} as {SOURCE}", columns, SOURCE)
+        self.rewrite(target, f"{self._kept(target, condition)}\nunion all\n{new_rows}")
+        return QueryResult(message="OK")
+
+    def replace_window(
+        self, target: Relation, source: Relation, columns: Sequence[str], column: str, start: str, end: str
+    ) -> QueryResult:
+        """A microbatch: the target's rows whose ``column`` is in ``[start, end)`` are replaced by ``source``'s."""
+        condition = f"{DEST}.{column} >= '{start}' and {DEST}.{column} < '{end}'"
+        if Capability.MERGE_INTO in self._capabilities(target):
+            self.execute(f"delete from {relation_name(target)} as {DEST}\nwhere {condition}")
+            return self.insert_into(target, source, columns)
+        new_rows = self._aligned(target, f"{relation_name(source)} as {SOURCE}", columns, SOURCE)
+        self.rewrite(target, f"{self._kept(target, condition)}\nunion all\n{new_rows}")
+        return QueryResult(message="OK")
+
+    def merge(
+        self,
+        target: Relation,
+        source: Relation,
+        columns: Sequence[str],
+        update_columns: Sequence[str],
+        unique_key: Sequence[str],
+        predicates: Sequence[str],
+    ) -> QueryResult:
+        """Matching rows take ``update_columns`` from the source, the others are inserted.
+
+        Rewritten for a Parquet table: the target left-joined to the new rows (each matched row updated)
+        and the new rows that match none. As with MERGE, a source holding a key twice is an error of
+        the model; here it duplicates the matched row instead of failing.
+        """
+        if not unique_key:
+            return self.insert_into(target, source, columns)
+        on = " and ".join([f"{SOURCE}.{k} = {DEST}.{k}" for k in unique_key] + [f"({p})" for p in predicates])
+        src, dest = f"{relation_name(source)} as {SOURCE}", f"{relation_name(target)} as {DEST}"
+        if Capability.MERGE_INTO in self._capabilities(target):
+            sets = ", ".join(f"{DEST}.{quote(c)} = {SOURCE}.{quote(c)}" for c in update_columns)
+            values = ", ".join(f"{SOURCE}.{quote(c)}" for c in columns)
+            matched = f"\nwhen matched then update set {sets}" if sets else ""
+            self.execute(
+                f"merge into {dest}\nusing {src}\non {on}{matched}\n"
+                f"when not matched then insert ({columns_list(columns)}) values ({values})"
+            )
+            return QueryResult(message="OK")
+        updated = {c.lower() for c in update_columns}
+        flag = "modelkit_matched"
+        parts = []
+        for column in self.get_columns(target):
+            name, kept = quote(column.name), f"{DEST}.{quote(column.name)}"
+            if column.name.lower() in updated:
+                parts.append(
+                    f"case when {SOURCE}.{flag} then cast({SOURCE}.{name} as {column.data_type}) else {kept} end"
+                )
+            else:
+                parts.append(kept)
+        matched_rows = (
+            f"select {', '.join(parts)}\nfrom {dest}\n"
+            f"left join (select *, true as {flag} from {relation_name(source)}) as {SOURCE}\non {on}"
+        )
+        new_rows = self._aligned(target, src, columns, SOURCE, where=f"not exists (select 1 from {dest} where {on})")
+        self.rewrite(target, f"{matched_rows}\nunion all\n{new_rows}")
+        return QueryResult(message="OK")
+
+    def add_columns(self, relation: Relation, columns: Sequence[ColumnInfo]) -> None:
+        if columns:
+            added = ", ".join(f"{quote(c.name)} {c.data_type}" for c in columns)
+            self.execute(f"alter table {relation_name(relation)} add columns ({added})")
+
+    def drop_columns(self, relation: Relation, names: Sequence[str]) -> None:
+        if names:
+            self._schema_change(relation, f"drop columns ({columns_list(names)})", "drop columns")
+
+    def alter_column_type(self, relation: Relation, name: str, data_type: str) -> None:
+        self._schema_change(relation, f"alter column {quote(name)} type {data_type}", "change a column's type")
+
+    def _schema_change(self, relation: Relation, change: str, what: str) -> None:
+        try:
+            self.execute(f"alter table {relation_name(relation)} {change}")
+        except DatabaseError as exc:
+            raise DatabaseError(
+                f"{exc.message}\nA Spark table in this format cannot {what} (Parquet tables cannot; Delta Lake and "
+                "Iceberg tables can): use on_schema_change: append_new_columns, or rebuild with --full-refresh."
+            ) from None
+
+    # -- snapshots -----------------------------------------------------------
+    def create_snapshot_table(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, options: RelationOptions | None = None
+    ) -> QueryResult:
+        return self.replace_table(relation, first_build_sql(sql, spec), options)
+
+    def stage_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec) -> Relation:
+        source_columns = [c.name for c in self.describe_query(sql)]
+        target_columns = {c.name.lower() for c in self.get_columns(relation)}
+        return self.create_temp_table(relation, staging_sql(relation, sql, spec, source_columns, target_columns))
+
+    def apply_snapshot(
+        self, relation: Relation, staging: Relation, columns: Sequence[str], spec: SnapshotSpec
+    ) -> QueryResult:
+        """Close the changed and deleted rows, add the new versions: MERGE INTO, or a rewrite."""
+        n = spec.names
+        scd, valid_to = quote(n["dbt_scd_id"]), quote(n["dbt_valid_to"])
+        changes = f"{relation_name(staging)} where dbt_change_type in ('update', 'delete')"
+        inserts = "dbt_change_type = 'insert'"
+        if Capability.MERGE_INTO in self._capabilities(relation):
+            self.execute(
+                f"merge into {relation_name(relation)} as {DEST}\nusing (select * from {changes}) as {SOURCE}\n"
+                f"on {SOURCE}.{scd} = {DEST}.{scd} and {is_current(f'{DEST}.{valid_to}', spec)}\n"
+                f"when matched then update set {DEST}.{valid_to} = {SOURCE}.{valid_to}"
+            )
+            cols = columns_list(columns)
+            self.execute(
+                f"insert into {relation_name(relation)} ({cols})\nselect {cols} from {relation_name(staging)}\n"
+                f"where {inserts}"
+            )
+            return QueryResult(message="OK")
+        closing = f"select {scd} as closed_scd, max({valid_to}) as closed_at from {changes} group by {scd}"
+        parts = []
+        for column in self.get_columns(relation):
+            name = f"{DEST}.{quote(column.name)}"
+            if column.name.lower() == n["dbt_valid_to"].lower():
+                name = f"case when {SOURCE}.closed_scd is null then {name} else cast({SOURCE}.closed_at as {column.data_type}) end"
+            parts.append(name)
+        history = (
+            f"select {', '.join(parts)}\nfrom {relation_name(relation)} as {DEST}\n"
+            f"left join ({closing}) as {SOURCE}\n"
+            f"on {SOURCE}.closed_scd = {DEST}.{scd} and {is_current(f'{DEST}.{valid_to}', spec)}"
+        )
+        new_rows = self._aligned(relation, f"{relation_name(staging)} as {SOURCE}", columns, SOURCE, where=inserts)
+        self.rewrite(relation, f"{history}\nunion all\n{new_rows}")
+        return QueryResult(message="OK")
+
+    # -- sources freshness ---------------------------------------------------
+    def max_loaded_at(self, relation: Relation, loaded_at_field: str, filter: str | None) -> tuple[Any, Any]:
+        where = f"\nwhere {filter}" if filter else ""
+        rows = self.execute(
+            f"select max({loaded_at_field}) as max_loaded_at, {SNAPSHOT_TIME} as snapshotted_at\n"
+            f"from {relation_name(relation)}{where}",
+            fetch=True,
+        ).rows
+        return rows[0][0], rows[0][1]
