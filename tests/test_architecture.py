@@ -7,6 +7,7 @@ only the layers below it, modules form no cycle, and the "never" rules hold.
 from __future__ import annotations
 
 import ast
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,3 +250,31 @@ def test_a_deliberate_cycle_is_caught(tmp_path: Path) -> None:
         (copy / "core" / "results.py").read_text(encoding="utf-8") + "\nfrom modelkit.core import relation\n"
     )
     assert ["modelkit.core.relation", "modelkit.core.results"] in cycles(all_imports(copy))
+
+
+# Engine names (a profile's ``type``) belong in adapters/ (and the few places that list engines);
+# materializations, tests and docs work through the adapter's primitives and capabilities.
+ENGINE_NEUTRAL = ("execute", "testing", "docs")
+ENGINE_NAMES = ("duckdb", "postgres")
+
+
+def engine_mentions(root: Path = PACKAGE) -> list[str]:
+    found = []
+    for package in ENGINE_NEUTRAL:
+        for path in sorted((root / package).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if any(name in line.lower() for name in ENGINE_NAMES):
+                    found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    return found
+
+
+def test_materializations_tests_and_docs_name_no_engine(tmp_path: Path) -> None:
+    assert not engine_mentions(), "\n".join(engine_mentions())
+    copy = tmp_path / "modelkit"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "docs_site", "include"))
+    seed = copy / "execute" / "materializations" / "seed.py"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n# DuckDB's reader says 'CSV Error on Line'\n")
+    assert engine_mentions(copy) == [
+        f"execute/materializations/seed.py:{len(seed.read_text().splitlines())}: "
+        "# DuckDB's reader says 'CSV Error on Line'"
+    ]

@@ -1,11 +1,11 @@
 """Adapters: every engine behind one protocol (:class:`modelkit.adapters.base.Adapter`).
 
 ``base`` holds the protocol, the capability set and the shared data shapes, ``sql`` the SQL
-snippets that tests and contracts ask of an engine, and each engine is one module (``duckdb``,
-``spark``).
-Adapters import only :mod:`modelkit.core` and :mod:`modelkit.project`. :data:`ENGINES` maps a
-profile's ``type`` to the function that opens it; an engine module is imported only when a target
-uses it, since each loads its database driver.
+snippets that tests and contracts ask of an engine, ``stateful`` the incremental and snapshot SQL
+engines of the common dialect share, and each engine is a module or a few (``duckdb*``,
+``postgres*``, ``spark*``). Adapters import only :mod:`modelkit.core` and :mod:`modelkit.project`.
+:data:`ENGINES` maps a profile's ``type`` to the function that opens it; an engine module is
+imported only when a target uses it, since each loads its database driver.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from modelkit.core.errors import ProjectError
+from modelkit.adapters.base import Capability
+from modelkit.core.errors import ConnectionFailure, ProjectError
 from modelkit.core.text import did_you_mean
 
 if TYPE_CHECKING:
@@ -27,26 +28,67 @@ def _duckdb(target: Target) -> Adapter:
     return DuckDBAdapter(target)
 
 
+def _postgres(target: Target) -> Adapter:
+    try:
+        from modelkit.adapters.postgres import PostgresAdapter  # imports psycopg: only for postgres targets
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "psycopg":
+            raise
+        raise missing_driver(target, "psycopg (3.1 or later)", "postgres") from None
+    return PostgresAdapter(target)
+
+
 def _spark(target: Target) -> Adapter:
-    from modelkit.adapters.spark import SparkAdapter  # pyspark itself loads only when the session opens
+    try:
+        import pyspark  # noqa: F401 - the driver, checked before anything starts
+    except ImportError:
+        raise missing_driver(target, "pyspark (4.0)", "spark") from None
+    if target.credentials.get("method") == "connect":
+        try:
+            import pyspark.sql.connect.session  # noqa: F401 - the Spark Connect client needs pyspark[connect]'s packages
+        except ImportError:
+            raise missing_driver(target, "pyspark's Spark Connect client (pyspark[connect])", "spark") from None
+    from modelkit.adapters.spark import SparkAdapter  # the adapter module itself: only for spark targets
 
     return SparkAdapter(target)
 
 
-ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb, "spark": _spark}
+ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb, "postgres": _postgres, "spark": _spark}
 
-# How an engine quotes identifiers, known without loading its module: relations in templates
-# (``ref``, ``source``, ``this``) render with it. Engines not listed quote with double quotes.
+# What rendering must know of an engine before connecting to it (``--empty`` compiles without a
+# connection): the capabilities its adapter declares that change the SQL templates produce.
+RENDER_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "duckdb": frozenset(),
+    "postgres": frozenset({Capability.SUBQUERY_ALIAS}),
+    "spark": frozenset(),
+}
+# How an engine quotes identifiers, also known before connecting: relations in templates (``ref``,
+# ``source``, ``this``) render with it. Engines not listed quote with double quotes.
 IDENTIFIER_QUOTES: dict[str, str] = {"spark": "`"}
 
 
-def identifier_quote(engine_type: str) -> str:
+def render_capabilities(adapter_type: str) -> frozenset[Capability]:
+    return RENDER_CAPABILITIES.get(adapter_type, frozenset())
+
+
+def identifier_quote(adapter_type: str) -> str:
     """The character the engine of a profile ``type`` quotes identifiers with.
 
     >>> identifier_quote("spark"), identifier_quote("duckdb")
     ('`', '"')
     """
-    return IDENTIFIER_QUOTES.get(engine_type, '"')
+    return IDENTIFIER_QUOTES.get(adapter_type, '"')
+
+
+def missing_driver(target: Target, driver: str, extra: str) -> ConnectionFailure:
+    """The engine's driver is not installed: one paragraph naming the profile and the extra to install."""
+    where = f" in {target.origin}" if target.origin != "embedded" else ""
+    return ConnectionFailure(
+        f"The profile '{target.profile_name}' (target '{target.name}'{where}) has type: {target.type}, which "
+        f"needs the driver {driver}; it is not installed in this Python environment. Install modelkit with "
+        f"its {extra} extra: pip install 'modelkit[{extra}]'",
+        path=target.origin if target.origin != "embedded" else None,
+    )
 
 
 def get_adapter(target: Target) -> Adapter:

@@ -13,8 +13,9 @@ import duckdb
 
 from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult, RelationOptions
 from modelkit.adapters.duckdb_connect import connect
-from modelkit.adapters.duckdb_stateful import StatefulMixin, sql_literal
+from modelkit.adapters.duckdb_stateful import StatefulMixin
 from modelkit.adapters.sql import StandardSQL
+from modelkit.adapters.stateful import sql_literal
 from modelkit.core import fsio
 from modelkit.core.errors import ConnectionFailure, DatabaseError
 from modelkit.core.relation import Relation, quote

@@ -57,20 +57,6 @@ def _failure(target: Target, message: str) -> ConnectionFailure:
     return ConnectionFailure(f"Could not connect to Spark for {describe(target)}: {message}", path=origin)
 
 
-def load_pyspark(target: Target) -> Any:
-    """The pyspark module, or an error saying which extra to install."""
-    try:
-        import pyspark  # heavy and optional: loaded only when a spark profile opens
-
-        return pyspark
-    except ImportError as exc:
-        raise ProjectError(
-            f"The spark adapter of {describe(target)} needs pyspark, which is not installed "
-            f"({exc.msg}).\nInstall it with: pip install 'modelkit[spark]'",
-            path=target.origin if target.origin != "embedded" else None,
-        ) from None
-
-
 def method_of(target: Target) -> str:
     method = str(target.credentials.get("method") or "")
     if method not in METHODS:
@@ -96,7 +82,6 @@ def server_side_parameters(target: Target) -> dict[str, str]:
 def open_session(target: Target) -> tuple[Any, str]:
     """The target's Spark session (opened, or reused from this process) and its method."""
     method = method_of(target)
-    load_pyspark(target)
     _quiet_python_logs()
     if method == "connect":
         return _connect(target), method
@@ -229,14 +214,7 @@ def connect_address(target: Target) -> tuple[str, str, int]:
 
 
 def _connect(target: Target) -> Any:
-    try:
-        from pyspark.sql.connect.session import SparkSession as RemoteSession  # the client needs pyspark[connect]
-    except ImportError as exc:
-        raise ProjectError(
-            f"The spark {describe(target)} has method 'connect', whose client needs more packages "
-            f"({exc}).\nInstall them with: pip install 'modelkit[spark]'",
-            path=target.origin if target.origin != "embedded" else None,
-        ) from None
+    from pyspark.sql.connect.session import SparkSession as RemoteSession  # the client, checked by the engine's factory
 
     url, host, port = connect_address(target)
     conf = {**DEFAULT_RUNTIME_CONF, **server_side_parameters(target)}

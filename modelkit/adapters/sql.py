@@ -176,6 +176,10 @@ class StandardSQL:
             return f"{name}{expression}"
         return None
 
+    def contract_type(self, data_type: str) -> str:
+        """What an enforced contract compares of a column's type: the engine's name of it, upper-cased."""
+        return data_type.upper()
+
     def union_all(self, selects: Sequence[str]) -> str:
         return "\nunion all\n".join(selects)
 

@@ -103,14 +103,17 @@ def version_text() -> str:
 
     from modelkit import DBT_COMPAT_VERSION, __version__
 
-    try:
-        duckdb = version("duckdb")
-    except PackageNotFoundError:
-        duckdb = "not installed"
+    def installed(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
     return (
         f"modelkit version: {__version__}\n"
         f"Compatible with dbt-core: {DBT_COMPAT_VERSION}\n"
-        f"Plugins:\n  - duckdb (embedded engine): {duckdb}"
+        f"Plugins:\n  - duckdb (embedded engine): {installed('duckdb')}\n"
+        f"  - postgres (psycopg): {installed('psycopg')}"
     )
 
 

@@ -41,6 +41,7 @@ class Relation(Mapping):
     # (column, start, end): a microbatch model's input, read one time window at a time
     event_time_filter: tuple[str, str, str] | None = None
     limit: int | None = None  # `--empty`: refs and sources read as a subquery with this limit (dbt's render_limited)
+    limit_alias: bool = False  # the limiting subquery gets an alias (engines whose subqueries need one)
     include_policy: Policy = ALL_PARTS
     quote_policy: Policy = ALL_PARTS
 
@@ -105,9 +106,10 @@ class Relation(Mapping):
             )
         if self.limit is None:
             return rendered
-        # dbt's render_limited; DuckDB relations need no alias for the subquery (dbt-duckdb: require_alias False)
+        # dbt's render_limited: the alias only where the engine requires one (dbt's require_alias)
         where = " where false" if self.limit == 0 else ""
-        return f"(select * from {rendered}{where} limit {self.limit})"
+        alias = f" _dbt_limit_subq_{self.identifier}" if self.limit_alias else ""
+        return f"(select * from {rendered}{where} limit {self.limit}){alias}"
 
     def filtered(self, column: str, start: object, end: object) -> Relation:
         """This relation read only where ``column`` falls in ``[start, end)`` (as dbt filters microbatch inputs).
@@ -117,9 +119,15 @@ class Relation(Mapping):
         """
         return replace(self, event_time_filter=(column, str(start), str(end)))
 
-    def limited(self, limit: int | None) -> Relation:
-        """The relation read through dbt's limiting subquery (``--empty``: ``limit`` 0)."""
-        return self if limit == self.limit else replace(self, limit=limit)
+    def limited(self, limit: int | None, alias: bool = False) -> Relation:
+        """The relation read through dbt's limiting subquery (``--empty``: ``limit`` 0), aliased if ``alias``.
+
+        >>> print(Relation("db", "main", "a").limited(0, alias=True))
+        (select * from "db"."main"."a" where false limit 0) _dbt_limit_subq_a
+        """
+        if limit == self.limit and alias == self.limit_alias:
+            return self
+        return replace(self, limit=limit, limit_alias=alias)
 
     @property
     def name(self) -> str:

@@ -68,8 +68,9 @@ def mismatches(definition: list[tuple[str, str]], contract: list[tuple[str, str]
 def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
     """Check the query against the contract; returns the query with columns in contract order."""
 
-    definition = [(c.name, c.data_type.upper()) for c in adapter.describe_query(adapter.sql.select_from(sql))]
-    contract = [(c.name, c.data_type.upper()) for c in _contract_columns(node, adapter)]
+    family = adapter.sql.contract_type
+    definition = [(c.name, family(c.data_type)) for c in adapter.describe_query(adapter.sql.select_from(sql))]
+    contract = [(c.name, family(c.data_type)) for c in _contract_columns(node, adapter)]
     rows = mismatches(definition, contract)
     if rows or len(definition) != len(contract):
         table = markdown_table(COLUMNS, [[row[c] for c in COLUMNS] for row in rows])

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
-from modelkit.adapters import identifier_quote
+from modelkit.adapters import identifier_quote, render_capabilities
+from modelkit.adapters.base import Capability
 from modelkit.artifacts.writer import macro_dict
 from modelkit.core.errors import CompilationError, ProjectError
 from modelkit.core.relation import Relation
@@ -219,18 +220,19 @@ class Renderer:
 
             limit = 0 if self.invocation.empty else None
             quote_char = self.quote_char
+            alias = Capability.SUBQUERY_ALIAS in render_capabilities(self.target.type)
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
                 rel = target.relation.quoted_with(quote_char)
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
-                return _windowed(rel, target.config, event_time).limited(limit)
+                return _windowed(rel, target.config, event_time).limited(limit, alias)
 
             def source(source_name: str, table_name: str) -> Relation:
                 rel = resolver.source(node, source_name, table_name).quoted_with(quote_char)
                 found = resolver.find_source(source_name, table_name)
-                return _windowed(rel, found.config if found is not None else {}, event_time).limited(limit)
+                return _windowed(rel, found.config if found is not None else {}, event_time).limited(limit, alias)
 
         else:
 
