@@ -36,7 +36,7 @@ DEFAULT_RUNTIME_CONF = {
     "spark.sql.sources.partitionOverwriteMode": "dynamic",  # insert_overwrite replaces only the partitions it writes
 }
 _LOG4J = """\
-rootLogger.level = error
+rootLogger.level = fatal
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
 appender.console.name = console

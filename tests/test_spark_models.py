@@ -1,0 +1,234 @@
+"""The spark adapter on a local session: every materialization and strategy, seeds, snapshots, tests,
+comments, the catalog, and the build-then-swap replacement (a failure keeps the previous table; a
+run drops what an interrupted one left behind)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from spark_support import adapter_for, relations, rows, session_output, spark_project
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+SEEDS = {
+    "seeds/people.csv": """\
+        id,name,score,joined,active
+        1,Ann,1.5,2024-01-01,true
+        2,Bob,,2024-02-01,false
+        3,O'Hara,3,2024-03-01,true
+    """,
+}
+
+MODELS = {
+    "models/people_view.sql": "select id, name, score from {{ ref('people') }}\n",
+    "models/people_table.sql": """\
+        {{ config(materialized='table', partition_by=['active'], file_format='parquet') }}
+        select id, name, joined, active from {{ ref('people') }}
+    """,
+    "models/shape.sql": """\
+        {{ config(materialized=('table' if var('phase', 1) == 1 else 'view')) }}
+        select {{ var('phase', 1) }} as phase
+    """,
+    "models/events_append.sql": """\
+        {{ config(materialized='incremental') }}
+        select {{ var('phase', 1) }} as phase, id from {{ ref('people') }}
+    """,
+    "models/events_overwrite.sql": """\
+        {{ config(materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['day']) }}
+        {% if var('phase', 1) == 1 %}
+        select 1 as id, 'a' as v, date'2024-01-01' as day
+        union all select 2, 'b', date'2024-01-02'
+        {% else %}
+        select 3 as id, 'c' as v, date'2024-01-02' as day
+        {% endif %}
+    """,
+    "models/events_merge.sql": """\
+        {{ config(materialized='incremental', incremental_strategy='merge', unique_key='id',
+                  merge_update_columns=['v'], on_schema_change='append_new_columns') }}
+        {% if var('phase', 1) == 1 %}
+        select 1 as id, 'a' as v, 'x' as tag union all select 2, 'b', 'x'
+        {% else %}
+        select 2 as id, 'B' as v, 'y' as tag, 20 as extra union all select 3, 'c', 'y', 30
+        {% endif %}
+    """,
+    "models/events_di.sql": """\
+        {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['id', 'k']) }}
+        {% if var('phase', 1) == 1 %}
+        select 1 as id, 'a' as k, 'v1' as v union all select 1, 'b', 'v1' union all select 2, 'a', 'v1'
+        {% else %}
+        select 1 as id, 'a' as k, 'v2' as v
+        {% endif %}
+    """,
+    "models/_models.yml": """\
+        version: 2
+        models:
+          - name: people_view
+            description: People, as a view.
+            config:
+              persist_docs: {relation: true, columns: true}
+            columns:
+              - name: name
+                description: What they are called.
+          - name: people_table
+            description: People, as a table.
+            config:
+              persist_docs: {relation: true, columns: true}
+            columns:
+              - name: id
+                description: The person.
+                data_tests: [unique, not_null]
+          - name: events_merge
+            columns:
+              - name: id
+                data_tests: [unique]
+        unit_tests:
+          - name: names_pass_through
+            model: people_view
+            given:
+              - input: ref('people')
+                rows:
+                  - {id: 7, name: "O'Neil", score: 2.5}
+            expect:
+              rows:
+                - {id: 7, name: "O'Neil", score: 2.5}
+    """,
+    "snapshots/thing_snap.sql": """\
+        {% snapshot thing_snap %}
+        {{ config(unique_key='id', strategy='check', check_cols=['v'], hard_deletes='invalidate') }}
+        {% if var('phase', 1) == 1 %}
+        select 1 as id, 'a' as v union all select 3, 'c'
+        {% else %}
+        select 1 as id, 'A' as v union all select 2, 'b'
+        {% endif %}
+        {% endsnapshot %}
+    """,
+}
+
+
+def test_every_materialization_and_strategy_builds_twice(tmp_path: Path, spark_dirs) -> None:
+    root = spark_project(tmp_path / "p", session_output(spark_dirs, "models_a"), {**SEEDS, **MODELS})
+    first = run_cli("build", cwd=root)
+    assert first.exit_code == 0, first.output
+    assert "Registered adapter: spark=4.0" in first.output
+    second = run_cli("build", "--vars", "phase: 2", cwd=root)
+    assert second.exit_code == 0, second.output
+
+    def table(name: str, order: str = "id") -> list[tuple]:
+        return rows(root, f"select * from models_a.{name} order by {order}")
+
+    # seeds: inferred types (bigint, string, double, date, boolean), NULL for an empty field, quotes kept
+    assert table("people") == [
+        (1, "Ann", 1.5, dt.date(2024, 1, 1), True),
+        (2, "Bob", None, dt.date(2024, 2, 1), False),
+        (3, "O'Hara", 3.0, dt.date(2024, 3, 1), True),
+    ]
+    assert rows(
+        root, "select typeof(id), typeof(score), typeof(joined), typeof(active) from models_a.people limit 1"
+    ) == [("bigint", "double", "date", "boolean")]
+    assert table("people_view") == [(1, "Ann", 1.5), (2, "Bob", None), (3, "O'Hara", 3.0)]
+    # partition columns come last in a partitioned table
+    assert table("people_table") == [
+        (1, "Ann", dt.date(2024, 1, 1), True),
+        (2, "Bob", dt.date(2024, 2, 1), False),
+        (3, "O'Hara", dt.date(2024, 3, 1), True),
+    ]
+    show = rows(root, "show create table models_a.people_table")[0][0]
+    assert "USING parquet" in show and "PARTITIONED BY (active)" in show
+    assert "COMMENT 'People, as a table.'" in show and "COMMENT 'The person.'" in show
+    # a table replaced by a view (swapped in)
+    kinds = relations(root, "models_a")
+    assert kinds["shape"] == "view" and table("shape", "phase") == [(2,)]
+    assert table("events_append", "phase, id") == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    # insert_overwrite: the partition of day 2 replaced, day 1 kept
+    assert table("events_overwrite") == [(1, "a", dt.date(2024, 1, 1)), (3, "c", dt.date(2024, 1, 2))]
+    # merge: id 2 updated in its merge_update_columns only, id 3 inserted, a new column appended
+    assert table("events_merge") == [(1, "a", "x", None), (2, "B", "x", None), (3, "c", "y", 30)]
+    # delete+insert on a two-column key
+    assert table("events_di", "id, k") == [(1, "a", "v2"), (1, "b", "v1"), (2, "a", "v1")]
+    # snapshot: id 1 changed (old version closed), id 3 deleted (closed), id 2 new
+    history = rows(
+        root,
+        "select id, v, dbt_valid_to is null from models_a.thing_snap order by id, dbt_valid_from, v",
+    )
+    assert history == [(1, "a", False), (1, "A", True), (2, "b", True), (3, "c", False)]
+    # nothing temporary is left
+    assert not [name for name in kinds if "__dbt_tmp" in name], kinds
+
+    docs = run_cli("docs", "generate", cwd=root)
+    assert docs.exit_code == 0, docs.output
+    catalog = json.loads((root / "target" / "catalog.json").read_text())
+    view = catalog["nodes"]["model.demo.people_view"]
+    assert view["metadata"]["type"] == "VIEW" and view["metadata"]["comment"] == "People, as a view."
+    assert view["columns"]["name"]["comment"] == "What they are called."
+    assert [c["type"] for c in sorted(view["columns"].values(), key=lambda c: c["index"])] == [
+        "bigint",
+        "string",
+        "double",
+    ]
+    people_table = catalog["nodes"]["model.demo.people_table"]
+    assert people_table["metadata"]["comment"] == "People, as a table."
+    assert people_table["columns"]["id"]["comment"] == "The person."
+
+
+def test_a_failed_build_keeps_the_previous_table(tmp_path: Path, spark_dirs) -> None:
+    files = {
+        "models/t.sql": """\
+            {{ config(materialized='table') }}
+            select id, case when id = 3 and {{ var('fail', false) }} then raise_error('boom') else 'ok' end as status
+            from (select explode(sequence(1, 3)) as id)
+        """,
+        "models/inc.sql": """\
+            {{ config(materialized='incremental', incremental_strategy='merge', unique_key='id') }}
+            select id, case when id = 3 and {{ var('fail', false) }} then raise_error('boom') else 'v1' end as v
+            from (select explode(sequence(1, 3)) as id)
+        """,
+    }
+    root = spark_project(tmp_path / "p", session_output(spark_dirs, "models_b"), files)
+    assert run_cli("run", cwd=root).exit_code == 0
+    failed = run_cli("run", "--vars", "fail: true", cwd=root)
+    assert failed.exit_code == 1, failed.output
+    assert "boom" in failed.output
+    assert rows(root, "select id, status from models_b.t order by id") == [(1, "ok"), (2, "ok"), (3, "ok")]
+    assert rows(root, "select id, v from models_b.inc order by id") == [(1, "v1"), (2, "v1"), (3, "v1")]
+    assert sorted(relations(root, "models_b")) == ["inc", "t"]
+
+
+def test_a_run_drops_temporary_tables_an_interrupted_run_left(tmp_path: Path, spark_dirs) -> None:
+    root = spark_project(tmp_path / "p", session_output(spark_dirs, "models_c"), {"models/t.sql": "select 1 as id\n"})
+    adapter = adapter_for(root)
+    try:
+        adapter.execute("create schema if not exists models_c")
+        # what a run killed mid-build leaves: a half-built table, a staging table of another model
+        adapter.execute("create table models_c.t__dbt_tmp0123456789ab using parquet as select 1 as id")
+        adapter.execute("create table models_c.gone__dbt_tmpba9876543210 using parquet as select 2 as id")
+        adapter.execute("create table models_c.keep_me using parquet as select 3 as id")
+    finally:
+        adapter.close()
+    result = run_cli("run", "--threads", "1", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert relations(root, "models_c") == {"keep_me": "table", "t": "view"}
+
+
+def test_seed_column_types_and_show(tmp_path: Path, spark_dirs) -> None:
+    root = spark_project(
+        tmp_path / "p",
+        session_output(spark_dirs, "models_d"),
+        SEEDS,
+        project={"seeds": {"demo": {"people": {"+column_types": {"id": "int", "score": "decimal(5,2)"}}}}},
+    )
+    result = run_cli("seed", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert "INSERT 3" in result.output
+    assert rows(root, "select id, score, typeof(id), typeof(score) from models_d.people order by id") == [
+        (1, Decimal("1.50"), "int", "decimal(5,2)"),
+        (2, None, "int", "decimal(5,2)"),
+        (3, Decimal("3.00"), "int", "decimal(5,2)"),
+    ]
+    shown = run_cli("show", "--select", "people", "--limit", "2", cwd=root)
+    assert shown.exit_code == 0, shown.output
+    assert sum(name in shown.output for name in ("Ann", "Bob", "O'Hara")) == 2
