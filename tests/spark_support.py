@@ -9,6 +9,8 @@ Spark Connect server, started from the pyspark package's own jars.
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
+import math
 import os
 import signal
 import socket
@@ -17,6 +19,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +190,31 @@ def start_connect_server(folder: Path) -> ConnectServer:
             time.sleep(0.5)
     server.stop()
     raise RuntimeError(f"the Spark Connect server did not listen within {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, (Decimal, float)):
+        return float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _key(row: list[Any]) -> tuple[str, ...]:
+    return tuple(f"{v:.6f}" if isinstance(v, float) else repr(v) for v in row)
+
+
+def same_rows(expected: list[list[Any]], actual: list[list[Any]], tolerance: float = 1e-9) -> bool:
+    """The same multiset of rows, floats equal within ``tolerance``."""
+    left = sorted(([_normal(v) for v in row] for row in expected), key=_key)
+    right = sorted(([_normal(v) for v in row] for row in actual), key=_key)
+    if len(left) != len(right):
+        return False
+    for a_row, b_row in zip(left, right):
+        for a, b in zip(a_row, b_row):
+            if isinstance(a, float) and isinstance(b, (float, int)) and not isinstance(b, bool):
+                if not math.isclose(a, float(b), rel_tol=tolerance, abs_tol=tolerance):
+                    return False
+            elif a != b:
+                return False
+    return True

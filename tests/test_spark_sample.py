@@ -1,0 +1,160 @@
+"""The bundled sample project on Spark: it builds, its tests pass, its tables match DuckDB's, and a
+second build after new seed rows takes the incremental (merge) and snapshot paths.
+
+sample_project is written for DuckDB. Spark rejects exactly two constructs of it, both in the
+contract of ``customers``, listed in :data:`SPARK_DIALECT_EDITS`: ``data_type: varchar`` (Spark's
+``varchar`` needs a length; its text type is ``string``), and ``data_type: integer`` for an id that
+comes from a seed (DuckDB infers ``INTEGER`` for small whole numbers, dbt-spark's seeds are
+``bigint``). The Spark copy gets those edits, and
+:func:`test_duckdb_sql_the_sample_project_uses_that_spark_rejects` shows the error without each.
+Everything else, models, macros, tests and the snapshot, runs unchanged.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import SAMPLE_PROJECT, query, run_cli
+from spark_support import rows, same_rows, session_output
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+MARTS = "models/marts/_marts.yml"
+SPARK_DIALECT_EDITS = [
+    (MARTS, "data_type: varchar\n", "data_type: string\n"),
+    (MARTS, "data_type: integer\n", "data_type: bigint\n"),
+]
+RELATIONS = [
+    ("main", "raw_customers"),
+    ("main", "raw_orders"),
+    ("main", "raw_payments"),
+    ("main", "stg_customers"),
+    ("main", "stg_orders"),
+    ("main", "stg_payments"),
+    ("main", "orders"),
+    ("main", "customers"),
+    ("main", "payments_ledger"),
+    ("main", "customers_snapshot"),
+    ("main_dbt_test__audit", "relationships_orders_customer_id__customer_id__ref_customers_"),
+]
+
+
+def copy_for_spark(root: Path, dirs: Any, edits: list[tuple[str, str, str]] = SPARK_DIALECT_EDITS) -> Path:
+    """sample_project copied to ``root`` with a spark profile (schema main, as its source says)."""
+    shutil.copytree(SAMPLE_PROJECT, root, ignore=shutil.ignore_patterns("target", "logs"))
+    project_file = root / "modelkit.yml"
+    project_file.write_text(project_file.read_text().replace("name: shop\n", "name: shop\nprofile: shop\n"))
+    profile = {"shop": {"target": "dev", "outputs": {"dev": session_output(dirs, "main")}}}
+    (root / "profiles.yml").write_text(yaml.safe_dump(profile))
+    for rel, old, new in edits:
+        path = root / rel
+        text = path.read_text()
+        assert old in text, f"{rel} no longer holds {old!r}"
+        path.write_text(text.replace(old, new))
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(spark_dirs: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The sample built on Spark (its tables read), then again after new seed rows; and once on DuckDB."""
+    base = tmp_path_factory.mktemp("spark_sample")
+    root = copy_for_spark(base / "spark", spark_dirs)
+    first = run_cli("build", cwd=root)
+    tables = {
+        name: (rows(root, f"select * from {schema}.{name}") if first.exit_code == 0 else [])
+        for schema, name in RELATIONS
+    }
+    columns = {
+        name: [c[0] for c in rows(root, f"describe table {schema}.{name}")] if first.exit_code == 0 else []
+        for schema, name in RELATIONS
+    }
+    with open(root / "seeds" / "raw_payments.csv", "a", encoding="utf-8") as handle:
+        handle.write("15,5,coupon,700\n")
+    customers = root / "seeds" / "raw_customers.csv"
+    customers.write_text(customers.read_text().replace("6,Sarah,R.,", "6,Sarah,Q.,"))
+    second = run_cli("build", cwd=root)
+    duck_root = base / "duckdb"
+    shutil.copytree(SAMPLE_PROJECT, duck_root, ignore=shutil.ignore_patterns("target", "logs"))
+    duck = run_cli("build", cwd=duck_root)
+    assert duck.exit_code == 0, duck.output
+    return {
+        "root": root,
+        "first": first,
+        "second": second,
+        "tables": tables,
+        "columns": columns,
+        "duckdb": duck_root / "target" / "shop.duckdb",
+    }
+
+
+def test_sample_project_builds_and_passes_its_tests(built: dict[str, Any]) -> None:
+    first, second = built["first"], built["second"]
+    assert first.exit_code == 0, first.output
+    assert "Registered adapter: spark=4.0" in first.output
+    assert "Done. PASS=32 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=33" in first.output
+    for line in (
+        "OK loaded seed file main.raw_orders",
+        "OK created sql view model main.stg_orders",
+        "OK created sql table model main.customers",  # the contracted model
+        "OK created sql incremental model main.payments_ledger",
+        "OK snapshotted main.customers_snapshot",
+        "PASS customers::lifetime_value_sums_all_orders",
+        "PASS orders::orders_without_payments_have_zero_amount",
+        "PASS relationships_orders_customer_id__customer_id__ref_customers_",
+        "WARN 1 positive_stg_payments_amount",
+        "PASS assert_order_amounts_add_up",
+    ):
+        assert line in first.output, line
+    assert second.exit_code == 0, second.output
+    assert "Done. PASS=32 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=33" in second.output
+
+
+def test_tables_match_duckdb(built: dict[str, Any]) -> None:
+    """Every seed, model, snapshot and stored test failure of the first build: same columns and rows."""
+    for schema, name in RELATIONS:
+        spark_columns, spark_rows = built["columns"][name], built["tables"][name]
+        duck_columns = [r[0] for r in query(built["duckdb"], f'describe "{schema}"."{name}"')]
+        duck_rows = query(built["duckdb"], f'select * from "{schema}"."{name}"')
+        assert spark_columns == duck_columns, name
+        kept = [i for i, c in enumerate(spark_columns) if not c.startswith("dbt_")]  # snapshot times differ
+        assert same_rows([[r[i] for i in kept] for r in duck_rows], [[r[i] for i in kept] for r in spark_rows]), (
+            f"{name}:\nDuckDB: {sorted(map(str, duck_rows))}\nSpark: {sorted(map(str, spark_rows))}"
+        )
+
+
+def test_second_build_merges_new_payments_and_records_history(built: dict[str, Any]) -> None:
+    root = built["root"]
+    ledger = rows(root, "select payment_id, amount, loaded_by from main.payments_ledger order by payment_id")
+    assert len(ledger) == 15
+    assert ledger[-1] == (15, 7.0, "incremental run")
+    assert {loaded for _, _, loaded in ledger[:-1]} == {"full build"}
+    history = rows(
+        root,
+        "select id, last_name, dbt_valid_to is null from main.customers_snapshot where id = 6 order by dbt_valid_from",
+    )
+    assert history == [(6, "R.", False), (6, "Q.", True)]
+    assert rows(root, "select count(*) from main.customers_snapshot where dbt_valid_to is null") == [(8,)]
+    assert not [name for name in rows(root, "show tables in main") if "__dbt_tmp" in name[1]]
+
+
+def test_duckdb_sql_the_sample_project_uses_that_spark_rejects(
+    built: dict[str, Any], spark_dirs: Any, tmp_path: Path
+) -> None:
+    """Each edit is needed: without it the contracted model fails, before anything is replaced."""
+    steps = [
+        ([], ["Column 'first_name' of the contract has data_type 'varchar', which the database does not know",
+              "[DATATYPE_MISSING_SIZE]"]),
+        (SPARK_DIALECT_EDITS[:1], ["| customer_id | BIGINT          | INT           | data type mismatch |"]),
+    ]  # fmt: skip
+    for index, (edits, messages) in enumerate(steps):
+        root = copy_for_spark(tmp_path / f"step{index}", spark_dirs, edits=edits)
+        result = run_cli("run", "--select", "customers", cwd=root)
+        assert result.exit_code == 1, result.output
+        assert "Failure in model customers (" in result.output
+        for message in messages:
+            assert message in result.output, result.output
+    assert rows(built["root"], "select count(*) from main.customers") == [(8,)]  # still the first build's
