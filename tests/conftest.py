@@ -125,6 +125,7 @@ def spark_dirs(tmp_path_factory: pytest.TempPathFactory):
     import spark_support
 
     pytest.importorskip("pyspark")
+    spark_support.require_java()
     root = tmp_path_factory.mktemp("spark")
     return spark_support.SparkDirs(root / "warehouse", root / "metastore")
 
@@ -135,6 +136,7 @@ def spark_connect_server(tmp_path_factory: pytest.TempPathFactory):
     import spark_support
 
     pytest.importorskip("pyspark")
+    spark_support.require_java()
     server = spark_support.start_connect_server(tmp_path_factory.mktemp("spark-connect"))
     try:
         yield server

@@ -12,6 +12,7 @@ import ctypes
 import datetime as dt
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from conftest import write_files
 
@@ -41,6 +43,14 @@ _PR_SET_PDEATHSIG = 1
 class SparkDirs:
     warehouse: Path
     metastore: Path
+
+
+def require_java() -> None:
+    """Skip when no Java runtime can run Spark (``.ci/run`` installs one)."""
+
+    home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (home and Path(home, "bin", "java").exists()):
+        pytest.skip("no Java runtime (java on PATH or JAVA_HOME) to run Spark")
 
 
 def session_output(dirs: SparkDirs, schema: str, **extra: Any) -> dict[str, Any]:

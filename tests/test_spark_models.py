@@ -121,6 +121,8 @@ def test_every_materialization_and_strategy_builds_twice(tmp_path: Path, spark_d
     def table(name: str, order: str = "id") -> list[tuple]:
         return rows(root, f"select * from models_a.{name} order by {order}")
 
+    # the profile's server_side_parameters are the session's settings
+    assert rows(root, "set spark.sql.shuffle.partitions") == [("spark.sql.shuffle.partitions", "2")]
     # seeds: inferred types (bigint, string, double, date, boolean), NULL for an empty field, quotes kept
     assert table("people") == [
         (1, "Ann", 1.5, dt.date(2024, 1, 1), True),
