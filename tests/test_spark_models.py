@@ -16,6 +16,13 @@ from spark_support import adapter_for, relations, rows, session_output, spark_pr
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 SEEDS = {
+    "seeds/_seeds.yml": """\
+        version: 2
+        seeds:
+          - name: people
+            config:
+              event_time: joined
+    """,
     "seeds/people.csv": """\
         id,name,score,joined,active
         1,Ann,1.5,2024-01-01,true
@@ -64,8 +71,22 @@ MODELS = {
         select 1 as id, 'a' as k, 'v2' as v
         {% endif %}
     """,
+    "models/by_year.sql": """\
+        {{ config(materialized='incremental', incremental_strategy='microbatch', event_time='joined',
+                  batch_size='year', begin='2024-01-01') }}
+        select id, {% if var('phase', 1) == 1 %}name{% else %}upper(name){% endif %} as name, joined
+        from {{ ref('people') }}
+    """,
     "models/_models.yml": """\
         version: 2
+        sources:
+          - name: raw
+            schema: models_a
+            loaded_at_field: cast(joined as timestamp)
+            freshness:
+              warn_after: {count: 1, period: day}
+            tables:
+              - name: people
         models:
           - name: people_view
             description: People, as a view.
@@ -115,7 +136,9 @@ def test_every_materialization_and_strategy_builds_twice(tmp_path: Path, spark_d
     first = run_cli("build", cwd=root)
     assert first.exit_code == 0, first.output
     assert "Registered adapter: spark=4.0" in first.output
-    second = run_cli("build", "--vars", "phase: 2", cwd=root)
+    second = run_cli(
+        "build", "--vars", "phase: 2", "--event-time-start", "2024-01-01", "--event-time-end", "2025-01-01", cwd=root
+    )
     assert second.exit_code == 0, second.output
 
     def table(name: str, order: str = "id") -> list[tuple]:
@@ -158,8 +181,21 @@ def test_every_materialization_and_strategy_builds_twice(tmp_path: Path, spark_d
         "select id, v, dbt_valid_to is null from models_a.thing_snap order by id, dbt_valid_from, v",
     )
     assert history == [(1, "a", False), (1, "A", True), (2, "b", True), (3, "c", False)]
+    # microbatch: the year 2024 rebuilt (--event-time-start/-end), its rows replaced, none doubled
+    assert table("by_year") == [
+        (1, "ANN", dt.date(2024, 1, 1)),
+        (2, "BOB", dt.date(2024, 2, 1)),
+        (3, "O'HARA", dt.date(2024, 3, 1)),
+    ]
     # nothing temporary is left
     assert not [name for name in kinds if "__dbt_tmp" in name], kinds
+
+    fresh = run_cli("source", "freshness", cwd=root)
+    assert fresh.exit_code == 0, fresh.output
+    sources = json.loads((root / "target" / "sources.json").read_text())
+    assert [(r["unique_id"], r["status"], r["max_loaded_at"][:10]) for r in sources["results"]] == [
+        ("source.demo.raw.people", "warn", "2024-03-01")
+    ]
 
     docs = run_cli("docs", "generate", cwd=root)
     assert docs.exit_code == 0, docs.output
