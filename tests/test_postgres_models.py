@@ -103,6 +103,11 @@ def test_server_errors_name_the_model_file_message_and_position(server: pg_suppo
     assert "compiled code at target/compiled/demo/models/bad.sql" in text
     assert (root / "target/compiled/demo/models/bad.sql").read_text().splitlines()[2] == "  no_such_column as x"
 
+    long_name = "m" * 64  # PostgreSQL would silently cut the name to 63 characters
+    write_files(root, {"models/bad.sql": "select 1 as id", f"models/{long_name}.sql": "select 1 as id"})
+    out = run_cli("run", cwd=root)
+    assert out.exit_code == 1 and f"Relation name '{long_name}' is longer than 63 characters" in out.output
+
 
 INCREMENTAL = """
 {{ config(materialized='incremental', unique_key='id', incremental_strategy=var('strategy'),
