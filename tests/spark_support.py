@@ -33,7 +33,6 @@ SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
-    "spark.driver.memory": "1g",
 }
 START_TIMEOUT = 240.0  # a JVM on a busy 2-core machine
 _PR_SET_PDEATHSIG = 1

@@ -54,6 +54,11 @@ MODELS = {
         select 3 as id, 'c' as v, date'2024-01-02' as day
         {% endif %}
     """,
+    "models/replaced_whole.sql": """\
+        {{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}
+        {% if var('phase', 1) == 1 %}select 1 as id, 'a' as v union all select 2, 'b'
+        {% else %}select 3 as id, 'c' as v{% endif %}
+    """,
     "models/events_merge.sql": """\
         {{ config(materialized='incremental', incremental_strategy='merge', unique_key='id',
                   merge_update_columns=['v'], on_schema_change='append_new_columns') }}
@@ -171,6 +176,8 @@ def test_every_materialization_and_strategy_builds_twice(tmp_path: Path, spark_d
     assert table("events_append", "phase, id") == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
     # insert_overwrite: the partition of day 2 replaced, day 1 kept
     assert table("events_overwrite") == [(1, "a", dt.date(2024, 1, 1)), (3, "c", dt.date(2024, 1, 2))]
+    # insert_overwrite without partitions: the whole table replaced
+    assert table("replaced_whole") == [(3, "c")]
     # merge: id 2 updated in its merge_update_columns only, id 3 inserted, a new column appended
     assert table("events_merge") == [(1, "a", "x", None), (2, "B", "x", None), (3, "c", "y", 30)]
     # delete+insert on a two-column key

@@ -60,7 +60,8 @@ def copy_for_spark(root: Path, dirs: Any, edits: list[tuple[str, str, str]] = SP
 
 @pytest.fixture(scope="module")
 def built(spark_dirs: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The sample built on Spark (its tables read), then again after new seed rows; and once on DuckDB."""
+    """The sample built on Spark (its tables read), then its seeds, incremental model and snapshot again
+    after new seed rows; and the sample built once on DuckDB."""
     base = tmp_path_factory.mktemp("spark_sample")
     root = copy_for_spark(base / "spark", spark_dirs)
     first = run_cli("build", cwd=root)
@@ -76,7 +77,9 @@ def built(spark_dirs: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         handle.write("15,5,coupon,700\n")
     customers = root / "seeds" / "raw_customers.csv"
     customers.write_text(customers.read_text().replace("6,Sarah,R.,", "6,Sarah,Q.,"))
-    second = run_cli("build", cwd=root)
+    second = run_cli(
+        "build", "--select", "raw_payments", "raw_customers", "payments_ledger", "customers_snapshot", cwd=root
+    )
     duck_root = base / "duckdb"
     shutil.copytree(SAMPLE_PROJECT, duck_root, ignore=shutil.ignore_patterns("target", "logs"))
     duck = run_cli("build", cwd=duck_root)
@@ -110,7 +113,8 @@ def test_sample_project_builds_and_passes_its_tests(built: dict[str, Any]) -> No
     ):
         assert line in first.output, line
     assert second.exit_code == 0, second.output
-    assert "Done. PASS=32 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=33" in second.output
+    assert "OK created sql incremental model main.payments_ledger" in second.output
+    assert "OK snapshotted main.customers_snapshot" in second.output
 
 
 def test_tables_match_duckdb(built: dict[str, Any]) -> None:

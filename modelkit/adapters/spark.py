@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from modelkit.adapters.base import NOT_ENFORCED, Capability, ColumnInfo, QueryResult, RelationOptions
+from modelkit.adapters.base import NOT_ENFORCED, Capability, QueryResult, RelationOptions
+from modelkit.adapters.spark_catalog import TEMP_MARK, SparkCatalog, spark_error
 from modelkit.adapters.spark_connect import open_session
 from modelkit.adapters.spark_sql import SparkSQL, columns_list, quote, relation_name, spark_literal, split_statements
 from modelkit.adapters.spark_stateful import SparkStatefulMixin
@@ -30,20 +31,8 @@ from modelkit.core.errors import CompilationError, DatabaseError
 from modelkit.core.relation import Relation
 from modelkit.project.profiles import Target
 
-TEMP_MARK = "__dbt_tmp"  # in the name of every table modelkit builds before swapping it in, or stages rows in
-SCHEMA_MISSING = ("SCHEMA_NOT_FOUND", "NoSuchNamespace", "NoSuchDatabase", "Database not found")
-RELATION_MISSING = ("TABLE_OR_VIEW_NOT_FOUND", "Table or view not found", "NoSuchTable")
 
-
-def spark_error(exc: BaseException) -> DatabaseError:
-    """The engine's message without the JVM stack trace pyspark appends to it."""
-    text = str(exc).strip() or type(exc).__name__
-    for marker in ("\n\nJVM stacktrace:", "\nJVM stacktrace:"):
-        text = text.split(marker, 1)[0]
-    return DatabaseError(text.strip())
-
-
-class SparkAdapter(SparkStatefulMixin):
+class SparkAdapter(SparkCatalog, SparkStatefulMixin):
     type = "spark"
     quote_char = "`"
     capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY})
@@ -149,12 +138,6 @@ class SparkAdapter(SparkStatefulMixin):
                 self.drop_relation(relation)
 
     # -- names and temporary tables -----------------------------------------
-    def _schema(self, schema: str | None) -> str:
-        return schema or self.target.schema
-
-    def _relation(self, schema: str, name: str, kind: str | None) -> Relation:
-        return Relation(self.target.database, schema, name, kind, quote_char="`")
-
     def temp_relation(self, relation: Relation) -> Relation:
         """A fresh temporary name next to ``relation``, dropped when this thread's unit of work ends."""
         schema = self._schema(relation.schema)
@@ -169,119 +152,6 @@ class SparkAdapter(SparkStatefulMixin):
     def _is_own_temp(self, schema: str, name: str) -> bool:
         with self._lock:
             return f"{schema}.{name}".lower() in self._temps
-
-    # -- catalog -------------------------------------------------------------
-    def _list(self, schema: str) -> dict[str, Relation]:
-        try:
-            tables = self.execute(f"show tables in {quote(schema)}", fetch=True).rows
-            views = self.execute(f"show views in {quote(schema)}", fetch=True).rows
-        except DatabaseError as exc:
-            if any(marker in exc.message for marker in SCHEMA_MISSING):
-                return {}
-            raise
-        view_names = {str(name).lower() for _, name, temporary in views if not temporary}
-        found = {}
-        for _, name, temporary in tables:
-            if temporary:
-                continue
-            kind = "view" if str(name).lower() in view_names else "table"
-            found[str(name).lower()] = self._relation(schema, str(name), kind)
-        return found
-
-    def _schema_relations(self, schema: str) -> dict[str, Relation]:
-        key = schema.lower()
-        with self._lock:
-            cached = self._relations.get(key)
-        if cached is not None:
-            return cached
-        found = self._list(schema)
-        for name, relation in list(found.items()):
-            if TEMP_MARK in name and not self._is_own_temp(schema, name):  # left behind by an earlier run
-                self._drop(relation)
-                del found[name]
-        with self._lock:
-            return self._relations.setdefault(key, found)
-
-    def _remember(self, relation: Relation | None, schema: str, identifier: str) -> None:
-        relations = self._schema_relations(schema)
-        with self._lock:
-            if relation is None:
-                relations.pop(identifier.lower(), None)
-            else:
-                relations[identifier.lower()] = relation
-
-    def invalidate_cache(self) -> None:
-        with self._lock:
-            self._relations = {}
-
-    def get_relation(self, database: str | None, schema: str | None, identifier: str) -> Relation | None:
-        return self._schema_relations(self._schema(schema)).get(identifier.lower())
-
-    def list_relations(self, database: str | None, schema: str, *, cached: bool = True) -> list[Relation]:
-        if cached:
-            return list(self._schema_relations(schema).values())
-        return sorted(self._list(schema).values(), key=lambda r: r.identifier)
-
-    def list_schemas(self, database: str | None) -> list[str]:
-        return sorted(str(row[0]) for row in self.execute("show schemas", fetch=True).rows)
-
-    def get_columns(self, relation: Relation) -> list[ColumnInfo]:
-        return [ColumnInfo(name, dtype) for name, dtype, _ in self._describe(relation)]
-
-    def _describe(self, relation: Relation) -> list[tuple[str, str, str | None]]:
-        """(name, type, comment) of each column, partition columns last, as ``describe table`` lists them."""
-        try:
-            rows = self.execute(f"describe table {relation_name(relation)}", fetch=True).rows
-        except DatabaseError as exc:
-            if any(marker in exc.message for marker in RELATION_MISSING + SCHEMA_MISSING):
-                return []
-            raise
-        columns = []
-        for name, dtype, comment in rows:
-            if not name or str(name).startswith("#"):
-                break
-            columns.append((str(name), str(dtype), comment or None))
-        return columns
-
-    def describe_query(self, sql: str) -> list[ColumnInfo]:
-        try:
-            fields = self._session().sql(sql).schema.fields
-        except self._errors as exc:
-            raise spark_error(exc) from None
-        return [ColumnInfo(f.name, f.dataType.simpleString()) for f in fields]
-
-    def get_catalog(self, schemas: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
-        """Each relation of the schemas with its columns and comments (``describe table extended`` each)."""
-        entries = []
-        for schema in sorted({schema for _, schema in schemas}, key=str.lower):
-            for relation in self.list_relations(None, schema, cached=False):
-                if TEMP_MARK in relation.identifier:
-                    continue
-                try:
-                    rows = self.execute(f"describe table extended {relation_name(relation)}", fetch=True).rows
-                except DatabaseError:
-                    continue  # dropped in the meantime
-                columns, details, in_columns = [], {}, True
-                for name, dtype, comment in rows:
-                    if in_columns and (not name or str(name).startswith("#")):
-                        in_columns = False
-                    if in_columns:
-                        columns.append((str(name), str(dtype), comment or None))
-                    elif name:
-                        details.setdefault(str(name), dtype)
-                kind = "VIEW" if str(details.get("Type", "")).upper() == "VIEW" else "BASE TABLE"
-                entries.append(
-                    {
-                        "database": self.target.database,
-                        "schema": relation.schema,
-                        "name": relation.identifier,
-                        "type": kind,
-                        "comment": details.get("Comment") or None,
-                        "columns": columns,
-                        "row_count": None,
-                    }
-                )
-        return entries
 
     # -- DDL primitives ------------------------------------------------------
     def create_schema(self, database: str | None, schema: str) -> None:

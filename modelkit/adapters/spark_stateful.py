@@ -227,10 +227,25 @@ class SparkStatefulMixin:
         self, target: Relation, source: Relation, columns: Sequence[str], partition_by: Sequence[str]
     ) -> QueryResult:
         """dbt-spark's ``insert_overwrite``: the partitions the new rows fall in are replaced (dynamic
-        partition overwrite); without ``partition_by``, the whole table."""
+        partition overwrite: Spark writes them aside and swaps them in when the job commits).
+
+        A table without partitions is replaced whole: rewritten (built aside, swapped in), since
+        Spark's overwrite of an unpartitioned table deletes its files before it writes the new ones.
+        """
         select = self._aligned(target, f"{relation_name(source)} as {SOURCE}", columns, SOURCE)
-        self.execute(f"insert overwrite table {relation_name(target)}\n{select}")
+        if not self._partition_columns(target):
+            self.rewrite(target, select)
+        else:
+            self.execute(f"insert overwrite table {relation_name(target)}\n{select}")
         return QueryResult(message="OK")
+
+    def _partition_columns(self, relation: Relation) -> list[str]:
+        rows = self.execute(f"describe table {relation_name(relation)}", fetch=True).rows
+        names = [str(name) for name, _, _ in rows]
+        if "# Partition Information" not in names:
+            return []
+        section = names[names.index("# Partition Information") + 1 :]
+        return [name for name in section if name and not name.startswith("#")]
 
     def _aligned(self, target: Relation, source: str, columns: Sequence[str], alias: str, where: str = "") -> str:
         """``select`` of the target's columns in its order from ``source``: NULL for a column not written."""
