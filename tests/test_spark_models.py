@@ -1,22 +1,17 @@
 """The spark adapter on a local session: every materialization and strategy, seeds, snapshots, tests,
 comments, the catalog, and the build-then-swap replacement (a failure keeps the previous table; a
-run drops what an interrupted one left behind, also after a real SIGKILL)."""
+run drops what an interrupted one left behind)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from spark_support import START_TIMEOUT, SparkDirs, adapter_for, relations, rows, session_output, spark_project
+from spark_support import adapter_for, relations, rows, session_output, spark_project
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -74,7 +69,8 @@ MODELS = {
         {% endif %}
     """,
     "models/events_di.sql": """\
-        {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['id', 'k']) }}
+        {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['id', 'k'],
+                  file_format='orc') }}
         {% if var('phase', 1) == 1 %}
         select 1 as id, 'a' as k, 'v1' as v union all select 1, 'b', 'v1' union all select 2, 'a', 'v1'
         {% else %}
@@ -185,8 +181,9 @@ def test_every_materialization_and_strategy_builds_twice(tmp_path: Path, spark_d
     assert table("replaced_whole") == [(3, "c")]
     # merge: id 2 updated in its merge_update_columns only, id 3 inserted, a new column appended
     assert table("events_merge") == [(1, "a", "x", None), (2, "B", "x", None), (3, "c", "y", 30)]
-    # delete+insert on a two-column key
+    # delete+insert on a two-column key, rewritten in the table's own format
     assert table("events_di", "id, k") == [(1, "a", "v2"), (1, "b", "v1"), (2, "a", "v1")]
+    assert "USING orc" in rows(root, "show create table models_a.events_di")[0][0]
     # snapshot: id 1 changed (old version closed), id 3 deleted (closed), id 2 new
     history = rows(
         root,
@@ -282,51 +279,3 @@ def test_seed_column_types_and_show(tmp_path: Path, spark_dirs) -> None:
     shown = run_cli("show", "--select", "people", "--limit", "2", cwd=root)
     assert shown.exit_code == 0, shown.output
     assert sum(name in shown.output for name in ("Ann", "Bob", "O'Hara")) == 2
-
-
-def test_a_killed_run_leaves_a_temporary_table_that_the_next_run_drops(tmp_path: Path) -> None:
-    """A real SIGKILL in the middle of a build (its own JVM and metastore), then a run here."""
-    dirs = SparkDirs(tmp_path / "warehouse", tmp_path / "metastore")
-    files = {
-        "models/t.sql": """\
-            {{ config(materialized='table', contract={'enforced': true}) }}
-            select id, reflect('java.lang.Thread', 'sleep', cast({{ var('sleep_ms', 0) }} as bigint)) as z
-            from range(3)
-        """,
-        "models/_models.yml": """\
-            version: 2
-            models:
-              - name: t
-                columns:
-                  - {name: id, data_type: bigint}
-                  - {name: z, data_type: string}
-        """,
-    }
-    root = spark_project(tmp_path / "p", session_output(dirs, "killed"), files)
-    log = tmp_path / "killed-run.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "modelkit.cli", "run", "--vars", "sleep_ms: 120000"],
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "NO_COLOR": "1"},
-            start_new_session=True,
-        )
-    schema_dir = dirs.warehouse / "killed.db"
-    deadline = time.monotonic() + START_TIMEOUT
-    try:  # the contracted table is declared under its temporary name, then filled (slowly): kill it then
-        while not (schema_dir.is_dir() and any("__dbt_tmp" in p.name for p in schema_dir.iterdir())):
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, "the build never started"
-            time.sleep(0.5)
-        time.sleep(1)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
-    left = relations(root, "killed")
-    assert [name for name in left if name.startswith("t__dbt_tmp")], left  # what the kill left behind
-    result = run_cli("run", cwd=root)
-    assert result.exit_code == 0, result.output
-    assert relations(root, "killed") == {"t": "table"}
-    assert rows(root, "select id from killed.t order by id") == [(0,), (1,), (2,)]

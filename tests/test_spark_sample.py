@@ -58,7 +58,7 @@ def copy_for_spark(root: Path, dirs: Any, edits: list[tuple[str, str, str]] = SP
     return root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: tests of other modules may run between these on the worker
 def built(spark_dirs: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The sample built on Spark (its tables read), then its seeds, incremental model and snapshot again
     after new seed rows; and the sample built once on DuckDB."""
