@@ -152,6 +152,8 @@ def test_every_materialization_and_strategy_builds_twice(tmp_path: Path, spark_d
 
     # the profile's server_side_parameters are the session's settings
     assert rows(root, "set spark.sql.shuffle.partitions") == [("spark.sql.shuffle.partitions", "2")]
+    java = rows(root, "set spark.driver.extraJavaOptions")[0][1]  # the profile's options, then modelkit's
+    assert java.startswith("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dderby.system.home="), java
     # seeds: inferred types (bigint, string, double, date, boolean), NULL for an empty field, quotes kept
     assert table("people") == [
         (1, "Ann", 1.5, dt.date(2024, 1, 1), True),

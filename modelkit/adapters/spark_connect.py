@@ -112,10 +112,12 @@ def local_conf(target: Target) -> dict[str, str]:
         conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
             f"jdbc:derby:;databaseName={metastore / 'metastore_db'};create=true"
         )
-    conf["spark.driver.extraJavaOptions"] = (
-        f"-Dderby.system.home={metastore} -Dlog4j2.configurationFile=file:{metastore / 'log4j2.properties'}"
-    )
+    java_options = f"-Dderby.system.home={metastore} -Dlog4j2.configurationFile=file:{metastore / 'log4j2.properties'}"
     conf.update(user)
+    # the profile's Java options come first; the metastore's home and the quiet logging are added to them
+    conf["spark.driver.extraJavaOptions"] = " ".join(
+        filter(None, [user.get("spark.driver.extraJavaOptions", ""), java_options])
+    )
     return conf
 
 
