@@ -142,3 +142,9 @@ def spark_connect_server(tmp_path_factory: pytest.TempPathFactory):
         yield server
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The spark tests first: under xdist their group (one worker, one JVM) then runs beside the other
+    tests instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is None)
