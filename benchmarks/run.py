@@ -22,7 +22,7 @@ from genproject_plan import MIN_MODELS
 from harness.floor import measure_floor
 from harness.measure import FAILED, Cell, cell_from_json, measure, run_once
 from harness.report import render, targets
-from harness.scenarios import BY_KEY, PARSE_ONLY, SCENARIOS, Scenario, node_counts, run_all
+from harness.scenarios import BY_KEY, EDIT_SCENARIOS, PARSE_ONLY, SCENARIOS, Scenario, node_counts, run_all
 from harness.tools import Tool, dbt_tool, modelkit_tool
 from harness.workspace import HarnessError, Workspace, empty_trash, generate
 
@@ -99,7 +99,7 @@ def measure_help(tool: Tool, work: Path, repeat: int, budget: float) -> Cell:
 
 def bench_size(size: int, args: argparse.Namespace, mk: Tool, dbt: Tool | None) -> dict[str, Any]:
     work, logs = args.work_dir / str(size), args.work_dir / "logs"
-    keys = args.scenarios or [s.key for s in SCENARIOS]
+    keys = args.scenarios or [s.key for s in SCENARIOS if not (args.quick and s.key in EDIT_SCENARIOS)]
     source = generate(args.gen_script, size, work / "source", logs / "generate.log")
     show = progress(size)
     data: dict[str, Any] = {"load": os.getloadavg()[0], "floor": {}}

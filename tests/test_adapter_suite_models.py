@@ -304,7 +304,6 @@ def test_show_limit(show_project: Path, args: tuple[str, ...], expected: int) ->
     assert len(table) - 2 == expected, output  # header and separator lines
 
 
-@pytest.mark.xfail(reason="modelkit does not apply a model's sql_header (set_sql_header) before its query")
 def test_show_sql_header(tmp_path: Path) -> None:
     """BaseShowSqlHeader: a model whose query needs its sql_header."""
     model = (
@@ -312,7 +311,8 @@ def test_show_sql_header(tmp_path: Path) -> None:
         "select my_variable from _variables\n"
     )
     root = dbt_project(tmp_path / "test", {"models/sql_header.sql": model})
-    run(root, "show", "--select", "sql_header", "--vars", "timezone: Asia/Kolkata")
+    output = run(root, "show", "--select", "sql_header", "--vars", "timezone: Asia/Kolkata")
+    assert "my_variable" in output
 
 
 @pytest.mark.xfail(reason="modelkit wraps the query of `show` in a subquery, so a query with its own limit runs")
@@ -366,7 +366,7 @@ METADATA_MODELS = {
 
 @pytest.mark.parametrize("model", list(METADATA_MODELS))
 def test_metadata_macros(tmp_path: Path, model: str) -> None:
-    """MetadataWithEmptyFlag: dbt's relation and column macros in models (without --empty: modelkit's limited relations are not valid in DDL yet)."""
+    """MetadataWithEmptyFlag: dbt's relation and column macros on `ref()` relations in models run with --empty."""
     files = {
         "seeds/my_seed.csv": "my_id,my_value\n1,a\n2,b\n3,c\n",
         "models/schema.yml": "version: 2\nseeds:\n  - name: my_seed\n    description: This is my_seed\n"
@@ -375,17 +375,13 @@ def test_metadata_macros(tmp_path: Path, model: str) -> None:
     }
     root = dbt_project(tmp_path / "test", files)
     run(root, "seed")
-    run(root, "run", "--select", model)
+    run(root, "run", "--empty", "--select", model)
     assert columns(root, "my_seed") == [("my_id", "INTEGER"), ("my_value", "VARCHAR")]
     remaining = 0 if model == "truncate_relation" else 3
     assert query(db(root), "select count(*) from my_seed") == [(remaining,)]
 
 
 # -- persist_docs ----------------------------------------------------------------------------------------
-PERSIST_XFAIL = pytest.mark.xfail(
-    reason="modelkit's materializations do not write persist_docs comments (the persist_docs macro exists "
-    "for hooks, but table and view builds do not call it)"
-)
 DOCS_TEXT = (DATA / "persist_docs.yml").read_text()
 
 
@@ -394,7 +390,6 @@ def _catalog(root: Path) -> dict:
     return json.loads((root / "target" / "catalog.json").read_text())
 
 
-@PERSIST_XFAIL
 def test_persist_docs(tmp_path: Path) -> None:
     """BasePersistDocs: relation and column comments on tables and views, as docs generate reads them."""
     files = {
@@ -409,12 +404,24 @@ def test_persist_docs(tmp_path: Path) -> None:
     root = dbt_project(tmp_path / "test", files, config)
     run(root, "seed")
     run(root, "run")
-    table = _catalog(root)["nodes"]["model.test.table_model"]
-    assert table["metadata"]["comment"].startswith("Table model description")
-    assert table["columns"]["id"]["comment"].startswith("id Column description")
+    nodes = _catalog(root)["nodes"]
+    assert len(nodes) == 4
+    table, view, no_docs = (nodes[f"model.test.{name}"] for name in ("table_model", "view_model", "no_docs_model"))
+    comments = [table["metadata"]["comment"], table["columns"]["id"]["comment"], table["columns"]["name"]["comment"]]
+    assert comments[0].startswith("Table model description")
+    assert comments[1].startswith("id Column description")
+    assert comments[2].startswith("Some stuff here and then a call to")
+    comments += [view["metadata"]["comment"], view["columns"]["id"]["comment"]]
+    assert comments[3].startswith("View model description")
+    assert comments[4].startswith("id Column description")  # views' columns are commented too
+    for comment in comments:  # quotes, newlines, dollar-quoting and comment markers survive as written
+        assert '"with double quotes"' in comment and "'''abc123'''" in comment and "\n" in comment
+        assert "Some $lbl$ labeled $lbl$ and $$ unlabeled $$ dollar-quoting" in comment
+        assert "/* comment */" in comment and "--\n" in comment
+    assert view["columns"]["name"]["comment"] is None  # not documented
+    assert no_docs["metadata"]["comment"] is None and no_docs["columns"]["id"]["comment"] is None
 
 
-@PERSIST_XFAIL
 def test_persist_docs_column_missing(tmp_path: Path) -> None:
     """BasePersistDocsColumnMissing: a documented column the table lacks is reported, the others commented."""
     files = {
@@ -432,7 +439,6 @@ def test_persist_docs_column_missing(tmp_path: Path) -> None:
     assert _catalog(root)["nodes"]["model.test.missing_column"]["columns"]["id"]["comment"].startswith("test id")
 
 
-@PERSIST_XFAIL
 def test_persist_docs_comment_on_quoted_column(tmp_path: Path) -> None:
     """BasePersistDocsCommentOnQuotedColumn: a column that must be quoted (`2id`) gets its comment."""
     files = {
@@ -483,9 +489,12 @@ def test_column_types(tmp_path: Path) -> None:
     root = dbt_project(tmp_path / "test", files)
     run(root, "run")
     assert len(statuses(root)) == 1
-    output = run(root, "test")
-    assert list(statuses(root).values()) == ["pass"], output
-    assert "bad columns: []" in output
+    # Under dbt-duckdb 1.11 a column's dtype is DESCRIBE's whole type: `numeric` is DECIMAL(18,3), which
+    # Column.is_numeric() (bare `numeric` / `decimal`) does not recognise. dbt reports the one bad column,
+    # and the test macro's SQL for a bad column does not parse: the test errors, as it does under dbt.
+    output = run(root, "test", expect=1)
+    assert "bad columns: ['numeric_col']" in output
+    assert list(statuses(root).values()) == ["error"], output
 
 
 # -- concurrency -----------------------------------------------------------------------------------------
@@ -507,7 +516,7 @@ def test_concurrency(tmp_path: Path) -> None:
     root = dbt_project(tmp_path / "test", files)
     run(root, "seed", "--select", "seed")
     for _ in range(2):
-        run(root, "run", expect=1)
+        run(root, "run", "--static-analysis", "off", expect=1)  # static analysis would stop `invalid` up front
         found = statuses(root)
         assert len(found) == 7
         for model in ("view_model", "dep", "table_a", "table_b"):

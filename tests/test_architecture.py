@@ -18,12 +18,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "modelkit"
 # Highest first. A module may import its own layer and any layer below it.
 LAYERS = (
     "cli",
+    "lsp",
     "docs",
     "api",
     "testing",
     "execute",
+    "analysis",
     "parse",
     "render",
+    "dialects",
     "graph",
     "adapters",
     "deps",
@@ -37,14 +40,17 @@ ONLY = {
     "core": set(),
     "adapters": {"core", "project"},
     "deps": {"core", "project"},
-    "execute": {"render", "graph", "adapters", "project", "artifacts", "core"},
+    "execute": {"render", "dialects", "graph", "adapters", "project", "artifacts", "core"},
+    "analysis": {"render", "dialects", "graph", "project", "core"},  # the Manifest and compiled SQL; no engine
+    "dialects": {"core"},  # SQL and types only: no engine, no rendering
 }
 # Third-party modules only the command line may import.
 CLI_ONLY = ("typer", "rich", "click")
 # Modules that may import modelkit modules inside functions (with a comment saying why): the command
-# line, which keeps ``--help`` fast, and the engine registry, which imports an engine (and its
-# database driver) only when a target uses it.
-LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters")
+# line, which keeps ``--help`` fast; the engine registry, which imports an engine (and its
+# database driver) only when a target uses it; and the dialects, which import their translation
+# modules (and sqlglot) only when a node is written in another dialect than its target's.
+LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters", "modelkit.dialects")
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,7 @@ VIOLATIONS = [
     ("execute/runner.py", "from modelkit.parse.parser import Parser\n", "execute may not import parse"),
     ("render/context.py", "from modelkit.execute import runner\n", "a higher layer"),
     ("parse/parser.py", "import typer\n", "only modelkit.cli may"),
+    ("analysis/checks.py", "from modelkit.adapters import base\n", "analysis may not import adapters"),
     ("graph/graph.py", "def f():\n    from modelkit.core import errors\n", "inside a function"),
     ("core/relation.py", "from modelkit.core.errors import _x\n", "private name"),
 ]

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_PROJECT, run_cli
+from conftest import SAMPLE_PROJECT, query, run_cli
 
 MODELKIT = str(Path(sys.executable).with_name("modelkit"))
 # dbt-core 1.11's names and codes (dbt/events/types.py)
@@ -151,3 +151,96 @@ def test_env_booleans_and_ignored_settings(shop: Path) -> None:
     assert out.returncode == 0
     assert "Done." in out.stdout and "START" not in out.stdout  # quiet: only the end line and errors
     assert not (shop / "target" / "modelkit_parse_cache.json").exists()
+
+
+# dbt's MainReportArgs (A002, debug): its flags by name, every value as text (dbt/flags.py get_flag_dict)
+REPORTED_ARGS = {
+    "cache_selected_only", "debug", "empty", "fail_fast", "indirect_selection", "introspect", "invocation_command",
+    "log_cache_events", "log_format", "log_path", "no_print", "partial_parse", "printer_width", "profiles_dir",
+    "quiet", "send_anonymous_usage_stats", "static_parser", "target_path", "use_colors", "use_experimental_parser",
+    "version_check", "warn_error", "warn_error_options", "write_json",
+}  # fmt: skip
+WORKER = re.compile(r"Thread-\d+ \(worker\)")
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A dbt project on two threads: a failing model with a child, an independent model and a source."""
+    root = tmp_path / "tiny"
+    files = {
+        "dbt_project.yml": "name: tiny\nprofile: tiny\nconfig-version: 2\nversion: '1.0'\n",
+        "profiles.yml": "tiny:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: tiny.duckdb, threads: 2}\n",
+        "models/broken.sql": "select nope\n",
+        "models/child.sql": "select * from {{ ref('broken') }}\n",
+        "models/fine.sql": "select 1 as id, '{{ thread_id }}' as thread\n",
+        "models/sources.yml": "sources:\n  - name: s\n    schema: main\n    loaded_at_field: ts\n"
+        "    freshness: {warn_after: {count: 1, period: day}}\n    tables: [{name: fine_ts}]\n",
+        "models/fine_ts.sql": "{{ config(materialized='table') }}\nselect now()::timestamp as ts\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_main_report_args_follows_the_version_event(tiny: Path) -> None:
+    out = modelkit("--log-format", "json", "--log-level", "debug", "run", "--profiles-dir", ".", "--empty", cwd=tiny)
+    lines = events(out.stdout)
+    names = [e["info"]["name"] for e in lines]
+    assert names.index("MainReportArgs") == names.index("MainReportVersion") + 1
+    report = lines[names.index("MainReportArgs")]
+    assert (report["info"]["code"], report["info"]["level"]) == ("A002", "debug")
+    args = report["data"]["args"]
+    assert set(args) == REPORTED_ARGS and all(isinstance(v, str) for v in args.values())
+    assert args["invocation_command"] == "modelkit --log-format json --log-level debug run --profiles-dir . --empty"
+    assert (args["log_format"], args["empty"], args["profiles_dir"], args["warn_error"]) == (
+        "json",
+        "True",
+        ".",
+        "None",
+    )
+    assert args["log_path"] == str(tiny / "logs")
+    assert args["warn_error_options"] == "WarnErrorOptionsV2(error=[], warn=[], silence=[])"
+    assert report["info"]["msg"] == f"running modelkit with arguments {args}"
+    quiet = modelkit("--log-format", "json", "run", "--profiles-dir", ".", cwd=tiny)  # a debug event: hidden at info
+    assert "MainReportArgs" not in {e["info"]["name"] for e in events(quiet.stdout)}
+
+
+def test_worker_threads_are_named_as_dbt_names_them(tiny: Path) -> None:
+    out = modelkit("--log-format", "json", "--log-level", "debug", "run", "--profiles-dir", ".", cwd=tiny)
+    lines = events(out.stdout)
+    node_events = [e for e in lines if "node_info" in e["data"]]
+    assert {e["info"]["name"] for e in node_events} >= {"NodeStart", "LogStartLine", "LogModelResult",
+                                                         "SkippingDetails", "NodeFinished"}  # fmt: skip
+    assert all(WORKER.fullmatch(e["info"]["thread"]) for e in node_events)
+    assert {e["info"]["thread"] for e in lines if "node_info" not in e["data"]} == {"MainThread"}
+    finished = {e["data"]["node_info"]["unique_id"]: e for e in lines if e["info"]["name"] == "NodeFinished"}
+    results = json.loads((tiny / "target" / "run_results.json").read_text())["results"]
+    assert {r["status"] for r in results} == {"error", "skipped", "success"}
+    for result in results:  # run_results.json names the worker each node's events came from
+        event = finished[result["unique_id"]]
+        assert result["thread_id"] == event["info"]["thread"] == event["data"]["run_result"]["thread"]
+    # templates see the same name (thread_id); the text log file shows its first 10 characters, as dbt's
+    [(thread,)] = query(tiny / "tiny.duckdb", "select thread from fine")
+    assert WORKER.fullmatch(thread)
+    assert re.search(r"\[debug\] \[Thread-\d \(\]: Began running node model\.tiny\.fine",
+                     (tiny / "logs" / "modelkit.log").read_text())  # fmt: skip
+
+
+def test_one_thread_runs_on_the_first_worker(tiny: Path) -> None:
+    out = modelkit("--log-format", "json", "--log-level", "debug", "run", "--threads", "1", "--profiles-dir", ".",
+                   cwd=tiny)  # fmt: skip
+    node_threads = {e["info"]["thread"] for e in events(out.stdout) if "node_info" in e["data"]}
+    assert node_threads == {"Thread-1 (worker)"}
+    results = json.loads((tiny / "target" / "run_results.json").read_text())["results"]
+    assert {r["thread_id"] for r in results} == {"Thread-1 (worker)"}
+
+
+def test_source_freshness_runs_on_a_worker(tiny: Path) -> None:
+    assert modelkit("run", "--select", "fine_ts", "--profiles-dir", ".", cwd=tiny).returncode == 0
+    out = modelkit("--log-format", "json", "source", "freshness", "--profiles-dir", ".", cwd=tiny)
+    assert out.returncode == 0, out.stdout + out.stderr
+    node_threads = {e["info"]["thread"] for e in events(out.stdout) if "node_info" in e["data"]}
+    assert node_threads == {"Thread-1 (worker)"}
+    results = json.loads((tiny / "target" / "sources.json").read_text())["results"]
+    assert [r["thread_id"] for r in results] == ["Thread-1 (worker)"]

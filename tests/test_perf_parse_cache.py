@@ -9,6 +9,7 @@ import pytest
 from conftest import run_cli
 
 from modelkit import Project
+from modelkit.parse import snapshot
 from modelkit.parse.cache import CACHE_FILE
 
 FILES = {
@@ -105,6 +106,11 @@ def test_cache_is_used_and_can_be_bypassed(project_factory) -> None:
     with project.session("parse") as session:
         session.manifest  # noqa: B018
         assert session.parse_cache.misses > 0 and session.parse_cache.hits == 0
+    with project.session("parse") as session:
+        session.manifest  # noqa: B018
+        assert session.reparsed == [] and session.parse_cache is None  # the last parse's snapshot, reused whole
+    for name in (snapshot.SNAPSHOT_FILE, snapshot.FILES_FILE):
+        (root / "target" / name).unlink()  # without it, a full parse: each file comes from the per-file cache
     with project.session("parse") as session:
         session.manifest  # noqa: B018
         assert session.parse_cache.hits == 5 and session.parse_cache.misses == 0  # 4 models + 1 YAML file

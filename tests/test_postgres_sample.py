@@ -1,15 +1,18 @@
 """The bundled sample project on PostgreSQL: it builds, its tests pass, and its tables match DuckDB's.
 
-sample_project is written in DuckDB's SQL. PostgreSQL rejects exactly the constructs listed in
-:data:`PG_DIALECT_EDITS`; the PostgreSQL copy gets those edits (same results, spelled for
-PostgreSQL) and :func:`test_duckdb_sql_the_sample_project_uses_that_postgresql_rejects` shows that
-each one is needed, with the error PostgreSQL gives without it. Everything else runs unchanged.
+sample_project is written in DuckDB's SQL and says so (``dialect: duckdb`` in modelkit.yml). The
+PostgreSQL copy is the project as it is, with a postgres profile: modelkit translates its SQL
+(``round(double, 2)``, ``cast(... as double)``) and its contract type (``double``) when it compiles
+them. :func:`test_without_its_dialect_postgresql_rejects_the_sample` shows the translation is what
+makes it run.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import math
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -22,17 +25,11 @@ from conftest import SAMPLE_PROJECT, query, run_cli
 
 pytestmark = pytest.mark.postgres
 
-# (file, DuckDB text, PostgreSQL text): PostgreSQL has no type named "double" and no round(double, int).
-MACRO = "macros/cents_to_dollars.sql"
-DUCKDB_ROUND = "round(cast({{ column_name }} as double) / 100, {{ scale }})"
-PG_ROUND = "cast(round(cast({{ column_name }} as numeric) / 100, {{ scale }}) as double precision)"
-PG_DIALECT_EDITS = [
-    (MACRO, DUCKDB_ROUND, PG_ROUND),
-    ("models/marts/_marts.yml", "data_type: double\n", "data_type: double precision\n"),
-]
 # Floats compare within this tolerance (relative and absolute): DuckDB rounds doubles to cents,
-# the PostgreSQL copy rounds numerics and casts them to double precision.
+# PostgreSQL rounds them as numerics and casts them back to double precision.
 TOLERANCE = 1e-9
+DUCKDB_ROUND = "round(cast(amount as double) / 100, 2)"
+PG_ROUND = "CAST(ROUND(CAST(CAST(amount AS DOUBLE PRECISION) / 100 AS DECIMAL), 2) AS DOUBLE PRECISION)"
 RELATIONS = [
     ("main", "raw_customers"),
     ("main", "raw_orders"),
@@ -48,20 +45,21 @@ RELATIONS = [
 ]
 
 
-def copy_for_postgres(
-    root: Path, server: pg_support.Server, dbname: str, edits: list[tuple[str, str, str]] = PG_DIALECT_EDITS
-) -> Path:
-    """sample_project copied to ``root`` with a postgres profile (schema main) and ``edits`` applied."""
+def copy_for_postgres(root: Path, server: pg_support.Server, dbname: str, *, dialect: bool = True) -> Path:
+    """sample_project copied to ``root`` with a postgres profile (schema main, target ``pg``) and a
+    DuckDB one (target ``duck``); without its ``dialect:`` line when ``dialect`` is False."""
     shutil.copytree(SAMPLE_PROJECT, root, ignore=shutil.ignore_patterns("target", "logs"))
     project_file = root / "modelkit.yml"
-    project_file.write_text(project_file.read_text().replace("name: shop\n", "name: shop\nprofile: shop\n"))
-    profile = {"shop": {"target": "pg", "outputs": {"pg": pg_support.profile_output(server, dbname, "main")}}}
-    (root / "profiles.yml").write_text(yaml.safe_dump(profile))
-    for rel, old, new in edits:
-        path = root / rel
-        text = path.read_text()
-        assert old in text, f"{rel} no longer holds {old!r}"
-        path.write_text(text.replace(old, new))
+    text = project_file.read_text().replace("name: shop\n", "name: shop\nprofile: shop\n")
+    assert re.search(r"^dialect: duckdb$", text, re.M)
+    if not dialect:
+        text = re.sub(r"^dialect: duckdb\n", "", text, flags=re.M)
+    project_file.write_text(text)
+    outputs = {
+        "pg": pg_support.profile_output(server, dbname, "main"),
+        "duck": {"type": "duckdb", "path": str(root / "target" / "shop.duckdb")},
+    }
+    (root / "profiles.yml").write_text(yaml.safe_dump({"shop": {"target": "pg", "outputs": outputs}}))
     return root
 
 
@@ -157,22 +155,27 @@ def test_same_rows_tolerates_float_noise_only() -> None:
     assert not same_rows([[1]], [[1], [1]])
 
 
-def test_duckdb_sql_the_sample_project_uses_that_postgresql_rejects(
-    pg_server: pg_support.Server, tmp_path: Path
-) -> None:
-    """Each edit of PG_DIALECT_EDITS is needed: without it PostgreSQL stops the build with this error."""
-    pg_support.create_database(pg_server, "modelkit_sample_unedited")
-    steps = [
-        ([], "stg_payments", 'type "double" does not exist'),
-        ([(MACRO, DUCKDB_ROUND, DUCKDB_ROUND.replace("as double)", "as double precision)"))], "stg_payments",
-         "function round(double precision, integer) does not exist"),
-        (PG_DIALECT_EDITS[:1], "customers",
-         "Column 'lifetime_value' of the contract has data_type 'double', which the database does not know"),
-    ]  # fmt: skip
-    for index, (edits, failing, message) in enumerate(steps):
-        root = copy_for_postgres(tmp_path / f"step{index}", pg_server, "modelkit_sample_unedited", edits)
-        result = run_cli("build", "--threads", "4", cwd=root)
-        assert result.exit_code == 1, result.output
-        assert f"Failure in model {failing} (" in result.output, result.output
-        assert message in result.output, result.output
-        assert "ERROR=1 " in result.output, result.output
+def test_compile_shows_the_sql_each_target_runs(built: dict[str, Any]) -> None:
+    """``compile --target`` prints the SQL that target runs; compiled files and manifest.json hold it too."""
+    root = built["root"]
+    result = run_cli("compile", "--target", "pg", "--select", "stg_payments", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert PG_ROUND in result.output and DUCKDB_ROUND not in result.output
+    compiled = (root / "target/compiled/shop/models/staging/stg_payments.sql").read_text()
+    assert f"{PG_ROUND} AS amount" in compiled
+    manifest = json.loads((root / "target/manifest.json").read_text())
+    assert manifest["nodes"]["model.shop.stg_payments"]["compiled_code"] == compiled
+
+    result = run_cli("compile", "--target", "duck", "--select", "stg_payments", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert DUCKDB_ROUND in result.output and PG_ROUND not in result.output  # DuckDB's own SQL, as rendered
+
+
+def test_without_its_dialect_postgresql_rejects_the_sample(pg_server: pg_support.Server, tmp_path: Path) -> None:
+    """Without ``dialect: duckdb`` the DuckDB SQL goes to PostgreSQL as written, and stops the build."""
+    pg_support.create_database(pg_server, "modelkit_sample_as_written")
+    root = copy_for_postgres(tmp_path / "as_written", pg_server, "modelkit_sample_as_written", dialect=False)
+    result = run_cli("build", "--threads", "4", cwd=root)
+    assert result.exit_code == 1, result.output
+    assert "Failure in model stg_payments (" in result.output, result.output
+    assert 'type "double" does not exist' in result.output, result.output

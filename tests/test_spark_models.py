@@ -281,3 +281,58 @@ def test_seed_column_types_and_show(tmp_path: Path, spark_dirs) -> None:
     shown = run_cli("show", "--select", "people", "--limit", "2", cwd=root)
     assert shown.exit_code == 0, shown.output
     assert sum(name in shown.output for name in ("Ann", "Bob", "O'Hara")) == 2
+
+
+PERSIST = {"+persist_docs": {"relation": True, "columns": True}}
+DOCS_FILES = {
+    "seeds/s.csv": "id,name\n1,a\n",
+    "models/inc.sql": """\
+        {{ config(materialized='incremental', unique_key='id', incremental_strategy='merge') }}
+        select id, name from {{ ref('s') }}
+    """,
+    "models/headed.sql": """\
+        {{ config(materialized='table',
+                  sql_header="create or replace temporary view modelkit_header_rows as select 7 as id;") }}
+        select id from modelkit_header_rows
+    """,
+    "snapshots/snap.sql": """\
+        {% snapshot snap %}
+        {{ config(unique_key='id', strategy='check', check_cols='all') }}
+        select * from {{ ref('s') }}
+        {% endsnapshot %}
+    """,
+    "models/schema.yml": """\
+        version: 2
+        models:
+          - {name: inc, description: "inc, it's", columns: [{name: id, description: inc id}, {name: gone, description: x}]}
+          - {name: headed, description: headed desc, columns: [{name: id, description: headed id}]}
+        seeds:
+          - {name: s, description: seed s, columns: [{name: id, description: s id}]}
+        snapshots:
+          - {name: snap, description: snap desc, columns: [{name: id, description: snap id}]}
+    """,
+}
+
+
+def test_persist_docs_on_seeds_incremental_models_and_snapshots_and_sql_header(tmp_path: Path, spark_dirs) -> None:
+    """Comments as table properties and column comments on every kind of table, kept by a second run (a merge
+    rewrite, a snapshot update); a model's sql_header runs in the session just before its DDL."""
+    config = {
+        "models": {"demo": PERSIST},
+        "seeds": {"demo": PERSIST},
+        "snapshots": {"demo": {**PERSIST, "+target_schema": "docs_hdr"}},
+    }
+    root = spark_project(tmp_path / "p", session_output(spark_dirs, "docs_hdr"), DOCS_FILES, project=config)
+    expected = {"inc": ("inc, it's", "inc id"), "headed": ("headed desc", "headed id"), "s": ("seed s", "s id"),
+                "snap": ("snap desc", "snap id")}  # fmt: skip
+    for run in range(2):
+        result = run_cli("build", cwd=root)
+        assert result.exit_code == 0, result.output
+        assert "The following columns are specified in the schema but are not present in the database: gone" in (
+            result.output
+        )
+        for name, (relation, column) in expected.items():
+            described = rows(root, f"describe table extended docs_hdr.{name}")
+            assert ("Comment", relation) in [(r[0], r[1]) for r in described], (run, name, described)
+            assert ("id", column) in [(r[0], r[2]) for r in described], (run, name, described)
+    assert rows(root, "select id from docs_hdr.headed") == [(7,)]

@@ -1,17 +1,16 @@
 """The bundled sample project on Spark: it builds, its tests pass, its tables match DuckDB's, and a
 second build after new seed rows takes the incremental (merge) and snapshot paths.
 
-sample_project is written for DuckDB. Spark rejects exactly two constructs of it, both in the
-contract of ``customers``, listed in :data:`SPARK_DIALECT_EDITS`: ``data_type: varchar`` (Spark's
-``varchar`` needs a length; its text type is ``string``), and ``data_type: integer`` for an id that
-comes from a seed (DuckDB infers ``INTEGER`` for small whole numbers, dbt-spark's seeds are
-``bigint``). The Spark copy gets those edits, and
-:func:`test_duckdb_sql_the_sample_project_uses_that_spark_rejects` shows the error without each.
-Everything else, models, macros, tests and the snapshot, runs unchanged.
+sample_project is written in DuckDB's SQL and says so (``dialect: duckdb``). The Spark copy is the
+project as it is, with a spark profile: modelkit translates its SQL, the types of the contract of
+``customers`` (``varchar`` is Spark's ``string``) and the types of its seeds (a DuckDB seed's small
+whole numbers are ``INTEGER``, Spark's ``int``, where dbt-spark's inference says ``bigint``).
+:func:`test_without_its_dialect_spark_rejects_the_sample` shows the translation is what makes it run.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,6 @@ from spark_support import rows, same_rows, session_output
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
-MARTS = "models/marts/_marts.yml"
-SPARK_DIALECT_EDITS = [
-    (MARTS, "data_type: varchar\n", "data_type: string\n"),
-    (MARTS, "data_type: integer\n", "data_type: bigint\n"),
-]
 RELATIONS = [
     ("main", "raw_customers"),
     ("main", "raw_orders"),
@@ -43,18 +37,18 @@ RELATIONS = [
 ]
 
 
-def copy_for_spark(root: Path, dirs: Any, edits: list[tuple[str, str, str]] = SPARK_DIALECT_EDITS) -> Path:
-    """sample_project copied to ``root`` with a spark profile (schema main, as its source says)."""
+def copy_for_spark(root: Path, dirs: Any, *, dialect: bool = True) -> Path:
+    """sample_project copied to ``root`` with a spark profile (schema main, as its source says); without
+    its ``dialect:`` line when ``dialect`` is False."""
     shutil.copytree(SAMPLE_PROJECT, root, ignore=shutil.ignore_patterns("target", "logs"))
     project_file = root / "modelkit.yml"
-    project_file.write_text(project_file.read_text().replace("name: shop\n", "name: shop\nprofile: shop\n"))
+    text = project_file.read_text().replace("name: shop\n", "name: shop\nprofile: shop\n")
+    assert re.search(r"^dialect: duckdb$", text, re.M)
+    if not dialect:
+        text = re.sub(r"^dialect: duckdb\n", "", text, flags=re.M)
+    project_file.write_text(text)
     profile = {"shop": {"target": "dev", "outputs": {"dev": session_output(dirs, "main")}}}
     (root / "profiles.yml").write_text(yaml.safe_dump(profile))
-    for rel, old, new in edits:
-        path = root / rel
-        text = path.read_text()
-        assert old in text, f"{rel} no longer holds {old!r}"
-        path.write_text(text.replace(old, new))
     return root
 
 
@@ -145,20 +139,25 @@ def test_second_build_merges_new_payments_and_records_history(built: dict[str, A
     assert not [name for name in rows(root, "show tables in main") if "__dbt_tmp" in name[1]]
 
 
-def test_duckdb_sql_the_sample_project_uses_that_spark_rejects(
-    built: dict[str, Any], spark_dirs: Any, tmp_path: Path
-) -> None:
-    """Each edit is needed: without it the contracted model fails, before anything is replaced."""
-    steps = [
-        ([], ["Column 'first_name' of the contract has data_type 'varchar', which the database does not know",
-              "[DATATYPE_MISSING_SIZE]"]),
-        (SPARK_DIALECT_EDITS[:1], ["| customer_id | BIGINT          | INT           | data type mismatch |"]),
-    ]  # fmt: skip
-    for index, (edits, messages) in enumerate(steps):
-        root = copy_for_spark(tmp_path / f"step{index}", spark_dirs, edits=edits)
-        result = run_cli("run", "--select", "customers", cwd=root)
-        assert result.exit_code == 1, result.output
-        assert "Failure in model customers (" in result.output
-        for message in messages:
-            assert message in result.output, result.output
+def test_seed_types_are_duckdb_s_translated(built: dict[str, Any]) -> None:
+    """The seeds hold what a DuckDB seed holds, in Spark's names (not dbt-spark's ``bigint`` / ``string``
+    guesses for a project written for Spark)."""
+    described = {name: dtype for name, dtype, *_ in rows(built["root"], "describe table main.raw_customers")}
+    assert described == {"id": "int", "first_name": "string", "last_name": "string", "signed_up_at": "date"}
+    duck = {r[0]: r[1] for r in query(built["duckdb"], 'describe "main"."raw_customers"')}
+    assert duck == {"id": "INTEGER", "first_name": "VARCHAR", "last_name": "VARCHAR", "signed_up_at": "DATE"}
+
+
+def test_without_its_dialect_spark_rejects_the_sample(built: dict[str, Any], spark_dirs: Any, tmp_path: Path) -> None:
+    """Without ``dialect: duckdb`` the contract's ``varchar`` reaches Spark as written, and the model fails
+    before anything is replaced."""
+    root = copy_for_spark(tmp_path / "plain", spark_dirs, dialect=False)
+    result = run_cli("run", "--select", "customers", cwd=root)
+    assert result.exit_code == 1, result.output
+    assert "Failure in model customers (" in result.output
+    for message in (
+        "Column 'first_name' of the contract has data_type 'varchar', which the database does not know",
+        "[DATATYPE_MISSING_SIZE]",
+    ):
+        assert message in result.output, result.output
     assert rows(built["root"], "select count(*) from main.customers") == [(8,)]  # still the first build's

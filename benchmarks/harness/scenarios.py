@@ -23,11 +23,14 @@ class Scenario:
     # built: the database and target/ as a run leaves them.
     start: str
     after: str  # the state the command leaves behind
+    # what is edited before each sample (untimed): "model" (one mid-DAG model), "macro" (a macro that 100
+    # models call), or "" (nothing); "{edited}" in args stands for the edited model's name
+    edit: str = ""
 
     @property
     def command_words(self) -> tuple[str, ...]:
         """The sub-command, without options (what must exist for the scenario to run)."""
-        return tuple(a for a in self.args if not a.startswith("-") and not a.isdigit())
+        return tuple(a for a in self.args if not a.startswith("-") and not a.isdigit() and a != "{edited}")
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -41,13 +44,83 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("test", "test (after a run)", ("test",), "built", "built"),
     Scenario("docs_generate", "docs generate (after a run)", ("docs", "generate"), "built", "built"),
     Scenario("build", "build (cold)", ("build",), "cold", "built"),
+    Scenario("parse_one_model_edited", "parse after editing one model", ("parse",), "parsed", "parsed", "model"),
+    Scenario(
+        "parse_macro_edited", "parse after editing a macro 100 models call", ("parse",), "parsed", "parsed", "macro"
+    ),
+    Scenario(
+        "compile_select_edited",
+        "compile -s the edited model",
+        ("compile", "-s", "{edited}"),
+        "parsed",
+        "parsed",
+        "model",
+    ),
+    Scenario(
+        "run_skip_unchanged",
+        "run --skip-unchanged, nothing changed",
+        ("run", "--skip-unchanged", "--threads", "4"),
+        "built",
+        "built",
+    ),
 )
 PARSE_ONLY = ("parse_cold", "parse_warm")
+# measured in full runs and with --scenarios; --quick leaves them out
+EDIT_SCENARIOS = ("parse_one_model_edited", "parse_macro_edited", "compile_select_edited", "run_skip_unchanged")
 BY_KEY = {s.key: s for s in SCENARIOS}
+
+
+EDIT_MACRO = "macros/bench_edited.sql"
+EDIT_CALLERS = 100
+
+
+def edited_model(root: Path) -> Path:
+    """The model an edit scenario edits: the first intermediate model, by path."""
+    return sorted((root / "models").rglob("int_*.sql"))[0]
+
+
+def _editor(ws: Workspace, scenario: Scenario) -> Any:
+    """A before-each-sample callback that changes the edited file's content (a new comment each time)."""
+    counter = iter(range(1_000_000))
+
+    def edit() -> None:
+        path = ws.root / EDIT_MACRO if scenario.edit == "macro" else edited_model(ws.root)
+        with path.open("a") as fh:
+            fh.write(f"\n-- edit {next(counter)}\n" if scenario.edit == "model" else f"{{# edit {next(counter)} #}}\n")
+
+    return edit
+
+
+def _macro_callers(ws: Workspace) -> None:
+    """Give the project a macro that exactly EDIT_CALLERS models call (once)."""
+    macro = ws.root / EDIT_MACRO
+    if macro.exists():
+        return
+    macro.write_text("{% macro bench_edited(x) %}{{ x }}{% endmacro %}\n")
+    for path in sorted((ws.root / "models").rglob("*.sql"))[:EDIT_CALLERS]:
+        path.write_text(path.read_text() + "\n-- {{ bench_edited('called') }}\n")
 
 
 def _prepare(ws: Workspace, scenario: Scenario) -> tuple[Any, Any]:
     """(before-each-sample callback, once-before-all callback) that bring ``ws`` to the scenario's start."""
+    if scenario.edit:
+
+        def once_edit() -> None:
+            if scenario.edit == "macro":
+                _macro_callers(ws)
+            ws.untimed("parse")
+
+        return _editor(ws, scenario), once_edit
+    if scenario.start == "built" and scenario.key == "run_skip_unchanged":
+
+        def once_built() -> None:
+            if ws.state != "built":
+                ws.cold()
+                ws.untimed("run", "--threads", "4")
+            ws.untimed("seed")  # the seeds' fingerprints recorded too (an unrecorded parent is rebuilt from)
+            ws.untimed("run", "--skip-unchanged", "--threads", "4")  # every relation's fingerprint recorded
+
+        return None, once_built
     if scenario.start == "cold":
         return ws.cold, None
     if scenario.start == "cold-parse":
@@ -65,15 +138,16 @@ def _prepare(ws: Workspace, scenario: Scenario) -> tuple[Any, Any]:
 
 def run_scenario(ws: Workspace, scenario: Scenario, repeat: int, budget: float) -> Cell:
     """Measure one scenario on one tool's project copy."""
+    if scenario.key == "run_skip_unchanged" and ws.tool.name != "modelkit":
+        return Cell(ABSENT, note=f"`{ws.tool.name} run` has no --skip-unchanged")
     if not ws.tool.has_command(scenario.command_words):
         return Cell(ABSENT, note=f"`{ws.tool.name} {' '.join(scenario.command_words)}` does not exist")
     each, once = _prepare(ws, scenario)
     try:
         if once is not None:
             once()
-        cell = measure(
-            ws.tool.command(*scenario.args), ws.root, ws.tool.env, ws.log, repeat=repeat, budget=budget, prepare=each
-        )
+        args = [a.replace("{edited}", edited_model(ws.root).stem) for a in scenario.args]
+        cell = measure(ws.tool.command(*args), ws.root, ws.tool.env, ws.log, repeat=repeat, budget=budget, prepare=each)
     except HarnessError as exc:
         ws.state = "cold"
         return Cell(FAILED, note=str(exc))

@@ -67,6 +67,11 @@ RENDER_CAPABILITIES: dict[str, frozenset[Capability]] = {
 IDENTIFIER_QUOTES: dict[str, str] = {"spark": "`"}
 
 
+# The SQL dialect each engine speaks, as sqlglot names it: a model written in another dialect (the
+# project's ``dialect:``, a model's ``+dialect``) is translated into this one when it is compiled.
+SQL_DIALECTS: dict[str, str] = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
+
+
 def render_capabilities(adapter_type: str) -> frozenset[Capability]:
     return RENDER_CAPABILITIES.get(adapter_type, frozenset())
 
@@ -78,6 +83,15 @@ def identifier_quote(adapter_type: str) -> str:
     ('`', '"')
     """
     return IDENTIFIER_QUOTES.get(adapter_type, '"')
+
+
+def sql_dialect(adapter_type: str) -> str:
+    """The SQL dialect (sqlglot's name) the engine of a profile ``type`` speaks.
+
+    >>> sql_dialect("postgres"), sql_dialect("duckdb")
+    ('postgres', 'duckdb')
+    """
+    return SQL_DIALECTS.get(adapter_type, adapter_type)
 
 
 def missing_driver(target: Target, driver: str, extra: str) -> ConnectionFailure:

@@ -20,6 +20,7 @@ class Capability(Enum):
     BATCHED_TESTS = "batched_tests"  # ``sql.test_batch_branch``: many data tests in one statement
     CATALOG_QUERY = "catalog_query"  # ``get_catalog``: every relation's columns of some schemas in one query
     MERGE_INTO = "merge_into"  # ``merge`` is one MERGE statement (else the engine emulates it, e.g. by a rewrite)
+    RELATION_STATE = "relation_state"  # ``relation_states``: what each relation looks like, in one query
     SUBQUERY_ALIAS = "subquery_alias"  # a subquery in FROM needs an alias (``--empty`` reads refs through one)
 
 
@@ -163,6 +164,12 @@ class Adapter(Protocol):
         """Every relation of ``schemas`` with its columns (``Capability.CATALOG_QUERY``)."""
         ...
 
+    def relation_states(self, schemas: list[tuple[str | None, str]]) -> dict[tuple[str, str, str], str]:
+        """(database, schema, name), lowercased -> a text that changes when the relation is replaced, altered
+        or its rows change, for every relation of ``schemas``, from the engine's metadata
+        (``Capability.RELATION_STATE``)."""
+        ...
+
     def create_schema(self, database: str | None, schema: str) -> None: ...
 
     def drop_schema(self, database: str | None, schema: str) -> None:
@@ -177,18 +184,40 @@ class Adapter(Protocol):
 
     def rename_relation(self, relation: Relation, new_identifier: str) -> None: ...
 
-    def replace_view(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
-        """Create or replace a view; on failure the previous relation stays."""
+    def replace_view(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
+        """Create or replace a view; on failure the previous relation stays.
+
+        ``sql_header`` (a model's ``sql_header`` config) runs just before the DDL, in the same batch; so it
+        does for every primitive that takes one.
+        """
         ...
 
-    def replace_table(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
+    def replace_table(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Build a table and swap it in atomically; on failure the previous relation stays."""
         ...
 
     def replace_table_with_schema(
-        self, relation: Relation, schema: TableSchema, sql: str, options: RelationOptions | None = None
+        self,
+        relation: Relation,
+        schema: TableSchema,
+        sql: str,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """As :meth:`replace_table`, the table declared first (columns, types, constraints), then filled."""
+        ...
+
+    def comment_on_relation(self, relation: Relation, comment: str) -> None:
+        """Set the comment of a table or a view (``relation.type`` says which): persist_docs ``relation``."""
+        ...
+
+    def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
+        """Set column comments, each ``(name, quoted, comment)``, in one batch: persist_docs ``columns``."""
         ...
 
     def describe_csv(
@@ -219,7 +248,7 @@ class Adapter(Protocol):
         """
         ...
 
-    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+    def create_temp_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> Relation:
         """A session-private staging table named after ``relation`` holding ``sql``'s rows."""
         ...
 
@@ -250,6 +279,8 @@ class Adapter(Protocol):
         update_columns: Sequence[str],
         unique_key: Sequence[str],
         predicates: Sequence[str],
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """Update matching rows (``update_columns``) and insert the others (``columns``)."""
         ...
@@ -270,12 +301,20 @@ class Adapter(Protocol):
     def alter_column_type(self, relation: Relation, name: str, data_type: str) -> None: ...
 
     def create_snapshot_table(
-        self, relation: Relation, sql: str, spec: SnapshotSpec, options: RelationOptions | None = None
+        self,
+        relation: Relation,
+        sql: str,
+        spec: SnapshotSpec,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """First snapshot run: every row of ``sql`` with its meta columns."""
         ...
 
-    def stage_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec) -> Relation:
+    def stage_snapshot(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> Relation:
         """A staging table of the changes between ``sql`` and the snapshot table."""
         ...
 

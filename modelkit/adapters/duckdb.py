@@ -25,7 +25,7 @@ from modelkit.project.profiles import Target
 class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
-    capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY})
+    capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY, Capability.RELATION_STATE})
     constraint_support = dict.fromkeys(
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
     )  # as dbt-duckdb: DuckDB checks every one of them on insert
@@ -305,6 +305,30 @@ class DuckDBAdapter(StatefulMixin):
             entry["row_count"] = counts.get(key)
         return list(relations.values())
 
+    def relation_states(self, schemas: list[tuple[str | None, str]]) -> dict[tuple[str, str, str], str]:
+        """A table's columns and estimated row count, a view's columns and SQL (DuckDB's catalog, no scan)."""
+        if not schemas:
+            return {}
+        pairs = sorted({self._key(db, schema) for db, schema in schemas})
+        wanted = " or ".join(
+            f"(lower(database_name) = {sql_literal(db)} and lower(schema_name) = {sql_literal(schema)})"
+            for db, schema in pairs
+        )
+        rows = self.execute(
+            "with cols as (select database_name, schema_name, table_name, "
+            "string_agg(column_name || ' ' || data_type, ', ' order by column_index) as columns "
+            f"from duckdb_columns() where not internal and ({wanted}) group by all) "
+            "select c.database_name, c.schema_name, c.table_name, "
+            "coalesce('table ' || t.estimated_size, 'view ' || md5(v.sql)) || ': ' || c.columns "
+            "from cols c "
+            "left join duckdb_tables() t on t.database_name = c.database_name and t.schema_name = c.schema_name "
+            "and t.table_name = c.table_name "
+            "left join duckdb_views() v on v.database_name = c.database_name and v.schema_name = c.schema_name "
+            "and v.view_name = c.table_name",
+            fetch=True,
+        ).rows
+        return {(db.lower(), schema.lower(), name.lower()): state for db, schema, name, state in rows}
+
     def describe_query(self, sql: str) -> list[ColumnInfo]:
         result = self.execute(f"describe ({sql})", fetch=True)
         return [ColumnInfo(row[0], row[1]) for row in result.rows]
@@ -355,9 +379,11 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(None, key, relation.identifier)
         self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
 
-    def replace_view(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
+    def replace_view(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
-        create = f"create or replace view {relation.render()} as (\n{sql}\n)"
+        create = self.sql.with_header(sql_header, f"create or replace view {relation.render()} as (\n{sql}\n)")
         if existing is not None and existing.type != "view":
             self._transaction([self._drop_sql(existing), create])
         else:
@@ -365,7 +391,9 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(relation.with_type("view"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
 
-    def replace_table(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
+    def replace_table(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Build the new table and swap it in atomically.
 
         DuckDB's ``CREATE OR REPLACE TABLE ... AS`` runs as one transaction that
@@ -376,7 +404,7 @@ class DuckDBAdapter(StatefulMixin):
         is dropped in the same transaction.
         """
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
-        create = f"create or replace table {relation.render()} as (\n{sql}\n)"
+        create = self.sql.with_header(sql_header, f"create or replace table {relation.render()} as (\n{sql}\n)")
         if existing is not None and existing.type == "view":
             self._transaction([self._drop_sql(existing), create])
         else:

@@ -39,21 +39,21 @@ class StatefulMixin(StandardStateful):
     # -- seeds -----------------------------------------------------------------
     @staticmethod
     def _csv_reader(path: Path, delimiter: str, types: Mapping[str, str], sample_all: bool, sniff: bool) -> str:
-        options = [
-            "header = true",
-            f"delim = {sql_literal(delimiter)}",
-            "quote = '\"'",
-            "escape = '\"'",
-            "strict_mode = true",
-            "nullstr = ['', 'null', 'NULL']",
-        ]
+        """The reader of a seed file: ``sniff`` to find its columns' types (double quotes quote), else to load
+        it into exactly ``types``' columns with the quote and escape characters found as dbt-duckdb's
+        ``COPY ... FROM`` finds them (DuckDB's sniffer, knowing the columns: `'a'` quotes where `"a"` does not)."""
+        options = ["header = true", f"delim = {sql_literal(delimiter)}"]
+        if sniff:
+            options += ["quote = '\"'", "escape = '\"'"]
+        options += ["strict_mode = true", "nullstr = ['', 'null', 'NULL']"]
         if sniff:
             options.append(f"auto_type_candidates = {SEED_TYPE_CANDIDATES!r}")
         if sample_all:
             options.append("sample_size = -1")
         if types:
+            key = "types" if sniff else "columns"
             options.append(
-                "types = {" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
+                f"{key} = {{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
             )
         return f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
 
@@ -120,14 +120,22 @@ class StatefulMixin(StandardStateful):
         return QueryResult(rows_affected=count, message=f"{'CREATE' if full_refresh else 'INSERT'} {count}")
 
     # -- incremental models --------------------------------------------------
-    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+    def create_temp_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> Relation:
         stamp = datetime.datetime.now().strftime("%H%M%S%f")
         temp = Relation("temp", "main", f"{relation.identifier}__dbt_tmp{stamp}", type="table")
-        self.execute(f"create or replace temp table {quote(temp.identifier)} as (\n{sql}\n)")
+        self.execute(
+            self.sql.with_header(sql_header, f"create or replace temp table {quote(temp.identifier)} as (\n{sql}\n)")
+        )
         return temp
 
     def replace_table_with_schema(
-        self, relation: Relation, schema: TableSchema, sql: str, options: RelationOptions | None = None
+        self,
+        relation: Relation,
+        schema: TableSchema,
+        sql: str,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """Declare the table (types and constraints, so that DuckDB checks every row), then fill it.
 
@@ -139,7 +147,8 @@ class StatefulMixin(StandardStateful):
         items += list(schema.constraints)
         names = ", ".join(quote(name) for name, _, _ in schema.columns)
         statements = [] if existing is None else [f"drop {existing.type or 'table'} if exists {existing.render()}"]
-        statements.append(f"create table {relation.render()} (\n    " + ",\n    ".join(items) + "\n)")
+        create = f"create table {relation.render()} (\n    " + ",\n    ".join(items) + "\n)"
+        statements.append(self.sql.with_header(sql_header, create))
         statements.append(f"insert into {relation.render()} ({names})\nselect {names} from (\n{sql}\n) as model_subq")
         with self.transaction():
             for statement in statements:

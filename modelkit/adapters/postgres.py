@@ -312,18 +312,30 @@ class PostgresAdapter(PostgresCatalog, PostgresStateful):
         self._remember(None, key, relation.identifier)
         self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
 
-    def replace_view(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
-        return self._swap(
-            relation.with_type("view"), lambda tmp: self._execute(f"create view {tmp} as (\n{sql}\n)", body=sql)
-        )
+    def replace_view(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
+        def build(tmp: Relation) -> QueryResult:
+            return self._execute(self.sql.with_header(sql_header, f"create view {tmp} as (\n{sql}\n)"), body=sql)
 
-    def replace_table(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
-        return self._swap(
-            relation.with_type("table"), lambda tmp: self._execute(f"create table {tmp} as (\n{sql}\n)", body=sql)
-        )
+        return self._swap(relation.with_type("view"), build)
+
+    def replace_table(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
+        def build(tmp: Relation) -> QueryResult:
+            return self._execute(self.sql.with_header(sql_header, f"create table {tmp} as (\n{sql}\n)"), body=sql)
+
+        return self._swap(relation.with_type("table"), build)
 
     def replace_table_with_schema(
-        self, relation: Relation, schema: TableSchema, sql: str, options: RelationOptions | None = None
+        self,
+        relation: Relation,
+        schema: TableSchema,
+        sql: str,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """The table declared first (types and constraints, checked on every row), filled, then swapped in."""
         items = [" ".join([quote(name), data_type, *checks]) for name, data_type, checks in schema.columns]
@@ -331,7 +343,9 @@ class PostgresAdapter(PostgresCatalog, PostgresStateful):
         names = ", ".join(quote(name) for name, _, _ in schema.columns)
 
         def build(tmp: Relation) -> QueryResult:
-            self.execute(f"create table {tmp} (\n    " + ",\n    ".join(items) + "\n)")
+            self.execute(
+                self.sql.with_header(sql_header, f"create table {tmp} (\n    " + ",\n    ".join(items) + "\n)")
+            )
             return self._execute(
                 f"insert into {tmp} ({names})\nselect {names} from (\n{sql}\n) as model_subq", body=sql
             )

@@ -130,11 +130,12 @@ class PostgresStateful(StandardStateful):
         return self.server_version >= (15, 0)  # MERGE came with PostgreSQL 15
 
     # -- staging tables ----------------------------------------------------------
-    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+    def create_temp_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> Relation:
         """A ``temporary`` table, private to this thread's connection (dbt-postgres's make_temp_relation)."""
         stamp = datetime.datetime.now().strftime("%H%M%S%f")
         temp = Relation(None, None, suffixed(relation, "__dbt_tmp" + stamp).identifier, type="table")
-        self._execute(f"create temporary table {temp.render()} as (\n{sql}\n)", body=sql)
+        create = f"create temporary table {temp.render()} as (\n{sql}\n)"
+        self._execute(self.sql.with_header(sql_header, create), body=sql)
         return temp
 
     # -- seeds -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -221,38 +221,38 @@ class SparkAdapter(SparkCatalog, SparkStatefulMixin):
             self._temps.discard(f"{schema}.{candidate.identifier}".lower())
         self._remember(final, schema, relation.identifier)
 
-    def replace_view(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
+    def replace_view(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         schema = self._schema(relation.schema)
         existing = self.get_relation(None, schema, relation.identifier)
         view = self._relation(schema, relation.identifier, "view")
         docs = self._view_docs(sql, options)
         if existing is None or existing.type == "view":
-            self.execute(f"create or replace view {relation_name(view)}{docs} as\n{sql}")
+            self.execute(
+                self.sql.with_header(sql_header, f"create or replace view {relation_name(view)}{docs} as\n{sql}")
+            )
             self._remember(view, schema, relation.identifier)
             return QueryResult(message="OK")
         with self.transaction():  # a table stands in the way: the view is made first, then swapped in
             candidate = self.temp_relation(relation).with_type("view")
-            self.execute(f"create view {relation_name(candidate)}{docs} as\n{sql}")
+            self.execute(self.sql.with_header(sql_header, f"create view {relation_name(candidate)}{docs} as\n{sql}"))
             self.swap(relation, candidate)
         return QueryResult(message="OK")
 
     def _view_docs(self, sql: str, options: RelationOptions | None) -> str:
-        if options is None:
+        """The column list with its comments: a view's column comments can only be set in its definition."""
+        if options is None or not options.column_descriptions:
             return ""
-        text = ""
-        if options.column_descriptions:
-            wanted = {k.lower(): v for k, v in options.column_descriptions.items()}
-            parts = []
-            for column in self.describe_query(sql):
-                described = wanted.get(column.name.lower())
-                parts.append(quote(column.name) + (f" comment {spark_literal(described)}" if described else ""))
-            text += " (" + ", ".join(parts) + ")"
-        if options.description:
-            text += f" comment {spark_literal(options.description)}"
-        return text
+        wanted = {k.lower(): v for k, v in options.column_descriptions.items()}
+        parts = []
+        for column in self.describe_query(sql):
+            described = wanted.get(column.name.lower())
+            parts.append(quote(column.name) + (f" comment {spark_literal(described)}" if described else ""))
+        return " (" + ", ".join(parts) + ")"
 
     def table_clauses(self, options: RelationOptions | None, *, staging: bool = False) -> str:
-        """``using``, ``options``, ``partitioned by``, ``clustered by``, ``tblproperties`` and ``comment``."""
+        """``using``, ``options``, ``partitioned by``, ``clustered by`` and ``tblproperties``."""
         config = options.config if options is not None else {}
         if config.get("location_root"):
             raise CompilationError("location_root (external tables) is not supported by the spark adapter")
@@ -284,29 +284,33 @@ class SparkAdapter(SparkCatalog, SparkStatefulMixin):
                 f"{spark_literal(str(k))} = {spark_literal(str(v))}" for k, v in config["tblproperties"].items()
             )
             clauses.append(f"tblproperties ({props})")
-        if options is not None and options.description:
-            clauses.append(f"comment {spark_literal(options.description)}")
         return "\n".join(clauses)
 
-    def comment_columns(self, relation: Relation, options: RelationOptions | None) -> None:
-        if options is None or not options.column_descriptions:
-            return
-        wanted = {k.lower(): v for k, v in options.column_descriptions.items()}
-        for column in self.get_columns(relation):
-            described = wanted.get(column.name.lower())
-            if described:
-                self.execute(
-                    f"alter table {relation_name(relation)} alter column {quote(column.name)} "
-                    f"comment {spark_literal(described)}"
-                )
+    # -- persist_docs ----------------------------------------------------------
+    def comment_on_relation(self, relation: Relation, comment: str) -> None:
+        kind = "view" if relation.type == "view" else "table"
+        self.execute(self.sql.comment_on_relation(kind, relation_name(relation), comment))
 
-    def replace_table(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult:
+    def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
+        """Each column's comment, one ``alter table`` each. A view's are part of its definition
+        (:meth:`replace_view` writes them): Spark alters no column of a view."""
+        if relation.type == "view" or not comments:
+            return
+        name = relation_name(relation)
+        self.execute(
+            "\n".join(self.sql.comment_on_column(name, quote(c) if quoted else c, text) for c, quoted, text in comments)
+        )
+
+    def replace_table(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Build the table under a temporary name, then swap it in (see the module's notes)."""
         clauses = self.table_clauses(options)
         with self.transaction():
             candidate = self.temp_relation(relation)
-            self.execute(f"create table {relation_name(candidate)}\n{clauses}\nas\n{sql}")
-            self.comment_columns(candidate, options)
+            self.execute(
+                self.sql.with_header(sql_header, f"create table {relation_name(candidate)}\n{clauses}\nas\n{sql}")
+            )
             self.swap(relation, candidate)
         return QueryResult(message="OK")
 

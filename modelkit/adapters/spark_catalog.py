@@ -51,13 +51,14 @@ class SparkCatalog:
     def _relation(self, schema: str, name: str, kind: str | None) -> Relation:
         return Relation(self.target.database, schema, name, kind, quote_char="`")
 
-    def _list(self, schema: str) -> dict[str, Relation]:
+    def _list(self, schema: str) -> dict[str, Relation] | None:
+        """The schema's relations, None when it does not exist."""
         try:
             tables = self.execute(f"show tables in {quote(schema)}", fetch=True).rows
             views = self.execute(f"show views in {quote(schema)}", fetch=True).rows
         except DatabaseError as exc:
             if any(marker in exc.message for marker in SCHEMA_MISSING):
-                return {}
+                return None
             raise
         view_names = {str(name).lower() for _, name, temporary in views if not temporary}
         found = {}
@@ -75,6 +76,8 @@ class SparkCatalog:
         if cached is not None:
             return cached
         found = self._list(schema)
+        if found is None:  # not remembered: create_schema makes it when it is not known
+            return {}
         for name, relation in list(found.items()):
             if TEMP_MARK in name and not self._is_own_temp(schema, name):  # left behind by an earlier run
                 self._drop(relation)
@@ -100,7 +103,7 @@ class SparkCatalog:
     def list_relations(self, database: str | None, schema: str, *, cached: bool = True) -> list[Relation]:
         if cached:
             return list(self._schema_relations(schema).values())
-        return sorted(self._list(schema).values(), key=lambda r: r.identifier)
+        return sorted((self._list(schema) or {}).values(), key=lambda r: r.identifier)
 
     def list_schemas(self, database: str | None) -> list[str]:
         return sorted(str(row[0]) for row in self.execute("show schemas", fetch=True).rows)

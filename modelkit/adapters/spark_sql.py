@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from modelkit.adapters.snapshot_sql import SnapshotDialect
 from modelkit.adapters.sql import TEST_RESULT_COLUMNS, StandardSQL, literal
 from modelkit.core.relation import Relation
 
@@ -51,6 +52,10 @@ def columns_list(names: Sequence[str]) -> str:
     return ", ".join(quote(n) for n in names)
 
 
+# dbt-spark's snapshot SQL: the snapshot time is current_timestamp(), hashed arguments are cast to string
+SPARK_SNAPSHOT = SnapshotDialect(now="current_timestamp()", text_type="string", quote_char="`", name=relation_name)
+
+
 class SparkSQL(StandardSQL):
     """:class:`StandardSQL` in Spark's dialect."""
 
@@ -77,6 +82,18 @@ class SparkSQL(StandardSQL):
 
     def model_constraint(self, constraint: Mapping[str, Any]) -> str | None:
         return None
+
+    def comment_on_relation(self, kind: str, relation: str, comment: str) -> str:
+        """The ``comment`` table property, which Spark keeps as the relation's comment for every format
+        (``COMMENT ON TABLE`` needs a catalog that supports it).
+
+        >>> SparkSQL().comment_on_relation("view", "`s`.`v`", "it's")
+        "alter view `s`.`v` set tblproperties ('comment' = 'it\\\\'s');"
+        """
+        return f"alter {kind} {relation} set tblproperties ('comment' = {spark_literal(comment)});"
+
+    def comment_on_column(self, relation: str, column: str, comment: str) -> str:
+        return f"alter table {relation} alter column {column} comment {spark_literal(comment)};"
 
     def decode_text(self, text: str | None, type_name: str) -> Any:
         if text is None:

@@ -1,4 +1,4 @@
-"""Spark SQL of the stateful materializations: seeds, incremental strategies, snapshots, freshness.
+"""Spark SQL of the stateful materializations: incremental strategies, snapshots, freshness (seeds: spark_seeds).
 
 Mixed into :class:`modelkit.adapters.spark.SparkAdapter`. ``append`` and ``insert_overwrite`` write
 into the table in place. A Parquet table has no ``MERGE``, ``DELETE`` or ``UPDATE``: ``merge``,
@@ -12,23 +12,16 @@ changed in place instead, as dbt-spark does.
 
 from __future__ import annotations
 
-import csv
 import re
-import uuid
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from modelkit.adapters.base import Capability, ColumnInfo, QueryResult, RelationOptions, SnapshotSpec, TableSchema
-from modelkit.adapters.spark_snapshot import SNAPSHOT_TIME, first_build_sql, is_current, staging_sql
-from modelkit.adapters.spark_sql import columns_list, quote, relation_name
+from modelkit.adapters.snapshot_sql import is_current_sql, snapshot_first_build_sql, snapshot_staging_sql
+from modelkit.adapters.spark_seeds import SparkSeeds
+from modelkit.adapters.spark_sql import SPARK_SNAPSHOT, columns_list, quote, relation_name
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from modelkit.project.profiles import Target
 
 SOURCE, DEST = "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST"
 # What a table's format adds to a plain Parquet table (dbt-spark's is_delta / is_iceberg / is_hudi).
@@ -37,136 +30,21 @@ FORMAT_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "iceberg": frozenset({Capability.MERGE_INTO}),
     "hudi": frozenset({Capability.MERGE_INTO}),
 }
-NULL_VALUES = frozenset({"", "null", "NULL"})  # a seed's fields read as NULL (as the DuckDB adapter reads them)
-_INTEGER = re.compile(r"[+-]?\d+")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?")
-_LONG_MAX = 2**63 - 1
 
 
-def seed_column_type(values: Sequence[str | None]) -> str:
-    """The Spark type of a seed column, as dbt-spark infers it (integers are ``bigint``).
-
-    >>> [seed_column_type(v) for v in (["1", None, "-2"], ["1.5", "2"], ["true", "False"], ["2024-01-02"], ["x", "1"])]
-    ['bigint', 'double', 'boolean', 'date', 'string']
-    >>> seed_column_type(["2024-01-02 10:00:00"]), seed_column_type([None])
-    ('timestamp', 'string')
-    """
-    present = [v for v in values if v is not None]
-    if not present:
-        return "string"
-    if all(_INTEGER.fullmatch(v) and abs(int(v)) <= _LONG_MAX for v in present):
-        return "bigint"
-    if all(_NUMBER.fullmatch(v) for v in present):
-        return "double"
-    if all(v.lower() in ("true", "false") for v in present):
-        return "boolean"
-    if all(_DATE.fullmatch(v) for v in present):
-        return "date"
-    if all(_TIMESTAMP.fullmatch(v) for v in present):
-        return "timestamp"
-    return "string"
-
-
-def read_seed(path: Path, delimiter: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
-    """The header and rows of a seed file; the seed materialization has checked its shape already."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, strict=True)
-            header = next(reader, None) or []
-            rows = [tuple(None if v in NULL_VALUES else v for v in row) for row in reader if row]
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
-        raise DatabaseError(f"Could not read {path.name}: {exc}") from None
-    return header, rows
-
-
-class SparkStatefulMixin:
-    """Primitives over the adapter's statements, temporary tables and swap."""
-
-    target: Target
-    _spark: Any
-
-    def execute(self, sql: str, *, fetch: bool = False) -> QueryResult: ...  # pragma: no cover - the adapter's
-
-    def describe_query(self, sql: str) -> list[ColumnInfo]: ...  # pragma: no cover - the adapter's
-
-    def get_relation(self, database: str | None, schema: str | None, identifier: str) -> Relation | None: ...
-
-    def get_columns(self, relation: Relation) -> list[ColumnInfo]: ...  # pragma: no cover - the adapter's
-
-    def transaction(self) -> AbstractContextManager[None]: ...  # pragma: no cover - the adapter's
-
-    def temp_relation(self, relation: Relation) -> Relation: ...  # pragma: no cover - the adapter's
-
-    def swap(self, relation: Relation, candidate: Relation) -> None: ...  # pragma: no cover - the adapter's
-
-    def replace_table(self, relation: Relation, sql: str, options: RelationOptions | None = None) -> QueryResult: ...
-
-    def table_clauses(self, options: RelationOptions | None, *, staging: bool = False) -> str: ...
-
-    def comment_columns(self, relation: Relation, options: RelationOptions | None) -> None: ...
-
-    def _session(self) -> Any: ...  # pragma: no cover - the adapter's
-
-    # -- seeds -----------------------------------------------------------------
-    def describe_csv(
-        self, path: Path, *, column_types: Mapping[str, str], delimiter: str, sample_all: bool = False
-    ) -> list[ColumnInfo]:
-        """The CSV's columns with the types a seed gets: every row is read (``sample_all`` changes nothing)."""
-        header, rows = read_seed(path, delimiter)
-        overrides = {k.lower(): v for k, v in column_types.items()}
-        return [
-            ColumnInfo(name, overrides.get(name.lower()) or seed_column_type([row[i] for row in rows if i < len(row)]))
-            for i, name in enumerate(header)
-        ]
-
-    def load_csv(
-        self,
-        relation: Relation,
-        path: Path,
-        *,
-        column_types: Mapping[str, str],
-        delimiter: str,
-        quote_columns: bool = True,
-        full_refresh: bool = False,
-        options: RelationOptions | None = None,
-    ) -> QueryResult:
-        """The rows travel from this process as text (so a cluster needs no access to the file), then are
-        cast to their types into a new table swapped in for the old one."""
-        header, rows = read_seed(path, delimiter)
-        columns = self.describe_csv(path, column_types=column_types, delimiter=delimiter)
-        existing = self.get_relation(relation.database, relation.schema, relation.identifier)
-        if existing is not None and existing.type != "table":
-            raise DatabaseError(
-                f"Seed target {relation_name(relation)} is a {existing.type}, not a table; drop it or rename the seed"
-            )
-        if existing is not None and not full_refresh:
-            have = [c.name for c in self.get_columns(existing)]
-            if [n.lower() for n in have] != [c.name.lower() for c in columns]:
-                raise DatabaseError(
-                    f"The columns of {path.name} ({', '.join(c.name for c in columns)}) no longer match the table "
-                    f"{relation_name(relation)} ({', '.join(have)}).\nRun `modelkit seed --full-refresh` to recreate it."
-                )
-        from pyspark.sql.types import StringType, StructField, StructType  # loaded with the session already
-
-        schema = StructType([StructField(f"c{i}", StringType(), True) for i in range(len(header))])
-        width = len(header)
-        padded = [row + (None,) * (width - len(row)) if len(row) < width else row[:width] for row in rows]
-        view = f"modelkit_seed_{uuid.uuid4().hex[:12]}"
-        self._session().createDataFrame(padded, schema).createOrReplaceTempView(view)
-        alias = quote if quote_columns else (lambda name: name)
-        select = ", ".join(f"cast(`c{i}` as {c.data_type}) as {alias(c.name)}" for i, c in enumerate(columns))
-        try:
-            self.replace_table(relation, f"select {select} from {view}", options)
-        finally:
-            self.execute(f"drop view if exists {view}")
-        count = len(rows)
-        return QueryResult(rows_affected=count, message=f"{'CREATE' if full_refresh else 'INSERT'} {count}")
+class SparkStatefulMixin(SparkSeeds):
+    """Incremental strategies, snapshots and freshness over the adapter's statements, temporary tables
+    and swap."""
 
     # -- tables built in two steps ----------------------------------------------
     def replace_table_with_schema(
-        self, relation: Relation, schema: TableSchema, sql: str, options: RelationOptions | None = None
+        self,
+        relation: Relation,
+        schema: TableSchema,
+        sql: str,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """Declare the columns' types first, then fill the table (constraints are not declared: Spark's data
         source tables check none)."""
@@ -174,11 +52,14 @@ class SparkStatefulMixin:
         names = columns_list([name for name, _, _ in schema.columns])
         with self.transaction():
             candidate = self.temp_relation(relation)
-            self.execute(f"create table {relation_name(candidate)} ({declared})\n{self.table_clauses(options)}")
+            self.execute(
+                self.sql.with_header(
+                    sql_header, f"create table {relation_name(candidate)} ({declared})\n{self.table_clauses(options)}"
+                )
+            )
             self.execute(
                 f"insert into {relation_name(candidate)} ({names})\nselect {names} from (\n{sql}\n) as model_subq"
             )
-            self.comment_columns(candidate, options)
             self.swap(relation, candidate)
         return QueryResult(message="OK")
 
@@ -211,11 +92,12 @@ class SparkStatefulMixin:
             self.swap(relation, candidate)
 
     # -- incremental models --------------------------------------------------
-    def create_temp_table(self, relation: Relation, sql: str) -> Relation:
+    def create_temp_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> Relation:
         """Staging rows in a real (Parquet) table: a temporary view would run the query again, against a
         target that may have changed in between."""
         temp = self.temp_relation(relation)
-        self.execute(f"create table {relation_name(temp)}\n{self.table_clauses(None, staging=True)}\nas\n{sql}")
+        clauses = self.table_clauses(None, staging=True)
+        self.execute(self.sql.with_header(sql_header, f"create table {relation_name(temp)}\n{clauses}\nas\n{sql}"))
         return temp
 
     def insert_into(self, target: Relation, source: Relation, columns: Sequence[str]) -> QueryResult:
@@ -306,6 +188,8 @@ class SparkStatefulMixin:
         update_columns: Sequence[str],
         unique_key: Sequence[str],
         predicates: Sequence[str],
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """Matching rows take ``update_columns`` from the source, the others are inserted.
 
@@ -313,6 +197,8 @@ class SparkStatefulMixin:
         and the new rows that match none. As with MERGE, a source holding a key twice is an error of
         the model; here it duplicates the matched row instead of failing.
         """
+        if sql_header:  # the adapter's session runs it before the statements of the merge
+            self.execute(sql_header)
         if not unique_key:
             return self.insert_into(target, source, columns)
         on = " and ".join([f"{SOURCE}.{k} = {DEST}.{k}" for k in unique_key] + [f"({p})" for p in predicates])
@@ -368,14 +254,24 @@ class SparkStatefulMixin:
 
     # -- snapshots -----------------------------------------------------------
     def create_snapshot_table(
-        self, relation: Relation, sql: str, spec: SnapshotSpec, options: RelationOptions | None = None
+        self,
+        relation: Relation,
+        sql: str,
+        spec: SnapshotSpec,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
-        return self.replace_table(relation, first_build_sql(sql, spec), options)
+        select = snapshot_first_build_sql(sql, spec, SPARK_SNAPSHOT)
+        return self.replace_table(relation, select, options, sql_header=sql_header)
 
-    def stage_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec) -> Relation:
+    def stage_snapshot(
+        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+    ) -> Relation:
         source_columns = [c.name for c in self.describe_query(sql)]
         target_columns = {c.name.lower() for c in self.get_columns(relation)}
-        return self.create_temp_table(relation, staging_sql(relation, sql, spec, source_columns, target_columns))
+        staging = snapshot_staging_sql(relation, sql, spec, source_columns, target_columns, SPARK_SNAPSHOT)
+        return self.create_temp_table(relation, staging, sql_header=sql_header)
 
     def apply_snapshot(
         self, relation: Relation, staging: Relation, columns: Sequence[str], spec: SnapshotSpec
@@ -388,7 +284,7 @@ class SparkStatefulMixin:
         if Capability.MERGE_INTO in self._capabilities(relation):
             self.execute(
                 f"merge into {relation_name(relation)} as {DEST}\nusing (select * from {changes}) as {SOURCE}\n"
-                f"on {SOURCE}.{scd} = {DEST}.{scd} and {is_current(f'{DEST}.{valid_to}', spec)}\n"
+                f"on {SOURCE}.{scd} = {DEST}.{scd} and {is_current_sql(f'{DEST}.{valid_to}', spec)}\n"
                 f"when matched then update set {DEST}.{valid_to} = {SOURCE}.{valid_to}"
             )
             cols = columns_list(columns)
@@ -407,7 +303,7 @@ class SparkStatefulMixin:
         history = (
             f"select {', '.join(parts)}\nfrom {relation_name(relation)} as {DEST}\n"
             f"left join ({closing}) as {SOURCE}\n"
-            f"on {SOURCE}.closed_scd = {DEST}.{scd} and {is_current(f'{DEST}.{valid_to}', spec)}"
+            f"on {SOURCE}.closed_scd = {DEST}.{scd} and {is_current_sql(f'{DEST}.{valid_to}', spec)}"
         )
         new_rows = self._aligned(relation, f"{relation_name(staging)} as {SOURCE}", columns, SOURCE, where=inserts)
         self.rewrite(relation, f"{history}\nunion all\n{new_rows}")
@@ -417,7 +313,7 @@ class SparkStatefulMixin:
     def max_loaded_at(self, relation: Relation, loaded_at_field: str, filter: str | None) -> tuple[Any, Any]:
         where = f"\nwhere {filter}" if filter else ""
         rows = self.execute(
-            f"select max({loaded_at_field}) as max_loaded_at, {SNAPSHOT_TIME} as snapshotted_at\n"
+            f"select max({loaded_at_field}) as max_loaded_at, {SPARK_SNAPSHOT.now} as snapshotted_at\n"
             f"from {relation_name(relation)}{where}",
             fetch=True,
         ).rows

@@ -20,8 +20,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from modelkit.core.errors import CompilationError
+
 # The three values dbt's test wrapper computes for every data test.
 TEST_RESULT_COLUMNS = ("failures", "should_warn", "should_error")
+# dbt's dollar-quoting label for comments: a comment may hold any text but this label
+COMMENT_QUOTE = "$dbt_comment_literal_block$"
 _INTEGERS = frozenset("TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT".split())
 
 
@@ -175,6 +179,34 @@ class StandardSQL:
         if kind == "custom" and expression:
             return f"{name}{expression}"
         return None
+
+    def with_header(self, sql_header: str | None, statement: str) -> str:
+        """A model's ``sql_header`` and the statement, in one batch (as dbt's create macros write them).
+
+        >>> StandardSQL().with_header("set threads = 2;", "create table t as (select 1)")
+        'set threads = 2;\\ncreate table t as (select 1)'
+        """
+        return f"{sql_header}\n{statement}" if sql_header else statement
+
+    def comment_literal(self, comment: str) -> str:
+        """A comment as dbt writes it: dollar-quoted, so that quotes, semicolons and ``--`` need no escaping.
+
+        >>> StandardSQL().comment_literal("it's -- fine")
+        "$dbt_comment_literal_block$it's -- fine$dbt_comment_literal_block$"
+        """
+        if not isinstance(comment, str):
+            raise CompilationError(f"cannot escape a non-string: {comment}")
+        if COMMENT_QUOTE in comment:
+            raise CompilationError(f"The string {COMMENT_QUOTE} is not allowed in comments.")
+        return f"{COMMENT_QUOTE}{comment}{COMMENT_QUOTE}"
+
+    def comment_on_relation(self, kind: str, relation: str, comment: str) -> str:
+        """``comment on <table|view> <relation> is ...`` (persist_docs ``relation``)."""
+        return f"comment on {kind} {relation} is {self.comment_literal(comment)};"
+
+    def comment_on_column(self, relation: str, column: str, comment: str) -> str:
+        """``comment on column <relation>.<column> is ...``; ``column`` as written (quoted or not)."""
+        return f"comment on column {relation}.{column} is {self.comment_literal(comment)};"
 
     def contract_type(self, data_type: str) -> str:
         """What an enforced contract compares of a column's type: the engine's name of it, upper-cased."""

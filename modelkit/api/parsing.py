@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
+from modelkit.artifacts.semantic import write_semantic_manifest
+from modelkit.core import jsonio
 from modelkit.core.text import found_summary
 from modelkit.parse import state as parsestate
 from modelkit.project.profiles import load_target
@@ -53,8 +55,8 @@ def parse_summary(
 
 
 def parse_and_write(session: Session) -> tuple[Manifest, str]:
-    files = parsestate.scan(session.project) if session.partial_parse else {}  # before any file is read
     manifest = session.manifest
+    files = session.scanned if session.partial_parse else {}  # the parser's own scan, taken before it read anything
     write_manifest(session)
     summary = found_summary(manifest)
     if session.partial_parse:
@@ -69,14 +71,44 @@ def parse_and_write(session: Session) -> tuple[Manifest, str]:
 
 
 def write_manifest(session: Session) -> None:
+    """target/manifest.json and semantic_manifest.json beside it (as dbt writes them, together).
+
+    After an incremental parse, the manifest entries of the nodes it did not parse again are copied from the
+    manifest.json the last parse wrote (see :mod:`modelkit.parse.snapshot`)."""
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
-    artifacts.write_manifest(
-        session.project.target_dir / "manifest.json",
-        session.manifest,
-        session.invocation.invocation_id,
-        compiled,
-        session.target.type,
+    manifest = session.manifest  # parsed first: the snapshot ids below are this parse's
+    path = session.project.target_dir / "manifest.json"
+    index_path = session.project.target_dir / MANIFEST_INDEX
+    before, after = session.snapshot_ids
+    reuse = None
+    if before is not None and session.reparsed is not None:
+        try:
+            index = jsonio.read(index_path)
+            if index.get("snapshot") == list(before) and index.get("stat") == _stat(path):
+                skip = set(session.reparsed)
+                spans = {uid: tuple(span) for uid, span in index["spans"].items() if uid not in skip}
+                reuse = artifacts.NodeEntries(path.read_bytes(), spans)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            reuse = None
+    written = artifacts.write_manifest(
+        path, manifest, session.invocation.invocation_id, compiled, session.target.type, reuse
     )
+    write_semantic_manifest(session.project.target_dir / "semantic_manifest.json", manifest)
+    try:
+        if after is None:
+            index_path.unlink(missing_ok=True)
+        else:
+            jsonio.write(index_path, {"snapshot": list(after), "stat": _stat(path), "spans": written.spans})
+    except OSError:
+        pass  # a read-only target folder only costs speed
+
+
+MANIFEST_INDEX = "modelkit_manifest_index.json"
+
+
+def _stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def write_run_results(session: Session, run: RunResult, args: dict[str, Any]) -> None:

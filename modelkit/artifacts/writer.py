@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from modelkit import DBT_COMPAT_VERSION
 from modelkit.core import fsio, jsonio
 from modelkit.core.manifest import Column, Macro, Manifest, Node, SourceDefinition
+from modelkit.core.relation import quote_policy
 from modelkit.core.results import RunResult, now
+from modelkit.core.secrets import values as secret_values
 
 MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
@@ -42,6 +46,7 @@ def _columns(columns: dict[str, Column]) -> dict[str, Any]:
             "constraints": c.constraints,
             "quote": c.quote,
             "tags": c.tags,
+            "granularity": c.granularity,
         }
         for name, c in columns.items()
     }
@@ -76,7 +81,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
         "unique_id": node.unique_id,
         "fqn": node.fqn,
         "alias": node.alias,
-        "checksum": {"name": "sha256", "checksum": node.checksum},
+        "checksum": {"name": getattr(node, "checksum_name", "sha256"), "checksum": node.checksum},
         "config": _config(node.config),
         "tags": node.tags,
         "description": node.description,
@@ -108,7 +113,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
             latest_version=node.latest_version,
             deprecation_date=getattr(node, "deprecation_date", None),
             primary_key=[],
-            time_spine=None,
+            time_spine=getattr(node, "time_spine", None),
         )
     if node.resource_type == "seed":
         for key in _SQL_NODE_KEYS:
@@ -167,7 +172,7 @@ def source_dict(source: SourceDefinition) -> dict[str, Any]:
         "external": None,
         "loaded_at_query": None,
         "patch_path": None,
-        "quoting": {"database": None, "schema": None, "identifier": None, "column": None},
+        "quoting": {k: source.quoting.get(k) for k in ("database", "schema", "identifier", "column")},
         "source_meta": {},
         "unrendered_config": {},
         "unrendered_database": None,
@@ -238,6 +243,8 @@ def _manifest_sections(
     unit_tests = {uid for uid, n in manifest.nodes.items() if n.resource_type == "unit_test"}
     nodes = manifest.nodes
     meta = metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
+    policy = quote_policy(manifest.quoting)
+    meta["quoting"] = {"database": policy[0], "schema": policy[1], "identifier": policy[2], "column": None}
     meta["invocation_started_at"] = meta["run_started_at"] = meta["generated_at"]
     yield "metadata", meta
     yield "nodes", ((uid, node_dict(n, compiled.get(uid))) for uid, n in nodes.items() if uid not in unit_tests)
@@ -245,14 +252,16 @@ def _manifest_sections(
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
     yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
     yield "exposures", manifest.exposures
-    yield "metrics", {}
+    yield "metrics", manifest.metrics
     yield "groups", manifest.groups
     yield "selectors", {}
-    yield "disabled", ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
+    disabled = ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
+    yield "disabled", itertools.chain(disabled, manifest.disabled_resources.items())
     yield "parent_map", ((k, sorted(v)) for k, v in manifest.parent_map().items())
     yield "child_map", ((k, sorted(v)) for k, v in manifest.child_map().items())
-    for key in ("group_map", "saved_queries", "semantic_models"):
-        yield key, {}
+    yield "group_map", manifest.group_map()
+    yield "saved_queries", manifest.saved_queries
+    yield "semantic_models", manifest.semantic_models
     yield "unit_tests", ((uid, node_dict(nodes[uid], compiled.get(uid))) for uid in unit_tests)
     yield "functions", {}
 
@@ -267,34 +276,81 @@ def manifest_dict(
     }
 
 
+@dataclass
+class NodeEntries:
+    """Where each node's entry (``"id":{...}``) is in a manifest.json; reused for nodes known unchanged."""
+
+    data: bytes = b""  # that manifest.json
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # unique_id -> (start, end) in data
+
+
 def write_manifest(
     path: Path,
     manifest: Manifest,
     invocation_id: str,
     compiled: dict[str, str] | None = None,
     adapter_type: str = "duckdb",
-) -> None:
-    """Stream manifest.json node by node: fast (orjson per node) and light on memory; written atomically."""
-    fsio.atomic_write(path, _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type), scrub=True)
+    reuse: NodeEntries | None = None,
+) -> NodeEntries:
+    """Stream manifest.json node by node: fast (orjson per node) and light on memory; written atomically.
+
+    The entries of ``reuse`` (of nodes the caller knows are unchanged since it was written) are copied as
+    they are. Returns where each node's entry was written (compiled ones excepted) for the next write.
+    """
+    written = NodeEntries()
+    chunks = _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type, reuse, written.spans)
+    fsio.atomic_write(path, chunks, scrub=True)
+    if secret_values():
+        written.spans.clear()  # masking moved the entries
+    return written
 
 
 def _manifest_chunks(
-    manifest: Manifest, invocation_id: str, compiled: dict[str, str], adapter_type: str
+    manifest: Manifest,
+    invocation_id: str,
+    compiled: dict[str, str],
+    adapter_type: str,
+    reuse: NodeEntries | None = None,
+    spans: dict[str, tuple[int, int]] | None = None,
 ) -> Iterator[bytes]:
     dumps = jsonio.dumps
+    old = reuse.data if reuse is not None else b""
+    old_spans = reuse.spans if reuse is not None else {}
+    spans = {} if spans is None else spans
+    position = 1
     yield b"{"
     for i, (key, value) in enumerate(_manifest_sections(manifest, invocation_id, compiled, adapter_type)):
-        yield (b"," if i else b"") + dumps(key) + b":"
+        head = (b"," if i else b"") + dumps(key) + b":"
+        position += len(head)
+        yield head
         if isinstance(value, dict):
-            yield dumps(value)
+            body = dumps(value)
+            position += len(body)
+            yield body
             continue
+        if key == "nodes":
+            value = ((uid, node) for uid, node in manifest.nodes.items() if node.resource_type != "unit_test")
         chunk = [b"{"]
+        position += 1
         for j, (item_key, item) in enumerate(value):
-            chunk.append((b"," if j else b"") + dumps(item_key) + b":" + dumps(item))
+            if j:
+                chunk.append(b",")
+                position += 1
+            if key == "nodes":
+                code = compiled.get(item_key)
+                span = old_spans.get(item_key) if code is None else None
+                entry = old[span[0] : span[1]] if span else dumps(item_key) + b":" + dumps(node_dict(item, code))
+                if code is None:
+                    spans[item_key] = (position, position + len(entry))
+            else:
+                entry = dumps(item_key) + b":" + dumps(item)
+            position += len(entry)
+            chunk.append(entry)
             if len(chunk) >= 512:
                 yield b"".join(chunk)
                 chunk.clear()
         chunk.append(b"}")
+        position += 1
         yield b"".join(chunk)
     yield b"}"
 

@@ -37,6 +37,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "LogSeedResult": ("Q016", "info"),
     "LogTestResult": ("Q007", "info"),
     "LogNodeResult": ("Q008", "info"),
+    "LogNodeNoOpResult": ("Q019", "info"),
     "LogFreshnessResult": ("Q018", "info"),
     "LogHookStartLine": ("Q032", "info"),
     "LogHookEndLine": ("Q033", "info"),
@@ -75,6 +76,11 @@ def _naive_utc(value: datetime.datetime | None) -> str:
 
 def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
+
+
+def thread_label(name: str) -> str:
+    """A thread's name in text log lines: its first 10 characters, padded (``Thread-1 (``), as dbt writes it."""
+    return name[:10].ljust(10)
 
 
 def node_info(node: Node, status: str, started: datetime.datetime | None, finished: datetime.datetime | None) -> dict:
@@ -123,6 +129,7 @@ class EventReporter(ConsoleReporter):
         self.invocation_id = invocation_id or str(uuid.uuid4())
         self.started_at: dict[str, datetime.datetime] = {}
         self.success = True
+        self.args: dict[str, str] = {}  # the command's settings, as dbt's MainReportArgs reports its flags
 
     # -- the sink ----------------------------------------------------------------------
     def emit(
@@ -135,7 +142,6 @@ class EventReporter(ConsoleReporter):
         style: str | None = None,
         always: bool = False,
         node_line: tuple[int, int, str, str] | None = None,
-        thread: str | None = None,
     ) -> None:
         code, default_level = EVENTS[name]
         level = level or default_level
@@ -150,7 +156,7 @@ class EventReporter(ConsoleReporter):
                 "msg": msg,
                 "name": name,
                 "pid": os.getpid(),
-                "thread": thread or threading.current_thread().name,
+                "thread": threading.current_thread().name,  # a worker's name is dbt's (scheduler.worker_name)
                 "ts": _utc_now().isoformat().replace("+00:00", "Z"),
             },
         }
@@ -162,7 +168,7 @@ class EventReporter(ConsoleReporter):
             self._write(json.dumps(event, default=str))
         elif self.log_format == "debug":
             stamp = datetime.datetime.now().strftime("%H:%M:%S.%f")
-            self._write(f"{stamp} [{level:<5}] [{event['info']['thread']}]: {msg}")
+            self._write(f"{stamp} [{level:<5}] [{thread_label(event['info']['thread'])}]: {msg}")
         elif node_line is not None:
             ConsoleReporter._node_line(self, *node_line)
         else:
@@ -214,7 +220,6 @@ class EventReporter(ConsoleReporter):
     def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
         finished = _utc_now()
         started = self.started_at.pop(node.unique_id, None)
-        thread = result.thread_id if result.status != "skipped" else None
         if result.status == "skipped":
             started = finished
             self.emit("NodeStart", f"Began running node {node.unique_id}",
@@ -224,7 +229,7 @@ class EventReporter(ConsoleReporter):
         text = "".join(dotted(index, total, message, status, self.width))
         line = (index, total, message, status)
         name, data, level = self._result_event(index, total, node, result, info)
-        self.emit(name, text, data, level=level, node_line=line, thread=thread)
+        self.emit(name, text, data, level=level, node_line=line)
         run_result = {
             "adapter_response": result.adapter_response,
             "execution_time": result.execution_time,
@@ -235,7 +240,7 @@ class EventReporter(ConsoleReporter):
             "timing_info": result.timing,
         }
         self.emit("NodeFinished", f"Finished running node {node.unique_id}",
-                  {"node_info": info, "run_result": run_result}, thread=thread)  # fmt: skip
+                  {"node_info": info, "run_result": run_result})  # fmt: skip
         if self._progress is not None:
             self._progress.advance(self._task)
 
@@ -251,6 +256,9 @@ class EventReporter(ConsoleReporter):
                     "schema": node.schema or "", "node_info": info}  # fmt: skip
             return "SkippingDetails", data, "info"
         kind = node.resource_type
+        if status == "no-op":
+            return "LogNodeNoOpResult", {"description": describe(node), "index": index, "total": total,
+                                         "node_info": info}, "info"  # fmt: skip
         name = RESULT_EVENTS.get(kind, "LogNodeResult")
         if kind in ("test", "unit_test"):
             attached = getattr(node, "attached_node", None) or ""
@@ -281,6 +289,8 @@ class EventReporter(ConsoleReporter):
             f"Running with modelkit={__version__}",
             {"version": f"={__version__}", "log_version": 3},
         )
+        if self.args:
+            self.emit("MainReportArgs", f"running modelkit with arguments {self.args}", {"args": dict(self.args)})
         if adapter_info:
             name, version = adapter_info["type"], adapter_info.get(adapter_info["type"], "")
             self.emit("AdapterRegistered", f"Registered adapter: {name}={version}",
@@ -303,11 +313,12 @@ class EventReporter(ConsoleReporter):
         from modelkit.cli.output import finished_summary, format_duration, pluralize, test_failure_notes
 
         self.line("")
-        stats = finished_summary(run, manifest)
-        self.emit("FinishedRunningStats", f"Finished running {stats} in {format_duration(run.elapsed_time)}.",
-                  {"stat_line": stats, "execution": f" in {format_duration(run.elapsed_time).split(' (')[0]}",
-                   "execution_time": run.elapsed_time})  # fmt: skip
-        self.line("")
+        if run.command != "clone":  # dbt's clone prints no such line
+            stats = finished_summary(run, manifest)
+            self.emit("FinishedRunningStats", f"Finished running {stats} in {format_duration(run.elapsed_time)}.",
+                      {"stat_line": stats, "execution": f" in {format_duration(run.elapsed_time).split(' (')[0]}",
+                       "execution_time": run.elapsed_time})  # fmt: skip
+            self.line("")
         errors = [r for r in run.results if r.is_error]
         warns = [r for r in run.results if r.status == "warn"]
         summary = {"num_errors": len(errors), "num_warnings": len(warns), "num_partial_success": 0,
@@ -347,7 +358,7 @@ class EventReporter(ConsoleReporter):
             "warn": counts.get("warn", 0),
             "error": counts.get("error", 0) + counts.get("fail", 0),
             "skip": counts.get("skipped", 0),
-            "noop": counts.get("no op", 0),
+            "noop": counts.get("no-op", 0),
             "total": len(run.results),
         }
         self.line("")

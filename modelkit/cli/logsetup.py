@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from modelkit.cli.events import LEVELS, EventReporter
+from modelkit.cli.events import LEVELS, EventReporter, thread_label
 from modelkit.core import settings
 from modelkit.project.project import project_flags
 
@@ -40,7 +41,7 @@ class EventLogFile:
         if self.log_format == "json":
             line = json.dumps(event, default=str)
         else:
-            line = f"{info['ts'][11:26]} [{info['level']:<5}] [{info['thread']}]: {info['msg']}"
+            line = f"{info['ts'][11:26]} [{info['level']:<5}] [{thread_label(info['thread'])}]: {info['msg']}"
         with self._lock:
             if self._file is None:
                 return
@@ -103,14 +104,60 @@ def build_reporter(use_colors: bool | None, quiet: bool, project_dir: Path | Non
     max_bytes = settings.resolve("log_file_max_bytes", None, flags)
     settings.resolve("send_anonymous_usage_stats", None, flags)  # validated, then ignored
     reporter = EventReporter(use_colors=colors, quiet=quiet, log_format=fmt, log_level=level, printer_width=width)
+    log_path = settings.resolve("log_path", None, flags)
+    log_dir = Path(log_path) if log_path else Path(project_dir or ".") / "logs"  # relative: from the current folder
+    reporter.args = report_args(flags, fmt, colors, quiet, width, log_dir)
     if project_dir is not None and file_level != "none" and _is_project(project_dir):
-        log_path = settings.resolve("log_path", None, flags)
-        log_dir = Path(log_path) if log_path else Path(project_dir) / "logs"  # relative: from the current folder
         try:
             reporter.log_file = open_log_file(log_dir, file_format, file_level, max_bytes, reporter.invocation_id)
         except OSError:
             reporter.log_file = None  # a read-only folder: no log file, as dbt goes on without one
     return reporter
+
+
+def report_args(
+    flags: dict[str, Any], log_format: str, colors: bool | None, quiet: bool, width: int, log_dir: Path
+) -> dict[str, str]:
+    """The settings of this command under the names of dbt's flags, as text (dbt's ``MainReportArgs``)."""
+
+    def value(name: str) -> Any:
+        return settings.resolve(name, None, flags)
+
+    options = settings.warn_error_options(value("warn_error_options"))
+    args: dict[str, Any] = {
+        "cache_selected_only": False,
+        "debug": value("debug"),
+        "empty": value("empty"),
+        "fail_fast": value("fail_fast"),
+        "indirect_selection": value("indirect_selection"),
+        "introspect": True,
+        "invocation_command": " ".join(["modelkit", *sys.argv[1:]]),
+        "log_cache_events": False,
+        "log_format": log_format,
+        "log_path": log_dir.resolve(),
+        "no_print": None,
+        "partial_parse": value("partial_parse"),
+        "printer_width": width,
+        "profiles_dir": value("profiles_dir") or _default_profiles_dir(),
+        "quiet": quiet,
+        "send_anonymous_usage_stats": value("send_anonymous_usage_stats"),
+        "static_parser": True,
+        "target_path": value("target_path"),
+        "use_colors": True if colors is None else colors,
+        "use_experimental_parser": False,
+        "version_check": value("version_check"),
+        "warn_error": True if value("warn_error") else None,
+        "warn_error_options": "WarnErrorOptionsV2("
+        + ", ".join(f"{key}={options[key]}" for key in ("error", "warn", "silence"))
+        + ")",
+        "write_json": True,
+    }
+    return {key: str(args[key]) for key in sorted(args)}
+
+
+def _default_profiles_dir() -> Path:
+    """Where profiles.yml is looked for without --profiles-dir: the current folder if it has one, else ~/.dbt."""
+    return Path.cwd() if (Path.cwd() / "profiles.yml").is_file() else Path.home() / ".dbt"
 
 
 def _is_project(project_dir: Path) -> bool:

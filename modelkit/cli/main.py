@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from modelkit.cli import building, commands  # noqa: F401 - register the commands, in the order --help lists them
+from modelkit.cli import analysis, building, commands, diff, lsp  # noqa: F401 - register the commands, in the order --help lists them
 from modelkit.cli.app import (
     ACTIVE,
     FLAG_VALUES,
@@ -38,6 +38,7 @@ VALUE_SETTINGS = {
     "--log-format-file": "log_format_file", "--log-level": "log_level", "--log-level-file": "log_level_file",
     "--printer-width": "printer_width", "--warn-error-options": "warn_error_options",
     "--indirect-selection": "indirect_selection", "--log-file-max-bytes": "log_file_max_bytes",
+    "--static-analysis": "static_analysis",
 }  # fmt: skip
 SWITCH_SETTINGS = {
     "--partial-parse": ("partial_parse", "1"), "--no-partial-parse": ("partial_parse", "0"),
@@ -47,6 +48,7 @@ SWITCH_SETTINGS = {
     "--debug": ("debug", "1"), "-d": ("debug", "1"), "--no-debug": ("debug", "0"),
     "--empty": ("empty", "1"), "--no-empty": ("empty", "0"),
     "--store-failures": ("store_failures", "1"),
+    "--skip-unchanged": ("skip_unchanged", "true"), "--no-skip-unchanged": ("skip_unchanged", "false"),
     "--send-anonymous-usage-stats": ("send_anonymous_usage_stats", "1"),
     "--no-send-anonymous-usage-stats": ("send_anonymous_usage_stats", "0"),
     "--version-check": ("version_check", "1"), "--no-version-check": ("version_check", "0"),
@@ -80,7 +82,9 @@ def prepare_args(argv: list[str]) -> tuple[list[str], dict[str, str]]:
             FLAG_VALUES[VALUE_SETTINGS[flag]] = (flag, value)
             i += 1 if eq else 2
             continue
-        if arg in SWITCH_SETTINGS:
+        if flag == "--skip-unchanged" and eq:  # --skip-unchanged=strict
+            env["MODELKIT_SKIP_UNCHANGED"] = inline
+        elif arg in SWITCH_SETTINGS:
             name, value = SWITCH_SETTINGS[arg]
             env[f"MODELKIT_{name.upper()}"] = value
         elif arg not in IGNORED_SWITCHES:

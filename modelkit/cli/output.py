@@ -55,6 +55,8 @@ def result_line(node: Node, result: NodeResult) -> tuple[str, str]:
             return f"SKIP relation {node.schema}.{node.alias}", "SKIP"
         return f"SKIP {node.resource_type} {node.name}", "SKIP"
     desc = describe(node)
+    if status == "no-op":  # built from the same inputs before (--skip-unchanged): dbt's LogNodeNoOpResult
+        return f"NO-OP {desc}", f"NO-OP{seconds}"
     if node.resource_type in ("test", "unit_test"):
         name = desc[len("test ") :] if node.resource_type == "test" else desc[len("unit_test ") :]
         if status == "pass":
@@ -193,8 +195,9 @@ class ConsoleReporter:
 
     def summary(self, run: RunResult, manifest: Manifest) -> None:
         self.line("")
-        self.line(f"Finished running {finished_summary(run, manifest)} in {format_duration(run.elapsed_time)}.")
-        self.line("")
+        if run.command != "clone":  # dbt's clone prints no such line
+            self.line(f"Finished running {finished_summary(run, manifest)} in {format_duration(run.elapsed_time)}.")
+            self.line("")
         errors = [r for r in run.results if r.is_error]
         warns = [r for r in run.results if r.status == "warn"]
         if run.interrupted:
@@ -230,7 +233,7 @@ class ConsoleReporter:
         self.line("")
         self.line(
             f"Done. PASS={passed} WARN={counts.get('warn', 0)} ERROR={error} SKIP={counts.get('skipped', 0)} "
-            f"NO-OP={counts.get('no op', 0)} TOTAL={len(run.results)}",
+            f"NO-OP={counts.get('no-op', 0)} TOTAL={len(run.results)}",
             always=True,
         )
 

@@ -17,6 +17,21 @@ Policy = tuple[bool, bool, bool]  # (database, schema, identifier)
 ALL_PARTS: Policy = (True, True, True)
 
 
+def quote_policy(*layers: Mapping[str, Any] | None) -> Policy:
+    """The (database, schema, identifier) quote policy of ``quoting:`` settings, later layers winning
+    (dbt: the project's ``quoting:``, then a node's ``quoting`` config or a source's ``quoting:``)."""
+    policy = ALL_PARTS
+    for layer in layers:
+        if isinstance(layer, Mapping):
+            parts = [layer.get(k) for k in ("database", "schema", "identifier")]
+            policy = _policy(policy, *(None if v is None else _truthy(v) for v in parts))
+    return policy
+
+
+def _truthy(value: Any) -> bool:
+    return value.strip().lower() not in ("false", "0", "no", "") if isinstance(value, str) else bool(value)
+
+
 def _policy(current: Policy, database: bool | None, schema: bool | None, identifier: bool | None) -> Policy:
     return tuple(old if new is None else bool(new) for old, new in zip(current, (database, schema, identifier)))  # type: ignore[return-value]
 
@@ -41,7 +56,7 @@ class Relation(Mapping):
     # (column, start, end): a microbatch model's input, read one time window at a time
     event_time_filter: tuple[str, str, str] | None = None
     limit: int | None = None  # `--empty`: refs and sources read as a subquery with this limit (dbt's render_limited)
-    limit_alias: bool = False  # the limiting subquery gets an alias (engines whose subqueries need one)
+    limit_alias: bool = False  # the limiting and filtering subqueries get an alias (dbt's require_alias)
     include_policy: Policy = ALL_PARTS
     quote_policy: Policy = ALL_PARTS
 
@@ -65,7 +80,14 @@ class Relation(Mapping):
         return relation
 
     def __str__(self) -> str:
-        return self.render()
+        """The relation as a query reads it (``{{ ref('x') }}``): through ``--empty``'s limit and a microbatch
+        window's filter when it has them, as dbt's ``Relation.__str__``."""
+        rendered = self.render_limited()
+        if self.event_time_filter is not None:  # the window's filter wraps the limited subquery, as in dbt
+            column, start, end = self.event_time_filter
+            alias = f" _dbt_et_filter_subq_{self.identifier}" if self.limit_alias else ""
+            rendered = f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}'){alias}"
+        return rendered
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -85,28 +107,35 @@ class Relation(Mapping):
         return super().get(key, default)
 
     def __html__(self) -> str:  # keeps Jinja autoescape-safe markup untouched
-        return self.render()
+        return str(self)
 
     def render(self) -> str:
+        """The relation's name alone (what DDL needs), never limited or filtered, as dbt's ``render()``.
+
+        >>> relation = Relation("db", "main", "orders").limited(0)
+        >>> relation.render()
+        '"db"."main"."orders"'
+        >>> str(relation)
+        '(select * from "db"."main"."orders" where false limit 0)'
+        """
         if self.type == "cte":
-            rendered = self.identifier
-        else:
-            parts = []
-            for part, included, quoted in zip(
-                (self.database, self.schema, self.identifier), self.include_policy, self.quote_policy
-            ):
-                if included and part:
-                    parts.append(quote(part, self.quote_char) if quoted else part)
-            rendered = ".".join(parts)
-        if self.event_time_filter is not None:
-            column, start, end = self.event_time_filter
-            rendered = (
-                f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}') "
-                f"_dbt_et_filter_subq_{self.identifier}"
-            )
+            return self.identifier
+        parts = []
+        for part, included, quoted in zip(
+            (self.database, self.schema, self.identifier), self.include_policy, self.quote_policy
+        ):
+            if included and part:
+                parts.append(quote(part, self.quote_char) if quoted else part)
+        return ".".join(parts)
+
+    def render_limited(self) -> str:
+        """dbt's ``render_limited``: the name, or a subquery reading at most ``limit`` rows (``--empty``: none).
+
+        The subquery gets an alias only where the engine requires one (``limit_alias``, dbt's ``require_alias``).
+        """
+        rendered = self.render()
         if self.limit is None:
             return rendered
-        # dbt's render_limited: the alias only where the engine requires one (dbt's require_alias)
         where = " where false" if self.limit == 0 else ""
         alias = f" _dbt_limit_subq_{self.identifier}" if self.limit_alias else ""
         return f"(select * from {rendered}{where} limit {self.limit}){alias}"
@@ -115,7 +144,7 @@ class Relation(Mapping):
         """This relation read only where ``column`` falls in ``[start, end)`` (as dbt filters microbatch inputs).
 
         >>> print(Relation("db", "main", "events").filtered("ts", "2024-01-01 00:00:00+00:00", "2024-01-02 00:00:00+00:00"))
-        (select * from "db"."main"."events" where ts >= '2024-01-01 00:00:00+00:00' and ts < '2024-01-02 00:00:00+00:00') _dbt_et_filter_subq_events
+        (select * from "db"."main"."events" where ts >= '2024-01-01 00:00:00+00:00' and ts < '2024-01-02 00:00:00+00:00')
         """
         return replace(self, event_time_filter=(column, str(start), str(end)))
 

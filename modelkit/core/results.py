@@ -29,7 +29,7 @@ class NodeResult:
     status: str  # success | error | skipped | pass | fail | warn
     message: str | None = None
     execution_time: float = 0.0
-    thread_id: str = "Thread-1"
+    thread_id: str = "Thread-1 (worker)"  # the worker that ran the node, named as dbt names its threads
     timing: list[dict[str, Any]] = field(default_factory=list)
     adapter_response: dict[str, Any] = field(default_factory=dict)
     failures: int | None = None

@@ -40,6 +40,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "indirect_selection": (("eager", "cautious", "buildable", "empty"), "eager"),
     "empty": ("bool", False),
     "store_failures": ("bool", None),
+    "skip_unchanged": (("true", "false", "strict"), "false"),  # run/build: skip relations built from the same inputs
+    "static_analysis": (("strict", "on", "off", "baseline"), None),  # None: each node's config
 }
 
 _TRUE = ("1", "true", "yes", "on", "t", "y")

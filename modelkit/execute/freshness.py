@@ -10,6 +10,7 @@ UTC. Results go to ``target/sources.json`` in dbt's shape.
 from __future__ import annotations
 
 import datetime
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.artifacts.writer import results_artifact, write_json
 from modelkit.core.errors import ModelkitError
 from modelkit.core.results import now
+from modelkit.execute.scheduler import as_worker
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import SourceDefinition
@@ -91,6 +93,7 @@ class FreshnessResult:
     error: str | None = None
     execution_time: float = 0.0
     timing: list[dict[str, Any]] = field(default_factory=list)
+    thread_id: str = "Thread-1 (worker)"
 
     @property
     def is_error(self) -> bool:
@@ -108,7 +111,7 @@ class FreshnessResult:
             "criteria": self.criteria,
             "adapter_response": {"_message": "SELECT 1", "code": "SELECT", "rows_affected": 1},
             "timing": self.timing,
-            "thread_id": "Thread-1",
+            "thread_id": self.thread_id,
             "execution_time": round(self.execution_time, 6),
         }
 
@@ -127,7 +130,7 @@ class FreshnessRun:
 def check(context: ExecutionContext, source: SourceDefinition) -> FreshnessResult:
     crit = criteria(source.freshness)
     started, t0 = time.perf_counter(), now()
-    result = FreshnessResult(source, "pass", criteria=crit)
+    result = FreshnessResult(source, "pass", criteria=crit, thread_id=threading.current_thread().name)
     try:
         latest, snapshotted = context.adapter.max_loaded_at(
             source.relation, str(source.loaded_at_field), crit["filter"]
@@ -176,13 +179,14 @@ def run_freshness(
     run = FreshnessRun()
     started = time.perf_counter()
     sources = selected_sources(context, select, exclude)
-    for index, source in enumerate(sources, start=1):
-        if on_start is not None:
-            on_start(index, len(sources), source)
-        result = check(context, source)
-        run.results.append(result)
-        if on_result is not None:
-            on_result(index, len(sources), result)
+    with as_worker(1):  # one source after the other, on the thread dbt would name its first worker
+        for index, source in enumerate(sources, start=1):
+            if on_start is not None:
+                on_start(index, len(sources), source)
+            result = check(context, source)
+            run.results.append(result)
+            if on_result is not None:
+                on_result(index, len(sources), result)
     run.elapsed_time = time.perf_counter() - started
     path = Path(output) if output else context.project.target_dir / "sources.json"
     if not path.is_absolute():

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, display_path, now
-from modelkit.execute.contracts import enforce_contract, table_schema
+from modelkit.execute.contracts import declared_types, enforce_contract, table_schema
+from modelkit.execute.fingerprints import BuildState, target_key
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
@@ -31,6 +32,7 @@ EXECUTABLE = {
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
     "build": ("seed", "model", "snapshot", "test", "unit_test"),
+    "clone": ("model", "seed", "snapshot"),
 }
 
 
@@ -88,6 +90,8 @@ class RunOptions:
     selector: str | None = None  # a selectors.yml selector (wins over select/exclude)
     indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
     exclude_resource_types: tuple[str, ...] = ()
+    skip_unchanged: str | None = None  # "true" | "strict": skip what was built from the same inputs
+    unique_ids: tuple[str, ...] | None = None  # exactly these nodes, instead of a selection (`retry`)
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -118,6 +122,7 @@ class Runner:
         self.executors: Mapping[str, NodeExecutor] = {} if options.command == "compile" else dict(executors or {})
         self._index = 0
         self._lock = threading.Lock()
+        self.build_state: BuildState | None = None
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
@@ -125,12 +130,15 @@ class Runner:
         if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
             kinds &= set(self.options.resource_types)
         kinds -= set(self.options.exclude_resource_types)
-        chosen = self.context.select(
-            self.options.select,
-            self.options.exclude,
-            selector=self.options.selector,
-            indirect=self.options.indirect_selection,
-        )
+        if self.options.unique_ids is not None:
+            chosen = set(self.options.unique_ids)
+        else:
+            chosen = self.context.select(
+                self.options.select,
+                self.options.exclude,
+                selector=self.options.selector,
+                indirect=self.options.indirect_selection,
+            )
         manifest = self.context.manifest
         return sorted(
             uid for uid in chosen
@@ -179,7 +187,10 @@ class Runner:
             nodes = [context.manifest.nodes[uid] for uid in selected]
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
+            self.build_state = self._build_state(nodes)
         parents = self._parents(selected)
+        if self.options.command == "clone":  # as dbt: each node on its own, none waits for (or skips) another
+            parents = {uid: set() for uid in selected}
         levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
             parents, levels = build_dag(context.manifest, context.graph, parents)
@@ -215,8 +226,21 @@ class Runner:
             if not run.results:  # the nodes that finished before Ctrl-C are reported (and in run_results.json)
                 run.results = start + list(getattr(exc, "results", []))
         context.compiler.flush()  # compiled files are on disk when the run ends
+        if self.build_state is not None:
+            self.build_state.save(context.opened())
         run.elapsed_time = time.perf_counter() - started
         return run
+
+    def _build_state(self, nodes: list[Node]) -> BuildState | None:
+        """The fingerprints of what ``run``/``build``/``seed`` build (recorded always, used to skip on request)."""
+        options = self.options
+        if options.command not in ("run", "build", "seed") or self.context.invocation.empty:
+            return None
+        context = self.context
+        mode = None if options.full_refresh else options.skip_unchanged
+        state = BuildState(context.project.target_dir, target_key(context.target), context.manifest, mode)
+        state.load_relation_states(context.adapter, nodes)
+        return state
 
     def _interrupt(self) -> None:
         """Cancel the statements the worker threads are running (their units of work roll back)."""
@@ -227,7 +251,9 @@ class Runner:
     def _skip(self, uid: str, cause: str) -> NodeResult:
         node = self.context.manifest.nodes[uid]
         index = self._next_index()
-        result = NodeResult(uid, "skipped", message=None, relation_name=node.relation_name)
+        result = NodeResult(
+            uid, "skipped", message=None, thread_id=threading.current_thread().name, relation_name=node.relation_name
+        )
         self.reporter.result(index, self.total, node, result)
         return result
 
@@ -235,9 +261,7 @@ class Runner:
         node = self.context.manifest.nodes[uid]
         index = self._next_index()
         self.reporter.start(index, self.total, node)
-        thread = threading.current_thread().name
-        if thread == "MainThread":
-            thread = "Thread-1"  # one thread: nodes run inline, named as dbt names its only worker
+        thread = threading.current_thread().name  # the scheduler's worker, named as dbt's
         result = NodeResult(uid, "success", thread_id=thread, relation_name=node.relation_name)
         start = time.perf_counter()
         t0 = now()
@@ -277,19 +301,29 @@ class Runner:
         sql = self.compile(node, result) if node.resource_type != "seed" else ""
         t1 = now()
         result.timing.append(_timing("compile", t0, t1))
+        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
+        fingerprint = state.fingerprint(node, sql, context.adapter) if state is not None else ""
         if self.options.command == "compile" or node.resource_type == "analysis":
             result.message = None
+        elif state is not None and state.unchanged(node, fingerprint):
+            state.skipped(node)  # dbt's no-op result
+            result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
+            result.timing.clear()
+            return
         else:
             schema = None
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
-                sql = enforce_contract(node, sql, context.adapter)
+                types = declared_types(node, lambda text: context.compiler.data_type(node, text))
+                sql = enforce_contract(node, sql, context.adapter, types)
                 if node.materialized == "table":
-                    schema = table_schema(node, context.adapter, self._warn)
+                    schema = table_schema(node, context.adapter, self._warn, types)
             response = self._materialize(node, sql, schema)
             result.message = response.message
             result.adapter_response = {"_message": response.message}
             if response.rows_affected is not None and node.resource_type == "seed":
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
+            if state is not None:
+                state.record(node, fingerprint)
         result.timing.append(_timing("execute", t1, now()))
 
     def _warn(self, message: str) -> None:
@@ -319,6 +353,8 @@ class Runner:
                 event_time_start=self.options.event_time_start,
                 event_time_end=self.options.event_time_end,
                 schema=schema,
+                data_type=lambda text: context.compiler.data_type(node, text),
+                seed_types=lambda: context.compiler.seed_types(node),
             )
         )
         self._run_hooks(node, "post-hook")

@@ -7,6 +7,7 @@ skipped; independent branches go on.
 from __future__ import annotations
 
 import heapq
+import itertools
 import signal
 import socket
 import threading
@@ -19,6 +20,23 @@ from modelkit.core.results import NodeResult
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+
+def worker_name(index: int) -> str:
+    """How dbt's worker threads are named (a ``multiprocessing.dummy`` pool): ``Thread-1 (worker)``, ..."""
+    return f"Thread-{index} (worker)"
+
+
+@contextmanager
+def as_worker(index: int = 1) -> Iterator[None]:
+    """Run the block on this thread under the name of worker ``index``: dbt runs every node on a pool
+    worker, even with one thread, and its logs and run_results.json name the worker."""
+    thread = threading.current_thread()
+    previous, thread.name = thread.name, worker_name(index)
+    try:
+        yield
+    finally:
+        thread.name = previous
 
 
 def run_dag(
@@ -42,7 +60,7 @@ def run_dag(
     sorter = TopologicalSorter({uid: set(ps) for uid, ps in parents.items()})
     sorter.prepare()
     if threads <= 1:
-        with interrupt_on_sigint(on_interrupt):
+        with interrupt_on_sigint(on_interrupt), as_worker(1):
             return _run_inline(sorter, parents, work, order, on_skip, blocks, fail_fast)
     # concurrent.futures (with logging) takes ~10 ms to import: loaded only for runs on several threads
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -51,7 +69,12 @@ def run_dag(
     results: list[NodeResult] = []
     pending: dict[Future[NodeResult], str] = {}
     stop = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="Thread")
+    numbers = itertools.count(1)
+
+    def name_worker() -> None:
+        threading.current_thread().name = worker_name(next(numbers))
+
+    pool = ThreadPoolExecutor(max_workers=max(threads, 1), initializer=name_worker)
     ready: list[tuple[object, str]] = []  # heap by ``order``: at most ``threads`` nodes are in flight
     try:
         while sorter.is_active():
@@ -60,10 +83,9 @@ def run_dag(
             while ready and len(pending) < max(threads, 1):
                 uid = heapq.heappop(ready)[1]
                 blocked = [p for p in parents.get(uid, ()) if p in failed]
-                if blocked or stop.is_set():
+                if blocked or stop.is_set():  # reported by a worker, as dbt's skipped nodes are
                     failed.add(uid)
-                    results.append(on_skip(uid, blocked[0] if blocked else "fail-fast"))
-                    sorter.done(uid)
+                    pending[pool.submit(on_skip, uid, blocked[0] if blocked else "fail-fast")] = uid
                     continue
                 pending[pool.submit(work, uid)] = uid
             if not pending:

@@ -177,13 +177,38 @@
 {% macro persist_docs(relation, model, for_relation=true, for_columns=true) -%}
     {{ return(adapter.dispatch('persist_docs', 'dbt')(relation, model, for_relation, for_columns)) }}
 {%- endmacro %}
+{#- the documented columns the relation has; the others are reported -#}
+{% macro validate_doc_columns(relation, column_dict, existing_column_names) %}
+    {% set existing_lower = existing_column_names | map("lower") | list %}
+    {% set missing = [] %}
+    {% set filtered = {} %}
+    {% for col_name in column_dict %}
+        {% if column_dict[col_name]['quote'] %}
+            {% set present = col_name in existing_column_names %}
+        {% else %}
+            {% set present = col_name | lower in existing_lower %}
+        {% endif %}
+        {% if present %}
+            {% do filtered.update({col_name: column_dict[col_name]}) %}
+        {% else %}
+            {% do missing.append(col_name) %}
+        {% endif %}
+    {% endfor %}
+    {% if missing | length > 0 %}
+        {{ exceptions.warn("In relation " ~ relation.render() ~ ": The following columns are specified in the schema but are not present in the database: " ~ missing | join(", ")) }}
+    {% endif %}
+    {{ return(filtered) }}
+{% endmacro %}
+
 {% macro default__persist_docs(relation, model, for_relation, for_columns) -%}
     {% if for_relation and config.persist_relation_docs() and model.description %}
         {% do run_query(alter_relation_comment(relation, model.description)) %}
     {% endif %}
     {% if for_columns and config.persist_column_docs() and model.columns %}
-        {% set sql = alter_column_comment(relation, model.columns) %}
-        {% if sql | trim %}{% do run_query(sql) %}{% endif %}
+        {% set existing_columns = adapter.get_columns_in_relation(relation) | map(attribute="name") | list %}
+        {% set filtered_columns = validate_doc_columns(relation, model.columns, existing_columns) %}
+        {% set sql = alter_column_comment(relation, filtered_columns) %}
+        {% if sql and sql | trim | length > 0 %}{% do run_query(sql) %}{% endif %}
     {% endif %}
 {%- endmacro %}
 

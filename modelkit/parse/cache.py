@@ -22,7 +22,7 @@ from modelkit.core import jsonio
 from modelkit.render.context import MODELKIT_VERSION, Capture
 
 CACHE_FILE = "modelkit_parse_cache.json"
-FORMAT = 2  # 2: duplicate YAML keys are refused, so entries parsed before are read again
+FORMAT = 3  # 2: duplicate YAML keys are refused; 3: the vars a template read are kept
 
 
 def digest(text: str) -> str:
@@ -70,6 +70,11 @@ class ParseCache:
         return cache
 
     # -- templates -----------------------------------------------------------
+    def vars_read(self, rel: str) -> list[str]:
+        """The names of the vars the template of ``rel`` read when it was rendered (none when read statically)."""
+        entry = self.templates.get(rel)
+        return list(entry.get("vars", [])) if entry is not None else []
+
     def get_capture(self, rel: str, sha: str) -> tuple[Capture, set[str]] | None:
         entry = self.templates.get(rel)
         if entry is None or entry.get("sha") != sha:
@@ -90,7 +95,9 @@ class ParseCache:
         )
         return capture, set(entry["macros"])
 
-    def put_capture(self, rel: str, sha: str, capture: Capture, macros: set[str]) -> None:
+    def put_capture(
+        self, rel: str, sha: str, capture: Capture, macros: set[str], var_names: set[str] | None = None
+    ) -> None:
         entry = {
             "sha": sha,
             "refs": capture.refs,
@@ -100,6 +107,7 @@ class ParseCache:
             "ref_lines": capture.ref_lines,
             "source_lines": capture.source_lines,
             "macros": sorted(macros),
+            "vars": sorted(var_names or ()),
         }
         if capture.config and not jsonio.is_plain(capture.config):
             return  # not plain data (e.g. a date in config): parse it again next time

@@ -70,11 +70,19 @@ class ConfigAccessor:
         return value
 
     def set(self, key: str, value: Any) -> str:
-        self._config[key] = value
-        return ""
+        """``config.set(key, value)``: as ``config(key=value)``, recorded at parse time (``set_sql_header``)."""
+        return self(**{key: value})
+
+    def _persist_docs(self) -> Mapping[str, Any]:
+        value = self.get("persist_docs", {})
+        if not isinstance(value, Mapping):
+            raise CompilationError(
+                f"Invalid value provided for 'persist_docs'. Expected dict but received {type(value)}"
+            )
+        return value
 
     def persist_relation_docs(self) -> bool:
-        return bool(self._config.get("persist_docs", {}).get("relation"))
+        return bool(self._persist_docs().get("relation", False))
 
     def persist_column_docs(self) -> bool:
-        return bool(self._config.get("persist_docs", {}).get("columns"))
+        return bool(self._persist_docs().get("columns", False))

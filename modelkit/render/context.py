@@ -23,6 +23,7 @@ from modelkit.graph.resolve import Resolver, ref_args
 from modelkit.render import templating
 from modelkit.render.adapter_proxy import AdapterProxy, Api
 from modelkit.render.configobj import ConfigAccessor
+from modelkit.render.defer import Deferral
 from modelkit.render.functions import BASE_GLOBALS, Exceptions
 from modelkit.render.invocation import Flags, Invocation
 from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
@@ -91,6 +92,8 @@ class Renderer:
         self.quote_char = identifier_quote(target.type)  # how ref(), source() and this quote their parts
         self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
         self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
+        self.var_reads: set[str] = set()  # the name of every var() read
+        self.defer: Deferral | None = None  # --defer: unselected refs read the state's relations
         self._base = self._base_context()
 
     @property
@@ -139,6 +142,22 @@ class Renderer:
             self.__dict__["_selected"] = cached
         return cached[1]
 
+    def deferred(self, target: Any) -> Relation | None:
+        """With ``--defer``, the state's relation for ``ref(target)`` when dbt would use it (else None)."""
+        if self.defer is None:
+            return None
+
+        def exists(rel: Relation) -> bool:
+            adapter = self.adapter
+            return adapter is not None and adapter.get_relation(rel.database, rel.schema, rel.identifier) is not None
+
+        selected = self.invocation.selected_resources
+        cached = self.__dict__.get("_selected_set")
+        if cached is None or cached[0] is not selected:
+            cached = (selected, frozenset(selected))
+            self.__dict__["_selected_set"] = cached
+        return self.defer.relation(target, cached[1], exists)
+
     def graph(self, execute: bool) -> dict[str, Any]:
         """dbt's flat graph: every node, source, ... when executing; empty while parsing."""
         resolver = self.resolver
@@ -153,9 +172,14 @@ class Renderer:
             self.__dict__["_graph"] = cached
         return cached[1]
 
+    def has_var(self, name: str, package: str | None = None) -> bool:
+        self.var_reads.add(name)
+        return name in self.cli_vars or name in self.var_scope.values(package)
+
     def var_value(
         self, name: str, default: Any, node_name: str | None, execute: bool, package: str | None = None
     ) -> Any:
+        self.var_reads.add(name)
         if name in self.cli_vars:
             return self.cli_vars[name]
         project_vars = self.var_scope.values(package)
@@ -181,18 +205,21 @@ class Renderer:
         this: Relation | None = None,
         ctes: list[str] | None = None,
         event_time: tuple[Any, Any] | None = None,
+        package: str | None = None,
     ) -> RenderContext:
+        """The Jinja context of ``node`` (none: the root project's); ``package`` renders as that package's
+        node does (its macros unqualified, its vars), as run-operation calls a package's macro."""
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
-        package = getattr(node, "package_name", None)
+        package = package or getattr(node, "package_name", None)
         ctx = RenderContext(base, self.registry, execute, package)
         seen_env = capture.env_vars if capture is not None else {}
 
         def var(name: str, default: Any = _MISSING) -> Any:
             return self.var_value(name, default, node_name, execute, package)
 
-        var.has_var = lambda name: name in self.cli_vars or name in self.var_scope.values(package)  # type: ignore[attr-defined]
+        var.has_var = lambda name: self.has_var(name, package)  # type: ignore[attr-defined]
 
         def env_var(name: str, default: Any = None) -> str:
             if name.startswith("DBT_ENV_SECRET") or name.startswith("MODELKIT_SECRET"):
@@ -224,7 +251,7 @@ class Renderer:
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
-                rel = target.relation.quoted_with(quote_char)
+                rel = (self.deferred(target) or target.relation).quoted_with(quote_char)
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
                 return _windowed(rel, target.config, event_time).limited(limit, alias)
@@ -337,7 +364,7 @@ def _this(node: Any) -> Relation | None:
     if node is None or not hasattr(node, "relation"):
         return None
     if getattr(node, "is_ephemeral", False):
-        return Relation(node.database, node.schema, node.alias or node.name)
+        return Relation(node.database, node.schema, node.alias or node.name, quote_policy=node.quote_policy)
     return node.relation
 
 

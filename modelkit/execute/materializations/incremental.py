@@ -70,19 +70,19 @@ def materialize_incremental(build: Build) -> QueryResult:
     if str(node.config.get("incremental_strategy") or "").lower() == "microbatch":
         return materialize_microbatch(build, existing)  # batched from its first build on, as in dbt
     if existing is None or existing.type != "table" or build.full_refresh:
-        with unit_of_work(build):  # as dbt: a (re)build never consults the strategy
-            return adapter.replace_table(relation, build.sql, options_of(node))
+        with unit_of_work(build, relation):  # as dbt: a (re)build never consults the strategy
+            return adapter.replace_table(relation, build.sql, options_of(node), sql_header=build.sql_header)
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)
     unique_key = as_list(node.config.get("unique_key"))
     predicates = as_list(node.config.get("incremental_predicates"))
-    with unit_of_work(build):
-        staging = adapter.create_temp_table(relation, build.sql)
+    with unit_of_work(build, relation):
+        staging = adapter.create_temp_table(relation, build.sql, sql_header=build.sql_header)
         source_columns = adapter.get_columns(staging)
         target_columns = adapter.get_columns(existing)
         if on_schema_change == "full_refresh" and _names(source_columns) != _names(target_columns):
             adapter.drop_relation(staging)
-            return adapter.replace_table(relation, build.sql, options_of(node))
+            return adapter.replace_table(relation, build.sql, options_of(node), sql_header=build.sql_header)
         try:
             columns = process_schema_changes(adapter, on_schema_change, existing, source_columns, target_columns)
         except CompilationError as exc:
@@ -97,7 +97,13 @@ def materialize_incremental(build: Build) -> QueryResult:
             result = adapter.insert_overwrite(existing, staging, columns, as_list(node.config.get("partition_by")))
         else:
             result = adapter.merge(
-                existing, staging, columns, update_columns(node.config, columns), unique_key, predicates
+                existing,
+                staging,
+                columns,
+                update_columns(node.config, columns),
+                unique_key,
+                predicates,
+                sql_header=build.sql_header,
             )
         adapter.drop_relation(staging)
         return result

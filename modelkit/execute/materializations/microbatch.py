@@ -48,13 +48,13 @@ def materialize_microbatch(build: Build, existing: Relation | None) -> QueryResu
     incremental = existing is not None and existing.type == "table" and not build.full_refresh
     windows = batch_windows(build, incremental)
     column = str(node.config["event_time"])
-    with unit_of_work(build):
+    with unit_of_work(build, relation):
         for index, window in enumerate(windows):
             sql = build.compile_window(window)
             if index == 0 and not incremental:
-                adapter.replace_table(relation, sql, options_of(node))
+                adapter.replace_table(relation, sql, options_of(node), sql_header=build.sql_header)
                 continue
-            staging = adapter.create_temp_table(relation, sql)
+            staging = adapter.create_temp_table(relation, sql, sql_header=build.sql_header)
             columns = [c.name for c in adapter.get_columns(staging)]
             adapter.replace_window(relation, staging, columns, column, str(window[0]), str(window[1]))
             adapter.drop_relation(staging)

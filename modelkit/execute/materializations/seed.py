@@ -29,7 +29,9 @@ def load_seed(build: Build) -> QueryResult:
     path = seed_path(build)
     delimiter = str(config.get("delimiter") or ",")
     quote_columns = config.get("quote_columns")
-    overrides = {str(k): str(v) for k, v in (config.get("column_types") or {}).items()}
+    translate = build.data_type or str
+    overrides = dict(build.seed_types() if build.seed_types is not None else {})
+    overrides.update({str(k): translate(str(v)) for k, v in (config.get("column_types") or {}).items()})
     problem = find_csv_problem(path, delimiter, header_only=True)
     if problem is not None:
         raise DatabaseError(f"Malformed CSV {node.original_file_path}, {problem}")
@@ -39,7 +41,7 @@ def load_seed(build: Build) -> QueryResult:
         try:
             columns = adapter.describe_csv(path, column_types=overrides, delimiter=delimiter, sample_all=sample_all)
             types = {c.name: c.data_type for c in columns}
-            with unit_of_work(build):
+            with unit_of_work(build, node.relation.with_type("table")):
                 return adapter.load_csv(
                     node.relation.with_type("table"),
                     path,

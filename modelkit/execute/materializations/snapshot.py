@@ -48,9 +48,11 @@ def materialize_snapshot(build: Build) -> QueryResult:
         raise CompilationError(
             f"Snapshot target {relation.render()} is a {existing.type}, not a table. Drop it or rename the snapshot."
         )
-    with unit_of_work(build):
+    with unit_of_work(build, relation):
         if existing is None:
-            return adapter.create_snapshot_table(relation, build.sql, spec, options_of(node))
+            return adapter.create_snapshot_table(
+                relation, build.sql, spec, options_of(node), sql_header=build.sql_header
+            )
         target_names = {c.name.lower() for c in adapter.get_columns(existing)}
         needed = [spec.names[k] for k in ("dbt_scd_id", "dbt_valid_from", "dbt_valid_to")]
         absent = [n for n in needed if n.lower() not in target_names]
@@ -61,7 +63,7 @@ def materialize_snapshot(build: Build) -> QueryResult:
             )
         if spec.strategy == "check":
             spec = _check_columns(adapter, node.config.get("check_cols"), build.sql, target_names, spec)
-        staging = adapter.stage_snapshot(existing, build.sql, spec)
+        staging = adapter.stage_snapshot(existing, build.sql, spec, sql_header=build.sql_header)
         internal = {"dbt_change_type", "dbt_unique_key"} | {
             f"dbt_unique_key_{i}" for i in range(1, len(spec.unique_key) + 1)
         }

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from modelkit import __version__
+from modelkit.analysis.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 from modelkit.core import fsio
-from modelkit.docs.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 
 FILE_NAME = "lineage_cache.json"
-FORMAT = 2  # bump when the shape of an entry changes
+FORMAT = 3  # bump when the shape of an entry changes
 
 
 def _version(ctx: LineageContext) -> str:
@@ -83,7 +83,7 @@ def _to_dict(found: NodeLineage) -> dict[str, Any]:
     return {
         "columns": found.columns,
         "lineage": {
-            name: [c.status, [[u.unique_id, u.relation, u.column] for u in c.upstream], c.reason]
+            name: [c.status, [[u.unique_id, u.relation, u.column, u.how] for u in c.upstream], c.reason]
             for name, c in found.lineage.items()
         },
         "error": found.error,

@@ -1,0 +1,538 @@
+"""Incremental parsing: after an edit, parse only what the edit can change and reuse the rest.
+
+A full parse leaves ``target/modelkit_parse_snapshot.pickle`` (see :mod:`modelkit.parse.snapshot`): the
+Manifest it built, the property files as read, and what each node's parse read beyond its own file (the
+macros it called, the vars and environment variables it read, whether its descriptions used ``doc()``).
+The next parse compares the project's files with the snapshot's and re-parses only the nodes an edit can
+reach; whenever an edit can reach further than this module follows, it answers None and the parse is a
+full one (which records a new snapshot). The rules, edit by edit:
+
+================================  ============================================================================
+edit                              what is parsed again
+================================  ============================================================================
+a model, analysis or seed file    that node (its YAML patch, as read before, applied again), its edges; a
+                                  change of ``enabled``, ``access`` or ``group`` parses everything
+a macro file                      the macro entries, and the models and analyses whose parse called a macro
+                                  that is, or calls, one that changed; a macro added or removed, a
+                                  ``generate_*_name`` / test / materialization macro, or one that a test,
+                                  snapshot, hook, property file or docs file uses parses everything
+a docs (``.md``) file             the docs blocks, and every model, analysis and seed whose description
+                                  used Jinja
+a file added, deleted, renamed    a model, analysis or seed file that no YAML entry names, no node refers to
+                                  and whose name no other package uses: that node alone; anything else
+                                  parses everything
+``--vars``                        the nodes whose template read a var that changed; a var read anywhere else
+                                  (property files, hooks, tests, ``dbt_project.yml``) parses everything
+an environment variable           the nodes whose template read it; one read elsewhere parses everything
+property (YAML) files,            everything (their entries feed tests, sources, exposures and patches)
+``dbt_project.yml``, the target,
+snapshots, singular tests,
+packages installed or removed
+================================  ============================================================================
+
+A file whose status (size, times, inode) is unchanged is trusted, as in :mod:`modelkit.parse.state`; one
+written within the clock granularity of the snapshot (racy) is compared by content hash instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from modelkit.core.errors import ModelkitError
+from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, UnitTestNode
+from modelkit.graph.graph import link
+from modelkit.graph.resolve import Resolver
+from modelkit.parse import snapshot as snapshots
+from modelkit.parse.contracts import check_contracts
+from modelkit.parse.descriptions import render_descriptions
+from modelkit.parse.files import load_docs, load_macros
+from modelkit.parse.packages import Package, check_relations, find_packages, ref_searches_package_first
+from modelkit.parse.resources import check_groups
+from modelkit.parse.snapshot import Snapshot
+from modelkit.parse.state import RACY_NS, scan
+
+REBUILT = ("model", "analysis", "seed")  # the kinds of node re-parsed alone
+FULL_PARSE_MACROS = ("generate_", "test_", "materialization_")
+
+
+class FullParse(Exception):
+    """An edit this module does not follow: parse everything."""
+
+
+def _where() -> str:
+    """Which rule sent the parse down the full path (function and line, for tests and profiling)."""
+    frame = sys._getframe(1)
+    return f"{frame.f_code.co_name}:{frame.f_lineno}"
+
+
+def templated_descriptions(manifest: Manifest) -> set[str]:
+    """The nodes and sources whose descriptions (their own or a column's) hold Jinja, before rendering."""
+    found: set[str] = set()
+    for item in [*manifest.nodes.values(), *manifest.sources.values()]:
+        texts = [item.description, getattr(item, "source_description", "") or ""]
+        texts += [c.description for c in item.columns.values()]
+        if any("{{" in t or "{%" in t for t in texts):
+            found.add(item.unique_id)
+    return found
+
+
+def record(parser: Any) -> None:
+    """After a full parse: store the snapshot the next parse starts from."""
+    renderer = parser.renderer
+    outside_env = dict(renderer.env_reads)
+    renderer.env_reads.update(parser.inside_env)  # the parse read them all (see modelkit.parse.state)
+    snap = Snapshot(
+        key=snapshots.key(parser.root, renderer.target),
+        cli_vars=dict(renderer.cli_vars),
+        outside_vars=set(renderer.var_reads),
+        outside_env=outside_env,
+        files=parser.scanned,
+        manifest=parser.manifest,
+        schemas=parser.schemas,
+        versions=parser.versions,
+        node_vars=parser.node_vars,
+        templated=parser.templated,
+        prefixes={p.name: p.prefix for p in [Package(parser.root), *parser.packages]},
+    )
+    snapshots.save(parser.root.target_dir, snap)
+    parser.snapshot_ids = (None, (snap.token, snap.serial))
+
+
+def update(parser: Any) -> Manifest | None:
+    """The manifest brought up to date from the last snapshot, or None when a full parse is needed."""
+    project = parser.root
+    renderer = parser.renderer
+    parser.scanned = scan_with_hashes(project)
+    snap = snapshots.load(project.target_dir)
+    if snap is None or snap.key != snapshots.key(project, renderer.target):
+        return None
+    env_reads, var_reads = dict(renderer.env_reads), set(renderer.var_reads)
+    parser.snapshot_ids = ((snap.token, snap.serial), None)
+    try:
+        return Update(parser, snap).run()
+    except (FullParse, ModelkitError) as exc:  # a ModelkitError is reported by the full parse, with all it finds
+        parser.full_parse_reason = str(exc) if isinstance(exc, FullParse) else "error"
+        parser.manifest = Manifest(project_name=project.name)
+        parser.reset()
+        parser.reparsed = None
+        parser.snapshot_ids = (None, None)
+        renderer.env_reads, renderer.var_reads = env_reads, var_reads
+        renderer.resolver = None
+        return None
+
+
+def scan_with_hashes(project: Any) -> dict[str, list[Any]]:
+    """:func:`modelkit.parse.state.scan`, with the content hash of each file written too recently to trust."""
+    files = scan(project)
+    now = time.time_ns()
+    out: dict[str, list[Any]] = {}
+    for rel, status in files.items():
+        if status and (now - status[1] <= RACY_NS or now - status[2] <= RACY_NS):
+            out[rel] = [*status, file_hash(project.root, rel)]
+        else:
+            out[rel] = list(status)
+    return out
+
+
+def file_hash(root: Any, rel: str) -> str | None:
+    try:
+        with open(os.path.join(root, rel), "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def changed_files(root: Any, old: dict[str, list[Any]], new: dict[str, list[Any]], recorded_at: int) -> set[str]:
+    """The files added, deleted or changed since the snapshot (racy ones compared by content)."""
+    changed: set[str] = set()
+    for rel, status in new.items():
+        before = old.get(rel)
+        if before is None:
+            changed.add(rel)
+            continue
+        racy = len(before) < 4 or recorded_at - before[1] <= RACY_NS or recorded_at - before[2] <= RACY_NS
+        if not racy and before[:4] == status[:4]:
+            continue
+        recorded = before[4] if len(before) > 4 else None
+        if recorded is not None and recorded == (status[4] if len(status) > 4 else file_hash(root, rel)):
+            continue
+        changed.add(rel)
+    changed.update(rel for rel in old if rel not in new)
+    return changed
+
+
+class Update:
+    """One incremental parse: classify the edits, re-parse what they reach, check, and save the snapshot."""
+
+    def __init__(self, parser: Any, snap: Snapshot) -> None:
+        self.parser = parser
+        self.snap = snap
+        self.manifest: Manifest = snap.manifest
+        self.renderer = parser.renderer
+        self.dirty: set[str] = set()  # nodes to parse again
+        self.added: list[tuple[Package, str, str, str]] = []  # (unit, kind, folder, rel) of new files
+        self.deleted: set[str] = set()  # unique ids of nodes whose file is gone
+
+    # -- the whole update --------------------------------------------------------
+    def run(self) -> Manifest:
+        parser, manifest, renderer = self.parser, self.manifest, self.renderer
+        root = parser.root
+        packages = find_packages(root, renderer.cli_vars)
+        if {p.name: p.prefix for p in packages} != {k: v for k, v in self.snap.prefixes.items() if v}:
+            raise FullParse(_where())
+        parser.packages = packages
+        self.units = [Package(root), *packages]
+        renderer.var_scope.set_packages({p.name: p.config for p in packages})
+        load_macros(renderer, packages)
+        changed = changed_files(root.root, self.snap.files, parser.scanned, self.snap.recorded_at)
+        self.file_nodes = self._file_nodes()
+        self.unit_tested = {n.tested_node for n in manifest.nodes.values() if isinstance(n, UnitTestNode)}
+        renderer.env_reads.update(self.snap.outside_env)  # what the manifest was built from
+        macros_changed = docs_changed = False
+        for rel in sorted(changed):
+            kind = self._classify(rel)
+            if kind == "macro":
+                macros_changed = True
+            elif kind == "docs":
+                docs_changed = True
+        if macros_changed:
+            self._macros()
+        if docs_changed:
+            self._docs()
+        self._vars()
+        self._env()
+        parser.reparsed = []
+        package_first = bool(packages) and ref_searches_package_first(root)
+        if not self.dirty and not self.added and not self.deleted and not macros_changed and not docs_changed:
+            renderer.resolver = Resolver(manifest, package_first=package_first, log=renderer.invocation.log)
+            self._save(files_only=True)  # a node-free edit (or none): only the files' status is new
+            return manifest
+        self._delete()
+        rebuilt = self._rebuild(package_first)
+        parser.reparsed = sorted(n.unique_id for n in rebuilt)
+        self._check(rebuilt)
+        renderer.resolver = Resolver(manifest, package_first=package_first, log=renderer.invocation.log)
+        self._save(rebuilt=rebuilt)
+        return manifest
+
+    # -- what changed ----------------------------------------------------------------
+    def _file_nodes(self) -> dict[str, list[Node]]:
+        """File (relative to the root project) -> the nodes parsed from it, enabled or not."""
+        prefixes = self.snap.prefixes
+        found: dict[str, list[Node]] = {}
+        nodes = [*self.manifest.nodes.values(), *(n for ns in self.manifest.disabled.values() for n in ns)]
+        for node in nodes:
+            rel = prefixes.get(node.package_name, "") + node.original_file_path
+            found.setdefault(rel, []).append(node)
+        return found
+
+    def _unit_of(self, rel: str) -> tuple[Package, str]:
+        for unit in self.units[1:]:
+            if rel.startswith(unit.prefix):
+                return unit, rel[len(unit.prefix) :]
+        return self.units[0], rel
+
+    def _classify(self, rel: str) -> str:
+        """Note what ``rel``'s edit reaches; "macro" and "docs" edits are followed after every file is seen."""
+        if rel in ("packages.yml", "dependencies.yml", "<packages>"):
+            raise FullParse(_where())
+        unit, inner = self._unit_of(rel)
+        config = unit.config
+        if inner == config.project_file.name or inner.endswith((".yml", ".yaml", ".py")):
+            raise FullParse(_where())
+        if inner.endswith(".md"):
+            return "docs"
+
+        def under(folders: Iterable[str], suffixes: tuple[str, ...]) -> str | None:
+            for folder in folders:
+                base = folder.rstrip("/") + "/"
+                if inner.startswith(base) and inner.endswith(suffixes):
+                    return folder
+            return None
+
+        if under(config.macro_paths, (".sql", ".jinja")) is not None:
+            return "macro"
+        if under([f.rstrip("/") + "/generic" for f in config.test_paths], (".sql",)) is not None:
+            raise FullParse(_where())  # generic tests are macros that tests use
+        kinds = (
+            ("model", config.model_paths, (".sql",)),
+            ("analysis", config.analysis_paths, (".sql",)),
+            ("seed", config.seed_paths, (".csv",)),
+        )
+        others = [*config.snapshot_paths, *config.test_paths]
+        if under(others, (".sql", ".csv")) is not None:
+            raise FullParse(_where())  # snapshots, singular tests, fixture files
+        for kind, folders, suffixes in kinds:
+            folder = under(folders, suffixes)
+            if folder is None:
+                continue
+            nodes = self.file_nodes.get(rel)
+            exists = os.path.exists(os.path.join(self.parser.root.root, rel))
+            if nodes and exists:
+                for node in nodes:
+                    self._mark(node)
+            elif nodes:
+                self.deleted.update(n.unique_id for n in nodes)
+            elif exists:
+                self.added.append((unit, kind, folder, inner))
+            return kind
+        raise FullParse(_where())  # a file of no kind followed here
+
+    def _mark(self, node: Node) -> None:
+        """Parse ``node`` again (only enabled models, analyses and seeds are re-parsed alone)."""
+        if node.resource_type not in REBUILT or self.manifest.nodes.get(node.unique_id) is not node:
+            raise FullParse(_where())
+        if node.unique_id in self.unit_tested:
+            raise FullParse(_where())
+        self.dirty.add(node.unique_id)
+
+    def _macros(self) -> None:
+        manifest, renderer = self.manifest, self.renderer
+        new = {m.unique_id: m for m in renderer.registry.all_macros()}
+        old = manifest.macros
+        if set(new) != set(old) or list(new) != list(old):
+            raise FullParse(_where())
+        changed = {uid for uid, m in new.items() if m != old[uid]}
+        if not changed:
+            manifest.macros = new
+            return
+        names = {new[uid].name for uid in changed}
+        callers: dict[str, set[str]] = {}
+        for macro in new.values():
+            for ref in macro.references:
+                callers.setdefault(ref, set()).add(macro.name)
+        affected, stack = set(names), list(names)
+        while stack:
+            for caller in callers.get(stack.pop(), ()):
+                if caller not in affected:
+                    affected.add(caller)
+                    stack.append(caller)
+        if any(name.startswith(FULL_PARSE_MACROS) for name in affected):
+            raise FullParse(_where())
+        affected_ids = {uid for uid, m in new.items() if m.name in affected}
+        for nodes in self.file_nodes.values():
+            for node in nodes:
+                if affected_ids.intersection(node.depends_on_macros):
+                    self._mark(node)
+        self._uses_anywhere(affected)
+        manifest.macros = new
+
+    def _uses_anywhere(self, names: set[str]) -> None:
+        """Parse everything when Jinja in a property file, a project file or a docs file names one of ``names``."""
+        root = self.parser.root.root
+        words = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+        for rel in self.parser.scanned:
+            if not rel.endswith((".yml", ".yaml", ".md")):
+                continue
+            try:
+                with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as fh:
+                    text = fh.read()
+            except OSError:
+                raise FullParse(_where()) from None
+            if any(words.search(block) for block in _JINJA.findall(text)):
+                raise FullParse(_where())
+
+    def _docs(self) -> None:
+        manifest = self.manifest
+        old = manifest.docs
+        manifest.docs = {}
+        for unit in self.units:
+            load_docs(self.renderer, manifest, unit.config)
+        if old == manifest.docs:
+            return
+        for uid in self.snap.templated:
+            node = manifest.nodes.get(uid)
+            if node is None:
+                raise FullParse(_where())  # a source, or a disabled node
+            self._mark(node)
+        for schema in self.snap.schemas.values():
+            for value in schema.raw.values():
+                if not isinstance(value, dict):
+                    continue
+                text = repr({k: v for k, v in value.items() if k not in ("models", "seeds", "analyses")})
+                if "doc(" in text:
+                    raise FullParse(_where())  # exposures, groups, sources, ... described with doc()
+
+    def _vars(self) -> None:
+        old, new = self.snap.cli_vars, self.renderer.cli_vars
+        changed = {k for k in old.keys() | new.keys() if old.get(k, _ABSENT) != new.get(k, _ABSENT)}
+        if not changed:
+            return
+        if changed & self.snap.outside_vars:
+            raise FullParse(_where())
+        for uid, names in self.snap.node_vars.items():
+            if changed.intersection(names):
+                node = self.manifest.nodes.get(uid)
+                if node is None:
+                    raise FullParse(_where())
+                self._mark(node)
+
+    def _env(self) -> None:
+        environ = os.environ
+        for name, value in self.snap.outside_env.items():
+            if environ.get(name) != value:
+                raise FullParse(_where())
+        for nodes in self.file_nodes.values():
+            for node in nodes:
+                for name, value in node.env_vars.items():
+                    if environ.get(name) != value:
+                        self._mark(node)
+                        break
+
+    # -- parsing again -------------------------------------------------------------
+    def _delete(self) -> None:
+        manifest = self.manifest
+        if not self.deleted:
+            return
+        for uid in self.deleted:
+            node = manifest.nodes.get(uid)
+            if node is None or node.resource_type not in REBUILT or node.patch_path:
+                raise FullParse(_where())
+        for other in manifest.nodes.values():
+            if self.deleted.intersection(other.depends_on_nodes) and other.unique_id not in self.deleted:
+                raise FullParse(_where())  # its children report the missing ref
+        for exposure in manifest.exposures.values():
+            if self.deleted.intersection((exposure.get("depends_on") or {}).get("nodes") or ()):
+                raise FullParse(_where())
+        for uid in self.deleted:
+            node = manifest.nodes.pop(uid)
+            prefix = self.snap.prefixes.get(node.package_name, "")
+            manifest.files.pop(prefix + node.original_file_path, None)
+            self.snap.node_vars.pop(uid, None)
+            self.snap.templated.discard(uid)
+
+    def _rebuild(self, package_first: bool) -> list[Node]:
+        parser, manifest = self.parser, self.manifest
+        parser.manifest = manifest
+        renderer = self.renderer
+        renderer.resolver = Resolver(manifest, package_first=package_first)
+        rebuilt: list[Node] = []
+        todo: list[tuple[Package, str, str, str, Node | None]] = []
+        for uid in sorted(self.dirty):
+            node = manifest.nodes[uid]
+            unit = self._unit_by_name(node.package_name)
+            todo.append((unit, node.resource_type, self._folder(unit, node), node.original_file_path, node))
+        todo += [(unit, kind, folder, inner, None) for unit, kind, folder, inner in self.added]
+        names = self._refable_names() if self.added else set()
+        for unit, kind, folder, rel, old in todo:
+            parser._enter(unit, self.snap.schemas[unit.name])
+            parser._versions = self.snap.versions.get(unit.name, {})
+            inner = rel[len(folder.rstrip("/")) + 1 :]
+            if kind == "seed":
+                node = parser._seed(folder, inner, rel)
+            elif kind == "model":
+                node = parser._sql_node(ModelNode, "model", unit.config.models, folder, inner, rel)
+            else:
+                node = parser._sql_node(AnalysisNode, "analysis", {}, folder, inner, rel)
+            if not node.config.get("enabled", True):
+                raise FullParse(_where())
+            if old is None:
+                self._check_new(unit, node, names)
+            else:
+                self._check_same(old, node)
+            manifest.nodes[node.unique_id] = node
+            manifest.files[unit.prefix + node.original_file_path] = node.checksum
+            if node.unique_id in parser.node_vars:
+                self.snap.node_vars[node.unique_id] = parser.node_vars[node.unique_id]
+            rebuilt.append(node)
+        self.renderer.env_reads.update(parser.inside_env)
+        return rebuilt
+
+    def _unit_by_name(self, name: str) -> Package:
+        for unit in self.units:
+            if unit.name == name:
+                return unit
+        raise FullParse(_where())
+
+    def _folder(self, unit: Package, node: Node) -> str:
+        config = unit.config
+        folders = {"model": config.model_paths, "analysis": config.analysis_paths, "seed": config.seed_paths}
+        for folder in folders[node.resource_type]:
+            if node.original_file_path.startswith(folder.rstrip("/") + "/"):
+                return folder
+        raise FullParse(_where())
+
+    def _refable_names(self) -> set[str]:
+        names = {n.name for n in self.manifest.nodes.values()}
+        names.update(n.name for ns in self.manifest.disabled.values() for n in ns)
+        return names
+
+    def _check_new(self, unit: Package, node: Node, names: set[str]) -> None:
+        """A new node stands alone: no other node, YAML entry or version names it."""
+        if node.name in names or node.unique_id in self.manifest.nodes or self.snap.versions.get(unit.name):
+            raise FullParse(_where())
+        for schema in self.snap.schemas.values():
+            if any(node.name in patches for patches in schema.patches.values()):
+                raise FullParse(_where())
+            if node.name in repr(schema.raw):
+                raise FullParse(_where())  # tests, exposures, unit tests naming it
+        names.add(node.name)
+
+    def _check_same(self, old: Node, node: Node) -> None:
+        """A node parsed again keeps what other nodes' parse depended on."""
+        if node.unique_id != old.unique_id:
+            raise FullParse(_where())
+        for key in ("access", "group", "enabled", "contract"):
+            if old.config.get(key) != node.config.get(key):
+                raise FullParse(_where())
+        if (old.database, old.schema, old.alias) != (node.database, node.schema, node.alias):
+            self.relations_moved = True
+
+    relations_moved = False
+
+    def _check(self, rebuilt: list[Node]) -> None:
+        manifest, renderer = self.manifest, self.renderer
+        part = Manifest(project_name=manifest.project_name, docs=manifest.docs, groups=manifest.groups)
+        part.nodes = {n.unique_id: n for n in rebuilt}
+        check_groups(part)
+        check_contracts(part)
+        if self.relations_moved or self.added:
+            check_relations(manifest.nodes.values())
+        templated = templated_descriptions(part)
+        self.snap.templated.difference_update(part.nodes)
+        self.snap.templated.update(templated)
+        if templated:
+            render_descriptions(part, renderer)
+        link(part, renderer.resolver)
+        for node in rebuilt:
+            if _reaches(manifest, node.depends_on_nodes, node.unique_id):
+                raise FullParse(_where())  # the full parse names the cycle
+        manifest.disabled = manifest.disabled  # unchanged: disabled nodes parse everything
+
+    def _save(self, files_only: bool = False, rebuilt: Iterable[Node] = ()) -> None:
+        snap = self.snap
+        snap.files = self.parser.scanned
+        snap.cli_vars = dict(self.renderer.cli_vars)
+        snap.manifest = self.manifest
+        changed = {n.unique_id for n in rebuilt}
+        target_dir = self.parser.root.target_dir
+        snapshots.save(target_dir, snap, files_only=files_only, changed=changed, removed=set(self.deleted))
+        self.parser.snapshot_ids = (self.parser.snapshot_ids[0], (snap.token, snap.serial))
+
+
+_ABSENT = object()
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _reaches(manifest: Manifest, starts: list[str], goal: str) -> bool:
+    """Whether ``goal`` is among ``starts`` or their ancestors."""
+    seen: set[str] = set()
+    stack = list(starts)
+    nodes = manifest.nodes
+    while stack:
+        uid = stack.pop()
+        if uid == goal:
+            return True
+        if uid in seen:
+            continue
+        seen.add(uid)
+        node = nodes.get(uid)
+        if node is not None:
+            stack.extend(node.depends_on_nodes)
+    return False

@@ -1,0 +1,146 @@
+"""`run --skip-unchanged`: relations built from the same inputs, and left as they were, are not built again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import run_cli, write_files
+
+FILES = {
+    "dbt_project.yml": "name: demo\nprofile: demo\n",
+    "profiles.yml": """
+        demo:
+          target: dev
+          outputs:
+            dev:
+              type: duckdb
+              path: target/demo.duckdb
+    """,
+    "seeds/codes.csv": "code,label\n1,one\n2,two\n",
+    "models/base.sql": "select * from {{ ref('codes') }}\n",
+    "models/middle.sql": "{{ config(materialized='table') }}\nselect code, label from {{ ref('base') }}\n",
+    "models/leaf.sql": "select * from {{ ref('middle') }}\n",
+    "models/other.sql": "select 1 as one\n",
+    "models/growing.sql": "{{ config(materialized='incremental') }}\nselect * from {{ ref('other') }}\n",
+    "models/after_growing.sql": "select * from {{ ref('growing') }}\n",
+    "models/from_source.sql": "select * from {{ source('raw', 'events') }}\n",
+    "models/from_fresh_source.sql": "select * from {{ source('raw', 'loaded') }}\n",
+    "models/sources.yml": """
+        sources:
+          - name: raw
+            schema: raw
+            tables:
+              - name: events
+              - name: loaded
+                loaded_at_field: loaded_at
+    """,
+}
+ALL_MODELS = {"base", "middle", "leaf", "other", "growing", "after_growing", "from_source", "from_fresh_source"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = write_files(tmp_path / "demo", FILES)
+    (root / "target").mkdir()
+    con = duckdb.connect(str(root / "target" / "demo.duckdb"))
+    con.execute("create schema raw; create table raw.events as select 1 as id")
+    con.execute("create table raw.loaded as select 1 as id, timestamp '2024-01-01' as loaded_at")
+    con.close()
+    assert run_cli("seed", "--project-dir", str(root)).exit_code == 0
+    first = run_cli("run", "--project-dir", str(root))
+    assert first.exit_code == 0, first.output
+    return root
+
+
+def statuses(root: Path) -> dict[str, str]:
+    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[-1]: r["status"] for r in results}
+
+
+def rebuilt(root: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
+    out = run_cli("run", "--project-dir", str(root), *args, env=env)
+    assert out.exit_code == 0, out.output
+    return {name for name, status in statuses(root).items() if status != "no-op"}
+
+
+def sql(root: Path, statement: str) -> None:
+    con = duckdb.connect(str(root / "target" / "demo.duckdb"))
+    con.execute(statement)
+    con.close()
+
+
+def reseed(root: Path, text: str) -> None:
+    write_files(root, {"seeds/codes.csv": text})
+    assert run_cli("seed", "--project-dir", str(root)).exit_code == 0
+
+
+ALWAYS = {"growing", "after_growing", "from_source"}  # new data may have come: always run
+
+CASES = [
+    ("nothing_changed", lambda root: None, set()),
+    ("leaf_edited", lambda root: write_files(root, {"models/leaf.sql": "select code from {{ ref('middle') }}\n"}), {"leaf"}),
+    (
+        "middle_edited",
+        lambda root: write_files(root, {"models/middle.sql": "{{ config(materialized='table') }}\nselect code from {{ ref('base') }}\n"}),
+        {"middle", "leaf"},
+    ),
+    (
+        "config_only",
+        lambda root: write_files(root, {"models/middle.sql": "{{ config(materialized='view') }}\nselect code, label from {{ ref('base') }}\n"}),
+        {"middle", "leaf"},
+    ),
+    ("relation_dropped", lambda root: sql(root, "drop view main.leaf"), {"leaf"}),
+    # built again from the same inputs, it is as it was: what reads it need not be built again
+    ("rows_added_outside", lambda root: sql(root, "insert into main.middle values (3, 'three')"), {"middle"}),
+    ("column_added_outside", lambda root: sql(root, "alter table main.middle add column extra int"), {"middle"}),
+    ("fresh_source_loaded", lambda root: sql(root, "insert into raw.loaded values (2, timestamp '2024-02-01')"), {"from_fresh_source"}),
+    ("seed_edited", lambda root: reseed(root, "code,label\n1,uno\n"), {"base", "middle", "leaf"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "edit", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_only_what_changed_and_what_is_downstream_runs(project: Path, case, edit, expected) -> None:
+    edit(project)
+    assert rebuilt(project, "--skip-unchanged") == expected | ALWAYS
+    assert rebuilt(project, "--skip-unchanged") == ALWAYS  # and then all of it is recorded
+
+
+def test_no_op_lines_and_results_are_dbts(project: Path) -> None:
+    out = run_cli("run", "--project-dir", str(project), "--skip-unchanged", "-s", "leaf")
+    assert out.exit_code == 0, out.output
+    assert "NO-OP sql view model main.leaf" in out.output and "[NO-OP in " in out.output
+    assert "NO-OP=1 TOTAL=1" in out.output
+    result = json.loads((project / "target" / "run_results.json").read_text())["results"][0]
+    assert (result["status"], result["message"], result["adapter_response"]) == ("no-op", "NO-OP", {})
+
+
+def test_without_the_flag_everything_runs_and_the_setting_turns_it_on(project: Path) -> None:
+    assert rebuilt(project) == ALL_MODELS
+    write_files(project, {"dbt_project.yml": FILES["dbt_project.yml"] + "flags:\n  skip_unchanged: true\n"})
+    assert rebuilt(project) == ALWAYS
+    assert rebuilt(project, env={"MODELKIT_SKIP_UNCHANGED": "false"}) == ALL_MODELS
+    assert rebuilt(project, "--no-skip-unchanged") == ALL_MODELS
+    assert rebuilt(project, "--full-refresh") == ALL_MODELS
+
+
+def test_strict_skips_incremental_models_too(project: Path) -> None:
+    assert rebuilt(project, "--skip-unchanged=strict") == ALWAYS  # recorded with their strict fingerprints now
+    assert rebuilt(project, "--skip-unchanged=strict") == {"from_source"}
+
+
+def test_build_skips_models_and_still_runs_their_tests(project: Path) -> None:
+    write_files(
+        project,
+        {
+            "models/tests.yml": "models:\n  - name: leaf\n    columns:\n      - name: code\n        data_tests: [not_null]\n"
+        },
+    )
+    out = run_cli("build", "--project-dir", str(project), "--skip-unchanged")
+    assert out.exit_code == 0, out.output
+    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    found = {r["unique_id"]: r["status"] for r in results}
+    assert found["model.demo.leaf"] == "no-op" and found["seed.demo.codes"] == "no-op", found
+    assert [s for uid, s in found.items() if uid.startswith("test.demo.not_null_leaf_code")] == ["pass"]
