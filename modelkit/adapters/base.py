@@ -93,7 +93,9 @@ class RelationOptions:
 
     ``config`` is the node's config: each engine reads the keys it knows (a file format, partitioning).
     ``description`` and ``column_descriptions`` are set only when the node's ``persist_docs`` asks for
-    them; an engine that keeps comments writes them on the relation and its columns.
+    them. Comments are written after the relation is built, through :meth:`Adapter.comment_on_relation`
+    and :meth:`Adapter.comment_on_columns`; these are for what an engine can only write as it creates
+    the relation (Spark: a view's column comments).
     """
 
     config: Mapping[str, Any] = field(default_factory=dict)

@@ -292,14 +292,13 @@ class SparkAdapter(SparkCatalog, SparkStatefulMixin):
         self.execute(self.sql.comment_on_relation(kind, relation_name(relation), comment))
 
     def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
-        """Each column's comment, one ``alter table`` each. A view's are part of its definition
-        (:meth:`replace_view` writes them): Spark alters no column of a view."""
+        """Each column's comment, one ``alter table`` each (names always in backticks: Spark's column names
+        match in any case). A view's are part of its definition (:meth:`replace_view` writes them): Spark
+        alters no column of a view."""
         if relation.type == "view" or not comments:
             return
         name = relation_name(relation)
-        self.execute(
-            "\n".join(self.sql.comment_on_column(name, quote(c) if quoted else c, text) for c, quoted, text in comments)
-        )
+        self.execute("\n".join(self.sql.comment_on_column(name, quote(c), text) for c, _, text in comments))
 
     def replace_table(
         self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
