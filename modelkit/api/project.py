@@ -402,7 +402,7 @@ class Project:
                 sql = (
                     session.compiler.compile(node)
                     if node.resource_type != "seed"
-                    else session.adapter.sql.select_all(str(node.relation))
+                    else session.adapter.sql.select_all(str(node.relation.quoted_with(session.adapter.quote_char)))
                 )
                 header = node.config.get("sql_header")  # as dbt's get_show_sql: the model's header first
             shown = session.adapter.limit_sql(sql, limit) if limit >= 0 else sql

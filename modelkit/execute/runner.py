@@ -372,6 +372,7 @@ class Runner:
                 event_time_end=self.options.event_time_end,
                 schema=schema,
                 data_type=lambda text: context.compiler.data_type(node, text),
+                seed_types=lambda: context.compiler.seed_types(node),
             )
         )
         self._run_hooks(node, "post-hook")

@@ -126,6 +126,11 @@ class Compiler:
         the target names it."""
         return self.dialects.data_type(node, text) if self.dialects is not None else text
 
+    def seed_types(self, node: Node) -> dict[str, str]:
+        """A seed's column types as its dialect gives them, named as the target names them (empty when
+        the engine's own inference stands)."""
+        return self.dialects.seed_types(node) if self.dialects is not None else {}
+
     def _ephemeral_body(self, identifier: str) -> tuple[str, list[str]]:
         with self._lock:
             cached = self._ephemeral.get(identifier)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
-from modelkit.adapters import render_capabilities
+from modelkit.adapters import identifier_quote, render_capabilities
 from modelkit.adapters.base import Capability
 from modelkit.artifacts.writer import macro_dict
 from modelkit.core.errors import CompilationError, ProjectError
@@ -89,6 +89,7 @@ class Renderer:
         self.resolver: Resolver | None = None
         self._adapter: Adapter | None = None
         self.connect: Callable[[], Adapter] | None = None  # opens the connection when first needed
+        self.quote_char = identifier_quote(target.type)  # how ref(), source() and this quote their parts
         self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
         self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
         self.var_reads: set[str] = set()  # the name of every var() read
@@ -121,7 +122,7 @@ class Renderer:
             run_started_at=inv.started_at,
             modelkit_version=MODELKIT_VERSION,
             exceptions=Exceptions(lambda m: inv.warn(m)),
-            api=Api(self.project.quoting),
+            api=Api(self.project.quoting, self.quote_char),
             flags=Flags(inv, self.project.flags),
             invocation_args_dict={"which": inv.which, "full_refresh": inv.full_refresh},
             dbt_metadata_envs={
@@ -245,17 +246,18 @@ class Renderer:
             assert resolver is not None, "execution needs a resolver"
 
             limit = 0 if self.invocation.empty else None
+            quote_char = self.quote_char
             alias = Capability.SUBQUERY_ALIAS in render_capabilities(self.target.type)
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
-                rel = self.deferred(target) or target.relation
+                rel = (self.deferred(target) or target.relation).quoted_with(quote_char)
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
                 return _windowed(rel, target.config, event_time).limited(limit, alias)
 
             def source(source_name: str, table_name: str) -> Relation:
-                rel = resolver.source(node, source_name, table_name)
+                rel = resolver.source(node, source_name, table_name).quoted_with(quote_char)
                 found = resolver.find_source(source_name, table_name)
                 return _windowed(rel, found.config if found is not None else {}, event_time).limited(limit, alias)
 
@@ -301,6 +303,8 @@ class Renderer:
 
         config = ConfigAccessor(node_config, capture)
         this_rel = this if this is not None else _this(node)
+        if this_rel is not None:
+            this_rel = this_rel.quoted_with(self.quote_char)
         ctx.update(
             execute=execute,
             ref=ref,
