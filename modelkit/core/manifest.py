@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelkit.core.lazynodes import field_map
 from modelkit.core.relation import Relation, quote
 
 
@@ -235,7 +236,8 @@ class Manifest:
         return self.sources[unique_id]
 
     def parent_map(self) -> dict[str, list[str]]:
-        parents: dict[str, list[str]] = {uid: list(n.depends_on_nodes) for uid, n in self.nodes.items()}
+        known = field_map(self.nodes, "parents")
+        parents: dict[str, list[str]] = {uid: list(known.get(uid, ())) for uid in self.nodes}
         for uid in self.sources:
             parents[uid] = []
         return parents
@@ -244,7 +246,7 @@ class Manifest:
         children: dict[str, list[str]] = {uid: [] for uid in self.nodes}
         for uid in self.sources:
             children[uid] = []
-        for uid, node in self.nodes.items():
-            for parent in node.depends_on_nodes:
+        for uid, parents in field_map(self.nodes, "parents").items():
+            for parent in parents:
                 children.setdefault(parent, []).append(uid)
         return children
