@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import marshal
 from array import array
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from modelkit.core.fsio import FileRange
@@ -61,13 +61,13 @@ class Reuse:
 
 
 def node_entries(
-    reuse: Reuse, order: list[str], entry: Callable[[str], bytes], position: int, out: Layout, once: Container[str]
+    reuse: Reuse, order: list[str], entry: Callable[[str], bytes], position: int, out: Layout, once: Collection[str]
 ) -> Iterator[Chunk]:
     """The entries of the nodes ``order`` names, comma-separated (no braces), written from ``position`` on.
 
     An entry not to be rewritten is copied from the previous file, runs of consecutive ones at once;
-    ``entry(uid)`` serializes the others. ``out`` records where each entry lands; those in ``once`` (e.g.
-    with compiled code) are marked for the next write not to copy.
+    ``entry(uid)`` serializes the others. Those in ``once`` (with compiled code) are written anew, and
+    marked in ``out`` (where each entry lands) for the next write not to copy.
     """
     if order == reuse.layout.order:
         return (yield from _same_order(reuse, order, entry, position, out, once))
@@ -75,24 +75,25 @@ def node_entries(
 
 
 def _same_order(
-    reuse: Reuse, order: list[str], entry: Callable[[str], bytes], position: int, out: Layout, once: Container[str]
+    reuse: Reuse, order: list[str], entry: Callable[[str], bytes], position: int, out: Layout, once: Collection[str]
 ) -> Iterator[Chunk]:
     """:func:`node_entries` when the nodes are those of the previous file, in its order (an edit of a few)."""
     starts, ends = reuse.layout.starts, reuse.layout.ends
     fresh_at = {i for i, start in enumerate(starts) if start < 0}
-    index = {uid: i for i, uid in enumerate(order)} if len(reuse.rewrite) > 8 else None
-    for uid in reuse.rewrite:
+    rewrite = [*reuse.rewrite, *once]
+    index = {uid: i for i, uid in enumerate(order)} if len(rewrite) > 8 else None
+    for uid in rewrite:
         i = index.get(uid, -1) if index is not None else _index_of(order, uid)
         if i >= 0:
             fresh_at.add(i)
     new_starts, new_ends = array("q"), array("q")
     done = 0  # the entries before this index are written
     for i in [*sorted(fresh_at), len(order)]:
-        if i > done:  # the unchanged run before it (with the comma after its last entry, unless at the end)
+        if i > done:  # the unchanged run before it
             if done:
                 yield b","
                 position += 1
-            stop = starts[i] if i < len(order) else ends[-1]
+            stop = ends[i - 1] + (1 if i < len(order) else 0)  # with the comma after it, unless the last
             yield FileRange(reuse.fd, starts[done], stop)
             shift = position - starts[done]
             new_starts.extend(_shifted(starts, done, i, shift))
@@ -127,7 +128,7 @@ def _shifted(values: array, start: int, end: int, shift: int) -> array:
 
 
 def _any_order(
-    reuse: Reuse, order: list[str], entry: Callable[[str], bytes], position: int, out: Layout, once: Container[str]
+    reuse: Reuse, order: list[str], entry: Callable[[str], bytes], position: int, out: Layout, once: Collection[str]
 ) -> Iterator[Chunk]:
     old = reuse.layout
     rewrite = reuse.rewrite
@@ -137,7 +138,7 @@ def _any_order(
     run_at = 0  # where that run starts in the new file
     for j, uid in enumerate(order):
         i = where.get(uid, -1)
-        if i >= 0 and (uid in rewrite or starts[i] < 0):
+        if i >= 0 and (uid in rewrite or uid in once or starts[i] < 0):
             i = -1
         if j:
             if i < 0 or run_last < 0 or i != run_last + 1:
