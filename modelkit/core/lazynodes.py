@@ -35,6 +35,10 @@ def _file(node: Node) -> Any:
     return (node.package_name, node.original_file_path)
 
 
+def _ephemeral(node: Node) -> Any:
+    return node.relation.identifier if node.resource_type == "model" and node.is_ephemeral else None
+
+
 def _tested(node: Node) -> Any:
     return node.tested_node if node.resource_type == "unit_test" else None  # type: ignore[attr-defined]
 
@@ -48,6 +52,8 @@ FIELDS: dict[str, Callable[[Node], Any]] = {
     "env": lambda node: dict(node.env_vars) or None,
     "macros": lambda node: list(node.depends_on_macros) or None,
     "tested": _tested,  # unit tests: the model they test
+    "fqn": lambda node: (node.name, node.fqn, node.original_file_path, node.version),  # what fqn: selection reads
+    "ephemeral": _ephemeral,  # ephemeral models: the name of their CTE
 }
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.contracts import enforce_contract, table_schema
-from modelkit.execute.fingerprints import BuildState, target_key
+from modelkit.execute.fingerprints import BuildState, sql_hash, target_key
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
@@ -121,9 +121,16 @@ class Runner:
         self._index = 0
         self._lock = threading.Lock()
         self.build_state: BuildState | None = None
+        self._selected: list[str] | None = None
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
+        """The nodes the command runs (worked out once)."""
+        if self._selected is None:
+            self._selected = self._select()
+        return list(self._selected)
+
+    def _select(self) -> list[str]:
         kinds = set(EXECUTABLE[self.options.command])
         if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
             kinds &= set(self.options.resource_types)
@@ -233,6 +240,7 @@ class Runner:
         mode = None if options.full_refresh else options.skip_unchanged
         state = BuildState(context.project.target_dir, target_key(context.target), context.manifest, mode)
         state.load_relation_states(context.adapter, nodes)
+        context.compiler.track_inputs = True  # what each model's SQL is made from, for the next run
         return state
 
     def _interrupt(self) -> None:
@@ -291,15 +299,27 @@ class Runner:
 
     def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any) -> None:
         context = self.context
+        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
+        if state is not None and node.resource_type != "seed":
+            known = state.reusable_sql(node, context.renderer)  # made from the same inputs: not rendered again
+            if known is not None and state.unchanged(node, state.fingerprint(node, known, context.adapter)):
+                state.skipped(node)
+                result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
+                result.timing.clear()
+                return
         sql = self.compile(node, result) if node.resource_type != "seed" else ""
         t1 = now()
         result.timing.append(_timing("compile", t0, t1))
-        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
-        fingerprint = state.fingerprint(node, sql, context.adapter) if state is not None else ""
+        made_from = None
+        if state is not None and node.resource_type != "seed":
+            made_from = state.made_from(
+                node, sql_hash(sql), context.renderer, context.compiler.inputs.get(node.unique_id)
+            )
+        fingerprint = state.fingerprint(node, sql_hash(sql), context.adapter) if state is not None else ""
         if self.options.command == "compile" or node.resource_type == "analysis":
             result.message = None
         elif state is not None and state.unchanged(node, fingerprint):
-            state.skipped(node)  # dbt's no-op result
+            state.skipped(node, made_from)  # dbt's no-op result
             result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
             result.timing.clear()
             return
@@ -315,7 +335,7 @@ class Runner:
             if response.rows_affected is not None and node.resource_type == "seed":
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
             if state is not None:
-                state.record(node, fingerprint)
+                state.record(node, fingerprint, made_from)
         result.timing.append(_timing("execute", t1, now()))
 
     def _warn(self, message: str) -> None:

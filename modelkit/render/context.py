@@ -23,7 +23,7 @@ from modelkit.render.adapter_proxy import AdapterProxy, Api
 from modelkit.render.configobj import ConfigAccessor
 from modelkit.render.functions import BASE_GLOBALS, Exceptions
 from modelkit.render.invocation import Flags, Invocation
-from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
+from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext, TrackedContext
 from modelkit.render.statements import Statements
 from modelkit.render.testargs import KWARGS_NAME, rendered_test_kwargs
 from modelkit.render.varscope import VarScope
@@ -184,18 +184,26 @@ class Renderer:
         this: Relation | None = None,
         ctes: list[str] | None = None,
         event_time: tuple[Any, Any] | None = None,
+        track: bool = False,
     ) -> RenderContext:
+        """The context rendering ``node`` sees; with ``track``, a :class:`TrackedContext`, which notes what
+        the render reads (names, vars, environment variables, the database)."""
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
         package = getattr(node, "package_name", None)
-        ctx = RenderContext(base, self.registry, execute, package)
-        seen_env = capture.env_vars if capture is not None else {}
+        ctx = (TrackedContext if track else RenderContext)(base, self.registry, execute, package)
+        seen_env = capture.env_vars if capture is not None else ctx.env_read
 
         def var(name: str, default: Any = _MISSING) -> Any:
+            ctx.vars_read.add(name)
             return self.var_value(name, default, node_name, execute, package)
 
-        var.has_var = lambda name: self.has_var(name, package)  # type: ignore[attr-defined]
+        def has_var(name: str) -> bool:
+            ctx.vars_read.add(name)
+            return self.has_var(name, package)
+
+        var.has_var = has_var  # type: ignore[attr-defined]
 
         def env_var(name: str, default: Any = None) -> str:
             if name.startswith("DBT_ENV_SECRET") or name.startswith("MODELKIT_SECRET"):
@@ -299,10 +307,10 @@ class Renderer:
             this=this_rel,
             model=_node_dict(node) if node is not None else None,
             adapter=adapter_proxy,
-            graph=self.graph(execute),
             builtins={"ref": ref, "source": source, "config": config},
             context=ctx,
         )
+        ctx.deferred["graph"] = lambda: self.graph(execute)  # every node's entry: made only if asked for
         ctx["dbt"] = Namespace("dbt", ctx)
         if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
             ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
