@@ -111,7 +111,7 @@ class BuildState:
         payload = {
             "everything": self._shared(renderer),
             "checksum": node.checksum,
-            "raw": hashlib.sha256(node.raw_code.encode()).hexdigest() if node.raw_code else "",
+            "raw": node.raw_code,
             "config": node.config,
             "this": [node.unique_id, rel.database, rel.schema, rel.identifier, rel.type],
             "parents": parents,

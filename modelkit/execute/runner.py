@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
+from modelkit.core.lazynodes import field_map
 from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.contracts import enforce_contract, table_schema
 from modelkit.execute.fingerprints import BuildState, sql_hash, target_key
@@ -142,10 +143,8 @@ class Runner:
             indirect=self.options.indirect_selection,
         )
         manifest = self.context.manifest
-        return sorted(
-            uid for uid in chosen
-            if uid in manifest.nodes and manifest.nodes[uid].resource_type in kinds and not manifest.nodes[uid].is_ephemeral
-        )  # fmt: skip
+        kind_of, ephemeral = field_map(manifest.nodes, "kind"), field_map(manifest.nodes, "ephemeral")
+        return sorted(uid for uid in chosen if kind_of.get(uid) in kinds and uid not in ephemeral)
 
     def _parents(self, selected: Sequence[str]) -> dict[str, set[str]]:
         """Parents among the selection, looking through ephemeral models."""
