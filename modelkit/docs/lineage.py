@@ -65,6 +65,7 @@ class LineageContext:
         self.nodes: dict[Key, list[str]] = {}  # relation -> the nodes and sources that are it
         self.ephemerals: dict[str, str] = {}  # CTE name (lower) -> unique_id
         self._schema: Any = None
+        self._pending: list[Key] = []  # relations added since the schema was made: added when it is next used
 
     def key(self, database: str | None, schema: str | None, name: str) -> Key:
         return ((database or self.default_database).lower(), (schema or self.default_schema).lower(), name.lower())
@@ -75,7 +76,7 @@ class LineageContext:
         if columns:
             self.columns[key] = dict(columns)
             if self._schema is not None:
-                self._schema.add_table(_table(key), self._types(columns), dialect=self.dialect)
+                self._pending.append(key)
 
     def add_ephemeral(self, cte_name: str, unique_id: str, columns: dict[str, str] | None) -> None:
         self.ephemerals[cte_name.lower()] = unique_id
@@ -88,6 +89,13 @@ class LineageContext:
 
     @property
     def schema(self) -> Any:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            if len(pending) > 50:
+                self._schema = None  # made again at once: cheaper than adding that many one by one
+            else:
+                for key in dict.fromkeys(pending):
+                    self._schema.add_table(_table(key), self._types(self.columns[key]), dialect=self.dialect)
         if self._schema is None:
             # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
             from sqlglot.schema import MappingSchema
@@ -101,6 +109,7 @@ class LineageContext:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_schema"] = None
+        state["_pending"] = []
         return state
 
 
