@@ -72,6 +72,7 @@ def compile_and_trace(
     shapes = ShapeCache()  # queries that differ only in the relations they read are analysed once
     project_root = session.project.root
     root = os.path.join(str(project_root), "")  # compiled paths are shown relative to it
+    target_dir = session.project.target_dir
     cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
     jobs: list[Job] = []
 
@@ -81,14 +82,14 @@ def compile_and_trace(
             t0 = now()
             sql = session.compiler.body(node) if node.is_ephemeral else session.compiler.compile(node)
             if not node.is_ephemeral:
-                path = str(session.compiler.write(node, sql, session.project.target_dir))
+                path = str(session.compiler.write(node, sql, target_dir))
                 if path.startswith(root):  # relative to the project, without pathlib (thousands of nodes)
                     shown = path[len(root) :].replace(os.sep, "/")
                 else:
                     shown = Path(path).relative_to(project_root).as_posix()
                 _record(traced, node, sql, shown, t0, start)
         else:
-            path = session.project.target_dir / "compiled" / node.package_name / node.original_file_path
+            path = target_dir / "compiled" / node.package_name / node.original_file_path
             sql = path.read_text(encoding="utf-8") if not node.is_ephemeral and path.is_file() else None
             if sql is not None:
                 traced.compiled_from = "target/compiled"
@@ -116,8 +117,10 @@ def compile_and_trace(
 
     rest = [uid for uid in order if uid in catalog]
     workers = default_workers() if workers is None else workers
-    # while this process compiles, one worker per other core; afterwards this process helps too
-    pool = LineagePool(ctx, workers - 1) if workers >= 2 and len(rest) >= PARALLEL_THRESHOLD else None
+    # while this process compiles, one worker per other core; afterwards this process helps too (started
+    # with the first query to analyse: every other one may come from the cache)
+    pooled = workers >= 2 and len(rest) >= PARALLEL_THRESHOLD
+    pool: LineagePool | None = None
     missing: list[Job] = []
     waiting: dict[object, list[Job]] = {}  # query shape -> later queries of it, waiting for the first one
     try:
@@ -139,7 +142,9 @@ def compile_and_trace(
                     continue
                 waiting[shape[0]] = []
             missing.append(job)
-            if pool is not None:
+            if pooled:
+                if pool is None:
+                    pool = LineagePool(ctx, workers - 1)
                 pool.submit(job)
     except BaseException:
         if pool is not None:

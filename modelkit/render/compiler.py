@@ -97,6 +97,7 @@ class Compiler:
         self._lock = threading.Lock()
         self._builtin_tests: dict[str, bool] = {}
         self._writer: FileWriter | None = None
+        self._folders: dict[tuple[Path, str], Path] = {}
         self.track_inputs = False  # note what each model's render read (see RenderInputs)
         self.inputs: dict[str, RenderInputs] = {}  # unique_id -> what its last render read
 
@@ -201,7 +202,10 @@ class Compiler:
         rel = node.original_file_path
         if node.resource_type == "test" and getattr(node, "compiled_file_path", None):
             rel = node.compiled_file_path  # type: ignore[attr-defined]
-        path = fsio.inside(target_dir / folder, f"{node.package_name}/{rel}", f"{node.resource_type} {node.name}")
+        base = self._folders.get((target_dir, folder))
+        if base is None:
+            base = self._folders[(target_dir, folder)] = target_dir / folder
+        path = fsio.inside(base, f"{node.package_name}/{rel}", f"{node.resource_type} {node.name}")
         with self._lock:
             if self._writer is None:
                 self._writer = FileWriter()
