@@ -305,16 +305,16 @@ class Renderer:
             should_full_refresh=should_full_refresh,
             doc=doc,
             this=this_rel,
-            model=_node_dict(node) if node is not None else None,
             adapter=adapter_proxy,
             builtins={"ref": ref, "source": source, "config": config},
             context=ctx,
         )
         ctx.deferred["graph"] = lambda: self.graph(execute)  # every node's entry: made only if asked for
+        ctx.deferred["model"] = lambda: _node_dict(node) if node is not None else None
         ctx["dbt"] = Namespace("dbt", ctx)
         if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
             ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
-        for name in self.registry.root_names() & set(ctx):
+        for name in self.registry.root_names() & (set(ctx) | set(ctx.deferred)):
             if name in ("ref", "source", "config", "this", "model"):
                 dict.__setitem__(ctx, name, MacroProxy(self.registry.find(name), ctx))  # type: ignore[arg-type]
         return ctx
