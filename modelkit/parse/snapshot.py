@@ -28,7 +28,7 @@ import os
 import pickle
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -357,12 +357,3 @@ def forget(target_dir: Path) -> None:
             (target_dir / name).unlink()
         except OSError:
             pass
-
-
-def stored_layered(values: dict[str, Any]) -> Layered:
-    """A :class:`Layered` table over values held in memory (after a full parse)."""
-    return Layered(lambda: values)
-
-
-def added_in_order(nodes: Iterable[str], known: set[str]) -> list[str]:
-    return [uid for uid in nodes if uid not in known]
