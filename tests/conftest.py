@@ -92,3 +92,25 @@ def artifacts_follow_dbt_schemas(request: pytest.FixtureRequest):
         return
     errors = [e for path in artifacts_under(Path(tmp)) for e in schema_errors(path)]
     assert not errors, "artifacts that dbt's schemas reject:\n" + "\n".join(errors[:40])
+
+
+# -- PostgreSQL: one throwaway server per test process (see pg_support) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server: ``MODELKIT_PG_DSN``'s, else a temporary one started for this test process."""
+    import pg_support
+
+    dsn = os.environ.get(pg_support.DSN_ENV)
+    if dsn:
+        yield pg_support.external_server(dsn)
+        return
+    binaries = pg_support.find_binaries()
+    if binaries is None:
+        pytest.skip(f"no PostgreSQL binaries (initdb, postgres) found, and {pg_support.DSN_ENV} is not set")
+    server = pg_support.start_server(binaries)
+    try:
+        yield server
+    finally:
+        server.stop()

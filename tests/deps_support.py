@@ -3,6 +3,7 @@ server that plays the package hub (it counts the requests it serves). Nothing he
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
@@ -159,9 +160,32 @@ class HubServer:
     ) -> str:
         """Publish ``version`` of ``package`` (``org/name``); returns its tarball URL."""
         org, short = package.split("/")
-        name = name or short
         tar_rel = f"tarballs/{org}/{short}-{version}.tar.gz"
-        make_tarball(self.root / tar_rel, files or package_files(name), top=f"{short}-{version}")
+        make_tarball(self.root / tar_rel, files or package_files(name or short), top=f"{short}-{version}")
+        return self._publish_entry(package, version, tar_rel, name, packages, require_dbt_version)
+
+    def publish_tarball(
+        self, package: str, version: str, tarball: Path, *, name: str, packages: Sequence[Mapping[str, Any]] = ()
+    ) -> str:
+        """Publish an existing package tarball as ``version`` of ``package``; returns its URL."""
+        org, short = package.split("/")
+        tar_rel = f"tarballs/{org}/{short}-{version}.tar.gz"
+        (self.root / tar_rel).parent.mkdir(parents=True, exist_ok=True)
+        (self.root / tar_rel).write_bytes(tarball.read_bytes())
+        return self._publish_entry(package, version, tar_rel, name, packages, None)
+
+    def _publish_entry(
+        self,
+        package: str,
+        version: str,
+        tar_rel: str,
+        name: str | None,
+        packages: Sequence[Mapping[str, Any]],
+        require_dbt_version: Any,
+    ) -> str:
+        org, short = package.split("/")
+        name = name or short
+        sha1 = hashlib.sha1((self.root / tar_rel).read_bytes()).hexdigest()
         meta: dict[str, Any] = {
             "id": f"{package}/{version}",
             "name": name,
@@ -170,7 +194,7 @@ class HubServer:
             "packages": list(packages),
             "works_with": [],
             "_source": {"url": "", "readme": ""},
-            "downloads": {"tarball": self.url + tar_rel, "format": "tgz", "sha1": ""},
+            "downloads": {"tarball": self.url + tar_rel, "format": "tgz", "sha1": sha1},
         }
         if require_dbt_version is not None:
             meta["require_dbt_version"] = require_dbt_version

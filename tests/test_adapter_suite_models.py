@@ -489,9 +489,12 @@ def test_column_types(tmp_path: Path) -> None:
     root = dbt_project(tmp_path / "test", files)
     run(root, "run")
     assert len(statuses(root)) == 1
-    output = run(root, "test")
-    assert list(statuses(root).values()) == ["pass"], output
-    assert "bad columns: []" in output
+    # Under dbt-duckdb 1.11 a column's dtype is DESCRIBE's whole type: `numeric` is DECIMAL(18,3), which
+    # Column.is_numeric() (bare `numeric` / `decimal`) does not recognise. dbt reports the one bad column,
+    # and the test macro's SQL for a bad column does not parse: the test errors, as it does under dbt.
+    output = run(root, "test", expect=1)
+    assert "bad columns: ['numeric_col']" in output
+    assert list(statuses(root).values()) == ["error"], output
 
 
 # -- concurrency -----------------------------------------------------------------------------------------
@@ -513,7 +516,7 @@ def test_concurrency(tmp_path: Path) -> None:
     root = dbt_project(tmp_path / "test", files)
     run(root, "seed", "--select", "seed")
     for _ in range(2):
-        run(root, "run", expect=1)
+        run(root, "run", "--static-analysis", "off", expect=1)  # static analysis would stop `invalid` up front
         found = statuses(root)
         assert len(found) == 7
         for model in ("view_model", "dep", "table_a", "table_b"):

@@ -7,6 +7,7 @@ only the layers below it, modules form no cycle, and the "never" rules hold.
 from __future__ import annotations
 
 import ast
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +18,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "modelkit"
 # Highest first. A module may import its own layer and any layer below it.
 LAYERS = (
     "cli",
+    "lsp",
     "docs",
     "api",
     "testing",
     "execute",
+    "analysis",
     "parse",
     "render",
+    "dialects",
     "graph",
     "adapters",
     "deps",
@@ -36,14 +40,17 @@ ONLY = {
     "core": set(),
     "adapters": {"core", "project"},
     "deps": {"core", "project"},
-    "execute": {"render", "graph", "adapters", "project", "artifacts", "core"},
+    "execute": {"render", "dialects", "graph", "adapters", "project", "artifacts", "core"},
+    "analysis": {"render", "dialects", "graph", "project", "core"},  # the Manifest and compiled SQL; no engine
+    "dialects": {"core"},  # SQL and types only: no engine, no rendering
 }
 # Third-party modules only the command line may import.
 CLI_ONLY = ("typer", "rich", "click")
 # Modules that may import modelkit modules inside functions (with a comment saying why): the command
-# line, which keeps ``--help`` fast, and the engine registry, which imports an engine (and its
-# database driver) only when a target uses it.
-LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters")
+# line, which keeps ``--help`` fast; the engine registry, which imports an engine (and its
+# database driver) only when a target uses it; and the dialects, which import their translation
+# modules (and sqlglot) only when a node is written in another dialect than its target's.
+LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters", "modelkit.dialects")
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,7 @@ VIOLATIONS = [
     ("execute/runner.py", "from modelkit.parse.parser import Parser\n", "execute may not import parse"),
     ("render/context.py", "from modelkit.execute import runner\n", "a higher layer"),
     ("parse/parser.py", "import typer\n", "only modelkit.cli may"),
+    ("analysis/checks.py", "from modelkit.adapters import base\n", "analysis may not import adapters"),
     ("graph/graph.py", "def f():\n    from modelkit.core import errors\n", "inside a function"),
     ("core/relation.py", "from modelkit.core.errors import _x\n", "private name"),
 ]
@@ -249,3 +257,31 @@ def test_a_deliberate_cycle_is_caught(tmp_path: Path) -> None:
         (copy / "core" / "results.py").read_text(encoding="utf-8") + "\nfrom modelkit.core import relation\n"
     )
     assert ["modelkit.core.relation", "modelkit.core.results"] in cycles(all_imports(copy))
+
+
+# Engine names (a profile's ``type``) belong in adapters/ (and the few places that list engines);
+# materializations, tests and docs work through the adapter's primitives and capabilities.
+ENGINE_NEUTRAL = ("execute", "testing", "docs")
+ENGINE_NAMES = ("duckdb", "postgres")
+
+
+def engine_mentions(root: Path = PACKAGE) -> list[str]:
+    found = []
+    for package in ENGINE_NEUTRAL:
+        for path in sorted((root / package).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if any(name in line.lower() for name in ENGINE_NAMES):
+                    found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    return found
+
+
+def test_materializations_tests_and_docs_name_no_engine(tmp_path: Path) -> None:
+    assert not engine_mentions(), "\n".join(engine_mentions())
+    copy = tmp_path / "modelkit"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "docs_site", "include"))
+    seed = copy / "execute" / "materializations" / "seed.py"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n# DuckDB's reader says 'CSV Error on Line'\n")
+    assert engine_mentions(copy) == [
+        f"execute/materializations/seed.py:{len(seed.read_text().splitlines())}: "
+        "# DuckDB's reader says 'CSV Error on Line'"
+    ]

@@ -229,3 +229,42 @@ def test_streamed_manifest_equals_manifest_dict(project_factory) -> None:
         whole["metadata"].pop(key)
     assert streamed == whole
     assert streamed["nodes"]["model.demo.b"]["compiled_code"] == "select 1"
+
+
+def test_project_quoting_applies_to_refs_sources_tests_and_the_manifest(project_factory) -> None:
+    # dbt_expectations' integration project turns quoting off: `it.schema.table` everywhere, as dbt writes.
+    # As dbt 1.11 does: a model's own `quoting` config is not used; source() follows only the source's
+    # `quoting:`, its relation_name the project's too
+    root = project_factory(
+        {
+            "modelkit.yml": "name: demo\nquoting:\n  database: false\n  identifier: false\n",
+            "models/a.sql": "select 1 as id",
+            "models/b.sql": "{{ config(quoting={'identifier': true}) }}select x.id from {{ ref('a') }} as x, {{ source('raw', 'r') }} as y",
+            "models/src.yml": """
+                sources:
+                  - name: raw
+                    schema: main
+                    quoting: {schema: false}
+                    tables:
+                      - name: r
+                        identifier: a
+                        quoting: {identifier: true}
+                models:
+                  - name: a
+                    data_tests: [{dbt_utils_free_test: {}}]
+            """,
+            "tests/generic/free.sql": "{% test dbt_utils_free_test(model) %}select * from {{ model }} where false{% endtest %}",
+        }
+    )
+    result = run_cli("build", cwd=root)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((root / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    assert nodes["model.demo.a"]["relation_name"] == 'demo."main".a'
+    assert nodes["model.demo.b"]["relation_name"] == 'demo."main".b'
+    assert nodes["model.demo.b"]["compiled_code"] == 'select x.id from demo."main".a as x, "demo".main."a" as y'
+    assert manifest["sources"]["source.demo.raw.r"]["relation_name"] == 'demo.main."a"'
+    assert manifest["sources"]["source.demo.raw.r"]["quoting"]["identifier"] is True
+    assert manifest["metadata"]["quoting"] == {"database": False, "schema": True, "identifier": False, "column": None}
+    test = next(n for n in nodes.values() if n["resource_type"] == "test")
+    assert 'from demo."main".a where false' in test["compiled_code"]

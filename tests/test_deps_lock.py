@@ -106,6 +106,30 @@ def test_lock_is_honoured_until_upgrade(tmp_path: Path, hub: HubServer) -> None:
     assert (root / "dbt_packages/utils/macros/utils.sql").read_text().startswith("{% macro new")
 
 
+def test_a_lock_file_without_names_installs_what_it_pins(tmp_path: Path, hub: HubServer) -> None:
+    # dbt before 1.8 wrote no `name:` (dbt-utils' integration project still ships such a file): each
+    # package is named after its own project file, the pinned versions hold, and the file stays as it was
+    hub.publish("acme/utils", "1.0.0", name="acme_utils")
+    hub.publish("acme/utils", "1.1.0", name="acme_utils")
+    make_package(tmp_path / "helpers", "helpers_pkg")
+    root = project(tmp_path, 'packages:\n  - package: acme/utils\n    version: ">=1.0.0"\n  - local: ../helpers\n')
+    deps(root)
+    lock = root / "package-lock.yml"
+    sha = read_yaml(lock)["sha1_hash"]
+    old = f"packages:\n- package: acme/utils\n  version: 1.0.0\n- local: ../helpers\nsha1_hash: {sha}\n"
+    lock.write_text(old, encoding="utf-8")
+    shutil.rmtree(root / "dbt_packages")
+    lines = deps(root)
+    assert not any(line.startswith("Updating lock file") for line in lines)
+    assert lock.read_text(encoding="utf-8") == old
+    assert sorted(p.name for p in (root / "dbt_packages").iterdir()) == [
+        ".modelkit-deps.json",
+        "acme_utils",
+        "helpers_pkg",
+    ]
+    assert "Installed from version 1.0.0" in lines
+
+
 def test_a_changed_packages_file_is_resolved_again(tmp_path: Path, hub: HubServer) -> None:
     hub.publish("acme/utils", "1.0.0")
     hub.publish("acme/other", "2.0.0")

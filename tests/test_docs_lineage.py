@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelkit.docs.lineage import LineageContext, analyse
-from modelkit.docs.lineage_pool import analyse_many
+from modelkit.analysis.lineage import LineageContext, analyse
+from modelkit.analysis.lineage_pool import analyse_many
 
 
 def context() -> LineageContext:
@@ -186,7 +186,7 @@ def test_many_queries_on_worker_processes_give_the_same_answers(workers: int, co
 
 
 def test_cache_reuses_an_analysis_only_while_its_inputs_are_unchanged(tmp_path) -> None:
-    from modelkit.docs.lineage_cache import LineageCache
+    from modelkit.analysis.lineage_cache import LineageCache
 
     ctx = context()
     job = ("model.p.x", "select id, amount from db.main.orders", ["model.p.orders"])
@@ -213,7 +213,7 @@ def test_cache_reuses_an_analysis_only_while_its_inputs_are_unchanged(tmp_path) 
 
 
 def test_a_worker_that_dies_leaves_its_share_to_the_main_process(monkeypatch) -> None:
-    import modelkit.docs.lineage_pool as pool
+    import modelkit.analysis.lineage_pool as pool
 
     monkeypatch.setattr(pool.sys, "executable", "/bin/false")
     jobs = [(f"q{i}", "select id from db.main.orders", []) for i in range(4)]

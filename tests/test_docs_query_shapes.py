@@ -9,10 +9,10 @@ import pytest
 from conftest import make_project, run_cli
 from genproject import generate
 
+from modelkit.analysis import queryshapes
+from modelkit.analysis.lineage import LineageContext, analyse
 from modelkit.api.session import Session
-from modelkit.docs import queryshapes
 from modelkit.docs.catalog import read_catalog
-from modelkit.docs.lineage import LineageContext, analyse
 from modelkit.docs.trace import compile_and_trace
 
 REAL_REUSE = queryshapes.ShapeCache.reuse

@@ -105,6 +105,9 @@ def test_project_hooks_console_results_and_context(project_factory) -> None:
     hook = next(r for r in results if r["unique_id"] == "operation.demo.demo-on-run-start-0")
     assert hook["status"] == "success" and hook["message"] == "demo.on-run-start.0 passed"
     assert hook["thread_id"] == "main"
+    # as dbt records a hook: its rendered SQL, no failures, an empty adapter response
+    assert (hook["failures"], hook["adapter_response"]) == (0, {})
+    assert (hook["compiled"], hook["compiled_code"]) == (True, "create table if not exists starts (n integer)")
     manifest = json.loads((root / "target" / "manifest.json").read_text())
     assert manifest["nodes"]["operation.demo.demo-on-run-end-0"]["resource_type"] == "operation"
     assert run_cli("ls", cwd=root).output.split() == ["demo.m"]  # hooks are not listed

@@ -1,4 +1,5 @@
-"""Model access: a private model is referenced only from its own group (dbt's DbtReferenceError)."""
+"""Model access: a private model is referenced only from its own group, a protected model of a package that
+sets ``restrict-access`` only from that package (dbt's DbtReferenceError); groups and exposures."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import embedded_db, make_project, query, run_cli
+from packages_support import make_projects, package_project
 
 SCHEMA = """
 groups:
@@ -106,3 +108,52 @@ def test_bad_groups_and_exposures_are_located_errors(tmp_path: Path, files: dict
     result = run_cli("parse", cwd=root)
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+RESTRICTED = {"dbt_project.yml": package_project("acme", "restrict-access: true\n")}
+PUBLIC = {"dbt_project.yml": package_project("acme", "restrict-access: true\nmodels:\n  acme:\n    +access: public\n")}
+ACME_REF = "select 1 as x\nunion all\nselect id from {{ ref('acme_orders') }}\n"
+# the root project's models, which ref the package's
+OWN = {"models/orders_again.sql": "select 1 as id\n", "models/report.sql": "select 1 as x\n"}
+
+
+def test_a_protected_model_of_a_package_that_restricts_access_is_refused_outside_it(tmp_path: Path) -> None:
+    root = make_projects(tmp_path, acme=RESTRICTED, root={**OWN, "models/report.sql": ACME_REF})
+    out = run_cli("run", cwd=root)
+    assert out.exit_code == 2, out.output
+    assert (
+        "Node model.demo.report attempted to reference node model.acme.acme_orders, which is not allowed because "
+        "the referenced node is protected to the 'acme' package." in " ".join(out.output.split())
+    )
+    assert "models/report.sql:3" in out.output
+    assert not embedded_db(root).exists()  # refused while parsing: nothing was built
+
+
+@pytest.mark.parametrize(
+    ("acme", "root_files"),
+    [
+        ({}, {"models/report.sql": ACME_REF}),  # without restrict-access, protected models are open to all
+        (PUBLIC, {"models/report.sql": ACME_REF}),  # a public model of a restricting package is open to all
+        (RESTRICTED, {}),  # the package's own refs to it are allowed
+    ],
+)
+def test_protected_models_open_to_their_package_and_without_restriction(
+    tmp_path: Path, acme: dict, root_files: dict
+) -> None:
+    root = make_projects(tmp_path, acme=acme, root={**OWN, **root_files})
+    out = run_cli("parse", cwd=root)
+    assert out.exit_code == 0, out.output
+    nodes = json.loads((root / "target" / "manifest.json").read_text())["nodes"]
+    assert nodes["model.acme.acme_summary"]["depends_on"]["nodes"] == ["model.acme.acme_orders"]
+
+
+def test_a_semantic_model_outside_a_restricting_package_cannot_use_its_protected_model(tmp_path: Path) -> None:
+    semantic = "semantic_models:\n  - name: acme_facts\n    model: ref('acme', 'acme_orders')\n"
+    root = make_projects(tmp_path, acme=RESTRICTED, root={**OWN, "models/semantic.yml": semantic})
+    out = run_cli("parse", cwd=root)
+    assert out.exit_code == 2, out.output
+    assert (
+        "Node semantic_model.demo.acme_facts attempted to reference node model.acme.acme_orders, which is not "
+        "allowed because the referenced node is protected to the 'acme' package." in " ".join(out.output.split())
+    )
+    assert "models/semantic.yml" in out.output

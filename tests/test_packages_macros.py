@@ -91,3 +91,29 @@ def test_package_nodes_are_named_by_the_root_project_s_naming_macros_or_their_ow
     nodes = json.loads((root / "target" / "manifest.json").read_text())["nodes"]
     assert nodes["model.acme.acme_summary"]["schema"] == "acme_acme_summary"  # the package's own, for its nodes
     assert nodes["model.demo.report"]["schema"] == "main"
+
+
+def test_run_operation_finds_a_package_macro_by_its_bare_name(tmp_path: Path) -> None:
+    # as `dbt run-operation generate_source` runs codegen's macro: the root project's macro of that name
+    # first, else an installed package's, called in its own package (its unqualified calls resolve there)
+    root = make_projects(
+        tmp_path,
+        root={"macros/ops.sql": "{% macro shout() %}{{ print('root shout') }}{% endmacro %}"},
+        acme={
+            "macros/ops.sql": """
+                {% macro acme_report(n) %}{{ print('acme says ' ~ acme_double(n)) }}{% endmacro %}
+                {% macro shout() %}{{ print('acme shout') }}{% endmacro %}
+            """
+        },
+    )
+    args = ("--project-dir", str(root), "--profiles-dir", str(root))
+    out = run_cli("run-operation", "acme_report", "--args", "{n: 4}", *args)
+    assert out.exit_code == 0, out.output
+    assert "acme says (4 * 2)" in out.output
+    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    assert [r["unique_id"] for r in results] == ["macro.acme.acme_report"]
+    out = run_cli("run-operation", "shout", *args)
+    assert "root shout" in out.output and "acme shout" not in out.output
+    assert "acme shout" in run_cli("run-operation", "acme.shout", *args).output
+    out = run_cli("run-operation", "acme_nothing", *args)
+    assert out.exit_code == 2 and "could not find a macro with the name 'acme_nothing'" in out.output

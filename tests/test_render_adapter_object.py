@@ -60,7 +60,7 @@ MODELS = {
                '{{ cols[1].quoted }}' as quoted,
                {{ cols[1].is_string() }} as name_is_string, {{ cols[1].string_size() }} as name_size,
                {{ cols[0].is_integer() }} as id_is_integer, {{ cols[2].is_numeric() }} as score_is_numeric,
-               {{ cols[2].numeric_precision }} as score_precision, {{ cols[3].is_float() }} as ratio_is_float,
+               '{{ cols[2].numeric_precision }}' as score_precision, {{ cols[3].is_float() }} as ratio_is_float,
                {{ cols[3].is_number() }} as ratio_is_number
     """.replace("FIXTURE_people", FIXTURE.format("people")),
     "m_list_relations": """
@@ -206,14 +206,16 @@ EXPECTED = {
     },
     "m_columns": {
         "names": "id,name,score,ratio",
-        "dtypes": "INTEGER,VARCHAR,DECIMAL,DOUBLE",
+        # dbt-duckdb describes a column with DESCRIBE: dtype is the whole type, no precision or scale apart
+        # (so a DECIMAL(10,2) column is not is_numeric(), whose names are bare `numeric` and `decimal`)
+        "dtypes": "INTEGER,VARCHAR,DECIMAL(10,2),DOUBLE",
         "data_types": "INTEGER,character varying(256),DECIMAL(10,2),DOUBLE",
         "quoted": '"name"',
         "name_is_string": True,
         "name_size": 256,
         "id_is_integer": True,
-        "score_is_numeric": True,
-        "score_precision": 10,
+        "score_is_numeric": False,
+        "score_precision": "None",
         "ratio_is_float": True,
         "ratio_is_number": True,
     },

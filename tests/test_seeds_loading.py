@@ -149,3 +149,19 @@ def test_large_seed_loads_natively(project_factory) -> None:
     assert query(embedded_db(root), "select count(*), sum(id), max(day) from big") == [
         (200_000, 199_999 * 200_000 // 2, __import__("datetime").date(2024, 1, 28))
     ]
+
+
+def test_quote_character_is_found_as_dbt_duckdb_copy_finds_it(project_factory) -> None:
+    # dbt-duckdb loads a seed with COPY, whose sniffer finds the quote character of the file: dbt-utils'
+    # data_nullcheck_table.csv quotes with single quotes, so '' is an empty (null) value there
+    root = project_factory(
+        {
+            "seeds/single.csv": "field_1,field_2,field_3\na,'',1\n'',b,2\n'it''s','',3\n",
+            "seeds/double.csv": 'a,b\n1,"say ""hi"", then go"\n2,\'kept\'\n',
+        }
+    )
+    result = run_cli("seed", cwd=root)
+    assert result.exit_code == 0, result.output
+    db = embedded_db(root)
+    assert query(db, "select * from single order by field_3") == [("a", None, 1), (None, "b", 2), ("it's", None, 3)]
+    assert query(db, "select * from double order by a") == [(1, 'say "hi", then go'), (2, "'kept'")]

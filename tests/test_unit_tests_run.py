@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from conftest import embedded_db, query, run_cli
+from packages_support import make_projects
 
 from modelkit.adapters.sql import literal
 from modelkit.testing.unitdata import diff_table, fixture_rows
@@ -255,3 +257,74 @@ def test_source_and_ephemeral_inputs_and_env_var_override(project_factory) -> No
     assert "PASS m::skips_b " in result.output and "PASS e::reads_source " in result.output
     compiled = (root / "target/compiled/demo/models/s.yml/models/reads_source.sql").read_text()
     assert "with __dbt__cte__s_raw as (" in compiled
+
+
+def test_override_of_a_package_macro_holds_inside_the_package(tmp_path: Path) -> None:
+    # as audit_helper's own unit tests override `audit_helper._get_comparison_bounds`, which another of its
+    # macros calls through the package's name; an unqualified override replaces the root project's macro
+    acme_macros = """
+        {% macro acme_bounds() %}{{ return({'low': 0, 'high': 100}) }}{% endmacro %}
+        {% macro acme_between(col) %}
+          {%- set b = acme.acme_bounds() -%}{{ col }} between {{ b['low'] }} and {{ b['high'] }}
+        {%- endmacro %}
+    """
+    root = make_projects(
+        tmp_path,
+        root={
+            "macros/cap.sql": "{% macro cap() %}50{% endmacro %}\n",
+            "models/kept.sql": "select id, least(id, {{ cap() }}) as capped from (select 1 as id) where {{ acme.acme_between('id') }}\n",
+            "models/unit.yml": """
+                unit_tests:
+                  - name: narrow_bounds
+                    model: kept
+                    overrides:
+                      macros:
+                        acme.acme_bounds: {low: 5, high: 6}
+                        cap: 5
+                    given: []
+                    expect:
+                      rows: []
+                  - name: real_bounds
+                    model: kept
+                    given: []
+                    expect:
+                      rows: [{id: 1, capped: 1}]
+            """,
+        },
+        acme={"macros/bounds.sql": acme_macros},
+    )
+    args = ("--project-dir", str(root), "--profiles-dir", str(root))
+    out = run_cli("test", "-s", "test_type:unit", *args)
+    assert out.exit_code == 0, out.output
+    compiled = (root / "target/compiled/demo/models/unit.yml/models/narrow_bounds.sql").read_text()
+    assert "least(id, 5)" in compiled and "id between 5 and 6" in compiled
+    compiled = (root / "target/compiled/demo/models/unit.yml/models/real_bounds.sql").read_text()
+    assert "least(id, 50)" in compiled and "id between 0 and 100" in compiled
+
+
+def test_build_runs_a_model_s_unit_tests_in_turn_and_skips_the_rest_after_a_failure(project_factory) -> None:
+    # dbt's build runs the unit tests of one model one after another: after the first that fails, the
+    # others and the model are skipped
+    tests = "\n".join(
+        f"""
+  - name: case_{i}
+    model: priced
+    given:
+      - input: ref('raw')
+        rows: [{{id: 1, amount: 10}}]
+    expect:
+      rows: [{{id: 1, amount: {10 if i != 1 else 11}}}]"""
+        for i in range(4)
+    )
+    root = project(project_factory, "unit_tests:" + tests, seed=False)
+    out = run_cli("build", "--threads", "4", cwd=root)
+    assert out.exit_code == 1
+    statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in _results(root)}
+    assert statuses == {
+        "raw": "success", "case_0": "pass", "case_1": "fail", "case_2": "skipped", "case_3": "skipped",
+        "priced": "skipped",
+    }  # fmt: skip
+
+
+def _results(root: Path) -> list[dict]:
+    return json.loads((root / "target" / "run_results.json").read_text())["results"]

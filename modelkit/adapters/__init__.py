@@ -1,10 +1,11 @@
 """Adapters: every engine behind one protocol (:class:`modelkit.adapters.base.Adapter`).
 
 ``base`` holds the protocol, the capability set and the shared data shapes, ``sql`` the SQL
-snippets that tests and contracts ask of an engine, and each engine is one module (``duckdb``).
-Adapters import only :mod:`modelkit.core` and :mod:`modelkit.project`. :data:`ENGINES` maps a
-profile's ``type`` to the function that opens it; an engine module is imported only when a target
-uses it, since each loads its database driver.
+snippets that tests and contracts ask of an engine, ``stateful`` the incremental and snapshot SQL
+engines of the common dialect share, and each engine is a module or a few (``duckdb*``,
+``postgres*``). Adapters import only :mod:`modelkit.core` and :mod:`modelkit.project`.
+:data:`ENGINES` maps a profile's ``type`` to the function that opens it; an engine module is
+imported only when a target uses it, since each loads its database driver.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from modelkit.core.errors import ProjectError
+from modelkit.adapters.base import Capability
+from modelkit.core.errors import ConnectionFailure, ProjectError
 from modelkit.core.text import did_you_mean
 
 if TYPE_CHECKING:
@@ -26,7 +28,53 @@ def _duckdb(target: Target) -> Adapter:
     return DuckDBAdapter(target)
 
 
-ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb}
+def _postgres(target: Target) -> Adapter:
+    try:
+        from modelkit.adapters.postgres import PostgresAdapter  # imports psycopg: only for postgres targets
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "psycopg":
+            raise
+        raise missing_driver(target, "psycopg (3.1 or later)", "postgres") from None
+    return PostgresAdapter(target)
+
+
+ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb, "postgres": _postgres}
+
+# What rendering must know of an engine before connecting to it (``--empty`` compiles without a
+# connection): the capabilities its adapter declares that change the SQL templates produce.
+RENDER_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "duckdb": frozenset(),
+    "postgres": frozenset({Capability.SUBQUERY_ALIAS}),
+}
+
+
+# The SQL dialect each engine speaks, as sqlglot names it: a model written in another dialect (the
+# project's ``dialect:``, a model's ``+dialect``) is translated into this one when it is compiled.
+SQL_DIALECTS: dict[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
+
+
+def render_capabilities(adapter_type: str) -> frozenset[Capability]:
+    return RENDER_CAPABILITIES.get(adapter_type, frozenset())
+
+
+def sql_dialect(adapter_type: str) -> str:
+    """The SQL dialect (sqlglot's name) the engine of a profile ``type`` speaks.
+
+    >>> sql_dialect("postgres"), sql_dialect("duckdb")
+    ('postgres', 'duckdb')
+    """
+    return SQL_DIALECTS.get(adapter_type, adapter_type)
+
+
+def missing_driver(target: Target, driver: str, extra: str) -> ConnectionFailure:
+    """The engine's driver is not installed: one paragraph naming the profile and the extra to install."""
+    where = f" in {target.origin}" if target.origin != "embedded" else ""
+    return ConnectionFailure(
+        f"The profile '{target.profile_name}' (target '{target.name}'{where}) has type: {target.type}, which "
+        f"needs the driver {driver}; it is not installed in this Python environment. Install modelkit with "
+        f"its {extra} extra: pip install 'modelkit[{extra}]'",
+        path=target.origin if target.origin != "embedded" else None,
+    )
 
 
 def get_adapter(target: Target) -> Adapter:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modelkit.adapters.sql import StandardSQL
+from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation
 
 
@@ -19,6 +20,14 @@ class Capability(Enum):
     BATCHED_TESTS = "batched_tests"  # ``sql.test_batch_branch``: many data tests in one statement
     CATALOG_QUERY = "catalog_query"  # ``get_catalog``: every relation's columns of some schemas in one query
     RELATION_STATE = "relation_state"  # ``relation_states``: what each relation looks like, in one query
+    SUBQUERY_ALIAS = "subquery_alias"  # a subquery in FROM needs an alias (``--empty`` reads refs through one)
+
+
+class CsvReadError(DatabaseError):
+    """A seed's values do not fit the column types read from the file (``line``: the file's line, if known).
+
+    Types inferred from a sample of the rows may be retried with every row read (``sample_all``).
+    """
 
 
 @dataclass(frozen=True)

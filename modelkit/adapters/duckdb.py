@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,9 @@ import duckdb
 
 from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult
 from modelkit.adapters.duckdb_connect import connect
-from modelkit.adapters.duckdb_stateful import StatefulMixin, sql_literal
+from modelkit.adapters.duckdb_stateful import StatefulMixin
 from modelkit.adapters.sql import StandardSQL
+from modelkit.adapters.stateful import sql_literal
 from modelkit.core import fsio
 from modelkit.core.errors import ConnectionFailure, DatabaseError
 from modelkit.core.relation import Relation, quote
@@ -405,20 +406,6 @@ class DuckDBAdapter(StatefulMixin):
             self.execute(create)
         self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
-
-    def comment_on_relation(self, relation: Relation, comment: str) -> None:
-        kind = "view" if relation.type == "view" else "table"
-        self.execute(self.sql.comment_on_relation(kind, relation.render(), comment))
-
-    def comment_on_columns(self, relation: Relation, comments: Sequence[tuple[str, bool, str]]) -> None:
-        if comments:
-            rendered = relation.render()
-            self.execute(
-                "\n".join(
-                    self.sql.comment_on_column(rendered, quote(name) if quoted else name, comment)
-                    for name, quoted, comment in comments
-                )
-            )
 
     # -- SQL snippets --------------------------------------------------------
     def limit_sql(self, sql: str, limit: int) -> str:

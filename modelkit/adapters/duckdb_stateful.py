@@ -1,94 +1,59 @@
-"""DuckDB SQL for the stateful materializations: seeds, incremental models, snapshots, freshness.
+"""DuckDB SQL for the stateful materializations: seeds, staging tables, contracted tables, MERGE.
 
-Mixed into :class:`modelkit.adapters.duckdb.DuckDBAdapter`. Every method here is
-meant to run inside ``adapter.transaction()`` (except ``describe_csv`` and
-``max_loaded_at``, which only read), so a failure rolls all of it back.
+Mixed into :class:`modelkit.adapters.duckdb.DuckDBAdapter`; the SQL DuckDB shares with other
+engines (incremental strategies, snapshots, freshness) is :class:`modelkit.adapters.stateful.StandardStateful`.
+Every method here is meant to run inside ``adapter.transaction()`` (except ``describe_csv``, which
+only reads), so a failure rolls all of it back.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec, TableSchema
-from modelkit.adapters.duckdb_snapshot import (
-    is_current_sql,
-    scd_id_sql,
-    snapshot_staging_sql,
-    updated_at_sql,
-    valid_to_sql,
-)
+from modelkit.adapters.base import ColumnInfo, CsvReadError, QueryResult, TableSchema
+from modelkit.adapters.stateful import StandardStateful, sql_literal
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
-
-if TYPE_CHECKING:
-    from modelkit.adapters.sql import StandardSQL
-    from modelkit.project.profiles import Target
 
 # Types the CSV sniffer may pick: what dbt's seed inference yields, plus BIGINT
 # for integers that do not fit in 32 bits.
 SEED_TYPE_CANDIDATES = ["BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR"]
-SOURCE, DEST = "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST"
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
-def sql_literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _cols(names: Sequence[str]) -> str:
-    return ", ".join(quote(n) for n in names)
-
-
-def _and(parts: Sequence[str]) -> str:
-    return " and ".join(f"({p})" for p in parts)
-
-
-class StatefulMixin:
-    """Primitives over ``self.execute`` (provided by the adapter)."""
-
-    target: Target
-    sql: StandardSQL
-
-    def execute(self, sql: str, *, fetch: bool = False) -> QueryResult: ...  # pragma: no cover - the adapter's
-
-    def describe_query(self, sql: str) -> list[ColumnInfo]: ...  # pragma: no cover - the adapter's
+class StatefulMixin(StandardStateful):
+    """DuckDB's seeds, staging tables and contracted tables, over ``self.execute`` (provided by the adapter)."""
 
     def get_relation(self, database: str | None, schema: str | None, identifier: str) -> Relation | None: ...
 
-    def get_columns(self, relation: Relation) -> list[ColumnInfo]: ...  # pragma: no cover - the adapter's
-
-    def _remember(self, relation: Relation | None, key: tuple[str, str], identifier: str) -> None: ...
-
-    def _key(self, database: str | None, schema: str | None) -> tuple[str, str]: ...
-
     def _drop_sql(self, relation: Relation) -> str: ...
 
-    def _count(self, sql: str) -> int:
-        rows = self.execute(sql, fetch=True).rows
-        return int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
+    def invalidate_cache(self) -> None: ...
 
     # -- seeds -----------------------------------------------------------------
     @staticmethod
     def _csv_reader(path: Path, delimiter: str, types: Mapping[str, str], sample_all: bool, sniff: bool) -> str:
-        options = [
-            "header = true",
-            f"delim = {sql_literal(delimiter)}",
-            "quote = '\"'",
-            "escape = '\"'",
-            "strict_mode = true",
-            "nullstr = ['', 'null', 'NULL']",
-        ]
+        """The reader of a seed file: ``sniff`` to find its columns' types (double quotes quote), else to load
+        it into exactly ``types``' columns with the quote and escape characters found as dbt-duckdb's
+        ``COPY ... FROM`` finds them (DuckDB's sniffer, knowing the columns: `'a'` quotes where `"a"` does not)."""
+        options = ["header = true", f"delim = {sql_literal(delimiter)}"]
+        if sniff:
+            options += ["quote = '\"'", "escape = '\"'"]
+        options += ["strict_mode = true", "nullstr = ['', 'null', 'NULL']"]
         if sniff:
             options.append(f"auto_type_candidates = {SEED_TYPE_CANDIDATES!r}")
         if sample_all:
             options.append("sample_size = -1")
         if types:
+            key = "types" if sniff else "columns"
             options.append(
-                "types = {" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
+                f"{key} = {{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
             )
         return f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
 
@@ -97,7 +62,8 @@ class StatefulMixin:
     ) -> list[ColumnInfo]:
         """The CSV's columns with the types a seed gets (``column_types`` override the sniffer)."""
         reader = self._csv_reader(path, delimiter, column_types, sample_all, sniff=True)
-        return self.describe_query(f"select * from {reader}")
+        with _read_errors():
+            return self.describe_query(f"select * from {reader}")
 
     def load_csv(
         self,
@@ -110,6 +76,18 @@ class StatefulMixin:
         full_refresh: bool = False,
     ) -> QueryResult:
         """``column_types`` should name every column (see ``describe_csv``), in file order."""
+        with _read_errors():
+            return self._load_csv(relation, path, column_types, delimiter, quote_columns, full_refresh)
+
+    def _load_csv(
+        self,
+        relation: Relation,
+        path: Path,
+        column_types: Mapping[str, str],
+        delimiter: str,
+        quote_columns: bool,
+        full_refresh: bool,
+    ) -> QueryResult:
         columns = self.describe_csv(path, column_types=column_types, delimiter=delimiter)
         types = {c.name: c.data_type for c in columns}
         reader = self._csv_reader(path, delimiter, types, sample_all=False, sniff=False)
@@ -149,34 +127,6 @@ class StatefulMixin:
         )
         return temp
 
-    def insert_into(self, target: Relation, source: Relation, columns: Sequence[str]) -> QueryResult:
-        cols = _cols(columns)
-        self.execute(f"insert into {target.render()} ({cols})\n(select {cols} from {source.render()})")
-        return QueryResult(message="OK")
-
-    def delete_insert(
-        self,
-        target: Relation,
-        source: Relation,
-        columns: Sequence[str],
-        unique_key: Sequence[str],
-        predicates: Sequence[str],
-    ) -> QueryResult:
-        """dbt-duckdb's delete+insert: one key as ``(key) in (...)``, several through ``using``."""
-        extra = "".join(f"\n  and {p}" for p in predicates)
-        if len(unique_key) == 1:
-            key = unique_key[0]
-            self.execute(
-                f"delete from {target.render()}\nwhere ({key}) in (select ({key}) from {source.render()}){extra}"
-            )
-        elif unique_key:
-            on = " and ".join(f"{SOURCE}.{k} = DBT_INCREMENTAL_TARGET.{k}" for k in unique_key)
-            self.execute(
-                f"delete from {target.render()} as DBT_INCREMENTAL_TARGET\n"
-                f"using {source.render()} as {SOURCE}\nwhere ({on}{extra})"
-            )
-        return self.insert_into(target, source, columns)
-
     def replace_table_with_schema(
         self, relation: Relation, schema: TableSchema, sql: str, *, sql_header: str | None = None
     ) -> QueryResult:
@@ -199,113 +149,24 @@ class StatefulMixin:
         self.invalidate_cache()
         return QueryResult(message="OK")
 
-    def replace_window(
-        self, target: Relation, source: Relation, columns: Sequence[str], column: str, start: str, end: str
-    ) -> QueryResult:
-        """A microbatch: delete the target's rows whose ``column`` is in ``[start, end)``, insert ``source``'s."""
-        self.execute(
-            f"delete from {target.render()}\nwhere {column} >= {sql_literal(start)} and {column} < {sql_literal(end)}"
-        )
-        return self.insert_into(target, source, columns)
-
-    def merge(
-        self,
-        target: Relation,
-        source: Relation,
-        columns: Sequence[str],
-        update_columns: Sequence[str],
-        unique_key: Sequence[str],
-        predicates: Sequence[str],
-        *,
-        sql_header: str | None = None,
-    ) -> QueryResult:
-        on = _and([f"{SOURCE}.{k} = {DEST}.{k}" for k in unique_key] + list(predicates)) if unique_key else "FALSE"
-        sets = ", ".join(f"{quote(c)} = {SOURCE}.{quote(c)}" for c in update_columns)
-        values = ", ".join(f"{SOURCE}.{quote(c)}" for c in columns)
-        if _duckdb_version() >= (1, 4):
-            matched = f"update set {sets}" if sets else "do nothing"
-            merge = (
-                f"merge into {target.render()} as {DEST}\nusing {source.render()} as {SOURCE}\non {on}\n"
-                f"when matched then {matched}\n"
-                f"when not matched then insert ({_cols(columns)}) values ({values})"
-            )
-            self.execute(self.sql.with_header(sql_header, merge))
-            return QueryResult(message="OK")
-        if sql_header:
-            self.execute(sql_header)
-        if unique_key and sets:  # DuckDB before 1.4 has no MERGE: update, then insert the rest
-            self.execute(
-                f"update {target.render()} as {DEST} set {sets}\nfrom {source.render()} as {SOURCE}\nwhere {on}"
-            )
-        self.execute(
-            f"insert into {target.render()} ({_cols(columns)})\nselect {values} from {source.render()} as {SOURCE}\n"
-            f"where not exists (select 1 from {target.render()} as {DEST} where {on})"
-        )
-        return QueryResult(message="OK")
-
-    def add_columns(self, relation: Relation, columns: Sequence[ColumnInfo]) -> None:
-        for column in columns:
-            self.execute(f"alter table {relation.render()} add column {quote(column.name)} {column.data_type}")
-
-    def drop_columns(self, relation: Relation, names: Sequence[str]) -> None:
-        for name in names:
-            self.execute(f"alter table {relation.render()} drop column {quote(name)}")
-
-    def alter_column_type(self, relation: Relation, name: str, data_type: str) -> None:
-        self.execute(f"alter table {relation.render()} alter column {quote(name)} type {data_type}")
-
-    # -- snapshots -----------------------------------------------------------
-    def create_snapshot_table(
-        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
-    ) -> QueryResult:
-        n = spec.names
-        updated_at = updated_at_sql(spec)
-        deleted = f",\n  'False' as {quote(n['dbt_is_deleted'])}" if spec.hard_deletes == "new_record" else ""
-        select = (
-            f"select *,\n  {scd_id_sql(spec, updated_at)} as {quote(n['dbt_scd_id'])},\n"
-            f"  {updated_at} as {quote(n['dbt_updated_at'])},\n  {updated_at} as {quote(n['dbt_valid_from'])},\n"
-            f"  {valid_to_sql(spec, updated_at)} as {quote(n['dbt_valid_to'])}{deleted}\nfrom (\n{sql}\n) sbq"
-        )
-        self.execute(self.sql.with_header(sql_header, f"create table {relation.render()} as (\n{select}\n)"))
-        self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
-        return QueryResult(message="OK")
-
-    def stage_snapshot(
-        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
-    ) -> Relation:
-        source_columns = [c.name for c in self.describe_query(sql)]
-        target_columns = {c.name.lower() for c in self.get_columns(relation)}
-        return self.create_temp_table(
-            relation, snapshot_staging_sql(relation, sql, spec, source_columns, target_columns), sql_header=sql_header
-        )
-
-    def apply_snapshot(
-        self, relation: Relation, staging: Relation, columns: Sequence[str], spec: SnapshotSpec
-    ) -> QueryResult:
-        n = spec.names
-        scd, valid_to = quote(n["dbt_scd_id"]), quote(n["dbt_valid_to"])
-        current = is_current_sql(f"{DEST}.{valid_to}", spec)
-        self.execute(
-            f"update {relation.render()} as {DEST}\nset {valid_to} = {SOURCE}.{valid_to}\n"
-            f"from {staging.render()} as {SOURCE}\nwhere {SOURCE}.{scd}::text = {DEST}.{scd}::text\n"
-            f"  and {SOURCE}.dbt_change_type in ('update', 'delete')\n  and {current}"
-        )
-        cols = _cols(columns)
-        self.execute(
-            f"insert into {relation.render()} ({cols})\nselect {cols} from {staging.render()}\n"
-            "where dbt_change_type = 'insert'"
-        )
-        return QueryResult(message="OK")
-
-    # -- sources freshness ---------------------------------------------------
-    def max_loaded_at(self, relation: Relation, loaded_at_field: str, filter: str | None) -> tuple[Any, Any]:
-        where = f"\nwhere {filter}" if filter else ""
-        rows = self.execute(
-            f"select max({loaded_at_field}) as max_loaded_at, now() as snapshotted_at\nfrom {relation.render()}{where}",
-            fetch=True,
-        ).rows
-        return rows[0][0], rows[0][1]
+    def merge_statement(self) -> bool:
+        return _duckdb_version() >= (1, 4)  # DuckDB has MERGE since 1.4
 
 
 def _duckdb_version() -> tuple[int, ...]:
     return tuple(int(p) for p in duckdb.__version__.split(".")[:2] if p.isdigit())
+
+
+@contextmanager
+def _read_errors() -> Iterator[None]:
+    """DuckDB's CSV reader errors (a value the sniffed types did not foresee) as CsvReadError with the line."""
+    try:
+        yield
+    except CsvReadError:
+        raise
+    except DatabaseError as exc:
+        text = exc.message
+        if "CSV" not in text and "Conversion Error" not in text and "sniff" not in text:
+            raise
+        found = _CSV_LINE.search(text)
+        raise CsvReadError(text, line=int(found.group(1)) if found else None) from None

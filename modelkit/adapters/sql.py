@@ -208,6 +208,10 @@ class StandardSQL:
         """``comment on column <relation>.<column> is ...``; ``column`` as written (quoted or not)."""
         return f"comment on column {relation}.{column} is {self.comment_literal(comment)};"
 
+    def contract_type(self, data_type: str) -> str:
+        """What an enforced contract compares of a column's type: the engine's name of it, upper-cased."""
+        return data_type.upper()
+
     def union_all(self, selects: Sequence[str]) -> str:
         return "\nunion all\n".join(selects)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from modelkit.execute.clone import CLONED, CloneExecutor
 from modelkit.execute.runner import NodeExecutor, Reporter, Runner, RunOptions
 from modelkit.testing.batch import BATCH_SIZE, DataTestExecutor
 from modelkit.testing.unittests import UnitTestExecutor
@@ -16,8 +17,11 @@ def executors_for(options: RunOptions) -> dict[str, NodeExecutor]:
     """Executors by resource type for one run; models, seeds and snapshots are the runner's own.
 
     Data tests run in batches in the ``test`` command (``test_batch_size`` tests per statement; 1:
-    one by one); in ``build`` each test runs right after its node, alone.
+    one by one); in ``build`` each test runs right after its node, alone. ``clone`` clones every node.
     """
+    if options.command == "clone":
+        clone = CloneExecutor()
+        return dict.fromkeys(CLONED, clone)
     batch_size = None
     if options.command == "test":
         batch_size = BATCH_SIZE if options.test_batch_size is None else options.test_batch_size

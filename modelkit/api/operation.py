@@ -52,7 +52,7 @@ def run_operation(session: Session, macro_name: str, args: Mapping[str, Any]) ->
     manifest = session.manifest  # reads the project's macros into the registry
     registry = session.renderer.registry
     package, _, name = macro_name.rpartition(".")
-    macro = registry.find(name, package or None)
+    macro = registry.find(name, package) if package else registry.find_anywhere(name)
     if macro is None:
         names = sorted({m.name for m in manifest.macros.values()})
         raise ProjectError(
@@ -64,8 +64,11 @@ def run_operation(session: Session, macro_name: str, args: Mapping[str, Any]) ->
     result = NodeResult(unique_id, "success", thread_id="main")
     outcome = OperationResult(macro_name, unique_id, True, run=run)
     try:
-        ctx = session.renderer.context(None, execute=True, path=macro.original_file_path)
-        target = ctx[macro.name] if not package else getattr(ctx[macro.package_name], macro.name)
+        # dbt renders an operation in its macro's package: the package's own macros are found unqualified
+        home = None if macro.package_name == "dbt" else macro.package_name
+        ctx = session.renderer.context(None, execute=True, path=macro.original_file_path, package=home)
+        bare = not package and home in (None, registry.root_package)
+        target = ctx[macro.name] if bare else getattr(ctx[macro.package_name], macro.name)
         try:
             outcome.value = target(**dict(args))
         except templating.MacroReturn as ret:

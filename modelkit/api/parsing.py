@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
+from modelkit.artifacts.semantic import write_semantic_manifest
 from modelkit.artifacts.splice import Layout, Reuse
 from modelkit.core import fsio
 from modelkit.core.errors import ModelkitError
@@ -79,8 +80,10 @@ def parse_and_write(session: Session) -> tuple[Manifest, str]:
 
 
 def write_manifest(session: Session) -> None:
-    """target/manifest.json; after an incremental parse, the entries of the nodes it did not parse again are
-    copied from the manifest.json the last parse wrote (see :mod:`modelkit.artifacts.splice`)."""
+    """target/manifest.json and semantic_manifest.json beside it (as dbt writes them, together).
+
+    After an incremental parse, the manifest entries of the nodes it did not parse again are copied from the
+    manifest.json the last parse wrote (see :mod:`modelkit.artifacts.splice`)."""
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
     manifest = session.manifest  # parsed first: the snapshot ids below are this parse's
     target_dir = session.project.target_dir
@@ -103,6 +106,7 @@ def write_manifest(session: Session) -> None:
         written = artifacts.write_manifest(
             path, manifest, session.invocation.invocation_id, compiled, session.target.type, reuse
         )
+    write_semantic_manifest(target_dir / "semantic_manifest.json", manifest)
     try:
         if after is None or written is None:
             index_path.unlink(missing_ok=True)

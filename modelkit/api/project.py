@@ -18,38 +18,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
+from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
+from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
+from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
+from modelkit.api.invocation import command_args, compile_inline, iso, state_args, timestamp
+from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
+from modelkit.api.retry import plan_retry
 from modelkit.api.session import Session
+from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
 from modelkit.core import settings
-from modelkit.core.batches import as_utc
-from modelkit.core.errors import CompilationError, ModelkitError, ProjectError, UsageError
-from modelkit.core.manifest import ModelNode
+from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
 from modelkit.execute.runner import RunOptions
-from modelkit.project.project import load_project
+from modelkit.project.project import load_project, parse_vars
 
 if TYPE_CHECKING:
+    from modelkit.analysis.graphs import LineageGraph
+    from modelkit.analysis.static import AnalysisReport
     from modelkit.core.manifest import Manifest
     from modelkit.core.results import RunResult
     from modelkit.execute.runner import Reporter
-
-
-def _timestamp(flag: str, value: str | datetime.datetime | None) -> datetime.datetime | None:
-    if value is None:
-        return None
-    try:
-        return as_utc(value)
-    except ValueError:
-        raise UsageError(
-            f"{flag} must be a date or timestamp (e.g. 2024-01-31 or 2024-01-31T12:00:00), got {value!r}"
-        ) from None
-
-
-def _args(command: str, **kwargs: Any) -> dict[str, Any]:
-    return {"which": command, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}}
 
 
 class Project:
@@ -67,8 +59,17 @@ class Project:
         log: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
         invocation_id: str | None = None,
+        state: str | Path | None = None,
+        state_git: str | None = None,
+        defer: bool = False,
+        defer_state: str | Path | None = None,
+        favor_state: bool = False,
     ) -> None:
+        """``state`` (a folder holding a previous manifest.json / run_results.json) or ``state_git`` (a git
+        revision of the project) is what ``state:`` / ``result:`` selection compares against; ``defer``
+        resolves ``ref()`` to unselected nodes in it (``defer_state``: another folder for that)."""
         self.project_dir = Path(project_dir)
+        self.state_options = StateOptions(state, state_git, defer, defer_state, favor_state)
         self._kwargs: dict[str, Any] = {
             "profiles_dir": profiles_dir,
             "target": target,
@@ -78,11 +79,15 @@ class Project:
             "log": log,
             "partial_parse": partial_parse,
             "invocation_id": invocation_id,
+            "state": self.state_options,
         }
+        self.analysis: AnalysisReport | None = None  # the last command's static analysis, if it ran one
 
     def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
         """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty)."""
-        return Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
+        session = Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
+        session.breaking = lambda: breaking_nodes(session)
+        return session
 
     # -- commands ------------------------------------------------------------
     def parse(self) -> Manifest:
@@ -96,7 +101,7 @@ class Project:
         When nothing the last parse read has changed since it wrote manifest.json, nothing is read
         or written again (see :mod:`modelkit.parse.state`); ``--no-partial-parse`` always parses.
         """
-        return parse_summary(self.project_dir, **self._kwargs)
+        return parse_summary(self.project_dir, **{k: v for k, v in self._kwargs.items() if k != "state"})
 
     def compile(
         self,
@@ -105,24 +110,50 @@ class Project:
         *,
         inline: str | None = None,
         reporter: Reporter | None = None,
+        on_analysis: Callable[[AnalysisReport], None] | None = None,
     ) -> dict[str, str]:
-        """Compiled SQL by unique_id (written under target/compiled/); ``inline`` compiles one query."""
+        """Compiled SQL by unique_id (written under target/compiled/); ``inline`` compiles one query.
+
+        The compiled models are then analysed (see :mod:`modelkit.analysis.static`): ``on_analysis``
+        gets the report; its errors raise a StaticAnalysisError.
+        """
         with self.session("compile") as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
-            run = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), reporter).execute()
-            write_manifest(session)
-            write_run_results(session, run, _args("compile", select=select, exclude=exclude))
-            errors = [r for r in run.results if r.is_error]
-            if errors and errors[0].error is not None:
-                raise errors[0].error
-            return dict(session.compiler.compiled)
+            feed = Feed(reporter)
+            runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
+            selected = runner.selected_nodes()
+            check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
+            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected)
+            try:
+                run = runner.execute()
+                write_manifest(session)
+                write_run_results(session, run, command_args("compile", select=select, exclude=exclude))
+                errors = [r for r in run.results if r.is_error]
+                if errors and errors[0].error is not None:
+                    raise errors[0].error
+            except BaseException:
+                if pipeline is not None:
+                    pipeline.abort()
+                raise
+            compiled = dict(session.compiler.compiled)
+            with read_only(session):
+                self.analysis = pipeline.finish() if pipeline is not None else None
+            if self.analysis is not None and on_analysis is not None:
+                on_analysis(self.analysis)
+            raise_errors(self.analysis)
+            return compiled
 
     def run(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("run", select, exclude, **kwargs)
 
     def seed(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("seed", select, exclude, **kwargs)
+
+    def clone(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
+        """dbt's ``clone``: each selected model, seed and snapshot as a view over the ``state`` manifest's
+        relation (DuckDB has no zero-copy table clones); existing relations stay unless ``full_refresh``."""
+        return self._execute("clone", select, exclude, **kwargs)
 
     def snapshot(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         """Record what changed in each selected snapshot's query since the last snapshot."""
@@ -170,13 +201,19 @@ class Project:
         exclude_resource_types: Sequence[str] = (),
         empty: bool | None = None,
         skip_unchanged: bool | str | None = None,
+        unique_ids: Sequence[str] | None = None,
+        on_analysis: Callable[[AnalysisReport], None] | None = None,
     ) -> RunResult:
         """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
         ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
         builds every model from zero rows of its inputs (dbt's ``--empty``); ``event_time_start`` /
         ``event_time_end`` bound the windows microbatch models build; ``skip_unchanged`` (True or
         ``"strict"``; default: the ``skip_unchanged`` setting) skips what was built from the same inputs
-        (see :mod:`modelkit.execute.fingerprints`)."""
+        (see :mod:`modelkit.execute.fingerprints`); ``unique_ids`` replaces the selection with exactly
+        these nodes (what ``retry`` runs). ``run`` and ``build`` analyse the selected models' SQL first
+        (see :mod:`modelkit.analysis.static`): ``on_analysis`` gets the report; its errors raise a
+        StaticAnalysisError before anything runs. SQL written in another dialect than the target's that
+        does not translate raises a DialectErrors before anything runs (see :mod:`modelkit.dialects`)."""
         with self.session(command, full_refresh=full_refresh, empty=empty) as session:
             flag = None if skip_unchanged is None else str(skip_unchanged).lower()
             skip = settings.resolve("skip_unchanged", flag, session.project.flags)
@@ -187,26 +224,94 @@ class Project:
                 threads,
                 full_refresh,
                 fail_fast,
-                event_time_start=_timestamp("--event-time-start", event_time_start),
-                event_time_end=_timestamp("--event-time-end", event_time_end),
+                event_time_start=timestamp("--event-time-start", event_time_start),
+                event_time_end=timestamp("--event-time-end", event_time_end),
                 resource_types=tuple(resource_types),
                 selector=selector,
                 indirect_selection=indirect_selection,
                 exclude_resource_types=tuple(exclude_resource_types),
                 skip_unchanged=skip if skip in ("true", "strict") and command in ("run", "build") else None,
+                unique_ids=None if unique_ids is None else tuple(unique_ids),
             )
             runner = make_runner(session, options, reporter)
+            selected = runner.selected_nodes()
             if on_start is not None:
-                on_start(session, runner.selected_nodes())
+                on_start(session, selected)
+            check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
+            self.analysis = check_before_run(session, command, selected)
+            if self.analysis is not None and on_analysis is not None:
+                on_analysis(self.analysis)
+            raise_errors(self.analysis)
             run = runner.execute()
-            args = _args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
+            args = command_args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
             if selector:
                 args["selector"] = selector
+            args.update(self._invocation_args(resource_types, exclude_resource_types, fail_fast, empty))
+            args.update(event_time_start=iso(event_time_start), event_time_end=iso(event_time_end))
+            args["indirect_selection"] = indirect_selection or session.execution().indirect_selection or "eager"
             run.args = args
             run.manifest = session.manifest
             write_manifest(session)
             write_run_results(session, run, args)
             return run
+
+    def retry(
+        self,
+        *,
+        state: str | Path | None = None,
+        threads: int | None = None,
+        vars: str | Mapping[str, Any] | None = None,
+        warn_error: bool = False,
+        reporter: Reporter | None = None,
+        on_start: Callable[[Session, list[str]], None] | None = None,
+    ) -> RunResult:
+        """dbt's ``retry``: the previous invocation's command (from ``run_results.json`` in ``state``, else the
+        target folder), with its flags, on the nodes that errored, failed or were skipped. ``threads`` and
+        ``vars`` may be given anew; with ``warn_error``, warnings are run again too."""
+        plan = plan_retry(self.project_dir, state, warn_error)
+        kwargs = {**self._kwargs, "threads": threads or plan.flag("threads")}
+        kwargs["vars"] = vars if vars is not None else plan.flag("vars")
+        for key in ("target", "profile"):
+            kwargs[key] = plan.flag(key, kwargs[key])
+        kwargs.pop("state")
+        flags = {key: plan.flag(key) for key in ("state", "state_git", "defer_state")}
+        again = Project(self.project_dir, **kwargs, **flags, defer=bool(plan.flag("defer", False)),
+                        favor_state=bool(plan.flag("favor_state", False)))  # fmt: skip
+        return again._execute(
+            plan.command,
+            plan.flag("select", ()),
+            plan.flag("exclude", ()),
+            threads=kwargs["threads"],
+            full_refresh=bool(plan.flag("full_refresh", False)),
+            fail_fast=bool(plan.flag("fail_fast", False)),
+            reporter=reporter,
+            on_start=on_start,
+            event_time_start=plan.flag("event_time_start"),
+            event_time_end=plan.flag("event_time_end"),
+            selector=plan.flag("selector"),
+            indirect_selection=plan.flag("indirect_selection"),
+            resource_types=plan.flag("resource_types", ()),
+            exclude_resource_types=plan.flag("exclude_resource_types", ()),
+            empty=plan.flag("empty"),
+            unique_ids=plan.unique_ids,
+        )
+
+    def _invocation_args(
+        self, resource_types: Sequence[str], exclude_resource_types: Sequence[str], fail_fast: bool, empty: bool | None
+    ) -> dict[str, Any]:
+        """The flags of this invocation beyond the selection, as dbt's run_results.json ``args`` names them."""
+        found: dict[str, Any] = {
+            "resource_types": list(resource_types),
+            "exclude_resource_types": list(exclude_resource_types),
+            "fail_fast": fail_fast,
+            "empty": bool(empty),
+            "vars": parse_vars(self._kwargs["vars"]),
+            **state_args(self.state_options),
+        }
+        for key in ("target", "profile"):
+            if self._kwargs[key] is not None:
+                found[key] = self._kwargs[key]
+        return found
 
     def run_operation(self, macro: str, args: str | Mapping[str, Any] | None = None) -> Any:
         """Call a macro with the database connected (dbt's ``run-operation``); writes run_results.json.
@@ -218,7 +323,7 @@ class Project:
         with self.session("run-operation") as session:
             outcome = operation.run_operation(session, macro, kwargs)
             assert outcome.run is not None
-            run_args = _args("run-operation", macro=macro, args=kwargs)
+            run_args = command_args("run-operation", macro=macro, args=kwargs)
             write_manifest(session)
             write_run_results(session, outcome.run, run_args)
             return outcome
@@ -233,7 +338,8 @@ class Project:
         selector: str | None = None,
         indirect_selection: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Selected nodes and sources as dicts (name, unique_id, resource_type, fqn, path, ...)."""
+        """Selected nodes, sources, exposures, metrics, semantic models and saved queries as the manifest's
+        dicts (name, unique_id, resource_type, fqn, path, ...)."""
         kinds = set(resource_types) - {"all", "default"} if not {"all", "default"} & set(resource_types) else set()
         with self.session("list") as session:
             chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection)
@@ -241,16 +347,33 @@ class Project:
             items: list[dict[str, Any]] = []
             for uid in sorted(chosen):
                 node: Any = manifest.nodes.get(uid) or manifest.sources.get(uid)
-                if node is None or (kinds and node.resource_type not in kinds):
+                resource = manifest.resource(uid) if node is None else None
+                kind = node.resource_type if node is not None else resource["resource_type"] if resource else None
+                if kind is None or (kinds and kind not in kinds) or kind in exclude_resource_types:
                     continue
-                if node.resource_type in exclude_resource_types:
+                if kind == "operation":  # project hooks are not listed
                     continue
-                if node.resource_type == "operation":  # project hooks are not listed
-                    continue
-                items.append(
-                    artifacts.source_dict(node) if node.resource_type == "source" else artifacts.node_dict(node)
-                )
+                if resource is not None:  # an exposure, metric, semantic model or saved query
+                    items.append(resource)
+                elif kind == "source":
+                    items.append(artifacts.source_dict(node))
+                else:
+                    items.append(artifacts.node_dict(node))
             return items
+
+    def diff(self) -> ImpactReport:
+        """The column changes of each model ``state:modified`` selects against ``--state`` /
+        ``--state-git``, and what downstream reads them (see :mod:`modelkit.api.impact`)."""
+        with self.session("diff") as session:
+            return change_impact(session)
+
+    def lineage(
+        self, node: str, *, upstream: bool = True, downstream: bool = True, depth: int | None = None
+    ) -> LineageGraph:
+        """The nodes (or, for ``NODE.COLUMN``, the columns) upstream and downstream of one, traced
+        through the compiled SQL with the columns known before anything runs (no database needed)."""
+        with self.session("lineage") as session:
+            return trace_lineage(session, node, upstream=upstream, downstream=downstream, depth=depth)
 
     def show(
         self, node_or_sql: str, *, limit: int = 5, inline: bool | None = None
@@ -314,27 +437,3 @@ class Project:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
                 removed.append(rel)
         return removed
-
-
-def compile_inline(session: Session, sql: str) -> str:
-    manifest = session.manifest
-    node = ModelNode(
-        unique_id=f"sql_operation.{manifest.project_name}.inline_query",
-        resource_type="sql_operation",
-        package_name=manifest.project_name,
-        name="inline_query",
-        path="inline_query.sql",
-        original_file_path="<inline>",
-        fqn=[manifest.project_name, "inline_query"],
-        raw_code=sql,
-        checksum="",
-        config={"materialized": "ephemeral"},
-        database=session.target.database,
-        schema=session.target.schema,
-        alias="inline_query",
-    )
-    try:
-        return session.compiler.compile(node)
-    except CompilationError as exc:
-        exc.node = "inline query"
-        raise

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelkit.adapters import get_adapter
+from modelkit.adapters import get_adapter, sql_dialect
+from modelkit.api.stategit import StateOptions, git_state
 from modelkit.core import settings
+from modelkit.core.errors import StateError
+from modelkit.dialects.translator import Dialects
 from modelkit.execute.context import ExecutionContext
 from modelkit.graph import yamlselectors
 from modelkit.graph.graph import Graph
 from modelkit.graph.selector import Selector
+from modelkit.graph.state import PreviousState
+from modelkit.parse.packages import find_packages
 from modelkit.parse.parser import Parser
-from modelkit.project.profiles import Target, load_target
+from modelkit.parse.stateload import load_state_dir, resolve_dir
+from modelkit.project.profiles import Target, load_target, profile_search_dirs
 from modelkit.project.project import ProjectConfig, load_project, parse_vars, partial_parse_enabled
 from modelkit.render.compiler import Compiler
 from modelkit.render.context import Invocation, Renderer
+from modelkit.render.defer import Deferral
 from modelkit.render.macros import MacroRegistry, load_builtin
 
 if TYPE_CHECKING:
@@ -46,6 +53,7 @@ class Session:
         partial_parse: bool | None = None,
         invocation_id: str | None = None,
         empty: bool | None = None,
+        state: StateOptions | None = None,
     ) -> None:
         self.cli_vars = parse_vars(vars)
         self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
@@ -81,6 +89,9 @@ class Session:
         self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
         self.prescanned: dict[str, list[int]] | None = None  # that status, taken before the session read any
         self.edges_changed = True  # after an incremental parse: whether any node's parents changed
+        self.state_options = state or StateOptions()
+        self._session_kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars}
+        self.breaking: Callable[[], Collection[str]] | None = None  # `state:breaking` (see api/impact.py)
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -93,7 +104,51 @@ class Session:
         self.full_parse_reason = parser.full_parse_reason
         self.snapshot_ids = parser.snapshot_ids
         self.scanned = {rel: status[:4] for rel, status in parser.scanned.items()}
+        if self.state_options.defer or self.invocation.which == "clone":  # clone always reads the state
+            self.renderer.defer = Deferral.from_state(self.defer_state, self.state_options.favor_state)
         return manifest
+
+    @cached_property
+    def previous_state(self) -> PreviousState | None:
+        """The comparison state of ``--state`` / ``--state-git`` (None when neither is given)."""
+        options = self.state_options
+        if options.state_git:
+            packages = self.project.packages_install_path
+            return git_state(self.project.root, options.state_git, self._parse_revision, packages, self.target.type)
+        if options.state is None:
+            return None
+        found = load_state_dir(options.state, self.project.root)
+        if resolve_dir(options.state, self.project.root).resolve() == self.project.target_dir.resolve():
+            self.invocation.log(
+                f"Warning: The state and target directories are the same: '{options.state}'. "
+                "This could lead to missing changes due to overwritten state including non-idempotent retries."
+            )
+        return found
+
+    def _parse_revision(self, root: Path) -> Manifest:
+        """The Manifest of a copy of the project (a git revision), with this session's profile and target."""
+        kwargs = dict(self._session_kwargs)
+        if kwargs["profiles_dir"] is None:
+            for folder in profile_search_dirs(self.project, None):
+                if (folder / "profiles.yml").is_file():
+                    kwargs["profiles_dir"] = folder
+                    break
+        with Session(root, which="parse", partial_parse=False, **kwargs) as revision:
+            return revision.manifest
+
+    @cached_property
+    def defer_state(self) -> PreviousState:
+        """What ``--defer`` reads relations from: ``--defer-state``, else the comparison state."""
+        options = self.state_options
+        if options.defer_state is not None:
+            found = load_state_dir(options.defer_state, self.project.root, "--defer-state")
+        elif self.previous_state is not None:
+            found = self.previous_state
+        else:
+            raise StateError("--state or --defer-state are required for deferral, but neither was provided")
+        if not found.has_manifest:
+            raise StateError(f"--defer needs a manifest.json, and the state folder '{found.origin}' has none")
+        return found
 
     @cached_property
     def graph(self) -> Graph:
@@ -115,8 +170,27 @@ class Session:
         return self._adapter
 
     @cached_property
+    def dialects(self) -> Dialects:
+        """Which dialect each node is written in, and its translation into the target's."""
+        return Dialects(
+            self.manifest,
+            sql_dialect(self.target.type),
+            self.project_dialects,
+            project_root=self.project.root,
+            database=self.target.database,
+            schema=self.target.schema,
+        )
+
+    def project_dialects(self) -> dict[str, str | None]:
+        """The ``dialect:`` of the project and of each installed package, by name."""
+        found: dict[str, str | None] = {self.project.name: self.project.dialect}
+        for package in find_packages(self.project, self.cli_vars):
+            found.setdefault(package.name, package.config.dialect)
+        return found
+
+    @cached_property
     def compiler(self) -> Compiler:
-        return Compiler(self.renderer, self.manifest)
+        return Compiler(self.renderer, self.manifest, dialects=self.dialects)
 
     def select(
         self,
@@ -142,7 +216,9 @@ class Session:
         return yamlselectors.load_selectors(self.project.root)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
-        return Selector(self.manifest, self.graph).unmatched(include)
+        return Selector(self.manifest, self.graph, self.previous_state, self.invocation.log, self.breaking).unmatched(
+            include
+        )
 
     def execution(self) -> ExecutionContext:
         """What the execution and testing stages use of this session."""
@@ -160,6 +236,8 @@ class Session:
             indirect_selection=settings.resolve("indirect_selection", None, self.project.flags),
             store_failures=self.store_failures,
             warning_is_error=self.warning_is_error,
+            state=self.previous_state,
+            breaking=self.breaking,
         )
 
     def close(self) -> None:

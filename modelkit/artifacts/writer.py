@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -16,6 +17,7 @@ from modelkit.core import fsio, jsonio
 from modelkit.core.fsio import FileRange
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Column, Macro, Manifest, Node, SourceDefinition
+from modelkit.core.relation import quote_policy
 from modelkit.core.results import RunResult, now
 from modelkit.core.secrets import values as secret_values
 
@@ -47,6 +49,7 @@ def _columns(columns: dict[str, Column]) -> dict[str, Any]:
             "constraints": c.constraints,
             "quote": c.quote,
             "tags": c.tags,
+            "granularity": c.granularity,
         }
         for name, c in columns.items()
     }
@@ -81,7 +84,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
         "unique_id": node.unique_id,
         "fqn": node.fqn,
         "alias": node.alias,
-        "checksum": {"name": "sha256", "checksum": node.checksum},
+        "checksum": {"name": getattr(node, "checksum_name", "sha256"), "checksum": node.checksum},
         "config": _config(node.config),
         "tags": node.tags,
         "description": node.description,
@@ -113,7 +116,7 @@ def node_dict(node: Node, compiled_code: str | None = None) -> dict[str, Any]:
             latest_version=node.latest_version,
             deprecation_date=getattr(node, "deprecation_date", None),
             primary_key=[],
-            time_spine=None,
+            time_spine=getattr(node, "time_spine", None),
         )
     if node.resource_type == "seed":
         for key in _SQL_NODE_KEYS:
@@ -172,7 +175,7 @@ def source_dict(source: SourceDefinition) -> dict[str, Any]:
         "external": None,
         "loaded_at_query": None,
         "patch_path": None,
-        "quoting": {"database": None, "schema": None, "identifier": None, "column": None},
+        "quoting": {k: source.quoting.get(k) for k in ("database", "schema", "identifier", "column")},
         "source_meta": {},
         "unrendered_config": {},
         "unrendered_database": None,
@@ -244,6 +247,8 @@ def _manifest_sections(
     unit_tests = [uid for uid, kind in kinds.items() if kind == "unit_test"]
     nodes = manifest.nodes
     meta = metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
+    policy = quote_policy(manifest.quoting)
+    meta["quoting"] = {"database": policy[0], "schema": policy[1], "identifier": policy[2], "column": None}
     meta["invocation_started_at"] = meta["run_started_at"] = meta["generated_at"]
     yield "metadata", meta
     yield "nodes", _node_items(nodes, [uid for uid in nodes if kinds[uid] != "unit_test"], compiled)
@@ -251,14 +256,16 @@ def _manifest_sections(
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
     yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
     yield "exposures", manifest.exposures
-    yield "metrics", {}
+    yield "metrics", manifest.metrics
     yield "groups", manifest.groups
     yield "selectors", {}
-    yield "disabled", ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
+    disabled = ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
+    yield "disabled", itertools.chain(disabled, manifest.disabled_resources.items())
     yield "parent_map", _sorted_lists(manifest.parent_map)
     yield "child_map", _sorted_lists(manifest.child_map)
-    for key in ("group_map", "saved_queries", "semantic_models"):
-        yield key, {}
+    yield "group_map", manifest.group_map()
+    yield "saved_queries", manifest.saved_queries
+    yield "semantic_models", manifest.semantic_models
     yield "unit_tests", _node_items(nodes, unit_tests, compiled)
     yield "functions", {}
 

@@ -5,6 +5,8 @@ The library is imported inside the functions here, so that ``modelkit --help`` s
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 import traceback
 from pathlib import Path
@@ -74,6 +76,86 @@ EventTimeEnd = Annotated[
     Optional[str], typer.Option("--event-time-end", help="Microbatch models: build windows up to this time (UTC).")
 ]
 
+StateDir = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--state",
+        envvar=["MODELKIT_STATE", "DBT_STATE"],
+        show_envvar=False,
+        help="Folder of a previous run's artifacts (manifest.json, run_results.json): for state:/result: "
+        "selection and for --defer.",
+    ),
+]
+StateGit = Annotated[
+    Optional[str],
+    typer.Option(
+        "--state-git",
+        envvar="MODELKIT_STATE_GIT",
+        show_envvar=False,
+        help="Compare against the project as committed at this git revision (e.g. origin/main), instead of --state.",
+    ),
+]
+Defer = Annotated[
+    bool,
+    typer.Option(
+        "--defer/--no-defer",
+        envvar=["MODELKIT_DEFER", "DBT_DEFER"],
+        show_envvar=False,
+        help="Resolve ref() to unselected nodes that are not built here to the state's relations.",
+    ),
+]
+DeferState = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--defer-state",
+        envvar=["MODELKIT_DEFER_STATE", "DBT_DEFER_STATE"],
+        show_envvar=False,
+        help="Defer to the manifest.json of this folder instead of --state's.",
+    ),
+]
+FavorState = Annotated[
+    bool,
+    typer.Option(
+        "--favor-state/--no-favor-state",
+        envvar=["MODELKIT_FAVOR_STATE", "DBT_FAVOR_STATE"],
+        show_envvar=False,
+        help="With --defer: use the state's relation for every unselected node, even one that exists here.",
+    ),
+]
+STATE_FLAGS = {
+    "state": StateDir,
+    "state_git": StateGit,
+    "defer": Defer,
+    "defer_state": DeferState,
+    "favor_state": FavorState,
+}
+STATE_DEFAULTS: dict[str, Any] = {
+    "state": None,
+    "state_git": None,
+    "defer": False,
+    "defer_state": None,
+    "favor_state": False,
+}
+
+
+def with_state_options(func: Any) -> Any:
+    """Give a command the state flags (``--state``, ``--state-git``, ``--defer``, ``--defer-state``,
+    ``--favor-state``), defined once here; the command receives them as one dict, ``state_flags``."""
+    signature = inspect.signature(func, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.name != "state_flags"]
+    for name, annotation in STATE_FLAGS.items():
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=STATE_DEFAULTS[name],
+                                        annotation=annotation))  # fmt: skip
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        kwargs["state_flags"] = {name: kwargs.pop(name, STATE_DEFAULTS[name]) for name in STATE_FLAGS}
+        return func(*args, **kwargs)
+
+    command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return command
+
+
 MULTI_VALUE_FLAGS = {
     "--select", "-s", "--models", "-m", "--exclude", "--resource-type", "--resource-types",
     "--exclude-resource-type", "--exclude-resource-types", "--output-keys",
@@ -103,14 +185,17 @@ def version_text() -> str:
 
     from modelkit import DBT_COMPAT_VERSION, __version__
 
-    try:
-        duckdb = version("duckdb")
-    except PackageNotFoundError:
-        duckdb = "not installed"
+    def installed(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
     return (
         f"modelkit version: {__version__}\n"
         f"Compatible with dbt-core: {DBT_COMPAT_VERSION}\n"
-        f"Plugins:\n  - duckdb (embedded engine): {duckdb}"
+        f"Plugins:\n  - duckdb (embedded engine): {installed('duckdb')}\n"
+        f"  - postgres (psycopg): {installed('psycopg')}"
     )
 
 
@@ -166,6 +251,7 @@ def open_project(
     vars: Optional[str],
     threads: Optional[int],
     reporter: Any,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> Any:
     from modelkit.api.project import Project
 
@@ -180,6 +266,7 @@ def open_project(
         threads=threads,
         log=reporter.log,
         invocation_id=getattr(reporter, "invocation_id", None),
+        **(state_flags or {}),
     )
 
 

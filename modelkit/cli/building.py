@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from modelkit.cli.analysis import report_analysis
 from modelkit.cli.app import (
     Colors,
     Debug,
@@ -23,6 +24,7 @@ from modelkit.cli.app import (
     ResourceTypes,
     Select,
     SelectorName,
+    StateDir,
     Target,
     Threads,
     Vars,
@@ -31,6 +33,7 @@ from modelkit.cli.app import (
     make_reporter,
     open_project,
     setting,
+    with_state_options,
 )
 
 
@@ -53,50 +56,82 @@ def _execute(
     selector: Optional[str] = None,
     resource_types: Optional[list[str]] = None,
     exclude_resource_types: Optional[list[str]] = None,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     reporter = make_reporter(colors, quiet, project_dir)
     fail_fast = bool(setting("fail_fast", fail_fast, project_dir))
 
     def go() -> Any:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
-
-        def on_start(session: Any, selected: list[str]) -> None:
-            reporter.header(session.manifest, session.adapter.info())
-            for term in session.unmatched(None if selector else select):
-                if session.warning_is_error("NoNodesForSelectionCriteria"):  # --warn-error: dbt stops here
-                    from modelkit.core.errors import SelectionError
-
-                    raise SelectionError(f"The selection criterion '{term}' does not match any enabled nodes")
-                reporter.no_match(term)
-            reporter.line("")
-            if not selected:
-                reporter.nothing_to_do()
-                return
-            reporter.concurrency(threads or session.target.threads, session.target.name, len(selected))
-            reporter.line("")
-            reporter.begin(len(selected))
-
-        run = project._execute(
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags)
+        return project._execute(
             command,
             select or (),
             exclude or (),
             threads=threads,
             full_refresh=full_refresh,
             fail_fast=fail_fast,
-            reporter=reporter,
-            on_start=on_start,
+            reporter=_NoNodeLines(reporter) if command == "clone" else reporter,
+            on_start=_on_start(reporter, threads, None if selector else select),
             event_time_start=event_time[0],
             event_time_end=event_time[1],
             selector=selector,
             resource_types=resource_kinds(resource_types),
             exclude_resource_types=resource_kinds(exclude_resource_types),
+            on_analysis=lambda report: report_analysis(reporter, report, debug),
         )
+
+    _finish(reporter, go, debug)
+
+
+class _NoNodeLines:
+    """The reporter of ``clone``, which (as dbt's) prints no START/OK line per node, only the summary."""
+
+    def __init__(self, reporter: Any) -> None:
+        self._reporter = reporter
+
+    def start(self, index: int, total: int, node: Any) -> None:
+        pass
+
+    def result(self, index: int, total: int, node: Any, result: Any) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reporter, name)
+
+
+def _on_start(reporter: Any, threads: Optional[int], select: Optional[list[str]]) -> Any:
+    """What the console shows once the nodes are chosen: the header, unmatched selectors, the concurrency."""
+
+    def on_start(session: Any, selected: list[str]) -> None:
+        reporter.header(session.manifest, session.adapter.info())
+        for term in session.unmatched(select):
+            if session.warning_is_error("NoNodesForSelectionCriteria"):  # --warn-error: dbt stops here
+                from modelkit.core.errors import SelectionError
+
+                raise SelectionError(f"The selection criterion '{term}' does not match any enabled nodes")
+            reporter.no_match(term)
+        reporter.line("")
+        if not selected:
+            reporter.nothing_to_do()
+            return
+        reporter.concurrency(threads or session.target.threads, session.target.name, len(selected))
+        reporter.line("")
+        reporter.begin(len(selected))
+
+    return on_start
+
+
+def _finish(reporter: Any, go: Any, debug: bool) -> None:
+    """Run the command's work (``go`` returns its RunResult), print the summary, exit as the results say."""
+
+    def work() -> Any:
+        run = go()
         reporter.end()
         if run.results or run.interrupted:
             reporter.summary(run, run.manifest)
         return run
 
-    run = guard(go, debug)
+    run = guard(work, debug)
     if run is not None and run.interrupted:
         raise typer.Exit(2)
     if run is not None and not run.success:
@@ -131,25 +166,56 @@ def _node_command(command: str, help_text: str) -> Any:
         quiet: Quiet = False,
         event_time_start: EventTimeStart = None,
         event_time_end: EventTimeEnd = None,
+        state_flags: Optional[dict[str, Any]] = None,
     ) -> None:
         _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
                  full_refresh, fail_fast, debug, use_colors, quiet, (event_time_start, event_time_end), selector,
-                 resource_type, exclude_resource_type)  # fmt: skip
+                 resource_type, exclude_resource_type, state_flags)  # fmt: skip
 
     execute_nodes.__doc__ = help_text
-    return app.command(command)(execute_nodes)
+    return app.command(command)(with_state_options(execute_nodes))
 
 
 run = _node_command("run", "Build the selected models in dependency order.")
 seed = _node_command("seed", "Load the CSV files under seeds/ into tables.")
 snapshot = _node_command("snapshot", "Record changes to the snapshots under snapshots/ (type-2 history tables).")
 test = _node_command("test", "Run data tests and unit tests (of the selected models, or selected directly).")
+clone = _node_command(
+    "clone",
+    "Create each selected model, seed and snapshot in the target from the --state manifest's relation "
+    "(a view over it); existing relations stay unless --full-refresh.",
+)
 build = _node_command(
     "build", "Seed, build, snapshot and test the selected nodes in one DAG: each node's tests run right after it."
 )
 
 
 @app.command()
+def retry(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    state: StateDir = None,
+    debug: Debug = False,
+    use_colors: Colors = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run again what errored, failed or was skipped in the previous invocation (its run_results.json)."""
+    reporter = make_reporter(use_colors, quiet, project_dir)
+
+    def go() -> Any:
+        project = open_project(project_dir, profiles_dir, None, None, None, None, reporter)
+        warn_error = bool(setting("warn_error", False, project_dir))
+        on_start = _on_start(reporter, threads, None)
+        return project.retry(state=state, threads=threads, vars=vars, warn_error=warn_error, reporter=reporter,
+                             on_start=on_start)  # fmt: skip
+
+    _finish(reporter, go, debug)
+
+
+@app.command()
+@with_state_options
 def compile(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
@@ -165,18 +231,21 @@ def compile(
     debug: Debug = False,
     use_colors: Colors = None,
     quiet: Quiet = False,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     """Render models to SQL under target/compiled/ (or print one --inline query)."""
     reporter = make_reporter(use_colors, quiet, project_dir)
 
     def go() -> None:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags)
         if inline is not None:
             sql = project.compile(inline=inline)["inline"]
             reporter.line("Compiled inline node is:")
             reporter.print_out("CompiledNode", sql, {"node_name": "inline_query", "compiled": sql, "is_inline": True})
             return
-        compiled = project.compile(select or (), exclude or ())
+        compiled = project.compile(
+            select or (), exclude or (), on_analysis=lambda report: report_analysis(reporter, report, debug)
+        )
         reporter.line(f"Compiled {len(compiled)} nodes into target/compiled/")
         # one node selected (its tests come along, as in dbt): show its SQL
         main = {uid: sql for uid, sql in compiled.items() if not uid.startswith(("test.", "unit_test."))}

@@ -32,6 +32,7 @@ from modelkit.cli.app import (
     guard,
     make_reporter,
     open_project,
+    with_state_options,
 )
 from modelkit.core.text import markdown_table
 
@@ -73,15 +74,19 @@ def source_freshness(
         raise typer.Exit(1)
 
 
+LS_RESOURCES = ("exposure", "metric", "semantic_model", "saved_query")
 LS_KEYS = ("name", "resource_type", "package_name", "original_file_path", "unique_id", "alias", "config", "tags",
            "depends_on", "source_name")  # fmt: skip
 
 
 def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str:
     """One line of ``ls`` in dbt's forms: selector (default), name, path or json (``--output-keys``)."""
+    kind = item["resource_type"]
     if output == "json":
-        wanted = [k for v in keys or () for k in v.replace(",", " ").split()] or LS_KEYS
-        return json.dumps({k: item[k] for k in wanted if k in item}, default=str)
+        wanted = [k for v in keys or () for k in v.replace(",", " ").split()]
+        if not wanted and kind in LS_RESOURCES:  # dbt lists these keys in their manifest order
+            wanted = [k for k in item if k in LS_KEYS]
+        return json.dumps({k: item[k] for k in wanted or LS_KEYS if k in item}, default=str)
     if output == "name":  # dbt's search_name: versioned models and sources qualified
         if item["resource_type"] == "source":
             return f"{item['source_name']}.{item['name']}"
@@ -90,14 +95,16 @@ def ls_line(item: dict[str, Any], output: str, keys: Optional[list[str]]) -> str
         return str(item["name"])
     if output == "path":
         return str(item["original_file_path"])
-    if item["resource_type"] == "source":
+    if kind == "source":
         return f"source:{item['package_name']}.{item['source_name']}.{item['name']}"
-    if item["resource_type"] == "unit_test":
+    if kind in LS_RESOURCES:
+        return f"{kind}:{item['package_name']}.{item['name']}"
+    if kind == "unit_test":
         return f"unit_test:{item['package_name']}.{item['name']}"
     return ".".join(item["fqn"])
 
 
-@app.command("ls")
+@with_state_options
 def ls(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
@@ -114,6 +121,7 @@ def ls(
         Optional[list[str]], typer.Option("--output-keys", help="With --output json: the keys to print.")
     ] = None,
     debug: Debug = False,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     """List the selected nodes."""
     from modelkit.cli.building import resource_kinds
@@ -121,7 +129,7 @@ def ls(
     reporter = make_reporter(False, quiet=True, project_dir=project_dir)
 
     def go() -> None:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter, state_flags)
         items = project.ls(
             select or (),
             exclude or (),
@@ -138,10 +146,12 @@ def ls(
     guard(go, debug)
 
 
+app.command("ls")(ls)
 app.command("list", help="List the selected nodes (same as ls).")(ls)
 
 
 @app.command()
+@with_state_options
 def show(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
@@ -154,6 +164,7 @@ def show(
     debug: Debug = False,
     use_colors: Colors = None,
     quiet: Quiet = False,
+    state_flags: Optional[dict[str, Any]] = None,
 ) -> None:
     """Preview the first rows of a model or of an inline query."""
     from modelkit.core.errors import UsageError
@@ -163,7 +174,7 @@ def show(
     def go() -> None:
         if not inline and not select:
             raise UsageError("Pass a model with --select NAME or a query with --inline 'select ...'")
-        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, None, reporter, state_flags)
 
         what = inline if inline else select[0]  # type: ignore[index]
         columns, rows = project.show(what, limit=limit, inline=bool(inline))

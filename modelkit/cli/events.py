@@ -313,11 +313,12 @@ class EventReporter(ConsoleReporter):
         from modelkit.cli.output import finished_summary, format_duration, pluralize, test_failure_notes
 
         self.line("")
-        stats = finished_summary(run, manifest)
-        self.emit("FinishedRunningStats", f"Finished running {stats} in {format_duration(run.elapsed_time)}.",
-                  {"stat_line": stats, "execution": f" in {format_duration(run.elapsed_time).split(' (')[0]}",
-                   "execution_time": run.elapsed_time})  # fmt: skip
-        self.line("")
+        if run.command != "clone":  # dbt's clone prints no such line
+            stats = finished_summary(run, manifest)
+            self.emit("FinishedRunningStats", f"Finished running {stats} in {format_duration(run.elapsed_time)}.",
+                      {"stat_line": stats, "execution": f" in {format_duration(run.elapsed_time).split(' (')[0]}",
+                       "execution_time": run.elapsed_time})  # fmt: skip
+            self.line("")
         errors = [r for r in run.results if r.is_error]
         warns = [r for r in run.results if r.status == "warn"]
         summary = {"num_errors": len(errors), "num_warnings": len(warns), "num_partial_success": 0,

@@ -9,7 +9,7 @@ import time
 
 import typer
 
-from modelkit.cli import building, commands  # noqa: F401 - register the commands, in the order --help lists them
+from modelkit.cli import analysis, building, commands, diff, lsp  # noqa: F401 - register the commands, in the order --help lists them
 from modelkit.cli.app import (
     ACTIVE,
     FLAG_VALUES,
@@ -41,6 +41,7 @@ VALUE_SETTINGS = {
     "--log-format-file": "log_format_file", "--log-level": "log_level", "--log-level-file": "log_level_file",
     "--printer-width": "printer_width", "--warn-error-options": "warn_error_options",
     "--indirect-selection": "indirect_selection", "--log-file-max-bytes": "log_file_max_bytes",
+    "--static-analysis": "static_analysis",
 }  # fmt: skip
 SWITCH_SETTINGS = {
     "--partial-parse": ("partial_parse", "1"), "--no-partial-parse": ("partial_parse", "0"),

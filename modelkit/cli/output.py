@@ -195,8 +195,9 @@ class ConsoleReporter:
 
     def summary(self, run: RunResult, manifest: Manifest) -> None:
         self.line("")
-        self.line(f"Finished running {finished_summary(run, manifest)} in {format_duration(run.elapsed_time)}.")
-        self.line("")
+        if run.command != "clone":  # dbt's clone prints no such line
+            self.line(f"Finished running {finished_summary(run, manifest)} in {format_duration(run.elapsed_time)}.")
+            self.line("")
         errors = [r for r in run.results if r.is_error]
         warns = [r for r in run.results if r.status == "warn"]
         if run.interrupted:

@@ -78,13 +78,15 @@ class ProjectError(ModelkitError):
 
 
 class AccessError(ProjectError):
-    """A ``ref()`` to a model its access does not allow from the referring node (dbt's DbtReferenceError)."""
+    """A ``ref()`` to a model its access does not allow from the referring node (dbt's DbtReferenceError):
+    a ``private`` model outside its group, a ``protected`` one outside its package (``scope`` names which)."""
 
     def __init__(self, unique_id: str, ref_unique_id: str, access: str, scope: str, **where: Any) -> None:
         self.unique_id, self.ref_unique_id, self.access, self.scope = unique_id, ref_unique_id, access, scope
+        scope_type = "group" if access == "private" else "package"
         super().__init__(
             f"Node {unique_id} attempted to reference node {ref_unique_id}, which is not allowed because "
-            f"the referenced node is {access} to the '{scope}' group.",
+            f"the referenced node is {access} to the '{scope}' {scope_type}.",
             **where,
         )
 
@@ -95,8 +97,53 @@ class CompilationError(ModelkitError):
     kind = "Compilation Error"
 
 
+class StaticAnalysisError(CompilationError):
+    """Static analysis of the compiled SQL found errors before anything ran; one located error each."""
+
+    def __init__(self, errors: list[CompilationError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, path=first.path, line=first.line, source=first.source, node=first.node)
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        count = len(self.errors)
+        tail = (
+            f"Static analysis found {count} error{'s' if count != 1 else ''} before anything ran. "
+            "Fix the SQL, or set static_analysis: off on the model to skip its analysis."
+        )
+        return "\n\n".join([*(CompilationError.__str__(e) for e in self.errors), tail])
+
+
+class StatementRefused(CompilationError):
+    """A template asked the database to run a statement while it was compiled ahead of a run, for static
+    analysis, where only reading metadata is allowed."""
+
+
 class DependencyError(CompilationError):
     """A ref or source names nothing, or the graph has a cycle."""
+
+
+class DialectError(CompilationError):
+    """A node's SQL, written in one dialect, holds constructs that do not translate into the target's."""
+
+
+class DialectErrors(CompilationError):
+    """Every node whose SQL does not translate, found before anything ran; one located error each."""
+
+    def __init__(self, errors: list[DialectError], target: str) -> None:
+        first = errors[0]
+        super().__init__(first.message, path=first.path, line=first.line, source=first.source, node=first.node)
+        self.errors = list(errors)
+        self.target = target
+
+    def __str__(self) -> str:
+        count = len(self.errors)
+        tail = (
+            f"{count} node{'s' if count != 1 else ''} hold{'s' if count == 1 else ''} SQL that does not translate "
+            f"into {self.target}; nothing ran. Write those constructs so that they translate, or write the "
+            f"node in {self.target} and set `+dialect` on it."
+        )
+        return "\n\n".join([*(CompilationError.__str__(e) for e in self.errors), tail])
 
 
 class SelectionError(ModelkitError):
@@ -127,3 +174,9 @@ class UsageError(ModelkitError):
     """Bad command-line input."""
 
     kind = "Usage Error"
+
+
+class StateError(ModelkitError):
+    """A comparison state (``--state``, ``--state-git``, run results for ``retry``) is missing or unreadable."""
+
+    kind = "Runtime Error"

@@ -39,6 +39,15 @@ def _ephemeral(node: Node) -> Any:
     return node.relation.identifier if node.resource_type == "model" and node.is_ephemeral else None
 
 
+def _group(node: Node) -> Any:
+    group = node.config.get("group")
+    return group if isinstance(group, str) and group else None
+
+
+def _time_spine(node: Node) -> Any:
+    return True if node.resource_type == "model" and getattr(node, "time_spine", None) else None
+
+
 def _tested(node: Node) -> Any:
     return node.tested_node if node.resource_type == "unit_test" else None  # type: ignore[attr-defined]
 
@@ -54,6 +63,8 @@ FIELDS: dict[str, Callable[[Node], Any]] = {
     "tested": _tested,  # unit tests: the model they test
     "fqn": lambda node: (node.name, node.fqn, node.original_file_path, node.version),  # what fqn: selection reads
     "ephemeral": _ephemeral,  # ephemeral models: the name of their CTE
+    "group": _group,  # nodes of a group: its name
+    "time_spine": _time_spine,  # models configured as time spines
 }
 
 

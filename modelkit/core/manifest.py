@@ -8,11 +8,12 @@ shape of dbt's ``manifest.json``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from modelkit.core.lazynodes import field_map
-from modelkit.core.relation import Relation, quote
+from modelkit.core.relation import ALL_PARTS, Policy, Relation, quote_policy
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Column:
     constraints: list[dict[str, Any]] = field(default_factory=list)
     quote: bool | None = None
     data_tests: list[Any] = field(default_factory=list)
+    granularity: str | None = None  # a time spine's column: its time grain (day, hour, ...)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Node:
     meta: dict[str, Any] = field(default_factory=dict)
     env_vars: dict[str, str | None] = field(default_factory=dict)  # env vars read while parsing
     yaml_line: int | None = None  # line of the node's YAML entry, when it has one
+    quote_policy: Policy = ALL_PARTS  # which parts of its relation are quoted: the project's `quoting:`
     ref_lines: list[int | None] = field(default_factory=list)  # file line of each ref() call, for errors
     source_lines: list[int | None] = field(default_factory=list)  # file line of each source() call
     latest_version: str | int | None = None  # a versioned model's latest version
@@ -78,13 +81,13 @@ class Node:
         if self.is_ephemeral:
             return Relation(None, None, f"__dbt__cte__{self.name}", type="cte")
         kind = "view" if self.materialized == "view" else "table"
-        return Relation(self.database, self.schema, self.alias or self.name, type=kind)
+        return Relation(self.database, self.schema, self.alias or self.name, type=kind, quote_policy=self.quote_policy)
 
     @property
     def relation_name(self) -> str | None:
         if self.is_ephemeral or self.resource_type in ("analysis", "operation", "test", "unit_test"):
             return None
-        return ".".join(quote(p) for p in (self.database, self.schema, self.alias or self.name) if p)
+        return Relation(self.database, self.schema, self.alias or self.name, quote_policy=self.quote_policy).render()
 
     @property
     def display_name(self) -> str:
@@ -96,11 +99,13 @@ class ModelNode(Node):
     access: str = "protected"
     constraints: list[dict[str, Any]] = field(default_factory=list)
     deprecation_date: str | None = None  # ISO date and time, from the YAML entry or its version
+    time_spine: dict[str, Any] | None = None  # {standard_granularity_column, custom_granularities}
 
 
 @dataclass
 class SeedNode(Node):
     root_path: str = ""
+    checksum_name: str = "sha256"  # "path" for a seed over 1 MiB, whose checksum is its path (as dbt)
 
 
 @dataclass
@@ -145,7 +150,7 @@ class TestNode(Node):
     @property
     def relation(self) -> Relation:
         kind = "view" if self.config.get("store_failures_as") == "view" else "table"
-        return Relation(self.database, self.schema, self.alias or self.name, type=kind)
+        return Relation(self.database, self.schema, self.alias or self.name, type=kind, quote_policy=self.quote_policy)
 
     @property
     def relation_name(self) -> str | None:
@@ -190,14 +195,18 @@ class SourceDefinition:
     config: dict[str, Any] = field(default_factory=dict)
     yaml_line: int | None = None
     resource_type: str = "source"
+    quoting: dict[str, Any] = field(default_factory=dict)  # the source's and the table's `quoting:`, merged
+    # relation_name also follows the project's `quoting:`; source() does not (as dbt documents)
+    name_quote_policy: Policy = ALL_PARTS
 
     @property
     def relation(self) -> Relation:
-        return Relation(self.database, self.schema, self.identifier, type="table")
+        policy = quote_policy(self.quoting)
+        return Relation(self.database, self.schema, self.identifier, type="table", quote_policy=policy)
 
     @property
     def relation_name(self) -> str:
-        return self.relation.render()
+        return Relation(self.database, self.schema, self.identifier, quote_policy=self.name_quote_policy).render()
 
 
 @dataclass
@@ -224,8 +233,14 @@ class Manifest:
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
     exposures: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
+    semantic_models: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
+    saved_queries: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the manifest's shape
     disabled: dict[str, list[Node]] = field(default_factory=dict)
+    # disabled metrics, semantic models and saved queries, in the manifest's shape
+    disabled_resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # path -> checksum
+    quoting: dict[str, Any] = field(default_factory=dict)  # the root project's `quoting:`
 
     def by_resource(self, resource_type: str) -> list[Node]:
         return [n for n in self.nodes.values() if n.resource_type == resource_type]
@@ -235,18 +250,52 @@ class Manifest:
             return self.nodes[unique_id]
         return self.sources[unique_id]
 
+    def resources(self) -> Iterator[dict[str, Any]]:
+        """Exposures, metrics, semantic models and saved queries (in dbt's order of its graph members)."""
+        yield from self.exposures.values()
+        yield from self.metrics.values()
+        yield from self.semantic_models.values()
+        yield from self.saved_queries.values()
+
+    def resource(self, unique_id: str) -> dict[str, Any] | None:
+        """The exposure, metric, semantic model or saved query of this id, if it is one."""
+        kind = unique_id.split(".", 1)[0]
+        table = {
+            "exposure": self.exposures,
+            "metric": self.metrics,
+            "semantic_model": self.semantic_models,
+            "saved_query": self.saved_queries,
+        }.get(kind)
+        return table.get(unique_id) if table is not None else None
+
     def parent_map(self) -> dict[str, list[str]]:
         known = field_map(self.nodes, "parents")
         parents: dict[str, list[str]] = {uid: list(known.get(uid, ())) for uid in self.nodes}
         for uid in self.sources:
             parents[uid] = []
+        for resource in self.resources():
+            parents[resource["unique_id"]] = list(resource["depends_on"]["nodes"])
         return parents
 
     def child_map(self) -> dict[str, list[str]]:
         children: dict[str, list[str]] = {uid: [] for uid in self.nodes}
         for uid in self.sources:
             children[uid] = []
-        for uid, parents in field_map(self.nodes, "parents").items():
+        for resource in self.resources():
+            children[resource["unique_id"]] = []
+        for uid, parents in self.parent_map().items():
             for parent in parents:
                 children.setdefault(parent, []).append(uid)
         return children
+
+    def group_map(self) -> dict[str, list[str]]:
+        """Each group's members: nodes, saved queries, semantic models and metrics of that ``group``."""
+        members: dict[str, list[str]] = {g["name"]: [] for g in self.groups.values()}
+        for uid, group in field_map(self.nodes, "group").items():
+            if group in members:
+                members[group].append(uid)
+        for table in (self.saved_queries, self.semantic_models, self.metrics):
+            for uid, resource in table.items():
+                if resource.get("group") in members:
+                    members[resource["group"]].append(uid)
+        return members

@@ -17,6 +17,21 @@ Policy = tuple[bool, bool, bool]  # (database, schema, identifier)
 ALL_PARTS: Policy = (True, True, True)
 
 
+def quote_policy(*layers: Mapping[str, Any] | None) -> Policy:
+    """The (database, schema, identifier) quote policy of ``quoting:`` settings, later layers winning
+    (dbt: the project's ``quoting:``, then a node's ``quoting`` config or a source's ``quoting:``)."""
+    policy = ALL_PARTS
+    for layer in layers:
+        if isinstance(layer, Mapping):
+            parts = [layer.get(k) for k in ("database", "schema", "identifier")]
+            policy = _policy(policy, *(None if v is None else _truthy(v) for v in parts))
+    return policy
+
+
+def _truthy(value: Any) -> bool:
+    return value.strip().lower() not in ("false", "0", "no", "") if isinstance(value, str) else bool(value)
+
+
 def _policy(current: Policy, database: bool | None, schema: bool | None, identifier: bool | None) -> Policy:
     return tuple(old if new is None else bool(new) for old, new in zip(current, (database, schema, identifier)))  # type: ignore[return-value]
 
@@ -41,6 +56,7 @@ class Relation(Mapping):
     # (column, start, end): a microbatch model's input, read one time window at a time
     event_time_filter: tuple[str, str, str] | None = None
     limit: int | None = None  # `--empty`: refs and sources read as a subquery with this limit (dbt's render_limited)
+    limit_alias: bool = False  # the limiting and filtering subqueries get an alias (dbt's require_alias)
     include_policy: Policy = ALL_PARTS
     quote_policy: Policy = ALL_PARTS
 
@@ -69,7 +85,8 @@ class Relation(Mapping):
         rendered = self.render_limited()
         if self.event_time_filter is not None:  # the window's filter wraps the limited subquery, as in dbt
             column, start, end = self.event_time_filter
-            rendered = f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}')"
+            alias = f" _dbt_et_filter_subq_{self.identifier}" if self.limit_alias else ""
+            rendered = f"(select * from {rendered} where {column} >= '{start}' and {column} < '{end}'){alias}"
         return rendered
 
     def __getitem__(self, key: str) -> Any:
@@ -114,13 +131,14 @@ class Relation(Mapping):
     def render_limited(self) -> str:
         """dbt's ``render_limited``: the name, or a subquery reading at most ``limit`` rows (``--empty``: none).
 
-        DuckDB needs no alias for the subquery (dbt-duckdb's relations set ``require_alias`` false).
+        The subquery gets an alias only where the engine requires one (``limit_alias``, dbt's ``require_alias``).
         """
         rendered = self.render()
         if self.limit is None:
             return rendered
         where = " where false" if self.limit == 0 else ""
-        return f"(select * from {rendered}{where} limit {self.limit})"
+        alias = f" _dbt_limit_subq_{self.identifier}" if self.limit_alias else ""
+        return f"(select * from {rendered}{where} limit {self.limit}){alias}"
 
     def filtered(self, column: str, start: object, end: object) -> Relation:
         """This relation read only where ``column`` falls in ``[start, end)`` (as dbt filters microbatch inputs).
@@ -130,9 +148,15 @@ class Relation(Mapping):
         """
         return replace(self, event_time_filter=(column, str(start), str(end)))
 
-    def limited(self, limit: int | None) -> Relation:
-        """The relation read through dbt's limiting subquery (``--empty``: ``limit`` 0)."""
-        return self if limit == self.limit else replace(self, limit=limit)
+    def limited(self, limit: int | None, alias: bool = False) -> Relation:
+        """The relation read through dbt's limiting subquery (``--empty``: ``limit`` 0), aliased if ``alias``.
+
+        >>> print(Relation("db", "main", "a").limited(0, alias=True))
+        (select * from "db"."main"."a" where false limit 0) _dbt_limit_subq_a
+        """
+        if limit == self.limit and alias == self.limit_alias:
+            return self
+        return replace(self, limit=limit, limit_alias=alias)
 
     @property
     def name(self) -> str:

@@ -41,6 +41,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "empty": ("bool", False),
     "store_failures": ("bool", None),
     "skip_unchanged": (("true", "false", "strict"), "false"),  # run/build: skip relations built from the same inputs
+    "static_analysis": (("strict", "on", "off", "baseline"), None),  # None: each node's config
 }
 
 _TRUE = ("1", "true", "yes", "on", "t", "y")

@@ -54,11 +54,19 @@ def found_summary(manifest: Manifest) -> str:
     order = {"model": 0, "analysis": 1, "data test": 2, "seed": 3, "operation": 4, "snapshot": 5}
     ranked = sorted(counts.items(), key=lambda kc: order.get(kc[0], len(order)))
     parts = [pluralize(c, k) for k, c in ranked if k != "unit test"]
-    if manifest.sources:
-        parts.append(pluralize(len(manifest.sources), "source"))
-    parts.append(pluralize(len(manifest.macros), "macro"))
-    if counts.get("unit test"):
-        parts.append(pluralize(counts["unit test"], "unit test"))
+    # then, as dbt counts them: sources, exposures, metrics, macros, groups, semantic models, saved queries
+    for count, label in (
+        (len(manifest.sources), "source"),
+        (len(manifest.exposures), "exposure"),
+        (len(manifest.metrics), "metric"),
+        (len(manifest.macros), "macro"),
+        (len(manifest.groups), "group"),
+        (len(manifest.semantic_models), "semantic model"),
+        (len(manifest.saved_queries), "saved query"),
+        (counts.get("unit test", 0), "unit test"),
+    ):
+        if count:
+            parts.append(pluralize(count, label))
     return ", ".join(parts)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,10 @@ from modelkit.deps.addpackage import add_package as add_package_entry
 from modelkit.deps.base import DepsError, Renderer, scrub_secrets
 from modelkit.deps.hub import Hub
 from modelkit.deps.install import install, plan
-from modelkit.deps.lockfile import read_lock, write_lock
+from modelkit.deps.lockfile import LOCK_FILE, LockEntry, LockFile, read_lock, write_lock
 from modelkit.deps.resolver import Resolver
 from modelkit.deps.sources import Workspace
-from modelkit.deps.spec import read_spec_file, spec_hash
+from modelkit.deps.spec import parse_entries, read_spec_file, spec_hash
 from modelkit.project.project import load_project
 
 
@@ -42,6 +42,14 @@ def _scrubbing(log: Callable[[str], None]) -> Callable[[str], None]:
         log(scrub_secrets(message))
 
     return scrubbed
+
+
+def _name_entries(lock: LockFile, resolver: Resolver, renderer: Renderer) -> LockFile:
+    """The lock file's entries, each named after its package's project file (the file is left as it is)."""
+    data = {"packages": [entry.data for entry in lock.entries]}
+    specs = parse_entries(data, resolver.root, renderer, path=LOCK_FILE, text=lock.path.read_text(encoding="utf-8"))
+    named = [LockEntry(p.kind, p.name, p.lock, p.origin) for p in resolver.resolve(specs)]
+    return replace(lock, entries=named)
 
 
 def run_deps(
@@ -85,6 +93,8 @@ def run_deps(
             latest = {p.name: p.latest for p in packages if p.latest}
             lock = read_lock(root)
         assert lock is not None
+        if lock.unnamed:
+            lock = _name_entries(lock, Resolver(root, project.name, renderer, workspace, log), renderer)
         names = tuple(entry.name for entry in lock.entries)
         if lock_only:
             return DepsResult(lock.path, resolved, names, ())

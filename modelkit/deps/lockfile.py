@@ -63,6 +63,11 @@ class LockFile:
     sha1_hash: str | None
     entries: list[LockEntry]
 
+    @property
+    def unnamed(self) -> bool:
+        """Whether some entry has no ``name:`` (as dbt wrote lock files before 1.8)."""
+        return any(not entry.name for entry in self.entries)
+
 
 def read_lock(root: Path) -> LockFile | None:
     path = root / LOCK_FILE
@@ -81,14 +86,15 @@ def read_lock(root: Path) -> LockFile | None:
         if not isinstance(item, Mapping):
             raise origin.error(f"An entry of {LOCK_FILE} must be a mapping")
         kinds = [kind for key, kind in _KIND_KEYS if key in item]
-        if len(kinds) != 1 or not isinstance(item.get("name"), str):
+        if len(kinds) != 1 or not isinstance(item.get("name", ""), str):
             raise origin.error(
-                f"Invalid entry in {LOCK_FILE}: each needs `name:` and one of `package:`, `git:`, `local:`, "
-                "`tarball:`; run `modelkit deps --upgrade` to write it again"
+                f"Invalid entry in {LOCK_FILE}: each needs one of `package:`, `git:`, `local:`, `tarball:` "
+                "(and a `name:`); run `modelkit deps --upgrade` to write it again"
             )
         if kinds[0] == "hub" and not item.get("version"):
             raise origin.error(f"The hub package {item['package']} in {LOCK_FILE} has no `version:`")
-        entries.append(LockEntry(kinds[0], item["name"], dict(item), origin))
+        # older dbt versions wrote no `name:`; the package's own project file says it (see `unnamed`)
+        entries.append(LockEntry(kinds[0], item.get("name", ""), dict(item), origin))
     sha = data.get(HASH_KEY)
     return LockFile(path, None if sha is None else str(sha), entries)
 

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from modelkit import __version__
+from modelkit.analysis.lineage import UNRESOLVED
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
+from modelkit.artifacts.semantic import write_semantic_manifest
 from modelkit.core.manifest import Manifest
 from modelkit.core.results import RunResult
 from modelkit.docs import content, site
 from modelkit.docs.catalog import CatalogEntry, catalog_dict, read_catalog
 from modelkit.docs.descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
-from modelkit.docs.lineage import UNRESOLVED
 from modelkit.docs.testinfo import collect_tests, load_run_results
 from modelkit.docs.trace import compile_and_trace
 
@@ -94,6 +95,7 @@ def generate_docs(
     data = artifacts.manifest_dict(manifest, invocation_id, compiled if options.compile else {}, session.target.type)
     resolve_manifest_descriptions(data, descriptions)
     artifacts.write_json(result.manifest_path, data)
+    write_semantic_manifest(target_dir / "semantic_manifest.json", manifest)
     if options.compile:
         run.results, run.elapsed_time = traced.results, time.perf_counter() - started
         args = {"which": "generate", "select": list(options.select), "exclude": list(options.exclude)}

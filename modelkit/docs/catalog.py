@@ -34,6 +34,7 @@ class CatalogEntry:
     comment: str | None = None
     row_count: int | None = None
     columns: list[CatalogColumn] = field(default_factory=list)
+    owner: str | None = None
 
     def column_types(self) -> dict[str, str]:
         return {c.name: c.type for c in self.columns}
@@ -86,6 +87,7 @@ def _entry(uid: str, rel: dict[str, Any]) -> CatalogEntry:
         type=rel["type"],
         comment=rel.get("comment"),
         row_count=rel.get("row_count"),
+        owner=rel.get("owner"),
         columns=[CatalogColumn(name, dtype, i, comment) for i, (name, dtype, comment) in enumerate(rel["columns"], 1)],
     )
 
@@ -148,7 +150,7 @@ def entry_dict(entry: CatalogEntry) -> dict[str, Any]:
             "name": entry.name,
             "database": entry.database,
             "comment": entry.comment,
-            "owner": None,
+            "owner": entry.owner,
         },
         "columns": {
             c.name: {"type": c.type, "index": c.index, "name": c.name, "comment": c.comment} for c in entry.columns

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelkit.analysis.lineage import NodeLineage
 from modelkit.core.manifest import Manifest
 from modelkit.docs.catalog import CatalogEntry
-from modelkit.docs.lineage import NodeLineage
 from modelkit.docs.testinfo import TestInfo
 
 CHUNK_SIZE = 200  # nodes per detail chunk

@@ -13,15 +13,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelkit.analysis.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
+from modelkit.analysis.lineage_cache import LineageCache
+from modelkit.analysis.lineage_pool import LineagePool, analyse_many
+from modelkit.analysis.queryshapes import ShapeCache, shape_of
 from modelkit.api.session import Session
 from modelkit.core.errors import DatabaseError
 from modelkit.core.manifest import Node
 from modelkit.core.results import NodeResult, now
 from modelkit.docs.catalog import CatalogEntry, relation_keys
-from modelkit.docs.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
-from modelkit.docs.lineage_cache import LineageCache
-from modelkit.docs.lineage_pool import LineagePool, analyse_many
-from modelkit.docs.queryshapes import ShapeCache, shape_of
 from modelkit.execute.runner import EXECUTABLE
 
 ANALYSED_TYPES = ("model", "snapshot", "analysis")

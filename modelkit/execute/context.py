@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
     from modelkit.core.manifest import Manifest
     from modelkit.graph.graph import Graph
+    from modelkit.graph.state import PreviousState
     from modelkit.project.profiles import Target
     from modelkit.project.project import ProjectConfig
     from modelkit.render.compiler import Compiler
@@ -36,6 +37,8 @@ class ExecutionContext:
     indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: eager)
     store_failures: bool = False  # --store-failures: every data test keeps its failing rows
     warning_is_error: Callable[[str], bool] = lambda event: False  # --warn-error / --warn-error-options
+    state: PreviousState | None = None  # --state / --state-git: for `state:` and `result:` selection
+    breaking: Callable[[], Collection[str]] | None = None  # what `state:breaking` selects, computed on demand
 
     @property
     def adapter(self) -> Adapter:
@@ -53,7 +56,7 @@ class ExecutionContext:
         (``selector``, else the one with ``default: true`` when nothing is selected), with tests added as
         ``indirect`` (or the project's setting) says."""
         mode = indirect or self.indirect_selection
-        chooser = Selector(self.manifest, self.graph)
+        chooser = Selector(self.manifest, self.graph, self.state, self.invocation.log, self.breaking)
         if selector is None and not include and not exclude:
             selector = yamlselectors.default_selector(self.selectors)
         if selector is not None:
@@ -62,4 +65,4 @@ class ExecutionContext:
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         """Selection terms that match nothing (reported as warnings)."""
-        return Selector(self.manifest, self.graph).unmatched(include)
+        return Selector(self.manifest, self.graph, self.state, self.invocation.log, self.breaking).unmatched(include)

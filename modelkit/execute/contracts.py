@@ -31,18 +31,27 @@ class ContractError(CompilationError):
     """The model's query does not match its contract."""
 
 
-def _contract_columns(node: Node, adapter: Adapter) -> list[ColumnInfo]:
+def declared_types(node: Node, data_type: Callable[[str], str] | None = None) -> dict[str, str]:
+    """The contract's types by column, translated by ``data_type`` when the node's dialect is not the
+    target's (``double`` is ``DOUBLE PRECISION`` in some)."""
+    translate = data_type or str
+    return {name: translate(str(c.data_type)) for name, c in node.columns.items()}
+
+
+def _contract_columns(node: Node, adapter: Adapter, types: Mapping[str, str]) -> list[ColumnInfo]:
     """The declared columns with their types as the engine names them (``int`` -> ``INTEGER``)."""
-    columns = list(node.columns.values())
     try:
-        return adapter.describe_query(adapter.sql.typed_nulls([(c.name, str(c.data_type)) for c in columns]))
+        return adapter.describe_query(
+            adapter.sql.typed_nulls([(c.name, types[key]) for key, c in node.columns.items()])
+        )
     except DatabaseError:
-        for column in columns:  # find the faulty one for the message
+        for key, column in node.columns.items():  # find the faulty one for the message
             try:
-                adapter.describe_query(adapter.sql.typed_nulls([("x", str(column.data_type))]))
+                adapter.describe_query(adapter.sql.typed_nulls([("x", types[key])]))
             except DatabaseError as exc:
+                spelled = f" ({types[key]} as the target names it)" if types[key] != str(column.data_type) else ""
                 raise CompilationError(
-                    f"Column '{column.name}' of the contract has data_type '{column.data_type}', "
+                    f"Column '{column.name}' of the contract has data_type '{column.data_type}'{spelled}, "
                     f"which the database does not know: {exc.message}"
                 ) from None
         raise
@@ -65,13 +74,16 @@ def mismatches(definition: list[tuple[str, str]], contract: list[tuple[str, str]
     return sorted(rows, key=str)
 
 
-def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
-    """Check the query against the contract; returns the query with columns in contract order."""
+def enforce_contract(node: Node, sql: str, adapter: Adapter, types: Mapping[str, str] | None = None) -> str:
+    """Check the query against the contract (``types``: its types as the engine names them, see
+    :func:`declared_types`); returns the query with columns in contract order."""
     header = node.config.get("sql_header")
-    if header:  # as dbt-duckdb: run on its own first, so that its session effects reach the describe
+    if header:  # as dbt's adapters do: run on its own first, so that its session effects reach the describe
         adapter.execute(str(header))
-    definition = [(c.name, c.data_type.upper()) for c in adapter.describe_query(adapter.sql.select_from(sql))]
-    contract = [(c.name, c.data_type.upper()) for c in _contract_columns(node, adapter)]
+    family = adapter.sql.contract_type
+    definition = [(c.name, family(c.data_type)) for c in adapter.describe_query(adapter.sql.select_from(sql))]
+    declared = types if types is not None else declared_types(node)
+    contract = [(c.name, family(c.data_type)) for c in _contract_columns(node, adapter, declared)]
     rows = mismatches(definition, contract)
     if rows or len(definition) != len(contract):
         table = markdown_table(COLUMNS, [[row[c] for c in COLUMNS] for row in rows])
@@ -82,7 +94,9 @@ def enforce_contract(node: Node, sql: str, adapter: Adapter) -> str:
     return adapter.sql.select_from(sql, [by_lower[name.lower()] for name, _ in contract], alias="model_subq")
 
 
-def table_schema(node: Node, adapter: Adapter, warn: Callable[[str], None]) -> TableSchema:
+def table_schema(
+    node: Node, adapter: Adapter, warn: Callable[[str], None], types: Mapping[str, str] | None = None
+) -> TableSchema:
     """The contracted table's declaration: columns with their types and the constraints the engine enforces.
 
     A constraint the engine does not support (or would not enforce) is left out with a warning, unless it
@@ -101,9 +115,10 @@ def table_schema(node: Node, adapter: Adapter, warn: Callable[[str], None]) -> T
             )
         return support != NOT_SUPPORTED
 
+    declared = types if types is not None else declared_types(node)
     columns = []
-    for column in node.columns.values():
+    for key, column in node.columns.items():
         checks = [sql.column_constraint(c) for c in column.constraints if kept(c)]
-        columns.append((column.name, str(column.data_type), tuple(c for c in checks if c)))
+        columns.append((column.name, declared[key], tuple(c for c in checks if c)))
     model_level = [sql.model_constraint(c) for c in getattr(node, "constraints", []) if kept(c)]
     return TableSchema(tuple(columns), tuple(c for c in model_level if c))

@@ -13,7 +13,7 @@ share records):
   the next run takes the recorded SQL hash instead of rendering the model again: a model whose render
   read anything else (the database, ``graph``, the time, ``model``, ...) or inlined an ephemeral model
   is rendered every time;
-- the relation's state as the engine's metadata shows it right after the build (DuckDB: a table's columns
+- the relation's state as the engine's metadata shows it right after the build (e.g. a table's columns
   and estimated row count, a view's columns and SQL; see ``Adapter.relation_states``).
 
 With ``--skip-unchanged`` (or ``flags: skip_unchanged: true``, or ``MODELKIT_SKIP_UNCHANGED=true``) a

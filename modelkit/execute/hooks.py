@@ -115,7 +115,7 @@ def run_project_hooks(
             if sql.strip():
                 context.adapter.execute(sql)
             result.message = f"{node.hook_name} passed"
-            result.adapter_response = {"_message": "OK"}
+            result.failures, result.compiled_code = 0, sql  # dbt's result of a hook: no adapter response
         except ModelkitError as exc:
             result.status, result.error = "error", exc
             result.message = f"on-run hook {node.hook_name} failed\n{exc}"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from modelkit.core.errors import DatabaseError, ModelkitError
 from modelkit.core.lazynodes import field_map
 from modelkit.core.results import NodeResult, RunResult, display_path, now
-from modelkit.execute.contracts import enforce_contract, table_schema
+from modelkit.execute.contracts import declared_types, enforce_contract, table_schema
 from modelkit.execute.fingerprints import BuildState, sql_hash, target_key
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
@@ -33,6 +33,7 @@ EXECUTABLE = {
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
     "build": ("seed", "model", "snapshot", "test", "unit_test"),
+    "clone": ("model", "seed", "snapshot"),
 }
 
 
@@ -91,6 +92,7 @@ class RunOptions:
     indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
     exclude_resource_types: tuple[str, ...] = ()
     skip_unchanged: str | None = None  # "true" | "strict": skip what was built from the same inputs
+    unique_ids: tuple[str, ...] | None = None  # exactly these nodes, instead of a selection (`retry`)
 
 
 def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
@@ -136,12 +138,15 @@ class Runner:
         if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
             kinds &= set(self.options.resource_types)
         kinds -= set(self.options.exclude_resource_types)
-        chosen = self.context.select(
-            self.options.select,
-            self.options.exclude,
-            selector=self.options.selector,
-            indirect=self.options.indirect_selection,
-        )
+        if self.options.unique_ids is not None:
+            chosen = set(self.options.unique_ids)
+        else:
+            chosen = self.context.select(
+                self.options.select,
+                self.options.exclude,
+                selector=self.options.selector,
+                indirect=self.options.indirect_selection,
+            )
         manifest = self.context.manifest
         kind_of, ephemeral = field_map(manifest.nodes, "kind"), field_map(manifest.nodes, "ephemeral")
         return sorted(uid for uid in chosen if kind_of.get(uid) in kinds and uid not in ephemeral)
@@ -190,6 +195,8 @@ class Runner:
                 adapter.create_schema(database, schema)
             self.build_state = self._build_state(nodes)
         parents = self._parents(selected)
+        if self.options.command == "clone":  # as dbt: each node on its own, none waits for (or skips) another
+            parents = {uid: set() for uid in selected}
         levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
             parents, levels = build_dag(context.manifest, context.graph, parents)
@@ -325,9 +332,10 @@ class Runner:
         else:
             schema = None
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
-                sql = enforce_contract(node, sql, context.adapter)
+                types = declared_types(node, lambda text: context.compiler.data_type(node, text))
+                sql = enforce_contract(node, sql, context.adapter, types)
                 if node.materialized == "table":
-                    schema = table_schema(node, context.adapter, self._warn)
+                    schema = table_schema(node, context.adapter, self._warn, types)
             response = self._materialize(node, sql, schema)
             result.message = response.message
             result.adapter_response = {"_message": response.message}
@@ -364,6 +372,7 @@ class Runner:
                 event_time_start=self.options.event_time_start,
                 event_time_end=self.options.event_time_end,
                 schema=schema,
+                data_type=lambda text: context.compiler.data_type(node, text),
             )
         )
         self._run_hooks(node, "post-hook")

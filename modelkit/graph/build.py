@@ -5,7 +5,8 @@ Starting from the dependency edges among the selected nodes:
 - a data test runs once its nodes are built, and each buildable node downstream
   of all of them waits for it, so an error-severity failure skips the
   descendants (a warning does not block: the scheduler only blocks on errors);
-- a unit test runs after its model's parents (and their tests), before the model;
+- a unit test runs after its model's parents (and their tests), before the model; a model's unit tests
+  run one after another, so that the first to fail skips the others and the model, as in dbt;
 - a node reading a source whose table a selected seed or model builds runs after that node.
 
 Any resource type other than ``test`` and ``unit_test`` is buildable, so new
@@ -59,8 +60,10 @@ def build_dag(
             unit_tests.setdefault(node.tested_node, []).append(uid)  # type: ignore[attr-defined]
     for model, tests in unit_tests.items():
         before = set(result.get(model, ()))
-        for uid in tests:
+        for i, uid in enumerate(tests):
             result[uid] = (result[uid] | before) - {model}
+            if i:  # one after the other, as dbt runs a model's unit tests: after a failure the rest skip
+                result[uid].add(tests[i - 1])
             if model in result:
                 result[model].add(uid)
     return result, levels(result)

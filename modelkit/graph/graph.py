@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cached_property
 
 from modelkit.core.errors import AccessError, DependencyError
@@ -11,8 +11,9 @@ from modelkit.core.manifest import Manifest, Node
 from modelkit.graph.resolve import Resolver
 
 
-def link(manifest: Manifest, resolver: Resolver) -> None:
-    """Fill each node's ``depends_on_nodes`` from its refs and sources; fail on unknown names."""
+def link(manifest: Manifest, resolver: Resolver, restricted: Collection[str] = ()) -> None:
+    """Fill each node's ``depends_on_nodes`` from its refs and sources; fail on unknown names, and on refs
+    the target's access does not allow (``restricted``: the packages that set ``restrict-access``)."""
     for node in manifest.nodes.values():
         deps: list[str] = []
         ref_lines = node.ref_lines
@@ -27,7 +28,7 @@ def link(manifest: Manifest, resolver: Resolver) -> None:
                 raise
             if target is None:
                 raise resolver.missing_ref_error(node, ref["name"], line, ref.get("version"), ref.get("package"))
-            check_access(node, target, line)
+            check_access(node, target, line, restricted)
             deps.append(target.unique_id)
         source_lines = node.source_lines
         for i, (source_name, table_name) in enumerate(node.sources):
@@ -40,24 +41,37 @@ def link(manifest: Manifest, resolver: Resolver) -> None:
     Graph(manifest).check_cycles()
 
 
-def check_access(node: Node, target: Node, line: int | None = None) -> None:
-    """dbt's model access: a ``private`` model is referenced only by models of its own ``group``.
+def access_error(
+    referrer: str, kind: str, package: str, group: str | None, target: Node, restricted: Collection[str] = ()
+) -> AccessError | None:
+    """dbt's model access, for a ``kind`` node (``referrer`` its unique_id) of ``package`` and ``group``:
 
-    (``protected``, the default, allows every model of the project and of installed packages, as dbt does
-    unless a package restricts access.)
+    - ``private``: referenced only by models (and semantic models) of its own ``group`` (and, when its
+      package sets ``restrict-access``, of its own package);
+    - ``protected`` (the default): by any node of the project and of installed packages, unless its
+      package sets ``restrict-access: true``: then only by nodes of that package;
+    - ``public``: by any node.
     """
-    if node.resource_type != "model" or target.resource_type != "model":
-        return
-    if target.config.get("access") == "private" and node.config.get("group") != target.config.get("group"):
-        raise AccessError(
-            node.unique_id,
-            target.unique_id,
-            "private",
-            str(target.config.get("group")),
-            path=node.original_file_path,
-            line=line,
-            source=node.raw_code,
-        )
+    if target.resource_type != "model" or kind in ("operation", "unit_test"):
+        return None
+    access = target.config.get("access") or "protected"
+    other_package = package != target.package_name and target.package_name in restricted
+    if access == "private" and kind in ("model", "semantic_model"):
+        if not group or group != target.config.get("group") or other_package:
+            return AccessError(referrer, target.unique_id, "private", str(target.config.get("group")))
+    if access == "protected" and other_package:
+        return AccessError(referrer, target.unique_id, "protected", target.package_name)
+    return None
+
+
+def check_access(node: Node, target: Node, line: int | None = None, restricted: Collection[str] = ()) -> None:
+    """Raise :func:`access_error`'s error for ``node`` referencing ``target``, located at the ref()."""
+    error = access_error(
+        node.unique_id, node.resource_type, node.package_name, node.config.get("group"), target, restricted
+    )
+    if error is not None:
+        error.path, error.line, error.source = node.original_file_path, line, node.raw_code
+        raise error
 
 
 class Levels(Mapping[str, int]):

@@ -55,6 +55,10 @@ class Resolver:
         self.package_first = package_first  # dbt's flag require_ref_searches_node_package_before_root
         self.log = log  # where run-time notes go (an unpinned ref() to a model with a newer version)
 
+    def search_order(self, package: str | None, node_package: str | None) -> list[str | None]:
+        """The packages an unqualified name is looked for in (``None``: any package), as dbt searches."""
+        return self._search(package, node_package)
+
     def _search(self, package: str | None, node_package: str | None) -> list[str | None]:
         if package is not None:
             return [package]
@@ -210,5 +214,22 @@ class Resolver:
             "sources": {uid: source_dict(s) for uid, s in self.manifest.sources.items()},
             "exposures": dict(self.manifest.exposures),
             "groups": dict(self.manifest.groups),
-            "metrics": {},
+            "metrics": dict(self.manifest.metrics),
+            "semantic_models": dict(self.manifest.semantic_models),
+            "saved_queries": dict(self.manifest.saved_queries),
         }
+
+
+def target_not_found(
+    resource: Mapping[str, Any], kind: str, name: str, package: str | None = None, disabled: bool = False
+) -> DependencyError:
+    """dbt's TargetNotFoundError for an exposure, metric, semantic model or saved query (a manifest dict)
+    whose ``kind`` (node, metric) named ``name`` is missing or disabled."""
+    title = str(resource["resource_type"]).title()  # dbt's: Semantic_Model, Saved_Query
+    where = f"in package or project '{package}' " if package is not None else ""
+    reason = "is disabled" if disabled else "was not found"
+    return DependencyError(
+        f"{title} '{resource['unique_id']}' ({resource['original_file_path']}) depends on a {kind} named "
+        f"'{name}' {where}which {reason}",
+        path=resource["original_file_path"],
+    )

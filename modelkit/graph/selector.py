@@ -8,8 +8,9 @@ atom      := ["@"] [N] ["+"] [method ":"] value ["+" [N]]
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from modelkit.core.errors import SelectionError
@@ -17,11 +18,38 @@ from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest
 from modelkit.graph.graph import Graph
 from modelkit.graph.resolve import version_less
+from modelkit.graph.state import PreviousState, StateComparison, check_result_status, check_state_method, no_state_error
 
 METHODS = (
     "fqn", "tag", "path", "file", "config", "resource_type", "source", "test_type", "test_name",
-    "package", "unique_id", "access", "group", "version",
+    "package", "unique_id", "access", "group", "version", "exposure", "metric", "semantic_model", "saved_query",
+    "state", "result",
 )  # fmt: skip
+# the methods that select exposures, metrics, semantic models and saved queries too (as dbt's do)
+RESOURCE_METHODS = frozenset({"fqn", "tag", "path", "file", "package", "resource_type", "unique_id"})
+_KIND_WORDS = {
+    "exposure": ("exposure", "Exposures", "exposure"),
+    "metric": ("metric", "Metrics", "metric"),
+    "semantic_model": ("semantic model", "Semantic models", "semantic_model"),
+    "saved_query": ("saved query", "Saved queries", "saved_query"),
+}
+
+
+class ResourceView:
+    """An exposure, metric, semantic model or saved query (a manifest dict), read as the selector reads nodes."""
+
+    __slots__ = ("config", "fqn", "name", "original_file_path", "package_name", "resource_type", "tags", "unique_id")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.unique_id: str = data["unique_id"]
+        self.resource_type: str = data["resource_type"]
+        self.package_name: str = data["package_name"]
+        self.name: str = data["name"]
+        self.fqn: list[str] = list(data["fqn"])
+        self.original_file_path: str = data["original_file_path"]
+        tags = data.get("tags") or []
+        self.tags: list[str] = [tags] if isinstance(tags, str) else list(tags)
+        self.config: dict[str, Any] = dict(data.get("config") or {})
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,10 @@ def parse_atom(text: str) -> Atom:
         raise SelectionError(f"Unknown selection method '{method}' in '{text}' (known: {', '.join(METHODS)})")
     if not value:
         raise SelectionError(f"Invalid selector '{text}': '{method}:' needs a value")
+    if method == "state":
+        check_state_method(value)
+    elif method == "result":
+        check_result_status(value)
     return Atom(method, value, parents, parents_depth, children, children_depth, at, text)
 
 
@@ -116,16 +148,59 @@ def _fqn_matches(value: str, name: str, fqn: list[str], path: str, version: Any)
 
 
 class Selector:
-    def __init__(self, manifest: Manifest, graph: Graph) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        graph: Graph,
+        state: PreviousState | None = None,
+        warn: Callable[[str], None] | None = None,
+        breaking: Callable[[], Collection[str]] | None = None,
+    ) -> None:
         self.manifest = manifest
         self.graph = graph
+        self.state = state
+        self.warn = warn  # warnings of state comparison (breaking contract changes)
+        self._comparison: StateComparison | None = None
+        self._breaking = breaking  # ``state:breaking``: the nodes breaking column changes reach, computed once
+        self._broken: Collection[str] | None = None
+
+    def _state_matches(self, method: str, value: str, unique_id: str) -> bool:
+        """``state:<value>`` against the comparison manifest, ``result:<status>`` against its run results."""
+        state = self.state
+        if method == "result":
+            if state is None or state.results is None:
+                raise no_state_error("result")
+            return state.results.get(unique_id) == value
+        if state is None or not state.has_manifest:
+            raise no_state_error("state", state)
+        if value == "breaking":
+            if self._breaking is None:
+                raise SelectionError("state:breaking needs the column analysis of `modelkit diff`, not run here")
+            if self._broken is None:
+                self._broken = set(self._breaking())
+            return unique_id in self._broken
+        if self._comparison is None:
+            self._comparison = StateComparison(self.manifest, state, self.warn)
+        return self._comparison.matches(value, unique_id)
 
     def _items(self) -> Iterable[tuple[str, Any]]:
         yield from self.manifest.nodes.items()
         yield from self.manifest.sources.items()
+        yield from self._resources
+
+    @cached_property
+    def _resources(self) -> list[tuple[str, ResourceView]]:
+        return [(r["unique_id"], ResourceView(r)) for r in self.manifest.resources()]
 
     def _matches(self, atom: Atom, node: Any) -> bool:
         method, value = atom.method, atom.value
+        if method in _KIND_WORDS:
+            return _match_resource(method, value, node)
+        if isinstance(node, ResourceView):
+            if method == "group":  # dbt's groupable: nodes and metrics
+                return node.resource_type == "metric" and _glob(value, node.config.get("group"))
+            if method not in RESOURCE_METHODS:
+                return False
         if method == "fqn":
             return self._match_fqn(value, node)
         if method == "tag":
@@ -168,6 +243,8 @@ class Selector:
             return _glob(value, node.config.get(method)) if hasattr(node, "config") else False
         if method == "version":
             return _match_version(value, node)
+        if method in ("state", "result"):
+            return self._state_matches(method, value, node.unique_id)
         return False
 
     @staticmethod
@@ -243,7 +320,7 @@ class Selector:
         if include:
             selected = self.evaluate(parse(include), indirect)
         else:
-            selected = set(self.manifest.nodes) | set(self.manifest.sources)
+            selected = set(self.manifest.nodes) | set(self.manifest.sources) | {uid for uid, _ in self._resources}
         if exclude:
             selected -= self.evaluate(parse(exclude))
         return selected
@@ -280,6 +357,22 @@ class Selector:
             if not self.evaluate([term]):
                 missing.append(",".join(a.text for a in term))
         return missing
+
+
+def _match_resource(method: str, value: str, node: Any) -> bool:
+    """dbt's ``exposure:``, ``metric:``, ``semantic_model:`` and ``saved_query:`` methods: ``name`` or
+    ``package.name``, each part a glob."""
+    if node.resource_type != method:
+        return False
+    parts = value.split(".")
+    if len(parts) > 2:
+        word, plural, key = _KIND_WORDS[method]
+        raise SelectionError(
+            f'Invalid {word} selector value "{value}". {plural} must be of the form ${{{key}_name}} or '
+            f"${{{key}_package.{key}_name}}"
+        )
+    package, name = parts if len(parts) == 2 else ("*", parts[0])
+    return _glob(package, node.package_name) and _glob(name, node.name)
 
 
 def _match_version(value: str, node: Any) -> bool:

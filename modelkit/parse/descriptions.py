@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from modelkit.core.errors import CompilationError
@@ -18,6 +19,32 @@ def render_descriptions(manifest: Manifest, renderer: Any) -> None:
 
     ``doc('name')`` is looked for as dbt does: in the root project, the node's package, then any package.
     """
+    render = _description_renderer(manifest, renderer)
+    for node in list(manifest.nodes.values()) + list(manifest.sources.values()):
+        path = getattr(node, "patch_path", None) or node.original_file_path
+        path = path.split("://", 1)[-1]
+        package = node.package_name
+        node.description = render(node.description, path, package)
+        if getattr(node, "source_description", None):
+            node.source_description = render(node.source_description, path, package)  # type: ignore[union-attr]
+        for column in node.columns.values():
+            column.description = render(column.description, path, package)
+
+
+def render_resource_descriptions(manifest: Manifest, renderer: Any) -> None:
+    """As :func:`render_descriptions`, for exposures, metrics, semantic models (and their entities,
+    measures and dimensions) and saved queries."""
+    render = _description_renderer(manifest, renderer)
+    for resource in manifest.resources():
+        path, package = resource["original_file_path"], resource["package_name"]
+        parts = [resource, *(e for key in ("entities", "measures", "dimensions") for e in resource.get(key) or [])]
+        for part in parts:
+            if isinstance(part.get("description"), str):
+                part["description"] = render(part["description"], path, package)
+
+
+def _description_renderer(manifest: Manifest, renderer: Any) -> Callable[[str, str, str], str]:
+    """``render(text, path, package)``: a description with its Jinja rendered (``doc()`` resolved)."""
     docs: dict[str, list[tuple[str, str]]] = {}
     for entry in manifest.docs.values():
         docs.setdefault(entry["name"], []).append((entry["package_name"], entry["block_contents"]))
@@ -42,15 +69,7 @@ def render_descriptions(manifest: Manifest, renderer: Any) -> None:
         ctx["doc"] = lambda *args: lookup(args, package, path)
         return renderer.render(text, f"{path} (description)", ctx)
 
-    for node in list(manifest.nodes.values()) + list(manifest.sources.values()):
-        path = getattr(node, "patch_path", None) or node.original_file_path
-        path = path.split("://", 1)[-1]
-        package = node.package_name
-        node.description = render(node.description, path, package)
-        if getattr(node, "source_description", None):
-            node.source_description = render(node.source_description, path, package)  # type: ignore[union-attr]
-        for column in node.columns.values():
-            column.description = render(column.description, path, package)
+    return render
 
 
 def _missing(name: str, path: str, docs: list[str]) -> CompilationError:

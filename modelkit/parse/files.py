@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core import fsio, yamlio
+from modelkit.parse.macroindex import MacroIndex
 from modelkit.parse.packages import Package
 from modelkit.parse.schema_yaml import SchemaFiles
 from modelkit.parse.yamlrender import PropertyRenderer
@@ -50,17 +51,38 @@ def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+MAXIMUM_SEED_SIZE = 1024 * 1024  # dbt's limit: a larger seed's checksum is its path
+
+
+def seed_checksum(path: Path, rel: str) -> tuple[str, str]:
+    """A seed's (checksum, checksum name) as dbt computes them: sha256 of the file's text, stripped, or,
+    over 1 MiB, its path (name ``path``), so that a large seed counts as changed only when it moves."""
+    if path.stat().st_size > MAXIMUM_SEED_SIZE:
+        return rel, "path"
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8", "surrogateescape").strip()
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest(), "sha256"
+
+
 def load_macros(renderer: Renderer, packages: Iterable[Package] = ()) -> MacroRegistry:
     """The macros of the root project and of each installed package (``tests/generic/`` included)."""
     registry = renderer.registry
-    for package in [Package(renderer.project), *packages]:
+    packages = list(packages)
+    root = renderer.project
+    index = MacroIndex(root.root / root.packages_install_path)
+    for package in [Package(root), *packages]:
         project = package.config
         for _folder, _inner, rel in [
             *walk(project.root, project.macro_paths, (".sql", ".jinja")),
             *(f for f in walk(project.root, project.test_paths, (".sql",)) if f[1].startswith("generic/")),
         ]:  # a package's macros are known by their path in the package, as in dbt
-            original = None if package.is_root else rel
-            registry.add_file(read(project.root, rel), package.prefix + rel, project.name, original)
+            text, path = read(project.root, rel), package.prefix + rel
+            if package.is_root:
+                registry.add_file(text, path, project.name)
+            else:
+                registry.add_discovered(text, path, project.name, index.macros(text, path, project.name, rel))
+    if packages:
+        index.save()
     return registry
 
 

@@ -523,6 +523,9 @@ class Update:
                 raise FullParse(_where())
         if (old.database, old.schema, old.alias) != (node.database, node.schema, node.alias):
             self.relations_moved = True
+            for semantic_model in self.manifest.semantic_models.values():
+                if node.unique_id in semantic_model["depends_on"]["nodes"]:
+                    raise FullParse(_where())  # its node_relation names the relation
 
     relations_moved = False
 
@@ -539,7 +542,7 @@ class Update:
             self.snap.templated.set(uid, True if uid in templated else None)
         if templated:
             render_descriptions(part, renderer)
-        link(part, renderer.resolver)
+        link(part, renderer.resolver, {unit.name for unit in self.units if unit.config.restrict_access})
         for node in rebuilt:
             manifest.nodes[node.unique_id] = node  # again: its parents are known now
         for node in rebuilt:

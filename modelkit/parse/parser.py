@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 from typing import Any
 
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
 from modelkit.core.errors import ModelkitError
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
+from modelkit.core.relation import quote_policy
 from modelkit.graph.graph import link
 from modelkit.graph.resolve import Resolver
 from modelkit.parse import incremental, yamlchild
 from modelkit.parse.cache import ParseCache, global_key
 from modelkit.parse.contracts import check_contracts
 from modelkit.parse.datatests import add_data_tests
-from modelkit.parse.descriptions import render_descriptions
-from modelkit.parse.files import checksum, load_docs, load_macros, load_schema_files, read, read_schema_files, walk
+from modelkit.parse.descriptions import render_descriptions, render_resource_descriptions
+from modelkit.parse.files import (
+    checksum,
+    load_docs,
+    load_macros,
+    load_schema_files,
+    read,
+    read_schema_files,
+    seed_checksum,
+    walk,
+)
 from modelkit.parse.hooks import project_hook_nodes
+from modelkit.parse.metrics import add_semantic_resources, link_semantic_resources
 from modelkit.parse.packages import (
     Package,
     apply_root_config,
@@ -29,8 +39,10 @@ from modelkit.parse.packages import (
 )
 from modelkit.parse.resources import add_exposures, add_groups, check_groups
 from modelkit.parse.schema_yaml import SchemaFiles, apply_source_overrides, build_sources, columns_from
+from modelkit.parse.semantic import check_time_spines, model_time_spine
 from modelkit.parse.snapshots import parse_snapshots
 from modelkit.parse.unittests import add_unit_tests
+from modelkit.parse.unrendered import unrendered_config
 from modelkit.parse.versions import ModelVersion, deprecation_datetime, model_versions
 from modelkit.parse.yamlwarnings import check_patches, disable_orphan_tests, model_deprecations, no_node_for_yaml_key
 from modelkit.render import templating
@@ -50,7 +62,7 @@ class Parser:
         self.project = renderer.project  # the project or package being parsed (see _enter)
         self.root = renderer.project
         self.prefix = ""  # the folder of the package being parsed, relative to the root project
-        self.manifest = Manifest(project_name=self.project.name)
+        self.manifest = Manifest(project_name=self.project.name, quoting=dict(self.project.quoting))
         self._names: dict[tuple[str, str], Node] = {}
         self._naming: dict[str, bool] = {}  # package -> whether a generate_*_name macro is overridden for it
         self._prefetched: dict[str, tuple[str, str, tuple[Capture, set[str]] | None]] = {}
@@ -131,7 +143,9 @@ class Parser:
         database = self.renderer.target.database
         for unit in units:
             overrides = None if unit.is_root else self.root.sources
-            sources = build_sources(schemas[unit.name], unit.name, database, unit.config.sources, overrides)
+            sources = build_sources(
+                schemas[unit.name], unit.name, database, unit.config.sources, overrides, self.root.quoting
+            )
             self.manifest.sources.update(sources)
             load_docs(self.renderer, self.manifest, unit.config)
         package_first = bool(packages) and ref_searches_package_first(self.root)
@@ -142,7 +156,6 @@ class Parser:
             self._enter(unit, schemas[unit.name])
             self._parse_nodes()
         self._enter(units[0], schemas[self.root.name])
-        check_groups(self.manifest)
         check_contracts(self.manifest)
         check_relations(self.manifest.nodes.values())
         log = self.renderer.invocation.log
@@ -150,10 +163,18 @@ class Parser:
         self.schemas = schemas
         self.templated = incremental.templated_descriptions(self.manifest)
         render_descriptions(self.manifest, self.renderer)
-        self.renderer.resolver = Resolver(self.manifest, package_first=package_first, log=log)
-        link(self.manifest, self.renderer.resolver)
+        self.renderer.resolver = resolver = Resolver(self.manifest, package_first=package_first, log=log)
+        restricted = {unit.name for unit in units if unit.config.restrict_access}
+        link(self.manifest, resolver, restricted)
         for unit in units:
-            add_exposures(self.manifest, schemas[unit.name], unit.name, self.renderer.resolver)
+            root = None if unit.is_root else self.root
+            add_semantic_resources(self.manifest, schemas[unit.name], unit.config, root, self.export_relation, log)
+        link_semantic_resources(self.manifest, resolver, restricted)
+        for unit in units:
+            add_exposures(self.manifest, schemas[unit.name], unit.name, resolver)
+        render_resource_descriptions(self.manifest, self.renderer)
+        check_groups(self.manifest)
+        check_time_spines(self.manifest, log, self.root.flags)
         model_deprecations(self.manifest, log)
         if packages and not package_first:
             for warning in root_dependency_warnings(self.manifest, self.renderer.resolver):
@@ -193,6 +214,17 @@ class Parser:
         """For a package's node, merge the root project's ``key`` config (e.g. ``models``) for its path."""
         if self.prefix:
             apply_root_config(config, getattr(self.root, key), fqn)
+
+    def unrendered_config(
+        self, kind: str, fqn: list[str], name: str, call: dict[str, Any], text: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """dbt's ``unrendered_config`` (see :mod:`modelkit.parse.unrendered`); ``text``: (source, path)."""
+        patches = self.schema.patches.get(f"{kind}s" if kind != "analysis" else "analyses") or {}
+        patch = patches.get(name)
+        cache = self._config_cache.setdefault(f"unrendered {kind}", {})
+        project = self.project
+        entry = patch.entry.get("config") if patch is not None else None
+        return unrendered_config(project.raw_trees, project.flags, entry, cache, kind, fqn, call, text)
 
     def add_node(self, node: Node) -> None:
         if not node.config.get("enabled", True):
@@ -235,12 +267,12 @@ class Parser:
         if isinstance(node, ModelNode):
             node.constraints = list(patch.entry.get("constraints") or [])
             node.deprecation_date = deprecation_datetime(patch.entry.get("deprecation_date"))
+            node.time_spine = model_time_spine(patch.entry, node.name, patch.path)
 
     def _seed(self, folder: str, inner: str, rel: str) -> SeedNode:
         name = inner.split("/")[-1][: -len(".csv")]
         fqn = self._fqn(inner)
-        with open(self.project.root / rel, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
+        digest, digest_name = seed_checksum(self.project.root / rel, rel)
         node = SeedNode(
             unique_id=f"seed.{self.project.name}.{name}",
             resource_type="seed",
@@ -252,11 +284,13 @@ class Parser:
             raw_code="",
             checksum=digest,
             root_path=str(self.project.root),
+            checksum_name=digest_name,
         )
         config = resolve(self.project.seeds, fqn, SEED_DEFAULTS, self._config_cache.setdefault("seed", {}))
         self.apply_patch(node, "seeds", config)
         self.override_config(config, "seeds", fqn)
         node.config = config
+        node.unrendered_config = self.unrendered_config("seed", fqn, name, {})
         self.place_node(node)
         return node
 
@@ -294,7 +328,7 @@ class Parser:
         merge_into(config, capture.config)
         if kind == "model":
             self.override_config(config, "models", fqn)
-        node.unrendered_config = dict(capture.config)
+        node.unrendered_config = self.unrendered_config(kind, fqn, node.name, capture.config, (text, rel))
         node.config = config
         node.refs = capture.refs
         node.sources = capture.sources
@@ -365,10 +399,28 @@ class Parser:
         self.node_vars[node.unique_id] = sorted(var_names)
         return found
 
+    def export_relation(self, package: str, name: str, config: dict[str, Any]) -> tuple[str | None, ...]:
+        """(database, schema, alias) of a saved query's export, placed as a node of ``config`` would be."""
+        node = AnalysisNode(
+            unique_id=f"saved_query.{package}.{name}",
+            resource_type="saved_query",
+            package_name=package,
+            name=name,
+            path="",
+            original_file_path="",
+            fqn=[package, name],
+            raw_code="",
+            checksum="",
+            config={"schema": config.get("schema"), "alias": config.get("alias"), "database": config.get("database")},
+        )
+        self.place_node(node)
+        return node.database, node.schema, node.alias
+
     def place_node(self, node: Node) -> None:
         """database, schema and alias through the generate_* macros."""
         renderer = self.renderer
         config = node.config
+        node.quote_policy = quote_policy(self.root.quoting)  # dbt: a node's own `quoting` config is not used
         needs_macro = self._naming.get(node.package_name)
         if needs_macro is None:  # macros are all loaded before the first node is placed
             names = {"generate_schema_name", "generate_alias_name", "generate_database_name"}

@@ -10,6 +10,7 @@ from modelkit.core import yamlio
 from modelkit.core.config import merge_freshness, merge_into, resolve, tree_configs
 from modelkit.core.errors import ProjectError
 from modelkit.core.manifest import Column, SourceDefinition
+from modelkit.core.relation import quote_policy
 
 if TYPE_CHECKING:
     from modelkit.parse.yamlrender import PropertyRenderer
@@ -141,6 +142,7 @@ def columns_from(entries: Any) -> dict[str, Column]:
             constraints=list(entry.get("constraints") or []),
             quote=entry.get("quote"),
             data_tests=list(entry.get("data_tests") or entry.get("tests") or []),
+            granularity=entry.get("granularity"),
         )
     return columns
 
@@ -151,9 +153,10 @@ def build_sources(
     default_database: str,
     source_tree: Mapping[str, Any],
     root_tree: Mapping[str, Any] | None = None,
+    project_quoting: Mapping[str, Any] | None = None,
 ) -> dict[str, SourceDefinition]:
     """The source tables of one project or package (``root_tree``: the root project's ``sources:`` config,
-    which wins for a package's sources)."""
+    which wins for a package's sources; ``project_quoting``: the root project's ``quoting:``)."""
     found: dict[str, SourceDefinition] = {}
     for path, src in schema.sources:
         source_name = str(src["name"])
@@ -174,6 +177,7 @@ def build_sources(
             if not config.get("enabled", True):
                 continue
             freshness = _freshness(src, src_config, table)
+            quoting = {**_mapping(src.get("quoting")), **_mapping(table.get("quoting"))}
             found[unique_id] = SourceDefinition(
                 unique_id=unique_id,
                 package_name=package,
@@ -193,8 +197,14 @@ def build_sources(
                 meta={**(src.get("meta") or {}), **(table.get("meta") or {})},
                 tags=list(dict.fromkeys([*(src.get("tags") or []), *(table.get("tags") or [])])),
                 config=config,
+                quoting=quoting,
+                name_quote_policy=quote_policy(project_quoting, quoting),
             )
     return found
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def _freshness(src: Mapping[str, Any], src_config: Mapping[str, Any], table: Mapping[str, Any]) -> Any:

@@ -46,6 +46,11 @@ class NodeSink(Protocol):
     def apply_patch(self, node: Node, patch_key: str, config: dict[str, Any]) -> None:
         """Apply the node's YAML entry under ``patch_key`` (description, columns, config)."""
 
+    def unrendered_config(
+        self, kind: str, fqn: list[str], name: str, call: dict[str, Any], text: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """dbt's ``unrendered_config`` of a node: project file configs as written, YAML config, ``config()``."""
+
     def override_config(self, config: dict[str, Any], key: str, fqn: list[str]) -> None:
         """For a package's node, merge the root project's ``key`` config tree (``models``, ``data_tests``...)
         for its path; dbt applies it after everything else, ``{{ config() }}`` included."""

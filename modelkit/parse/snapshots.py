@@ -116,7 +116,7 @@ def _node(
         raise
     merge_into(config, capture.config)
     parser.override_config(config, "snapshots", fqn)
-    node.unrendered_config = dict(capture.config)
+    node.unrendered_config = parser.unrendered_config("snapshot", fqn, name, capture.config, (raw, rel))
     node.config = config
     node.refs, node.sources, node.env_vars = capture.refs, capture.sources, capture.env_vars
     node.depends_on_macros = sorted(ctx.called_macros)

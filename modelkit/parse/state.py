@@ -9,7 +9,8 @@ what that manifest was built from:
 - the status (size, modification and change times in nanoseconds, inode) of every input file under
   the project's folders and those of each installed package, and of the packages file, taken *before*
   the files were read;
-- the status of the ``manifest.json`` it wrote, and the "Found ..." summary.
+- the status of the ``manifest.json`` it wrote (``semantic_manifest.json`` must be there too), and the
+  "Found ..." summary.
 
 :func:`unchanged` returns that summary only when all of it still holds. Like git's index, it trusts a
 file whose status is identical: any write changes the change time, which no tool can set back. A file
@@ -148,7 +149,7 @@ def check(
         manifest = _status((project.target_dir / "manifest.json").stat())
     except OSError:
         return None, None
-    if manifest != state.get("manifest"):
+    if manifest != state.get("manifest") or not (project.target_dir / "semantic_manifest.json").is_file():
         return None, None
     files = scan(project)
     if files != state.get("files"):

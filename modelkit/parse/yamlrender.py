@@ -1,10 +1,12 @@
 """Jinja in property files, rendered when they are read, as dbt's ``SchemaYamlRenderer`` does.
 
-Each entry under ``models:``, ``seeds:``, ``snapshots:``, ``analyses:``, ``sources:``, ``unit_tests:``
-and ``data_tests:`` is rendered natively (see :mod:`modelkit.project.rendering`) with ``target``,
-``var`` and ``env_var`` in context, except what dbt renders later: descriptions (``doc()``, see
+Each entry under ``models:``, ``seeds:``, ``snapshots:``, ``analyses:``, ``sources:``, ``unit_tests:``,
+``data_tests:``, ``exposures:``, ``groups:`` and the semantic layer's keys is rendered natively (see
+:mod:`modelkit.project.rendering`) with ``target``, ``var`` and ``env_var`` in context, except what
+dbt renders later: descriptions (``doc()``, see
 :mod:`modelkit.parse.descriptions`), data tests (their configs are rendered when the test is built,
-their arguments at execution, see :mod:`modelkit.render.testargs`), hooks and ``loaded_at_query``.
+their arguments at execution, see :mod:`modelkit.render.testargs`), hooks, ``loaded_at_query``, and
+the filters of metrics and saved queries (MetricFlow's own templates).
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ from modelkit.project.rendering import Keypath, has_jinja, render_native, render
 if TYPE_CHECKING:
     from modelkit.render.context import Renderer
 
-RENDERED_KEYS = ("models", "seeds", "snapshots", "analyses", "sources", "unit_tests", "data_tests", "macros")
+RENDERED_KEYS = (
+    "models", "seeds", "snapshots", "analyses", "sources", "unit_tests", "data_tests", "macros",
+    "exposures", "groups", "metrics", "semantic_models", "saved_queries",
+)  # fmt: skip
 _LATER = ("tests", "data_tests", "description", "loaded_at_query")
 _HOOKS = ("pre_hook", "post_hook", "pre-hook", "post-hook", "loaded_at_query")
+_LISTS = ("columns", "versions", "dimensions", "measures", "entities")
 
 
 def _norender(keypath: Keypath) -> bool:
@@ -37,7 +43,7 @@ def _norender(keypath: Keypath) -> bool:
         return True
     if keypath[0] == "versions" and ("data_tests" in keypath or "tests" in keypath):
         return True  # a version's tests, like the model's, render when the test is built
-    return len(keypath) >= 3 and keypath[0] in ("columns", "versions") and keypath[2] in _LATER
+    return len(keypath) >= 3 and keypath[0] in _LISTS and keypath[2] in _LATER
 
 
 def rendered_keypath(key: str, keypath: Keypath) -> bool:
@@ -52,6 +58,10 @@ def rendered_keypath(key: str, keypath: Keypath) -> bool:
         return not (keypath[0] == "tables" and _norender(keypath[2:]))
     if key == "macros" and keypath[0] == "arguments":
         return not _norender(keypath[1:])
+    if key == "metrics" and (keypath[-1] == "filter" or (len(keypath) > 1 and keypath[-2] == "filter")):
+        return False  # metric filters are MetricFlow's templates ({{ Dimension('...') }})
+    if key == "saved_queries" and keypath[0] == "query_params" and len(keypath) > 1 and keypath[1] == "where":
+        return False  # as are saved queries' `where`
     return not _norender(keypath)
 
 

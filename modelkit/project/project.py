@@ -80,12 +80,17 @@ class ProjectConfig:
     data_tests: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Any] = field(default_factory=dict)
     unit_tests: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    semantic_models: dict[str, Any] = field(default_factory=dict)  # `semantic-models:`
+    saved_queries: dict[str, Any] = field(default_factory=dict)  # `saved-queries:`
+    restrict_access: bool = False  # `restrict-access:`: its protected models are ref'd only from itself
     on_run_start: tuple[str, ...] = ()
     on_run_end: tuple[str, ...] = ()
     dispatch: tuple[dict[str, Any], ...] = ()
     quoting: dict[str, Any] = field(default_factory=dict)
     connection: dict[str, Any] | None = None  # modelkit.yml may inline a target
     flags: dict[str, Any] = field(default_factory=dict)  # `flags:`: defaults for global settings, behavior flags
+    dialect: str | None = None  # `dialect:`: the SQL dialect the project's models are written in (None: the target's)
     cli_vars: dict[str, Any] = field(default_factory=dict)
     # The config trees and vars as written; with_target renders them into the fields above.
     raw_trees: dict[str, Any] = field(default_factory=dict)
@@ -196,6 +201,9 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
     flags = raw.get("flags") or {}
     if not isinstance(flags, Mapping):
         raise ProjectError("`flags:` must be a mapping of setting names to values", path=path.name)
+    dialect = raw.get("dialect")
+    if dialect is not None and (not isinstance(dialect, str) or not dialect.strip()):
+        raise ProjectError("`dialect:` must name a SQL dialect, such as duckdb or postgres", path=path.name)
     target_path = settings.resolve("target_path", None, flags)  # --target-path / env var / flags:
     target_path = target_path or str(raw.get("target-path", raw.get("target_path", "target")))
     return ProjectConfig(
@@ -220,6 +228,8 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         quoting=dict(raw.get("quoting") or {}),
         connection=dict(raw["connection"]) if isinstance(raw.get("connection"), Mapping) else None,
         flags=dict(flags),
+        dialect=dialect.strip().lower() if dialect else None,
+        restrict_access=raw.get("restrict-access", raw.get("restrict_access")) is True,
         cli_vars=dict(cli_vars),
         raw_trees=dict(later),
         **_trees(later),
@@ -236,6 +246,9 @@ def _trees(raw: Mapping[str, Any]) -> dict[str, Any]:
         "data_tests": dict(raw.get("data_tests") or raw.get("tests") or {}),
         "sources": dict(raw.get("sources") or {}),
         "unit_tests": dict(raw.get("unit_tests") or {}),
+        "metrics": dict(raw.get("metrics") or {}),
+        "semantic_models": dict(raw.get("semantic-models") or raw.get("semantic_models") or {}),
+        "saved_queries": dict(raw.get("saved-queries") or raw.get("saved_queries") or {}),
     }
 
 

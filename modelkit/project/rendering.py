@@ -144,7 +144,10 @@ def render_tree(
 # -- dbt_project.yml ---------------------------------------------------------------------------
 # Keys rendered only once the target is known (dbt renders the whole file with `target` in context;
 # modelkit renders the paths and names first, to find the profile, and these afterwards).
-TARGET_KEYS = ("models", "seeds", "snapshots", "data_tests", "tests", "sources", "unit_tests", "vars")
+TARGET_KEYS = (
+    "models", "seeds", "snapshots", "data_tests", "tests", "sources", "unit_tests", "vars",
+    "metrics", "semantic-models", "semantic_models", "saved-queries", "saved_queries",
+)  # fmt: skip
 _HOOKS = frozenset({"pre-hook", "post-hook", "pre_hook", "post_hook"})
 
 

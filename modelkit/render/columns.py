@@ -74,7 +74,9 @@ class Column:
 
     @classmethod
     def from_info(cls, info: ColumnInfo) -> Column:
-        return cls.from_description(info.name, info.data_type)
+        """A relation's or query's column as dbt-duckdb describes it: ``dtype`` is the engine's whole type
+        (``DECIMAL(10,2)``, ``STRUCT(a INTEGER)``), with no separate size parts."""
+        return cls(info.name, info.data_type)
 
     @property
     def name(self) -> str:

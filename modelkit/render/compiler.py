@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelkit.core import fsio
 from modelkit.core.errors import ModelkitError
@@ -19,6 +19,9 @@ from modelkit.render.capture import is_static
 from modelkit.render.context import Renderer
 from modelkit.render.staticeval import static_render
 from modelkit.render.testsql import static_test_sql
+
+if TYPE_CHECKING:
+    from modelkit.dialects.translator import Dialects
 
 
 def _starts_with_with(sql: str) -> tuple[bool, int]:
@@ -88,10 +91,16 @@ class RenderInputs:
 
 
 class Compiler:
-    def __init__(self, renderer: Renderer, manifest: Manifest, *, static: bool = True) -> None:
+    """Renders nodes for execution; a node written in another dialect than the target's is translated
+    (``dialects``, see :mod:`modelkit.dialects`)."""
+
+    def __init__(
+        self, renderer: Renderer, manifest: Manifest, *, static: bool = True, dialects: Dialects | None = None
+    ) -> None:
         self.static = static
         self.renderer = renderer
         self.manifest = manifest
+        self.dialects = dialects
         self.compiled: dict[str, str] = {}
         self._ephemeral: dict[str, tuple[str, list[str]]] = {}
         self._lock = threading.Lock()
@@ -139,13 +148,41 @@ class Compiler:
             raise
         return sql, ctes
 
+    def _own(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
+        """The node's own SQL (ephemeral models it reads named as CTEs), in the target's dialect."""
+        sql, ctes = self._render(node, event_time)
+        if self.dialects is None or not self.dialects.translates(node):
+            return sql, ctes
+        inputs = self.inputs.get(node.unique_id)
+        if inputs is not None and inputs.pure:
+            # a translation reads what the node's parents select: more than RenderInputs keeps
+            self.inputs[node.unique_id] = replace(inputs, pure=False)
+        return self.translate(node, sql), ctes
+
+    def _source_sql(self, node: Node) -> str:
+        """The node's own SQL as written, in its own dialect (what upstream columns are read from)."""
+        return self._render(node)[0]
+
+    def translate(self, node: Node, sql: str, extra: Mapping[str, list[tuple[str, str]]] | None = None) -> str:
+        """``sql``, written in ``node``'s dialect, in the target's: unchanged when the node is written in
+        it. ``extra`` (even empty) says the SQL is not the node's own query but one of its unit tests':
+        relations it reads by name (fixtures), with their columns' types as the engine names them."""
+        if self.dialects is None or not self.dialects.translates(node):
+            return sql
+        return self.dialects.translate(node, sql, self._source_sql, extra)
+
+    def data_type(self, node: Node, text: str) -> str:
+        """A type written in the node's dialect (a contract's ``data_type``, a seed's ``column_types``), as
+        the target names it."""
+        return self.dialects.data_type(node, text) if self.dialects is not None else text
+
     def _ephemeral_body(self, identifier: str) -> tuple[str, list[str]]:
         with self._lock:
             cached = self._ephemeral.get(identifier)
         if cached is not None:
             return cached
         node = self.manifest.nodes[self._by_cte[identifier]]
-        result = self._render(node)
+        result = self._own(node)
         with self._lock:
             self._ephemeral[identifier] = result
         return result
@@ -184,7 +221,7 @@ class Compiler:
 
         ``event_time`` (start, end): one batch of a microbatch model, its inputs read for that window only.
         """
-        sql, ctes = self._render(node, event_time)
+        sql, ctes = self._own(node, event_time)
         collected: list[tuple[str, str]] = []
         self._collect(ctes, collected, set())
         sql = inject_ctes(sql, collected)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
+from modelkit.adapters import render_capabilities
+from modelkit.adapters.base import Capability
 from modelkit.artifacts.writer import macro_dict
 from modelkit.core.errors import CompilationError, ProjectError
 from modelkit.core.relation import Relation
@@ -21,6 +23,7 @@ from modelkit.graph.resolve import Resolver, ref_args
 from modelkit.render import templating
 from modelkit.render.adapter_proxy import AdapterProxy, Api
 from modelkit.render.configobj import ConfigAccessor
+from modelkit.render.defer import Deferral
 from modelkit.render.functions import BASE_GLOBALS, Exceptions
 from modelkit.render.invocation import Flags, Invocation
 from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext, TrackedContext
@@ -89,6 +92,7 @@ class Renderer:
         self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
         self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
         self.var_reads: set[str] = set()  # the name of every var() read
+        self.defer: Deferral | None = None  # --defer: unselected refs read the state's relations
         self._base = self._base_context()
 
     @property
@@ -136,6 +140,22 @@ class Renderer:
             cached = (selected, list(selected))
             self.__dict__["_selected"] = cached
         return cached[1]
+
+    def deferred(self, target: Any) -> Relation | None:
+        """With ``--defer``, the state's relation for ``ref(target)`` when dbt would use it (else None)."""
+        if self.defer is None:
+            return None
+
+        def exists(rel: Relation) -> bool:
+            adapter = self.adapter
+            return adapter is not None and adapter.get_relation(rel.database, rel.schema, rel.identifier) is not None
+
+        selected = self.invocation.selected_resources
+        cached = self.__dict__.get("_selected_set")
+        if cached is None or cached[0] is not selected:
+            cached = (selected, frozenset(selected))
+            self.__dict__["_selected_set"] = cached
+        return self.defer.relation(target, cached[1], exists)
 
     def graph(self, execute: bool) -> dict[str, Any]:
         """dbt's flat graph: every node, source, ... when executing; empty while parsing."""
@@ -185,13 +205,16 @@ class Renderer:
         ctes: list[str] | None = None,
         event_time: tuple[Any, Any] | None = None,
         track: bool = False,
+        package: str | None = None,
     ) -> RenderContext:
-        """The context rendering ``node`` sees; with ``track``, a :class:`TrackedContext`, which notes what
-        the render reads (names, vars, environment variables, the database)."""
+        """The Jinja context of ``node`` (none: the root project's); ``package`` renders as that package's
+        node does (its macros unqualified, its vars), as run-operation calls a package's macro. With
+        ``track``, a :class:`TrackedContext`, which notes what the render reads (names, vars, environment
+        variables, the database)."""
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
-        package = getattr(node, "package_name", None)
+        package = package or getattr(node, "package_name", None)
         ctx = (TrackedContext if track else RenderContext)(base, self.registry, execute, package)
         seen_env = capture.env_vars if capture is not None else ctx.env_read
 
@@ -230,18 +253,19 @@ class Renderer:
             assert resolver is not None, "execution needs a resolver"
 
             limit = 0 if self.invocation.empty else None
+            alias = Capability.SUBQUERY_ALIAS in render_capabilities(self.target.type)
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
-                rel = target.relation
+                rel = self.deferred(target) or target.relation
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
-                return _windowed(rel, target.config, event_time).limited(limit)
+                return _windowed(rel, target.config, event_time).limited(limit, alias)
 
             def source(source_name: str, table_name: str) -> Relation:
                 rel = resolver.source(node, source_name, table_name)
                 found = resolver.find_source(source_name, table_name)
-                return _windowed(rel, found.config if found is not None else {}, event_time).limited(limit)
+                return _windowed(rel, found.config if found is not None else {}, event_time).limited(limit, alias)
 
         else:
 
@@ -344,7 +368,7 @@ def _this(node: Any) -> Relation | None:
     if node is None or not hasattr(node, "relation"):
         return None
     if getattr(node, "is_ephemeral", False):
-        return Relation(node.database, node.schema, node.alias or node.name)
+        return Relation(node.database, node.schema, node.alias or node.name, quote_policy=node.quote_policy)
     return node.relation
 
 

@@ -100,6 +100,16 @@ class MacroRegistry:
         found[key] = macro
         return macro
 
+    def find_anywhere(self, name: str) -> Macro | None:
+        """The macro ``name`` as ``run-operation`` finds an unqualified name: the root project's, else an
+        installed package's (in the order packages were read), else a built-in one."""
+        order = [self.root_package, *(p for p in self.by_package if p not in (self.root_package, "dbt")), "dbt"]
+        for pkg in order:
+            macro = self.by_package.get(pkg, {}).get(name)
+            if macro is not None:
+                return macro
+        return None
+
     def root_names(self) -> set[str]:
         return set(self.by_package.get(self.root_package, {}))
 
@@ -205,6 +215,10 @@ class Namespace(templating.MacroNamespace):
         if name.startswith("__"):
             raise AttributeError(name)
         package, context = self._modelkit_namespace
+        if context.overrides:
+            override = context.overrides.get((package, name))
+            if override is not None:
+                return override
         macro = context.registry.find(name, package)
         if macro is None:
             if package == "dbt" and name in context:
@@ -238,6 +252,8 @@ class RenderContext(dict):
         self.package = package  # the package of the node rendered: its macros come first
         self.local_package: str | None = package  # the same, as dispatch names it (searched first)
         self.called_macros: set[str] = set()
+        # (package, macro) -> what `package.macro` is instead (a unit test's `overrides: macros:`)
+        self.overrides: dict[tuple[str, str], Any] = {}
         self._modules: dict[str, Any] = {}
         self.deferred: dict[str, Callable[[], Any]] = {}  # names whose value is made on first use (``graph``)
         # what the render read, for telling later whether its output can differ (see TrackedContext)

@@ -9,9 +9,15 @@ compared as multisets on the columns of the first expected row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from modelkit.adapters.base import ColumnInfo
+from modelkit.analysis.loading import load_sqlglot
+from modelkit.analysis.relations import project_relations
+from modelkit.analysis.shapes import Shape, infer_type, spelled
+from modelkit.analysis.static import known_shapes
 from modelkit.core import fsio
 from modelkit.core.errors import CompilationError, DatabaseError
 from modelkit.core.relation import Relation
@@ -23,7 +29,6 @@ from modelkit.testing.datatests import timing
 from modelkit.testing.unitdata import diff_table, fixture_rows, load_fixture, multiset_equal
 
 if TYPE_CHECKING:
-    from modelkit.adapters.base import ColumnInfo
     from modelkit.core.manifest import Node, UnitTestNode
     from modelkit.execute.context import ExecutionContext
     from modelkit.execute.runner import Runner, RunPlan
@@ -44,6 +49,7 @@ class UnitTestCompiler:
         self.test = test
         self.model: Node = context.manifest.nodes[test.tested_node]
         self.adapter = context.adapter
+        self.fixtures: dict[str, list[tuple[str, str]]] = {}  # CTE name -> columns and their engine types
 
     def _input_relation(self, key: tuple[str, ...]) -> tuple[Relation | None, Node | None]:
         resolver = self.context.renderer.resolver
@@ -58,7 +64,7 @@ class UnitTestCompiler:
             return None, node
         return node.relation, node
 
-    def _columns(self, key: tuple[str, ...], label: str) -> list[ColumnInfo]:
+    def _columns(self, key: tuple[str, ...], label: str, rows: Sequence[Mapping[str, Any]] = ()) -> list[ColumnInfo]:
         relation, node = self._input_relation(key)
         if relation is not None and self.adapter.get_relation(relation.database, relation.schema, relation.identifier):
             return self.adapter.get_columns(relation)
@@ -68,6 +74,9 @@ class UnitTestCompiler:
                 return self.adapter.describe_query(self.adapter.sql.select_from(sql))
             except (CompilationError, DatabaseError):
                 pass
+        static = self._static_columns(key, node, rows)
+        if static is not None:
+            return static
         shown = relation.render() if relation is not None else label
         hint = "give its rows with `format: sql`" if node is not None and node.is_ephemeral else "build it first"
         raise CompilationError(
@@ -75,16 +84,52 @@ class UnitTestCompiler:
             f"because the relation doesn't exist ({hint})"
         )
 
+    def _static_columns(
+        self, key: tuple[str, ...], node: Node | None, rows: Sequence[Mapping[str, Any]]
+    ) -> list[ColumnInfo] | None:
+        """Never built (nor what it reads): the columns known before anything runs (seeds' CSV headers,
+        sources' and contracts' columns, models' SQL), typed as declared, else as the fixture's values."""
+        context = self.context
+        if key[0] == "source":
+            found = context.renderer.resolver.find_source(key[1], key[2]) if context.renderer.resolver else None
+            uid = found.unique_id if found is not None else None
+        else:
+            uid = node.unique_id if node is not None else None
+        if uid is None:
+            return None
+        shape = self._shapes(uid).get(uid)
+        if shape is None or not shape.known:
+            return None
+        names = list(shape.names)
+        types = dict(zip((n.lower() for n in names), shape.types))
+        if not shape.complete:  # more columns than are known: the fixture's are taken as they are
+            names += [str(c) for row in rows for c in row if str(c).lower() not in types and str(c) not in names]
+        dialect = context.target.type
+        return [ColumnInfo(name, spelled(types.get(name.lower()) or value_type(rows, name), dialect)) for name in names]
+
+    def _shapes(self, uid: str) -> dict[str, Shape]:
+        context = self.context
+        target = context.target
+        relations = project_relations(
+            context.manifest, target.type, target.database or "", target.schema or "", context.project.root
+        )
+        compiler = context.compiler
+
+        def sql_of(node: Node) -> str | None:
+            return compiler.body(node) if node.is_ephemeral else compiler.compile(node)
+
+        return known_shapes(context.manifest, relations, [uid], context.graph.levels, sql_of, root=context.project.root)
+
     def fixture_sql(self, spec: Mapping[str, Any], key: tuple[str, ...], label: str) -> str:
         fmt = spec["format"]
         if spec.get("fixture") and spec.get("rows") in (None, [], ""):
             text = load_fixture(self.context.project, str(spec["fixture"]), fmt)
         else:
             text = spec.get("rows")
-        if fmt == "sql":
-            return str(text)
+        if fmt == "sql":  # written in the project's SQL dialect, as the model is
+            return self.context.compiler.translate(self.model, str(text), extra={})
         rows = fixture_rows(text, fmt)
-        columns = self._columns(key, label)
+        columns = self._columns(key, label, rows)
         by_lower = {c.name.lower(): c for c in columns}
         for row in rows:
             for col in row:
@@ -93,7 +138,9 @@ class UnitTestCompiler:
                         f"Invalid column name: '{col}' in unit test fixture for {label}.\n"
                         f"Accepted columns for {label} are: {[c.name for c in columns]}"
                     )
-        return self.adapter.sql.typed_rows(rows, [(c.name, c.data_type) for c in columns])
+        typed = [(c.name, c.data_type) for c in columns]
+        self.fixtures[cte_name(key, self.model.name)] = typed
+        return self.adapter.sql.typed_rows(rows, typed)
 
     def compile(self) -> str:
         test, model = self.test, self.model
@@ -105,7 +152,7 @@ class UnitTestCompiler:
             name = cte_name(key, model.name)
             inputs[key] = name
             ctes.append((name, f"-- Fixture for {spec['input']}\n" + self.fixture_sql(spec, key, spec["input"])))
-        sql = self._render(inputs)
+        sql = self.context.compiler.translate(self.model, self._render(inputs), extra=self.fixtures)
         return inject_ctes(sql, ctes)
 
     def _render(self, inputs: Mapping[tuple[str, ...], str]) -> str:
@@ -148,9 +195,33 @@ class UnitTestCompiler:
         if ("this",) in inputs:
             ctx["this"] = Relation(None, None, inputs[("this",)], type="cte")
         for macro, value in (overrides.get("macros") or {}).items():
-            ctx[macro] = _constant(value)
+            package, _, name = str(macro).rpartition(".")
+            if package:  # `package.macro`: wherever it is called through its package's name
+                ctx.overrides[(package, name)] = _constant(value)
+            else:
+                ctx[name] = _constant(value)
         label = f"unit_test {test.name}"
         return renderer.render(model.raw_code, model.original_file_path, ctx, node_label=label)
+
+
+def value_type(rows: Sequence[Mapping[str, Any]], column: str) -> str:
+    """A type for a column whose type is not known, from the fixture's values (CSV text as a seed's).
+
+    >>> value_type([{"a": 1}, {"a": 2}], "a"), value_type([{"a": "2024-01-01"}], "A"), value_type([{"b": 1}], "a")
+    ('BIGINT', 'DATE', 'VARCHAR')
+    """
+    values = [v for row in rows for k, v in row.items() if str(k).lower() == column.lower() and v is not None]
+    if values and all(isinstance(v, bool) for v in values):
+        return "BOOLEAN"
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "BIGINT"
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "DOUBLE"
+    if values and all(isinstance(v, datetime.datetime) for v in values):
+        return "TIMESTAMP"
+    if values and all(isinstance(v, datetime.date) for v in values):
+        return "DATE"
+    return infer_type(str(v) for v in values)
 
 
 def _constant(value: Any) -> Any:
@@ -165,7 +236,8 @@ class UnitTestExecutor:
     """Runs unit tests (the runner's executor for ``unit_test`` nodes)."""
 
     def prepare(self, context: ExecutionContext, plan: RunPlan) -> None:
-        pass
+        if any(context.manifest.nodes[uid].resource_type == "unit_test" for uid in plan.selected):
+            load_sqlglot()  # here, before the threads: inputs never built are read with sqlglot
 
     def execute(self, runner: Runner, node: Node, result: NodeResult) -> None:
         execute_unit_test(runner.context, node, result)
@@ -189,7 +261,7 @@ def execute_unit_test(context: ExecutionContext, node: Node, result: NodeResult)
     expect = test.expect
     if expect.get("format") == "sql":
         text = expect.get("rows") or load_fixture(context.project, str(expect.get("fixture")), "sql")
-        expected_sql = str(text)
+        expected_sql = context.compiler.translate(context.manifest.nodes[test.tested_node], str(text), extra={})
         names = [c.name for c in adapter.describe_query(adapter.sql.select_from(expected_sql))]
     else:
         text = expect.get("rows")

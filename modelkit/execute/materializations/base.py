@@ -43,6 +43,8 @@ class Build:
     event_time_start: datetime | None = None
     event_time_end: datetime | None = None
     schema: TableSchema | None = None  # an enforced contract's declaration (columns, constraints)
+    # a type written in the node's SQL dialect (a seed's column_types), as the engine names it
+    data_type: Callable[[str], str] | None = None
 
     @property
     def sql_header(self) -> str | None:
@@ -100,7 +102,7 @@ def persist_docs(build: Build, relation: Relation) -> None:
     """Write the node's description and its columns' as comments, as dbt's ``persist_docs`` macro does.
 
     A documented column the relation lacks is reported (names compare case-insensitively unless the
-    column is quoted); the others are commented when their name matches exactly, as in dbt-duckdb.
+    column is quoted); the others are commented when their name matches exactly, as in dbt.
     """
     node, adapter = build.node, build.adapter
     config = _persist_docs_config(node)
@@ -138,7 +140,7 @@ def table(build: Build) -> QueryResult:
     adapter, relation = build.adapter, build.node.relation.with_type("table")
     if build.schema is None and not _hooks_inside(build) and not documents(build):
         return adapter.replace_table(relation, build.sql, sql_header=build.sql_header)  # one statement: atomic
-    with adapter.transaction():  # as dbt-duckdb's table: the comments come after the in-transaction post-hooks
+    with adapter.transaction():  # as dbt's table materialization: the comments come after the in-transaction post-hooks
         build.run_hooks("pre-hook")
         if build.schema is not None:  # declared first, so that the engine checks the contract's constraints
             result = adapter.replace_table_with_schema(relation, build.schema, build.sql, sql_header=build.sql_header)

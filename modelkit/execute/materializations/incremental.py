@@ -1,6 +1,6 @@
 """Incremental models: build once, then add or change only what the new rows say.
 
-The flow is dbt-duckdb's: with no table yet, on ``--full-refresh`` (unless the
+The flow is dbt's: with no table yet, on ``--full-refresh`` (unless the
 model's ``full_refresh`` config is false) or when a view stands in the way, the
 whole table is built and swapped in. Otherwise the model's SQL (rendered with
 ``is_incremental()`` true) fills a temporary table, ``on_schema_change`` is
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from modelkit.core.relation import Relation
 
 STRATEGIES = ("append", "delete+insert", "merge", "microbatch")
-DEFAULT_STRATEGY = "delete+insert"  # dbt-duckdb's default
+DEFAULT_STRATEGY = "delete+insert"  # dbt's default with a unique_key; without one it appends
 ON_SCHEMA_CHANGE = ("ignore", "fail", "append_new_columns", "sync_all_columns", "full_refresh")
 
 
@@ -69,7 +69,7 @@ def materialize_incremental(build: Build) -> QueryResult:
     if str(node.config.get("incremental_strategy") or "").lower() == "microbatch":
         return materialize_microbatch(build, existing)  # batched from its first build on, as in dbt
     if existing is None or existing.type != "table" or build.full_refresh:
-        with unit_of_work(build, relation):  # as dbt-duckdb: a (re)build never consults the strategy
+        with unit_of_work(build, relation):  # as dbt: a (re)build never consults the strategy
             return adapter.replace_table(relation, build.sql, sql_header=build.sql_header)
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)

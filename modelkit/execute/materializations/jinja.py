@@ -1,6 +1,6 @@
 """Materializations and strategies written in Jinja by a project or an installed package.
 
-``{% materialization name, adapter='duckdb' %}`` (or ``default``) defines
+``{% materialization name, adapter='<profile type>' %}`` (or ``default``) defines
 ``materialization_<name>_<adapter>``; a project may add new materializations or override a built-in
 one (the project's own wins, then packages', then modelkit's). The macro runs with dbt's
 materialization context: ``sql`` / ``compiled_code``, ``this``, ``config``, ``pre_hooks`` /

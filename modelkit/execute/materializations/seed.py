@@ -8,17 +8,15 @@ too many or too few fields, or a quoted field that never closes.
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelkit.adapters.base import CsvReadError
 from modelkit.core.errors import DatabaseError
 from modelkit.execute.materializations.base import Build, unit_of_work
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import QueryResult
-
-_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
 def seed_path(build: Build) -> Path:
@@ -31,7 +29,8 @@ def load_seed(build: Build) -> QueryResult:
     path = seed_path(build)
     delimiter = str(config.get("delimiter") or ",")
     quote_columns = config.get("quote_columns")
-    overrides = {str(k): str(v) for k, v in (config.get("column_types") or {}).items()}
+    translate = build.data_type or str
+    overrides = {str(k): translate(str(v)) for k, v in (config.get("column_types") or {}).items()}
     problem = find_csv_problem(path, delimiter, header_only=True)
     if problem is not None:
         raise DatabaseError(f"Malformed CSV {node.original_file_path}, {problem}")
@@ -54,21 +53,17 @@ def load_seed(build: Build) -> QueryResult:
             problem = find_csv_problem(path, delimiter)
             if problem is not None:
                 raise DatabaseError(f"Malformed CSV {node.original_file_path}, {problem}") from None
-            if not sample_all and _is_read_error(exc):
+            if not isinstance(exc, CsvReadError):
+                raise
+            if not sample_all:
                 continue
-            match = _CSV_LINE.search(exc.message)
-            if match:
+            if exc.line:
                 first = exc.message.strip().splitlines()[0]
                 raise DatabaseError(
-                    f"Could not load {node.original_file_path}, line {match.group(1)}: {first}\n{exc.message}"
+                    f"Could not load {node.original_file_path}, line {exc.line}: {first}\n{exc.message}"
                 ) from None
             raise
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _is_read_error(exc: DatabaseError) -> bool:
-    text = exc.message
-    return "CSV" in text or "Conversion Error" in text or "sniff" in text
 
 
 def find_csv_problem(path: Path, delimiter: str = ",", header_only: bool = False) -> str | None:

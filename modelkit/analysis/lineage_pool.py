@@ -5,7 +5,7 @@ before it gets the next batch; when the caller has nothing else to do (``results
 from the same queue itself. So a machine with N cores runs the caller and N-1 workers while the
 caller compiles, then N at once.
 
-Workers are plain ``python -m modelkit.docs.lineage_worker`` processes fed through pipes (pickles):
+Workers are plain ``python -m modelkit.analysis.lineage_worker`` processes fed through pipes (pickles):
 nothing depends on how the calling program was started. A worker that fails leaves its batch, and
 the rest of the queue, to the others and to the caller.
 """
@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from modelkit.docs.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
+from modelkit.analysis.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
 
 BATCH = 20  # jobs per message to a worker
 _STOP = None
@@ -30,7 +30,7 @@ class _Worker:
     def __init__(self, pool: LineagePool) -> None:
         self.pool = pool
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "modelkit.docs.lineage_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            [sys.executable, "-m", "modelkit.analysis.lineage_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

@@ -17,7 +17,7 @@ import dataclasses
 import re
 from typing import Any
 
-from modelkit.docs.lineage import Key, LineageContext, NodeLineage, Upstream, analyse
+from modelkit.analysis.lineage import Key, LineageContext, NodeLineage, Upstream, analyse
 
 _RELATION = re.compile(r'"((?:[^"]|"")+)"\."((?:[^"]|"")+)"\."((?:[^"]|"")+)"')
 

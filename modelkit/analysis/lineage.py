@@ -1,6 +1,9 @@
-"""Column-level lineage: sqlglot's lineage over each model's compiled SQL and the catalog's schemas.
+"""Column-level lineage: sqlglot's lineage over each model's compiled SQL and the relations' columns.
 
-Each output column gets the upstream (node, column) pairs it is computed from, one hop up the DAG.
+Each output column gets the upstream (node, column) pairs it is computed from, one hop up the DAG,
+each with how: *copied* (the value passed on, maybe renamed), *transformed* (computed from it),
+*aggregated* (through an aggregate function); and, when asked, the columns that decide which rows
+it has (*filtered-by*: read in a WHERE, JOIN ... ON, HAVING or QUALIFY on its way).
 Ephemeral models, which the compiler inlines as ``__dbt__cte__<name>`` CTEs, are cut out of the
 query and stand as tables of their own, so that lineage stops at them like at any other model.
 Where sqlglot cannot tell where a column comes from the column is marked unresolved, with the reason;
@@ -14,10 +17,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelkit.analysis.loading import load_sqlglot
+
 DIRECT = "direct"  # the value of one upstream column, maybe renamed
 DERIVED = "derived"  # computed from one or more upstream columns
 NO_COLUMN = "none"  # computed without reading a column: a literal, count(*), ...
 UNRESOLVED = "unresolved"
+
+COPIED, TRANSFORMED, AGGREGATED, FILTERED_BY = "copied", "transformed", "aggregated", "filtered-by"
+_RANK = {COPIED: 0, TRANSFORMED: 1, AGGREGATED: 2}
 
 PARALLEL_THRESHOLD = 400  # below this many queries, worker processes cost more than they save
 
@@ -27,6 +35,7 @@ class Upstream:
     unique_id: str | None  # None: a relation that is not a node of the project
     relation: str  # how to show the relation when it is not a node
     column: str
+    how: str = COPIED  # copied | transformed | aggregated | filtered-by
 
 
 @dataclass
@@ -34,6 +43,7 @@ class ColumnLineage:
     status: str
     upstream: list[Upstream] = field(default_factory=list)
     reason: str | None = None
+    filters: list[Upstream] = field(default_factory=list)  # columns deciding which rows (when asked for)
 
 
 Key = tuple[str, str, str]
@@ -88,6 +98,7 @@ class LineageContext:
         is then made with ``normalize=False``, which spares sqlglot doing it for every table it looks up)."""
         found = self._names.get((name, is_table))
         if found is None:
+            load_sqlglot()
             # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
             from sqlglot.errors import SqlglotError
             from sqlglot.schema import normalize_name  # (lazy, as above)
@@ -134,11 +145,13 @@ class LineageContext:
         return state
 
 
-def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = ()) -> NodeLineage:
+def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = (), *, filters: bool = False) -> NodeLineage:
     """The lineage of every output column of one compiled query.
 
-    ``parents`` (the node's depends_on) decide between nodes that are the same relation.
+    ``parents`` (the node's depends_on) decide between nodes that are the same relation; ``filters``
+    also finds the columns that decide which rows each column has.
     """
+    load_sqlglot()
     # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
     from sqlglot import exp, parse_one  # noqa: I001 - one group under its comment
     from sqlglot.errors import SqlglotError  # (lazy, as above)
@@ -182,12 +195,19 @@ def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = ()) -> NodeL
         )
     assert isinstance(roots, dict)
     result = NodeLineage(tables=tables)
+    conditions = _Conditions(ctx, scope, set(parents)) if filters else None
     for name, root in roots.items():
         if name == "*":
             result.error = "the query selects * from a relation whose columns are unknown (not built yet?)"
             continue
         result.columns.append(name)
-        result.lineage[name.lower()] = _column(ctx, root, set(parents))
+        found = _column(ctx, root, set(parents))
+        if conditions is not None:
+            try:
+                found.filters = conditions.of(root)
+            except Exception:  # noqa: BLE001 - filters are extra: odd SQL leaves them out, not the lineage
+                found.filters = []
+        result.lineage[name.lower()] = found
     return result
 
 
@@ -216,15 +236,27 @@ def _column(ctx: LineageContext, root: Any, parents: set[str]) -> ColumnLineage:
     upstream: list[Upstream] = []
     reasons: list[str] = []
     direct = True
-    for leaf, pure in _leaves(root):
+    for leaf, how in _leaves(root):
         source = leaf.source
         if isinstance(source, exp.Table):
             found = _table_leaf(ctx, leaf, source, parents)
             if isinstance(found, str):
                 reasons.append(found)
-            elif found not in upstream:
+                continue
+            found.how = how
+            same = next(
+                (
+                    u
+                    for u in upstream
+                    if (u.unique_id, u.relation, u.column) == (found.unique_id, found.relation, found.column)
+                ),
+                None,
+            )
+            if same is None:
                 upstream.append(found)
-            direct = direct and pure
+            elif _RANK[how] > _RANK[same.how]:
+                same.how = how
+            direct = direct and how == COPIED
         elif isinstance(source, exp.Query) and leaf.expression.find(exp.Columns) is not None:
             reasons.append("COLUMNS(...) picks columns by pattern, which sqlglot does not expand")
         elif isinstance(source, exp.Query) and leaf.expression.find(exp.Column) is None:
@@ -242,22 +274,26 @@ def _column(ctx: LineageContext, root: Any, parents: set[str]) -> ColumnLineage:
     return ColumnLineage(DIRECT if direct and len(upstream) == 1 else DERIVED, upstream)
 
 
-def _leaves(root: Any) -> Iterator[tuple[Any, bool]]:
-    """Leaf nodes of a lineage tree, each with whether every step to it only passed the value along."""
+def _leaves(root: Any) -> Iterator[tuple[Any, str]]:
+    """Leaf nodes of a lineage tree, each with how the steps to it treat the value: copied (only passed
+    along), transformed, or aggregated (an aggregate function on the way)."""
     from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
 
-    stack = [(root, True)]
-    seen: set[int] = set()
+    stack = [(root, COPIED)]
+    seen: set[tuple[int, str]] = set()
     while stack:
-        node, pure = stack.pop()
-        if id(node) in seen:
+        node, how = stack.pop()
+        if (id(node), how) in seen:
             continue
-        seen.add(id(node))
+        seen.add((id(node), how))
         if not node.downstream:
-            yield node, pure
+            yield node, how
             continue
-        step_pure = pure and isinstance(node.expression.unalias(), exp.Column)
-        stack.extend((child, step_pure) for child in node.downstream)
+        expression = node.expression.unalias()
+        step = how
+        if not isinstance(expression, exp.Column):
+            step = AGGREGATED if expression.find(exp.AggFunc) is not None or how == AGGREGATED else TRANSFORMED
+        stack.extend((child, step) for child in node.downstream)
 
 
 def _table_leaf(ctx: LineageContext, leaf: Any, table: Any, parents: set[str]) -> Upstream | str:
@@ -276,6 +312,89 @@ def _table_leaf(ctx: LineageContext, leaf: Any, table: Any, parents: set[str]) -
     if known is not None and column.lower() not in {c.lower() for c in known}:
         return f"'{column}' is not a column of {label}"
     return Upstream(unique_id, label, column)
+
+
+class _Conditions:
+    """The columns that WHERE, JOIN ... ON, HAVING and QUALIFY read in each select of a query, traced
+    to the relations they come from."""
+
+    CLAUSES = ("where", "having", "qualify")
+
+    def __init__(self, ctx: LineageContext, root_scope: Any, parents: set[str]) -> None:
+        self.ctx = ctx
+        self.parents = parents
+        self.scopes = {id(s.expression): s for s in root_scope.traverse()}
+        self._by_select: dict[int, list[Upstream]] = {}
+
+    def of(self, root: Any) -> list[Upstream]:
+        """The filters of every select an output column passes through."""
+        found: list[Upstream] = []
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.extend(node.downstream)
+            scope = self.scopes.get(id(node.source))
+            if scope is None:
+                continue
+            for upstream in self.select(scope):
+                if upstream not in found:
+                    found.append(upstream)
+        return found
+
+    def select(self, scope: Any) -> list[Upstream]:
+        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
+
+        key = id(scope.expression)
+        if key in self._by_select:
+            return self._by_select[key]
+        self._by_select[key] = []
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            return []
+        clauses = [select.args.get(name) for name in self.CLAUSES]
+        clauses += [join.args.get("on") for join in select.args.get("joins") or []]
+        found: list[Upstream] = []
+        for clause in clauses:
+            if clause is None:
+                continue
+            for column in clause.find_all(exp.Column):
+                if column.find_ancestor(exp.Select) is not select and column.find_ancestor(exp.Select) is not None:
+                    continue  # a subquery's own column
+                for upstream in self.origins(scope, column.table, column.name, 0):
+                    if upstream not in found:
+                        found.append(upstream)
+        self._by_select[key] = found
+        return found
+
+    def origins(self, scope: Any, alias: str, column: str, depth: int) -> list[Upstream]:
+        """The relation columns a scope's ``alias.column`` comes from."""
+        from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
+
+        source = scope.sources.get(alias) if alias else None
+        if source is None or depth > 50:
+            return []
+        if isinstance(source, exp.Table):
+            if not isinstance(source.this, exp.Identifier):
+                return []
+            key = self.ctx.key(source.catalog or None, source.db or None, source.name)
+            candidates = self.ctx.nodes.get(key, [])
+            uid = next((u for u in candidates if u in self.parents), candidates[0] if candidates else None)
+            label = ".".join(p for p in (source.catalog, source.db, source.name) if p)
+            return [Upstream(uid, label, column, FILTERED_BY)]
+        select = source.expression
+        if not isinstance(select, exp.Select):
+            return []
+        found: list[Upstream] = []
+        for projection in select.expressions:
+            if projection.alias_or_name.lower() != column.lower():
+                continue
+            for inner in projection.find_all(exp.Column):
+                found.extend(self.origins(source, inner.table, inner.name, depth + 1))
+        return found
 
 
 # -- many queries ----------------------------------------------------------------------------------

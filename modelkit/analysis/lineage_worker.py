@@ -6,7 +6,7 @@ from __future__ import annotations
 import pickle
 import sys
 
-from modelkit.docs.lineage import analyse
+from modelkit.analysis.lineage import analyse
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""DuckDB SQL for snapshots: the meta columns dbt's snapshot materialization computes, and its staging query."""
+"""Snapshot SQL in the common dialect: the meta columns dbt's snapshot materialization computes, and its
+staging query (shared by the engines whose stateful mixin inherits ``StandardStateful``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
     from modelkit.adapters.base import SnapshotSpec
     from modelkit.core.relation import Relation
 
-SNAPSHOT_TIME = "now()::timestamp"  # dbt-duckdb's snapshot_get_time(): the transaction's start
+SNAPSHOT_TIME = "now()::timestamp"  # dbt's snapshot_get_time() on DuckDB and PostgreSQL: the transaction's start
 
 
 def updated_at_sql(spec: SnapshotSpec) -> str:

@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 
 from modelkit import __version__
+from modelkit.analysis.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 from modelkit.core import fsio
-from modelkit.docs.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 
 FILE_NAME = "lineage_cache.json"
-FORMAT = 3  # bump when the shape of an entry (or of its keys) changes
+FORMAT = 4  # bump when the shape of an entry (or of its keys) changes
 
 
 def _version(ctx: LineageContext) -> str:
@@ -90,7 +90,7 @@ def _to_dict(found: NodeLineage) -> dict[str, Any]:
     return {
         "columns": found.columns,
         "lineage": {
-            name: [c.status, [[u.unique_id, u.relation, u.column] for u in c.upstream], c.reason]
+            name: [c.status, [[u.unique_id, u.relation, u.column, u.how] for u in c.upstream], c.reason]
             for name, c in found.lineage.items()
         },
         "error": found.error,

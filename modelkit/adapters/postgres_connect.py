@@ -1,0 +1,116 @@
+"""Connecting to PostgreSQL: a dbt-postgres profile's fields as libpq parameters, and errors naming the profile.
+
+A profile names ``host``, ``port``, ``user``, ``password`` (or ``pass``), ``dbname`` (or ``database``),
+``schema`` and optionally ``sslmode`` (with ``sslcert``, ``sslkey``, ``sslrootcert``), ``keepalives_idle``,
+``connect_timeout`` (default 10 seconds), ``search_path``, ``role``, ``application_name`` and ``retries``
+(default 1: one more attempt after a failed connection, as dbt-postgres).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+
+from modelkit.core.errors import ConnectionFailure
+from modelkit.project.profiles import Target
+
+REQUIRED = ("host", "user", "dbname", "schema")
+
+
+def _profile(target: Target) -> str:
+    where = f" in {target.origin}" if target.origin != "embedded" else ""
+    return f"profile '{target.profile_name}' (target '{target.name}'{where})"
+
+
+def check_profile(target: Target) -> None:
+    """The fields dbt-postgres requires are there (``dbname`` may be spelled ``database``)."""
+    creds = target.credentials
+    missing = [
+        key for key in REQUIRED if creds.get(key) in (None, "") and not (key == "dbname" and creds.get("database"))
+    ]
+    if missing:
+        raise ConnectionFailure(
+            f"The {_profile(target)} is a postgres profile without {', '.join(repr(m) for m in missing)}: "
+            "a postgres output needs host, user, dbname and schema (and usually port and password).",
+            path=target.origin if target.origin != "embedded" else None,
+        )
+
+
+def connect_kwargs(target: Target) -> dict[str, Any]:
+    """libpq keyword parameters for the target's profile."""
+    creds = target.credentials
+    password = creds.get("password", creds.get("pass"))
+    kwargs: dict[str, Any] = {
+        "host": str(creds.get("host")),
+        "port": int(creds.get("port") or 5432),
+        "user": str(creds.get("user")),
+        "dbname": str(creds.get("dbname") or creds.get("database")),
+        "connect_timeout": int(creds.get("connect_timeout") or 10),
+        "application_name": str(creds.get("application_name") or "modelkit"),
+    }
+    if password not in (None, ""):
+        kwargs["password"] = str(password)
+    if creds.get("keepalives_idle"):  # 0 means the system's default; libpq rejects it as a socket option
+        kwargs["keepalives_idle"] = int(creds["keepalives_idle"])
+    for key in ("sslmode", "sslcert", "sslkey", "sslrootcert"):
+        if creds.get(key):
+            kwargs[key] = str(creds[key])
+    search_path = creds.get("search_path")
+    if search_path:
+        kwargs["options"] = "-c search_path=" + str(search_path).replace(" ", "\\ ")
+    return kwargs
+
+
+def connect(target: Target) -> psycopg.Connection[Any]:
+    """A new autocommitting connection (``role`` set), or a ConnectionFailure naming the profile.
+
+    Statements outside ``adapter.transaction()`` commit as they run, as dbt's ``adapter.commit()``
+    expects; a unit of work opens its own transaction.
+    """
+    kwargs = connect_kwargs(target)
+    retries = max(int(target.credentials.get("retries", 1) or 0), 0)
+    attempt = 0
+    while True:
+        try:
+            connection = psycopg.connect(autocommit=True, **kwargs)
+            break
+        except psycopg.OperationalError as exc:
+            attempt += 1
+            if attempt > retries:
+                raise connection_error(target, kwargs, exc) from None
+            time.sleep(attempt * attempt)  # dbt-postgres's back-off: 1 s, then 4 s, ...
+    role = target.credentials.get("role")
+    if role:
+        try:
+            connection.execute(f'set role "{str(role).replace(chr(34), chr(34) * 2)}"')
+        except psycopg.Error as exc:
+            connection.close()
+            raise ConnectionFailure(
+                f"Connected with the {_profile(target)}, but could not set role '{role}': {_text(exc)}",
+                path=target.origin if target.origin != "embedded" else None,
+            ) from None
+    return connection
+
+
+def connection_error(target: Target, kwargs: dict[str, Any], exc: BaseException) -> ConnectionFailure:
+    text = _text(exc)
+    where = f"{kwargs['user']}@{kwargs['host']}:{kwargs['port']}/{kwargs['dbname']}"
+    hint = ""
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        hint = "\nCheck the profile's user and password (often `password: \"{{ env_var('...') }}\"`)."
+    elif "does not exist" in lowered and "database" in lowered:
+        hint = "\nCheck the profile's dbname: the database must exist on the server."
+    elif "connection refused" in lowered or "timeout expired" in lowered or "could not translate" in lowered:
+        hint = "\nCheck that the server runs and that host and port are right."
+    return ConnectionFailure(
+        f"Could not connect to PostgreSQL with the {_profile(target)} as {where}:\n{text}{hint}",
+        path=target.origin if target.origin != "embedded" else None,
+    )
+
+
+def _text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.removeprefix("connection failed: ")

@@ -1,0 +1,106 @@
+"""Static analysis results kept between commands (``target/static_analysis.json``).
+
+An entry is found by the node's compiled SQL, its dependencies and its own relation, and reused only
+while every relation the query read has the columns (and the owners) it had, and every name it could
+not find is still not a relation of the project. Anything else is analysed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from modelkit import __version__
+from modelkit.analysis.findings import Finding, QueryCheck
+from modelkit.analysis.relations import Key, Relations
+from modelkit.analysis.shapes import Shape
+from modelkit.core import fsio, jsonio
+from modelkit.core.errors import ModelkitError
+
+try:
+    SQLGLOT_VERSION = version("sqlglot")  # read without importing sqlglot: a warm run never needs it
+except PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
+    SQLGLOT_VERSION = ""
+FILE_NAME = "static_analysis.json"
+FORMAT = 2  # bump when the shape of an entry changes
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(jsonio.dumps(parts)).hexdigest()
+
+
+class AnalysisCache:
+    def __init__(self, target_dir: Path, relations: Relations) -> None:
+        self.path = target_dir / FILE_NAME
+        self.relations = relations
+        self.version = "/".join(
+            str(p)
+            for p in (FORMAT, __version__, SQLGLOT_VERSION, relations.dialect, relations.database, relations.schema)
+        )
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: dict[str, dict[str, Any]] = {}
+        self.touched: set[str] = set()  # nodes analysed (or found) in this run
+        self.hits = 0
+        self._shape_digests: dict[Key, str] = {}
+        try:
+            data = jsonio.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("entries"), dict):
+            self.entries = data["entries"]
+
+    def _key(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None) -> str:
+        return _digest(uid, sql, sorted(parents), list(self_key) if self_key else None)
+
+    def _tables(self, tables: list[Key]) -> str:
+        relations = self.relations
+        return _digest(
+            [
+                (
+                    list(key),
+                    relations.shapes[key].to_json() if key in relations.shapes else None,
+                    relations.owners.get(key),
+                )
+                for key in tables
+            ]
+        )
+
+    def get(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None) -> QueryCheck | None:
+        key = self._key(uid, sql, parents, self_key)
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        tables = [tuple(t) for t in entry["t"]]
+        if entry["d"] != self._tables(tables):  # type: ignore[arg-type]
+            return None
+        if any(self.relations.find(*missing) for missing in entry["m"]):
+            return None
+        self.hits += 1
+        self.used[key] = entry
+        self.touched.add(uid)
+        return QueryCheck([Finding.from_json(f) for f in entry["f"]], Shape.from_json(entry["s"]), tables)  # type: ignore[arg-type]
+
+    def put(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None, found: QueryCheck) -> None:
+        key = self._key(uid, sql, parents, self_key)
+        self.touched.add(uid)
+        self.used[key] = {
+            "n": uid,
+            "f": [f.to_json() for f in found.findings],
+            "s": found.shape.to_json(),
+            "t": [list(t) for t in found.tables],
+            "d": self._tables(found.tables),
+            "m": [list(m) for m in found.missing],
+        }
+
+    def save(self) -> None:
+        """Write this run's entries and those of nodes it did not analyse; nothing when nothing changed."""
+        kept = {k: v for k, v in self.entries.items() if v.get("n") not in self.touched}
+        entries = {**kept, **self.used}
+        if entries.keys() == self.entries.keys():
+            return
+        try:
+            fsio.atomic_write(self.path, jsonio.dumps({"version": self.version, "entries": entries}))
+        except ModelkitError:
+            pass  # a cache that cannot be written is only slower next time

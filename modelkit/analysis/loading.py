@@ -1,0 +1,31 @@
+"""sqlglot, imported once and one thread at a time.
+
+sqlglot takes ~0.2 s to import, so the analysis imports it only when it reads SQL; and threads that
+import its modules at the same moment (unit tests run on several) can deadlock on its circular
+imports. Every entry point that reads SQL calls :func:`load_sqlglot` first.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import Any
+
+_IMPORTING = threading.Lock()
+
+
+def load_sqlglot() -> None:
+    with _IMPORTING:
+        # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+        import sqlglot.lineage  # noqa: F401, I001 - the modules are what is wanted here
+        import sqlglot.optimizer.qualify  # noqa: F401 - (lazy, as above)
+        import sqlglot.optimizer.scope  # noqa: F401 - (lazy, as above)
+
+
+@cache
+def expressions() -> Any:
+    """``sqlglot.expressions``, loaded once (an import statement per call costs, called per column)."""
+    load_sqlglot()
+    from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when SQL is analysed
+
+    return exp

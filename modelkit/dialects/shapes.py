@@ -1,0 +1,192 @@
+"""What is known of a relation's columns before anything runs, for typing the queries that read it.
+
+A :class:`Shape` lists columns with their types (sqlglot DataTypes, None where unknown) and says
+whether the list is *complete*: only a complete list may stand for ``*``. Seeds are known from their
+CSV file (the header, and the types DuckDB's reader would give the values, or ``column_types``),
+sources from their declared columns (complete when each has a ``data_type``), enforced contracts from
+their columns; models from their query (:mod:`modelkit.dialects.translator`).
+
+:class:`RelationIndex` finds the nodes behind a relation named in SQL: a source may name the table a
+seed builds, and an ephemeral model is read as the CTE ``__dbt__cte__<name>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelkit.core.manifest import Manifest, Node, SourceDefinition
+from modelkit.dialects.types import build
+
+SAMPLE_ROWS = 20480  # rows of a seed read to guess its types (as many as DuckDB's CSV sniffer samples)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A relation's columns, in order, with their types (None: unknown)."""
+
+    names: tuple[str, ...]
+    types: tuple[Any, ...]
+    complete: bool = True
+
+    @property
+    def known(self) -> bool:
+        return bool(self.names)
+
+    def columns(self) -> Iterator[tuple[str, Any]]:
+        return zip(self.names, self.types)
+
+    def with_columns(self, names: Sequence[str]) -> Shape:
+        """Further columns of unknown type, and no longer complete (a snapshot's meta columns)."""
+        return Shape((*self.names, *names), (*self.types, *([None] * len(names))), complete=False)
+
+    def incomplete(self) -> Shape:
+        return Shape(self.names, self.types, complete=False)
+
+
+UNKNOWN = Shape((), (), complete=False)
+
+
+# -- seeds --------------------------------------------------------------------------------------
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+_BOOLEAN = frozenset({"true", "false"})
+_NULLS = frozenset({"", "null"})
+_KINDS = ("BOOLEAN", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP")
+
+
+def value_type(values: Iterable[str | None]) -> str:
+    """The type DuckDB's CSV reader gives a column of these values: the first of BOOLEAN, BIGINT,
+    DOUBLE, DATE, TIMESTAMP that every non-empty value fits, else VARCHAR.
+
+    >>> value_type(["1", "2", ""]), value_type(["1", "2.5"]), value_type(["2024-01-01"]), value_type(["x", "1"])
+    ('BIGINT', 'DOUBLE', 'DATE', 'VARCHAR')
+    >>> value_type(["true", "FALSE"]), value_type(["", None]), value_type(["2024-01-01 10:00:00"])
+    ('BOOLEAN', 'VARCHAR', 'TIMESTAMP')
+    """
+    candidates = list(_KINDS)
+    seen = False
+    for raw in values:
+        value = (raw or "").strip()
+        if value.lower() in _NULLS:
+            continue
+        seen = True
+        candidates = [kind for kind in candidates if _fits(value, kind)]
+        if not candidates:
+            return "VARCHAR"
+    return candidates[0] if seen else "VARCHAR"
+
+
+def _fits(value: str, kind: str) -> bool:
+    if kind == "BOOLEAN":
+        return value.lower() in _BOOLEAN
+    if kind == "BIGINT":
+        return bool(_INT.fullmatch(value)) and -(2**63) <= int(value) < 2**63
+    if kind == "DOUBLE":
+        return bool(_FLOAT.fullmatch(value))
+    if kind == "DATE":
+        return bool(_DATE.fullmatch(value))
+    return bool(_TIMESTAMP.fullmatch(value))
+
+
+def seed_shape(node: Node, project_root: Path, dialect: str) -> Shape:
+    """A seed's columns from its CSV file; ``column_types`` (written in ``dialect``) win over the values."""
+    path = Path(getattr(node, "root_path", "") or project_root) / node.original_file_path
+    delimiter = str(node.config.get("delimiter") or ",")
+    configured = {str(k).lower(): str(v) for k, v in (node.config.get("column_types") or {}).items()}
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            if not header:
+                return UNKNOWN
+            values: list[list[str]] = [[] for _ in header]
+            for count, row in enumerate(reader):
+                if count >= SAMPLE_ROWS:
+                    break
+                for i, value in enumerate(row[: len(header)]):
+                    values[i].append(value)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return UNKNOWN
+    names = tuple(h.strip() for h in header)
+    if not all(names) or len({n.lower() for n in names}) != len(names):
+        return UNKNOWN
+    types = []
+    for name, column in zip(names, values):
+        written = configured.get(name.lower())
+        types.append(build(written, dialect) if written else build(value_type(column), "duckdb"))
+    return Shape(names, tuple(types))
+
+
+# -- sources and contracts ----------------------------------------------------------------------
+def source_shape(source: SourceDefinition, dialect: str) -> Shape:
+    """A source table's declared columns: complete when each one has a ``data_type``."""
+    columns = list(source.columns.values())
+    if not columns:
+        return UNKNOWN
+    types = tuple(build(c.data_type, dialect) if c.data_type else None for c in columns)
+    return Shape(tuple(c.name for c in columns), types, all(c.data_type for c in columns))
+
+
+def contract_shape(node: Node, dialect: str) -> Shape | None:
+    """An enforced contract's columns (None without one): the relation has exactly these."""
+    contract = node.config.get("contract") or {}
+    if not (isinstance(contract, dict) and contract.get("enforced")) or not node.columns:
+        return None
+    columns = list(node.columns.values())
+    types = tuple(build(c.data_type, dialect) if c.data_type else None for c in columns)
+    return Shape(tuple(c.name for c in columns), types)
+
+
+# -- relations by name ----------------------------------------------------------------------------
+Key = tuple[str, str, str]
+RELATION_TYPES = ("model", "seed", "snapshot")
+PREFERENCE = {"seed": 0, "model": 1, "snapshot": 1, "source": 2}  # a source naming a seed's table: the seed's
+
+
+class RelationIndex:
+    """The project's relations by (database, schema, name), lower-cased, and its ephemeral models by
+    CTE name."""
+
+    def __init__(self, manifest: Manifest, database: str, schema: str) -> None:
+        self.defaults = ((database or "").lower(), (schema or "").lower())
+        self.owners: dict[Key, list[str]] = {}
+        self.by_name: dict[str, list[Key]] = {}
+        for node in manifest.nodes.values():
+            if node.resource_type not in RELATION_TYPES:
+                continue
+            relation = node.relation
+            if node.is_ephemeral:
+                self._add((*self.defaults, relation.identifier.lower()), node.unique_id)
+                continue
+            self._add(self.key(relation.database, relation.schema, relation.identifier), node.unique_id)
+        for source in manifest.sources.values():
+            self._add(self.key(source.database, source.schema, source.identifier), source.unique_id)
+        for owners in self.owners.values():
+            owners.sort(key=lambda uid: PREFERENCE.get(uid.split(".", 1)[0], 3))
+
+    def key(self, database: str | None, schema: str | None, name: str) -> Key:
+        return ((database or self.defaults[0]).lower(), (schema or self.defaults[1]).lower(), name.lower())
+
+    def _add(self, key: Key, unique_id: str) -> None:
+        self.owners.setdefault(key, []).append(unique_id)
+        keys = self.by_name.setdefault(key[2], [])
+        if key not in keys:
+            keys.append(key)
+
+    def find(self, key: Key) -> str | None:
+        """The node (or source) behind a relation; a name whose database or schema differs from the
+        target's is looked up by name when only one relation has it."""
+        owners = self.owners.get(key)
+        if owners:
+            return owners[0]
+        keys = self.by_name.get(key[2], [])
+        if len(keys) == 1 and (keys[0][1] == key[1] or key[1] == self.defaults[1]):
+            return self.owners[keys[0]][0]
+        return None

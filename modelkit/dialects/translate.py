@@ -1,0 +1,154 @@
+"""A query read in one dialect, typed, checked and written in another (sqlglot).
+
+The query is parsed as written (:func:`reader`: the source dialect, also reading the target's
+identifier quotes, which relations rendered for the target use). A copy of it is qualified with
+the columns known of the relations it reads and typed (sqlglot's ``qualify`` and ``annotate_types``);
+the types and the expanded ``*`` lists are carried back to the original, which keeps its own
+spelling: no added aliases, no table prefixes on every column. The rules of
+:mod:`modelkit.dialects.rules` then rewrite or report what sqlglot alone would get wrong, and the
+original is written in the target dialect. Anything sqlglot itself calls unsupported is reported too.
+
+Loaded only when a node is translated (or typed for one that is): it imports sqlglot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
+
+from modelkit.dialects import checks, rules
+from modelkit.dialects.rules import Finding
+from modelkit.dialects.shapes import UNKNOWN, Shape
+from modelkit.dialects.typed import Lookup, output_shape, typed
+
+
+@dataclass
+class Translation:
+    """A query in the target dialect (``sql``), what could not be translated, and its columns."""
+
+    sql: str
+    findings: list[Finding] = field(default_factory=list)
+    shape: Shape = UNKNOWN
+
+
+@lru_cache(maxsize=64)
+def reader(source: str, target: str) -> Dialect:
+    """``source``, also reading identifiers quoted as ``target`` quotes them (``ref()`` renders relations
+    in the target's quotes: Spark's backticks in a model written for DuckDB)."""
+    dialect = Dialect.get_or_raise(source)
+    extra = [q for q in Dialect.get_or_raise(target).tokenizer_class.IDENTIFIERS if q not in _quotes(dialect)]
+    if not extra:
+        return dialect
+    base = type(dialect)
+    tokenizer = type("Tokenizer", (base.tokenizer_class,), {"IDENTIFIERS": [*_quotes(dialect), *extra]})
+    return type(
+        f"{base.__name__}Reading{type(Dialect.get_or_raise(target)).__name__}", (base,), {"Tokenizer": tokenizer}
+    )()
+
+
+def _quotes(dialect: Dialect) -> list[Any]:
+    return list(dialect.tokenizer_class.IDENTIFIERS)
+
+
+def parse(sql: str, source: str, target: str) -> list[exp.Expression]:
+    """The statements of ``sql`` (a ParseError says where sqlglot stopped)."""
+    return [s for s in sqlglot.parse(sql, dialect=reader(source, target)) if s is not None]
+
+
+def known_dialect(name: str) -> bool:
+    """Whether sqlglot knows a dialect of this name."""
+    try:
+        Dialect.get_or_raise(name)
+    except (ValueError, KeyError):
+        return False
+    return True
+
+
+def infer(sql: str, dialect: str, target: str, lookup: Lookup, defaults: tuple[str, str]) -> Shape:
+    """The columns of ``sql`` (its last statement), written in ``dialect`` (relations quoted as
+    ``target`` quotes them)."""
+    try:
+        statements = parse(sql, dialect, target)
+    except SqlglotError:
+        return UNKNOWN
+    if not statements:
+        return UNKNOWN
+    found = typed(statements[-1], dialect, lookup, defaults)
+    return output_shape(found.copy, found.complete) if found.qualified else UNKNOWN
+
+
+def translate(
+    sql: str, source: str, target: str, lookup: Lookup, defaults: tuple[str, str], *, pretty: bool = True
+) -> Translation:
+    """``sql``, written in ``source``, written in ``target``; the findings say what does not translate."""
+    try:
+        statements = parse(sql, source, target)
+    except SqlglotError as exc:
+        return Translation(sql, [rules.unreadable(source, exc)])
+    findings: list[Finding] = []
+    written: list[str] = []
+    shape = UNKNOWN
+    for statement in statements:
+        found = typed(statement, source, lookup, defaults)
+        context = rules.Context(found, source, target)
+        checks.check(context)
+        findings.extend(context.findings)
+        try:
+            text = statement.sql(dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        except UnsupportedError as exc:
+            findings.append(rules.unsupported(statement, source, exc))
+            continue
+        for finding in rules.functions(text, source, target):
+            findings.append(replace(finding, line=compiled_line(sql, finding.snippet)))
+        written.append(text)
+        if found.qualified:
+            shape = output_shape(found.copy, found.complete)
+    return Translation(";\n".join(written), dedupe(findings), shape)
+
+
+def dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str]] = set()
+    kept: list[Finding] = []
+    for finding in findings:
+        key = (finding.construct, finding.snippet)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
+_TYPE_WORDS = re.compile(r"\s+")
+
+
+def compiled_line(sql: str, snippet: str) -> int | None:
+    """The line of ``sql`` where ``snippet`` (as sqlglot writes it) starts, matching words loosely."""
+    words = [w for w in re.split(r"\W+", snippet) if w]
+    if not words:
+        return None
+    pattern = r"\W+".join(re.escape(w) for w in words[:6])
+    match = re.search(pattern, sql, re.IGNORECASE)
+    return sql.count("\n", 0, match.start()) + 1 if match else None
+
+
+def file_line(source: str, compiled: str, line: int | None, snippet: str) -> int | None:
+    """The line of a node's file that holds a construct found at ``line`` of its compiled SQL."""
+    found = compiled_line(source, snippet)
+    if found is not None:
+        return found
+    if line is None:
+        return None
+    lines: Sequence[str] = compiled.splitlines()
+    if 0 < line <= len(lines):
+        text = _TYPE_WORDS.sub(" ", lines[line - 1].strip()).lower()
+        for number, raw in enumerate(source.splitlines(), 1):
+            if text and _TYPE_WORDS.sub(" ", raw.strip()).lower() == text:
+                return number
+    return None

@@ -1,0 +1,270 @@
+"""One command's dialects: which dialect each node is written in, and its translation into the target's.
+
+:class:`Dialects` answers, without sqlglot, whether a node needs translating at all: a node written
+in the target's dialect (every node of a project that declares none) is never parsed, and its SQL
+stays byte for byte as rendered. For the others it translates the rendered SQL
+(:mod:`modelkit.dialects.translate`), typing it with the columns of the relations it reads: seeds,
+sources and contracts as declared, models and snapshots from their own query, rendered through the
+callback the compiler gives, each once per command and in any order (a relation being worked out
+when it is asked for again, as ``{{ this }}`` asks, is unknown).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelkit.core.errors import DialectError, ModelkitError, ProjectError
+from modelkit.core.manifest import Manifest, Node
+from modelkit.dialects.shapes import UNKNOWN, RelationIndex, Shape, contract_shape, seed_shape, source_shape
+from modelkit.dialects.types import build, dialect_label, translate_type
+
+if TYPE_CHECKING:
+    from modelkit.dialects.translate import Translation
+
+Render = Callable[[Node], str]  # a node's own SQL, rendered, untranslated
+TRANSLATED_TYPES = ("model", "snapshot", "analysis", "test", "sql_operation")
+COMPLETE_MATERIALIZATIONS = ("view", "table", "ephemeral")  # relations that are exactly what their query returns
+SNAPSHOT_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
+BUILTIN_PACKAGE = "dbt"
+
+
+class Dialects:
+    """The dialects of one command's nodes, and their translation into ``target`` (sqlglot's name)."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        target: str,
+        project_dialects: Callable[[], Mapping[str, str | None]],
+        *,
+        project_root: Path,
+        database: str | None,
+        schema: str | None,
+    ) -> None:
+        self.manifest = manifest
+        self.target = target
+        self._project_dialects = project_dialects
+        self._packages: Mapping[str, str | None] | None = None
+        self.project_root = project_root
+        self.defaults = ((database or "").lower(), (schema or "").lower())
+        self._lock = threading.RLock()
+        self._index: RelationIndex | None = None
+        self._shapes: dict[str, Shape] = {}
+        self._busy: set[str] = set()
+        self._done: dict[tuple[str, str], Translation] = {}
+        self._checked: set[str] = set()
+        self._test_owners: dict[str, list[str]] | None = None  # test_<name> -> the packages defining it
+
+    # -- which dialect ------------------------------------------------------------------------
+    def package_dialect(self, package: str) -> str | None:
+        if self._packages is None:
+            self._packages = self._project_dialects()
+        return self._packages.get(package)
+
+    def of(self, node: Any) -> str:
+        """The dialect a node is written in: its ``+dialect``; else, for a generic test, that of the
+        project defining the test (the built-in ones are written for every engine); else its project's
+        ``dialect:``; else the target's."""
+        config = getattr(node, "config", None) or {}
+        explicit = config.get("dialect")
+        if explicit:
+            return str(explicit).strip().lower()
+        if self._packages is None:
+            self._packages = self._project_dialects()
+        if not any(self._packages.values()):
+            return self.target  # no project says anything: every node is in the target's dialect
+        package = node.package_name
+        if getattr(node, "test_metadata", None):
+            package = self.test_package(node) or BUILTIN_PACKAGE
+        return (self.package_dialect(package) if package != BUILTIN_PACKAGE else None) or self.target
+
+    def test_package(self, node: Any) -> str | None:
+        """The package defining a generic test's macro (``test_<name>``): its namespace, else the root
+        project's, else any package's."""
+        metadata = node.test_metadata
+        if not isinstance(metadata, dict) or not metadata.get("name"):
+            return None
+        if metadata.get("namespace"):
+            return str(metadata["namespace"])
+        if self._test_owners is None:
+            owners: dict[str, list[str]] = {}
+            for macro in self.manifest.macros.values():
+                if macro.name.startswith("test_"):
+                    owners.setdefault(macro.name, []).append(macro.package_name)
+            self._test_owners = owners
+        found = self._test_owners.get(f"test_{metadata['name']}", [])
+        if self.manifest.project_name in found:
+            return self.manifest.project_name
+        return next((p for p in found if p != BUILTIN_PACKAGE), None)
+
+    def translates(self, node: Any) -> bool:
+        """Whether the node's SQL is written in another dialect than the target's (no sqlglot needed)."""
+        return node.resource_type in TRANSLATED_TYPES and self.of(node) != self.target
+
+    def _check_name(self, name: str, node: Any) -> None:
+        if name in self._checked:
+            return
+        from modelkit.dialects.translate import known_dialect  # imports sqlglot: only for a node to translate
+
+        if not known_dialect(name):
+            where = "its +dialect" if (getattr(node, "config", None) or {}).get("dialect") else "its project's dialect:"
+            raise ProjectError(
+                f"{node.resource_type} {node.name}: {where} names '{name}', which is not a SQL dialect "
+                "modelkit knows (sqlglot's names: duckdb, postgres, spark, snowflake, bigquery, ...)",
+                path=getattr(node, "original_file_path", None),
+            )
+        self._checked.add(name)
+
+    # -- types ----------------------------------------------------------------------------------
+    def data_type(self, node: Any, text: str) -> str:
+        """A contract's ``data_type`` or a seed's ``column_types`` entry, as the target names it."""
+        source = self.of(node)
+        if source == self.target or not text:
+            return text
+        self._check_name(source, node)
+        translated, problem = translate_type(text, source, self.target)
+        if problem is not None:
+            raise DialectError(
+                f"{node.resource_type} {node.name} is written in {dialect_label(source)}; the type '{text}' does "
+                f"not translate into {dialect_label(self.target)}: {problem}.",
+                path=node.original_file_path,
+                node=f"{node.resource_type} {node.name}",
+            )
+        return translated
+
+    # -- queries -----------------------------------------------------------------------------
+    def translate(
+        self, node: Any, sql: str, render: Render, extra: Mapping[str, list[tuple[str, str]]] | None = None
+    ) -> str:
+        """``sql`` (rendered from ``node``, in its dialect) in the target's; a DialectError names every
+        construct that does not translate. ``extra``: relations by name (unit test fixtures), with
+        their columns' types as the target names them."""
+        from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
+
+        source = self.of(node)
+        self._check_name(source, node)
+        key = (node.unique_id, sql)
+        with self._lock:
+            done = self._done.get(key) if extra is None else None
+            if done is None:
+                fixtures = {name.lower(): self._fixture(columns) for name, columns in (extra or {}).items()}
+
+                def lookup(relation: tuple[str, str, str]) -> Shape:
+                    if relation[:2] == self.defaults and relation[2] in fixtures:
+                        return fixtures[relation[2]]
+                    return self._lookup(relation, render)
+
+                done = translate.translate(sql, source, self.target, lookup, self.defaults)
+                if extra is None:
+                    self._done[key] = done
+                    if node.unique_id in self.manifest.nodes and not done.findings:
+                        self._shapes.setdefault(node.unique_id, self._settled(node, done.shape))
+        if done.findings:
+            raise self.error(node, sql, source, done)
+        return done.sql
+
+    def _fixture(self, columns: list[tuple[str, str]]) -> Shape:
+        return Shape(tuple(n for n, _ in columns), tuple(build(t, self.target) for _, t in columns))
+
+    def error(self, node: Any, sql: str, source: str, done: Translation) -> DialectError:
+        from modelkit.dialects.translate import file_line  # imports sqlglot: only for a node to translate
+
+        text = self._file_text(node)
+        lines = []
+        first_line = None
+        for finding in done.findings:
+            line = file_line(text, sql, finding.line, finding.snippet) if finding.snippet else finding.line
+            first_line = first_line or line
+            where = f"line {line}: " if line else ""
+            shown = f" `{finding.snippet}`" if finding.snippet else ""
+            lines.append(f"- {where}{finding.construct}{shown}: {finding.message}")
+        label = f"{node.resource_type} {node.name}"
+        head = (
+            f"{label} is written in {dialect_label(source)} SQL and runs on {dialect_label(self.target)}; "
+            f"{'this does' if len(lines) == 1 else 'these do'} not translate:"
+        )
+        return DialectError(
+            "\n".join([head, *lines]),
+            path=getattr(node, "original_file_path", None),
+            line=first_line,
+            source=text,
+            node=label,
+        )
+
+    def _file_text(self, node: Any) -> str:
+        root = Path(getattr(node, "root_path", "") or self.project_root)
+        try:
+            text = (root / node.original_file_path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError, TypeError, ValueError):
+            return str(getattr(node, "raw_code", "") or "")
+        raw = str(getattr(node, "raw_code", "") or "")
+        return text if raw.strip() and raw.strip() in text else raw or text
+
+    # -- relations' columns ----------------------------------------------------------------------
+    @property
+    def index(self) -> RelationIndex:
+        if self._index is None:
+            self._index = RelationIndex(self.manifest, *self.defaults)
+        return self._index
+
+    def _lookup(self, relation: tuple[str, str, str], render: Render) -> Shape:
+        owner = self.index.find(relation)
+        return self.shape(owner, render) if owner is not None else UNKNOWN
+
+    def shape(self, unique_id: str, render: Render) -> Shape:
+        """What is known of the columns of a node's (or source's) relation."""
+        with self._lock:
+            found = self._shapes.get(unique_id)
+            if found is not None:
+                return found
+            if unique_id in self._busy:
+                return UNKNOWN
+            self._busy.add(unique_id)
+            try:
+                found = self._shape(unique_id, render)
+            finally:
+                self._busy.discard(unique_id)
+            self._shapes[unique_id] = found
+            return found
+
+    def _shape(self, unique_id: str, render: Render) -> Shape:
+        source = self.manifest.sources.get(unique_id)
+        if source is not None:
+            return source_shape(source, self.package_dialect(source.package_name) or self.target)
+        node = self.manifest.nodes.get(unique_id)
+        if node is None:
+            return UNKNOWN
+        dialect = self.of(node)
+        if node.resource_type == "seed":
+            return seed_shape(node, self.project_root, dialect)
+        contract = contract_shape(node, dialect)
+        if contract is not None:
+            return contract
+        if node.language != "sql":
+            return UNKNOWN
+        from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
+
+        try:
+            sql = render(node)
+        except ModelkitError:
+            return UNKNOWN
+        shape = translate.infer(sql, dialect, self.target, lambda r: self._lookup(r, render), self.defaults)
+        return self._settled(node, shape)
+
+    def _settled(self, node: Node, shape: Shape) -> Shape:
+        """The columns of the relation a node's query builds: a snapshot adds its own, an incremental
+        model may keep columns of earlier runs."""
+        contract = contract_shape(node, self.of(node))
+        if contract is not None:
+            return contract
+        if not shape.known:
+            return UNKNOWN
+        if node.resource_type == "snapshot":
+            meta = node.config.get("snapshot_meta_column_names") or {}
+            return shape.with_columns([str(meta.get(c) or c) for c in SNAPSHOT_COLUMNS])
+        if node.materialized not in COMPLETE_MATERIALIZATIONS:
+            return shape.incomplete()
+        return shape

@@ -1,0 +1,3 @@
+{% macro cents(expression) -%}
+  cast(round(({{ expression }}) * 100) as bigint)
+{%- endmacro %}

@@ -1,0 +1,1 @@
+{{ audit_helper.compare_row_counts(ref('orders_unioned'), ref('raw_orders')) }}

@@ -1,0 +1,1 @@
+{{ dbt_utils.nullcheck_table(ref('stg_customers')) }}

@@ -1,0 +1,5 @@
+{{ dbt_utils.deduplicate(
+    relation=ref('raw_events'),
+    partition_by='event_id',
+    order_by='version desc',
+) }}

@@ -1,0 +1,1 @@
+{{ dbt_utils.generate_series(upper_bound=12) }}

@@ -1,0 +1,1 @@
+select * from {{ ref('raw_orders') }} where amount >= {{ var('big_order') }}

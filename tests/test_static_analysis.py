@@ -1,0 +1,294 @@
+"""Static analysis through the CLI: each SQL snippet compiled in one project gives the expected
+diagnostic (severity, line of the model's file, message) or none; errors stop run and build before
+anything is built; the cache, the worker process and the modes behave."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_PROJECT, embedded_db, make_project, query, run_cli
+from genproject import generate
+
+SEEDS = {
+    "seeds/people.csv": "id,name,joined_on,score\n1,Ann,2024-01-01,3.5\n2,Bob,2024-02-01,4\n",
+    "seeds/orders.csv": "id,person_id,amount,status\n10,1,5.5,paid\n11,2,7,open\n",
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: raw
+            schema: main
+            tables:
+              - name: events
+                columns:
+                  - {name: event_id, data_type: integer}
+                  - {name: person_id, data_type: integer}
+                  - {name: kind, data_type: varchar}
+              - name: loose
+        models:
+          - name: contracted
+            config:
+              contract: {enforced: true}
+            columns:
+              - {name: id, data_type: integer}
+              - {name: label, data_type: varchar}
+    """,
+    "models/contracted.sql": "select 1 as id, 'x' as label",
+    "models/upstream.sql": "select id, name as person_name from {{ ref('people') }}",
+    "models/staged_events.sql": "select * from {{ source('raw', 'events') }}",
+    "models/eph.sql": "{{ config(materialized='ephemeral') }}\nselect id as pid, name from {{ ref('people') }}",
+}
+
+# (model, SQL, expected: None or (severity, line, message fragment))
+CASES = [
+    ("unknown_column", "select id, nme from {{ ref('people') }}",
+     ("warn", 1, "Column 'nme' is not a column of seed people. Did you mean 'name'?")),
+    ("qualified_unknown", "select p.id,\n    p.amout\nfrom {{ ref('orders') }} as p",
+     ("warn", 2, "Column 'amout' is not a column of seed orders (p). Did you mean 'amount'?")),
+    ("ambiguous", "select id\nfrom {{ ref('people') }} p\njoin {{ ref('orders') }} o on o.person_id = p.id",
+     ("warn", 1, "Column 'id' is ambiguous: seed people and seed orders both have it")),
+    ("using_is_not_ambiguous", "select id from {{ ref('people') }} join {{ ref('orders') }} using (id)", None),
+    ("unknown_relation", "select a\nfrom analytics.raw_stuff",
+     ("warn", 2, "'analytics.raw_stuff' is not a relation of the project")),
+    ("bypasses_ref", "select id from {{ target.schema }}.people",
+     ("warn", 1, "is seed people, read without ref() or source()")),
+    ("star_of_unknown_shape", "select * from {{ source('raw', 'loose') }}",
+     ("info", 1, "'*' selects the columns of source raw.loose, which are not known before it runs")),
+    ("typed_source", "select event_id, kindd from {{ source('raw', 'events') }}",
+     ("warn", 1, "Column 'kindd' is not among the declared columns of source raw.events. Did you mean 'kind'?")),
+    ("through_a_source_star", "select kindd from {{ ref('staged_events') }}",  # the YAML may leave columns out
+     ("warn", 1, "Column 'kindd' is not among the declared columns of model staged_events. Did you mean 'kind'?")),
+    ("untyped_source_is_skipped", "select anything from {{ source('raw', 'loose') }}", None),
+    ("incompatible_comparison", "select id\nfrom {{ ref('people') }}\nwhere joined_on > 5",
+     ("warn", 3, "'joined_on > 5' compares temporal with numeric values")),
+    ("text_literal_compares", "select id from {{ ref('people') }} where joined_on > '2024-01-15'", None),
+    ("union_arity", "select id from {{ ref('people') }}\nunion all\nselect id, amount from {{ ref('orders') }}",
+     ("warn", 3, "UNION of queries with different numbers of columns: 1 and 2")),
+    ("unparseable", "select id from {{ ref('people') }} where (id", ("info", None, "not analysed: sqlglot could not parse")),
+    ("strict_unresolved", "{{ config(static_analysis='strict') }}\nselect anything from {{ source('raw', 'loose') }}",
+     ("error", 2, "Column 'anything' cannot be resolved: the columns of source raw.loose are not all known")),
+    ("strict_star", "{{ config(static_analysis='strict') }}\nselect * from {{ source('raw', 'loose') }}",
+     ("error", 2, "'*' selects the columns of source raw.loose")),
+    ("off", "{{ config(static_analysis='off') }}\nselect nope from {{ ref('people') }}", None),
+    ("downstream_model", "select person_nme from {{ ref('upstream') }}",
+     ("warn", 1, "Column 'person_nme' is not a column of model upstream. Did you mean 'person_name'?")),
+    ("through_cte_and_ephemeral", "with x as (\n    select * from {{ ref('eph') }}\n)\nselect x.pid, x.nam from x",
+     ("warn", 4, "Column 'nam' is not a column of CTE x. Did you mean 'name'?")),
+    ("contract_columns", "select lable from {{ ref('contracted') }}",
+     ("warn", 1, "Column 'lable' is not a column of model contracted. Did you mean 'label'?")),
+    ("jinja_loop", "select\n    id,\n    {% for c in ['name', 'scor'] %}\n    {{ c }},\n    {% endfor %}\n"
+     "    joined_on\nfrom {{ ref('people') }}",
+     ("warn", 3, "Column 'scor' is not a column of seed people. Did you mean 'score'?")),
+    ("correlated_subquery", "select id from {{ ref('people') }} p\nwhere exists (select 1 from {{ ref('orders') }} o "
+     "where o.person_id = p.id and status = 'paid')", None),
+    ("alias_in_where", "select amount * 2 as twice from {{ ref('orders') }} where twice > 1", None),
+    ("case_insensitive", "select ID, Name from {{ ref('people') }}", None),
+    ("derived_table", "select t.total from (select sum(amount) as total from {{ ref('orders') }}) t", None),
+    ("lambda_and_struct", "select list_transform([1, 2], x -> x + id) as l, {'k': name} as s from {{ ref('people') }}",
+     None),
+]  # fmt: skip
+
+DIAGNOSTIC = re.compile(r"(\[WARNING\]: )?Static analysis of model (\w+) \(models/[\w/]+\.sql(?::(\d+))?\): (.*)")
+ERROR = re.compile(r"Compilation Error in model (\w+) \(models/[\w/]+\.sql(?::(\d+))?\)")
+
+
+def diagnostics(output: str) -> dict[str, list[tuple[str, int | None, str]]]:
+    """Diagnostics by model: (severity, line, message), from the console output."""
+    lines = [re.sub(r"^\d\d:\d\d:\d\d  ", "", line) for line in output.splitlines()]
+    found: dict[str, list[tuple[str, int | None, str]]] = {}
+    for i, line in enumerate(lines):
+        match = DIAGNOSTIC.search(line)
+        if match:
+            severity = "warn" if match.group(1) else "info"
+            found.setdefault(match.group(2), []).append(
+                (severity, int(match.group(3)) if match.group(3) else None, match.group(4))
+            )
+            continue
+        match = ERROR.search(line)
+        if match:
+            line_no = int(match.group(2)) if match.group(2) else None
+            found.setdefault(match.group(1), []).append(("error", line_no, lines[i + 1].strip()))
+    return found
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, list[tuple[str, int | None, str]]]]:
+    files = dict(SEEDS)
+    files.update({f"models/{name}.sql": sql for name, sql, _ in CASES})
+    root = make_project(tmp_path_factory.mktemp("analysis") / "demo", files)
+    result = run_cli("compile", cwd=root)
+    return result.exit_code, diagnostics(result.output)
+
+
+@pytest.mark.parametrize(("model", "sql", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_snippet_gives_its_diagnostic(compiled, model: str, sql: str, expected) -> None:
+    exit_code, found = compiled
+    assert exit_code == 2  # some snippets have errors
+    got = found.get(model, [])
+    if expected is None:
+        assert got == []
+        return
+    severity, line, fragment = expected
+    assert any(s == severity and n == line and fragment in m for s, n, m in got), got
+
+
+def test_nothing_else_is_reported(compiled) -> None:
+    """The upstream models, the contract and the ephemeral model are clean; each snippet says one thing
+    (the star of an unknown relation also tells that the relation is unknown)."""
+    _, found = compiled
+    assert set(found) <= {name for name, _, expected in CASES if expected is not None}
+    for name, messages in found.items():
+        assert len(messages) == 1, (name, messages)
+
+
+def project(tmp_path: Path, models: dict[str, str]) -> Path:
+    return make_project(tmp_path / "demo", {**SEEDS, **models})
+
+
+def test_an_error_stops_run_and_build_before_anything_is_built(tmp_path: Path) -> None:
+    root = project(tmp_path, {"models/good.sql": "select id from {{ ref('people') }}",
+                              "models/bad.sql": "{{ config(static_analysis='strict') }}\n"
+                                                "select id, nme from {{ ref('people') }}"})  # fmt: skip
+    for command in ("run", "build"):
+        out = run_cli(command, cwd=root)
+        assert out.exit_code == 2, out.output
+        assert "START" not in out.output
+        assert "Compilation Error in model bad (models/bad.sql:2)" in out.output
+        assert "Static analysis found 1 error before anything ran" in out.output
+    assert not embedded_db(root).exists() or not query(
+        embedded_db(root), "select * from information_schema.tables where table_name in ('good', 'people')"
+    )
+    out = run_cli("run", "--static-analysis", "off", "-s", "good", cwd=root)  # the flag wins over every node
+    assert out.exit_code == 1 and "ERROR creating sql view model main.good" in out.output  # people is not seeded
+
+
+def test_warnings_do_not_stop_a_build(tmp_path: Path) -> None:
+    root = project(tmp_path, {"models/m.sql": "select id from {{ ref('people') }} where joined_on > 5"})
+    out = run_cli("build", "-s", "+m", cwd=root)
+    assert "[WARNING]: Static analysis of model m (models/m.sql:1): 'joined_on > 5' compares temporal" in out.output
+    assert "OK created sql view model main.m" in out.output or "ERROR creating sql view model main.m" in out.output
+    assert out.output.index("[WARNING]: Static analysis") < out.output.index("START seed")
+
+
+def test_a_bad_mode_is_a_project_error(tmp_path: Path) -> None:
+    root = project(tmp_path, {"models/m.sql": "select 1 as id"})
+    (root / "modelkit.yml").write_text("name: demo\nmodels:\n  demo:\n    +static_analysis: loud\n")
+    out = run_cli("compile", cwd=root)
+    assert out.exit_code == 2
+    assert "static_analysis must be one of strict, on, off; got 'loud'" in out.output
+
+
+def test_project_and_folder_config_set_the_mode(tmp_path: Path) -> None:
+    root = project(tmp_path, {"models/loose/m.sql": "select anything from {{ source('raw', 'loose') }}"})
+    (root / "modelkit.yml").write_text("name: demo\nmodels:\n  demo:\n    +static_analysis: strict\n")
+    assert "cannot be resolved" in run_cli("compile", cwd=root).output
+    (root / "modelkit.yml").write_text(
+        "name: demo\nmodels:\n  demo:\n    +static_analysis: strict\n    loose:\n      +static_analysis: off\n"
+    )
+    out = run_cli("compile", cwd=root)
+    assert out.exit_code == 0 and "Static analysis" not in out.output
+    (root / "modelkit.yml").write_text(
+        "name: demo\nmodels:\n  demo:\n    +static_analysis: baseline\n"
+    )  # Fusion's name
+    assert run_cli("compile", cwd=root).exit_code == 0
+
+
+def test_the_cache_is_used_until_what_a_model_reads_changes(tmp_path: Path) -> None:
+    root = project(tmp_path, {"models/m.sql": "select person_name from {{ ref('upstream') }}"})
+    first = run_cli("compile", "--log-level", "debug", cwd=root)
+    assert first.exit_code == 0 and "Static analysis: 4 nodes analysed, 0 from the cache" in first.output
+    second = run_cli("compile", "--log-level", "debug", cwd=root)
+    assert "Static analysis: 0 nodes analysed, 4 from the cache" in second.output
+    (root / "seeds" / "people.csv").write_text("id,full_name\n1,Ann\n")  # upstream now breaks, and m with it
+    third = run_cli("compile", "--log-level", "debug", cwd=root)
+    assert third.exit_code == 0  # under `on`, a warning
+    assert "Column 'name' is not a column of seed people. Did you mean 'full_name'?" in third.output
+    # upstream and m are analysed again; contracted and staged_events read no seed
+    assert "Static analysis: 2 nodes analysed, 2 from the cache" in third.output
+
+
+def test_a_failing_analysis_leaves_the_model_not_analysed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelkit.analysis import checks
+
+    def broken(self, root):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(checks.Checker, "run", broken)
+    root = project(tmp_path, {"models/m.sql": "select id from {{ ref('people') }}"})
+    out = run_cli("compile", cwd=root)
+    assert out.exit_code == 0
+    assert (
+        "Static analysis of model m (models/m.sql): not analysed: the analysis failed (RuntimeError: boom)"
+        in out.output
+    )
+    assert "Traceback" not in out.output
+    out = run_cli("compile", "--debug", cwd=root)
+    assert "Traceback" in out.output and "RuntimeError: boom" in out.output
+
+
+def test_a_template_that_runs_statements_is_not_run_twice(tmp_path: Path) -> None:
+    """Compiling ahead of a run may read metadata (is_incremental) but runs no statement."""
+    root = project(tmp_path, {
+        "models/counter.sql": "{{ config(materialized='table') }}select 0 as n",
+        "models/bump.sql": "{% do run_query('insert into ' ~ ref('counter') ~ ' values (1)') %}"
+                           "select n from {{ ref('counter') }}",
+    })  # fmt: skip
+    assert run_cli("run", "-s", "counter", cwd=root).exit_code == 0
+    out = run_cli("run", "-s", "bump", cwd=root)
+    assert out.exit_code == 0, out.output
+    assert "Static analysis of model bump (models/bump.sql): not analysed: its template runs statements" in out.output
+    assert query(embedded_db(root), "select count(*) from main.counter") == [(2,)]  # one insert, not two
+
+
+@pytest.mark.parametrize("worker", [False, True])
+def test_compiling_a_selection_runs_no_statement_of_what_it_reads(tmp_path: Path, monkeypatch, worker: bool) -> None:
+    """`compile -s after` analyses `bump` (which `after` reads) without running its statement."""
+    import modelkit.analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "use_worker", lambda count: worker)
+    root = project(tmp_path, {
+        "models/counter.sql": "{{ config(materialized='table') }}select 0 as n",
+        "models/bump.sql": "{% do run_query('insert into ' ~ ref('counter') ~ ' values (1)') %}"
+                           "select n from {{ ref('counter') }}",
+        "models/after.sql": "select n from {{ ref('bump') }}",
+    })  # fmt: skip
+    assert run_cli("run", "-s", "counter", cwd=root).exit_code == 0
+    out = run_cli("compile", "-s", "after", cwd=root)
+    assert out.exit_code == 0, out.output
+    assert query(embedded_db(root), "select count(*) from main.counter") == [(1,)]
+
+
+def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: Path, monkeypatch) -> None:
+    """No false positives; and the analysis on a worker process (many models) finds the same as in this
+    process: one planted error, at its line."""
+    import modelkit.analysis.pipeline as pipeline
+
+    shop = tmp_path / "shop"
+    shutil.copytree(SAMPLE_PROJECT, shop, ignore=shutil.ignore_patterns("target", "logs"))
+    for mode in ("on", "strict"):
+        out = run_cli("compile", "--static-analysis", mode, cwd=shop)
+        assert out.exit_code == 0 and "Static analysis" not in out.output, out.output
+    generated = generate(240, tmp_path / "bench", seed_rows=20)
+    root = generated.root
+    out = run_cli("compile", "--static-analysis", "strict", "--profiles-dir", str(root), cwd=root)
+    assert out.exit_code == 0 and "Static analysis" not in out.output, out.output
+    victim = next(m for m in generated.models if m.kind == "accounts")
+    path = root / "models" / victim.folder / f"{victim.name}.sql"
+    text = path.read_text().replace("tier,", "tierr,")
+    path.write_text(text)
+    line = next(i for i, words in enumerate(text.splitlines(), 1) if "tierr" in words)
+    shown = f"Compilation Error in model {victim.name} (models/{victim.folder}/{victim.name}.sql:{line})"
+    results = []
+    for worker in (True, False):  # on the worker, then here
+        monkeypatch.setattr(pipeline, "use_worker", lambda count, worker=worker: worker)
+        (root / "target" / "static_analysis.json").unlink(missing_ok=True)
+        out = run_cli(
+            "compile", "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
+        )
+        assert out.exit_code == 2 and shown in out.output, out.output[-3000:]
+        assert ("from the cache on a worker process" in out.output) == worker
+        assert "Column 'tierr' is not a column of seed raw_accounts. Did you mean 'tier'?" in out.output
+        results.append(diagnostics(out.output))
+    assert results[0] == results[1] and victim.name in results[0]
