@@ -12,6 +12,7 @@ from typing import Any
 
 from modelkit.analysis.lineage import LineageContext
 from modelkit.analysis.shapes import UNKNOWN, Shape, contract_shape, seed_shape, source_shape
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node
 
 Key = tuple[str, str, str]
@@ -112,14 +113,19 @@ class Relations:
 def project_relations(manifest: Manifest, dialect: str, database: str, schema: str, root: Path) -> Relations:
     """Every relation of the project; seeds, sources and enforced contracts with their columns."""
     relations = Relations(dialect, database, schema)
-    for node in manifest.nodes.values():
-        if node.resource_type not in RELATION_TYPES:
-            continue
-        if node.is_ephemeral:
-            relations.add_ephemeral(node.relation.identifier, node.unique_id, label(node), contract_shape(node))
-            continue
-        shape = seed_shape(node, root, dialect) if node.resource_type == "seed" else contract_shape(node)
-        relations.add(relation_key(relations, node), node.unique_id, label(node), shape)
+    nodes = manifest.nodes
+    # what every relation needs is a stored field: only seeds and contracted nodes are read (a stored
+    # manifest's nodes are unpickled on first use)
+    for uid, (kind, name, db, sch, identifier, cte, enforced) in field_map(nodes, "relation").items():
+        shape = None
+        if kind == "seed":
+            shape = seed_shape(nodes[uid], root, dialect)
+        elif enforced:
+            shape = contract_shape(nodes[uid])
+        if cte is not None:
+            relations.add_ephemeral(cte, uid, f"{kind} {name}", shape)
+        else:
+            relations.add(relations.key(db, sch, identifier), uid, f"{kind} {name}", shape)
     for source in manifest.sources.values():
         key = relations.key(source.database, source.schema, source.identifier)
         shape = source_shape(source)

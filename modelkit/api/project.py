@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
-from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
+from modelkit.api.analysis import (
+    Feed,
+    check_before_run,
+    raise_errors,
+    read_only,
+    recorded_sql,
+    start_analysis,
+)
 from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
@@ -124,7 +131,8 @@ class Project:
             runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
             selected = runner.selected_nodes()
             check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected)
+            known = recorded_sql(session)  # what it reads, unchanged since it was built: not compiled again
+            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected, known=known)
             try:
                 run = runner.execute()
                 write_manifest(session)

@@ -48,6 +48,15 @@ def _time_spine(node: Node) -> Any:
     return True if node.resource_type == "model" and getattr(node, "time_spine", None) else None
 
 
+def _relation(node: Node) -> Any:
+    if node.resource_type not in REFABLE:
+        return None
+    contract = node.config.get("contract") or {}
+    enforced = isinstance(contract, dict) and bool(contract.get("enforced")) and bool(node.columns)
+    cte = node.relation.identifier if node.is_ephemeral else None
+    return (node.resource_type, node.name, node.database, node.schema, node.alias or node.name, cte, enforced)
+
+
 def _tested(node: Node) -> Any:
     return node.tested_node if node.resource_type == "unit_test" else None  # type: ignore[attr-defined]
 
@@ -63,6 +72,9 @@ FIELDS: dict[str, Callable[[Node], Any]] = {
     "tested": _tested,  # unit tests: the model they test
     "fqn": lambda node: (node.name, node.fqn, node.original_file_path, node.version),  # what fqn: selection reads
     "ephemeral": _ephemeral,  # ephemeral models: the name of their CTE
+    # models, seeds and snapshots: (kind, name, database, schema, identifier, ephemeral CTE name or None,
+    # whether an enforced contract gives its columns)
+    "relation": _relation,
     "group": _group,  # nodes of a group: its name
     "time_spine": _time_spine,  # models configured as time spines
 }

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
 from modelkit.adapters.base import Adapter, Capability
+from modelkit.analysis.cache import sql_hash  # noqa: F401 - re-exported: what the fingerprint keeps of a SQL
 from modelkit.core import jsonio
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
@@ -93,8 +94,8 @@ class BuildState:
     def sql_inputs(self, node: Node, renderer: Renderer, inputs: RenderInputs) -> str | None:
         """A hash of what ``node``'s compiled SQL was made from, when its render read only that (``inputs``:
         what the render read beyond the node); None when its SQL may differ from one render to the next."""
-        if not inputs.pure:
-            return None
+        if not inputs.pure or renderer.defer is not None:
+            return None  # (--defer: a ref() may read the state's relation, which the parents below are not)
         manifest = self.manifest
         parents = []
         for uid in node.depends_on_nodes:
@@ -134,10 +135,17 @@ class BuildState:
             self._shared_key = hashlib.sha256(jsonio.dumps(payload)).hexdigest()
         return self._shared_key
 
-    def reusable_sql(self, node: Node, renderer: Renderer) -> str | None:
-        """The recorded hash of ``node``'s compiled SQL, when it was made from what it would be made from now."""
+    def reusable_sql(self, node: Node, renderer: Renderer, answers: dict[str, str | None] | None = None) -> str | None:
+        """The recorded hash of ``node``'s compiled SQL, when it was made from what it would be made from now.
+
+        ``answers`` keeps the answer by unique_id, for whoever asks again in the same invocation (the
+        static analysis asks before the run does)."""
         if self.mode is None:
             return None
+        if answers is not None:
+            if node.unique_id not in answers:
+                answers[node.unique_id] = self.reusable_sql(node, renderer)
+            return answers[node.unique_id]
         record = self.records.get(node.unique_id)
         if record is None or not record.get("inputs") or not record.get("sql"):
             return None
@@ -272,11 +280,6 @@ class BuildState:
             jsonio.write(self.path, {"modelkit": __version__, "format": FORMAT, "targets": targets})
         except OSError:
             pass
-
-
-def sql_hash(sql: str) -> str:
-    """What the fingerprint keeps of a compiled SQL."""
-    return hashlib.sha256(sql.encode()).hexdigest()
 
 
 _ABSENT = "<absent>"

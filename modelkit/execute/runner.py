@@ -307,7 +307,8 @@ class Runner:
         context = self.context
         state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
         if state is not None and node.resource_type != "seed":
-            known = state.reusable_sql(node, context.renderer)  # made from the same inputs: not rendered again
+            # made from the same inputs: not rendered again
+            known = state.reusable_sql(node, context.renderer, context.compiler.recorded_sql)
             if known is not None and state.unchanged(node, state.fingerprint(node, known, context.adapter)):
                 state.skipped(node)
                 result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0

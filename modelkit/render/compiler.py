@@ -109,6 +109,9 @@ class Compiler:
         self._folders: dict[tuple[Path, str], Path] = {}
         self.track_inputs = False  # note what each model's render read (see RenderInputs)
         self.inputs: dict[str, RenderInputs] = {}  # unique_id -> what its last render read
+        # unique_id -> the hash of its SQL as the last build recorded it, when made from what it would be
+        # made from now (None: not known without rendering); see BuildState.reusable_sql
+        self.recorded_sql: dict[str, str | None] = {}
 
     @cached_property
     def _by_cte(self) -> dict[str, str]:
