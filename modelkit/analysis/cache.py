@@ -20,6 +20,7 @@ from modelkit.analysis.relations import Key, Relations
 from modelkit.analysis.shapes import Shape
 from modelkit.core import fsio, jsonio
 from modelkit.core.errors import ModelkitError
+from modelkit.core.text import sql_hash
 
 try:
     SQLGLOT_VERSION = version("sqlglot")  # read without importing sqlglot: a warm run never needs it
@@ -27,11 +28,6 @@ except PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
     SQLGLOT_VERSION = ""
 FILE_NAME = "static_analysis.json"
 FORMAT = 3  # bump when the shape of an entry (or of its key) changes
-
-
-def sql_hash(sql: str) -> str:
-    """What an entry keeps of a compiled SQL (the hash ``--skip-unchanged`` records of it, too)."""
-    return hashlib.sha256(sql.encode()).hexdigest()
 
 
 def _digest(*parts: Any) -> str:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -80,3 +81,12 @@ def markdown_table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str
     for row in body:
         lines.append("| " + " | ".join(v.ljust(w) for v, w in zip(row, widths)) + " |")
     return "\n".join(lines)
+
+
+def sql_hash(sql: str) -> str:
+    """What the static analysis cache and ``--skip-unchanged`` keep of a compiled SQL: its sha256.
+
+    >>> sql_hash("select 1")[:12]
+    '822ae07d4783'
+    """
+    return hashlib.sha256(sql.encode()).hexdigest()

@@ -44,10 +44,10 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
 from modelkit.adapters.base import Adapter, Capability
-from modelkit.analysis.cache import sql_hash  # noqa: F401 - re-exported: what the fingerprint keeps of a SQL
 from modelkit.core import jsonio
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
+from modelkit.core.text import sql_hash  # noqa: F401 - what the fingerprint keeps of a compiled SQL
 from modelkit.render.compiler import RenderInputs
 
 if TYPE_CHECKING:

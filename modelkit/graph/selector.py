@@ -267,7 +267,7 @@ class Selector:
         return _fqn_matches(value, node.name, fqn, node.original_file_path, getattr(node, "version", None))
 
     def _fqn_atom(self, value: str) -> set[str]:
-        """The nodes and sources ``fqn:value`` matches, read from the manifest's ``fqn`` field."""
+        """The nodes, sources and resources ``fqn:value`` matches (nodes' from the manifest's ``fqn`` field)."""
         items = field_map(self.manifest.nodes, "fqn").items()
         if _GLOB_CHARS.isdisjoint(value) and "/" not in value and "." not in value:  # a plain name
             found = {
@@ -278,6 +278,7 @@ class Selector:
         else:
             found = {uid for uid, (name, fqn, path, version) in items if _fqn_matches(value, name, fqn, path, version)}
         found.update(uid for uid, source in self.manifest.sources.items() if self._match_fqn(value, source))
+        found.update(uid for uid, resource in self._resources if self._match_fqn(value, resource))
         return found
 
     def _atom(self, atom: Atom) -> set[str]:
