@@ -23,6 +23,7 @@ from modelkit.api.analysis import (
     check_before_run,
     raise_errors,
     read_only,
+    recorded_sql,
     start_analysis,
     with_warn_error,
 )
@@ -133,7 +134,8 @@ class Project:
             runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
             selected = runner.selected_nodes()
             check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected)
+            known = recorded_sql(session)  # what it reads, unchanged since it was built: not compiled again
+            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected, known=known)
             try:
                 run = runner.execute()
                 write_manifest(session)

@@ -93,6 +93,8 @@ class Session:
         self.full_parse_reason = ""
         self.snapshot_ids: tuple[Any, Any] = (None, None)
         self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
+        self.prescanned: dict[str, list[int]] | None = None  # that status, taken before the session read any
+        self.edges_changed = True  # after an incremental parse: whether any node's parents changed
         self.state_options = state or StateOptions()
         self._session_kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars}
         self.breaking: Callable[[], Collection[str]] | None = None  # `state:breaking` (see api/impact.py)
@@ -100,7 +102,9 @@ class Session:
     @cached_property
     def manifest(self) -> Manifest:
         parser = Parser(self.renderer, use_cache=self.partial_parse)
+        parser.prescanned = self.prescanned
         manifest = parser.parse()
+        self.edges_changed = parser.edges_changed
         self.parse_cache = parser.cache
         self.reparsed = parser.reparsed  # None after a full parse, else the nodes an incremental one parsed
         self.full_parse_reason = parser.full_parse_reason

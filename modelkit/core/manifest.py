@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelkit.core.lazynodes import field_map
 from modelkit.core.relation import ALL_PARTS, Policy, Relation, quote_policy
 
 
@@ -330,7 +331,8 @@ class Manifest:
         return table.get(unique_id) if table is not None else None
 
     def parent_map(self) -> dict[str, list[str]]:
-        parents: dict[str, list[str]] = {uid: list(n.depends_on_nodes) for uid, n in self.nodes.items()}
+        known = field_map(self.nodes, "parents")
+        parents: dict[str, list[str]] = {uid: list(known.get(uid, ())) for uid in self.nodes}
         for uid in self.sources:
             parents[uid] = []
         for resource in self.resources():
@@ -351,8 +353,7 @@ class Manifest:
     def group_map(self) -> dict[str, list[str]]:
         """Each group's members: nodes, saved queries, semantic models and metrics of that ``group``."""
         members: dict[str, list[str]] = {g["name"]: [] for g in self.groups.values()}
-        for uid, node in self.nodes.items():
-            group = node.config.get("group")
+        for uid, group in field_map(self.nodes, "group").items():
             if group in members:
                 members[group].append(uid)
         for table in (self.saved_queries, self.semantic_models, self.metrics):

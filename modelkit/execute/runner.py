@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
-from modelkit.core.manifest import ResourceNode
+from modelkit.core.lazynodes import field_map
+from modelkit.core.manifest import NO_OP_TYPES, ResourceNode
 from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.contracts import declared_types, enforce_contract, table_schema
-from modelkit.execute.fingerprints import BuildState, target_key
+from modelkit.execute.fingerprints import BuildState, sql_hash, target_key
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
@@ -126,9 +127,16 @@ class Runner:
         self._lock = threading.Lock()
         self._nodes: dict[str, Node] = {}
         self.build_state: BuildState | None = None
+        self._selected: list[str] | None = None
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
+        """The nodes the command runs (worked out once)."""
+        if self._selected is None:
+            self._selected = self._select()
+        return list(self._selected)
+
+    def _select(self) -> list[str]:
         kinds = set(EXECUTABLE[self.options.command])
         if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
             kinds &= set(self.options.resource_types)
@@ -142,11 +150,13 @@ class Runner:
                 selector=self.options.selector,
                 indirect=self.options.indirect_selection,
             )
-        found = {uid: self.node(uid) for uid in chosen}
-        return sorted(
-            uid for uid, node in found.items()
-            if node is not None and node.resource_type in kinds and not node.is_ephemeral
-        )  # fmt: skip
+        manifest = self.context.manifest
+        kind_of, ephemeral = field_map(manifest.nodes, "kind"), field_map(manifest.nodes, "ephemeral")
+        picked = [uid for uid in chosen if kind_of.get(uid) in kinds and uid not in ephemeral]
+        if kinds & NO_OP_TYPES:  # exposures and saved queries are not among the manifest's nodes
+            resources = (self.node(uid) for uid in chosen if uid not in kind_of)
+            picked += [n.unique_id for n in resources if n is not None and n.resource_type in kinds]
+        return sorted(picked)
 
     def node(self, uid: str) -> Node | None:
         """The node ``uid`` names: one of the manifest's, or an exposure or saved query viewed as one (made
@@ -257,6 +267,7 @@ class Runner:
         mode = None if options.full_refresh else options.skip_unchanged
         state = BuildState(context.project.target_dir, target_key(context.target), context.manifest, mode)
         state.load_relation_states(context.adapter, nodes)
+        context.compiler.track_inputs = True  # what each model's SQL is made from, for the next run
         return state
 
     def _interrupt(self) -> None:
@@ -316,15 +327,28 @@ class Runner:
 
     def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any) -> None:
         context = self.context
+        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
+        if state is not None and node.resource_type != "seed":
+            # made from the same inputs: not rendered again
+            known = state.reusable_sql(node, context.renderer, context.compiler.recorded_sql)
+            if known is not None and state.unchanged(node, state.fingerprint(node, known, context.adapter)):
+                state.skipped(node)
+                result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
+                result.timing.clear()
+                return
         sql = self.compile(node, result) if node.resource_type != "seed" else ""
         t1 = now()
         result.timing.append(_timing("compile", t0, t1))
-        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
-        fingerprint = state.fingerprint(node, sql, context.adapter) if state is not None else ""
+        made_from = None
+        if state is not None and node.resource_type != "seed":
+            made_from = state.made_from(
+                node, sql_hash(sql), context.renderer, context.compiler.inputs.get(node.unique_id)
+            )
+        fingerprint = state.fingerprint(node, sql_hash(sql), context.adapter) if state is not None else ""
         if self.options.command == "compile" or node.resource_type == "analysis":
             result.message = None
         elif state is not None and state.unchanged(node, fingerprint):
-            state.skipped(node)  # dbt's no-op result
+            state.skipped(node, made_from)  # dbt's no-op result
             result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
             result.timing.clear()
             return
@@ -341,7 +365,7 @@ class Runner:
             if response.rows_affected is not None and node.resource_type == "seed":
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
             if state is not None:
-                state.record(node, fingerprint)
+                state.record(node, fingerprint, made_from)
         result.timing.append(_timing("execute", t1, now()))
 
     def _warn(self, message: str) -> None:

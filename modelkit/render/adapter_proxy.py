@@ -126,7 +126,10 @@ class AdapterProxy:
 
     @property
     def _adapter(self) -> Adapter | None:
-        return self._renderer.adapter if self._execute else None
+        if not self._execute:
+            return None
+        self._context.touched_database = True  # what the render gives may depend on the database
+        return self._renderer.adapter
 
     # -- names ----------------------------------------------------------------
     def type(self) -> str:

@@ -26,7 +26,7 @@ from modelkit.render.configobj import ConfigAccessor
 from modelkit.render.defer import Deferral
 from modelkit.render.functions import BASE_GLOBALS, Exceptions
 from modelkit.render.invocation import Flags, Invocation
-from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
+from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext, TrackedContext
 from modelkit.render.statements import Statements
 from modelkit.render.testargs import KWARGS_NAME, rendered_test_kwargs
 from modelkit.render.varscope import VarScope
@@ -205,21 +205,29 @@ class Renderer:
         this: Relation | None = None,
         ctes: list[str] | None = None,
         event_time: tuple[Any, Any] | None = None,
+        track: bool = False,
         package: str | None = None,
     ) -> RenderContext:
         """The Jinja context of ``node`` (none: the root project's); ``package`` renders as that package's
-        node does (its macros unqualified, its vars), as run-operation calls a package's macro."""
+        node does (its macros unqualified, its vars), as run-operation calls a package's macro. With
+        ``track``, a :class:`TrackedContext`, which notes what the render reads (names, vars, environment
+        variables, the database)."""
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
         package = package or getattr(node, "package_name", None)
-        ctx = RenderContext(base, self.registry, execute, package)
-        seen_env = capture.env_vars if capture is not None else {}
+        ctx = (TrackedContext if track else RenderContext)(base, self.registry, execute, package)
+        seen_env = capture.env_vars if capture is not None else ctx.env_read
 
         def var(name: str, default: Any = _MISSING) -> Any:
+            ctx.vars_read.add(name)
             return self.var_value(name, default, node_name, execute, package)
 
-        var.has_var = lambda name: self.has_var(name, package)  # type: ignore[attr-defined]
+        def has_var(name: str) -> bool:
+            ctx.vars_read.add(name)
+            return self.has_var(name, package)
+
+        var.has_var = has_var  # type: ignore[attr-defined]
 
         def env_var(name: str, default: Any = None) -> str:
             if name.startswith("DBT_ENV_SECRET") or name.startswith("MODELKIT_SECRET"):
@@ -325,16 +333,16 @@ class Renderer:
             should_full_refresh=should_full_refresh,
             doc=doc,
             this=this_rel,
-            model=_node_dict(node) if node is not None else None,
             adapter=adapter_proxy,
-            graph=self.graph(execute),
             builtins={"ref": ref, "source": source, "config": config},
             context=ctx,
         )
+        ctx.deferred["graph"] = lambda: self.graph(execute)  # every node's entry: made only if asked for
+        ctx.deferred["model"] = lambda: _node_dict(node) if node is not None else None
         ctx["dbt"] = Namespace("dbt", ctx)
         if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
             ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
-        for name in self.registry.root_names() & set(ctx):
+        for name in self.registry.root_names() & (set(ctx) | set(ctx.deferred)):
             if name in ("ref", "source", "config", "this", "model"):
                 dict.__setitem__(ctx, name, MacroProxy(self.registry.find(name), ctx))  # type: ignore[arg-type]
         return ctx
