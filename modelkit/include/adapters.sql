@@ -124,11 +124,19 @@
     {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
 {%- endmacro %}
 
+{#- the relation a materialization builds before swapping it in: beside the target, whatever an engine's
+    make_temp_relation does -#}
 {% macro make_intermediate_relation(base_relation, suffix='__dbt_tmp') -%}
-    {{ return(make_temp_relation(base_relation, suffix)) }}
+    {{ return(adapter.dispatch('make_intermediate_relation', 'dbt')(base_relation, suffix)) }}
+{%- endmacro %}
+{% macro default__make_intermediate_relation(base_relation, suffix) -%}
+    {{ return(default__make_temp_relation(base_relation, suffix)) }}
 {%- endmacro %}
 
 {% macro make_backup_relation(base_relation, backup_relation_type, suffix='__dbt_backup') -%}
+    {{ return(adapter.dispatch('make_backup_relation', 'dbt')(base_relation, backup_relation_type, suffix)) }}
+{%- endmacro %}
+{% macro default__make_backup_relation(base_relation, backup_relation_type, suffix) -%}
     {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix}, type=backup_relation_type)) }}
 {%- endmacro %}
 

@@ -7,8 +7,12 @@
   {{ return(create_table_as(temporary, relation, sql)) }}
 {%- endmacro %}
 
-{% macro create_table_as(temporary, relation, compiled_code, language='sql') -%}
-  {{ adapter.dispatch('create_table_as', 'dbt')(temporary, relation, compiled_code, language) }}
+{#- partitioned_by / sorted_by: dbt-duckdb's arguments, passed on to an implementation only when given -#}
+{% macro create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
+  {%- set layout = {} -%}
+  {%- if partitioned_by is not none -%}{%- do layout.update({'partitioned_by': partitioned_by}) -%}{%- endif -%}
+  {%- if sorted_by is not none -%}{%- do layout.update({'sorted_by': sorted_by}) -%}{%- endif -%}
+  {{ adapter.dispatch('create_table_as', 'dbt')(temporary, relation, compiled_code, language, **layout) }}
 {%- endmacro %}
 
 {% macro default__create_table_as(temporary, relation, sql, language='sql') -%}
