@@ -40,7 +40,9 @@
         {{ return(none) }}
     {%- endif -%}
     {%- if quoted -%}
-        {%- set columns = columns | map('replace', '"', '""') | map(adapter.quote) | list -%}
+        {%- set quoted = [] -%}
+        {%- for column in columns -%}{%- do quoted.append(adapter.quote(column | replace('"', '""'))) -%}{%- endfor -%}
+        {%- set columns = quoted -%}
     {%- endif -%}
     {{ return(columns | join(', ')) }}
 {%- endmacro %}

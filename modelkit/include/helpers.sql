@@ -32,7 +32,9 @@
     {{ return(adapter.dispatch('get_revoke_sql', 'dbt')(relation, privilege, grantees)) }}
 {%- endmacro %}
 {% macro default__get_revoke_sql(relation, privilege, grantees) -%}
-    revoke {{ privilege }} on {{ relation.render() }} from {{ grantees | map(adapter.quote) | join(', ') }}
+    {%- set quoted = [] -%}
+    {%- for grantee in grantees -%}{%- do quoted.append(adapter.quote(grantee)) -%}{%- endfor -%}
+    revoke {{ privilege }} on {{ relation.render() }} from {{ quoted | join(', ') }}
 {%- endmacro %}
 
 {#- one statement per privilege, or per privilege and grantee where the engine takes one grantee at a time -#}

@@ -39,8 +39,11 @@
   );
 {%- endmacro %}
 
+{#- whether grants the relation has may need revoking: it exists, and either it is not replaced or a
+    replaced relation keeps its grants (copy_grants) -#}
 {% macro should_revoke(existing_relation, full_refresh_mode=True) -%}
-  {{ return(False) }}
+  {%- if not existing_relation -%}{{ return(False) }}{%- endif -%}
+  {{ return(copy_grants() if full_refresh_mode else True) }}
 {%- endmacro %}
 
 {% macro apply_grants(relation, grant_config, should_revoke=True) -%}
