@@ -69,6 +69,13 @@ class RelationFactory:
         return Relation.create(database, schema, identifier, type, quote_policy=policy, include_policy=include_policy)
 
 
+    @staticmethod
+    def scd_args(primary_key: Any, updated_at: Any) -> list[Any]:
+        """What a snapshot's dbt_scd_id hashes: the unique key's columns, then updated_at."""
+        keys = list(primary_key) if isinstance(primary_key, (list, tuple)) else [primary_key]
+        return [*keys, updated_at]
+
+
 class Api:
     """``api``: ``api.Relation.create(...)`` and ``api.Column``."""
 
@@ -346,6 +353,33 @@ class AdapterProxy:
             unique=bool(raw_index.get("unique", False)),
             type=raw_index.get("type"),
         )
+
+    def get_hard_deletes_behavior(self, config: Any) -> str:
+        """A snapshot's ``hard_deletes`` (ignore, invalidate or new_record); ``invalidate_hard_deletes: true``
+        means invalidate."""
+        behavior = config.get("hard_deletes")
+        if behavior is None:
+            return "invalidate" if config.get("invalidate_hard_deletes") else "ignore"
+        if behavior not in ("ignore", "invalidate", "new_record"):
+            raise CompilationError("Invalid setting for property hard_deletes.")
+        return str(behavior)
+
+    def assert_valid_snapshot_target_given_strategy(
+        self, relation: Relation, column_names: Mapping[str, str], strategy: Mapping[str, Any]
+    ) -> None:
+        """The snapshot table has the meta columns the strategy writes."""
+        if self._adapter is None:
+            return
+        present = {c.name.lower() for c in self.get_columns_in_relation(_relation(relation, "snapshot", "relation"))}
+        wanted = ["dbt_scd_id", "dbt_valid_from", "dbt_valid_to"]
+        if strategy.get("hard_deletes") == "new_record":
+            wanted.append("dbt_is_deleted")
+        missing = [column_names.get(k, k) for k in wanted if column_names.get(k, k).lower() not in present]
+        if missing:
+            raise CompilationError(
+                f'Snapshot target is missing configured columns (missing "{", ".join(missing)}"). '
+                "See https://docs.getdbt.com/docs/build/snapshots#snapshot-meta-fields for more information."
+            )
 
     def warn_once(self, msg: str) -> str:
         """A warning, shown once for each distinct message of this render."""
