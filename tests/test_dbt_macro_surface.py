@@ -127,6 +127,70 @@ def test_dbts_materializations_copied_build_what_builtins_build(
         assert query(db, f"select id, extra from {copied} order by id") == [(1, None), (2, "x2"), (3, "x3"), (4, "x4")]
 
 
+# dbt's default snapshot materialization (copied) against modelkit's snapshots: name -> config
+SNAPSHOTS = {
+    "timestamp": {"unique_key": "id", "strategy": "timestamp", "updated_at": "updated_at"},
+    "timestamp_invalidate": {
+        "unique_key": "id",
+        "strategy": "timestamp",
+        "updated_at": "updated_at",
+        "hard_deletes": "invalidate",
+    },
+    "check_all": {"unique_key": "id", "strategy": "check", "check_cols": "all"},
+    "check_new_record": {
+        "unique_key": ["id", "name"],
+        "strategy": "check",
+        "check_cols": ["amount"],
+        "hard_deletes": "new_record",
+    },
+}
+SNAPSHOT_SOURCE = """
+{{ config(materialized='table') }}
+{% if var('round') == 1 %}
+select 1 as id, 'a' as name, 10 as amount, timestamp '2024-01-01' as updated_at
+union all select 2, 'b', 20, timestamp '2024-01-01'
+{% else %}
+select 1 as id, 'a' as name, 11 as amount, timestamp '2024-02-01' as updated_at
+union all select 3, 'c', 30, timestamp '2024-02-01'
+{% endif %}
+"""
+META = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
+
+
+@pytest.fixture(scope="module")
+def snapshot_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    entries = []
+    for name, config in SNAPSHOTS.items():
+        for prefix, extra in (("copied", {"materialized": "copied_snapshot"}), ("builtin", {})):
+            entries.append({"name": f"{prefix}_{name}", "relation": "ref('src')", "config": {**extra, **config}})
+    root = make_project(
+        tmp_path_factory.mktemp("snapshots") / "demo",
+        {"models/src.sql": SNAPSHOT_SOURCE, "snapshots/snapshots.yml": json.dumps({"snapshots": entries})},
+    )
+    (root / "macros").mkdir(exist_ok=True)
+    shutil.copy(COPIED / "copied_snapshot.sql", root / "macros" / "copied_snapshot.sql")
+    for round_number in (1, 2, 2):  # the last run changes nothing
+        build(root, "--vars", f"{{round: {round_number}}}")
+    return root
+
+
+@pytest.mark.parametrize("name", list(SNAPSHOTS))
+def test_dbts_snapshot_materialization_copied_snapshots_as_modelkit(snapshot_project: Path, name: str) -> None:
+    db = embedded_db(snapshot_project)
+    copied, builtin = f"copied_{name}", f"builtin_{name}"
+    assert described(db, copied) == described(db, builtin)
+    columns = [c for c, _ in described(db, builtin) if c not in META]
+    # times the check strategy stamps are the run's own; which rows are current, and their values, must agree
+    select = ", ".join([*columns, "dbt_valid_to is null as is_current"])
+    rows = query(db, f"select {select} from {builtin} order by all")
+    assert query(db, f"select {select} from {copied} order by all") == rows
+    assert len(rows) > 3  # round 2 closed and added versions
+    if name == "timestamp_invalidate":
+        assert (2, "b", 20, False) in [(r[0], r[1], r[2], r[-1]) for r in rows]  # deleted from the source
+    if name == "check_new_record":
+        assert "dbt_is_deleted" in columns
+
+
 # A project's incremental strategy written with dbt's strategy macros, used by modelkit's built-in
 # incremental materialization and by dbt-duckdb's (copied).
 STRATEGIES = {
