@@ -251,8 +251,8 @@ def _normal(sql: str) -> str:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    model = (RENDERED / "rendered_macros.sql").read_text(encoding="utf-8")
-    root = make_project(tmp_path_factory.mktemp("rendered") / "demo", {"models/rendered_macros.sql": model})
+    files = {f"models/{p.name}": p.read_text(encoding="utf-8") for p in RENDERED.glob("rendered_macros.*")}
+    root = make_project(tmp_path_factory.mktemp("rendered") / "demo", files)
     result = run_cli("compile", "-s", "rendered_macros", cwd=root)
     assert result.exit_code == 0, result.output
     return _cases((root / "target/compiled/demo/models/rendered_macros.sql").read_text(encoding="utf-8"))

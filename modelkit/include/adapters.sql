@@ -232,3 +232,83 @@
     {% endif %}
     {% do return(config_store_failures) %}
 {%- endmacro %}
+
+{#- contracts: the declared columns as an empty query, and the check that the model's query matches them -#}
+{% macro get_empty_schema_sql(columns) -%}
+    {{ return(adapter.dispatch('get_empty_schema_sql', 'dbt')(columns)) }}
+{%- endmacro %}
+{% macro default__get_empty_schema_sql(columns) -%}
+    {%- set untyped = [] -%}
+    {%- set naked_numeric = [] -%}
+    select
+    {% for key in columns -%}
+        {%- set col = columns[key] -%}
+        {%- if col['data_type'] is not defined or col['data_type'] is none -%}
+            {%- do untyped.append(col['name']) -%}
+        {%- elif col['data_type'].strip().lower() in ('numeric', 'decimal', 'number') -%}
+            {%- do naked_numeric.append(col['name']) -%}
+        {%- endif %}
+    {{ cast('null', col['data_type']) }} as {{ adapter.quote(col['name']) if col.get('quote') else col['name'] }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+    {%- if untyped -%}
+        {{ exceptions.column_type_missing(column_names=untyped) }}
+    {%- elif naked_numeric -%}
+        {{ exceptions.warn('Detected columns with numeric type and unspecified precision/scale, this can lead to unintended rounding: ' ~ naked_numeric ~ '`') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro format_columns(columns) -%}
+    {%- set formatted = [] -%}
+    {%- for column in columns -%}{%- do formatted.append(adapter.dispatch('format_column', 'dbt')(column)) -%}{%- endfor -%}
+    {{ return(formatted) }}
+{%- endmacro %}
+{% macro default__format_column(column) -%}
+    {{ return({'name': column.name, 'data_type': column.dtype, 'formatted': column.column.lower() ~ ' ' ~ column.dtype}) }}
+{%- endmacro %}
+
+{% macro get_assert_columns_equivalent(sql) -%}
+    {{ adapter.dispatch('get_assert_columns_equivalent', 'dbt')(sql) }}
+{%- endmacro %}
+{% macro default__get_assert_columns_equivalent(sql) -%}{{ return(assert_columns_equivalent(sql)) }}{%- endmacro %}
+
+{#- raises the contract error unless the query's columns are the declared ones, by name and type -#}
+{% macro assert_columns_equivalent(sql) -%}
+    {%- set declared = model['columns'] -%}
+    {%- if not declared -%}{{ exceptions.raise_contract_error([], []) }}{%- endif -%}
+    {%- set sql_columns = format_columns(get_column_schema_from_query(sql, config.get('sql_header', none))) -%}
+    {%- set yaml_columns = format_columns(get_column_schema_from_query(get_empty_schema_sql(declared))) -%}
+    {%- set yaml_by_name = {} -%}
+    {%- for column in yaml_columns -%}{%- do yaml_by_name.setdefault(column['name'], column) -%}{%- endfor -%}
+    {%- if sql_columns | length != yaml_columns | length -%}
+        {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%}
+    {%- endif -%}
+    {%- for column in sql_columns -%}
+        {%- if column['name'] not in yaml_by_name or yaml_by_name[column['name']]['formatted'] != column['formatted'] -%}
+            {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- the declared columns, in order, selected from the model's query -#}
+{% macro get_select_subquery(sql) -%}
+    {{ return(adapter.dispatch('get_select_subquery', 'dbt')(sql)) }}
+{%- endmacro %}
+{% macro default__get_select_subquery(sql) -%}
+    select {{ adapter.dispatch('get_column_names', 'dbt')() }}
+    from (
+        {{ sql }}
+    ) as model_subq
+{%- endmacro %}
+{% macro default__get_column_names() -%}
+    {%- for key in model['columns'] -%}
+        {%- set col = model['columns'][key] -%}
+        {{ adapter.quote(col['name']) if col.get('quote') else col['name'] }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+{#- dbt-duckdb's: the same list, in parentheses -#}
+{% macro get_column_names() -%}
+    ({% for key in model['columns'] -%}
+        {%- set col = model['columns'][key] -%}
+        {{ adapter.quote(col['name']) if col.get('quote') else col['name'] }}{{ ', ' if not loop.last }}
+    {%- endfor %})
+{%- endmacro %}

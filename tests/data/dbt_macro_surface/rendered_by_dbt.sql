@@ -562,4 +562,432 @@ False
 True
 -- case: duckdb__snapshot_string_as_time
 '2024-01-01 00:00:00'::timestamp
+-- case: get_empty_schema_sql
+select
+    
+      
+    cast(null as integer)
+ as id, 
+      
+    cast(null as varchar)
+ as name
+-- case: get_select_subquery
+
+    select id, name
+    from (
+        select 2 as name, 1 as id
+    ) as model_subq
+-- case: format_columns
+[{'name': 'ID', 'data_type': 'integer', 'formatted': 'id integer'}]
+-- case: assert_columns_equivalent
+done
+-- case: snapshot_hash_arguments
+md5(coalesce(cast(id as varchar ), '')
+         || '|' || coalesce(cast(updated_at as varchar ), '')
+        )
+-- case: unique_key_fields
+
+    
+        id as dbt_unique_key
+    
+ | 
+    
+        
+            a as dbt_unique_key_1 ,
+        
+            b as dbt_unique_key_2
+        
+    
+
+-- case: unique_key_join_on
+
+    
+        s.dbt_unique_key = t.dbt_unique_key
+    
+ | 
+    
+        
+	    
+	    
+	    (s.dbt_unique_key_1 = t.dbt_unique_key_1)
+ and
+        
+	    
+	    
+	    (s.dbt_unique_key_2 = t.dbt_unique_key_2)
+
+        
+    
+
+-- case: unique_key_is_null
+
+    
+        x.dbt_unique_key is null
+    
+ | 
+    
+        x.dbt_unique_key_1 is null
+    
+ | 
+    
+        x.dbt_unique_key_1 is not null
+    
+ | 
+    
+        x.dbt_unique_key is not null
+    
+
+-- case: get_snapshot_table_column_names
+{'dbt_valid_to': 'dbt_valid_to', 'dbt_valid_from': 'dbt_valid_from', 'dbt_scd_id': 'dbt_scd_id', 'dbt_updated_at': 'dbt_updated_at', 'dbt_is_deleted': 'dbt_is_deleted'}
+-- case: default__snapshot_merge_sql
+merge into "db"."sch"."tgt" as DBT_INTERNAL_DEST
+    using "db"."sch"."src" as DBT_INTERNAL_SOURCE
+    on DBT_INTERNAL_SOURCE.dbt_scd_id = DBT_INTERNAL_DEST.dbt_scd_id
+
+    when matched
+     
+       and DBT_INTERNAL_DEST.dbt_valid_to is null
+     
+     and DBT_INTERNAL_SOURCE.dbt_change_type in ('update', 'delete')
+        then update
+        set dbt_valid_to = DBT_INTERNAL_SOURCE.dbt_valid_to
+
+    when not matched
+     and DBT_INTERNAL_SOURCE.dbt_change_type = 'insert'
+        then insert ("id", "name")
+        values ("id", "name")
+
+
+-- case: snapshot_merge_sql
+update "db"."sch"."tgt" as DBT_INTERNAL_TARGET
+    set dbt_valid_to = DBT_INTERNAL_SOURCE.dbt_valid_to
+    from "db"."sch"."src" as DBT_INTERNAL_SOURCE
+    where DBT_INTERNAL_SOURCE.dbt_scd_id::text = DBT_INTERNAL_TARGET.dbt_scd_id::text
+      and DBT_INTERNAL_SOURCE.dbt_change_type::text in ('update'::text, 'delete'::text)
+      
+        and DBT_INTERNAL_TARGET.dbt_valid_to is null;
+      
+
+    insert into "db"."sch"."tgt" ("id", "name")
+    select DBT_INTERNAL_SOURCE."id",DBT_INTERNAL_SOURCE."name"
+    from "db"."sch"."src" as DBT_INTERNAL_SOURCE
+    where DBT_INTERNAL_SOURCE.dbt_change_type::text = 'insert'::text;
+
+
+-- case: build_snapshot_table
+
+    
+
+    select *,
+        md5(x) as dbt_scd_id,
+        updated_at as dbt_updated_at,
+        updated_at as dbt_valid_from,
+        
+  
+  coalesce(nullif(updated_at, updated_at), null)
+  as dbt_valid_to
+from (
+        select 1 as id
+    ) sbq
+
+
+
+-- case: snapshot_staging_table
+
+    
+    with snapshot_query as (
+
+        select 1 as id
+
+    ),
+
+    snapshotted_data as (
+
+        select *, 
+    
+        id as dbt_unique_key
+    
+
+        from "db"."sch"."tgt"
+        where
+            
+                dbt_valid_to is null
+            
+
+    ),
+
+    insertions_source_data as (
+
+        select *, 
+    
+        id as dbt_unique_key
+    
+,
+            updated_at as dbt_updated_at,
+            updated_at as dbt_valid_from,
+            
+  
+  coalesce(nullif(updated_at, updated_at), null)
+  as dbt_valid_to
+,
+            md5(x) as dbt_scd_id
+
+        from snapshot_query
+    ),
+
+    updates_source_data as (
+
+        select *, 
+    
+        id as dbt_unique_key
+    
+,
+            updated_at as dbt_updated_at,
+            updated_at as dbt_valid_from,
+            updated_at as dbt_valid_to
+
+        from snapshot_query
+    ),
+
+    deletes_source_data as (
+
+        select *, 
+    
+        id as dbt_unique_key
+    
+
+        from snapshot_query
+    ),
+    
+
+    insertions as (
+
+        select
+            'insert' as dbt_change_type,
+            source_data.*
+
+        from insertions_source_data as source_data
+        left outer join snapshotted_data
+            on 
+    
+        snapshotted_data.dbt_unique_key = source_data.dbt_unique_key
+    
+
+            where 
+    
+        snapshotted_data.dbt_unique_key is null
+    
+
+            or (
+    
+        snapshotted_data.dbt_unique_key is not null
+    
+ and (
+               (a < b)
+            )
+
+        )
+
+    ),
+
+    updates as (
+
+        select
+            'update' as dbt_change_type,
+            source_data.*,
+            snapshotted_data.dbt_scd_id
+
+        from updates_source_data as source_data
+        join snapshotted_data
+            on 
+    
+        snapshotted_data.dbt_unique_key = source_data.dbt_unique_key
+    
+
+        where (
+            (a < b)
+        )
+    )
+    ,
+    deletes as (
+
+        select
+            'delete' as dbt_change_type,
+            source_data.*,
+            now()::timestamp as dbt_valid_from,
+            now()::timestamp as dbt_updated_at,
+            now()::timestamp as dbt_valid_to,
+            snapshotted_data.dbt_scd_id
+        from snapshotted_data
+        left join deletes_source_data as source_data
+            on 
+    
+        snapshotted_data.dbt_unique_key = source_data.dbt_unique_key
+    
+
+            where 
+    
+        source_data.dbt_unique_key is null
+    
+
+    )
+
+    select * from insertions
+    union all
+    select * from updates
+    union all
+    select * from deletes
+
+-- case: snapshot_staging_table_ignore
+
+    
+    with snapshot_query as (
+
+        select 1 as id
+
+    ),
+
+    snapshotted_data as (
+
+        select *, 
+    
+        
+            id as dbt_unique_key_1 ,
+        
+            name as dbt_unique_key_2
+        
+    
+
+        from "db"."sch"."tgt"
+        where
+            
+                dbt_valid_to is null
+            
+
+    ),
+
+    insertions_source_data as (
+
+        select *, 
+    
+        
+            id as dbt_unique_key_1 ,
+        
+            name as dbt_unique_key_2
+        
+    
+,
+            updated_at as dbt_updated_at,
+            updated_at as dbt_valid_from,
+            
+  
+  coalesce(nullif(updated_at, updated_at), null)
+  as dbt_valid_to
+,
+            md5(x) as dbt_scd_id
+
+        from snapshot_query
+    ),
+
+    updates_source_data as (
+
+        select *, 
+    
+        
+            id as dbt_unique_key_1 ,
+        
+            name as dbt_unique_key_2
+        
+    
+,
+            updated_at as dbt_updated_at,
+            updated_at as dbt_valid_from,
+            updated_at as dbt_valid_to
+
+        from snapshot_query
+    ),
+
+    insertions as (
+
+        select
+            'insert' as dbt_change_type,
+            source_data.*
+
+        from insertions_source_data as source_data
+        left outer join snapshotted_data
+            on 
+    
+        
+	    
+	    
+	    (snapshotted_data.dbt_unique_key_1 = source_data.dbt_unique_key_1)
+ and
+        
+	    
+	    
+	    (snapshotted_data.dbt_unique_key_2 = source_data.dbt_unique_key_2)
+
+        
+    
+
+            where 
+    
+        snapshotted_data.dbt_unique_key_1 is null
+    
+
+            or (
+    
+        snapshotted_data.dbt_unique_key_1 is not null
+    
+ and (
+               (a < b)
+            )
+
+        )
+
+    ),
+
+    updates as (
+
+        select
+            'update' as dbt_change_type,
+            source_data.*,
+            snapshotted_data.dbt_scd_id
+
+        from updates_source_data as source_data
+        join snapshotted_data
+            on 
+    
+        
+	    
+	    
+	    (snapshotted_data.dbt_unique_key_1 = source_data.dbt_unique_key_1)
+ and
+        
+	    
+	    
+	    (snapshotted_data.dbt_unique_key_2 = source_data.dbt_unique_key_2)
+
+        
+    
+
+        where (
+            (a < b)
+        )
+    )
+
+    select * from insertions
+    union all
+    select * from updates
+
+-- case: get_dbt_valid_to_current
+
+  
+  coalesce(nullif(updated_at, updated_at), null)
+  as dbt_valid_to
+
+-- case: snapshot_get_time
+now()::timestamp
+-- case: scd_args
+['a', 'b', 'updated_at'] ['id', 'updated_at']
 -- case: end

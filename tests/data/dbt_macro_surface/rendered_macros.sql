@@ -124,5 +124,40 @@
 {{ duckdb__dispatch_temporary_relation(tgt).temporary }}
 -- case: duckdb__snapshot_string_as_time
 {{ duckdb__snapshot_string_as_time('2024-01-01 00:00:00') }}
+-- case: get_empty_schema_sql
+{{ get_empty_schema_sql(model['columns']) }}
+-- case: get_select_subquery
+{{ get_select_subquery('select 2 as name, 1 as id') }}
+-- case: format_columns
+{{ format_columns([api.Column('ID', 'integer')]) }}
+-- case: assert_columns_equivalent
+{{ assert_columns_equivalent("select 1::integer as id, 'x'::varchar as name") }}done
+-- case: snapshot_hash_arguments
+{{ snapshot_hash_arguments(['id', 'updated_at']) }}
+-- case: unique_key_fields
+{{ unique_key_fields('id') }} | {{ unique_key_fields(['a', 'b']) }}
+-- case: unique_key_join_on
+{{ unique_key_join_on('id', 's', 't') }} | {{ unique_key_join_on(['a', 'b'], 's', 't') }}
+-- case: unique_key_is_null
+{{ unique_key_is_null('id', 'x') }} | {{ unique_key_is_null(['a', 'b'], 'x') }} | {{ unique_key_is_not_null(['a'], 'x') }} | {{ unique_key_is_not_null('id', 'x') }}
+-- case: get_snapshot_table_column_names
+{{ get_snapshot_table_column_names() }}
+-- case: default__snapshot_merge_sql
+{{ default__snapshot_merge_sql(tgt, src, ['"id"', '"name"']) }}
+-- case: snapshot_merge_sql
+{{ snapshot_merge_sql(tgt, src, ['"id"', '"name"']) }}
+{%- set strategy = {'unique_key': 'id', 'updated_at': 'updated_at', 'row_changed': '(a < b)', 'scd_id': 'md5(x)', 'hard_deletes': 'invalidate'} %}
+-- case: build_snapshot_table
+{{ build_snapshot_table(strategy, 'select 1 as id') }}
+-- case: snapshot_staging_table
+{{ snapshot_staging_table(strategy, 'select 1 as id', tgt) }}
+-- case: snapshot_staging_table_ignore
+{{ snapshot_staging_table({'unique_key': ['id', 'name'], 'updated_at': 'updated_at', 'row_changed': '(a < b)', 'scd_id': 'md5(x)', 'hard_deletes': 'ignore'}, 'select 1 as id', tgt) }}
+-- case: get_dbt_valid_to_current
+{{ get_dbt_valid_to_current(strategy, get_snapshot_table_column_names()) }}
+-- case: snapshot_get_time
+{{ snapshot_get_time() }}
+-- case: scd_args
+{{ api.Relation.scd_args(['a', 'b'], 'updated_at') }} {{ api.Relation.scd_args('id', 'updated_at') }}
 -- case: end
 {%- endif -%}
