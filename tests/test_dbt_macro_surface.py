@@ -42,7 +42,12 @@ select *{% if var('round') == 2 %}, 'x' || id as extra{% endif %} from ({ROWS}) 
 CASES = {
     "table": ("copied_table", "table", "", ROWS),
     "view": ("copied_view", "view", "", ROWS),
-    "delete_insert": ("copied_incremental", "incremental", "unique_key='id', incremental_strategy='delete+insert'", ROWS),
+    "delete_insert": (
+        "copied_incremental",
+        "incremental",
+        "unique_key='id', incremental_strategy='delete+insert'",
+        ROWS,
+    ),
     "delete_insert_composite": (
         "copied_incremental",
         "incremental",
@@ -50,7 +55,12 @@ CASES = {
         ROWS,
     ),
     "merge": ("copied_incremental", "incremental", "unique_key='id', incremental_strategy='merge'", ROWS),
-    "merge_composite": ("copied_incremental", "incremental", "unique_key=['id', 'k'], incremental_strategy='merge'", ROWS),
+    "merge_composite": (
+        "copied_incremental",
+        "incremental",
+        "unique_key=['id', 'k'], incremental_strategy='merge'",
+        ROWS,
+    ),
     "append": ("copied_incremental", "incremental", "incremental_strategy='append'", ROWS),
     "merge_new_columns": (
         "copied_incremental",
@@ -271,8 +281,14 @@ def test_macro_renders_what_dbt_renders(rendered: dict[str, str], case: str) -> 
 # prefix first, then default__, the project's before dbt's; a project's macro of the same name wins outright.
 OVERRIDES = {
     "duckdb__get_merge_sql": ("get_merge_sql(tgt, tgt, 'id', [])", "project duckdb merge"),
-    "default__get_delete_insert_merge_sql": ("get_delete_insert_merge_sql(tgt, tgt, 'id', [], none)", "project default"),
-    "get_quoted_csv": ("get_incremental_append_sql({'target_relation': tgt, 'temp_relation': tgt, 'dest_columns': []})", "project csv"),
+    "default__get_delete_insert_merge_sql": (
+        "get_delete_insert_merge_sql(tgt, tgt, 'id', [], none)",
+        "project default",
+    ),
+    "get_quoted_csv": (
+        "get_incremental_append_sql({'target_relation': tgt, 'temp_relation': tgt, 'dest_columns': []})",
+        "project csv",
+    ),
     "default__get_true_sql": ("get_true_sql()", "project true"),
 }
 
@@ -316,8 +332,17 @@ def test_dbt_macros_are_listed_in_the_manifest(tmp_path: Path) -> None:
     root = make_project(tmp_path / "demo", {"models/m.sql": "select 1 as id"})
     assert run_cli("parse", cwd=root).exit_code == 0
     macros = json.loads((root / "target/manifest.json").read_text(encoding="utf-8"))["macros"]
-    for name in ("get_merge_sql", "default__get_merge_sql", "duckdb__get_merge_sql", "get_incremental_append_sql",
-                 "process_schema_changes", "get_create_sql", "get_grant_sql", "get_test_sql", "dates_in_range"):
+    for name in (
+        "get_merge_sql",
+        "default__get_merge_sql",
+        "duckdb__get_merge_sql",
+        "get_incremental_append_sql",
+        "process_schema_changes",
+        "get_create_sql",
+        "get_grant_sql",
+        "get_test_sql",
+        "dates_in_range",
+    ):
         macro = macros[f"macro.dbt.{name}"]
         assert macro["package_name"] == "dbt" and macro["name"] == name
         assert f"macro {name}(" in macro["macro_sql"]

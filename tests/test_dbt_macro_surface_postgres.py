@@ -82,7 +82,9 @@ def test_copied_view_and_snapshot_build_what_builtins_build(pg_server: pg_suppor
     )
     # a deleted row is closed at the run's own time: compared as "closed by a run"
     valid_to = "coalesce(least(dbt_valid_to, timestamp '2025-01-01')::text, 'current')"
-    select = f"select id, name, amount, updated_at, dbt_valid_from, {valid_to}, dbt_scd_id from surface.{{}} order by 1, 4"
+    select = (
+        f"select id, name, amount, updated_at, dbt_valid_from, {valid_to}, dbt_scd_id from surface.{{}} order by 1, 4"
+    )
     snapshot = rows(pg_server, DB, select.format("builtin_snap"))
     assert rows(pg_server, DB, select.format("copied_snap")) == snapshot
     assert len(snapshot) == 4  # 1 and 2 closed (changed, deleted), 1 and 3 current

@@ -68,7 +68,6 @@ class RelationFactory:
         policy = {**self._quoting, **(quote_policy or {})}
         return Relation.create(database, schema, identifier, type, quote_policy=policy, include_policy=include_policy)
 
-
     @staticmethod
     def scd_args(primary_key: Any, updated_at: Any) -> list[Any]:
         """What a snapshot's dbt_scd_id hashes: the unique key's columns, then updated_at."""

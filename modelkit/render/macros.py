@@ -318,7 +318,8 @@ class RenderContext(dict):
         if not path.startswith(BUILTIN_PREFIX):
             return source
         replaced = [
-            m for m in self.registry.builtin_replaceable(path)
+            m
+            for m in self.registry.builtin_replaceable(path)
             if (found := self.registry.find(m.name, search=self.package)) is not None and found.package_name != "dbt"
         ]
         if not replaced:
