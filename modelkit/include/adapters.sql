@@ -312,3 +312,25 @@
         {{ adapter.quote(col['name']) if col.get('quote') else col['name'] }}{{ ', ' if not loop.last }}
     {%- endfor %})
 {%- endmacro %}
+
+{#- the column list of `create table (...)` under an enforced contract: each column with its type and
+    constraints, then the model's constraints -#}
+{% macro get_table_columns_and_constraints() -%}
+    {{ adapter.dispatch('get_table_columns_and_constraints', 'dbt')() }}
+{%- endmacro %}
+{% macro default__get_table_columns_and_constraints() -%}{{ return(table_columns_and_constraints()) }}{%- endmacro %}
+{% macro table_columns_and_constraints() -%}
+    {%- set parts = adapter.render_raw_columns_constraints(raw_columns=model['columns'])
+                    + adapter.render_raw_model_constraints(raw_constraints=model['constraints']) -%}
+    (
+    {% for part in parts -%}
+      {{ part }}{{ ',' if not loop.last }}
+    {% endfor -%}
+    )
+{%- endmacro %}
+
+{#- relations and their last change, from the catalog: not implemented for DuckDB or PostgreSQL, as in dbt -#}
+{% macro get_relations() -%}{{ return(adapter.dispatch('get_relations', 'dbt')()) }}{%- endmacro %}
+{% macro default__get_relations() -%}
+    {{ exceptions.raise_not_implemented('get_relations macro not implemented for adapter ' ~ adapter.type()) }}
+{%- endmacro %}

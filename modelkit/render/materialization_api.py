@@ -33,6 +33,9 @@ class MaterializationMethods:
     def get_columns_in_relation(self, relation: Relation) -> list[Column]:  # pragma: no cover - AdapterProxy's
         raise NotImplementedError
 
+    def quote(self, identifier: str) -> str:  # pragma: no cover - AdapterProxy's
+        raise NotImplementedError
+
     # -- materialization helpers --------------------------------------------------
     # What dbt-adapters' and dbt-duckdb's materializations ask of the adapter object, so that a project may
     # copy them into its macros/ and run them unchanged.
@@ -69,6 +72,34 @@ class MaterializationMethods:
             unique=bool(raw_index.get("unique", False)),
             type=raw_index.get("type"),
         )
+
+    # -- contracts: a table's columns and constraints as DDL (dbt's table_columns_and_constraints) ----
+    def render_raw_columns_constraints(self, raw_columns: Mapping[str, Any]) -> list[str]:
+        """``name data_type constraint ...`` for each declared column, in the engine's DDL."""
+        ddl = self._constraint_sql()
+        rendered = []
+        for column in (raw_columns or {}).values():
+            name = self.quote(column["name"]) if column.get("quote") else column["name"]
+            parts = [f"{name} {column.get('data_type')}"]
+            for constraint in column.get("constraints") or []:
+                text = ddl.column_constraint(constraint) if ddl is not None else None
+                if text:
+                    parts.append(text)
+            rendered.append(" ".join(parts))
+        return rendered
+
+    def render_raw_model_constraints(self, raw_constraints: Any) -> list[str]:
+        """Each model-level constraint in the engine's DDL (those the engine cannot write left out)."""
+        ddl = self._constraint_sql()
+        if ddl is None:
+            return []
+        return [
+            text for constraint in raw_constraints or [] if (text := ddl.model_constraint(constraint, quoted=False))
+        ]
+
+    def _constraint_sql(self) -> Any:
+        adapter = self._adapter
+        return adapter.sql if adapter is not None else None
 
     def get_hard_deletes_behavior(self, config: Any) -> str:
         """A snapshot's ``hard_deletes`` (ignore, invalidate or new_record); ``invalidate_hard_deletes: true``

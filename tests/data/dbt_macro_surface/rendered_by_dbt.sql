@@ -990,4 +990,14 @@ from (
 now()::timestamp
 -- case: scd_args
 ['a', 'b', 'updated_at'] ['id', 'updated_at']
+-- case: table_columns_and_constraints
+
+  (
+    id integer not null,
+    name varchar unique,
+    
+    primary key (id),
+    constraint positive_id check (id > 0)
+    )
+
 -- case: end

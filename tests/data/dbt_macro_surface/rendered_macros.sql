@@ -159,5 +159,7 @@
 {{ snapshot_get_time() }}
 -- case: scd_args
 {{ api.Relation.scd_args(['a', 'b'], 'updated_at') }} {{ api.Relation.scd_args('id', 'updated_at') }}
+-- case: table_columns_and_constraints
+{{ get_table_columns_and_constraints() }}
 -- case: end
 {%- endif -%}
