@@ -250,6 +250,16 @@ class DuckDBAdapter(StatefulMixin):
             self._relations = None
 
     def get_columns(self, relation: Relation) -> list[ColumnInfo]:
+        """The relation's columns in order; a name without database and schema is looked up as DuckDB resolves
+        it: a temporary table of the connection first, then the target's schema."""
+        if relation.database is None and relation.schema is None:
+            temporary = self.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = 'temp' "
+                f"and table_name = {sql_literal(relation.identifier)} order by column_index",
+                fetch=True,
+            )
+            if temporary.rows:
+                return [ColumnInfo(name, dtype) for name, dtype in temporary.rows]
         result = self.execute(
             "select column_name, data_type from duckdb_columns() "
             f"where database_name = {sql_literal(relation.database or self.target.database)} "

@@ -160,11 +160,13 @@ class StandardSQL:
             return str(expression)
         return None
 
-    def model_constraint(self, constraint: Mapping[str, Any]) -> str | None:
-        """A model-level (table) constraint as DDL (None: nothing to write for it)."""
+    def model_constraint(self, constraint: Mapping[str, Any], *, quoted: bool = True) -> str | None:
+        """A model-level (table) constraint as DDL (None: nothing to write for it); ``quoted=False`` writes
+        its name and columns as given, as dbt's ``table_columns_and_constraints`` macro does."""
         kind, expression = constraint.get("type"), constraint.get("expression")
-        columns = ", ".join(self.quote(c) for c in constraint.get("columns") or [])
-        name = f"constraint {self.quote(str(constraint['name']))} " if constraint.get("name") else ""
+        name_of = self.quote if quoted else str
+        columns = ", ".join(name_of(c) for c in constraint.get("columns") or [])
+        name = f"constraint {name_of(str(constraint['name']))} " if constraint.get("name") else ""
         if kind == "primary_key" and columns:
             return f"{name}primary key ({columns})"
         if kind == "unique" and columns:
@@ -173,7 +175,7 @@ class StandardSQL:
             return f"{name}check ({expression})"
         if kind == "foreign_key" and columns:
             if constraint.get("to"):
-                to_columns = ", ".join(self.quote(c) for c in constraint.get("to_columns") or [])
+                to_columns = ", ".join(name_of(c) for c in constraint.get("to_columns") or [])
                 return f"{name}foreign key ({columns}) references {constraint['to']} ({to_columns})"
             return f"{name}foreign key ({columns}) references {expression}" if expression else None
         if kind == "custom" and expression:

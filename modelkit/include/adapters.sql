@@ -124,11 +124,19 @@
     {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
 {%- endmacro %}
 
+{#- the relation a materialization builds before swapping it in: beside the target, whatever an engine's
+    make_temp_relation does -#}
 {% macro make_intermediate_relation(base_relation, suffix='__dbt_tmp') -%}
-    {{ return(make_temp_relation(base_relation, suffix)) }}
+    {{ return(adapter.dispatch('make_intermediate_relation', 'dbt')(base_relation, suffix)) }}
+{%- endmacro %}
+{% macro default__make_intermediate_relation(base_relation, suffix) -%}
+    {{ return(default__make_temp_relation(base_relation, suffix)) }}
 {%- endmacro %}
 
 {% macro make_backup_relation(base_relation, backup_relation_type, suffix='__dbt_backup') -%}
+    {{ return(adapter.dispatch('make_backup_relation', 'dbt')(base_relation, backup_relation_type, suffix)) }}
+{%- endmacro %}
+{% macro default__make_backup_relation(base_relation, backup_relation_type, suffix) -%}
     {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix}, type=backup_relation_type)) }}
 {%- endmacro %}
 
@@ -223,4 +231,106 @@
         {% set config_store_failures = flags.STORE_FAILURES %}
     {% endif %}
     {% do return(config_store_failures) %}
+{%- endmacro %}
+
+{#- contracts: the declared columns as an empty query, and the check that the model's query matches them -#}
+{% macro get_empty_schema_sql(columns) -%}
+    {{ return(adapter.dispatch('get_empty_schema_sql', 'dbt')(columns)) }}
+{%- endmacro %}
+{% macro default__get_empty_schema_sql(columns) -%}
+    {%- set untyped = [] -%}
+    {%- set naked_numeric = [] -%}
+    select
+    {% for key in columns -%}
+        {%- set col = columns[key] -%}
+        {%- if col['data_type'] is not defined or col['data_type'] is none -%}
+            {%- do untyped.append(col['name']) -%}
+        {%- elif col['data_type'].strip().lower() in ('numeric', 'decimal', 'number') -%}
+            {%- do naked_numeric.append(col['name']) -%}
+        {%- endif %}
+    {{ cast('null', col['data_type']) }} as {{ adapter.quote(col['name']) if col.get('quote') else col['name'] }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+    {%- if untyped -%}
+        {{ exceptions.column_type_missing(column_names=untyped) }}
+    {%- elif naked_numeric -%}
+        {{ exceptions.warn('Detected columns with numeric type and unspecified precision/scale, this can lead to unintended rounding: ' ~ naked_numeric ~ '`') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro format_columns(columns) -%}
+    {%- set formatted = [] -%}
+    {%- for column in columns -%}{%- do formatted.append(adapter.dispatch('format_column', 'dbt')(column)) -%}{%- endfor -%}
+    {{ return(formatted) }}
+{%- endmacro %}
+{% macro default__format_column(column) -%}
+    {{ return({'name': column.name, 'data_type': column.dtype, 'formatted': column.column.lower() ~ ' ' ~ column.dtype}) }}
+{%- endmacro %}
+
+{% macro get_assert_columns_equivalent(sql) -%}
+    {{ adapter.dispatch('get_assert_columns_equivalent', 'dbt')(sql) }}
+{%- endmacro %}
+{% macro default__get_assert_columns_equivalent(sql) -%}{{ return(assert_columns_equivalent(sql)) }}{%- endmacro %}
+
+{#- raises the contract error unless the query's columns are the declared ones, by name and type -#}
+{% macro assert_columns_equivalent(sql) -%}
+    {%- set declared = model['columns'] -%}
+    {%- if not declared -%}{{ exceptions.raise_contract_error([], []) }}{%- endif -%}
+    {%- set sql_columns = format_columns(get_column_schema_from_query(sql, config.get('sql_header', none))) -%}
+    {%- set yaml_columns = format_columns(get_column_schema_from_query(get_empty_schema_sql(declared))) -%}
+    {%- set yaml_by_name = {} -%}
+    {%- for column in yaml_columns -%}{%- do yaml_by_name.setdefault(column['name'], column) -%}{%- endfor -%}
+    {%- if sql_columns | length != yaml_columns | length -%}
+        {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%}
+    {%- endif -%}
+    {%- for column in sql_columns -%}
+        {%- if column['name'] not in yaml_by_name or yaml_by_name[column['name']]['formatted'] != column['formatted'] -%}
+            {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- the declared columns, in order, selected from the model's query -#}
+{% macro get_select_subquery(sql) -%}
+    {{ return(adapter.dispatch('get_select_subquery', 'dbt')(sql)) }}
+{%- endmacro %}
+{% macro default__get_select_subquery(sql) -%}
+    select {{ adapter.dispatch('get_column_names', 'dbt')() }}
+    from (
+        {{ sql }}
+    ) as model_subq
+{%- endmacro %}
+{% macro default__get_column_names() -%}
+    {%- for key in model['columns'] -%}
+        {%- set col = model['columns'][key] -%}
+        {{ adapter.quote(col['name']) if col.get('quote') else col['name'] }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+{#- dbt-duckdb's: the same list, in parentheses -#}
+{% macro get_column_names() -%}
+    ({% for key in model['columns'] -%}
+        {%- set col = model['columns'][key] -%}
+        {{ adapter.quote(col['name']) if col.get('quote') else col['name'] }}{{ ', ' if not loop.last }}
+    {%- endfor %})
+{%- endmacro %}
+
+{#- the column list of `create table (...)` under an enforced contract: each column with its type and
+    constraints, then the model's constraints -#}
+{% macro get_table_columns_and_constraints() -%}
+    {{ adapter.dispatch('get_table_columns_and_constraints', 'dbt')() }}
+{%- endmacro %}
+{% macro default__get_table_columns_and_constraints() -%}{{ return(table_columns_and_constraints()) }}{%- endmacro %}
+{% macro table_columns_and_constraints() -%}
+    {%- set parts = adapter.render_raw_columns_constraints(raw_columns=model['columns'])
+                    + adapter.render_raw_model_constraints(raw_constraints=model['constraints']) -%}
+    (
+    {% for part in parts -%}
+      {{ part }}{{ ',' if not loop.last }}
+    {% endfor -%}
+    )
+{%- endmacro %}
+
+{#- relations and their last change, from the catalog: not implemented for DuckDB or PostgreSQL, as in dbt -#}
+{% macro get_relations() -%}{{ return(adapter.dispatch('get_relations', 'dbt')()) }}{%- endmacro %}
+{% macro default__get_relations() -%}
+    {{ exceptions.raise_not_implemented('get_relations macro not implemented for adapter ' ~ adapter.type()) }}
 {%- endmacro %}

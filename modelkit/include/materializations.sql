@@ -7,8 +7,12 @@
   {{ return(create_table_as(temporary, relation, sql)) }}
 {%- endmacro %}
 
-{% macro create_table_as(temporary, relation, compiled_code, language='sql') -%}
-  {{ adapter.dispatch('create_table_as', 'dbt')(temporary, relation, compiled_code, language) }}
+{#- partitioned_by / sorted_by: dbt-duckdb's arguments, passed on to an implementation only when given -#}
+{% macro create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
+  {%- set layout = {} -%}
+  {%- if partitioned_by is not none -%}{%- do layout.update({'partitioned_by': partitioned_by}) -%}{%- endif -%}
+  {%- if sorted_by is not none -%}{%- do layout.update({'sorted_by': sorted_by}) -%}{%- endif -%}
+  {{ adapter.dispatch('create_table_as', 'dbt')(temporary, relation, compiled_code, language, **layout) }}
 {%- endmacro %}
 
 {% macro default__create_table_as(temporary, relation, sql, language='sql') -%}
@@ -35,8 +39,11 @@
   );
 {%- endmacro %}
 
+{#- whether grants the relation has may need revoking: it exists, and either it is not replaced or a
+    replaced relation keeps its grants (copy_grants) -#}
 {% macro should_revoke(existing_relation, full_refresh_mode=True) -%}
-  {{ return(False) }}
+  {%- if not existing_relation -%}{{ return(False) }}{%- endif -%}
+  {{ return(copy_grants() if full_refresh_mode else True) }}
 {%- endmacro %}
 
 {% macro apply_grants(relation, grant_config, should_revoke=True) -%}

@@ -78,3 +78,13 @@
     ({{ expr1 }} = {{ expr2 }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- a temporary table of the session: no database or schema, a time suffix, within the 63-character limit -#}
+{% macro postgres__make_temp_relation(base_relation, suffix) -%}
+    {%- set stamp = modules.datetime.datetime.now().strftime('%H%M%S%f') -%}
+    {%- set room = 63 - (suffix | length) - (stamp | length) -%}
+    {%- if room < 0 -%}
+        {% do exceptions.raise_compiler_error('Temp relation suffix is too long (' ~ (suffix | length) ~ ' characters). Maximum length is ' ~ (63 - stamp | length) ~ ' characters.') %}
+    {%- endif -%}
+    {{ return(base_relation.incorporate(path={'identifier': base_relation.identifier[:room] ~ suffix ~ stamp, 'schema': none, 'database': none})) }}
+{%- endmacro %}

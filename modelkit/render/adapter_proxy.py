@@ -14,6 +14,7 @@ from modelkit.core.relation import Relation, quote
 from modelkit.render.columns import Column
 from modelkit.render.jinja_objects import AdapterResponse, Table
 from modelkit.render.macros import MacroProxy, RenderContext
+from modelkit.render.materialization_api import MaterializationMethods
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
@@ -70,6 +71,12 @@ class RelationFactory:
         )
         return relation.quoted_with(self._quote_char)
 
+    @staticmethod
+    def scd_args(primary_key: Any, updated_at: Any) -> list[Any]:
+        """What a snapshot's dbt_scd_id hashes: the unique key's columns, then updated_at."""
+        keys = list(primary_key) if isinstance(primary_key, (list, tuple)) else [primary_key]
+        return [*keys, updated_at]
+
 
 class Api:
     """``api``: ``api.Relation.create(...)`` and ``api.Column``."""
@@ -108,7 +115,7 @@ def _relation(value: Any, method: str, argument: str) -> Relation:
     return value
 
 
-class AdapterProxy:
+class AdapterProxy(MaterializationMethods):
     """The ``adapter`` object of one render."""
 
     def __init__(self, renderer: AdapterHost, context: RenderContext, execute: bool) -> None:

@@ -406,8 +406,16 @@ def _node_dict(node: Any) -> dict[str, Any]:
         "sources": node.sources,
         "depends_on": {"nodes": node.depends_on_nodes, "macros": node.depends_on_macros},
         "columns": {
-            k: {"name": c.name, "description": c.description, "data_type": c.data_type} for k, c in node.columns.items()
+            k: {
+                "name": c.name,
+                "description": c.description,
+                "data_type": c.data_type,
+                "constraints": c.constraints,
+                "quote": c.quote,
+            }
+            for k, c in node.columns.items()
         },
+        "constraints": getattr(node, "constraints", []),
         "language": node.language,
         "relation_name": node.relation_name,
     }

@@ -20,6 +20,7 @@ from modelkit.core.manifest import Macro
 from modelkit.render import templating
 
 INCLUDE_DIR = Path(__file__).parent.parent / "include"
+BUILTIN_PREFIX = "<modelkit>/"  # the path of each built-in file, as macros and errors name it
 BUILTIN_INDEX = INCLUDE_DIR / "index.json"  # the macros of each built-in file, found ahead of time
 # Context names whose use at parse time records something or has a visible effect.
 IMPURE_NAMES = frozenset(
@@ -70,6 +71,7 @@ class MacroRegistry:
     def add_discovered(self, source: str, path: str, package: str, macros: list[Macro]) -> list[Macro]:
         """Register the macros of one file, already discovered (see :func:`discover`)."""
         self.__dict__.pop("_found", None)  # lookups of find(name) are remembered until macros change
+        self.__dict__.pop("_replaceable", None)
         self.sources[path] = source
         bucket = self.by_package.setdefault(package, {})
         for macro in macros:
@@ -109,6 +111,18 @@ class MacroRegistry:
             if macro is not None:
                 return macro
         return None
+
+    def builtin_replaceable(self, path: str) -> list[Macro]:
+        """The macros of built-in file ``path`` that a project or package defines a macro of the same name as."""
+        by_path: dict[str, list[Macro]] | None = self.__dict__.get("_replaceable")
+        if by_path is None:
+            others = {name for pkg, bucket in self.by_package.items() if pkg != "dbt" for name in bucket}
+            by_path = {}
+            for name in others & set(self.by_package.get("dbt", {})):
+                macro = self.by_package["dbt"][name]
+                by_path.setdefault(macro.original_file_path, []).append(macro)
+            self.__dict__["_replaceable"] = by_path
+        return by_path.get(path, [])
 
     def root_names(self) -> set[str]:
         return set(self.by_package.get(self.root_package, {}))
@@ -174,7 +188,7 @@ def write_builtin_index() -> None:
 
 
 def _builtin_files() -> list[tuple[str, str]]:
-    return [(f"<modelkit>/{p.name}", p.read_text(encoding="utf-8")) for p in sorted(INCLUDE_DIR.glob("*.sql"))]
+    return [(f"{BUILTIN_PREFIX}{p.name}", p.read_text(encoding="utf-8")) for p in sorted(INCLUDE_DIR.glob("*.sql"))]
 
 
 def _sha256(text: str) -> str:
@@ -191,8 +205,10 @@ class MacroProxy:
         self.context = context
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        module = self.context.module_for(self.macro.file_key or self.macro.original_file_path)
-        func = getattr(module, self.macro.name)
+        path = self.macro.file_key or self.macro.original_file_path
+        func = getattr(self.context.module_for(path), self.macro.name, None)
+        if func is None:  # a built-in macro that a project macro replaces, called by its package name
+            func = getattr(self.context.full_module_for(path), self.macro.name)
         self.context.called_macros.add(self.macro.unique_id)
         try:
             return func(*args, **kwargs)
@@ -292,11 +308,40 @@ class RenderContext(dict):
     def module_for(self, path: str) -> Any:
         module = self._modules.get(path)
         if module is None:
-            source = self.registry.sources[path]
+            source = self._source_for(path)
             template = templating.get_template(source, path, parse=not self.execute, cache=True)
             module = templating.make_module(template, self)
             self._modules[path] = module
         return module
+
+    def full_module_for(self, path: str) -> Any:
+        """The module of a built-in file with all its macros, those the project replaces included."""
+        module = self._modules.get(path + "\0full")
+        if module is None:
+            template = templating.get_template(self.registry.sources[path], path, parse=not self.execute, cache=True)
+            module = templating.make_module(template, self)
+            self._modules[path + "\0full"] = module
+        return module
+
+    def _source_for(self, path: str) -> str:
+        """A file's source; in a built-in file, the macros that a project or package macro of the same name
+        replaces are blanked out (lines kept), so that the file's other macros call the replacement, as in dbt,
+        where the root project's macro replaces dbt's everywhere."""
+        source = self.registry.sources[path]
+        if not path.startswith(BUILTIN_PREFIX):
+            return source
+        replaced = [
+            m
+            for m in self.registry.builtin_replaceable(path)
+            if (found := self.registry.find(m.name, search=self.package)) is not None and found.package_name != "dbt"
+        ]
+        if not replaced:
+            return source
+        lines = source.split("\n")
+        for macro in replaced:
+            for i in range(macro.line - 1, macro.line - 1 + macro.macro_sql.count("\n") + 1):
+                lines[i] = ""
+        return "\n".join(lines)
 
 
 class TrackedContext(RenderContext):

@@ -160,7 +160,13 @@ def _make_env(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
         keep_trailing_newline=True,
         cache_size=0,
     )
+    env.filters["is_list"] = is_list
     return env
+
+
+def is_list(value: Any) -> bool:
+    """dbt's ``is_list`` filter: a list or tuple (a string is not)."""
+    return isinstance(value, (list, tuple))
 
 
 RUN_ENV = _make_env(jinja2.Undefined)

@@ -83,6 +83,8 @@ def run_materialization(
                 run_hooks(key, inside_transaction)
         return ""
 
+    if isinstance(ctx.get("model"), dict):  # the node as dbt's materializations read it, compiled
+        ctx["model"] = {**ctx["model"], "compiled_code": sql}
     ctx.update(
         sql=sql,
         compiled_code=sql,
