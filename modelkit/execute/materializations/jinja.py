@@ -83,8 +83,9 @@ def run_materialization(
                 run_hooks(key, inside_transaction)
         return ""
 
-    if isinstance(ctx.get("model"), dict):  # the node as dbt's materializations read it, compiled
-        ctx["model"] = {**ctx["model"], "compiled_code": sql}
+    model = ctx["model"] if "model" in ctx else None  # made on first use: `get` would not make it
+    if isinstance(model, dict):  # the node as dbt's materializations read it, compiled
+        ctx["model"] = {**model, "compiled_code": sql}
     ctx.update(
         sql=sql,
         compiled_code=sql,
