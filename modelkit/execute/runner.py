@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from modelkit.core.errors import DatabaseError, ModelkitError
+from modelkit.core.errors import ConfigRuntimeError, DatabaseError, ModelkitError
 from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.contracts import declared_types, enforce_contract, table_schema
 from modelkit.execute.fingerprints import BuildState, target_key
@@ -379,6 +379,6 @@ class Runner:
         if exc.path is None:
             exc.path = node.original_file_path
         text = str(exc)
-        if compiled_path:
+        if compiled_path and not isinstance(exc, ConfigRuntimeError):  # dbt names no compiled code for these
             text += f"\n  compiled code at {compiled_path}"
         return text

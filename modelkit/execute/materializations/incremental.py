@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core.config import as_list
-from modelkit.core.errors import CompilationError
+from modelkit.core.errors import CompilationError, ConfigRuntimeError
 from modelkit.execute.materializations.base import Build, unit_of_work
 from modelkit.execute.materializations.microbatch import materialize_microbatch
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from modelkit.core.relation import Relation
 
 STRATEGIES = ("append", "delete+insert", "merge", "microbatch")
+# dbt's built-in strategies; one that an engine does not implement is refused by name
+BUILTIN_STRATEGIES = ("append", "delete+insert", "merge", "insert_overwrite", "microbatch")
 DEFAULT_STRATEGY = "delete+insert"  # dbt's default with a unique_key; without one it appends
 ON_SCHEMA_CHANGE = ("ignore", "fail", "append_new_columns", "sync_all_columns", "full_refresh")
 
@@ -40,17 +42,23 @@ def strategy_macro(strategy: str) -> str:
 
 
 def strategy_of(build: Build) -> str:
-    """The model's strategy: a built-in one, or one a project or package macro implements."""
+    """The model's strategy: a built-in one, or one a project or package macro implements.
+
+    Anything else fails the model with dbt's Runtime Error (``get_incremental_strategy_macro``).
+    """
     strategy = str(build.node.config.get("incremental_strategy") or DEFAULT_STRATEGY).lower()
     custom = build.macros is not None and build.macros.exists(strategy_macro(strategy))
-    if strategy not in STRATEGIES and not custom:
-        raise node_error(
-            build,
-            f"Invalid incremental strategy provided: {strategy}\n"
-            f"Expected one of: {', '.join(repr(s) for s in STRATEGIES)}, "
-            f"or a macro named {strategy_macro(strategy)}",
-        )
-    return strategy
+    if custom or strategy in STRATEGIES:
+        return strategy
+    node = build.node
+    where = {"node": f"{node.resource_type} {node.name}", "path": node.original_file_path}
+    if strategy in BUILTIN_STRATEGIES:
+        raise ConfigRuntimeError(f"The incremental strategy '{strategy}' is not valid for this adapter", **where)
+    raise ConfigRuntimeError(
+        f'dbt could not find an incremental strategy macro with the name "{strategy_macro(strategy)}" '
+        f"in {node.package_name}",
+        **where,
+    )
 
 
 def on_schema_change_of(build: Build) -> str:
