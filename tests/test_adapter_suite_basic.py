@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import duckdb
-import pytest
 from conftest import query
 from suite_support import db, dbt_project, relations_equal, run, statuses
 
