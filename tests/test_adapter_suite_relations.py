@@ -109,7 +109,7 @@ def _query_comment_logs(tmp_path: Path, comment: str | None, expect: int = 0) ->
         ),
         pytest.param(
             "{{ return(ordered_to_json(query_header_args(target.name))) }}",
-            r"/* {} */\n".format(ARGS_COMMENT).replace('"', r"\""),
+            rf"/* {ARGS_COMMENT} */\n".replace('"', r"\""),
             id="BaseMacroArgsQueryComments",
         ),
     ],
