@@ -82,7 +82,8 @@ def materialize_incremental(build: Build) -> QueryResult:
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)
     unique_key = as_list(node.config.get("unique_key"))
-    predicates = as_list(node.config.get("incremental_predicates"))
+    # dbt reads `predicates` first, `incremental_predicates` after it
+    predicates = as_list(node.config.get("predicates") or node.config.get("incremental_predicates"))
     with unit_of_work(build, relation):
         staging = adapter.create_temp_table(relation, build.sql, sql_header=build.sql_header)
         source_columns = adapter.get_columns(staging)
