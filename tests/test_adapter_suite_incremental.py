@@ -230,3 +230,57 @@ def test_microbatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert at("2020-01-03 14:57:00", "--select", "microbatch_model") == 3
     assert at("2020-01-04 14:57:00", "--select", "microbatch_model") == 4
     assert at("2020-01-05 14:57:00", "--select", "microbatch_model") == 5
+
+
+# dbt-duckdb's own addition to the on_schema_change suite: new columns whose names need quoting
+APPEND_WITH_SPACE = """
+{{
+    config(
+        materialized='incremental',
+        unique_key='id',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+{% set string_type = dbt.type_string() %}
+
+WITH source_data AS (SELECT * FROM {{ ref('model_a') }} )
+
+{% if is_incremental()  %}
+
+SELECT id,
+       cast(field1 as {{string_type}}) as field1,
+       cast(field2 as {{string_type}}) as field2,
+       cast(field3 as {{string_type}}) as "field 3",
+       cast(field4 as {{string_type}}) as "field 4"
+FROM source_data WHERE id NOT IN (SELECT id from {{ this }} )
+
+{% else %}
+
+SELECT id,
+       cast(field1 as {{string_type}}) as field1,
+       cast(field2 as {{string_type}}) as field2
+FROM source_data where id <= 3
+
+{% endif %}
+"""
+
+
+UNQUOTED = (
+    "modelkit quotes the columns on_schema_change adds whatever `quoting: identifier` says; dbt-duckdb "
+    "writes them unquoted when it is false, so adding `field 3` fails there"
+)
+
+
+@pytest.mark.parametrize(
+    ("quote", "expect"),
+    [pytest.param(False, 1, marks=pytest.mark.xfail(strict=True, reason=UNQUOTED)), (True, 0)],
+)
+def test_append_new_columns_with_space(tmp_path: Path, quote: bool, expect: int) -> None:
+    """TestIncrementalOnSchemaChangeQuoting{False,True}: adding `field 3` works only with identifiers quoted."""
+    root = _copy(tmp_path, "on_schema_change", {"quoting": {"identifier": quote}})
+    (root / "models" / "incremental_append_new_columns_with_space.sql").write_text(APPEND_WITH_SPACE)
+    select = "model_a incremental_append_new_columns_with_space"
+    run(root, "run", "--select", select, "--full-refresh")
+    run(root, "run", "--select", select, expect=expect)
+    assert _results(root)[-1]["status"] == ("success" if quote else "error")
