@@ -26,6 +26,8 @@ METHODS = (
 )  # fmt: skip
 # the methods that select exposures, metrics, semantic models and saved queries too (as dbt's do)
 RESOURCE_METHODS = frozenset({"fqn", "tag", "path", "file", "package", "resource_type", "unique_id"})
+# kinds of node that hold SQL; one whose file is blank is never selected (dbt's `node.empty`)
+EMPTY_KINDS = frozenset({"model", "analysis", "snapshot", "test"})
 _KIND_WORDS = {
     "exposure": ("exposure", "Exposures", "exposure"),
     "metric": ("metric", "Metrics", "metric"),
@@ -296,7 +298,8 @@ class Selector:
             selected = set(self.manifest.nodes) | set(self.manifest.sources) | {uid for uid, _ in self._resources}
         if exclude:
             selected -= self.evaluate(parse(exclude))
-        return selected
+        nodes = self.manifest.nodes
+        return {uid for uid in selected if uid not in nodes or not is_empty(nodes[uid])}
 
     def with_tests(self, selected: set[str], indirect: str = "eager") -> set[str]:
         """dbt's indirect selection: the tests (and unit tests) of selected nodes.
@@ -329,6 +332,11 @@ class Selector:
             if not self.evaluate([term]):
                 missing.append(",".join(a.text for a in term))
         return missing
+
+
+def is_empty(node: Any) -> bool:
+    """dbt's ``node.empty``: a SQL file holding only whitespace is parsed but never selected (seeds never are)."""
+    return node.resource_type in EMPTY_KINDS and not str(getattr(node, "raw_code", "") or "").strip()
 
 
 def _match_resource(method: str, value: str, node: Any) -> bool:
