@@ -58,8 +58,8 @@ class GenerateResult:
 def generate_docs(
     session: Session, options: GenerateOptions = GenerateOptions(), log: Callable[[str], None] | None = None
 ) -> GenerateResult:
-    """Write manifest.json, catalog.json and index.html under the project's target folder (and, when it
-    compiles, run_results.json of the compile, as dbt does)."""
+    """Write catalog.json and index.html under the project's target folder; when it compiles, also
+    manifest.json and the compile's run_results.json, as dbt does (``--no-compile`` writes neither)."""
     say = log or (lambda message: None)
     target_dir = session.project.target_dir
     result = GenerateResult(target_dir)
@@ -94,9 +94,9 @@ def generate_docs(
     invocation_id = session.invocation.invocation_id
     data = artifacts.manifest_dict(manifest, invocation_id, compiled if options.compile else {}, session.target.type)
     resolve_manifest_descriptions(data, descriptions)
-    artifacts.write_json(result.manifest_path, data)
     write_semantic_manifest(target_dir / "semantic_manifest.json", manifest)
     if options.compile:
+        artifacts.write_json(result.manifest_path, data)
         run.results, run.elapsed_time = traced.results, time.perf_counter() - started
         args = {"which": "generate", "select": list(options.select), "exclude": list(options.exclude)}
         args.update(compile=options.compile, empty_catalog=options.empty_catalog)
