@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from modelkit.analysis.lineage import UNRESOLVED
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.artifacts.semantic import write_semantic_manifest
+from modelkit.core import fsio
 from modelkit.core.manifest import Manifest
 from modelkit.core.results import RunResult
 from modelkit.docs import content, site
@@ -128,11 +130,26 @@ def generate_docs(
         tests=collect_tests(manifest, results),
         results=results,
     )
+    copy_assets(session.project.root, target_dir, session.project.asset_paths)
     index, details, column_lineage = content.build(inputs)
     result.nodes = len(index["nodes"])
     site.write(result.index_path, site.render(index, details, column_lineage, content.CHUNK_SIZE))
     clock.lap("site")
     return result
+
+
+def copy_assets(root: Path, target_dir: Path, asset_paths: Sequence[str]) -> None:
+    """dbt's asset-paths: each folder replaces its copy under the target folder; a missing one is skipped."""
+    for asset_path in asset_paths:
+        copied = fsio.inside(target_dir, asset_path, f"asset path {asset_path}")
+        try:
+            if copied.exists():
+                shutil.rmtree(copied)
+            source = root / asset_path
+            if source.exists():
+                shutil.copytree(source, copied)
+        except OSError as exc:
+            raise fsio.os_error(exc, copied, "copy the assets to") from None
 
 
 class _Clock:
