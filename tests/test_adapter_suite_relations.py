@@ -139,7 +139,6 @@ def test_invalid_query_comment(tmp_path: Path) -> None:
 
 
 # -- sample_mode ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="modelkit has no --sample flag (dbt 1.10's sample mode)")
 def test_sample_mode(tmp_path: Path) -> None:
     """BaseSampleModeTest: `run --sample='1 day'` reads only the last day of an event_time input.
 
