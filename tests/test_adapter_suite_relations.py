@@ -85,8 +85,9 @@ ARGS_COMMENT = json.dumps({"app": "dbt++", "macro_version": "0.1.0", "message": 
 
 
 NO_SQL_IN_LOGS = (
-    "modelkit's --debug JSON log has no SQLQuery events (the statements run), and modelkit does not "
-    "render `query-comment` nor put it before its statements"
+    "modelkit's `--debug` shows tracebacks but does not turn on debug-level logging as dbt's does, no log "
+    "event carries the statements run (dbt's SQLQuery), and modelkit neither renders `query-comment` nor "
+    "puts it on its statements"
 )
 
 
