@@ -356,7 +356,7 @@ class Project:
         dicts (name, unique_id, resource_type, fqn, path, ...)."""
         kinds = set(resource_types) - {"all", "default"} if not {"all", "default"} & set(resource_types) else set()
         with self.session("list") as session:
-            chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection)
+            chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection, include_empty=True)
             manifest = session.manifest
             items: list[dict[str, Any]] = []
             for uid in sorted(chosen):

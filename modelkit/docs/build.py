@@ -73,7 +73,7 @@ def generate_docs(
     clock.lap("parse")
     descriptions = render_descriptions(session, manifest)  # first: a missing doc() fails before any work
     clock.lap("descriptions")
-    selected = session.select(options.select or ("*",), options.exclude)  # "*": sources too
+    selected = session.select(options.select or ("*",), options.exclude, include_empty=True)  # "*": sources too
     catalog: dict[str, CatalogEntry] = {}
     if not options.empty_catalog:
         say("Building catalog")

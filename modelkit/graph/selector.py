@@ -298,8 +298,7 @@ class Selector:
             selected = set(self.manifest.nodes) | set(self.manifest.sources) | {uid for uid, _ in self._resources}
         if exclude:
             selected -= self.evaluate(parse(exclude))
-        nodes = self.manifest.nodes
-        return {uid for uid in selected if uid not in nodes or not is_empty(nodes[uid])}
+        return selected
 
     def with_tests(self, selected: set[str], indirect: str = "eager") -> set[str]:
         """dbt's indirect selection: the tests (and unit tests) of selected nodes.
