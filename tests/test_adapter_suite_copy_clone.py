@@ -61,6 +61,9 @@ def test_empty_models_are_not_run(tmp_path: Path) -> None:
     assert len(_results(root)) == 7
     tables = {name for (name,) in query(db(root), "select table_name from information_schema.tables")}
     assert "empty" not in tables and "disabled" not in tables
+    # as dbt (1.11): `ls` still lists the empty model; only building leaves it out
+    listed = run(root, "ls", "--resource-type", "model", "-q").split()
+    assert "test.empty" in listed and "test.disabled" not in listed
 
 
 def test_simple_copy_uppercase(tmp_path: Path) -> None:
