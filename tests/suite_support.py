@@ -43,12 +43,20 @@ BASE_UTILS_MACROS = {
 
 
 def dbt_project(
-    root: Path, files: Mapping[str, str], config: Mapping[str, Any] | None = None, name: str = "test"
+    root: Path,
+    files: Mapping[str, str],
+    config: Mapping[str, Any] | None = None,
+    name: str = "test",
+    schema: str | None = None,
 ) -> Path:
-    """A dbt project named ``name`` with a DuckDB profile (``<root>/test.duckdb``, schema ``main``)."""
+    """A dbt project named ``name`` with a DuckDB profile (``<root>/test.duckdb``, schema ``main``
+    unless ``schema`` names another, as dbt's suites use a schema of their own)."""
     project: dict[str, Any] = {"name": name, "profile": name, "config-version": 2, "version": "1.0.0"}
     project.update(config or {})
-    profiles = {name: {"target": "dev", "outputs": {"dev": {"type": "duckdb", "path": "test.duckdb", "threads": 4}}}}
+    output: dict[str, Any] = {"type": "duckdb", "path": "test.duckdb", "threads": 4}
+    if schema:
+        output["schema"] = schema
+    profiles = {name: {"target": "dev", "outputs": {"dev": output}}}
     root.mkdir(parents=True, exist_ok=True)
     (root / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
     (root / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False), encoding="utf-8")

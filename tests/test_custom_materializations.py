@@ -150,8 +150,7 @@ def test_unknown_strategy_fails_the_model_but_not_a_full_refresh(tmp_path: Path)
     build(root)  # first build: a plain table, the strategy is never consulted
     result = run_cli("run", cwd=root)
     assert result.exit_code == 1
-    assert "Invalid incremental strategy provided: nope" in result.output
-    assert "get_incremental_nope_sql" in result.output
+    assert 'dbt could not find an incremental strategy macro with the name "get_incremental_nope_sql"' in result.output
     full = run_cli("run", "--full-refresh", cwd=root)
     assert full.exit_code == 0, full.output
     assert query(embedded_db(root), "select count(*) from inc") == [(2,)]

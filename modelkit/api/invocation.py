@@ -6,8 +6,9 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api.stategit import StateOptions
-from modelkit.core.batches import as_utc
-from modelkit.core.errors import CompilationError, UsageError
+from modelkit.core import yamlio
+from modelkit.core.batches import Window, as_utc, sample_window
+from modelkit.core.errors import CompilationError, ModelkitError, UsageError
 from modelkit.core.manifest import ModelNode
 
 if TYPE_CHECKING:
@@ -23,6 +24,18 @@ def timestamp(flag: str, value: str | datetime.datetime | None) -> datetime.date
         raise UsageError(
             f"{flag} must be a date or timestamp (e.g. 2024-01-31 or 2024-01-31T12:00:00), got {value!r}"
         ) from None
+
+
+def sample(value: str | Window | None) -> Window | None:
+    """``--sample``: ``"N grain"`` (back from now) or ``{start: ..., end: ...}``, as a (start, end) window."""
+    if value is None or isinstance(value, tuple):
+        return value
+    try:
+        spec: Any = yamlio.loads(value, "--sample") if value.lstrip().startswith("{") else value
+        return sample_window(spec, datetime.datetime.now(datetime.timezone.utc))
+    except (ValueError, ModelkitError) as exc:
+        message = exc.message if isinstance(exc, ModelkitError) else str(exc)
+        raise UsageError(f"Invalid value for '--sample': {message}") from None
 
 
 def iso(value: str | datetime.datetime | None) -> str | None:

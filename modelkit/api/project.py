@@ -31,6 +31,7 @@ from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
 from modelkit.api.invocation import command_args, compile_inline, iso, state_args, timestamp
+from modelkit.api.invocation import sample as sample_arg
 from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.retry import plan_retry
@@ -206,6 +207,7 @@ class Project:
         on_start: Callable[[Session, list[str]], None] | None = None,
         event_time_start: str | datetime.datetime | None = None,
         event_time_end: str | datetime.datetime | None = None,
+        sample: str | tuple[datetime.datetime, datetime.datetime] | None = None,
         selector: str | None = None,
         indirect_selection: str | None = None,
         resource_types: Sequence[str] = (),
@@ -218,7 +220,9 @@ class Project:
         """Run ``command`` on the selected nodes. ``selector`` names a selectors.yml selector;
         ``resource_types`` / ``exclude_resource_types`` narrow what runs (as dbt's flags); ``empty``
         builds every model from zero rows of its inputs (dbt's ``--empty``); ``event_time_start`` /
-        ``event_time_end`` bound the windows microbatch models build; ``skip_unchanged`` (True or
+        ``event_time_end`` bound the windows microbatch models build; ``sample`` (dbt's ``--sample``:
+        ``"3 days"`` or ``"{start: 2025-01-01, end: 2025-01-08}"``) has models and snapshots read only
+        that window of the inputs that declare an ``event_time``; ``skip_unchanged`` (True or
         ``"strict"``; default: the ``skip_unchanged`` setting) skips what was built from the same inputs
         (see :mod:`modelkit.execute.fingerprints`); ``unique_ids`` replaces the selection with exactly
         these nodes (what ``retry`` runs). ``run`` and ``build`` analyse the selected models' SQL first
@@ -237,6 +241,7 @@ class Project:
                 fail_fast,
                 event_time_start=timestamp("--event-time-start", event_time_start),
                 event_time_end=timestamp("--event-time-end", event_time_end),
+                sample=sample_arg(sample),
                 resource_types=tuple(resource_types),
                 selector=selector,
                 indirect_selection=indirect_selection,
@@ -353,7 +358,7 @@ class Project:
         dicts (name, unique_id, resource_type, fqn, path, ...)."""
         kinds = set(resource_types) - {"all", "default"} if not {"all", "default"} & set(resource_types) else set()
         with self.session("list") as session:
-            chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection)
+            chosen = session.select(select, exclude, selector=selector, indirect=indirect_selection, include_empty=True)
             manifest = session.manifest
             items: list[dict[str, Any]] = []
             for uid in sorted(chosen):

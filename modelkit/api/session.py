@@ -205,9 +205,12 @@ class Session:
         *,
         selector: str | None = None,
         indirect: str | None = None,
+        include_empty: bool = False,
     ) -> set[str]:
         """Nodes chosen by ``--select``/``--exclude``, or by a selectors.yml selector (see ExecutionContext.select)."""
-        return self.execution().select(include, exclude, selector=selector, indirect=indirect)
+        return self.execution().select(
+            include, exclude, selector=selector, indirect=indirect, include_empty=include_empty
+        )
 
     def _jinja_warning(self, warn: Callable[[str], None]) -> Callable[[str], None]:
         """What ``exceptions.warn()`` does: log a warning, or fail the node under --warn-error (as dbt)."""

@@ -75,6 +75,16 @@ EventTimeStart = Annotated[
 EventTimeEnd = Annotated[
     Optional[str], typer.Option("--event-time-end", help="Microbatch models: build windows up to this time (UTC).")
 ]
+Sample = Annotated[
+    Optional[str],
+    typer.Option(
+        "--sample",
+        envvar="DBT_SAMPLE",
+        show_envvar=False,
+        help="Read only this window of inputs with an event_time: '3 days' (back from now) or "
+        "'{start: 2025-01-01, end: 2025-01-08}'.",
+    ),
+]
 
 StateDir = Annotated[
     Optional[Path],

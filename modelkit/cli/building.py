@@ -22,6 +22,7 @@ from modelkit.cli.app import (
     ProjectDir,
     Quiet,
     ResourceTypes,
+    Sample,
     Select,
     SelectorName,
     StateDir,
@@ -57,6 +58,7 @@ def _execute(
     resource_types: Optional[list[str]] = None,
     exclude_resource_types: Optional[list[str]] = None,
     state_flags: Optional[dict[str, Any]] = None,
+    sample: Optional[str] = None,
 ) -> None:
     reporter = make_reporter(colors, quiet, project_dir)
     fail_fast = bool(setting("fail_fast", fail_fast, project_dir))
@@ -74,6 +76,7 @@ def _execute(
             on_start=_on_start(reporter, threads, None if selector else select),
             event_time_start=event_time[0],
             event_time_end=event_time[1],
+            sample=sample,
             selector=selector,
             resource_types=resource_kinds(resource_types),
             exclude_resource_types=resource_kinds(exclude_resource_types),
@@ -166,11 +169,12 @@ def _node_command(command: str, help_text: str) -> Any:
         quiet: Quiet = False,
         event_time_start: EventTimeStart = None,
         event_time_end: EventTimeEnd = None,
+        sample: Sample = None,
         state_flags: Optional[dict[str, Any]] = None,
     ) -> None:
         _execute(command, project_dir, profiles_dir, target, profile, vars, threads, select, exclude,
                  full_refresh, fail_fast, debug, use_colors, quiet, (event_time_start, event_time_end), selector,
-                 resource_type, exclude_resource_type, state_flags)  # fmt: skip
+                 resource_type, exclude_resource_type, state_flags, sample)  # fmt: skip
 
     execute_nodes.__doc__ = help_text
     return app.command(command)(with_state_options(execute_nodes))

@@ -102,3 +102,44 @@ def plan(
             lookback += 1  # the end is a boundary: the last window is the one before it
         start = offset(end, size, -lookback)
     return windows(start, max(end, offset(start, size, 1)), size)
+
+
+def shift(t: dt.datetime, size: str, count: int) -> dt.datetime:
+    """``t`` moved by ``count`` hours, days, months or years, not truncated (a month's last day is kept
+    within the shorter month), as dbt's ``offset_timestamp`` moves a sample window's start."""
+    if size == "hour":
+        return t + dt.timedelta(hours=count)
+    if size == "day":
+        return t + dt.timedelta(days=count)
+    months = t.year * 12 + t.month - 1 + (count if size == "month" else 12 * count)
+    year, month = months // 12, months % 12 + 1
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return t.replace(year=year, month=month, day=min(t.day, (following - dt.timedelta(days=1)).day))
+
+
+def sample_window(spec: Any, now: dt.datetime) -> Window:
+    """dbt's ``--sample`` window: ``"N grain"`` back from ``now``, or a mapping of ``start`` / ``end``.
+
+    >>> now = dt.datetime(2025, 3, 31, 12, tzinfo=dt.timezone.utc)
+    >>> [t.isoformat() for t in sample_window("1 month", now)]
+    ['2025-02-28T12:00:00+00:00', '2025-03-31T12:00:00+00:00']
+    >>> sample_window({"start": dt.date(2025, 1, 1), "end": "2025-01-02"}, now)[1].isoformat()
+    '2025-01-02T00:00:00+00:00'
+    """
+    if isinstance(spec, dict):
+        if "start" not in spec or "end" not in spec:
+            raise ValueError("a sample window mapping needs both `start` and `end`")
+        return as_utc(spec["start"]), as_utc(spec["end"])
+    parts = str(spec).split(" ")
+    if len(parts) != 2:
+        raise ValueError(f"Cannot load SAMPLE_WINDOW from '{spec}'. Must be of form 'DAYS_INT GRAIN_SIZE'.")
+    try:
+        count = int(parts[0])
+    except ValueError:
+        raise ValueError(f"Unable to convert '{parts[0]}' to an integer.") from None
+    size = parts[1].lower().rstrip("s")
+    if size not in BATCH_SIZES:
+        valid = [*BATCH_SIZES, *(f"{s}s" for s in BATCH_SIZES)]
+        raise ValueError(f"Invalid grain size '{parts[1]}'. Must be one of {valid}.")
+    end = as_utc(now)
+    return shift(end, size, -count), end

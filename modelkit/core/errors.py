@@ -158,6 +158,12 @@ class DatabaseError(ModelkitError):
     kind = "Runtime Error"
 
 
+class ConfigRuntimeError(ModelkitError):
+    """A node's configuration asks for something the engine cannot do (dbt's DbtRuntimeError)."""
+
+    kind = "Runtime Error"
+
+
 class FileSystemError(ModelkitError):
     """A file or folder could not be read or written: a full disk, no permission, a file in the way."""
 

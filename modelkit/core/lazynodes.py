@@ -57,6 +57,14 @@ def _relation(node: Node) -> Any:
     return (node.resource_type, node.name, node.database, node.schema, node.alias or node.name, cte, enforced)
 
 
+BLANK_KINDS = frozenset({"model", "analysis", "snapshot", "test"})  # kinds of node that hold SQL
+
+
+def _blank(node: Node) -> bool | None:
+    """True for dbt's ``node.empty``: a SQL file holding only whitespace, parsed but never selected."""
+    return True if node.resource_type in BLANK_KINDS and not (node.raw_code or "").strip() else None
+
+
 def _tested(node: Node) -> Any:
     return node.tested_node if node.resource_type == "unit_test" else None  # type: ignore[attr-defined]
 
@@ -77,6 +85,7 @@ FIELDS: dict[str, Callable[[Node], Any]] = {
     "relation": _relation,
     "group": _group,  # nodes of a group: its name
     "time_spine": _time_spine,  # models configured as time spines
+    "blank": _blank,  # models, analyses, snapshots and tests whose file holds only whitespace
 }
 
 

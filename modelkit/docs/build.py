@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from modelkit.analysis.lineage import UNRESOLVED
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.artifacts.semantic import write_semantic_manifest
+from modelkit.core import fsio
 from modelkit.core.manifest import Manifest
 from modelkit.core.results import RunResult
 from modelkit.docs import content, site
@@ -58,8 +60,8 @@ class GenerateResult:
 def generate_docs(
     session: Session, options: GenerateOptions = GenerateOptions(), log: Callable[[str], None] | None = None
 ) -> GenerateResult:
-    """Write manifest.json, catalog.json and index.html under the project's target folder (and, when it
-    compiles, run_results.json of the compile, as dbt does)."""
+    """Write catalog.json and index.html under the project's target folder; when it compiles, also
+    manifest.json and the compile's run_results.json, as dbt does (``--no-compile`` writes neither)."""
     say = log or (lambda message: None)
     target_dir = session.project.target_dir
     result = GenerateResult(target_dir)
@@ -71,7 +73,7 @@ def generate_docs(
     clock.lap("parse")
     descriptions = render_descriptions(session, manifest)  # first: a missing doc() fails before any work
     clock.lap("descriptions")
-    selected = session.select(options.select or ("*",), options.exclude)  # "*": sources too
+    selected = session.select(options.select or ("*",), options.exclude, include_empty=True)  # "*": sources too
     catalog: dict[str, CatalogEntry] = {}
     if not options.empty_catalog:
         say("Building catalog")
@@ -94,9 +96,9 @@ def generate_docs(
     invocation_id = session.invocation.invocation_id
     data = artifacts.manifest_dict(manifest, invocation_id, compiled if options.compile else {}, session.target.type)
     resolve_manifest_descriptions(data, descriptions)
-    artifacts.write_json(result.manifest_path, data)
     write_semantic_manifest(target_dir / "semantic_manifest.json", manifest)
     if options.compile:
+        artifacts.write_json(result.manifest_path, data)
         run.results, run.elapsed_time = traced.results, time.perf_counter() - started
         args = {"which": "generate", "select": list(options.select), "exclude": list(options.exclude)}
         args.update(compile=options.compile, empty_catalog=options.empty_catalog)
@@ -128,11 +130,26 @@ def generate_docs(
         tests=collect_tests(manifest, results),
         results=results,
     )
+    copy_assets(session.project.root, target_dir, session.project.asset_paths)
     index, details, column_lineage = content.build(inputs)
     result.nodes = len(index["nodes"])
     site.write(result.index_path, site.render(index, details, column_lineage, content.CHUNK_SIZE))
     clock.lap("site")
     return result
+
+
+def copy_assets(root: Path, target_dir: Path, asset_paths: Sequence[str]) -> None:
+    """dbt's asset-paths: each folder replaces its copy under the target folder; a missing one is skipped."""
+    for asset_path in asset_paths:
+        copied = fsio.inside(target_dir, asset_path, f"asset path {asset_path}")
+        try:
+            if copied.exists():
+                shutil.rmtree(copied)
+            source = root / asset_path
+            if source.exists():
+                shutil.copytree(source, copied)
+        except OSError as exc:
+            raise fsio.os_error(exc, copied, "copy the assets to") from None
 
 
 class _Clock:

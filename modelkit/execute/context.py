@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from modelkit.core.lazynodes import field_map
 from modelkit.graph import yamlselectors
 from modelkit.graph.selector import Selector
 
@@ -51,17 +52,24 @@ class ExecutionContext:
         *,
         selector: str | None = None,
         indirect: str | None = None,
+        include_empty: bool = False,
     ) -> set[str]:
         """unique_ids chosen by ``--select`` / ``--exclude`` (dbt's grammar), or by a selectors.yml selector
         (``selector``, else the one with ``default: true`` when nothing is selected), with tests added as
-        ``indirect`` (or the project's setting) says."""
+        ``indirect`` (or the project's setting) says. As in dbt, a node whose SQL file is blank is left
+        out unless ``include_empty`` (``ls`` and ``docs generate`` list it)."""
         mode = indirect or self.indirect_selection
         chooser = Selector(self.manifest, self.graph, self.state, self.invocation.log, self.breaking)
         if selector is None and not include and not exclude:
             selector = yamlselectors.default_selector(self.selectors)
         if selector is not None:
-            return yamlselectors.evaluate(chooser, self.selectors, selector, mode)
-        return chooser.select(include, exclude, indirect=mode)
+            chosen = yamlselectors.evaluate(chooser, self.selectors, selector, mode)
+        else:
+            chosen = chooser.select(include, exclude, indirect=mode)
+        if include_empty:
+            return chosen
+        blank = field_map(self.manifest.nodes, "blank")
+        return {uid for uid in chosen if uid not in blank} if blank else chosen
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
         """Selection terms that match nothing (reported as warnings)."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from modelkit.core.errors import DatabaseError, ModelkitError
+from modelkit.core.errors import ConfigRuntimeError, DatabaseError, ModelkitError
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import NO_OP_TYPES, ResourceNode
 from modelkit.core.results import NodeResult, RunResult, display_path, now
@@ -90,6 +90,8 @@ class RunOptions:
     test_batch_size: int | None = None  # data tests per statement in `test` (None: the default; 1: one by one)
     event_time_start: datetime.datetime | None = None  # microbatch models: the windows to build
     event_time_end: datetime.datetime | None = None
+    # --sample: models and snapshots read the inputs that declare an event_time for this window only
+    sample: tuple[datetime.datetime, datetime.datetime] | None = None
     selector: str | None = None  # a selectors.yml selector (wins over select/exclude)
     indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
     exclude_resource_types: tuple[str, ...] = ()
@@ -319,7 +321,8 @@ class Runner:
     def compile(self, node: Node, result: NodeResult) -> str:
         """The node's SQL, written under target/compiled/ and recorded in ``result``."""
         context = self.context
-        sql = context.compiler.compile(node)
+        window = self.options.sample if node.resource_type in ("model", "snapshot") else None
+        sql = context.compiler.compile(node, event_time=window)
         result.compiled_code = sql
         path = context.compiler.write(node, sql, context.project.target_dir)
         result.compiled_path = display_path(path, context.project.root)
@@ -392,8 +395,9 @@ class Runner:
                 log=self.reporter.log,
                 macros=NodeMacros(context.renderer, node),
                 compile_window=lambda window: context.compiler.compile(node, event_time=window),
-                event_time_start=self.options.event_time_start,
-                event_time_end=self.options.event_time_end,
+                # as dbt: under --sample a microbatch model builds the sample's windows
+                event_time_start=self.options.sample[0] if self.options.sample else self.options.event_time_start,
+                event_time_end=self.options.sample[1] if self.options.sample else self.options.event_time_end,
                 schema=schema,
                 data_type=lambda text: context.compiler.data_type(node, text),
                 seed_types=lambda: context.compiler.seed_types(node),
@@ -422,6 +426,6 @@ class Runner:
         if exc.path is None:
             exc.path = node.original_file_path
         text = str(exc)
-        if compiled_path:
+        if compiled_path and not isinstance(exc, ConfigRuntimeError):  # dbt names no compiled code for these
             text += f"\n  compiled code at {compiled_path}"
         return text

@@ -43,7 +43,7 @@ from modelkit.parse.schema_yaml import Patch, SchemaFiles
 SNAPSHOT_FILE = "modelkit_parse_snapshot.pickle"
 OVERLAY_FILE = "modelkit_parse_overlay.pickle"
 FILES_FILE = "modelkit_parse_files.pickle"
-FORMAT = 3
+FORMAT = 4
 OVERLAY_LIMIT = 2000
 CHUNK = 64  # nodes per stored chunk: reading one node reads its chunk
 MAGIC = b"modelkit parse snapshot\n"

@@ -70,6 +70,7 @@ class ProjectConfig:
     analysis_paths: tuple[str, ...] = ("analyses",)
     snapshot_paths: tuple[str, ...] = ("snapshots",)
     docs_paths: tuple[str, ...] = ()
+    asset_paths: tuple[str, ...] = ()  # `asset-paths:`: folders `docs generate` copies into the target folder
     target_path: str = "target"
     packages_install_path: str = "dbt_packages"
     clean_targets: tuple[str, ...] = ("target",)
@@ -219,6 +220,7 @@ def load_project(project_dir: Path | str, cli_vars: Mapping[str, Any] | None = N
         analysis_paths=_paths(raw, "analysis-paths", ["analyses"]),
         snapshot_paths=_paths(raw, "snapshot-paths", ["snapshots"]),
         docs_paths=_paths(raw, "docs-paths", []),
+        asset_paths=_paths(raw, "asset-paths", []),
         target_path=target_path,
         packages_install_path=str(raw.get("packages-install-path", raw.get("packages_install_path", "dbt_packages"))),
         clean_targets=_paths(raw, "clean-targets", [target_path]),

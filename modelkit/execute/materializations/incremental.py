@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core.config import as_list
-from modelkit.core.errors import CompilationError
+from modelkit.core.errors import CompilationError, ConfigRuntimeError
 from modelkit.execute.materializations.base import Build, options_of, unit_of_work
 from modelkit.execute.materializations.microbatch import materialize_microbatch
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, ColumnInfo, QueryResult
     from modelkit.core.relation import Relation
 
+# dbt's built-in strategies; one that an engine does not implement is refused by name
+BUILTIN_STRATEGIES = ("append", "delete+insert", "merge", "insert_overwrite", "microbatch")
 ON_SCHEMA_CHANGE = ("ignore", "fail", "append_new_columns", "sync_all_columns", "full_refresh")
 
 
@@ -39,19 +41,24 @@ def strategy_macro(strategy: str) -> str:
 
 
 def strategy_of(build: Build) -> str:
-    """The model's strategy: a built-in one of the engine, or one a project or package macro implements."""
+    """The model's strategy: a built-in one of the engine, or one a project or package macro implements.
+
+    Anything else fails the model with dbt's Runtime Error (``get_incremental_strategy_macro``).
+    """
     builtin = build.adapter.incremental_strategies
     strategy = str(build.node.config.get("incremental_strategy") or builtin[0]).lower()
     custom = build.macros is not None and build.macros.exists(strategy_macro(strategy))
-    if strategy not in builtin and not custom:
-        expected = sorted({*builtin, "microbatch"})
-        raise node_error(
-            build,
-            f"Invalid incremental strategy provided: {strategy}\n"
-            f"Expected one of: {', '.join(repr(s) for s in expected)}, "
-            f"or a macro named {strategy_macro(strategy)}",
-        )
-    return strategy
+    if custom or strategy in builtin:
+        return strategy
+    node = build.node
+    where = {"node": f"{node.resource_type} {node.name}", "path": node.original_file_path}
+    if strategy in BUILTIN_STRATEGIES:
+        raise ConfigRuntimeError(f"The incremental strategy '{strategy}' is not valid for this adapter", **where)
+    raise ConfigRuntimeError(
+        f'dbt could not find an incremental strategy macro with the name "{strategy_macro(strategy)}" '
+        f"in {node.package_name}",
+        **where,
+    )
 
 
 def on_schema_change_of(build: Build) -> str:
@@ -75,7 +82,8 @@ def materialize_incremental(build: Build) -> QueryResult:
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)
     unique_key = as_list(node.config.get("unique_key"))
-    predicates = as_list(node.config.get("incremental_predicates"))
+    # dbt reads `predicates` first, `incremental_predicates` after it
+    predicates = as_list(node.config.get("predicates") or node.config.get("incremental_predicates"))
     with unit_of_work(build, relation):
         staging = adapter.create_temp_table(relation, build.sql, sql_header=build.sql_header)
         source_columns = adapter.get_columns(staging)

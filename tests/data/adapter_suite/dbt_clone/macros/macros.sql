@@ -1,0 +1,4 @@
+
+{% macro my_macro() %}
+    {% do log('in a macro' ) %}
+{% endmacro %}

@@ -1,0 +1,4 @@
+
+{% macro can_clone_table() %}
+    {{ return(False) }}
+{% endmacro %}

@@ -1,0 +1,8 @@
+
+{{
+    config(
+        materialized='view',
+    )
+}}
+
+select * from {{ ref('seed') }}

@@ -1,0 +1,9 @@
+
+{{
+    config(
+        materialized='view',
+        schema='test',
+    )
+}}
+
+select * from {{ ref('seed') }}

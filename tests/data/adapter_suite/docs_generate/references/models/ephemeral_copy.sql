@@ -1,0 +1,9 @@
+
+{{
+  config(
+    materialized = "ephemeral"
+  )
+}}
+
+select * from {{ source("my_source", "my_table") }}
+

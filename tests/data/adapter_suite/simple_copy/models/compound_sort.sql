@@ -1,0 +1,10 @@
+
+{{
+  config(
+    materialized = "table",
+    sort = 'first_name',
+    sort_type = 'compound'
+  )
+}}
+
+select * from {{ ref('seed') }}

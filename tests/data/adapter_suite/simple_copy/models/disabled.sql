@@ -1,0 +1,9 @@
+
+{{
+  config(
+    materialized = "view",
+    enabled = False
+  )
+}}
+
+select * from {{ ref('seed') }}
