@@ -206,7 +206,8 @@ class Runner:
         start: list[NodeResult] = []
         try:
             start = run_project_hooks(context, self.reporter, "on-run-start", selected=selected) if hooks else []
-            if any(r.is_error for r in start):  # a failed on-run-start hook skips every node
+            # a failed on-run-start hook skips every node under dbt's behavior flag (off by default)
+            if any(r.is_error for r in start) and context.project.flags.get("skip_nodes_if_on_run_start_fails"):
                 run.results = start + [self._skip(uid, "on-run-start") for uid in selected]
             else:
                 run.results = start + run_dag(
