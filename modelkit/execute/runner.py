@@ -316,7 +316,7 @@ class Runner:
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
                 types = declared_types(node, lambda text: context.compiler.data_type(node, text))
                 sql = enforce_contract(node, sql, context.adapter, types)
-                if node.materialized == "table":
+                if node.materialized in ("table", "incremental"):  # the tables it builds declare the contract
                     schema = table_schema(node, context.adapter, self._warn, types)
             response = self._materialize(node, sql, schema)
             result.message = response.message
