@@ -110,6 +110,7 @@ class Adapter(Protocol):
     capabilities: frozenset[Capability]
     constraint_support: Mapping[str, str]  # constraint type -> ENFORCED / NOT_ENFORCED / NOT_SUPPORTED
     sql: StandardSQL  # the SQL snippets tests, contracts and unit tests need, in this engine's dialect
+    grants_unsupported: str | None  # the warning, once per command, when a node with `grants` is built
 
     def open(self) -> None: ...
 

@@ -30,6 +30,7 @@ class DuckDBAdapter(StatefulMixin):
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
     )  # as dbt-duckdb: DuckDB checks every one of them on insert
     sql = StandardSQL('"', type_of_function="typeof")
+    grants_unsupported = "DuckDB adapter: Grants for relations are not supported by DuckDB"  # dbt-duckdb's warning
 
     def __init__(self, target: Target) -> None:
         self.target = target

@@ -63,6 +63,7 @@ class PostgresAdapter(PostgresCatalog, PostgresStateful):
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
     )  # as dbt-postgres: PostgreSQL checks every one of them
     sql = PostgresSQL()
+    grants_unsupported = None  # grants are not applied on PostgreSQL yet, and not warned about
 
     def __init__(self, target: Target) -> None:
         self.target = target

@@ -122,6 +122,7 @@ class Runner:
         self.executors: Mapping[str, NodeExecutor] = {} if options.command == "compile" else dict(executors or {})
         self._index = 0
         self._lock = threading.Lock()
+        self._grants_warned = False
         self.build_state: BuildState | None = None
 
     # -- selection ---------------------------------------------------------
@@ -319,6 +320,7 @@ class Runner:
                 if node.materialized in ("table", "incremental"):  # the tables it builds declare the contract
                     schema = table_schema(node, context.adapter, self._warn, types)
             response = self._materialize(node, sql, schema)
+            self._grants_unsupported(node)
             result.message = response.message
             result.adapter_response = {"_message": response.message}
             if response.rows_affected is not None and node.resource_type == "seed":
@@ -326,6 +328,16 @@ class Runner:
             if state is not None:
                 state.record(node, fingerprint)
         result.timing.append(_timing("execute", t1, now()))
+
+    def _grants_unsupported(self, node: Node) -> None:
+        """An engine without grants says so once per command when a node it builds asks for some (dbt's warn_once)."""
+        message = getattr(self.context.adapter, "grants_unsupported", None)
+        if message and node.config.get("grants") and not node.is_ephemeral:
+            with self._lock:
+                if self._grants_warned:
+                    return
+                self._grants_warned = True
+            self.reporter.log(message)
 
     def _warn(self, message: str) -> None:
         self.reporter.log(f"[WARNING]: {message}")
