@@ -75,6 +75,8 @@ _ARGUMENTS = {
 
 def overridable_names(name: str, adapter_type: str) -> set[str]:
     base = {f"test_{name}", "get_where_subquery"}
+    if name == "not_null":
+        base.add("should_store_failures")
     return {f"{prefix}{b}" for b in base for prefix in ("", "default__", f"{adapter_type}__")}
 
 
