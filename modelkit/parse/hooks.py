@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ def project_hook_nodes(project: ProjectConfig, database: str, schema: str) -> li
 
 
 # -- node hooks ----------------------------------------------------------------
+_READS = re.compile(r"\b(ref|source)\s*\(")  # a hook worth rendering at parse time
 _SEED_REF_MESSAGE = (
     "Seeds cannot depend on other nodes. dbt detected a seed with a pre- or post-hook\n"
     "that calls 'ref', 'source', or 'metric', either directly or indirectly via other macros.\n\n"
@@ -57,13 +59,14 @@ def _hook_sql(entry: Any) -> str:
 def capture_node_hooks(node: Node, renderer: Renderer) -> None:
     """Add the ref() and source() calls of the node's pre- and post-hooks to its own, as dbt renders a
     node's hooks at parse time: a model runs after the models its hooks read. A seed's hooks may
-    read nothing (dbt's parsing error). Hooks that name neither are not rendered."""
+    read nothing (dbt's parsing error). Hooks that call neither directly are not rendered (dbt would
+    also find a ref() made inside a macro a hook calls)."""
     hooks = []
     for key in ("pre-hook", "post-hook"):
         entries = node.config.get(key) or []
         for entry in [entries] if isinstance(entries, (str, Mapping)) else entries:
             sql = _hook_sql(entry)
-            if "ref" in sql or "source" in sql:
+            if _READS.search(sql):
                 hooks.append((key.replace("-", "_"), sql))
     for key, sql in hooks:
         capture, _ = render_capture(node, sql, f"{node.original_file_path}#{key}", renderer)
