@@ -134,7 +134,8 @@ def test_debug_reports_config_and_connection(project_factory) -> None:
     root = project_factory({"models/a.sql": "select 1"})
     out = run_cli("debug", cwd=root)
     assert out.exit_code == 0, out.output
-    assert "type: duckdb" in out.output and "connection: OK" in out.output and "All checks passed!" in out.output
+    assert "adapter type: duckdb" in out.output and "profiles.yml file [OK none needed]" in out.output
+    assert "Connection test: [OK connection ok]" in out.output and "All checks passed!" in out.output
 
 
 def test_usage_errors_exit_2(project_factory) -> None:

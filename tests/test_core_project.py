@@ -113,9 +113,9 @@ def test_target_flag_picks_output(dbt_project: Path) -> None:
 
 
 def test_missing_profile_and_target_errors(dbt_project: Path) -> None:
-    with pytest.raises(ProjectError, match="Target 'nope' not found in profile 'shopdbt'"):
+    with pytest.raises(ProjectError, match="The profile 'shopdbt' does not have a target named 'nope'"):
         Project(dbt_project, profiles_dir=dbt_project, target="nope").parse()
-    with pytest.raises(ProjectError, match="Profile 'ghost' not found"):
+    with pytest.raises(ProjectError, match="Could not find profile named 'ghost'"):
         Project(dbt_project, profiles_dir=dbt_project, profile="ghost").parse()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import embedded_db, query, run_cli
 
 from modelkit import Project
@@ -115,15 +116,20 @@ def test_project_hooks_console_results_and_context(project_factory) -> None:
     assert query(embedded_db(root), "select count(*) from starts") == [(1,)]  # compile runs no hooks
 
 
-def test_failing_on_run_start_skips_every_node(project_factory) -> None:
+@pytest.mark.parametrize("skip_flag", [False, True])
+def test_failing_on_run_start_skips_every_node(project_factory, skip_flag: bool) -> None:
+    """Nodes still run after a failed on-run-start hook, as in dbt 1.11, unless the behavior flag
+    ``skip_nodes_if_on_run_start_fails`` is on."""
+    flags = "flags:\n  skip_nodes_if_on_run_start_fails: true\n" if skip_flag else ""
     root = project_factory(
         {
-            "modelkit.yml": "name: demo\non-run-start: \"select error('no warehouse')\"\n",
+            "modelkit.yml": f"name: demo\n{flags}on-run-start: \"select error('no warehouse')\"\n",
             "models/m.sql": "select 1 as id",
         }
     )
     out = run_cli("run", cwd=root)
     assert out.exit_code == 1
     assert "ERROR hook: demo.on-run-start.0" in out.output
-    assert "SKIP relation main.m" in out.output
+    assert ("SKIP relation main.m" in out.output) is skip_flag
+    assert ("OK created sql view model main.m" in out.output) is not skip_flag
     assert "no warehouse" in out.output

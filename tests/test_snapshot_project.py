@@ -133,7 +133,7 @@ def test_snapshot_target_must_be_a_snapshot_table(project_factory) -> None:
     con.close()
     result = Project(root).snapshot()
     assert not result.success
-    assert "is not a snapshot table: it has no column(s) dbt_scd_id, dbt_valid_from, dbt_valid_to" in (
+    assert 'Snapshot target is missing configured columns (missing "dbt_scd_id", "dbt_valid_from", "dbt_valid_to")' in (
         result.results[0].message or ""
     )
     assert query(embedded_db(root), "select * from occupied") == [(1,)]

@@ -154,7 +154,7 @@ def test_failing_unit_test_shows_a_diff(project_factory) -> None:
                 given: [{input: "ref('raw')", rows: [{idd: 1}]}]
                 expect: {rows: [{id: 1}]}
             """,
-            "Invalid column name: 'idd' in unit test fixture for ref('raw')",
+            "Invalid column name: 'idd' in unit test fixture for 'raw'",
         ),
         (
             """
@@ -164,7 +164,7 @@ def test_failing_unit_test_shows_a_diff(project_factory) -> None:
                 given: [{input: "ref('raw')", rows: [{id: 1}]}]
                 expect: {rows: [{total: 1}]}
             """,
-            "expects column(s) ['total'], but model 'priced' returns only: id, amount, tax",
+            "Invalid column name: 'total' in unit test fixture for expected output.",
         ),
     ],
 )

@@ -73,8 +73,8 @@ def test_inputs_never_built(project_factory) -> None:
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("[{idd: 1}]", "Invalid column name: 'idd' in unit test fixture for ref('people')"),
-        ("[{id: 1, nam: x}]", "Accepted columns for ref('people') are: ['id', 'name', 'joined_on']"),
+        ("[{idd: 1}]", "Invalid column name: 'idd' in unit test fixture for 'people'"),
+        ("[{id: 1, nam: x}]", "Accepted columns for 'people' are: ['id', 'name', 'joined_on']"),
     ],
 )
 def test_a_fixture_column_the_seed_lacks(project_factory, rows: str, message: str) -> None:

@@ -129,6 +129,7 @@ class Adapter(Protocol):
     sql: StandardSQL  # the SQL snippets tests, contracts and unit tests need, in this engine's dialect
     # the built-in incremental strategies this engine runs, its default first ("microbatch" is always run)
     incremental_strategies: tuple[str, ...]
+    grants_unsupported: str | None  # the warning, once per command, when a node with `grants` is built
 
     def open(self) -> None: ...
 

@@ -31,6 +31,7 @@ class DuckDBAdapter(StatefulMixin):
     )  # as dbt-duckdb: DuckDB checks every one of them on insert
     sql = StandardSQL('"', type_of_function="typeof")
     incremental_strategies = ("delete+insert", "append", "merge")  # dbt-duckdb's, its default first
+    grants_unsupported = "DuckDB adapter: Grants for relations are not supported by DuckDB"  # dbt-duckdb's warning
 
     def __init__(self, target: Target) -> None:
         self.target = target

@@ -64,6 +64,7 @@ class PostgresAdapter(PostgresCatalog, PostgresStateful):
     )  # as dbt-postgres: PostgreSQL checks every one of them
     sql = PostgresSQL()
     incremental_strategies = ("delete+insert", "append", "merge")  # the default first (appends without a unique_key)
+    grants_unsupported = None  # grants are not applied on PostgreSQL yet, and not warned about
 
     def __init__(self, target: Target) -> None:
         self.target = target

@@ -41,6 +41,7 @@ class SparkAdapter(SparkCatalog, SparkStatefulMixin):
     )  # as dbt-spark: a data source table checks none of them
     sql = SparkSQL()
     incremental_strategies = ("append", "insert_overwrite", "merge", "delete+insert")  # dbt-spark's default first
+    grants_unsupported = None  # grants are not applied on Spark yet, and not warned about
 
     def __init__(self, target: Target) -> None:
         self.target = target

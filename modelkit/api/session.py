@@ -77,6 +77,7 @@ class Session:
             which=which,
             log=log or (lambda m: None),
             warn=self._jinja_warning(warn or log or (lambda m: None)),
+            flags={"STORE_FAILURES": self.store_failures},
         )
         if invocation_id:
             self.invocation.invocation_id = invocation_id

@@ -193,24 +193,36 @@ def debug(
     target: Target = None,
     profile: Profile = None,
     vars: Vars = None,
+    connection: Annotated[
+        bool, typer.Option("--connection", help="Check the connection alone, skipping the other checks.")
+    ] = False,
     debug_flag: Debug = False,
 ) -> None:
-    """Show the resolved configuration and check the connection."""
+    """Check the profile, the project file, git and the connection, as dbt debug does."""
     from modelkit import __version__
+    from modelkit.api.debugging import run_debug
+    from modelkit.core.secrets import scrub
+    from modelkit.project.project import parse_vars
 
-    info = guard(
-        lambda: open_project(project_dir, profiles_dir, target, profile, vars, None, make_reporter(None)).debug(),
+    if not Path(project_dir).is_dir():
+        typer.echo(f"Error: Invalid value for '--project-dir': Path '{project_dir}' does not exist.", err=True)
+        raise typer.Exit(2)
+    reporter = make_reporter(None)
+    ok = guard(
+        lambda: run_debug(
+            lambda line: reporter.line(scrub(line)),
+            project_dir,
+            profiles_dir=profiles_dir,
+            target=target,
+            profile=profile,
+            cli_vars=parse_vars(vars),
+            connection_only=connection,
+            version=__version__,
+        ),
         debug_flag,
     )
-    from modelkit.core.secrets import scrub
-
-    print(f"modelkit version: {__version__}")
-    for key, value in info.items():
-        print(scrub(f"  {key}: {value}"))
-    if not str(info.get("connection", "")).startswith("OK"):
-        print("Connection test: ERROR")
+    if not ok:
         raise typer.Exit(1)
-    print("All checks passed!")
 
 
 @app.command()

@@ -54,6 +54,8 @@ def result_line(node: Node, result: NodeResult) -> tuple[str, str]:
     if status == "skipped":
         if node.resource_type in ("model", "seed", "snapshot"):
             return f"SKIP relation {node.schema}.{node.alias}", "SKIP"
+        if node.resource_type == "operation":  # a hook after a failed one: dbt's LogHookEndLine
+            return f"SKIP {describe(node)}", f"SKIP{seconds}"
         return f"SKIP {node.resource_type} {node.name}", "SKIP"
     desc = describe(node)
     if status == "no-op":  # built from the same inputs before (--skip-unchanged): dbt's LogNodeNoOpResult

@@ -106,23 +106,35 @@ def run_project_hooks(
     if hook_type == "on-run-end":
         reporter.log("")
     out = []
+    failed = False
     for i, node in enumerate(nodes, start=1):
+        if failed:  # as dbt does: after a failed hook, the others of its kind are skipped, not run
+            skipped = NodeResult(node.unique_id, "skipped", thread_id="main", message=f"{node.hook_name} skipped")
+            skipped.failures = 1
+            reporter.result(i, len(nodes), node, skipped)
+            out.append(skipped)
+            continue
+        t0 = now()
+        # A hook that fails to render stops the command (dbt renders it outside the error handling
+        # that records a failed hook's result); only its statement's failure is a result.
+        ctx = renderer.context(node, execute=True, path=node.original_file_path)
+        ctx.update(results=views, schemas=schemas, database_schemas=database_schemas)
+        sql = renderer.render(node.raw_code, f"{node.original_file_path}#{hook_type}-{i - 1}", ctx)
+        compiled = now()
         reporter.start(i, len(nodes), node)
         result = NodeResult(node.unique_id, "success", thread_id="main")
-        started, t0 = time.perf_counter(), now()
+        started = time.perf_counter()
         try:
-            ctx = renderer.context(node, execute=True, path=node.original_file_path)
-            ctx.update(results=views, schemas=schemas, database_schemas=database_schemas)
-            sql = renderer.render(node.raw_code, f"{node.original_file_path}#{hook_type}-{i - 1}", ctx)
             if sql.strip():
                 context.adapter.execute(sql)
             result.message = f"{node.hook_name} passed"
             result.failures, result.compiled_code = 0, sql  # dbt's result of a hook: no adapter response
         except ModelkitError as exc:
-            result.status, result.error = "error", exc
-            result.message = f"on-run hook {node.hook_name} failed\n{exc}"
+            result.status, result.error, result.failures = "error", exc, 1
+            result.message = f"{node.hook_name} failed, error:\n {exc.message}"
+            failed = True
         result.execution_time = time.perf_counter() - started
-        result.timing = [_timing("execute", t0, now())]
+        result.timing = [_timing("compile", t0, compiled), _timing("execute", compiled, now())]
         reporter.result(i, len(nodes), node, result)
         out.append(result)
     if hook_type == "on-run-start":

@@ -128,6 +128,7 @@ class Runner:
         self._index = 0
         self._lock = threading.Lock()
         self._nodes: dict[str, Node] = {}
+        self._grants_warned = False
         self.build_state: BuildState | None = None
         self._selected: list[str] | None = None
 
@@ -235,7 +236,8 @@ class Runner:
         start: list[NodeResult] = []
         try:
             start = run_project_hooks(context, self.reporter, "on-run-start", selected=selected) if hooks else []
-            if any(r.is_error for r in start):  # a failed on-run-start hook skips every node
+            # a failed on-run-start hook skips every node under dbt's behavior flag (off by default)
+            if any(r.is_error for r in start) and context.project.flags.get("skip_nodes_if_on_run_start_fails"):
                 run.results = start + [self._skip(uid, "on-run-start") for uid in selected]
             else:
                 run.results = start + run_dag(
@@ -360,9 +362,10 @@ class Runner:
             if (node.config.get("contract") or {}).get("enforced") and node.resource_type == "model":
                 types = declared_types(node, lambda text: context.compiler.data_type(node, text))
                 sql = enforce_contract(node, sql, context.adapter, types)
-                if node.materialized == "table":
+                if node.materialized in ("table", "incremental"):  # the tables it builds declare the contract
                     schema = table_schema(node, context.adapter, self._warn, types)
             response = self._materialize(node, sql, schema)
+            self._grants_unsupported(node)
             result.message = response.message
             result.adapter_response = {"_message": response.message}
             if response.rows_affected is not None and node.resource_type == "seed":
@@ -370,6 +373,16 @@ class Runner:
             if state is not None:
                 state.record(node, fingerprint, made_from)
         result.timing.append(_timing("execute", t1, now()))
+
+    def _grants_unsupported(self, node: Node) -> None:
+        """An engine without grants says so once per command when a node it builds asks for some (dbt's warn_once)."""
+        message = self.context.adapter.grants_unsupported
+        if message and node.config.get("grants") and not node.is_ephemeral:
+            with self._lock:
+                if self._grants_warned:
+                    return
+                self._grants_warned = True
+            self.reporter.log(message)
 
     def _warn(self, message: str) -> None:
         self.reporter.log(f"[WARNING]: {message}")

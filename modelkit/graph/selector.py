@@ -236,7 +236,9 @@ class Selector:
             return _glob(value, node.unique_id)
         if method == "test_type":
             return self._match_test_type(value, node)
-        if method == "test_name":
+        if method == "test_name":  # a generic test by its test's name; a unit test by its own name
+            if node.resource_type == "unit_test":
+                return _glob(value, node.name)
             meta = getattr(node, "test_metadata", None)
             return bool(meta) and _glob(value, meta.get("name"))
         if method in ("access", "group"):

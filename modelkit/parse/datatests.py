@@ -250,8 +250,7 @@ class TestBuilder:
         node.env_vars = capture.env_vars
         node.depends_on_macros = sorted(macros)
         node.config["severity"] = _severity(node.config.get("severity"), node)
-        if node.config.get("store_failures") and not node.config.get("store_failures_as"):
-            node.config["store_failures_as"] = "table"
+        finalize_store_failures(node.config)
         parser.place_node(node)
 
     def _render_capture(self, node: TestNode, path: str) -> tuple[Capture, set[str]]:
@@ -310,6 +309,17 @@ class TestBuilder:
                 if isinstance(entry, Mapping) and entry.get("name"):
                     found[str(entry["name"])] = dict(entry)
         return found
+
+
+def finalize_store_failures(config: dict[str, Any]) -> None:
+    """dbt's TestConfig.finalize_and_validate: ``store_failures_as``, when set, decides ``store_failures``
+    (ephemeral: off; table, view or anything else: on); else ``store_failures`` decides it (table /
+    ephemeral / unset)."""
+    store_as, store = config.get("store_failures_as"), config.get("store_failures")
+    if store_as is None:
+        config["store_failures_as"] = None if store is None else ("table" if store else "ephemeral")
+    else:
+        config["store_failures"] = {"ephemeral": False, "table": True, "view": True}.get(store_as, True)
 
 
 def _severity(value: Any, node: Node) -> str:

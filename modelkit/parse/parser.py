@@ -26,7 +26,7 @@ from modelkit.parse.files import (
     seed_checksum,
     walk,
 )
-from modelkit.parse.hooks import project_hook_nodes
+from modelkit.parse.hooks import capture_node_hooks, project_hook_nodes
 from modelkit.parse.metrics import add_semantic_resources, link_semantic_resources
 from modelkit.parse.packages import (
     Package,
@@ -292,6 +292,7 @@ class Parser:
         node.config = config
         node.unrendered_config = self.unrendered_config("seed", fqn, name, {})
         self.place_node(node)
+        capture_node_hooks(node, self.renderer)
         return node
 
     def _sql_node(self, cls: type[Node], kind: str, tree: dict[str, Any], folder: str, inner: str, rel: str) -> Node:
@@ -339,6 +340,7 @@ class Parser:
         if kind == "analysis":
             node.config["materialized"] = "analysis"
         self.place_node(node)
+        capture_node_hooks(node, self.renderer)
         return node
 
     def _open_cache(self, packages: list[Package]) -> ParseCache | None:

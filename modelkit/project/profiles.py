@@ -158,15 +158,22 @@ def load_target(
     if not isinstance(raw, Mapping) or profile_name not in raw:
         known = ", ".join(k for k in (raw or {}) if k != "config") if isinstance(raw, Mapping) else ""
         raise ProjectError(
-            f"Profile '{profile_name}' not found in {path}" + (f" (it has: {known})" if known else ""), path=str(path)
+            f"Could not find profile named '{profile_name}'" + (f" (the profiles of {path}: {known})" if known else ""),
+            path=str(path),
         )
     entry = raw[profile_name] or {}
     outputs = entry.get("outputs") or {}
     target_name = target or entry.get("target") or "dev"
     if target_name not in outputs:
+        valid = "".join(f"\n - {name}" for name in outputs)
         raise ProjectError(
-            f"Target '{target_name}' not found in profile '{profile_name}' (outputs: {', '.join(outputs) or 'none'})",
+            f"The profile '{profile_name}' does not have a target named '{target_name}'. "
+            f"The valid target names for this profile are:{valid}",
             path=str(path),
+        )
+    if not isinstance(outputs[target_name], Mapping):
+        raise ProjectError(
+            f"output '{target_name}' of profile '{profile_name}' is misconfigured in profiles.yml", path=str(path)
         )
     output = render_value(dict(outputs[target_name]), cli_vars or {})
     return _build(profile_name, target_name, output, project, str(path), threads)

@@ -16,6 +16,14 @@ class ConfigCapture(Protocol):
     config: dict[str, Any]
 
 
+def _check_hook_keys(config: Mapping[str, Any]) -> None:
+    """dbt's ConflictingConfigKeysError: one config() call naming a hook both ways."""
+    for old in ("pre_hook", "post_hook"):
+        new = old.replace("_", "-")
+        if old in config and new in config:
+            raise CompilationError(f'Invalid config, has conflicting keys "{old}" and "{new}"')
+
+
 class ConfigAccessor:
     """``config(...)`` in a template, plus ``config.get`` / ``config.require``."""
 
@@ -27,6 +35,7 @@ class ConfigAccessor:
         if self._capture is not None:
             for arg in args:
                 if isinstance(arg, Mapping):
+                    _check_hook_keys(arg)
                     self._capture.config.update(arg)
             self._capture.config.update(kwargs)
         return ""

@@ -28,7 +28,7 @@ _WRAPPER = "\n    \n    {}\n"  # the {% test %} block around the dispatched macr
 
 
 def _not_null(model: str, column_name: str, **_: Any) -> str:
-    return f"\n\nselect {column_name}\nfrom {model}\nwhere {column_name} is null\n\n"
+    return f"\n\n\n\nselect {column_name}\nfrom {model}\nwhere {column_name} is null\n\n"
 
 
 def _unique(model: str, column_name: str, **_: Any) -> str:
@@ -75,6 +75,8 @@ _ARGUMENTS = {
 
 def overridable_names(name: str, adapter_type: str) -> set[str]:
     base = {f"test_{name}", "get_where_subquery"}
+    if name == "not_null":
+        base.add("should_store_failures")
     return {f"{prefix}{b}" for b in base for prefix in ("", "default__", f"{adapter_type}__")}
 
 
@@ -144,6 +146,12 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float))
 
 
+def _stores_failures(node: Node, renderer: Renderer) -> bool:
+    """dbt's should_store_failures(): the test's store_failures, else the --store-failures flag."""
+    configured = node.config.get("store_failures")
+    return bool(renderer.invocation.flags.get("STORE_FAILURES") if configured is None else configured)
+
+
 def static_test_sql(node: Node, renderer: Renderer, usable: dict[str, bool]) -> str | None:
     """The compiled SQL of a built-in generic test, or None when Jinja must render it.
 
@@ -159,6 +167,8 @@ def static_test_sql(node: Node, renderer: Renderer, usable: dict[str, bool]) -> 
         usable[name] = builtin_is_used(renderer, name)
     if not usable[name]:
         return None
+    if name == "not_null" and _stores_failures(node, renderer):
+        return None  # it selects every column when the failing rows are kept: Jinja renders it
     kwargs = metadata.get("kwargs") or {}
     if not set(kwargs) <= _ARGUMENTS[name] or "column_name" not in kwargs or "model" not in kwargs:
         return None

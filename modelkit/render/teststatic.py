@@ -108,6 +108,12 @@ def builtin_test_macros(registry: MacroRegistry, name: str, adapter_type: str) -
                 m.startswith(f"macro.dbt.{p}{base}") for m in found for p in (f"{adapter_type}__", "default__")
             ):
                 found.add(macro.unique_id)
+    if name == "not_null":  # its SQL depends on should_store_failures() (every column, when failures are kept)
+        if "should_store_failures" in own:
+            return None
+        helper = registry.find("should_store_failures", "dbt")
+        if helper is not None:
+            found.add(helper.unique_id)
     return found
 
 

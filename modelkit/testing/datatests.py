@@ -76,7 +76,17 @@ def store_failures(adapter: Adapter, node: TestNode, main_sql: str) -> str:
 
 def run_test_query(adapter: Adapter, node: TestNode, main_sql: str, store: bool = False) -> Verdict:
     """Run a test; ``store`` (``--store-failures``) keeps the failing rows of every test, as its config would."""
-    stored = node.store_failures or (store and node.config.get("store_failures_as") != "ephemeral")
+    configured = node.config.get("store_failures")
+    stored = bool(store if configured is None else configured)  # dbt's should_store_failures()
+    if stored:
+        store_as = node.config.get("store_failures_as") or "table"
+        if store_as not in ("table", "view"):
+            raise CompilationError(
+                f"'{store_as}' is not a valid value for `store_failures_as`. "
+                "Accepted values are: ['ephemeral', 'table', 'view']",
+                node=f"test {node.name}",
+                path=node.original_file_path,
+            )
     sql = store_failures(adapter, node, main_sql) if stored else main_sql
     rows = adapter.execute(wrap_test_sql(adapter.sql, sql, node.config, apply_limit=not stored), fetch=True).rows
     failures, should_warn, should_error = rows[0] if rows else (0, False, False)

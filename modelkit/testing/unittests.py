@@ -34,6 +34,14 @@ if TYPE_CHECKING:
     from modelkit.execute.runner import Runner, RunPlan
 
 
+def invalid_column(column: Any, fixture_name: str, accepted: list[str]) -> str:
+    """dbt's format_row error for a fixture column its relation does not have."""
+    return (
+        f"Invalid column name: '{column}' in unit test fixture for {fixture_name}.\n"
+        f"Accepted columns for {fixture_name} are: {accepted}"
+    )
+
+
 def cte_name(key: tuple[str, ...], model_name: str) -> str:
     if key[0] == "this":
         return f"__dbt__cte__{model_name}__this"
@@ -131,13 +139,11 @@ class UnitTestCompiler:
         rows = fixture_rows(text, fmt)
         columns = self._columns(key, label, rows)
         by_lower = {c.name.lower(): c for c in columns}
+        fixture_name = f"'{self.model.name if key == ('this',) else key[-1]}'"  # the input node's name, as dbt's
         for row in rows:
             for col in row:
                 if str(col).lower() not in by_lower:
-                    raise CompilationError(
-                        f"Invalid column name: '{col}' in unit test fixture for {label}.\n"
-                        f"Accepted columns for {label} are: {[c.name for c in columns]}"
-                    )
+                    raise CompilationError(invalid_column(col, fixture_name, [c.name for c in columns]))
         typed = [(c.name, c.data_type) for c in columns]
         self.fixtures[cte_name(key, self.model.name)] = typed
         return self.adapter.sql.typed_rows(rows, typed)
@@ -269,12 +275,10 @@ def execute_unit_test(context: ExecutionContext, node: Node, result: NodeResult)
             text = load_fixture(context.project, str(expect["fixture"]), expect.get("format", "dict"))
         rows = fixture_rows(text, expect.get("format", "dict"))
         names = [str(k) for k in rows[0]] if rows else [c.name for c in actual_columns]
-        unknown = [n for n in names if n.lower() not in types]
-        if unknown:
-            raise CompilationError(
-                f"Unit test '{test.name}' expects column(s) {unknown}, but model '{test.model_name}' "
-                f"returns only: {', '.join(c.name for c in actual_columns)}"
-            )
+        for row in rows:
+            for col in row:
+                if str(col).lower() not in types:
+                    raise CompilationError(invalid_column(col, "expected output", [c.name for c in actual_columns]))
         expected_sql = adapter.sql.typed_rows(rows, [types[n.lower()] for n in names])
     columns = [types[n.lower()][0] if n.lower() in types else n for n in names]
     actual = adapter.execute(adapter.sql.select_from(sql, columns, alias="actual"), fetch=True).rows

@@ -78,7 +78,7 @@ def materialize_incremental(build: Build) -> QueryResult:
         return materialize_microbatch(build, existing)  # batched from its first build on, as in dbt
     if existing is None or existing.type != "table" or build.full_refresh:
         with unit_of_work(build, relation):  # as dbt: a (re)build never consults the strategy
-            return adapter.replace_table(relation, build.sql, options_of(node), sql_header=build.sql_header)
+            return _rebuild(build, relation)
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)
     unique_key = as_list(node.config.get("unique_key"))
@@ -90,7 +90,7 @@ def materialize_incremental(build: Build) -> QueryResult:
         target_columns = adapter.get_columns(existing)
         if on_schema_change == "full_refresh" and _names(source_columns) != _names(target_columns):
             adapter.drop_relation(staging)
-            return adapter.replace_table(relation, build.sql, options_of(node), sql_header=build.sql_header)
+            return _rebuild(build, relation)
         try:
             columns = process_schema_changes(adapter, on_schema_change, existing, source_columns, target_columns)
         except CompilationError as exc:
@@ -115,6 +115,17 @@ def materialize_incremental(build: Build) -> QueryResult:
             )
         adapter.drop_relation(staging)
         return result
+
+
+def _rebuild(build: Build, relation: Relation) -> QueryResult:
+    """The whole table built again; an enforced contract's columns and constraints declared first, as the
+    table materialization declares them, so that the engine checks the constraints."""
+    options = options_of(build.node)
+    if build.schema is not None:
+        return build.adapter.replace_table_with_schema(
+            relation, build.schema, build.sql, options, sql_header=build.sql_header
+        )
+    return build.adapter.replace_table(relation, build.sql, options, sql_header=build.sql_header)
 
 
 def _custom_strategy(

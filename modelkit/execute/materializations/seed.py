@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelkit.adapters.base import CsvReadError
-from modelkit.core.errors import DatabaseError
+from modelkit.core.errors import CompilationError, DatabaseError
 from modelkit.execute.materializations.base import Build, options_of, unit_of_work
 
 if TYPE_CHECKING:
@@ -27,7 +27,10 @@ def load_seed(build: Build) -> QueryResult:
     node, adapter = build.node, build.adapter
     config = node.config
     path = seed_path(build)
-    delimiter = str(config.get("delimiter") or ",")
+    delimiter = config.get("delimiter")
+    delimiter = "," if delimiter is None else str(delimiter)
+    if len(delimiter) != 1:  # dbt reads the file with Python's csv module, which says so
+        raise CompilationError('"delimiter" must be a 1-character string')
     quote_columns = config.get("quote_columns")
     translate = build.data_type or str
     overrides = dict(build.seed_types() if build.seed_types is not None else {})

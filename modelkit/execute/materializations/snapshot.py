@@ -57,9 +57,10 @@ def materialize_snapshot(build: Build) -> QueryResult:
         needed = [spec.names[k] for k in ("dbt_scd_id", "dbt_valid_from", "dbt_valid_to")]
         absent = [n for n in needed if n.lower() not in target_names]
         if absent:
+            missing = '", "'.join(absent)  # dbt's SnapshotTargetNotSnapshotTableError
             raise CompilationError(
-                f"Snapshot target {existing.render()} is not a snapshot table: it has no column(s) "
-                f"{', '.join(absent)}. Drop it or set snapshot_meta_column_names to match it."
+                f'Snapshot target is missing configured columns (missing "{missing}"). '
+                "See https://docs.getdbt.com/docs/build/snapshots#snapshot-meta-fields for more information."
             )
         if spec.strategy == "check":
             spec = _check_columns(adapter, node.config.get("check_cols"), build.sql, target_names, spec)

@@ -1,0 +1,2 @@
+
+select * from {{ ref('raw_numbers') }}

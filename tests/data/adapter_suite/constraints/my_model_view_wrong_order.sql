@@ -1,0 +1,11 @@
+
+{{
+  config(
+    materialized = "view"
+  )
+}}
+
+select
+  'blue' as color,
+  1 as id,
+  '2019-01-01' as date_day

@@ -1,0 +1,5 @@
+
+{{ config(store_failures=True) }}
+select *
+from {{ ref('chipmunks') }}
+where shirt = 'green'

@@ -1,0 +1,4 @@
+
+select *
+from {{ ref('chipmunks') }}
+where shirt = 'green'

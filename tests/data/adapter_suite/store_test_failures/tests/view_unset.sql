@@ -1,0 +1,5 @@
+
+{{ config(store_failures_as="view") }}
+select *
+from {{ ref('chipmunks') }}
+where shirt = 'green'
