@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.api.invocation_args import BEHAVIOUR_FLAGS, invocation_args
 from modelkit.api.stategit import StateOptions
+from modelkit.core import settings
 from modelkit.core.batches import as_utc
 from modelkit.core.errors import CompilationError, UsageError
 from modelkit.core.manifest import ModelNode
@@ -23,14 +27,6 @@ def timestamp(flag: str, value: str | datetime.datetime | None) -> datetime.date
         raise UsageError(
             f"{flag} must be a date or timestamp (e.g. 2024-01-31 or 2024-01-31T12:00:00), got {value!r}"
         ) from None
-
-
-def iso(value: str | datetime.datetime | None) -> str | None:
-    return value.isoformat() if isinstance(value, datetime.datetime) else value
-
-
-def command_args(command: str, **kwargs: Any) -> dict[str, Any]:
-    return {"which": command, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}}
 
 
 def state_args(options: StateOptions) -> dict[str, Any]:
@@ -65,3 +61,47 @@ def compile_inline(session: Session, sql: str) -> str:
     except CompilationError as exc:
         exc.node = "inline query"
         raise
+
+
+# The global settings run_results.json's ``args`` reports, as resolved for this invocation.
+RESOLVED_SETTINGS = (
+    "log_format", "log_format_file", "log_level", "log_level_file", "log_file_max_bytes", "partial_parse",
+    "printer_width", "quiet", "use_colors", "debug", "fail_fast", "warn_error", "store_failures",
+    "send_anonymous_usage_stats", "version_check", "indirect_selection",
+)  # fmt: skip
+
+
+def record_args(session: Session, which: str, flags: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Fill ``session.invocation.args`` (Jinja's ``invocation_args_dict``, the same dict) with the
+    command's run_results.json ``args``: the settings as resolved (flag, env var, project ``flags:``),
+    the session's own (vars, target, threads, state), then ``flags``, then the command line's."""
+    project_flags = session.project.flags
+    found: dict[str, Any] = {}
+    for name in RESOLVED_SETTINGS:
+        value = settings.resolve(name, None, project_flags)
+        if value is not None and (name != "log_format_file" or value != settings.SETTINGS[name][1]):
+            found[name] = value  # an unset log_format_file follows log_format, as in dbt
+    found["warn_error_options"] = settings.warn_error_options(
+        settings.resolve("warn_error_options", None, project_flags)
+    )
+    found["vars"] = dict(session.cli_vars)
+    found.update(target=session.cli_target, profile=session.cli_profile, threads=session.cli_threads)
+    found.update(state_args(session.state_options))
+    found.update({k: v for k, v in project_flags.items() if k in BEHAVIOUR_FLAGS})
+    explicit = {**(flags or {}), **session.invocation_flags}
+    found.update({k: v for k, v in explicit.items() if v is not None})
+    if found.get("indirect_selection") is None:
+        found["indirect_selection"] = "eager"
+    origin = Path(session.target.origin)
+    built = invocation_args(
+        which,
+        found,
+        invocation_command=explicit.get("invocation_command"),
+        project_dir=session.project.root,
+        profiles_dir=origin.parent if origin.name.endswith((".yml", ".yaml")) else None,
+        log_path=settings.resolve("log_path", None, project_flags),
+    )
+    args = session.invocation.args
+    args.clear()
+    args.update(built)
+    return args

@@ -66,6 +66,7 @@ class Invocation:
     selected_resources: tuple[str, ...] = ()
     empty: bool = False  # --empty: every ref() and source() reads zero rows
     flags: dict[str, Any] = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)  # ``invocation_args_dict``: run_results.json's ``args``
 
 
 class Flags:
@@ -79,11 +80,24 @@ class Flags:
         values.update({str(k).upper(): v for k, v in (project_flags or {}).items()})
         values.update(FULL_REFRESH=invocation.full_refresh, WHICH=invocation.which)
         values.update({str(k).upper(): v for k, v in invocation.flags.items()})
-        values.setdefault("INVOCATION_COMMAND", f"dbt {invocation.which}")
         self.__dict__.update(values)
+        self._invocation = invocation
+
+    def __getattr__(self, name: str) -> Any:
+        # INVOCATION_COMMAND and the flags only the invocation's args know (read when asked: they are
+        # recorded once the command has its flags)
+        if name.startswith("_") or not name.isupper():
+            raise AttributeError(name)
+        args = self.__dict__["_invocation"].args
+        if name == "INVOCATION_COMMAND":
+            return args.get("invocation_command") or f"modelkit {args.get('which', 'run')}"
+        if name.lower() in args:
+            return args[name.lower()]
+        raise AttributeError(name)
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self.__dict__.get(name, default)
+        return getattr(self, name, default)
 
     def __repr__(self) -> str:
-        return f"Namespace({', '.join(f'{k}={v!r}' for k, v in sorted(self.__dict__.items()))})"
+        items = sorted((k, v) for k, v in self.__dict__.items() if not k.startswith("_"))
+        return f"Namespace({', '.join(f'{k}={v!r}' for k, v in items)})"
