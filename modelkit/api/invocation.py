@@ -81,7 +81,7 @@ def record_args(session: Session, which: str, flags: Mapping[str, Any] | None = 
         value = settings.resolve(name, None, project_flags)
         if value is not None and (name != "log_format_file" or value != settings.SETTINGS[name][1]):
             found[name] = value  # an unset log_format_file follows log_format, as in dbt
-    found["warn_error_options"] = settings.warn_error_options(
+    found["warn_error_options"] = settings.warn_error_options_as_given(
         settings.resolve("warn_error_options", None, project_flags)
     )
     found["vars"] = dict(session.cli_vars)

@@ -108,7 +108,7 @@ COMMAND_FLAGS: dict[str, dict[str, Any]] = {
     },
 }
 
-# Written only when true (dbt's default_false_keys), except by run-operation, which writes them always.
+# Written only when true (dbt's default_false_keys), unless the command's keys have them (run-operation).
 FALSE_OMITTED = ("debug", "full_refresh", "fail_fast", "warn_error", "single_threaded", "store_failures")
 
 # Written when the invocation sets them.
@@ -149,11 +149,10 @@ def invocation_args(
     """run_results.json's ``args`` for command ``which``: its keys with their defaults, then ``flags``
     (by dbt's flag name; None values are not written). Paths are written absolute, as dbt does."""
     args = command_keys(which)
-    always = which == "run-operation"
     for key, value in flags.items():
         if value is None or (key not in args and key not in OPTIONAL_FLAGS):
             continue
-        if key in FALSE_OMITTED and value is False and not always:
+        if key in FALSE_OMITTED and value is False and key not in args:  # run-operation writes its own
             continue
         args[key] = _plain(value)
     if args.get("log_format") == "json" and "log_format_file" not in flags:
