@@ -13,6 +13,7 @@ from modelkit.core import settings
 from modelkit.core.batches import as_utc
 from modelkit.core.errors import CompilationError, UsageError
 from modelkit.core.manifest import ModelNode
+from modelkit.core.results import NodeResult, RunResult
 
 if TYPE_CHECKING:
     from modelkit.api.session import Session
@@ -105,3 +106,20 @@ def record_args(session: Session, which: str, flags: Mapping[str, Any] | None = 
     args.clear()
     args.update(built)
     return args
+
+
+def show_run(
+    session: Session, uid: str, relation_name: str | None, sql: str, times: tuple[datetime.datetime, ...]
+) -> RunResult:
+    """``show``'s run_results.json, as dbt writes it: the previewed node (or ``inline_query``) with the
+    query run, its compile and execute timings (``times``: started, compiled, done)."""
+    started, _, done = times
+    stamp = [t.isoformat().replace("+00:00", "Z") for t in times]
+    timing = [
+        {"name": "compile", "started_at": stamp[0], "completed_at": stamp[1]},
+        {"name": "execute", "started_at": stamp[1], "completed_at": stamp[2]},
+    ]
+    elapsed = (done - started).total_seconds()
+    result = NodeResult(uid, "success", None, elapsed, timing=timing, compiled_code=sql)
+    result.adapter_response, result.relation_name = {"_message": "OK"}, relation_name
+    return RunResult("show", [result], elapsed, started_at=started, args=session.invocation.args)

@@ -29,7 +29,7 @@ from modelkit.api.analysis import (
 from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
-from modelkit.api.invocation import compile_inline, record_args, timestamp
+from modelkit.api.invocation import compile_inline, record_args, show_run, timestamp
 from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.retry import plan_retry
@@ -38,6 +38,7 @@ from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
 from modelkit.core import settings
 from modelkit.core.errors import ModelkitError, ProjectError
+from modelkit.core.results import now
 from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
 from modelkit.execute.runner import RunOptions
@@ -394,11 +395,14 @@ class Project:
     def show(
         self, node_or_sql: str, *, limit: int = 5, inline: bool | None = None
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Preview rows of a model (by name) or of an inline query."""
-        with self.session("show") as session:
-            if inline is None:
-                inline = not node_or_sql.isidentifier()
+        """Preview rows of a model (by name) or of an inline query; writes run_results.json, as dbt does."""
+        if inline is None:
+            inline = not node_or_sql.isidentifier()
+        flags = {"inline": node_or_sql, "limit": limit} if inline else {"select": [node_or_sql], "limit": limit}
+        with self.session("show", flags=flags) as session:
+            started = now()
             header = None
+            uid, relation_name = f"sql_operation.{session.manifest.project_name}.inline_query", None
             if inline:
                 sql = compile_inline(session, node_or_sql)
             else:
@@ -412,8 +416,12 @@ class Project:
                     else session.adapter.sql.select_all(str(node.relation))
                 )
                 header = node.config.get("sql_header")  # as dbt's get_show_sql: the model's header first
+                uid, relation_name = node.unique_id, str(node.relation)
             shown = session.adapter.limit_sql(sql, limit) if limit >= 0 else sql
+            compiled = now()
             result = session.adapter.execute(session.adapter.sql.with_header(header, shown), fetch=True)
+            run = show_run(session, uid, relation_name, shown, (started, compiled, now()))
+            write_run_results(session, run, session.invocation.args)
             return result.columns, result.rows
 
     def debug(self) -> dict[str, Any]:
