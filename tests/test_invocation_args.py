@@ -34,7 +34,7 @@ def make(root: Path) -> Path:
             " '{{ (invocation_args_dict.select or []) | join(',') }}' as sel,"
             " '{{ invocation_args_dict.vars.a }}' as a,"
             " '{{ invocation_args_dict.invocation_command }}' as cmd,"
-            " '{{ flags.INVOCATION_COMMAND }}' as flag_cmd\n"
+            " '{{ flags.INVOCATION_COMMAND }}' as flag_cmd, '{{ (flags.SELECT or []) | join(',') }}' as flag_sel\n"
         ),
         "seeds/s.csv": "id\n1\n",
         "models/s.yml": "models:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
@@ -130,7 +130,10 @@ def test_templates_read_the_same_dict(project: Path, monkeypatch: pytest.MonkeyP
     args = modelkit(project, argv, monkeypatch)
     compiled = (project / "target" / "compiled" / "p" / "models" / "flags.sql").read_text().strip()
     command = "modelkit run --select flags --vars {a: 7}"
-    assert compiled == f"select 'run' as which, 'flags' as sel, '7' as a, '{command}' as cmd, '{command}' as flag_cmd"
+    assert compiled == (
+        f"select 'run' as which, 'flags' as sel, '7' as a, '{command}' as cmd, '{command}' as flag_cmd,"
+        " 'flags' as flag_sel"
+    )
     assert args["invocation_command"] == command and args["vars"] == {"a": 7}
 
 

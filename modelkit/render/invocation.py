@@ -49,6 +49,10 @@ DEFAULT_FLAGS: dict[str, Any] = {
 }
 
 
+# The flags ``flags`` reads from the invocation's run_results.json ``args`` (once recorded).
+FROM_ARGS = ("SELECT", "EXCLUDE", "VARS", "THREADS", "TARGET", "INVOCATION_COMMAND")
+
+
 @dataclass
 class Invocation:
     """What one command tells templates about itself.
@@ -80,6 +84,8 @@ class Flags:
         values.update({str(k).upper(): v for k, v in (project_flags or {}).items()})
         values.update(FULL_REFRESH=invocation.full_refresh, WHICH=invocation.which)
         values.update({str(k).upper(): v for k, v in invocation.flags.items()})
+        for name in FROM_ARGS:  # read from the invocation's args when asked (see __getattr__)
+            values.pop(name, None)
         self.__dict__.update(values)
         self._invocation = invocation
 
@@ -93,6 +99,8 @@ class Flags:
             return args.get("invocation_command") or f"modelkit {args.get('which', 'run')}"
         if name.lower() in args:
             return args[name.lower()]
+        if name in FROM_ARGS:
+            return DEFAULT_FLAGS.get(name)
         raise AttributeError(name)
 
     def get(self, name: str, default: Any = None) -> Any:
