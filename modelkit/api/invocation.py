@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelkit.api.invocation_args import BEHAVIOUR_FLAGS, invocation_args
 from modelkit.api.stategit import StateOptions
-from modelkit.core import yamlio
+from modelkit.core import settings, yamlio
 from modelkit.core.batches import Window, as_utc, sample_window
 from modelkit.core.errors import CompilationError, ModelkitError, UsageError
 from modelkit.core.manifest import ModelNode
+from modelkit.core.results import NodeResult, RunResult
 
 if TYPE_CHECKING:
     from modelkit.api.session import Session
@@ -40,10 +44,6 @@ def sample(value: str | Window | None) -> Window | None:
 
 def iso(value: str | datetime.datetime | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime.datetime) else value
-
-
-def command_args(command: str, **kwargs: Any) -> dict[str, Any]:
-    return {"which": command, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}}
 
 
 def state_args(options: StateOptions) -> dict[str, Any]:
@@ -78,3 +78,64 @@ def compile_inline(session: Session, sql: str) -> str:
     except CompilationError as exc:
         exc.node = "inline query"
         raise
+
+
+# The global settings run_results.json's ``args`` reports, as resolved for this invocation.
+RESOLVED_SETTINGS = (
+    "log_format", "log_format_file", "log_level", "log_level_file", "log_file_max_bytes", "partial_parse",
+    "printer_width", "quiet", "use_colors", "debug", "fail_fast", "warn_error", "store_failures",
+    "send_anonymous_usage_stats", "version_check", "indirect_selection",
+)  # fmt: skip
+
+
+def record_args(session: Session, which: str, flags: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Fill ``session.invocation.args`` (Jinja's ``invocation_args_dict``, the same dict) with the
+    command's run_results.json ``args``: the settings as resolved (flag, env var, project ``flags:``),
+    the session's own (vars, target, threads, state), then ``flags``, then the command line's."""
+    project_flags = session.project.flags
+    found: dict[str, Any] = {}
+    for name in RESOLVED_SETTINGS:
+        value = settings.resolve(name, None, project_flags)
+        if value is not None and (name != "log_format_file" or value != settings.SETTINGS[name][1]):
+            found[name] = value  # an unset log_format_file follows log_format, as in dbt
+    found["warn_error_options"] = settings.warn_error_options_as_given(
+        settings.resolve("warn_error_options", None, project_flags)
+    )
+    found["vars"] = dict(session.cli_vars)
+    found.update(target=session.cli_target, profile=session.cli_profile, threads=session.cli_threads)
+    found.update(state_args(session.state_options))
+    found.update({k: v for k, v in project_flags.items() if k in BEHAVIOUR_FLAGS})
+    explicit = {**(flags or {}), **session.invocation_flags}
+    found.update({k: v for k, v in explicit.items() if v is not None})
+    if found.get("indirect_selection") is None:
+        found["indirect_selection"] = "eager"
+    origin = Path(session.target.origin)
+    built = invocation_args(
+        which,
+        found,
+        invocation_command=explicit.get("invocation_command"),
+        project_dir=session.project.root,
+        profiles_dir=origin.parent if origin.name.endswith((".yml", ".yaml")) else None,
+        log_path=settings.resolve("log_path", None, project_flags),
+    )
+    args = session.invocation.args
+    args.clear()
+    args.update(built)
+    return args
+
+
+def show_run(
+    session: Session, uid: str, relation_name: str | None, sql: str, times: tuple[datetime.datetime, ...]
+) -> RunResult:
+    """``show``'s run_results.json, as dbt writes it: the previewed node (or ``inline_query``) with the
+    query run, its compile and execute timings (``times``: started, compiled, done)."""
+    started, _, done = times
+    stamp = [t.isoformat().replace("+00:00", "Z") for t in times]
+    timing = [
+        {"name": "compile", "started_at": stamp[0], "completed_at": stamp[1]},
+        {"name": "execute", "started_at": stamp[1], "completed_at": stamp[2]},
+    ]
+    elapsed = (done - started).total_seconds()
+    result = NodeResult(uid, "success", None, elapsed, timing=timing, compiled_code=sql)
+    result.adapter_response, result.relation_name = {"_message": "OK"}, relation_name
+    return RunResult("show", [result], elapsed, started_at=started, args=session.invocation.args)

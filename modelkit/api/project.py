@@ -30,7 +30,7 @@ from modelkit.api.analysis import (
 from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
-from modelkit.api.invocation import command_args, compile_inline, iso, state_args, timestamp
+from modelkit.api.invocation import compile_inline, record_args, show_run, timestamp
 from modelkit.api.invocation import sample as sample_arg
 from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
@@ -40,10 +40,11 @@ from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
 from modelkit.core import settings
 from modelkit.core.errors import ModelkitError, ProjectError
+from modelkit.core.results import now
 from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
 from modelkit.execute.runner import RunOptions
-from modelkit.project.project import load_project, parse_vars
+from modelkit.project.project import load_project
 
 if TYPE_CHECKING:
     from modelkit.analysis.graphs import LineageGraph
@@ -74,8 +75,12 @@ class Project:
         defer: bool = False,
         defer_state: str | Path | None = None,
         favor_state: bool = False,
+        invocation: Mapping[str, Any] | None = None,
     ) -> None:
-        """``state`` (a folder holding a previous manifest.json / run_results.json) or ``state_git`` (a git
+        """``invocation`` holds what the command line adds to run_results.json's ``args`` and
+        ``invocation_args_dict`` (``invocation_command``, ``quiet``, ...).
+
+        ``state`` (a folder holding a previous manifest.json / run_results.json) or ``state_git`` (a git
         revision of the project) is what ``state:`` / ``result:`` selection compares against; ``defer``
         resolves ``ref()`` to unselected nodes in it (``defer_state``: another folder for that)."""
         self.project_dir = Path(project_dir)
@@ -91,13 +96,23 @@ class Project:
             "partial_parse": partial_parse,
             "invocation_id": invocation_id,
             "state": self.state_options,
+            "invocation": invocation,
         }
         self.analysis: AnalysisReport | None = None  # the last command's static analysis, if it ran one
 
-    def session(self, which: str = "run", *, full_refresh: bool = False, empty: bool | None = None) -> Session:
-        """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty)."""
+    def session(
+        self,
+        which: str = "run",
+        *,
+        full_refresh: bool = False,
+        empty: bool | None = None,
+        flags: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty);
+        ``flags``: the command's, as run_results.json's ``args`` (and ``invocation_args_dict``) record them."""
         session = Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
         session.breaking = lambda: breaking_nodes(session)
+        record_args(session, which, {"full_refresh": full_refresh, "empty": session.invocation.empty, **(flags or {})})
         return session
 
     # -- commands ------------------------------------------------------------
@@ -112,7 +127,9 @@ class Project:
         When nothing the last parse read has changed since it wrote manifest.json, nothing is read
         or written again (see :mod:`modelkit.parse.state`); ``--no-partial-parse`` always parses.
         """
-        return parse_summary(self.project_dir, **{k: v for k, v in self._kwargs.items() if k != "state"})
+        return parse_summary(
+            self.project_dir, **{k: v for k, v in self._kwargs.items() if k not in ("state", "invocation")}
+        )
 
     def compile(
         self,
@@ -128,7 +145,7 @@ class Project:
         The compiled models are then analysed (see :mod:`modelkit.analysis.static`): ``on_analysis``
         gets the report; its errors raise a StaticAnalysisError.
         """
-        with self.session("compile") as session:
+        with self.session("compile", flags={"select": select, "exclude": exclude, "inline": inline}) as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
             feed = Feed(reporter)
@@ -140,7 +157,7 @@ class Project:
             try:
                 run = runner.execute()
                 write_manifest(session)
-                write_run_results(session, run, command_args("compile", select=select, exclude=exclude))
+                write_run_results(session, run, session.invocation.args)
                 errors = [r for r in run.results if r.is_error]
                 if errors and errors[0].error is not None:
                     raise errors[0].error
@@ -229,7 +246,19 @@ class Project:
         (see :mod:`modelkit.analysis.static`): ``on_analysis`` gets the report; its errors raise a
         StaticAnalysisError before anything runs. SQL written in another dialect than the target's that
         does not translate raises a DialectErrors before anything runs (see :mod:`modelkit.dialects`)."""
-        with self.session(command, full_refresh=full_refresh, empty=empty) as session:
+        flags = {
+            "select": select,
+            "exclude": exclude,
+            "selector": selector,
+            "threads": threads,
+            "fail_fast": fail_fast or None,
+            "indirect_selection": indirect_selection,
+            "resource_types": resource_types,
+            "exclude_resource_types": exclude_resource_types,
+            "event_time_start": timestamp("--event-time-start", event_time_start),
+            "event_time_end": timestamp("--event-time-end", event_time_end),
+        }
+        with self.session(command, full_refresh=full_refresh, empty=empty, flags=flags) as session:
             flag = None if skip_unchanged is None else str(skip_unchanged).lower()
             skip = settings.resolve("skip_unchanged", flag, session.project.flags)
             options = RunOptions(
@@ -259,12 +288,7 @@ class Project:
                 on_analysis(self.analysis)
             raise_errors(self.analysis)
             run = runner.execute()
-            args = command_args(command, select=select, exclude=exclude, full_refresh=full_refresh, threads=threads)
-            if selector:
-                args["selector"] = selector
-            args.update(self._invocation_args(resource_types, exclude_resource_types, fail_fast, empty))
-            args.update(event_time_start=iso(event_time_start), event_time_end=iso(event_time_end))
-            args["indirect_selection"] = indirect_selection or session.execution().indirect_selection or "eager"
+            args = session.invocation.args
             run.args = args
             run.manifest = session.manifest
             write_manifest(session)
@@ -312,23 +336,6 @@ class Project:
             unique_ids=plan.unique_ids,
         )
 
-    def _invocation_args(
-        self, resource_types: Sequence[str], exclude_resource_types: Sequence[str], fail_fast: bool, empty: bool | None
-    ) -> dict[str, Any]:
-        """The flags of this invocation beyond the selection, as dbt's run_results.json ``args`` names them."""
-        found: dict[str, Any] = {
-            "resource_types": list(resource_types),
-            "exclude_resource_types": list(exclude_resource_types),
-            "fail_fast": fail_fast,
-            "empty": bool(empty),
-            "vars": parse_vars(self._kwargs["vars"]),
-            **state_args(self.state_options),
-        }
-        for key in ("target", "profile"):
-            if self._kwargs[key] is not None:
-                found[key] = self._kwargs[key]
-        return found
-
     def run_operation(self, macro: str, args: str | Mapping[str, Any] | None = None) -> Any:
         """Call a macro with the database connected (dbt's ``run-operation``); writes run_results.json.
 
@@ -336,12 +343,13 @@ class Project:
         (``success`` False), a macro that does not exist or bad ``args`` raise.
         """
         kwargs = operation.parse_args(args)
-        with self.session("run-operation") as session:
+        with self.session(
+            "run-operation", flags={"macro": macro, "args": kwargs if args is not None else None}
+        ) as session:
             outcome = operation.run_operation(session, macro, kwargs)
             assert outcome.run is not None
-            run_args = command_args("run-operation", macro=macro, args=kwargs)
             write_manifest(session)
-            write_run_results(session, outcome.run, run_args)
+            write_run_results(session, outcome.run, session.invocation.args)
             return outcome
 
     def ls(
@@ -394,11 +402,14 @@ class Project:
     def show(
         self, node_or_sql: str, *, limit: int = 5, inline: bool | None = None
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Preview rows of a model (by name) or of an inline query."""
-        with self.session("show") as session:
-            if inline is None:
-                inline = not node_or_sql.isidentifier()
+        """Preview rows of a model (by name) or of an inline query; writes run_results.json, as dbt does."""
+        if inline is None:
+            inline = not node_or_sql.isidentifier()
+        flags = {"inline": node_or_sql, "limit": limit} if inline else {"select": [node_or_sql], "limit": limit}
+        with self.session("show", flags=flags) as session:
+            started = now()
             header = None
+            uid, relation_name = f"sql_operation.{session.manifest.project_name}.inline_query", None
             if inline:
                 sql = compile_inline(session, node_or_sql)
             else:
@@ -412,8 +423,12 @@ class Project:
                     else session.adapter.sql.select_all(str(node.relation.quoted_with(session.adapter.quote_char)))
                 )
                 header = node.config.get("sql_header")  # as dbt's get_show_sql: the model's header first
+                uid, relation_name = node.unique_id, str(node.relation)
             shown = session.adapter.limit_sql(sql, limit) if limit >= 0 else sql
+            compiled = now()
             result = session.adapter.execute(session.adapter.sql.with_header(header, shown), fetch=True)
+            run = show_run(session, uid, relation_name, shown, (started, compiled, now()))
+            write_run_results(session, run, session.invocation.args)
             return result.columns, result.rows
 
     def debug(self) -> dict[str, Any]:

@@ -55,7 +55,12 @@ class Session:
         invocation_id: str | None = None,
         empty: bool | None = None,
         state: StateOptions | None = None,
+        invocation: Mapping[str, Any] | None = None,
     ) -> None:
+        """``invocation``: what the command line adds to run_results.json's ``args`` (``invocation_command``,
+        ``quiet``, ...; see :mod:`modelkit.api.invocation_args`)."""
+        self.invocation_flags: dict[str, Any] = dict(invocation or {})
+        self.cli_target, self.cli_profile, self.cli_threads = target, profile, threads  # as given
         self.cli_vars = parse_vars(vars)
         self.project: ProjectConfig = load_project(project_dir, self.cli_vars)
         self.partial_parse = partial_parse_enabled(partial_parse, self.project.flags)
@@ -78,6 +83,7 @@ class Session:
             log=log or (lambda m: None),
             warn=self._jinja_warning(warn or log or (lambda m: None)),
             flags={"STORE_FAILURES": self.store_failures},
+            args={"which": which, "full_refresh": full_refresh},  # filled in by record_args
         )
         if invocation_id:
             self.invocation.invocation_id = invocation_id

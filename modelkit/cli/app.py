@@ -268,6 +268,9 @@ def open_project(
 
     if profiles_dir is not None and getattr(reporter, "args", None):
         reporter.args["profiles_dir"] = str(profiles_dir)  # the flag, as dbt's MainReportArgs shows it
+    shown = getattr(reporter, "args", None) or {}
+    invocation = {key: shown[key] for key in ("quiet", "use_colors") if isinstance(shown.get(key), bool)}
+    invocation["invocation_command"] = ACTIVE.get("command_line")
     return Project(
         project_dir,
         profiles_dir=profiles_dir,
@@ -278,6 +281,7 @@ def open_project(
         log=reporter.log,
         warn=reporter.warn,
         invocation_id=getattr(reporter, "invocation_id", None),
+        invocation=invocation,
         **(state_flags or {}),
     )
 

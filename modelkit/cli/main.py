@@ -122,7 +122,17 @@ def command_word(info: typer.models.CommandInfo) -> str | None:
     return callback.__name__.lower().replace("_", "-") if callback is not None else None
 
 
+def command_line(argv: list[str] | None) -> str:
+    """The command as typed (run_results.json's ``invocation_command``): the program's name, then its
+    arguments joined by spaces, as dbt writes ``dbt `` and its own."""
+    program = os.path.basename(sys.argv[0]) if argv is None and sys.argv else ""
+    if not program or program.endswith(".py") or program.startswith("python"):  # python -m modelkit, main([...])
+        program = "modelkit"
+    return " ".join([program, *(sys.argv[1:] if argv is None else argv)])
+
+
 def main(argv: list[str] | None = None) -> None:
+    ACTIVE["command_line"] = command_line(argv)
     args, env = prepare_args(list(sys.argv[1:] if argv is None else argv))
     os.environ.update(env)
     started = time.perf_counter()
@@ -139,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
+    ACTIVE.pop("command_line", None)
     reporter = ACTIVE.get("reporter")
     if reporter is not None:  # dbt's last event
         reporter.completed(_command_name(args), code == 0, time.perf_counter() - started)

@@ -98,6 +98,16 @@ def resolve(name: str, flag: Any = None, project_flags: Mapping[str, Any] | None
     return SETTINGS[name][1]
 
 
+def warn_error_options_as_given(text: str | None) -> dict[str, Any]:
+    """``--warn-error-options`` as dbt's run_results.json ``args`` records it: each key as given
+    (``"error": "all"`` stays a string), ``include``/``exclude`` as ``error``/``warn``, missing keys empty."""
+    warn_error_options(text)  # a bad value is a UsageError here too
+    data = yaml.safe_load(text) if text else {}
+    aliases = {"include": "error", "exclude": "warn"}
+    given = {aliases.get(str(k), str(k)): v for k, v in data.items()}
+    return {key: given.get(key, []) for key in ("error", "silence", "warn")}
+
+
 def warn_error_options(text: str | None) -> dict[str, list[str]]:
     """``--warn-error-options`` (JSON or YAML mapping with ``error``/``include`` and ``warn``/``exclude`` lists)."""
     if not text:

@@ -11,6 +11,7 @@ from typing import Any
 
 from modelkit import __version__
 from modelkit.analysis.lineage import UNRESOLVED
+from modelkit.api.invocation import record_args
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.artifacts.semantic import write_semantic_manifest
@@ -63,6 +64,8 @@ def generate_docs(
     """Write catalog.json and index.html under the project's target folder; when it compiles, also
     manifest.json and the compile's run_results.json, as dbt does (``--no-compile`` writes neither)."""
     say = log or (lambda message: None)
+    flags = {"select": options.select, "exclude": options.exclude, "compile": options.compile}
+    args = record_args(session, "generate", {**flags, "empty_catalog": options.empty_catalog})
     target_dir = session.project.target_dir
     result = GenerateResult(target_dir)
     started = time.perf_counter()
@@ -100,8 +103,6 @@ def generate_docs(
     if options.compile:
         artifacts.write_json(result.manifest_path, data)
         run.results, run.elapsed_time = traced.results, time.perf_counter() - started
-        args = {"which": "generate", "select": list(options.select), "exclude": list(options.exclude)}
-        args.update(compile=options.compile, empty_catalog=options.empty_catalog)
         artifacts.write_json(
             target_dir / "run_results.json", artifacts.run_results_dict(run, manifest.project_name, invocation_id, args)
         )

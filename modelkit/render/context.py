@@ -124,7 +124,7 @@ class Renderer:
             exceptions=Exceptions(lambda m: inv.warn(m)),
             api=Api(self.project.quoting, self.quote_char),
             flags=Flags(inv, self.project.flags),
-            invocation_args_dict={"which": inv.which, "full_refresh": inv.full_refresh},
+            invocation_args_dict=inv.args,  # the same dict, filled in once the command has its flags
             dbt_metadata_envs={
                 k[len("DBT_ENV_CUSTOM_ENV_") :]: v for k, v in os.environ.items() if k.startswith("DBT_ENV_CUSTOM_ENV_")
             },

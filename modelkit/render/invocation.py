@@ -49,6 +49,10 @@ DEFAULT_FLAGS: dict[str, Any] = {
 }
 
 
+# The flags ``flags`` reads from the invocation's run_results.json ``args`` (once recorded).
+FROM_ARGS = ("SELECT", "EXCLUDE", "VARS", "THREADS", "TARGET", "INVOCATION_COMMAND")
+
+
 @dataclass
 class Invocation:
     """What one command tells templates about itself.
@@ -66,6 +70,7 @@ class Invocation:
     selected_resources: tuple[str, ...] = ()
     empty: bool = False  # --empty: every ref() and source() reads zero rows
     flags: dict[str, Any] = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)  # ``invocation_args_dict``: run_results.json's ``args``
 
 
 class Flags:
@@ -79,11 +84,28 @@ class Flags:
         values.update({str(k).upper(): v for k, v in (project_flags or {}).items()})
         values.update(FULL_REFRESH=invocation.full_refresh, WHICH=invocation.which)
         values.update({str(k).upper(): v for k, v in invocation.flags.items()})
-        values.setdefault("INVOCATION_COMMAND", f"dbt {invocation.which}")
+        for name in FROM_ARGS:  # read from the invocation's args when asked (see __getattr__)
+            values.pop(name, None)
         self.__dict__.update(values)
+        self._invocation = invocation
+
+    def __getattr__(self, name: str) -> Any:
+        # INVOCATION_COMMAND and the flags only the invocation's args know (read when asked: they are
+        # recorded once the command has its flags)
+        if name.startswith("_") or not name.isupper():
+            raise AttributeError(name)
+        args = self.__dict__["_invocation"].args
+        if name == "INVOCATION_COMMAND":
+            return args.get("invocation_command") or f"modelkit {args.get('which', 'run')}"
+        if name.lower() in args:
+            return args[name.lower()]
+        if name in FROM_ARGS:
+            return DEFAULT_FLAGS.get(name)
+        raise AttributeError(name)
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self.__dict__.get(name, default)
+        return getattr(self, name, default)
 
     def __repr__(self) -> str:
-        return f"Namespace({', '.join(f'{k}={v!r}' for k, v in sorted(self.__dict__.items()))})"
+        items = sorted((k, v) for k, v in self.__dict__.items() if not k.startswith("_"))
+        return f"Namespace({', '.join(f'{k}={v!r}' for k, v in items)})"
