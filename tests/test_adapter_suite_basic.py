@@ -394,4 +394,4 @@ def test_validate_connection(tmp_path: Path) -> None:
     """BaseValidateConnection: the profile's target connects (dbt's DebugTask.validate_connection), via `debug`."""
     root = dbt_project(tmp_path / "test", {})
     output = run(root, "debug")
-    assert "connection: OK" in output and "All checks passed!" in output
+    assert "Connection test: [OK connection ok]" in output and "All checks passed!" in output
