@@ -130,7 +130,8 @@ def session_of(managed: dict[str, Any]) -> tuple[Any, ...]:
     ("name", "fields", "login"),
     [
         ("require", {"sslmode": "require"}, "analyst"),
-        ("verify_full", {"sslmode": "verify-full", "sslrootcert": "ca.crt"}, "analyst"),
+        # the role unquoted, as dbt-postgres sends it: folded to lower case
+        ("verify_full", {"sslmode": "verify-full", "sslrootcert": "ca.crt", "role": "Transformer"}, "analyst"),
         (
             "client_certificate",
             {

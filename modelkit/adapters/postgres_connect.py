@@ -11,6 +11,7 @@ the transactions it opens itself.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from modelkit.project.profiles import Target
 
 REQUIRED = ("host", "user", "dbname", "schema")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 COUNTS = ("port", "connect_timeout", "keepalives_idle", "retries")  # whole numbers, 0 or more
 
 
@@ -118,7 +120,7 @@ def connect(target: Target) -> psycopg.Connection[Any]:
     role = target.credentials.get("role")
     if role:
         try:
-            connection.execute(f'set role "{str(role).replace(chr(34), chr(34) * 2)}"')
+            connection.execute(f"set role {role_identifier(str(role))}")
         except psycopg.Error as exc:
             connection.close()
             raise ConnectionFailure(
@@ -126,6 +128,17 @@ def connect(target: Target) -> psycopg.Connection[Any]:
                 path=target.origin if target.origin != "embedded" else None,
             ) from None
     return connection
+
+
+def role_identifier(role: str) -> str:
+    """The role as ``set role`` names it: dbt-postgres writes it unquoted, so a plain name is folded to
+    lower case; any other name is quoted as it is.
+
+    >>> role_identifier("Transformer"), role_identifier("data-team"), role_identifier('a"b')
+    ('"transformer"', '"data-team"', '"a""b"')
+    """
+    name = role.lower() if _PLAIN_NAME.fullmatch(role) else role
+    return '"' + name.replace('"', '""') + '"'
 
 
 def connection_error(target: Target, kwargs: dict[str, Any], exc: BaseException) -> ConnectionFailure:
