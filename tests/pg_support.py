@@ -167,8 +167,12 @@ def _remove_stale(prefix: str, min_age: float = 600.0) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def start_server(binaries: Path) -> Server:
-    """initdb into a new temporary folder and start a server on a free port of 127.0.0.1."""
+def start_server(binaries: Path, *, ssl: Path | None = None, hba: str = "") -> Server:
+    """initdb into a new temporary folder and start a server on a free port of 127.0.0.1.
+
+    With ``ssl`` (a folder holding ``server.crt``, ``server.key`` and ``ca.crt``) the server has SSL on and
+    those files; ``hba`` lines come first in pg_hba.conf.
+    """
     _remove_stale("modelkit-pg-")
     account = _server_user()
     folder = Path(tempfile.mkdtemp(prefix="modelkit-pg-"))
@@ -201,8 +205,16 @@ def start_server(binaries: Path) -> Server:
     if init.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed ({init.returncode}):\n{init.stdout.decode()}\n{init.stderr.decode()}")
-    hba = data / "pg_hba.conf"  # trust, except for the account the wrong-password test uses
-    hba.write_text(f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+    hba_file = data / "pg_hba.conf"  # trust, except for the account the wrong-password test uses
+    hba_file.write_text(hba + f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n" + hba_file.read_text())
+    settings: list[str] = []
+    if ssl is not None:
+        for name in ("server.crt", "server.key", "ca.crt"):
+            shutil.copy(ssl / name, data / name)
+            (data / name).chmod(0o600)
+            if account is not None:
+                os.chown(data / name, account.pw_uid, account.pw_gid)
+        settings = ["ssl=on", "ssl_cert_file=server.crt", "ssl_key_file=server.key", "ssl_ca_file=ca.crt"]
     log = folder / "server.log"
     last_error = ""
     for _attempt in range(5):  # another process may take the free port between choosing and binding it
@@ -231,6 +243,7 @@ def start_server(binaries: Path) -> Server:
                     "shared_buffers=32MB",
                     "-c",
                     "timezone=UTC",
+                    *[arg for setting in settings for arg in ("-c", setting)],
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -230,3 +230,74 @@ def same_rows(expected: list[list[Any]], actual: list[list[Any]], tolerance: flo
             elif a != b:
                 return False
     return True
+
+
+@dataclass
+class StandaloneCluster:
+    """A Spark standalone master and one worker, each its own process group."""
+
+    url: str
+    processes: list[subprocess.Popen[bytes]]
+    folder: Path
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):  # the worker first, then the master
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+
+
+def _spark_class(home: Path, folder: Path, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_DAEMON_MEMORY": "256m",
+        "SPARK_DAEMON_JAVA_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    }
+    with open(folder / f"{name}.log", "wb") as out:
+        return subprocess.Popen(
+            [str(home / "bin" / "spark-class"), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+
+def start_standalone_cluster(folder: Path) -> StandaloneCluster:
+    """A standalone master on 127.0.0.1 and one worker (1 core, 1 GB) registered with it, started from the
+    pyspark package's own jars; returns once the master has the worker."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    port, ui = free_port(), free_port()
+    url = f"spark://127.0.0.1:{port}"
+    master = _spark_class(
+        home,
+        folder,
+        "master",
+        ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui)],
+    )
+    cluster = StandaloneCluster(url, [master], folder)
+    worker_args = ["org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1", "--cores", "1"]
+    worker_args += ["--memory", "1g", "--webui-port", str(free_port()), "--work-dir", str(folder / "work")]
+    cluster.processes.append(_spark_class(home, folder, "worker", worker_args))
+    deadline = time.monotonic() + START_TIMEOUT
+    log = folder / "master.log"
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in cluster.processes):
+            break
+        if log.exists() and "Registering worker" in log.read_text(errors="replace"):
+            return cluster
+        time.sleep(0.5)
+    cluster.stop()
+    logs = "\n".join((folder / f"{n}.log").read_text(errors="replace")[-2000:] for n in ("master", "worker"))
+    raise RuntimeError(f"the Spark standalone cluster did not start within {START_TIMEOUT}s:\n{logs}")

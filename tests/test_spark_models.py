@@ -4,7 +4,9 @@ run drops what an interrupted one left behind)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 from spark_support import adapter_for, relations, rows, session_output, spark_project
+
+from modelkit.adapters.spark_seeds import SEED_BATCH
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -281,6 +285,26 @@ def test_seed_column_types_and_show(tmp_path: Path, spark_dirs) -> None:
     shown = run_cli("show", "--select", "people", "--limit", "2", cwd=root)
     assert shown.exit_code == 0, shown.output
     assert sum(name in shown.output for name in ("Ann", "Bob", "O'Hara")) == 2
+
+
+def test_seed_text_travels_exactly_in_batches_and_an_empty_seed_loads(tmp_path: Path, spark_dirs) -> None:
+    """Quotes, backslashes, a semicolon and non-ASCII text survive the VALUES literals; more rows than one
+    batch holds arrive once each; a seed of a header alone is an empty table."""
+    tricky = ["it's", "back\\slash", "semi;colon -- not a comment", 'Zoë "quoted"', "tab\there"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "txt"])
+    writer.writerows([i, tricky[i] if i < len(tricky) else "x"] for i in range(SEED_BATCH + 3))
+    files = {"seeds/many.csv": out.getvalue(), "seeds/empty.csv": "id,name\n"}
+    root = spark_project(tmp_path / "p", session_output(spark_dirs, "models_seedtext"), files)
+    result = run_cli("seed", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert rows(root, "select count(*), count(distinct id) from models_seedtext.many") == [
+        (SEED_BATCH + 3, SEED_BATCH + 3)
+    ]
+    got = rows(root, f"select txt from models_seedtext.many where id < {len(tricky)} order by id")
+    assert [r[0] for r in got] == tricky
+    assert rows(root, "select count(*) from models_seedtext.empty") == [(0,)]
 
 
 PERSIST = {"+persist_docs": {"relation": True, "columns": True}}

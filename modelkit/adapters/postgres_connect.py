@@ -3,20 +3,27 @@
 A profile names ``host``, ``port``, ``user``, ``password`` (or ``pass``), ``dbname`` (or ``database``),
 ``schema`` and optionally ``sslmode`` (with ``sslcert``, ``sslkey``, ``sslrootcert``), ``keepalives_idle``,
 ``connect_timeout`` (default 10 seconds), ``search_path``, ``role``, ``application_name`` and ``retries``
-(default 1: one more attempt after a failed connection, as dbt-postgres).
+(default 1: one more attempt after a failed connection, as dbt-postgres). A value of the wrong kind (a
+port that is no number, an ``sslmode`` libpq does not know) is a :class:`ProjectError` naming the field.
+dbt-postgres's ``autocommit`` is accepted and changes nothing: modelkit's connections autocommit outside
+the transactions it opens itself.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 import psycopg
 
-from modelkit.core.errors import ConnectionFailure
+from modelkit.core.errors import ConnectionFailure, ProjectError
 from modelkit.project.profiles import Target
 
 REQUIRED = ("host", "user", "dbname", "schema")
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+COUNTS = ("port", "connect_timeout", "keepalives_idle", "retries")  # whole numbers, 0 or more
 
 
 def _profile(target: Target) -> str:
@@ -36,6 +43,34 @@ def check_profile(target: Target) -> None:
             "a postgres output needs host, user, dbname and schema (and usually port and password).",
             path=target.origin if target.origin != "embedded" else None,
         )
+    for key in COUNTS:
+        _count(target, key)
+    sslmode = creds.get("sslmode")
+    if sslmode not in (None, "") and str(sslmode) not in SSLMODES:
+        raise _invalid(target, "sslmode", sslmode, f"one of {', '.join(SSLMODES)}")
+    for key in ("role", "search_path", "sslcert", "sslkey", "sslrootcert", "application_name"):
+        if isinstance(creds.get(key), (dict, list, bool)):
+            raise _invalid(target, key, creds[key], "a string")
+
+
+def _count(target: Target, key: str) -> int | None:
+    """The integer value of ``key`` (None when absent), or a ProjectError naming the field."""
+    value = target.credentials.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
+        raise _invalid(target, key, value, "a whole number (0 or more)")
+    number = int(value)
+    if number < 0 or (key == "port" and not 0 < number < 65536):
+        raise _invalid(target, key, value, "a port number (1-65535)" if key == "port" else "0 or more")
+    return number
+
+
+def _invalid(target: Target, key: str, value: Any, expected: str) -> ProjectError:
+    return ProjectError(
+        f"The {_profile(target)} sets {key}: {value!r}; it must be {expected}.",
+        path=target.origin if target.origin != "embedded" else None,
+    )
 
 
 def connect_kwargs(target: Target) -> dict[str, Any]:
@@ -44,16 +79,16 @@ def connect_kwargs(target: Target) -> dict[str, Any]:
     password = creds.get("password", creds.get("pass"))
     kwargs: dict[str, Any] = {
         "host": str(creds.get("host")),
-        "port": int(creds.get("port") or 5432),
+        "port": _count(target, "port") or 5432,
         "user": str(creds.get("user")),
         "dbname": str(creds.get("dbname") or creds.get("database")),
-        "connect_timeout": int(creds.get("connect_timeout") or 10),
+        "connect_timeout": 10 if _count(target, "connect_timeout") is None else _count(target, "connect_timeout"),
         "application_name": str(creds.get("application_name") or "modelkit"),
     }
     if password not in (None, ""):
         kwargs["password"] = str(password)
-    if creds.get("keepalives_idle"):  # 0 means the system's default; libpq rejects it as a socket option
-        kwargs["keepalives_idle"] = int(creds["keepalives_idle"])
+    if _count(target, "keepalives_idle"):  # 0 means the system's default; libpq rejects it as a socket option
+        kwargs["keepalives_idle"] = _count(target, "keepalives_idle")
     for key in ("sslmode", "sslcert", "sslkey", "sslrootcert"):
         if creds.get(key):
             kwargs[key] = str(creds[key])
@@ -70,7 +105,8 @@ def connect(target: Target) -> psycopg.Connection[Any]:
     expects; a unit of work opens its own transaction.
     """
     kwargs = connect_kwargs(target)
-    retries = max(int(target.credentials.get("retries", 1) or 0), 0)
+    retries = _count(target, "retries")
+    retries = 1 if retries is None else retries
     attempt = 0
     while True:
         try:
@@ -84,7 +120,7 @@ def connect(target: Target) -> psycopg.Connection[Any]:
     role = target.credentials.get("role")
     if role:
         try:
-            connection.execute(f'set role "{str(role).replace(chr(34), chr(34) * 2)}"')
+            connection.execute(f"set role {role_identifier(str(role))}")
         except psycopg.Error as exc:
             connection.close()
             raise ConnectionFailure(
@@ -92,6 +128,17 @@ def connect(target: Target) -> psycopg.Connection[Any]:
                 path=target.origin if target.origin != "embedded" else None,
             ) from None
     return connection
+
+
+def role_identifier(role: str) -> str:
+    """The role as ``set role`` names it: dbt-postgres writes it unquoted, so a plain name is folded to
+    lower case; any other name is quoted as it is.
+
+    >>> role_identifier("Transformer"), role_identifier("data-team"), role_identifier('a"b')
+    ('"transformer"', '"data-team"', '"a""b"')
+    """
+    name = role.lower() if _PLAIN_NAME.fullmatch(role) else role
+    return '"' + name.replace('"', '""') + '"'
 
 
 def connection_error(target: Target, kwargs: dict[str, Any], exc: BaseException) -> ConnectionFailure:

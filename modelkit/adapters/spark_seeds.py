@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.adapters.base import ColumnInfo, QueryResult, RelationOptions
-from modelkit.adapters.spark_sql import SparkSQL, quote, relation_name
+from modelkit.adapters.spark_sql import SparkSQL, quote, relation_name, spark_literal
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation
 
@@ -25,6 +25,7 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?")
 _LONG_MAX = 2**63 - 1
+SEED_BATCH = 2000  # rows per VALUES statement: a statement of a few hundred kilobytes at most, parsed quickly
 
 
 def seed_column_type(values: Sequence[str | None]) -> str:
@@ -61,6 +62,20 @@ def read_seed(path: Path, delimiter: str) -> tuple[list[str], list[tuple[str | N
     except (OSError, csv.Error, UnicodeDecodeError) as exc:
         raise DatabaseError(f"Could not read {path.name}: {exc}") from None
     return header, rows
+
+
+def _values(rows: Sequence[tuple[str | None, ...]], width: int) -> str:
+    """A query of ``rows`` as string columns ``c0``, ``c1``, ... (no rows: a query that returns none).
+
+    >>> _values([("a", None), ("it's", "2")], 2)
+    "select * from values ('a', null), ('it\\\\'s', '2') as t(`c0`, `c1`)"
+    >>> _values([], 1)
+    'select cast(null as string) as `c0` where false'
+    """
+    if not rows:
+        return "select " + ", ".join(f"cast(null as string) as `c{i}`" for i in range(width)) + " where false"
+    values = ", ".join("(" + ", ".join(spark_literal(v) for v in row) + ")" for row in rows)
+    return f"select * from values {values} as t({', '.join(f'`c{i}`' for i in range(width))})"
 
 
 class SparkSeeds:
@@ -115,8 +130,9 @@ class SparkSeeds:
         full_refresh: bool = False,
         options: RelationOptions | None = None,
     ) -> QueryResult:
-        """The rows travel from this process as text (so a cluster needs no access to the file), then are
-        cast to their types into a new table swapped in for the old one."""
+        """The rows travel from this process as string literals in the SQL (so neither the file nor a Python
+        worker is needed where the executors run: a cluster's or a Spark Connect server's), then are cast to
+        their types into a new table swapped in for the old one."""
         header, rows = read_seed(path, delimiter)
         columns = self.describe_csv(path, column_types=column_types, delimiter=delimiter)
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
@@ -131,18 +147,20 @@ class SparkSeeds:
                     f"The columns of {path.name} ({', '.join(c.name for c in columns)}) no longer match the table "
                     f"{relation_name(relation)} ({', '.join(have)}).\nRun `modelkit seed --full-refresh` to recreate it."
                 )
-        from pyspark.sql.types import StringType, StructField, StructType  # loaded with the session already
-
-        schema = StructType([StructField(f"c{i}", StringType(), True) for i in range(len(header))])
         width = len(header)
         padded = [row + (None,) * (width - len(row)) if len(row) < width else row[:width] for row in rows]
-        view = f"modelkit_seed_{uuid.uuid4().hex[:12]}"
-        self._session().createDataFrame(padded, schema).createOrReplaceTempView(view)
+        views = [f"modelkit_seed_{uuid.uuid4().hex[:12]}_{n}" for n in range(max(1, -(-len(padded) // SEED_BATCH)))]
+        for n, view in enumerate(views):
+            self.execute(
+                f"create or replace temporary view {view} as {_values(padded[n * SEED_BATCH : (n + 1) * SEED_BATCH], width)}"
+            )
         alias = quote if quote_columns else (lambda name: name)
         select = ", ".join(f"cast(`c{i}` as {c.data_type}) as {alias(c.name)}" for i, c in enumerate(columns))
         try:
-            self.replace_table(relation, f"select {select} from {view}", options)
+            source = " union all ".join(f"select * from {view}" for view in views)
+            self.replace_table(relation, f"select {select} from ({source})", options)
         finally:
-            self.execute(f"drop view if exists {view}")
+            for view in views:
+                self.execute(f"drop view if exists {view}")
         count = len(rows)
         return QueryResult(rows_affected=count, message=f"{'CREATE' if full_refresh else 'INSERT'} {count}")
