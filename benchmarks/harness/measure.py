@@ -25,12 +25,13 @@ class Sample:
     seconds: float
     peak_mb: float
     returncode: int
+    cpu_seconds: float = 0.0  # user + system time of the command and the children it waited for
 
 
 # Started by run_once to run the measured command. Linux counts in a process's peak resident set the memory of
 # the process it was forked from, until it calls exec; forked straight from the harness (which holds hundreds of
 # megabytes of results and manifests by the end of a run), a short command would show the harness's size. This
-# small launcher forks the command instead, times it, and writes "seconds peak_kb exit_code" to argv[1].
+# small launcher forks the command instead, times it, and writes "seconds peak_kb exit_code cpu_seconds" to argv[1].
 LAUNCHER = """
 import os, sys, time
 start = time.perf_counter()
@@ -43,7 +44,8 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 with open(sys.argv[1], "w") as fh:
-    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
 
 
@@ -72,12 +74,13 @@ def run_once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path) -
             stderr=subprocess.STDOUT,
         )
         try:
-            seconds_text, peak_kb, code = report.read_text().split()
+            seconds_text, peak_kb, code, cpu_text = report.read_text().split()
             seconds, peak_mb, returncode = float(seconds_text), int(peak_kb) / 1024, int(code)
+            cpu = float(cpu_text)
         except (OSError, ValueError):  # the launcher itself failed
-            seconds, peak_mb, returncode = time.perf_counter() - start, 0.0, proc.returncode or 1
-        out.write(f"# exit {returncode} after {seconds:.3f} s, peak RSS {peak_mb:.1f} MB\n".encode())
-    return Sample(seconds, peak_mb, returncode)
+            seconds, peak_mb, returncode, cpu = time.perf_counter() - start, 0.0, proc.returncode or 1, 0.0
+        out.write(f"# exit {returncode} after {seconds:.3f} s (CPU {cpu:.3f} s), peak RSS {peak_mb:.1f} MB\n".encode())
+    return Sample(seconds, peak_mb, returncode, cpu)
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""ENGINES.md from the figures benchmarks/engines.py collected."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+TARGET_RATIO = 1.3
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def wall(row: dict[str, Any] | None) -> float | None:
+    return _median([s[0] for s in row["samples"]]) if row and not row["failed"] else None
+
+
+def cpu(row: dict[str, Any] | None) -> float | None:
+    return _median([s[1] for s in row["samples"]]) if row and not row["failed"] else None
+
+
+def statements_seconds(row: dict[str, Any] | None) -> float | None:
+    """Median time of the floor's statements alone (connecting / opening the session not included)."""
+    return _median([f[2] for f in row["floor"]]) if row and row["floor"] else None
+
+
+def statement_count(row: dict[str, Any] | None) -> int | None:
+    return row["floor"][0][1] if row and row["floor"] else None
+
+
+def _s(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _ratio(num: float | None, den: float | None) -> str:
+    return "—" if num is None or not den else f"{num / den:.2f}×"
+
+
+def _table(rows: dict[str, Any], floor_key: str) -> list[str]:
+    floor = rows.get(floor_key)
+    base, base_sql = wall(floor), statements_seconds(floor)
+    out = [
+        "| row | wall s (median) | CPU s of the client process | statements alone s | runs | ÷ floor wall | "
+        "÷ floor statements |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, row in rows.items():
+        if row["failed"]:
+            out.append(f"| {row['label']} | failed: {row['failed']} | | | | | |")
+            continue
+        sql = statements_seconds(row)
+        count = f" ({statement_count(row)} statements)" if row["floor"] else ""
+        out.append(
+            f"| {row['label']}{count} | {_s(wall(row))} | {_s(cpu(row))} | {_s(sql)} | {len(row['samples'])} | "
+            f"{_ratio(wall(row), base) if key != floor_key else '1.00×'} | "
+            f"{_ratio(wall(row), base_sql) if not row['floor'] else _ratio(sql, base_sql)} |"
+        )
+    return out
+
+
+def _postgres(pg: dict[str, Any]) -> list[str]:
+    rows = pg["rows"]
+    floor_key = f"pg_floor_t{pg['threads']}_same"
+    mk, floor = wall(rows.get("pg_mk_warm")), wall(rows.get(floor_key))
+    verdict = "—"
+    if mk and floor:
+        ratio = mk / floor
+        verdict = f"**{ratio:.2f}×** ({'within' if ratio <= TARGET_RATIO else 'above'} the {TARGET_RATIO}× target)"
+    return [
+        f"## PostgreSQL {pg['server']}: {pg['models']} models, `run --threads {pg['threads']}`",
+        "",
+        f"modelkit (translated, target/ kept) ÷ floor ({pg['threads']} threads, same DDL), wall: {verdict}",
+        "",
+        *_table(rows, floor_key),
+        "",
+    ]
+
+
+def _spark(sp: dict[str, Any]) -> list[str]:
+    rows = sp["rows"]
+    floor = rows.get("spark_floor_same")
+    count = statement_count(floor)
+    lines = [
+        f"## Spark `local[2]` (pyspark {sp['pyspark']}): {sp['models']} models, `run --threads {sp['threads']}`",
+        "",
+    ]
+    for key in ("spark_mk_warm", "spark_mk_cold"):
+        mk, base = wall(rows.get(key)), wall(floor)
+        if mk and base and count:
+            lines.append(
+                f"- {rows[key]['label']}: per-statement overhead (modelkit − floor, whole processes) ÷ "
+                f"{count} statements = **{(mk - base) / count * 1000:.0f} ms**"
+            )
+    open_s = _median([f[3] for f in floor["floor"]]) if floor and floor["floor"] else None
+    lines += ["", f"The floor's session start (JVM and metastore): {_s(open_s)} s of its wall time.", ""]
+    return [*lines, *_table(rows, "spark_floor_same"), ""]
+
+
+def render(data: dict[str, Any]) -> str:
+    load_before = ", ".join(f"{v:.2f}" for v in data["load_before"])
+    load_after = ", ".join(f"{v:.2f}" for v in data["load_after"])
+    versions = ", ".join(f"{k} {v}" for k, v in {**data["modelkit"], **data.get("dbt", {})}.items())
+    lines = [
+        "# Engine benchmarks",
+        "",
+        "modelkit `run` on PostgreSQL and on Spark next to the *engine floor*: the same compiled SQL (from",
+        "modelkit's own `target/manifest.json`) sent straight through psycopg or pyspark, in dependency order.",
+        'Written by `benchmarks/engines.py`; see benchmarks/README.md ("Engines") for how it measures.',
+        "",
+        f"- Run: {data['started']}, {data['minutes']:.1f} minutes, `{data['command']}`",
+        f"- Machine: {data['machine']}",
+        f"- Load average (1, 5, 15 min): {load_before} before, {load_after} after",
+        f"- Versions: {versions}",
+        "",
+    ]
+    if "postgres" in data:
+        lines += _postgres(data["postgres"])
+    if "spark" in data:
+        lines += _spark(data["spark"])
+    return "\n".join(lines).rstrip() + "\n"
