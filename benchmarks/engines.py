@@ -75,6 +75,8 @@ class Rows:
         log = self.logs / f"{key}.log"
         sample = run_once(tool.command(*args), cwd, tool.env, log)
         self._keep(key, row, sample, log)
+        if sample.returncode == 0:
+            row.setdefault("node_phase", []).append(node_phase(cwd / "target" / "run_results.json"))
 
     def floor(
         self, key: str, label: str, cmd: list[str], cwd: Path, env: dict[str, str], prepare: Callable[[], None]
@@ -100,6 +102,25 @@ class Rows:
             row["samples"].append([sample.seconds, sample.cpu_seconds, sample.peak_mb])
         shown = f"{sample.seconds:.2f} s (CPU {sample.cpu_seconds:.2f} s)" if sample.returncode == 0 else row["failed"]
         print(f"  {key:<28} {shown}", flush=True)
+
+
+def node_phase(run_results: Path) -> float | None:
+    """Seconds from the first node's start to the last node's end, from the run's ``run_results.json``.
+
+    That is the part of a run spent on the models (statements and per-node work), without start-up, parsing,
+    compiling ahead and opening the connection or session.
+    """
+    try:
+        results = json.loads(run_results.read_text())["results"]
+        stamps = [
+            dt.datetime.fromisoformat(t[k].replace("Z", "+00:00"))
+            for r in results
+            for t in r["timing"]
+            for k in ("started_at", "completed_at")
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (max(stamps) - min(stamps)).total_seconds() if stamps else None
 
 
 def floor_command(python: str, *args: str) -> list[str]:

@@ -73,15 +73,15 @@ def fresh_database(srv: Any, template: str | None = None, name: str = RUN_DB) ->
         con.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
 
 
-def seeded_template(srv: Any, tool: Tool, root: Path, template: str, log: Path) -> None:
-    """Load the seeds with ``tool seed`` into a new database and keep it as the template ``template``."""
-    fresh_database(srv)
+def seeded_template(srv: Any, tool: Tool, root: Path, template: str, log: Path, dbname: str = RUN_DB) -> None:
+    """Load the seeds with ``tool seed`` into ``dbname`` (the profile's) and keep it as the template ``template``."""
+    fresh_database(srv, name=dbname)
     sample = run_once(tool.command("seed"), root, tool.env, log)
     if sample.returncode != 0:
         raise HarnessError(f"{tool.name} seed failed in {root}; see {log}")
     with srv.connect() as con:
         con.execute(f'drop database if exists "{template}" with (force)')
-        con.execute(f'alter database "{RUN_DB}" rename to "{template}"')
+        con.execute(f'alter database "{dbname}" rename to "{template}"')
 
 
 def drop_databases(srv: Any, names: list[str]) -> None:
