@@ -25,15 +25,22 @@ class Sample:
     seconds: float
     peak_mb: float
     returncode: int
-    cpu_seconds: float = 0.0  # user + system time of the command and the children it waited for
+    cpu_seconds: float = 0.0  # user + system time of the command and of every process it started
 
 
 # Started by run_once to run the measured command. Linux counts in a process's peak resident set the memory of
 # the process it was forked from, until it calls exec; forked straight from the harness (which holds hundreds of
 # megabytes of results and manifests by the end of a run), a short command would show the harness's size. This
 # small launcher forks the command instead, times it, and writes "seconds peak_kb exit_code cpu_seconds" to argv[1].
+# It is a child subreaper: processes the command leaves behind (pyspark's JVM outlives the Python process that
+# started it by a moment) become its children, and it waits for them (up to a minute) so that the CPU time counts
+# the whole tree. The wall time and the peak memory are the command's own.
 LAUNCHER = """
-import os, sys, time
+import ctypes, os, resource, sys, time
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+except (OSError, AttributeError):
+    pass
 start = time.perf_counter()
 pid = os.fork()
 if pid == 0:
@@ -43,8 +50,16 @@ if pid == 0:
         os._exit(127)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        if os.waitpid(-1, os.WNOHANG)[0] == 0:
+            time.sleep(0.02)
+    except ChildProcessError:
+        break
+tree = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as fh:
-    cpu = usage.ru_utime + usage.ru_stime
+    cpu = tree.ru_utime + tree.ru_stime
     fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
 
