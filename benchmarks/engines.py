@@ -288,6 +288,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dbt-venv", type=Path, default=HERE / ".venv-dbt-postgres", help="dbt-postgres's environment")
     p.add_argument("--work-dir", type=Path, default=HERE / "projects" / "engines", help="projects and logs")
     p.add_argument("--output", type=Path, default=HERE / "ENGINES.md", help="the report to write")
+    p.add_argument("--keep", action="store_true", help="keep the sections of engines.json this run does not measure")
     return p.parse_args(argv)
 
 
@@ -307,32 +308,43 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.work_dir = args.work_dir.resolve()
     mk = tool_for(args.modelkit)
-    data: dict[str, Any] = {
+    raw = args.output.with_name("engines.json")
+    data: dict[str, Any] = json.loads(raw.read_text()) if args.keep and raw.exists() else {}
+    data["machine"] = (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    run = {
         "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "command": "python benchmarks/engines.py " + " ".join(argv),
         "load_before": os.getloadavg(),
-        "modelkit": package_versions(mk.python, ["modelkit", "psycopg", "sqlglot"]),
     }
     started = time.perf_counter()
+    measured: dict[str, Any] = {}
     try:
         if not args.no_postgres:
             dbt = None
             if not args.no_dbt:
                 dbt = dbt_tool(args.dbt_venv, args.work_dir / "logs" / "dbt-install.log", DBT_POSTGRES_REQUIREMENTS)
-                data["dbt"] = package_versions(dbt.python, ["dbt-core", "dbt-postgres"])
             with pgbench.server() as srv:
-                data["postgres"] = bench_postgres(args, srv, mk, dbt)
+                measured["postgres"] = bench_postgres(args, srv, mk, dbt)
+            measured["postgres"]["versions"] = package_versions(mk.python, ["modelkit", "psycopg", "sqlglot"])
+            if dbt is not None:
+                measured["postgres"]["versions"].update(package_versions(dbt.python, ["dbt-core", "dbt-postgres"]))
         if not args.no_spark:
-            data["spark"] = bench_spark(args, tool_for(args.spark_modelkit or args.modelkit))
+            spark_mk = tool_for(args.spark_modelkit or args.modelkit)
+            measured["spark"] = bench_spark(args, spark_mk)
+            measured["spark"]["versions"] = package_versions(spark_mk.python, ["modelkit", "pyspark", "sqlglot"])
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(args.work_dir / "trash", ignore_errors=True)
-    data["load_after"] = os.getloadavg()
-    data["minutes"] = (time.perf_counter() - started) / 60
-    data["command"] = "python benchmarks/engines.py " + " ".join(argv)
-    args.output.with_name("engines.json").write_text(json.dumps(data, indent=1) + "\n")
+    run["load_after"] = os.getloadavg()
+    run["minutes"] = (time.perf_counter() - started) / 60
+    for section in measured.values():
+        section["run"] = run
+    data.update(measured)
+    raw.write_text(json.dumps(data, indent=1) + "\n")
     args.output.write_text(render(data))
     print(f"wrote {args.output}")
     return 0

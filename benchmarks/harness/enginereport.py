@@ -49,7 +49,7 @@ def _table(rows: dict[str, Any], floor_key: str) -> list[str]:
     floor = rows.get(floor_key)
     base, base_sql = wall(floor), statements_seconds(floor)
     out = [
-        "| row | wall s (median) | CPU s of the client process | models phase s | runs | ÷ floor wall | "
+        "| row | wall s (median) | CPU s, client processes | models phase s | runs | ÷ floor wall | "
         "models phase ÷ floor statements |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -76,6 +76,7 @@ def _postgres(pg: dict[str, Any]) -> list[str]:
     return [
         f"## PostgreSQL {pg['server']}: {pg['models']} models, `run --threads {pg['threads']}`",
         "",
+        *_run(pg),
         f"modelkit (translated, target/ kept) ÷ floor ({pg['threads']} threads, same DDL), wall: {verdict}",
         "",
         *_table(rows, floor_key),
@@ -88,8 +89,9 @@ def _spark(sp: dict[str, Any]) -> list[str]:
     floor = rows.get("spark_floor_same")
     count = statement_count(floor)
     lines = [
-        f"## Spark `local[2]` (pyspark {sp['pyspark']}): {sp['models']} models, `run --threads {sp['threads']}`",
+        f"## Spark `local[2]`: {sp['models']} models, `run --threads {sp['threads']}`",
         "",
+        *_run(sp),
     ]
     for key in ("spark_mk_warm", "spark_mk_cold"):
         mk, base = wall(rows.get(key)), wall(floor)
@@ -109,10 +111,19 @@ def _spark(sp: dict[str, Any]) -> list[str]:
     return [*lines, *_table(rows, "spark_floor_same"), ""]
 
 
+def _run(section: dict[str, Any]) -> list[str]:
+    run = section["run"]
+    load = [", ".join(f"{v:.2f}" for v in run[k]) for k in ("load_before", "load_after")]
+    versions = ", ".join(f"{k} {v}" for k, v in section["versions"].items())
+    return [
+        f"- Run: {run['started']}, {run['minutes']:.1f} minutes: `{run['command']}`",
+        f"- Load average (1, 5, 15 min): {load[0]} before, {load[1]} after",
+        f"- Versions: {versions}",
+        "",
+    ]
+
+
 def render(data: dict[str, Any]) -> str:
-    load_before = ", ".join(f"{v:.2f}" for v in data["load_before"])
-    load_after = ", ".join(f"{v:.2f}" for v in data["load_after"])
-    versions = ", ".join(f"{k} {v}" for k, v in {**data["modelkit"], **data.get("dbt", {})}.items())
     lines = [
         "# Engine benchmarks",
         "",
@@ -120,10 +131,7 @@ def render(data: dict[str, Any]) -> str:
         "modelkit's own `target/manifest.json`) sent straight through psycopg or pyspark, in dependency order.",
         'Written by `benchmarks/engines.py`; see benchmarks/README.md ("Engines") for how it measures.',
         "",
-        f"- Run: {data['started']}, {data['minutes']:.1f} minutes, `{data['command']}`",
-        f"- Machine: {data['machine']}",
-        f"- Load average (1, 5, 15 min): {load_before} before, {load_after} after",
-        f"- Versions: {versions}",
+        f"Machine: {data['machine']}.",
         "",
     ]
     if "postgres" in data:
