@@ -200,7 +200,6 @@ def bench_postgres(args: argparse.Namespace, srv: Any, mk: Tool, dbt: Tool | Non
 # -- Spark ---------------------------------------------------------------------------------------
 def bench_spark(args: argparse.Namespace, mk: Tool) -> dict[str, Any]:
     work, logs = args.work_dir / "spark", args.work_dir / "logs"
-    trash = args.work_dir / "trash"
     source = generate(HERE / "genproject.py", args.spark_models, work / "source", logs / "generate.log")
     root = project_copy(source, work / "modelkit", declare_dialect=True)
     state = SparkState(work / "state")
@@ -216,26 +215,20 @@ def bench_spark(args: argparse.Namespace, mk: Tool) -> dict[str, Any]:
     manifest = work / "modelkit-manifest.json"
     shutil.copyfile(root / "target" / "manifest.json", manifest)
 
-    def restore(cold: bool = False) -> Callable[[], None]:
-        def prepare() -> None:
-            state.restore()
-            if cold:
-                set_aside(root / "target", trash)
-
-        return prepare
+    def restore() -> None:
+        state.restore()
 
     rows = Rows(logs)
     run = ["run", "--threads", str(args.spark_threads)]
     for round_no in range(args.spark_repeat):
         print(f"Spark, {args.spark_models} models, round {round_no + 1} of {args.spark_repeat}", flush=True)
-        rows.sample("spark_mk_cold", "modelkit run, translated, no target/", mk, root, run, restore(cold=True))
-        rows.sample("spark_mk_warm", "modelkit run, translated, target/ kept", mk, root, run, restore())
+        rows.sample("spark_mk_warm", "modelkit run, translated, target/ kept", mk, root, run, restore)
         for ddl in (SAME, PLAIN):
             cmd = floor_command(
                 mk.python, "--engine", "spark", "--manifest", str(manifest), "--warehouse", str(state.warehouse),
                 "--metastore", str(state.metastore), "--ddl", ddl,
             )  # fmt: skip
-            rows.floor(f"spark_floor_{ddl}", f"floor, pyspark, {ddl} DDL", cmd, work, mk.env, restore())
+            rows.floor(f"spark_floor_{ddl}", f"floor, pyspark, {ddl} DDL", cmd, work, mk.env, restore)
     versions = package_versions(mk.python, ["pyspark"])
     return {
         "models": args.spark_models,

@@ -93,7 +93,7 @@ def _spark(sp: dict[str, Any]) -> list[str]:
         "",
         *_run(sp),
     ]
-    for key in ("spark_mk_warm", "spark_mk_cold"):
+    for key in ("spark_mk_warm",):
         mk, base = wall(rows.get(key)), wall(floor)
         if mk and base and count:
             lines.append(
