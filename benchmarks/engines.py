@@ -282,6 +282,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work-dir", type=Path, default=HERE / "projects" / "engines", help="projects and logs")
     p.add_argument("--output", type=Path, default=HERE / "ENGINES.md", help="the report to write")
     p.add_argument("--keep", action="store_true", help="keep the sections of engines.json this run does not measure")
+    p.add_argument("--render-only", action="store_true", help="write --output again from engines.json beside it")
     return p.parse_args(argv)
 
 
@@ -300,8 +301,11 @@ def main(argv: list[str] | None = None) -> int:
         return floor_cli(argv[1:])
     args = parse_args(argv)
     args.work_dir = args.work_dir.resolve()
-    mk = tool_for(args.modelkit)
     raw = args.output.with_name("engines.json")
+    if args.render_only:
+        args.output.write_text(render(json.loads(raw.read_text())))
+        return 0
+    mk = tool_for(args.modelkit)
     data: dict[str, Any] = json.loads(raw.read_text()) if args.keep and raw.exists() else {}
     data["machine"] = (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"

@@ -77,7 +77,8 @@ def _postgres(pg: dict[str, Any]) -> list[str]:
         f"## PostgreSQL {pg['server']}: {pg['models']} models, `run --threads {pg['threads']}`",
         "",
         *_run(pg),
-        f"modelkit (translated, target/ kept) ÷ floor ({pg['threads']} threads, same DDL), wall: {verdict}",
+        f"modelkit (translated, target/ kept) ÷ floor ({pg['threads']} threads, same DDL), wall: {verdict}. "
+        'Where modelkit\'s time goes: [PROFILE.md](PROFILE.md), "run on PostgreSQL".',
         "",
         *_table(rows, floor_key),
         "",
