@@ -89,3 +89,36 @@ def test_floor_builds_the_relations_modelkit_built(tmp_path: Path, pg_server: pg
     found = engines.FLOOR_LINE.search(floor_log.read_text())
     assert found and (found[1], found[2]) == ("6", "24")
     pgbench.drop_databases(pg_server, [DB, TEMPLATE])
+
+
+def test_report_compares_modelkit_with_the_floor() -> None:
+    def row(label: str, walls: list[float], floor: bool = False) -> dict[str, object]:
+        return {
+            "label": label,
+            "samples": [[w, w / 2, 50.0] for w in walls],
+            "floor": [[10, 40, w - 1, 0.1] for w in walls] if floor else [],
+            "node_phase": [w - 2 for w in walls],
+            "failed": "",
+        }
+
+    run = {"started": "now", "command": "engines.py", "load_before": [1, 1, 1], "load_after": [1, 1, 1], "minutes": 1}
+    pg = {
+        "models": 10,
+        "threads": 4,
+        "server": "15",
+        "run": run,
+        "versions": {"modelkit": "0"},
+        "rows": {"pg_mk_warm": row("modelkit", [12.0, 13.0, 11.0]), "pg_floor_t4_same": row("floor", [10.0], True)},
+    }
+    spark = {
+        "models": 10,
+        "threads": 1,
+        "run": run,
+        "versions": {"pyspark": "4"},
+        "rows": {"spark_mk_warm": row("modelkit", [30.0]), "spark_floor_same": row("floor", [26.0], True)},
+    }
+    text = engines.render({"machine": "test", "postgres": pg, "spark": spark})
+    assert "**1.20×** (within the 1.3× target)" in text  # median 12 s against 10 s
+    assert "| floor (40 statements) | 10.00 | 5.00 | 9.00 | 1 | 1.00× | 1.00× |" in text
+    assert "(modelkit − floor wall) ÷ 40 statements = **100 ms**" in text  # (30 - 26) / 40
+    assert "(node phase − floor statements) ÷ 40 statements = **75 ms**" in text  # (28 - 25) / 40
