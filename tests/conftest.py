@@ -114,3 +114,37 @@ def pg_server():
         yield server
     finally:
         server.stop()
+
+
+# -- Spark: one local session per test process, one Spark Connect server (see spark_support) -----------
+
+
+@pytest.fixture(scope="session")
+def spark_dirs(tmp_path_factory: pytest.TempPathFactory):
+    """The warehouse and metastore folders every ``method: session`` test profile of this process shares."""
+    import spark_support
+
+    pytest.importorskip("pyspark")
+    spark_support.require_java()
+    root = tmp_path_factory.mktemp("spark")
+    return spark_support.SparkDirs(root / "warehouse", root / "metastore")
+
+
+@pytest.fixture(scope="session")
+def spark_connect_server(tmp_path_factory: pytest.TempPathFactory):
+    """A Spark Connect server started from the pyspark package, for the ``method: connect`` tests."""
+    import spark_support
+
+    pytest.importorskip("pyspark")
+    spark_support.require_java()
+    server = spark_support.start_connect_server(tmp_path_factory.mktemp("spark-connect"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The spark tests first: under xdist their group (one worker, one JVM) then runs beside the other
+    tests instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is None)

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import BENCHMARKS as BENCH
-from harness.measure import run_once
+from harness.measure import OK, Cell, Sample, run_once
+from harness.report import CHANGE_TARGETS, targets
 from harness.workspace import generate
 
 
@@ -115,3 +117,64 @@ def test_quick_run_writes_every_row(tmp_path: Path) -> None:
     )
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
     assert again.read_text() == text  # the report is a function of the raw results
+
+
+def test_change_scenarios_run_and_leave_no_analysis_cache_behind(tmp_path: Path) -> None:
+    keys = "compile_analysis_off,compile_analysis_cold,docs_generate_unbuilt,run_skip_unchanged"
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--sizes", "20", "--repeat", "1", "--scenarios", keys]
+        + ["--work-dir", str(tmp_path / "work"), "--output", str(tmp_path / "RESULTS.md")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    cells = json.loads((tmp_path / "results.json").read_text())["sizes"]["20"]["modelkit"]
+    for key in keys.split(","):
+        assert cells[key]["status"] == "ok", (key, cells[key])
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "| compile, parse cache warm, no analysis cache | " in text
+    assert "| docs generate (cold: nothing built) | " in text
+
+
+def _cell(seconds: float) -> Cell:
+    return Cell(OK, [Sample(seconds, 50.0, 0)])
+
+
+@pytest.mark.parametrize(
+    ("on", "off", "size", "verdict"),
+    [
+        (1.5, 0.8, 1000, "PASS"),  # adds 0.7 s, under 1 s
+        (2.0, 0.8, 1000, "MISS"),  # adds 1.2 s
+        (9.0, 2.0, 10000, "PASS"),  # adds 7 s, under 8 s
+        (11.0, 2.0, 10000, "MISS"),
+    ],
+)
+def test_static_analysis_target_is_the_difference_of_two_compiles(
+    on: float, off: float, size: int, verdict: str
+) -> None:
+    cells = {"compile_analysis_cold": _cell(on), "compile_analysis_off": _cell(off)}
+    results = {"sizes": {size: {"modelkit": cells}}, "help": {}}
+    [target] = [t for t in targets(results) if t.name == f"static analysis added to `compile`, {size:,} models"]
+    assert target.verdict == verdict
+    assert f"{on - off:+.3f} s" in target.measured
+
+
+@pytest.mark.parametrize(
+    ("size", "key", "seconds", "verdict"),
+    [
+        (10000, "parse_one_model_edited", 0.25, "PASS"),
+        (10000, "parse_one_model_edited", 0.35, "MISS"),
+        (10000, "parse_macro_edited", 0.55, "PASS"),
+        (10000, "compile_select_edited", 0.6, "MISS"),
+        (1000, "run_skip_unchanged", 0.4, "PASS"),
+        (5000, "docs_generate_unbuilt", 5.5, "MISS"),
+    ],
+)
+def test_change_targets_read_their_own_size_and_row(size: int, key: str, seconds: float, verdict: str) -> None:
+    results = {"sizes": {size: {"modelkit": {key: _cell(seconds)}}}, "help": {}}
+    name = next(name for name, s, k, _ in CHANGE_TARGETS if k == key and s == size)
+    [target] = [t for t in targets(results) if t.name == name]
+    assert target.verdict == verdict
+    others = [t for t in targets(results) if t.name != name and t.verdict in ("PASS", "MISS")]
+    assert others == []  # no other target reads this cell

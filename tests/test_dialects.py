@@ -56,7 +56,8 @@ def test_types_translate(text: str, source: str, target: str, expected: tuple[st
 
 
 def test_seed_values_get_duckdbs_types() -> None:
-    assert value_type(["1", "-2", "", "null"]) == "BIGINT"
+    assert value_type(["1", "-2", "", "null"]) == "INTEGER"
+    assert value_type(["1", "-2147483649"]) == "BIGINT"
     assert value_type(["1", "2.5e3"]) == "DOUBLE"
     assert value_type(["2024-01-01 10:00", "2024-01-02 11:00:00.5"]) == "TIMESTAMP"
     assert value_type(["yes", "no"]) == "VARCHAR"
@@ -79,6 +80,46 @@ def pg_profile(root: Path, name: str = "demo") -> None:
     output = {"type": "postgres", "host": "127.0.0.1", "port": 1, "user": "u", "password": "", "dbname": "d",
               "schema": "main", "threads": 1}  # fmt: skip
     (root / "profiles.yml").write_text(yaml.safe_dump({name: {"target": "pg", "outputs": {"pg": output}}}))
+
+
+SEED_CSV = "id,big,price,name,day,at,flag\n1,3000000000,2.5,a,2024-01-01,2024-01-01 10:00:00,true\n2,1,3,b,,,false\n"
+SPARK_OUTPUT = {"type": "spark", "method": "session", "host": "local[1]", "schema": "main", "threads": 1}
+
+
+@pytest.mark.parametrize(
+    ("output", "dialect", "expected"),
+    [
+        (SPARK_OUTPUT, "duckdb", {"id": "INT", "big": "BIGINT", "price": "DOUBLE", "name": "STRING", "day": "DATE",
+                                  "at": "TIMESTAMP_NTZ", "flag": "BOOLEAN"}),
+        (None, "duckdb", {"id": "INT", "big": "BIGINT", "price": "DOUBLE PRECISION", "name": "TEXT",
+                          "day": "DATE", "at": "TIMESTAMP", "flag": "BOOLEAN"}),
+        (SPARK_OUTPUT, "spark", {}),  # the target's own dialect: the engine's inference stands
+        (SPARK_OUTPUT, "postgres", {}),  # a dialect whose seed types are not known: likewise
+    ],
+)  # fmt: skip
+def test_seed_types_follow_the_projects_dialect(
+    tmp_path: Path, output: dict | None, dialect: str, expected: dict[str, str]
+) -> None:
+    """A seed of a project written for DuckDB gets a DuckDB seed's types on another engine, named as that
+    engine names them; ``column_types`` keep the columns they name."""
+    root = make_project(
+        tmp_path,
+        {
+            "modelkit.yml": f"name: demo\nprofile: demo\ndialect: {dialect}\n",
+            "seeds/raw.csv": SEED_CSV,
+            "seeds/schema.yml": "version: 2\nseeds:\n  - name: raw\n    config:\n      column_types: {flag: varchar}\n",
+        },
+    )
+    if output is None:
+        pg_profile(root)
+    else:
+        (root / "profiles.yml").write_text(yaml.safe_dump({"demo": {"target": "t", "outputs": {"t": output}}}))
+    with Session(root) as session:
+        seed = next(n for n in session.manifest.nodes.values() if n.name == "raw")
+        expected = {k: v for k, v in expected.items() if k != "flag"}
+        assert session.dialects.seed_types(seed) == expected
+        if expected:
+            assert session.dialects.data_type(seed, "varchar") == expected["name"]
 
 
 def test_which_dialect_each_node_is_written_in(tmp_path: Path) -> None:

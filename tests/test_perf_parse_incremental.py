@@ -40,6 +40,41 @@ ROOT_FILES = {
             description: '{{ doc("described_doc") }}'
     """,
     "analyses/look.sql": "select * from {{ ref('leaf') }}\n",
+    "models/facts.sql": (
+        "{{ config(alias='facts_' ~ var('facts_suffix', 'a')) }}\n"
+        "select id, cents, current_date as ordered_at from {{ ref('base') }}\n"
+    ),
+    "models/spine.sql": "select current_date as date_day\n",
+    "models/semantic.yml": """
+        version: 2
+        models:
+          - name: spine
+            time_spine: {standard_granularity_column: date_day}
+            columns:
+              - {name: date_day, granularity: day}
+        groups:
+          - {name: finance, owner: {name: Finance}}
+        semantic_models:
+          - name: facts
+            description: Facts
+            model: ref('facts')
+            defaults: {agg_time_dimension: ordered_at}
+            entities:
+              - {name: id, type: primary}
+            dimensions:
+              - {name: ordered_at, type: time, type_params: {time_granularity: day}}
+            measures:
+              - {name: total_cents, agg: sum, expr: cents}
+        metrics:
+          - name: revenue
+            label: Revenue
+            type: simple
+            config: {group: finance}
+            type_params: {measure: total_cents}
+        saved_queries:
+          - name: revenue_daily
+            query_params: {metrics: [revenue], group_by: ["TimeDimension('id__ordered_at', 'day')"]}
+    """,
     "seeds/codes.csv": "code,label\n1,one\n",
 }
 
@@ -168,6 +203,15 @@ EDITS = [
         {},
         ["model.acme.acme_summary"],
     ),
+    ("semantic_yaml", replace_in("models/semantic.yml", "label: Revenue", "label: Income"), (), {}, FULL),
+    (
+        "semantic_model_read",  # a model a semantic model reads, edited: its node_relation stays right
+        replace_in("models/facts.sql", "select id, cents", "select id, cents + 0 as cents"),
+        (),
+        {},
+        ["model.demo.facts"],
+    ),
+    ("semantic_model_relation", lambda root: None, ("--vars", "{facts_suffix: b}"), {}, FULL),  # node_relation
     ("package_yaml", replace_in("dbt_packages/acme/models/staging/schema.yml", "The order's id", "Id"), (), {}, FULL),
 ]
 
@@ -223,7 +267,11 @@ def test_an_incremental_parse_equals_a_parse_from_scratch(
     scratch = run_cli("parse", "--no-partial-parse", "--project-dir", str(project), *args, env=env)
     assert (scratch.exit_code, said(scratch.output)) == (incremental_run.exit_code, said(incremental_run.output))
     if kept is not None:
+        assert kept["semantic_models"] and kept["group_map"] == {"finance": ["metric.demo.revenue"]}
+        kept_semantic = json.loads((project / "target" / "semantic_manifest.json").read_text())
+    if kept is not None:
         assert kept == comparable(project / "target" / "manifest.json")
+        assert kept_semantic == json.loads((project / "target" / "semantic_manifest.json").read_text())
 
 
 def said(output: str) -> list[str]:

@@ -148,22 +148,14 @@ def test_a_full_disk_is_a_located_error(tmp_path: Path, monkeypatch: pytest.Monk
     """ENOSPC injected at the one write helper (the real thing is in test_bad_input: target_disk_full)."""
     path = tmp_path / "results.json"
     fsio.atomic_write(path, b"{}")
-    real_fdopen = os.fdopen
+    real_write = os.write
 
-    class Full:
-        def __init__(self, fh):
-            self.fh = fh
+    def full(fd: int, data: bytes) -> int:
+        if fd <= 2:  # the test's own output
+            return real_write(fd, data)
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(fsio.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    monkeypatch.setattr(fsio.os, "write", full)
     with pytest.raises(FileSystemError) as info:
         fsio.atomic_write(path, b'{"a": 1}')
     assert "no space left on the device" in str(info.value) and str(path) in str(info.value)

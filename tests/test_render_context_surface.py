@@ -277,8 +277,25 @@ def test_invocation_values(built: dict[str, object]) -> None:
 
 
 def test_warn_and_logs(built: dict[str, object]) -> None:
-    assert "[WARNING]: careful now" in built["output"]  # type: ignore[operator]
+    output = str(built["output"])
+    assert "[WARNING]: careful now" not in output  # dbt prints the message as written
+    # as dbt: once when the model is parsed, once when it is compiled to run (not again for static analysis)
+    assert [line.split("  ", 1)[-1] for line in output.splitlines() if "careful now" in line] == ["careful now"] * 2
     assert set(statuses(built["root"]).values()) == {"success"}  # type: ignore[arg-type]
+
+
+def test_exceptions_warn_is_a_warning_event_and_an_error_under_warn_error(tmp_path: Path) -> None:
+    root = dbt_project(tmp_path / "p", {"models/m.sql": "{% do exceptions.warn('mind the ' ~ 'gap') %}select 1 as id"})
+    events = [
+        json.loads(line) for line in run(root, "run", "--log-format", "json").splitlines() if line.startswith("{")
+    ]
+    warned = [e["info"] for e in events if e["info"]["msg"] == "mind the gap"]
+    assert warned and {(i["name"], i["code"], i["level"]) for i in warned} == {("JinjaLogWarning", "I061", "warn")}
+    output = run(root, "--warn-error", "run", expect=1)
+    assert "Compilation Error in model m (models/m.sql:1)" in output and "mind the gap" in output
+    assert statuses(root) == {"model.test.m": "error"}
+    output = run(root, "run", "--warn-error-options", '{"error": "all", "warn": ["JinjaLogWarning"]}')
+    assert statuses(root) == {"model.test.m": "success"} and "mind the gap" in output
 
 
 def test_graph_is_empty_while_parsing_and_logs_reach_the_console(tmp_path: Path) -> None:

@@ -144,3 +144,97 @@ def test_build_skips_models_and_still_runs_their_tests(project: Path) -> None:
     found = {r["unique_id"]: r["status"] for r in results}
     assert found["model.demo.leaf"] == "no-op" and found["seed.demo.codes"] == "no-op", found
     assert [s for uid, s in found.items() if uid.startswith("test.demo.not_null_leaf_code")] == ["pass"]
+
+
+# -- models not rendered again: what their SQL is made from is recorded ------------------------------------
+RENDER_FILES = {
+    "dbt_project.yml": "name: demo\nprofile: demo\nvars:\n  threshold: 10\n",
+    "profiles.yml": FILES["profiles.yml"],
+    "macros/money.sql": "{% macro money(col) %}cast({{ col }} as decimal(18, 2)){% endmacro %}\n",
+    "macros/other.sql": "{% macro other() %}1{% endmacro %}\n",
+    "models/base.sql": "select 1 as id, 250 as cents\n",
+    "models/priced.sql": "select id, {{ money('cents') }} as amount from {{ ref('base') }}\n",
+    "models/plain.sql": "select id from {{ ref('base') }}\n",
+    "models/by_var.sql": "select id, {{ var('threshold') }} as threshold from {{ ref('base') }}\n",
+    "models/by_env.sql": "select '{{ env_var('MK_SKIP_LABEL', 'none') }}' as label\n",
+    "models/stamped.sql": "select '{{ run_started_at }}' as built_at\n",
+    "models/queried.sql": (
+        "{% set n = run_query('select 1').columns[0].values()[0] if execute else 0 %}select {{ n }} as n\n"
+    ),
+    "models/leaf.sql": "select * from {{ ref('priced') }}\n",
+}
+ALWAYS_RENDERED = {"stamped", "queried"}  # their SQL may change from one run to the next...
+ALWAYS_BUILT = {"stamped"}  # ...and this one's does
+
+
+@pytest.fixture
+def rendering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
+    """A built project, and the models each later command renders (the list is cleared before each)."""
+    from modelkit.render.compiler import Compiler
+
+    root = write_files(tmp_path / "demo", RENDER_FILES)
+    assert run_cli("run", "--project-dir", str(root)).exit_code == 0
+    seen: list[str] = []
+    render = Compiler._render
+
+    def recording(self, node, event_time=None):
+        seen.append(node.name)
+        return render(self, node, event_time)
+
+    monkeypatch.setattr(Compiler, "_render", recording)
+    return root, seen
+
+
+def runs(root: Path, seen: list[str], env: dict[str, str] | None = None, *args: str) -> tuple[set[str], set[str]]:
+    """(the models rendered, the models built) by `run --skip-unchanged`."""
+    seen.clear()
+    built = rebuilt(root, "--skip-unchanged", *args, env=env)
+    return set(seen), built
+
+
+RENDER_CASES = [
+    # (id, edit, environment, models whose SQL is made from something new, models built again)
+    ("nothing", lambda root: None, None, set(), set()),
+    (
+        "macro_edited",
+        lambda root: write_files(root, {"macros/money.sql": RENDER_FILES["macros/money.sql"].replace("18, 2", "20, 4")}),
+        None,
+        {"priced"},
+        {"priced", "leaf"},
+    ),
+    ("upstream_edited", lambda root: write_files(root, {"models/base.sql": "select 2 as id, 250 as cents\n"}), None, {"base"}, {"base", "priced", "plain", "by_var", "leaf"}),  # noqa: E501
+    ("var_changed", lambda root: None, None, {"by_var"}, {"by_var"}),  # with --vars below
+    ("env_changed", lambda root: None, {"MK_SKIP_LABEL": "set"}, {"by_env"}, {"by_env"}),
+    ("relation_dropped", lambda root: sql(root, "drop view main.plain"), None, {"plain"}, {"plain"}),
+    (
+        "macro_added",  # what names resolve to may change: every model is rendered again
+        lambda root: write_files(root, {"macros/more.sql": "{% macro more() %}2{% endmacro %}\n"}),
+        None,
+        {"base", "priced", "plain", "by_var", "by_env", "leaf"},
+        set(),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "edit", "env", "rendered", "built"), RENDER_CASES, ids=[c[0] for c in RENDER_CASES])
+def test_a_model_is_rendered_again_only_when_what_its_sql_is_made_from_changed(
+    rendering: tuple[Path, list[str]], case, edit, env, rendered, built
+) -> None:
+    root, seen = rendering
+    runs(root, seen)  # records what each model's SQL was made from
+    assert runs(root, seen) == (ALWAYS_RENDERED, ALWAYS_BUILT)
+    edit(root)
+    args = ("--vars", "{threshold: 20}") if case == "var_changed" else ()
+    # built ones are rendered (their SQL is run), the others only when what their SQL is made from changed
+    assert runs(root, seen, env, *args) == (rendered | built | ALWAYS_RENDERED, built | ALWAYS_BUILT)
+    assert runs(root, seen, env, *args) == (ALWAYS_RENDERED, ALWAYS_BUILT)  # recorded again
+
+
+def test_a_model_not_rendered_again_is_built_from_the_sql_it_would_render(rendering: tuple[Path, list[str]]) -> None:
+    root, seen = rendering
+    runs(root, seen)
+    sql(root, "drop view main.priced")
+    assert runs(root, seen) == ({"priced"} | ALWAYS_RENDERED, {"priced"} | ALWAYS_BUILT)
+    con = duckdb.connect(str(root / "target" / "demo.duckdb"))
+    assert con.execute("select amount from main.priced").fetchall() == [(250,)]
+    con.close()

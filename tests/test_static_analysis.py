@@ -172,6 +172,28 @@ def test_warnings_do_not_stop_a_build(tmp_path: Path) -> None:
     assert out.output.index("[WARNING]: Static analysis") < out.output.index("START seed")
 
 
+@pytest.mark.parametrize(
+    ("flags", "stops"),
+    [
+        (("--warn-error",), True),
+        (("--warn-error-options", '{"error": ["StaticAnalysisWarning"]}'), True),
+        (("--warn-error-options", '{"error": "all", "warn": ["StaticAnalysisWarning"]}'), False),
+        (("--warn-error-options", '{"error": ["LogTestResult"]}'), False),
+    ],
+)
+def test_warn_error_makes_analysis_warnings_errors(tmp_path: Path, flags: tuple[str, ...], stops: bool) -> None:
+    root = project(tmp_path, {"models/m.sql": "select id, nme from {{ ref('people') }}"})
+    out = run_cli(*flags, "build", cwd=root)
+    if stops:
+        assert out.exit_code == 2, out.output
+        assert "START" not in out.output
+        assert "Compilation Error in model m (models/m.sql:1)" in out.output
+        assert "Did you mean 'name'?" in out.output and "[WARNING]: Static analysis" not in out.output
+    else:
+        assert "[WARNING]: Static analysis of model m (models/m.sql:1)" in out.output
+        assert "START seed" in out.output
+
+
 def test_a_bad_mode_is_a_project_error(tmp_path: Path) -> None:
     root = project(tmp_path, {"models/m.sql": "select 1 as id"})
     (root / "modelkit.yml").write_text("name: demo\nmodels:\n  demo:\n    +static_analysis: loud\n")
@@ -292,3 +314,44 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
         assert "Column 'tierr' is not a column of seed raw_accounts. Did you mean 'tier'?" in out.output
         results.append(diagnostics(out.output))
     assert results[0] == results[1] and victim.name in results[0]
+
+
+def test_a_run_finds_unchanged_models_in_the_cache_without_rendering_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a build, a model whose SQL is made from what it was made from (see --skip-unchanged) is found
+    in the analysis cache by the SQL hash the build recorded; one with a finding is rendered, to report
+    the finding's line."""
+    from modelkit.render.compiler import Compiler
+
+    root = project(
+        tmp_path,
+        {
+            "models/clean.sql": "select id, name from {{ ref('people') }}",
+            "models/warned.sql": "select id\nfrom main.people",
+        },
+    )
+    assert run_cli("seed", cwd=root).exit_code == 0
+    assert run_cli("run", "-s", "clean", "warned", cwd=root).exit_code == 0
+    rendered: list[str] = []
+    render = Compiler._render
+
+    def recording(self, node, event_time=None):
+        rendered.append(node.name)
+        return render(self, node, event_time)
+
+    monkeypatch.setattr(Compiler, "_render", recording)
+    for args in (("run", "--skip-unchanged"), ("compile",)):
+        rendered.clear()
+        out = run_cli(*args, "-s", "clean", "warned", "--log-level", "debug", cwd=root)
+        assert out.exit_code == 0, out.output
+        assert "Static analysis: 0 nodes analysed, 2 from the cache" in out.output
+        assert "Static analysis of model warned (models/warned.sql:2): " in out.output
+        assert "is seed people, read without ref() or source()" in out.output
+        if args[0] == "run":
+            assert rendered == ["warned"]  # clean: neither analysed nor built from a new render
+        else:
+            assert sorted(rendered) == ["clean", "warned"]  # compile renders what it selects
+    (root / "models" / "clean.sql").write_text("select id, nme from {{ ref('people') }}")
+    out = run_cli("run", "--skip-unchanged", "-s", "clean", cwd=root)
+    assert "Column 'nme' is not a column of seed people" in out.output  # an edit: analysed again

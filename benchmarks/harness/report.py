@@ -179,10 +179,44 @@ def targets(results: dict[str, Any]) -> list[Target]:
     t.measured = fmt_peak(peak)
     out.append(t)
 
+    out += _change_targets(results)
     helped = results.get("help", {}).get("modelkit")
     t = _check("`modelkit --help`", "< 0.3 s", helped, lambda v: v < 0.3)
     t.measured = _secs(helped.seconds) if helped and helped.ok else "–"
     out.append(t)
+    return out
+
+
+# Work on what changed: (name, goal, size, scenario, limit in seconds)
+CHANGE_TARGETS = (
+    ("parse after editing one model, 10,000 models", 10000, "parse_one_model_edited", 0.3),
+    ("parse after editing a macro 100 models call, 10,000 models", 10000, "parse_macro_edited", 0.6),
+    ("`compile -s` the edited model, 10,000 models", 10000, "compile_select_edited", 0.5),
+    ("`run --skip-unchanged`, nothing changed, 1,000 models", 1000, "run_skip_unchanged", 0.5),
+    ("`docs generate` before any run, 5,000 models", 5000, "docs_generate_unbuilt", 5.0),
+    ("`docs generate` after a run, 5,000 models", 5000, "docs_generate", 5.0),
+)
+# What static analysis adds to a compile whose parse cache is warm: (size, limit in seconds)
+ANALYSIS_TARGETS = ((1000, 1.0), (10000, 8.0))
+
+
+def _change_targets(results: dict[str, Any]) -> list[Target]:
+    out = []
+    for name, size, key, limit in CHANGE_TARGETS:
+        cell = _cell(results, size, "modelkit", key)
+        t = _check(name, f"< {limit:g} s", cell, lambda v, limit=limit: v < limit)
+        t.measured = _secs(cell.seconds) if cell and cell.ok else "–"
+        out.append(t)
+    for size, limit in ANALYSIS_TARGETS:
+        name, goal = f"static analysis added to `compile`, {size:,} models", f"< {limit:g} s"
+        on = _cell(results, size, "modelkit", "compile_analysis_cold")
+        off = _cell(results, size, "modelkit", "compile_analysis_off")
+        if on is None or off is None or not on.ok or not off.ok:
+            out.append(_check(name, goal, on if on is None or not on.ok else off, lambda v: True))
+            continue
+        added = on.seconds - off.seconds  # type: ignore[operator]
+        verdict = "PASS" if added < limit else "MISS"
+        out.append(Target(name, goal, f"{_secs(on.seconds)} − {_secs(off.seconds)} = {added:+.3f} s", verdict))
     return out
 
 

@@ -24,7 +24,8 @@ class Scenario:
     start: str
     after: str  # the state the command leaves behind
     # what is edited before each sample (untimed): "model" (one mid-DAG model), "macro" (a macro that 100
-    # models call), or "" (nothing); "{edited}" in args stands for the edited model's name
+    # models call), "analysis-cache" (the static analysis cache removed, the parse cache kept), or "" (nothing);
+    # "{edited}" in args stands for the edited model's name
     edit: str = ""
 
     @property
@@ -38,12 +39,28 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("parse_warm", "parse again, nothing changed", ("parse",), "parsed", "parsed"),
     Scenario("compile", "compile (cold)", ("compile",), "cold", "parsed"),
     Scenario("compile_warm", "compile again, nothing changed", ("compile",), "parsed", "parsed"),
+    Scenario(
+        "compile_analysis_off",
+        "compile --static-analysis off, parse cache warm",
+        ("compile", "--static-analysis", "off"),
+        "parsed",
+        "parsed",
+    ),
+    Scenario(
+        "compile_analysis_cold",
+        "compile, parse cache warm, no analysis cache",
+        ("compile",),
+        "parsed",
+        "parsed",
+        "analysis-cache",
+    ),
     Scenario("run_t1", "run --threads 1", ("run", "--threads", "1"), "cold", "built"),
     Scenario("run_t4", "run --threads 4", ("run", "--threads", "4"), "cold", "built"),
     Scenario("run_again", "run again, nothing changed (--threads 4)", ("run", "--threads", "4"), "built", "built"),
     Scenario("test", "test (after a run)", ("test",), "built", "built"),
     Scenario("docs_generate", "docs generate (after a run)", ("docs", "generate"), "built", "built"),
     Scenario("build", "build (cold)", ("build",), "cold", "built"),
+    Scenario("docs_generate_unbuilt", "docs generate (cold: nothing built)", ("docs", "generate"), "cold", "parsed"),
     Scenario("parse_one_model_edited", "parse after editing one model", ("parse",), "parsed", "parsed", "model"),
     Scenario(
         "parse_macro_edited", "parse after editing a macro 100 models call", ("parse",), "parsed", "parsed", "macro"
@@ -66,7 +83,22 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 PARSE_ONLY = ("parse_cold", "parse_warm")
 # measured in full runs and with --scenarios; --quick leaves them out
-EDIT_SCENARIOS = ("parse_one_model_edited", "parse_macro_edited", "compile_select_edited", "run_skip_unchanged")
+EDIT_SCENARIOS = (
+    "parse_one_model_edited",
+    "parse_macro_edited",
+    "compile_select_edited",
+    "run_skip_unchanged",
+    "compile_analysis_off",
+    "compile_analysis_cold",
+    "docs_generate_unbuilt",
+)
+# modelkit's own options: other tools show these rows as absent
+MODELKIT_ONLY = {
+    "run_skip_unchanged": "`run` has no --skip-unchanged",
+    "compile_analysis_off": "no static analysis to turn off",
+    "compile_analysis_cold": "no static analysis",
+}
+ANALYSIS_CACHE = "target/static_analysis.json"
 BY_KEY = {s.key: s for s in SCENARIOS}
 
 
@@ -84,6 +116,9 @@ def _editor(ws: Workspace, scenario: Scenario) -> Any:
     counter = iter(range(1_000_000))
 
     def edit() -> None:
+        if scenario.edit == "analysis-cache":
+            (ws.root / ANALYSIS_CACHE).unlink(missing_ok=True)
+            return
         path = ws.root / EDIT_MACRO if scenario.edit == "macro" else edited_model(ws.root)
         with path.open("a") as fh:
             fh.write(f"\n-- edit {next(counter)}\n" if scenario.edit == "model" else f"{{# edit {next(counter)} #}}\n")
@@ -138,8 +173,8 @@ def _prepare(ws: Workspace, scenario: Scenario) -> tuple[Any, Any]:
 
 def run_scenario(ws: Workspace, scenario: Scenario, repeat: int, budget: float) -> Cell:
     """Measure one scenario on one tool's project copy."""
-    if scenario.key == "run_skip_unchanged" and ws.tool.name != "modelkit":
-        return Cell(ABSENT, note=f"`{ws.tool.name} run` has no --skip-unchanged")
+    if scenario.key in MODELKIT_ONLY and ws.tool.name != "modelkit":
+        return Cell(ABSENT, note=f"{ws.tool.name}: {MODELKIT_ONLY[scenario.key]}")
     if not ws.tool.has_command(scenario.command_words):
         return Cell(ABSENT, note=f"`{ws.tool.name} {' '.join(scenario.command_words)}` does not exist")
     each, once = _prepare(ws, scenario)

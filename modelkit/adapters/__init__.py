@@ -3,7 +3,7 @@
 ``base`` holds the protocol, the capability set and the shared data shapes, ``sql`` the SQL
 snippets that tests and contracts ask of an engine, ``stateful`` the incremental and snapshot SQL
 engines of the common dialect share, and each engine is a module or a few (``duckdb*``,
-``postgres*``). Adapters import only :mod:`modelkit.core` and :mod:`modelkit.project`.
+``postgres*``, ``spark*``). Adapters import only :mod:`modelkit.core` and :mod:`modelkit.project`.
 :data:`ENGINES` maps a profile's ``type`` to the function that opens it; an engine module is
 imported only when a target uses it, since each loads its database driver.
 """
@@ -38,23 +38,51 @@ def _postgres(target: Target) -> Adapter:
     return PostgresAdapter(target)
 
 
-ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb, "postgres": _postgres}
+def _spark(target: Target) -> Adapter:
+    try:
+        import pyspark  # noqa: F401 - the driver, checked before anything starts
+    except ImportError:
+        raise missing_driver(target, "pyspark (4.0)", "spark") from None
+    if target.credentials.get("method") == "connect":
+        try:
+            import pyspark.sql.connect.session  # noqa: F401 - the Spark Connect client needs pyspark[connect]'s packages
+        except ImportError:
+            raise missing_driver(target, "pyspark's Spark Connect client (pyspark[connect])", "spark") from None
+    from modelkit.adapters.spark import SparkAdapter  # the adapter module itself: only for spark targets
+
+    return SparkAdapter(target)
+
+
+ENGINES: dict[str, Callable[[Target], Adapter]] = {"duckdb": _duckdb, "postgres": _postgres, "spark": _spark}
 
 # What rendering must know of an engine before connecting to it (``--empty`` compiles without a
 # connection): the capabilities its adapter declares that change the SQL templates produce.
 RENDER_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "duckdb": frozenset(),
     "postgres": frozenset({Capability.SUBQUERY_ALIAS}),
+    "spark": frozenset(),
 }
+# How an engine quotes identifiers, also known before connecting: relations in templates (``ref``,
+# ``source``, ``this``) render with it. Engines not listed quote with double quotes.
+IDENTIFIER_QUOTES: dict[str, str] = {"spark": "`"}
 
 
 # The SQL dialect each engine speaks, as sqlglot names it: a model written in another dialect (the
 # project's ``dialect:``, a model's ``+dialect``) is translated into this one when it is compiled.
-SQL_DIALECTS: dict[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
+SQL_DIALECTS: dict[str, str] = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
 
 
 def render_capabilities(adapter_type: str) -> frozenset[Capability]:
     return RENDER_CAPABILITIES.get(adapter_type, frozenset())
+
+
+def identifier_quote(adapter_type: str) -> str:
+    """The character the engine of a profile ``type`` quotes identifiers with.
+
+    >>> identifier_quote("spark"), identifier_quote("duckdb")
+    ('`', '"')
+    """
+    return IDENTIFIER_QUOTES.get(adapter_type, '"')
 
 
 def sql_dialect(adapter_type: str) -> str:

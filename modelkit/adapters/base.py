@@ -19,6 +19,7 @@ class Capability(Enum):
 
     BATCHED_TESTS = "batched_tests"  # ``sql.test_batch_branch``: many data tests in one statement
     CATALOG_QUERY = "catalog_query"  # ``get_catalog``: every relation's columns of some schemas in one query
+    MERGE_INTO = "merge_into"  # ``merge`` is one MERGE statement (else the engine emulates it, e.g. by a rewrite)
     RELATION_STATE = "relation_state"  # ``relation_states``: what each relation looks like, in one query
     SUBQUERY_ALIAS = "subquery_alias"  # a subquery in FROM needs an alias (``--empty`` reads refs through one)
 
@@ -86,6 +87,22 @@ class SnapshotSpec:
     names: Mapping[str, str] = field(default_factory=lambda: {n: n for n in SNAPSHOT_META_COLUMNS})
 
 
+@dataclass(frozen=True)
+class RelationOptions:
+    """What a node asks of the relation built for it beyond its SQL.
+
+    ``config`` is the node's config: each engine reads the keys it knows (a file format, partitioning).
+    ``description`` and ``column_descriptions`` are set only when the node's ``persist_docs`` asks for
+    them. Comments are written after the relation is built, through :meth:`Adapter.comment_on_relation`
+    and :meth:`Adapter.comment_on_columns`; these are for what an engine can only write as it creates
+    the relation (Spark: a view's column comments).
+    """
+
+    config: Mapping[str, Any] = field(default_factory=dict)
+    description: str | None = None
+    column_descriptions: Mapping[str, str] = field(default_factory=dict)
+
+
 # How an engine treats each kind of contract constraint (dbt's ConstraintSupport).
 ENFORCED, NOT_ENFORCED, NOT_SUPPORTED = "enforced", "not_enforced", "not_supported"
 
@@ -110,6 +127,8 @@ class Adapter(Protocol):
     capabilities: frozenset[Capability]
     constraint_support: Mapping[str, str]  # constraint type -> ENFORCED / NOT_ENFORCED / NOT_SUPPORTED
     sql: StandardSQL  # the SQL snippets tests, contracts and unit tests need, in this engine's dialect
+    # the built-in incremental strategies this engine runs, its default first ("microbatch" is always run)
+    incremental_strategies: tuple[str, ...]
 
     def open(self) -> None: ...
 
@@ -167,7 +186,9 @@ class Adapter(Protocol):
 
     def rename_relation(self, relation: Relation, new_identifier: str) -> None: ...
 
-    def replace_view(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
+    def replace_view(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Create or replace a view; on failure the previous relation stays.
 
         ``sql_header`` (a model's ``sql_header`` config) runs just before the DDL, in the same batch; so it
@@ -175,12 +196,20 @@ class Adapter(Protocol):
         """
         ...
 
-    def replace_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
+    def replace_table(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Build a table and swap it in atomically; on failure the previous relation stays."""
         ...
 
     def replace_table_with_schema(
-        self, relation: Relation, schema: TableSchema, sql: str, *, sql_header: str | None = None
+        self,
+        relation: Relation,
+        schema: TableSchema,
+        sql: str,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """As :meth:`replace_table`, the table declared first (columns, types, constraints), then filled."""
         ...
@@ -208,6 +237,7 @@ class Adapter(Protocol):
         delimiter: str,
         quote_columns: bool,
         full_refresh: bool = False,
+        options: RelationOptions | None = None,
     ) -> QueryResult:
         """Load a CSV file natively; an existing table is emptied and refilled unless ``full_refresh``."""
         ...
@@ -257,6 +287,15 @@ class Adapter(Protocol):
         """Update matching rows (``update_columns``) and insert the others (``columns``)."""
         ...
 
+    def insert_overwrite(
+        self, target: Relation, source: Relation, columns: Sequence[str], partition_by: Sequence[str]
+    ) -> QueryResult:
+        """Replace the partitions of ``target`` that ``source`` has rows for (all rows when not partitioned).
+
+        Only engines listing ``insert_overwrite`` in ``incremental_strategies``.
+        """
+        ...
+
     def add_columns(self, relation: Relation, columns: Sequence[ColumnInfo]) -> None: ...
 
     def drop_columns(self, relation: Relation, names: Sequence[str]) -> None: ...
@@ -264,7 +303,13 @@ class Adapter(Protocol):
     def alter_column_type(self, relation: Relation, name: str, data_type: str) -> None: ...
 
     def create_snapshot_table(
-        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+        self,
+        relation: Relation,
+        sql: str,
+        spec: SnapshotSpec,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """First snapshot run: every row of ``sql`` with its meta columns."""
         ...

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult
+from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult, RelationOptions
 from modelkit.adapters.duckdb_connect import connect
 from modelkit.adapters.duckdb_stateful import StatefulMixin
 from modelkit.adapters.sql import StandardSQL
@@ -30,6 +30,7 @@ class DuckDBAdapter(StatefulMixin):
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
     )  # as dbt-duckdb: DuckDB checks every one of them on insert
     sql = StandardSQL('"', type_of_function="typeof")
+    incremental_strategies = ("delete+insert", "append", "merge")  # dbt-duckdb's, its default first
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -378,7 +379,9 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(None, key, relation.identifier)
         self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
 
-    def replace_view(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
+    def replace_view(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         existing = self.get_relation(relation.database, relation.schema, relation.identifier)
         create = self.sql.with_header(sql_header, f"create or replace view {relation.render()} as (\n{sql}\n)")
         if existing is not None and existing.type != "view":
@@ -388,7 +391,9 @@ class DuckDBAdapter(StatefulMixin):
         self._remember(relation.with_type("view"), self._key(relation.database, relation.schema), relation.identifier)
         return QueryResult(message="OK")
 
-    def replace_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
+    def replace_table(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         """Build the new table and swap it in atomically.
 
         DuckDB's ``CREATE OR REPLACE TABLE ... AS`` runs as one transaction that

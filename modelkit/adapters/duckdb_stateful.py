@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from modelkit.adapters.base import ColumnInfo, CsvReadError, QueryResult, TableSchema
+from modelkit.adapters.base import ColumnInfo, CsvReadError, QueryResult, RelationOptions, TableSchema
 from modelkit.adapters.stateful import StandardStateful, sql_literal
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
@@ -74,6 +74,7 @@ class StatefulMixin(StandardStateful):
         delimiter: str,
         quote_columns: bool = True,
         full_refresh: bool = False,
+        options: RelationOptions | None = None,
     ) -> QueryResult:
         """``column_types`` should name every column (see ``describe_csv``), in file order."""
         with _read_errors():
@@ -128,7 +129,13 @@ class StatefulMixin(StandardStateful):
         return temp
 
     def replace_table_with_schema(
-        self, relation: Relation, schema: TableSchema, sql: str, *, sql_header: str | None = None
+        self,
+        relation: Relation,
+        schema: TableSchema,
+        sql: str,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """Declare the table (types and constraints, so that DuckDB checks every row), then fill it.
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from modelkit.adapters.base import ENFORCED, Capability, QueryResult, TableSchema
+from modelkit.adapters.base import ENFORCED, Capability, QueryResult, RelationOptions, TableSchema
 from modelkit.adapters.postgres_catalog import RELATIONS_SQL, PostgresCatalog
 from modelkit.adapters.postgres_connect import check_profile, connect
 from modelkit.adapters.postgres_sql import PostgresSQL
@@ -63,6 +63,7 @@ class PostgresAdapter(PostgresCatalog, PostgresStateful):
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
     )  # as dbt-postgres: PostgreSQL checks every one of them
     sql = PostgresSQL()
+    incremental_strategies = ("delete+insert", "append", "merge")  # the default first (appends without a unique_key)
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -311,20 +312,30 @@ class PostgresAdapter(PostgresCatalog, PostgresStateful):
         self._remember(None, key, relation.identifier)
         self._remember(existing.replace_identifier(new_identifier), key, new_identifier)
 
-    def replace_view(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
+    def replace_view(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         def build(tmp: Relation) -> QueryResult:
             return self._execute(self.sql.with_header(sql_header, f"create view {tmp} as (\n{sql}\n)"), body=sql)
 
         return self._swap(relation.with_type("view"), build)
 
-    def replace_table(self, relation: Relation, sql: str, *, sql_header: str | None = None) -> QueryResult:
+    def replace_table(
+        self, relation: Relation, sql: str, options: RelationOptions | None = None, *, sql_header: str | None = None
+    ) -> QueryResult:
         def build(tmp: Relation) -> QueryResult:
             return self._execute(self.sql.with_header(sql_header, f"create table {tmp} as (\n{sql}\n)"), body=sql)
 
         return self._swap(relation.with_type("table"), build)
 
     def replace_table_with_schema(
-        self, relation: Relation, schema: TableSchema, sql: str, *, sql_header: str | None = None
+        self,
+        relation: Relation,
+        schema: TableSchema,
+        sql: str,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
         """The table declared first (types and constraints, checked on every row), filled, then swapped in."""
         items = [" ".join([quote(name), data_type, *checks]) for name, data_type, checks in schema.columns]

@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from modelkit.adapters.base import ColumnInfo, CsvReadError, QueryResult
+from modelkit.adapters.base import ColumnInfo, CsvReadError, QueryResult, RelationOptions
 from modelkit.adapters.stateful import StandardStateful
 from modelkit.core.errors import DatabaseError
 from modelkit.core.relation import Relation, quote
@@ -154,6 +154,7 @@ class PostgresStateful(StandardStateful):
         delimiter: str,
         quote_columns: bool = True,
         full_refresh: bool = False,
+        options: RelationOptions | None = None,
     ) -> QueryResult:
         """Create (or truncate) the table, then COPY the rows in; run inside ``adapter.transaction()``."""
         seed = SeedFile(path, delimiter)

@@ -12,14 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from modelkit.adapters.base import ColumnInfo, QueryResult, SnapshotSpec
-from modelkit.adapters.snapshot_sql import (
-    is_current_sql,
-    scd_id_sql,
-    snapshot_staging_sql,
-    updated_at_sql,
-    valid_to_sql,
-)
+from modelkit.adapters.base import ColumnInfo, QueryResult, RelationOptions, SnapshotSpec
+from modelkit.adapters.snapshot_sql import is_current_sql, snapshot_first_build_sql, snapshot_staging_sql
 from modelkit.core.relation import Relation, quote
 
 if TYPE_CHECKING:
@@ -171,16 +165,15 @@ class StandardStateful:
 
     # -- snapshots -----------------------------------------------------------
     def create_snapshot_table(
-        self, relation: Relation, sql: str, spec: SnapshotSpec, *, sql_header: str | None = None
+        self,
+        relation: Relation,
+        sql: str,
+        spec: SnapshotSpec,
+        options: RelationOptions | None = None,
+        *,
+        sql_header: str | None = None,
     ) -> QueryResult:
-        n = spec.names
-        updated_at = updated_at_sql(spec)
-        deleted = f",\n  'False' as {quote(n['dbt_is_deleted'])}" if spec.hard_deletes == "new_record" else ""
-        select = (
-            f"select *,\n  {scd_id_sql(spec, updated_at)} as {quote(n['dbt_scd_id'])},\n"
-            f"  {updated_at} as {quote(n['dbt_updated_at'])},\n  {updated_at} as {quote(n['dbt_valid_from'])},\n"
-            f"  {valid_to_sql(spec, updated_at)} as {quote(n['dbt_valid_to'])}{deleted}\nfrom (\n{sql}\n) sbq"
-        )
+        select = snapshot_first_build_sql(sql, spec)
         result = self.execute(self.sql.with_header(sql_header, f"create table {relation.render()} as (\n{select}\n)"))
         self._remember(relation.with_type("table"), self._key(relation.database, relation.schema), relation.identifier)
         return result

@@ -1,8 +1,10 @@
 """Static analysis results kept between commands (``target/static_analysis.json``).
 
-An entry is found by the node's compiled SQL, its dependencies and its own relation, and reused only
-while every relation the query read has the columns (and the owners) it had, and every name it could
-not find is still not a relation of the project. Anything else is analysed again.
+An entry is found by the hash of the node's compiled SQL (:func:`sql_hash`), its dependencies and its
+own relation, and reused only while every relation the query read has the columns (and the owners) it
+had, and every name it could not find is still not a relation of the project. Anything else is
+analysed again. Keyed by the SQL's hash, an entry is found without the SQL itself for a model whose
+SQL hash is known without rendering it (see :meth:`modelkit.execute.fingerprints.BuildState.reusable_sql`).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from modelkit.analysis.relations import Key, Relations
 from modelkit.analysis.shapes import Shape
 from modelkit.core import fsio, jsonio
 from modelkit.core.errors import ModelkitError
+from modelkit.core.text import sql_hash
 
 try:
     SQLGLOT_VERSION = version("sqlglot")  # read without importing sqlglot: a warm run never needs it
 except PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
     SQLGLOT_VERSION = ""
 FILE_NAME = "static_analysis.json"
-FORMAT = 2  # bump when the shape of an entry changes
+FORMAT = 3  # bump when the shape of an entry (or of its key) changes
 
 
 def _digest(*parts: Any) -> str:
@@ -51,8 +54,8 @@ class AnalysisCache:
         if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
 
-    def _key(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None) -> str:
-        return _digest(uid, sql, sorted(parents), list(self_key) if self_key else None)
+    def _key(self, uid: str, digest: str, parents: frozenset[str], self_key: Key | None) -> str:
+        return _digest(uid, digest, sorted(parents), list(self_key) if self_key else None)
 
     def _tables(self, tables: list[Key]) -> str:
         relations = self.relations
@@ -68,7 +71,11 @@ class AnalysisCache:
         )
 
     def get(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None) -> QueryCheck | None:
-        key = self._key(uid, sql, parents, self_key)
+        return self.get_hashed(uid, sql_hash(sql), parents, self_key)
+
+    def get_hashed(self, uid: str, digest: str, parents: frozenset[str], self_key: Key | None) -> QueryCheck | None:
+        """:meth:`get`, given the hash of the SQL (:func:`sql_hash`) instead of the SQL."""
+        key = self._key(uid, digest, parents, self_key)
         entry = self.entries.get(key)
         if entry is None:
             return None
@@ -83,7 +90,7 @@ class AnalysisCache:
         return QueryCheck([Finding.from_json(f) for f in entry["f"]], Shape.from_json(entry["s"]), tables)  # type: ignore[arg-type]
 
     def put(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None, found: QueryCheck) -> None:
-        key = self._key(uid, sql, parents, self_key)
+        key = self._key(uid, sql_hash(sql), parents, self_key)
         self.touched.add(uid)
         self.used[key] = {
             "n": uid,

@@ -75,6 +75,8 @@ class LineageContext:
         self.nodes: dict[Key, list[str]] = {}  # relation -> the nodes and sources that are it
         self.ephemerals: dict[str, str] = {}  # CTE name (lower) -> unique_id
         self._schema: Any = None
+        self._pending: list[Key] = []  # relations added since the schema was made: added when it is next used
+        self._names: dict[tuple[str, bool], str] = {}  # identifier -> as the dialect normalizes it
 
     def key(self, database: str | None, schema: str | None, name: str) -> Key:
         return ((database or self.default_database).lower(), (schema or self.default_schema).lower(), name.lower())
@@ -85,39 +87,62 @@ class LineageContext:
         if columns:
             self.columns[key] = dict(columns)
             if self._schema is not None:
-                self._schema.add_table(_table(key), self._types(columns), dialect=self.dialect)
+                self._pending.append(key)
 
     def add_ephemeral(self, cte_name: str, unique_id: str, columns: dict[str, str] | None) -> None:
         self.ephemerals[cte_name.lower()] = unique_id
         self.add_relation(self.key(None, None, cte_name), unique_id, columns)
 
-    @staticmethod
-    def _types(columns: dict[str, str]) -> dict[str, str]:
+    def normal(self, name: str, is_table: bool = False) -> str:
+        """``name`` as sqlglot normalizes an identifier of the dialect (once per distinct name: the schema
+        is then made with ``normalize=False``, which spares sqlglot doing it for every table it looks up)."""
+        found = self._names.get((name, is_table))
+        if found is None:
+            load_sqlglot()
+            # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
+            from sqlglot.errors import SqlglotError
+            from sqlglot.schema import normalize_name  # (lazy, as above)
+
+            try:
+                found = normalize_name(name, dialect=self.dialect, is_table=is_table).name
+            except SqlglotError:
+                found = name
+            self._names[(name, is_table)] = found
+        return found
+
+    def _types(self, columns: dict[str, str]) -> dict[str, str]:
         # Types only help sqlglot with names; an odd engine type must not stop the analysis.
-        return {name: "UNKNOWN" for name in columns}
+        return {self.normal(name): "UNKNOWN" for name in columns}
 
     @property
     def schema(self) -> Any:
+        if self._pending and self._schema is not None:
+            # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
+            from sqlglot import exp
+
+            pending, self._pending = self._pending, []
+            for key in dict.fromkeys(pending):
+                db, schema, name = (self.normal(part, is_table=True) for part in key)
+                table = exp.table_(name, db=schema, catalog=db)
+                self._schema.add_table(table, self._types(self.columns[key]), dialect=self.dialect, normalize=False)
         if self._schema is None:
             # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
             from sqlglot.schema import MappingSchema
 
             nested: dict[str, Any] = {}
-            for (db, schema, name), columns in self.columns.items():
+            for key, columns in self.columns.items():
+                db, schema, name = (self.normal(part, is_table=True) for part in key)
                 nested.setdefault(db, {}).setdefault(schema, {})[name] = self._types(columns)
-            self._schema = MappingSchema(nested, dialect=self.dialect)
+            self._schema = MappingSchema(nested, dialect=self.dialect, normalize=False)
+            self._pending = []
         return self._schema
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_schema"] = None
+        state["_pending"] = []
+        state["_names"] = {}
         return state
-
-
-def _table(key: Key) -> Any:
-    from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
-
-    return exp.table_(key[2], db=key[1], catalog=key[0])
 
 
 def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = (), *, filters: bool = False) -> NodeLineage:
@@ -153,8 +178,8 @@ def analyse(ctx: LineageContext, sql: str, parents: Iterable[str] = (), *, filte
             tree,
             dialect=ctx.dialect,
             schema=ctx.schema,
-            catalog=ctx.default_database,
-            db=ctx.default_schema,
+            catalog=ctx.normal(ctx.default_database, is_table=True) if ctx.default_database else None,
+            db=ctx.normal(ctx.default_schema, is_table=True) if ctx.default_schema else None,
             validate_qualify_columns=False,
             identify=False,
         )

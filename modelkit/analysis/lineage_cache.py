@@ -7,16 +7,17 @@ the query names are what they were when it was computed; anything else is analys
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from modelkit import __version__
 from modelkit.analysis.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 from modelkit.core import fsio
 
 FILE_NAME = "lineage_cache.json"
-FORMAT = 3  # bump when the shape of an entry changes
+FORMAT = 4  # bump when the shape of an entry (or of its keys) changes
 
 
 def _version(ctx: LineageContext) -> str:
@@ -26,7 +27,7 @@ def _version(ctx: LineageContext) -> str:
 
 
 def _digest(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(parts, default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class LineageCache:
@@ -36,17 +37,23 @@ class LineageCache:
         self.version = _version(ctx)
         self.entries: dict[str, dict[str, Any]] = {}
         self.hits = 0
+        self._keys: dict[str, tuple[list[str], str]] = {}  # compiled SQL -> (its parents, its key)
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = orjson.loads(self.path.read_bytes())
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
 
     def _key(self, sql: str, parents: list[str]) -> str:
+        known = self._keys.get(sql)
+        if known is not None and known[0] == parents:
+            return known[1]
         lowered = sql.lower()
         ephemerals = sorted((name, uid) for name, uid in self.ctx.ephemerals.items() if name in lowered)
-        return _digest(sql, sorted(parents), ephemerals)
+        key = _digest(sql, sorted(parents), ephemerals)
+        self._keys[sql] = (parents, key)
+        return key
 
     def _tables(self, tables: list[Any]) -> str:
         return _digest(
@@ -76,7 +83,7 @@ class LineageCache:
         """Write the cache with the entries of these jobs only (others are stale)."""
         wanted = {self._key(sql, parents) for _, sql, parents in keep}
         entries = {k: v for k, v in self.entries.items() if k in wanted}
-        fsio.atomic_write(self.path, json.dumps({"version": self.version, "entries": entries}, separators=(",", ":")))
+        fsio.atomic_write(self.path, orjson.dumps({"version": self.version, "entries": entries}))
 
 
 def _to_dict(found: NodeLineage) -> dict[str, Any]:

@@ -7,11 +7,14 @@ by the name of the CTE the compiler inlines them as (``__dbt__cte__<name>``).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from modelkit.analysis.lineage import LineageContext
 from modelkit.analysis.shapes import UNKNOWN, Shape, contract_shape, seed_shape, source_shape
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node
 
 Key = tuple[str, str, str]
@@ -25,6 +28,71 @@ def label(node: Any) -> str:
     return f"{node.resource_type} {node.name}"
 
 
+class Shapes(dict):  # type: ignore[type-arg]
+    """Shapes by relation key; some made only when first asked for (a seed's reads its CSV file)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[Key, Callable[[], Shape | None]] = {}
+
+    def later(self, key: Key, make: Callable[[], Shape | None]) -> None:
+        self.pending[key] = make
+
+    def _make(self, key: Any) -> None:
+        make = self.pending.pop(key, None)
+        if make is not None:
+            shape = make()
+            if shape is not None:
+                dict.__setitem__(self, key, shape)
+
+    def _make_all(self) -> None:
+        for key in list(self.pending):
+            self._make(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self.pending:
+            self._make(key)
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        if key in self.pending:
+            self._make(key)
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.pending:
+            self._make(key)
+        return dict.__contains__(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.pending.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def __iter__(self) -> Any:
+        self._make_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._make_all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._make_all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._make_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._make_all()
+        return dict.items(self)
+
+    def __reduce__(self) -> Any:
+        self._make_all()
+        return (dict, (dict(self),))
+
+
 class Relations:
     """Project relations by key, their shapes, and the ephemeral models' CTE names."""
 
@@ -32,7 +100,7 @@ class Relations:
         self.dialect = dialect
         self.database = (database or "").lower()
         self.schema = (schema or "").lower()
-        self.shapes: dict[Key, Shape] = {}
+        self.shapes = Shapes()  # Key -> Shape
         self.owners: dict[Key, list[str]] = {}
         self.by_name: dict[str, list[Key]] = {}
         self.ephemerals: dict[str, str] = {}  # CTE name (lower) -> unique_id
@@ -112,14 +180,18 @@ class Relations:
 def project_relations(manifest: Manifest, dialect: str, database: str, schema: str, root: Path) -> Relations:
     """Every relation of the project; seeds, sources and enforced contracts with their columns."""
     relations = Relations(dialect, database, schema)
-    for node in manifest.nodes.values():
-        if node.resource_type not in RELATION_TYPES:
+    nodes = manifest.nodes
+    # what every relation needs is a stored field: only seeds and contracted nodes are read (a stored
+    # manifest's nodes are unpickled on first use)
+    for uid, (kind, name, db, sch, identifier, cte, enforced) in field_map(nodes, "relation").items():
+        shape = contract_shape(nodes[uid]) if enforced else None
+        if cte is not None:
+            relations.add_ephemeral(cte, uid, f"{kind} {name}", shape)
             continue
-        if node.is_ephemeral:
-            relations.add_ephemeral(node.relation.identifier, node.unique_id, label(node), contract_shape(node))
-            continue
-        shape = seed_shape(node, root, dialect) if node.resource_type == "seed" else contract_shape(node)
-        relations.add(relation_key(relations, node), node.unique_id, label(node), shape)
+        key = relations.key(db, sch, identifier)
+        relations.add(key, uid, f"{kind} {name}", shape)
+        if kind == "seed":  # its CSV file is read when a query reads the seed
+            relations.shapes.later(key, functools.partial(seed_shape, nodes[uid], root, dialect))
     for source in manifest.sources.values():
         key = relations.key(source.database, source.schema, source.identifier)
         shape = source_shape(source)

@@ -223,12 +223,14 @@ class StaticAnalysis:
         root: Path,
         override: str | None = None,
         cache: AnalysisCache | None = None,
+        known: Callable[[Node], str | None] | None = None,
     ) -> None:
         self.manifest = manifest
         self.relations = relations
         self.root = root
         self.override = override
         self.cache = cache
+        self.known = known  # a node's SQL hash (see AnalysisCache.get_hashed) when known without compiling it
         self.report = AnalysisReport()
         self.started = time.perf_counter()
 
@@ -253,6 +255,8 @@ class StaticAnalysis:
         step = Step(node, mode, reported)
         if mode == "off" or node.language != "sql":
             self.settle(step)
+            return step
+        if self.cache is not None and self.known is not None and self.found_uncompiled(step):
             return step
         try:
             step.sql = sql_of(node)
@@ -280,6 +284,27 @@ class StaticAnalysis:
             return step
         step.job = Job(node.unique_id, step.sql, parents, self_key, recipe_of(node))
         return step
+
+    def found_uncompiled(self, step: Step) -> bool:
+        """Whether the cache has the node's result under the SQL hash known without compiling it (and
+        the result reports nothing: a finding's line is found in the SQL); the step is then settled."""
+        assert self.cache is not None and self.known is not None
+        node = step.node
+        digest = self.known(node)
+        if digest is None:
+            return False
+        analysed = node.is_ephemeral or node.resource_type == "analysis"
+        self_key = None if analysed else relation_key(self.relations, node)
+        found = self.cache.get_hashed(node.unique_id, digest, frozenset(node.depends_on_nodes), self_key)
+        if found is None:
+            return False
+        index = 1 if step.mode == "strict" else 0
+        if step.reported and any(SEVERITY.get(f.code, ("warn", "warn"))[index] for f in found.findings):
+            return False
+        step.found = found
+        self.report.cached += 1
+        self.settle(step)
+        return True
 
     def check_here(self, step: Step) -> None:
         assert step.job is not None

@@ -7,8 +7,9 @@ the selection reads are analysed too (silently), so that the selection sees thei
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from modelkit.analysis.cache import AnalysisCache
@@ -22,6 +23,7 @@ from modelkit.core import settings
 from modelkit.core.errors import StatementRefused, StaticAnalysisError
 from modelkit.core.manifest import Node
 from modelkit.core.results import NodeResult
+from modelkit.execute.fingerprints import BuildState, target_key
 
 ANALYSED_COMMANDS = ("compile", "run", "build")
 ANALYSED = ("model", "snapshot", "analysis")
@@ -69,13 +71,22 @@ def read_only(session: Session) -> Iterator[None]:
     renderer = session.renderer
     connect = renderer.connect
     opened = session.open_adapter
+    invocation = session.invocation
+    log, warn = invocation.log, invocation.warn
     renderer.adapter = ReadOnlyAdapter(opened) if opened is not None else None  # type: ignore[assignment]
     renderer.connect = lambda: ReadOnlyAdapter(session.adapter)  # type: ignore[assignment, return-value]
+    # what templates log (log(), exceptions.warn()) shows once, when the node is compiled to run
+    invocation.log = invocation.warn = _quiet
     try:
         yield
     finally:
         renderer.connect = connect
         renderer.adapter = session.open_adapter
+        invocation.log, invocation.warn = log, warn
+
+
+def _quiet(message: str) -> None:
+    return None
 
 
 def relations_of(session: Session) -> Relations:
@@ -92,6 +103,25 @@ def relations_of(session: Session) -> Relations:
     return relations
 
 
+def recorded_sql(session: Session) -> Callable[[Node], str | None] | None:
+    """The hash of a model's compiled SQL as the last build recorded it, for the models whose SQL would be
+    made from the same inputs now (see :meth:`BuildState.reusable_sql`): their analysis is then found in
+    the cache without rendering them. None when nothing is recorded (or the SQL is not what a build
+    makes: ``--empty``)."""
+    if session.invocation.empty:
+        return None
+    state = BuildState(session.project.target_dir, target_key(session.target), session.manifest, "true")
+    if not state.records:
+        return None
+    renderer = session.renderer
+    answers = session.compiler.recorded_sql  # the run asks too
+
+    def known(node: Node) -> str | None:
+        return state.reusable_sql(node, renderer, answers) if node.resource_type == "model" else None
+
+    return known
+
+
 def start_analysis(
     session: Session,
     selected: Iterable[str],
@@ -100,9 +130,11 @@ def start_analysis(
     relations: Relations | None = None,
     report: bool = True,
     worker: bool | None = None,
+    known: Callable[[Node], str | None] | None = None,
 ) -> Pipeline | None:
     """An analysis of the selected nodes (and what they read), fed by whoever compiles ``produced``;
-    None when none of them is analysed."""
+    None when none of them is analysed. ``known``: a model's SQL hash without compiling it (see
+    :func:`recorded_sql`)."""
     manifest = session.manifest
     chosen = [uid for uid in selected if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED]
     if not chosen:
@@ -122,7 +154,9 @@ def start_analysis(
 
     override = settings.resolve("static_analysis", None, session.project.flags)
     cache = AnalysisCache(session.project.target_dir, relations)
-    analysis = StaticAnalysis(manifest, relations, root=session.project.root, override=override, cache=cache)
+    analysis = StaticAnalysis(
+        manifest, relations, root=session.project.root, override=override, cache=cache, known=known
+    )
     members = set(order)
     handed = {uid for uid in produced if uid in members}
     # what the caller does not compile is compiled in finish(), in the caller's thread (under read_only),
@@ -161,8 +195,20 @@ def check_before_run(session: Session, command: str, selected: Iterable[str]) ->
     if command not in ANALYSED_COMMANDS:
         return None
     with read_only(session):
-        pipeline = start_analysis(session, selected)
+        pipeline = start_analysis(session, selected, known=recorded_sql(session))
         return pipeline.finish() if pipeline is not None else None
+
+
+# The name --warn-error-options knows static analysis warnings by (--warn-error promotes them all).
+WARNING_EVENT = "StaticAnalysisWarning"
+
+
+def with_warn_error(session: Session, report: AnalysisReport | None) -> AnalysisReport | None:
+    """``report`` with its warnings made errors when --warn-error (or its options) says so."""
+    if report is None or not session.warning_is_error(WARNING_EVENT):
+        return report
+    promoted = [replace(d, severity="error") if d.severity == "warn" else d for d in report.diagnostics]
+    return replace(report, diagnostics=promoted)
 
 
 def raise_errors(report: AnalysisReport | None) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import marshal
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 from modelkit.api.session import Session
 from modelkit.artifacts import writer as artifacts
 from modelkit.artifacts.semantic import write_semantic_manifest
-from modelkit.core import jsonio
+from modelkit.artifacts.splice import Layout, Reuse
+from modelkit.core import fsio
+from modelkit.core.errors import ModelkitError
+from modelkit.core.lazynodes import field_map
 from modelkit.core.text import found_summary
 from modelkit.parse import state as parsestate
 from modelkit.project.profiles import load_target
@@ -29,6 +35,7 @@ def parse_summary(
     vars: str | Mapping[str, Any] | None = None,
     threads: int | None = None,
     log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
     partial_parse: bool | None = None,
     invocation_id: str | None = None,
 ) -> str:
@@ -44,13 +51,22 @@ def parse_summary(
             project, profiles_dir=profiles_dir, target=target, profile=profile, threads=threads, cli_vars=cli_vars
         )
         project = project.with_target(found.to_context())
-        summary = parsestate.unchanged(project, found, cli_vars)
+        summary, scanned = parsestate.check(project, found, cli_vars)
         if summary is not None:
             return summary
+    else:
+        scanned = None
     kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars, "threads": threads}
     with Session(
-        project_dir, which="parse", log=log, partial_parse=partial_parse, invocation_id=invocation_id, **kwargs
+        project_dir,
+        which="parse",
+        log=log,
+        warn=warn,
+        partial_parse=partial_parse,
+        invocation_id=invocation_id,
+        **kwargs,
     ) as session:
+        session.prescanned = scanned
         return parse_and_write(session)[1]
 
 
@@ -61,8 +77,8 @@ def parse_and_write(session: Session) -> tuple[Manifest, str]:
     summary = found_summary(manifest)
     if session.partial_parse:
         env: dict[str, Any] = {}
-        for node in manifest.nodes.values():
-            env.update(node.env_vars)
+        for values in field_map(manifest.nodes, "env").values():
+            env.update(values)
         env.update(session.renderer.env_reads)
         parsestate.record(session.project, session.target, session.cli_vars, files, env, summary)
     else:
@@ -74,40 +90,44 @@ def write_manifest(session: Session) -> None:
     """target/manifest.json and semantic_manifest.json beside it (as dbt writes them, together).
 
     After an incremental parse, the manifest entries of the nodes it did not parse again are copied from the
-    manifest.json the last parse wrote (see :mod:`modelkit.parse.snapshot`)."""
+    manifest.json the last parse wrote (see :mod:`modelkit.artifacts.splice`)."""
     compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
     manifest = session.manifest  # parsed first: the snapshot ids below are this parse's
-    path = session.project.target_dir / "manifest.json"
-    index_path = session.project.target_dir / MANIFEST_INDEX
+    target_dir = session.project.target_dir
+    path = target_dir / "manifest.json"
+    index_path = target_dir / MANIFEST_INDEX
     before, after = session.snapshot_ids
-    reuse = None
-    if before is not None and session.reparsed is not None:
-        try:
-            index = jsonio.read(index_path)
-            if index.get("snapshot") == list(before) and index.get("stat") == _stat(path):
-                skip = set(session.reparsed)
-                spans = {uid: tuple(span) for uid, span in index["spans"].items() if uid not in skip}
-                reuse = artifacts.NodeEntries(path.read_bytes(), spans)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            reuse = None
-    written = artifacts.write_manifest(
-        path, manifest, session.invocation.invocation_id, compiled, session.target.type, reuse
-    )
-    write_semantic_manifest(session.project.target_dir / "semantic_manifest.json", manifest)
+    with contextlib.ExitStack() as stack:
+        reuse = None
+        if before is not None and session.reparsed is not None:
+            try:
+                with open(index_path, "rb") as fh:
+                    index = marshal.load(fh)
+                fd = os.open(path, os.O_RDONLY)
+                stack.callback(os.close, fd)
+                if index["snapshot"] == tuple(before) and index["stat"] == _stat(os.fstat(fd)):
+                    layout = Layout.loads(index["layout"])
+                    reuse = Reuse(fd, layout, set(session.reparsed), keep_edges=not session.edges_changed)
+            except (OSError, ValueError, KeyError, TypeError, EOFError):
+                reuse = None
+        written = artifacts.write_manifest(
+            path, manifest, session.invocation.invocation_id, compiled, session.target.type, reuse
+        )
+    write_semantic_manifest(target_dir / "semantic_manifest.json", manifest)
     try:
-        if after is None:
+        if after is None or written is None:
             index_path.unlink(missing_ok=True)
         else:
-            jsonio.write(index_path, {"snapshot": list(after), "stat": _stat(path), "spans": written.spans})
-    except OSError:
+            index = {"snapshot": tuple(after), "stat": _stat(path.stat()), "layout": written.dumps()}
+            fsio.atomic_write(index_path, marshal.dumps(index))
+    except (OSError, ModelkitError):
         pass  # a read-only target folder only costs speed
 
 
-MANIFEST_INDEX = "modelkit_manifest_index.json"
+MANIFEST_INDEX = "modelkit_manifest_index.marshal"
 
 
-def _stat(path: Path) -> list[int]:
-    st = path.stat()
+def _stat(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 

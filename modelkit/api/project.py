@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
-from modelkit.api.analysis import Feed, check_before_run, raise_errors, read_only, start_analysis
+from modelkit.api.analysis import (
+    Feed,
+    check_before_run,
+    raise_errors,
+    read_only,
+    recorded_sql,
+    start_analysis,
+    with_warn_error,
+)
 from modelkit.api.dialects import check_dialects
 from modelkit.api.executors import make_runner
 from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
@@ -57,6 +65,7 @@ class Project:
         vars: str | Mapping[str, Any] | None = None,
         threads: int | None = None,
         log: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
         invocation_id: str | None = None,
         state: str | Path | None = None,
@@ -77,6 +86,7 @@ class Project:
             "vars": vars,
             "threads": threads,
             "log": log,
+            "warn": warn,
             "partial_parse": partial_parse,
             "invocation_id": invocation_id,
             "state": self.state_options,
@@ -124,7 +134,8 @@ class Project:
             runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
             selected = runner.selected_nodes()
             check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected)
+            known = recorded_sql(session)  # what it reads, unchanged since it was built: not compiled again
+            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected, known=known)
             try:
                 run = runner.execute()
                 write_manifest(session)
@@ -138,7 +149,7 @@ class Project:
                 raise
             compiled = dict(session.compiler.compiled)
             with read_only(session):
-                self.analysis = pipeline.finish() if pipeline is not None else None
+                self.analysis = with_warn_error(session, pipeline.finish() if pipeline is not None else None)
             if self.analysis is not None and on_analysis is not None:
                 on_analysis(self.analysis)
             raise_errors(self.analysis)
@@ -238,7 +249,7 @@ class Project:
             if on_start is not None:
                 on_start(session, selected)
             check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-            self.analysis = check_before_run(session, command, selected)
+            self.analysis = with_warn_error(session, check_before_run(session, command, selected))
             if self.analysis is not None and on_analysis is not None:
                 on_analysis(self.analysis)
             raise_errors(self.analysis)
@@ -393,7 +404,7 @@ class Project:
                 sql = (
                     session.compiler.compile(node)
                     if node.resource_type != "seed"
-                    else session.adapter.sql.select_all(str(node.relation))
+                    else session.adapter.sql.select_all(str(node.relation.quoted_with(session.adapter.quote_char)))
                 )
                 header = node.config.get("sql_header")  # as dbt's get_show_sql: the model's header first
             shown = session.adapter.limit_sql(sql, limit) if limit >= 0 else sql

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.adapters import get_adapter, sql_dialect
 from modelkit.api.stategit import StateOptions, git_state
 from modelkit.core import settings
-from modelkit.core.errors import StateError
+from modelkit.core.errors import CompilationError, StateError
 from modelkit.dialects.translator import Dialects
 from modelkit.execute.context import ExecutionContext
 from modelkit.graph import yamlselectors
@@ -50,6 +50,7 @@ class Session:
         full_refresh: bool = False,
         which: str = "run",
         log: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
         partial_parse: bool | None = None,
         invocation_id: str | None = None,
         empty: bool | None = None,
@@ -67,13 +68,18 @@ class Session:
             cli_vars=self.cli_vars,
         )
         self.project = self.project.with_target(self.target.to_context())  # configs may use `target`
-        self.invocation = Invocation(full_refresh=full_refresh, which=which, log=log or (lambda m: None))
-        if invocation_id:
-            self.invocation.invocation_id = invocation_id
         flags = self.project.flags
         self.store_failures = bool(settings.resolve("store_failures", None, flags))  # --store-failures
         self.warn_error = bool(settings.resolve("warn_error", None, flags))
         self.warn_error_options = settings.warn_error_options(settings.resolve("warn_error_options", None, flags))
+        self.invocation = Invocation(
+            full_refresh=full_refresh,
+            which=which,
+            log=log or (lambda m: None),
+            warn=self._jinja_warning(warn or log or (lambda m: None)),
+        )
+        if invocation_id:
+            self.invocation.invocation_id = invocation_id
         if which in ("run", "build", "compile", "snapshot", "test"):
             self.invocation.empty = bool(settings.resolve("empty", empty or None, self.project.flags))
         registry = MacroRegistry(self.project.name)
@@ -87,6 +93,8 @@ class Session:
         self.full_parse_reason = ""
         self.snapshot_ids: tuple[Any, Any] = (None, None)
         self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
+        self.prescanned: dict[str, list[int]] | None = None  # that status, taken before the session read any
+        self.edges_changed = True  # after an incremental parse: whether any node's parents changed
         self.state_options = state or StateOptions()
         self._session_kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars}
         self.breaking: Callable[[], Collection[str]] | None = None  # `state:breaking` (see api/impact.py)
@@ -94,7 +102,9 @@ class Session:
     @cached_property
     def manifest(self) -> Manifest:
         parser = Parser(self.renderer, use_cache=self.partial_parse)
+        parser.prescanned = self.prescanned
         manifest = parser.parse()
+        self.edges_changed = parser.edges_changed
         self.parse_cache = parser.cache
         self.reparsed = parser.reparsed  # None after a full parse, else the nodes an incremental one parsed
         self.full_parse_reason = parser.full_parse_reason
@@ -198,6 +208,16 @@ class Session:
     ) -> set[str]:
         """Nodes chosen by ``--select``/``--exclude``, or by a selectors.yml selector (see ExecutionContext.select)."""
         return self.execution().select(include, exclude, selector=selector, indirect=indirect)
+
+    def _jinja_warning(self, warn: Callable[[str], None]) -> Callable[[str], None]:
+        """What ``exceptions.warn()`` does: log a warning, or fail the node under --warn-error (as dbt)."""
+        if not self.warning_is_error("JinjaLogWarning"):
+            return warn
+
+        def fail(message: str) -> None:
+            raise CompilationError(message)
+
+        return fail
 
     def warning_is_error(self, event: str) -> bool:
         """Whether the warning dbt names ``event`` (e.g. ``LogTestResult``) is an error here (--warn-error[-options])."""

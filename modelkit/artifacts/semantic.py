@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from modelkit.core import fsio, jsonio
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, ModelNode, Node
 
 LEGACY_TIME_SPINE = "metricflow_time_spine"  # the model dbt still takes as a day time spine (column date_day)
@@ -21,7 +22,8 @@ DSI_VERSION = {"major_version": "0", "minor_version": "9", "patch_version": "0"}
 def time_spines(manifest: Manifest) -> list[tuple[ModelNode, str]]:
     """The models configured as time spines, each with its standard column's granularity."""
     found = []
-    for node in manifest.nodes.values():
+    for uid in field_map(manifest.nodes, "time_spine"):
+        node = manifest.nodes[uid]
         spine = getattr(node, "time_spine", None)
         if isinstance(node, ModelNode) and spine:
             column = node.columns.get(spine["standard_granularity_column"])
@@ -33,7 +35,12 @@ def time_spines(manifest: Manifest) -> list[tuple[ModelNode, str]]:
 def legacy_time_spine(manifest: Manifest) -> Node | None:
     """The model named ``metricflow_time_spine`` (the root project's first), which dbt takes as a day time
     spine when no time spine of day or finer is configured."""
-    named = [n for n in manifest.nodes.values() if n.resource_type == "model" and n.name == LEGACY_TIME_SPINE]
+    kinds = field_map(manifest.nodes, "kind")
+    named = [
+        manifest.nodes[uid]
+        for uid, name in field_map(manifest.nodes, "name").items()
+        if name[0] == LEGACY_TIME_SPINE and kinds.get(uid) == "model"
+    ]
     named.sort(key=lambda n: n.package_name != manifest.project_name)
     return named[0] if named else None
 

@@ -6,13 +6,16 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from modelkit import DBT_COMPAT_VERSION
+from modelkit.artifacts import splice
+from modelkit.artifacts.splice import Layout, Reuse
 from modelkit.core import fsio, jsonio
+from modelkit.core.fsio import FileRange
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Column, Macro, Manifest, Node, SourceDefinition
 from modelkit.core.relation import quote_policy
 from modelkit.core.results import RunResult, now
@@ -240,14 +243,15 @@ def _manifest_sections(
     manifest: Manifest, invocation_id: str, compiled: dict[str, str], adapter_type: str
 ) -> Iterator[tuple[str, Any]]:
     """(key, value) pairs of manifest.json; mappings of nodes come as lazy iterators of (id, dict)."""
-    unit_tests = {uid for uid, n in manifest.nodes.items() if n.resource_type == "unit_test"}
+    kinds = field_map(manifest.nodes, "kind")
+    unit_tests = [uid for uid, kind in kinds.items() if kind == "unit_test"]
     nodes = manifest.nodes
     meta = metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
     policy = quote_policy(manifest.quoting)
     meta["quoting"] = {"database": policy[0], "schema": policy[1], "identifier": policy[2], "column": None}
     meta["invocation_started_at"] = meta["run_started_at"] = meta["generated_at"]
     yield "metadata", meta
-    yield "nodes", ((uid, node_dict(n, compiled.get(uid))) for uid, n in nodes.items() if uid not in unit_tests)
+    yield "nodes", _node_items(nodes, [uid for uid in nodes if kinds[uid] != "unit_test"], compiled)
     yield "sources", ((uid, source_dict(s)) for uid, s in manifest.sources.items())
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
     yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
@@ -257,13 +261,23 @@ def _manifest_sections(
     yield "selectors", {}
     disabled = ((uid, [node_dict(n) for n in ns]) for uid, ns in manifest.disabled.items())
     yield "disabled", itertools.chain(disabled, manifest.disabled_resources.items())
-    yield "parent_map", ((k, sorted(v)) for k, v in manifest.parent_map().items())
-    yield "child_map", ((k, sorted(v)) for k, v in manifest.child_map().items())
+    yield "parent_map", _sorted_lists(manifest.parent_map)
+    yield "child_map", _sorted_lists(manifest.child_map)
     yield "group_map", manifest.group_map()
     yield "saved_queries", manifest.saved_queries
     yield "semantic_models", manifest.semantic_models
-    yield "unit_tests", ((uid, node_dict(nodes[uid], compiled.get(uid))) for uid in unit_tests)
+    yield "unit_tests", _node_items(nodes, unit_tests, compiled)
     yield "functions", {}
+
+
+def _node_items(nodes: Mapping[str, Node], order: list[str], compiled: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    for uid in order:
+        yield uid, node_dict(nodes[uid], compiled.get(uid))
+
+
+def _sorted_lists(get: Callable[[], dict[str, list[str]]]) -> Iterator[tuple[str, list[str]]]:
+    for key, values in get().items():
+        yield key, sorted(values)
 
 
 def manifest_dict(
@@ -276,33 +290,24 @@ def manifest_dict(
     }
 
 
-@dataclass
-class NodeEntries:
-    """Where each node's entry (``"id":{...}``) is in a manifest.json; reused for nodes known unchanged."""
-
-    data: bytes = b""  # that manifest.json
-    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # unique_id -> (start, end) in data
-
-
 def write_manifest(
     path: Path,
     manifest: Manifest,
     invocation_id: str,
     compiled: dict[str, str] | None = None,
     adapter_type: str = "duckdb",
-    reuse: NodeEntries | None = None,
-) -> NodeEntries:
+    reuse: Reuse | None = None,
+) -> Layout | None:
     """Stream manifest.json node by node: fast (orjson per node) and light on memory; written atomically.
 
-    The entries of ``reuse`` (of nodes the caller knows are unchanged since it was written) are copied as
-    they are. Returns where each node's entry was written (compiled ones excepted) for the next write.
+    With ``reuse`` (the previous manifest.json, and what changed since), unchanged entries are copied from
+    it (see :mod:`modelkit.artifacts.splice`). Returns where everything was written, for the next write
+    to reuse (None when secret values were masked, which moves the entries).
     """
-    written = NodeEntries()
-    chunks = _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type, reuse, written.spans)
+    layout = Layout()
+    chunks = _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type, reuse, layout)
     fsio.atomic_write(path, chunks, scrub=True)
-    if secret_values():
-        written.spans.clear()  # masking moved the entries
-    return written
+    return None if secret_values() else layout
 
 
 def _manifest_chunks(
@@ -310,49 +315,87 @@ def _manifest_chunks(
     invocation_id: str,
     compiled: dict[str, str],
     adapter_type: str,
-    reuse: NodeEntries | None = None,
-    spans: dict[str, tuple[int, int]] | None = None,
-) -> Iterator[bytes]:
+    reuse: Reuse | None,
+    layout: Layout,
+) -> Iterator[bytes | FileRange]:
     dumps = jsonio.dumps
-    old = reuse.data if reuse is not None else b""
-    old_spans = reuse.spans if reuse is not None else {}
-    spans = {} if spans is None else spans
+    if secret_values():
+        reuse = None  # the previous file's entries were masked: their places say nothing of this one's
     position = 1
     yield b"{"
     for i, (key, value) in enumerate(_manifest_sections(manifest, invocation_id, compiled, adapter_type)):
         head = (b"," if i else b"") + dumps(key) + b":"
         position += len(head)
         yield head
+        start = position
+        if key in ("parent_map", "child_map") and reuse is not None and reuse.keep_edges:
+            copied = reuse.section(key)
+            if copied is not None:
+                yield copied
+                position += copied.end - copied.start
+                layout.sections[key] = (start, position)
+                continue
+        if key in ("parent_map", "child_map"):
+            value = dict(value)  # one call to the encoder
         if isinstance(value, dict):
             body = dumps(value)
             position += len(body)
+            layout.sections[key] = (start, position)
             yield body
             continue
+        yield b"{"
+        position += 1
         if key == "nodes":
-            value = ((uid, node) for uid, node in manifest.nodes.items() if node.resource_type != "unit_test")
-        chunk = [b"{"]
-        position += 1
-        for j, (item_key, item) in enumerate(value):
-            if j:
-                chunk.append(b",")
-                position += 1
-            if key == "nodes":
-                code = compiled.get(item_key)
-                span = old_spans.get(item_key) if code is None else None
-                entry = old[span[0] : span[1]] if span else dumps(item_key) + b":" + dumps(node_dict(item, code))
-                if code is None:
-                    spans[item_key] = (position, position + len(entry))
+            kinds = field_map(manifest.nodes, "kind")
+            order = [uid for uid in manifest.nodes if kinds.get(uid) != "unit_test"]
+            entry = _entry_writer(manifest, compiled)
+            if reuse is not None:
+                position = yield from splice.node_entries(reuse, order, entry, position, layout, compiled)
             else:
-                entry = dumps(item_key) + b":" + dumps(item)
-            position += len(entry)
-            chunk.append(entry)
-            if len(chunk) >= 512:
-                yield b"".join(chunk)
-                chunk.clear()
-        chunk.append(b"}")
+                position = yield from _entries(order, entry, position, layout, compiled)
+        else:
+            chunk: list[bytes] = []
+            for j, (item_key, item) in enumerate(value):
+                entry_bytes = (b"," if j else b"") + dumps(item_key) + b":" + dumps(item)
+                position += len(entry_bytes)
+                chunk.append(entry_bytes)
+                if len(chunk) >= 512:
+                    yield b"".join(chunk)
+                    chunk.clear()
+            yield b"".join(chunk)
+        yield b"}"
         position += 1
-        yield b"".join(chunk)
+        layout.sections[key] = (start, position)
     yield b"}"
+
+
+def _entry_writer(manifest: Manifest, compiled: dict[str, str]) -> Callable[[str], bytes]:
+    nodes, dumps = manifest.nodes, jsonio.dumps
+
+    def entry(uid: str) -> bytes:
+        return dumps(uid) + b":" + dumps(node_dict(nodes[uid], compiled.get(uid)))
+
+    return entry
+
+
+def _entries(
+    order: list[str], entry: Callable[[str], bytes], position: int, layout: Layout, once: dict[str, str]
+) -> Iterator[bytes]:
+    """Every node's entry, serialized, recorded in ``layout``; the position after them."""
+    chunk: list[bytes] = []
+    for j, uid in enumerate(order):
+        if j:
+            chunk.append(b",")
+            position += 1
+        data = entry(uid)
+        layout.add(uid, -1 if uid in once else position, position + len(data))
+        position += len(data)
+        chunk.append(data)
+        if len(chunk) >= 512:
+            yield b"".join(chunk)
+            chunk.clear()
+    yield b"".join(chunk)
+    return position
 
 
 def results_artifact(run: Any, project_name: str, invocation_id: str, schema: str) -> dict[str, Any]:

@@ -195,7 +195,8 @@ def version_text() -> str:
         f"modelkit version: {__version__}\n"
         f"Compatible with dbt-core: {DBT_COMPAT_VERSION}\n"
         f"Plugins:\n  - duckdb (embedded engine): {installed('duckdb')}\n"
-        f"  - postgres (psycopg): {installed('psycopg')}"
+        f"  - postgres (psycopg): {installed('psycopg')}\n"
+        f"  - spark (pyspark): {installed('pyspark')}"
     )
 
 
@@ -265,6 +266,7 @@ def open_project(
         vars=vars,
         threads=threads,
         log=reporter.log,
+        warn=reporter.warn,
         invocation_id=getattr(reporter, "invocation_id", None),
         **(state_flags or {}),
     )

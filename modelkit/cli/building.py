@@ -286,6 +286,7 @@ def parse(
             profile=profile,
             vars=vars,
             log=reporter.log,
+            warn=reporter.warn,
             invocation_id=getattr(reporter, "invocation_id", None),
         )
         reporter.emit("FoundStats", f"Found {stats}", {"stat_line": stats})

@@ -15,6 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from modelkit.cli.output import ConsoleReporter, describe, dotted, result_line
+from modelkit.core.manifest import NO_OP_TYPES
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Node
@@ -54,6 +55,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "CommandCompleted": ("Q039", "debug"),
     "MainEncounteredError": ("Z002", "error"),
     "JinjaLogInfo": ("I062", "info"),
+    "JinjaLogWarning": ("I061", "warn"),
     "ListCmdOut": ("Z049", "info"),
     "DepsNoPackagesFound": ("M013", "info"),
     "CompiledNode": ("Q042", "info"),
@@ -84,17 +86,23 @@ def thread_label(name: str) -> str:
 
 
 def node_info(node: Node, status: str, started: datetime.datetime | None, finished: datetime.datetime | None) -> dict:
-    """``node_info`` as dbt attaches it to node events."""
+    """``node_info`` as dbt attaches it to node events (an exposure's or saved query's: no materialization, no
+    relation)."""
     relation = node.relation_name or ""
+    if node.resource_type in NO_OP_TYPES:
+        materialized, alias = "", ""
+    else:
+        materialized = node.config.get("materialized", node.resource_type) if node.config else node.resource_type
+        alias = node.alias or node.name
     return {
-        "materialized": node.config.get("materialized", node.resource_type) if node.config else node.resource_type,
+        "materialized": materialized,
         "meta": node.meta or {},
         "node_checksum": node.checksum if node.resource_type not in ("test", "unit_test") else "",
         "node_finished_at": _naive_utc(finished),
         "node_name": node.name,
         "node_path": node.path,
         "node_relation": {
-            "alias": node.alias or node.name,
+            "alias": alias,
             "database": node.database or "",
             "relation_name": relation,
             "schema": node.schema or "",
@@ -186,6 +194,10 @@ class EventReporter(ConsoleReporter):
     def log(self, message: str) -> None:
         self.emit("JinjaLogInfo", message, {"msg": message})
 
+    def warn(self, message: str) -> None:
+        """A template's ``exceptions.warn()``: the message as written, at warn level."""
+        self.emit("JinjaLogWarning", message, {"msg": message}, level="warn", style="yellow")
+
     def error(self, text: str) -> None:
         self.emit("MainEncounteredError", text, {"exc": text}, style="red", always=True)
 
@@ -206,6 +218,8 @@ class EventReporter(ConsoleReporter):
         self.started_at[node.unique_id] = started
         info = node_info(node, "started", started, None)
         self.emit("NodeStart", f"Began running node {node.unique_id}", {"node_info": info})
+        if node.resource_type in NO_OP_TYPES:  # dbt's NO-OP nodes print only their result
+            return
         message = f"START {describe(node)}"
         if node.resource_type == "operation":
             statement = getattr(node, "hook_name", node.name)
@@ -220,11 +234,11 @@ class EventReporter(ConsoleReporter):
     def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
         finished = _utc_now()
         started = self.started_at.pop(node.unique_id, None)
-        if result.status == "skipped":
+        if result.status == "skipped":  # dbt: started, and never finished
             started = finished
             self.emit("NodeStart", f"Began running node {node.unique_id}",
                       {"node_info": node_info(node, "started", started, None)})  # fmt: skip
-        info = node_info(node, result.status, started, finished)
+        info = node_info(node, result.status, started, None if result.status == "skipped" else finished)
         message, status = result_line(node, result)
         text = "".join(dotted(index, total, message, status, self.width))
         line = (index, total, message, status)
@@ -233,7 +247,7 @@ class EventReporter(ConsoleReporter):
         run_result = {
             "adapter_response": result.adapter_response,
             "execution_time": result.execution_time,
-            "message": result.message,
+            "message": result.message or "",  # a string field of dbt's event: "" when there is none
             "num_failures": result.failures or 0,
             "status": result.status,
             "thread": result.thread_id,
@@ -257,8 +271,8 @@ class EventReporter(ConsoleReporter):
             return "SkippingDetails", data, "info"
         kind = node.resource_type
         if status == "no-op":
-            return "LogNodeNoOpResult", {"description": describe(node), "index": index, "total": total,
-                                         "node_info": info}, "info"  # fmt: skip
+            return "LogNodeNoOpResult", {"description": describe(node), "execution_time": result.execution_time,
+                                         "index": index, "node_info": info, "status": "", "total": total}, "info"  # fmt: skip
         name = RESULT_EVENTS.get(kind, "LogNodeResult")
         if kind in ("test", "unit_test"):
             attached = getattr(node, "attached_node", None) or ""
@@ -333,7 +347,7 @@ class EventReporter(ConsoleReporter):
         else:
             self.emit("EndOfRunSummary", "Completed successfully", summary, style="green")
         for result in errors + warns:
-            node = manifest.nodes.get(result.unique_id)
+            node = manifest.run_node(result.unique_id)
             if node is None:
                 continue
             failing = result.is_error

@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core import secrets
+from modelkit.core.manifest import NO_OP_TYPES
 from modelkit.core.text import found_summary, pluralize
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def describe(node: Node) -> str:
         return f"test {node.name}"
     if kind == "operation":
         return f"hook: {getattr(node, 'hook_name', node.name)}"
-    return f"{kind} {node.name}"
+    return f"{kind.replace('_', ' ')} {node.name}"  # "exposure dash", "saved query revenue"
 
 
 def result_line(node: Node, result: NodeResult) -> tuple[str, str]:
@@ -135,6 +136,9 @@ class ConsoleReporter:
     def log(self, message: str) -> None:
         self.line(message)
 
+    def warn(self, message: str) -> None:
+        self.line(message, style="yellow")
+
     def error(self, text: str) -> None:
         self.line(text, style="red", always=True)
 
@@ -158,6 +162,8 @@ class ConsoleReporter:
             target.print(out)
 
     def start(self, index: int, total: int, node: Node) -> None:
+        if node.resource_type in NO_OP_TYPES:  # dbt's NO-OP nodes print only their result
+            return
         self._node_line(index, total, f"START {describe(node)}", "RUN")
 
     def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
@@ -213,7 +219,7 @@ class ConsoleReporter:
         else:
             self.line("Completed successfully", style="green")
         for result in errors + warns:
-            node = manifest.nodes.get(result.unique_id)
+            node = manifest.run_node(result.unique_id)
             if node is None:
                 continue
             kind = "Failure" if result.is_error else "Warning"
@@ -245,24 +251,28 @@ def format_duration(seconds: float) -> str:
 
 
 def finished_summary(run: RunResult, manifest: Manifest) -> str:
+    """dbt's ``Finished running ...`` counts, e.g. ``1 exposure, 2 data tests, 1 test, 1 view model``: by resource
+    type (models by materialization), in the order of the type's name; one test is ``test``, several ``data tests``."""
     counts: dict[str, int] = {}
     for result in run.results:
-        node = manifest.nodes.get(result.unique_id)
+        node = manifest.run_node(result.unique_id)
         if node is None:
             continue
         if node.resource_type == "model":
             key = f"{node.materialized} model"
-        elif node.resource_type == "test":
-            key = "data test"
-        elif node.resource_type == "unit_test":
-            key = "unit test"
         elif node.resource_type == "operation":
             key = "project hook"
         else:
             key = node.resource_type
         counts[key] = counts.get(key, 0) + 1
-    order = {"data test": "test", "unit test": "unit_test"}  # dbt sorts by resource type
-    return ", ".join(pluralize(counts[k], k) for k in sorted(counts, key=lambda k: order.get(k, k))) or "0 nodes"
+    return ", ".join(_count(counts[k], k) for k in sorted(counts)) or "0 nodes"
+
+
+def _count(count: int, kind: str) -> str:
+    """One resource type's count as dbt words it (its resource type's plural: ``data_tests`` for tests)."""
+    if kind == "test" and count != 1:
+        return f"{count} data tests"
+    return pluralize(count, kind.replace("_", " "))
 
 
 def test_failure_notes(node: Node, result: NodeResult) -> list[str]:

@@ -14,6 +14,7 @@ import itertools
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from modelkit.core.errors import FileSystemError, ProjectError
@@ -83,8 +84,21 @@ def ensure_dir(folder: Path) -> None:
         raise os_error(exc, folder, "create the folder") from None
 
 
-def atomic_write(path: Path, data: bytes | str | Iterable[bytes], *, scrub: bool = False) -> None:
-    """Write ``data`` (bytes, text, or chunks of bytes) to ``path`` atomically.
+@dataclass(frozen=True)
+class FileRange:
+    """Bytes ``start`` to ``end`` of the open file ``fd``: a chunk :func:`atomic_write` copies without
+    reading it into memory (``os.copy_file_range``: in the kernel, where the file system can)."""
+
+    fd: int
+    start: int
+    end: int
+
+
+_FLUSH_AT = 1 << 20
+
+
+def atomic_write(path: Path, data: bytes | str | Iterable[bytes | FileRange], *, scrub: bool = False) -> None:
+    """Write ``data`` (bytes, text, or chunks of bytes and :class:`FileRange`) to ``path`` atomically.
 
     The data goes to a temporary file beside ``path`` (unique to this process and thread), which then
     replaces ``path``. On any failure the temporary file is removed and ``path`` is left as it was.
@@ -99,16 +113,30 @@ def atomic_write(path: Path, data: bytes | str | Iterable[bytes], *, scrub: bool
     except OSError as exc:
         raise os_error(exc, path, "write") from None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            chunks: Iterable[bytes]
+        try:
+            chunks: Iterable[bytes | FileRange]
             if isinstance(data, str):
                 chunks = (data.encode("utf-8"),)
             elif isinstance(data, (bytes, bytearray)):
                 chunks = (bytes(data),)
             else:
                 chunks = data
+            pending: list[bytes] = []
+            size = 0
             for chunk in chunks:
-                fh.write(scrub_bytes(chunk) if masking else chunk)
+                if isinstance(chunk, FileRange):
+                    _write_all(fd, b"".join(pending))
+                    pending, size = [], 0
+                    _copy_range(chunk, fd, masking)
+                    continue
+                pending.append(scrub_bytes(chunk) if masking else chunk)
+                size += len(chunk)
+                if size >= _FLUSH_AT:
+                    _write_all(fd, b"".join(pending))
+                    pending, size = [], 0
+            _write_all(fd, b"".join(pending))
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -118,6 +146,34 @@ def atomic_write(path: Path, data: bytes | str | Iterable[bytes], *, scrub: bool
         if isinstance(exc, OSError):
             raise os_error(exc, path, "write") from None
         raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _copy_range(chunk: FileRange, fd: int, masking: bool) -> None:
+    position, end = chunk.start, chunk.end
+    if not masking:
+        try:
+            while position < end:
+                copied = os.copy_file_range(chunk.fd, fd, end - position, position)
+                if copied == 0:
+                    raise OSError(errno.EIO, "the file to copy from is shorter than expected")
+                position += copied
+            return
+        except (AttributeError, OSError) as exc:  # no copy_file_range here, or not between these files
+            if isinstance(exc, OSError) and exc.errno == errno.EIO:
+                raise
+    while position < end:
+        data = os.pread(chunk.fd, min(end - position, _FLUSH_AT), position)
+        if not data:
+            raise OSError(errno.EIO, "the file to copy from is shorter than expected")
+        _write_all(fd, scrub_bytes(data) if masking else data)
+        position += len(data)
 
 
 def read_text(path: Path, display: str | None = None) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelkit.core.lazynodes import field_map
 from modelkit.core.relation import ALL_PARTS, Policy, Relation, quote_policy
 
 
@@ -172,6 +173,56 @@ class UnitTestNode(Node):
         return self.depends_on_nodes[0] if self.depends_on_nodes else f"model.{self.package_name}.{self.model_name}"
 
 
+NO_OP_TYPES = frozenset({"exposure", "saved_query"})  # what `build` reports (dbt's NO-OP) and builds nothing
+
+
+@dataclass
+class ResourceNode(Node):
+    """An exposure or saved query seen as a node of a run: ``build`` reports it as dbt's NO-OP, builds nothing.
+
+    Made for the run from the manifest's dict (:func:`resource_node`); it has no relation and no materialization.
+    """
+
+    @property
+    def materialized(self) -> str:
+        return ""
+
+    @property
+    def is_ephemeral(self) -> bool:
+        return False
+
+    @property
+    def relation_name(self) -> str | None:
+        return None
+
+
+def resource_node(resource: dict[str, Any]) -> ResourceNode:
+    """An exposure or saved query (a dict in the manifest's shape) viewed as a :class:`Node`, for one run.
+
+    >>> node = resource_node({"unique_id": "exposure.shop.dash", "resource_type": "exposure", "name": "dash",
+    ...     "package_name": "shop", "path": "s.yml", "original_file_path": "models/s.yml", "fqn": ["shop", "dash"],
+    ...     "depends_on": {"nodes": ["model.shop.orders"], "macros": []}})
+    >>> node.depends_on_nodes, node.materialized, node.relation_name
+    (['model.shop.orders'], '', None)
+    """
+    config = resource.get("config") or {}
+    return ResourceNode(
+        unique_id=resource["unique_id"],
+        resource_type=resource["resource_type"],
+        package_name=resource["package_name"],
+        name=resource["name"],
+        path=resource.get("path", ""),
+        original_file_path=resource.get("original_file_path", ""),
+        fqn=list(resource.get("fqn") or []),
+        raw_code="",
+        checksum="",
+        config={k: v for k, v in config.items() if k != "materialized"},
+        description=resource.get("description") or "",
+        depends_on_nodes=list((resource.get("depends_on") or {}).get("nodes") or []),
+        meta=dict(resource.get("meta") or {}),
+    )
+
+
 @dataclass
 class SourceDefinition:
     unique_id: str
@@ -249,6 +300,18 @@ class Manifest:
             return self.nodes[unique_id]
         return self.sources[unique_id]
 
+    def run_node(self, unique_id: str) -> Node | None:
+        """The node a run works on: one of ``nodes``, or an exposure or saved query viewed as a node (made anew
+        on each call: the manifest keeps only its dict); None for any other id."""
+        node = self.nodes.get(unique_id)
+        if node is not None:
+            return node
+        kind = unique_id.split(".", 1)[0]
+        if kind not in NO_OP_TYPES:
+            return None
+        resource = self.resource(unique_id)
+        return resource_node(resource) if resource is not None else None
+
     def resources(self) -> Iterator[dict[str, Any]]:
         """Exposures, metrics, semantic models and saved queries (in dbt's order of its graph members)."""
         yield from self.exposures.values()
@@ -268,7 +331,8 @@ class Manifest:
         return table.get(unique_id) if table is not None else None
 
     def parent_map(self) -> dict[str, list[str]]:
-        parents: dict[str, list[str]] = {uid: list(n.depends_on_nodes) for uid, n in self.nodes.items()}
+        known = field_map(self.nodes, "parents")
+        parents: dict[str, list[str]] = {uid: list(known.get(uid, ())) for uid in self.nodes}
         for uid in self.sources:
             parents[uid] = []
         for resource in self.resources():
@@ -289,8 +353,7 @@ class Manifest:
     def group_map(self) -> dict[str, list[str]]:
         """Each group's members: nodes, saved queries, semantic models and metrics of that ``group``."""
         members: dict[str, list[str]] = {g["name"]: [] for g in self.groups.values()}
-        for uid, node in self.nodes.items():
-            group = node.config.get("group")
+        for uid, group in field_map(self.nodes, "group").items():
             if group in members:
                 members[group].append(uid)
         for table in (self.saved_queries, self.semantic_models, self.metrics):

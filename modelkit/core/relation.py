@@ -186,6 +186,14 @@ class Relation(Mapping):
     def is_materialized_view(self) -> bool:
         return self.type == "materialized_view"
 
+    def quoted_with(self, char: str) -> Relation:
+        """The same relation quoting its parts with ``char`` (an engine's identifier quote).
+
+        >>> print(Relation(None, "main", "orders").quoted_with("`"))
+        `main`.`orders`
+        """
+        return self if char == self.quote_char else replace(self, quote_char=char)
+
     def replace_identifier(self, identifier: str) -> Relation:
         return replace(self, identifier=identifier)
 

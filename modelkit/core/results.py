@@ -37,6 +37,7 @@ class NodeResult:
     compiled_path: str | None = None
     relation_name: str | None = None
     error: Exception | None = None
+    compilable: bool = True  # False for an exposure or saved query: nothing to compile ("compiled": null)
 
     @property
     def is_error(self) -> bool:
@@ -52,7 +53,7 @@ class NodeResult:
             "message": self.message,
             "failures": self.failures,
             "unique_id": self.unique_id,
-            "compiled": self.compiled_code is not None,
+            "compiled": (self.compiled_code is not None) if self.compilable else None,
             "compiled_code": self.compiled_code,
             "relation_name": self.relation_name,
             "batch_results": None,

@@ -14,8 +14,12 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+
+from modelkit.core.lazynodes import field_map
 
 if TYPE_CHECKING:
     from modelkit.core.manifest import Manifest
@@ -44,9 +48,9 @@ def pluralize(count: int, word: str) -> str:
 
 def found_summary(manifest: Manifest) -> str:
     counts: dict[str, int] = {}
-    for node in manifest.nodes.values():
-        label = {"test": "data test", "unit_test": "unit test"}.get(node.resource_type, node.resource_type)
-        counts[label] = counts.get(label, 0) + 1
+    for kind, count in Counter(field_map(manifest.nodes, "kind").values()).items():
+        label = {"test": "data test", "unit_test": "unit test"}.get(kind, kind)
+        counts[label] = counts.get(label, 0) + count
     # dbt's order (its parse order): models, analyses, data tests, seeds, operations, snapshots
     order = {"model": 0, "analysis": 1, "data test": 2, "seed": 3, "operation": 4, "snapshot": 5}
     ranked = sorted(counts.items(), key=lambda kc: order.get(kc[0], len(order)))
@@ -77,3 +81,12 @@ def markdown_table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str
     for row in body:
         lines.append("| " + " | ".join(v.ljust(w) for v, w in zip(row, widths)) + " |")
     return "\n".join(lines)
+
+
+def sql_hash(sql: str) -> str:
+    """What the static analysis cache and ``--skip-unchanged`` keep of a compiled SQL: its sha256.
+
+    >>> sql_hash("select 1")[:12]
+    '822ae07d4783'
+    """
+    return hashlib.sha256(sql.encode()).hexdigest()

@@ -2,7 +2,7 @@
 
 A :class:`Shape` lists columns with their types (sqlglot DataTypes, None where unknown) and says
 whether the list is *complete*: only a complete list may stand for ``*``. Seeds are known from their
-CSV file (the header, and the types DuckDB's reader would give the values, or ``column_types``),
+CSV file (the header, and the types a DuckDB seed would give the values, or ``column_types``),
 sources from their declared columns (complete when each has a ``data_type``), enforced contracts from
 their columns; models from their query (:mod:`modelkit.dialects.translator`).
 
@@ -58,15 +58,21 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 _BOOLEAN = frozenset({"true", "false"})
 _NULLS = frozenset({"", "null"})
-_KINDS = ("BOOLEAN", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP")
+_KINDS = ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP")
+# The dialects whose seeds modelkit knows how to type from the values alone (:func:`value_type`): a seed
+# of a project written in one of them gets those types on any engine (:meth:`Dialects.seed_types`).
+SEED_TYPING = ("duckdb",)
 
 
 def value_type(values: Iterable[str | None]) -> str:
-    """The type DuckDB's CSV reader gives a column of these values: the first of BOOLEAN, BIGINT,
-    DOUBLE, DATE, TIMESTAMP that every non-empty value fits, else VARCHAR.
+    """The type a DuckDB seed gets for a column of these values (DuckDB's CSV reader, with the
+    candidates modelkit gives it): the first of BOOLEAN, INTEGER, BIGINT, DOUBLE, DATE, TIMESTAMP that
+    every non-empty value fits, else VARCHAR.
 
     >>> value_type(["1", "2", ""]), value_type(["1", "2.5"]), value_type(["2024-01-01"]), value_type(["x", "1"])
-    ('BIGINT', 'DOUBLE', 'DATE', 'VARCHAR')
+    ('INTEGER', 'DOUBLE', 'DATE', 'VARCHAR')
+    >>> value_type(["1", "3000000000"])
+    'BIGINT'
     >>> value_type(["true", "FALSE"]), value_type(["", None]), value_type(["2024-01-01 10:00:00"])
     ('BOOLEAN', 'VARCHAR', 'TIMESTAMP')
     """
@@ -86,6 +92,8 @@ def value_type(values: Iterable[str | None]) -> str:
 def _fits(value: str, kind: str) -> bool:
     if kind == "BOOLEAN":
         return value.lower() in _BOOLEAN
+    if kind == "INTEGER":
+        return bool(_INT.fullmatch(value)) and -(2**31) <= int(value) < 2**31
     if kind == "BIGINT":
         return bool(_INT.fullmatch(value)) and -(2**63) <= int(value) < 2**63
     if kind == "DOUBLE":

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.core.errors import DialectError, ModelkitError, ProjectError
 from modelkit.core.manifest import Manifest, Node
-from modelkit.dialects.shapes import UNKNOWN, RelationIndex, Shape, contract_shape, seed_shape, source_shape
+from modelkit.dialects.shapes import (
+    SEED_TYPING,
+    UNKNOWN,
+    RelationIndex,
+    Shape,
+    contract_shape,
+    seed_shape,
+    source_shape,
+)
 from modelkit.dialects.types import build, dialect_label, translate_type
 
 if TYPE_CHECKING:
@@ -134,6 +142,24 @@ class Dialects:
                 node=f"{node.resource_type} {node.name}",
             )
         return translated
+
+    def seed_types(self, node: Any) -> dict[str, str]:
+        """The types a seed of a project written in another dialect gets from its values there (a DuckDB
+        project's seed: what a DuckDB seed would hold), as the target names them; the columns its
+        ``column_types`` name are left to those. Empty for a seed in the target's dialect, or in one
+        whose seed types are not known: the engine's own inference then stands."""
+        source = self.of(node)
+        if source == self.target or source not in SEED_TYPING:
+            return {}
+        configured = {str(k).lower() for k in (node.config.get("column_types") or {})}
+        found = {}
+        for name, data_type in seed_shape(node, self.project_root, source).columns():
+            if data_type is None or name.lower() in configured:
+                continue
+            translated, problem = translate_type(data_type.sql(dialect=source), source, self.target)
+            if problem is None:
+                found[name] = translated
+        return found
 
     # -- queries -----------------------------------------------------------------------------
     def translate(

@@ -7,6 +7,7 @@ in turn and handed at once to lineage worker processes, which work while the nex
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from modelkit.analysis.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
 from modelkit.analysis.lineage_cache import LineageCache
-from modelkit.analysis.lineage_pool import LineagePool
+from modelkit.analysis.lineage_pool import LineagePool, analyse_many
+from modelkit.analysis.queryshapes import ShapeCache, shape_of
 from modelkit.api.session import Session
 from modelkit.core.errors import DatabaseError
 from modelkit.core.manifest import Node
@@ -67,6 +69,10 @@ def compile_and_trace(
     )
     traced = Traced(compiled_from="compile" if compile else "none")
     ctx = lineage_context(session, catalog)
+    shapes = ShapeCache()  # queries that differ only in the relations they read are analysed once
+    project_root = session.project.root
+    root = os.path.join(str(project_root), "")  # compiled paths are shown relative to it
+    target_dir = session.project.target_dir
     cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
     jobs: list[Job] = []
 
@@ -76,10 +82,14 @@ def compile_and_trace(
             t0 = now()
             sql = session.compiler.body(node) if node.is_ephemeral else session.compiler.compile(node)
             if not node.is_ephemeral:
-                path = session.compiler.write(node, sql, session.project.target_dir)
-                _record(traced, node, sql, path.relative_to(session.project.root).as_posix(), t0, start)
+                path = str(session.compiler.write(node, sql, target_dir))
+                if path.startswith(root):  # relative to the project, without pathlib (thousands of nodes)
+                    shown = path[len(root) :].replace(os.sep, "/")
+                else:
+                    shown = Path(path).relative_to(project_root).as_posix()
+                _record(traced, node, sql, shown, t0, start)
         else:
-            path = session.project.target_dir / "compiled" / node.package_name / node.original_file_path
+            path = target_dir / "compiled" / node.package_name / node.original_file_path
             sql = path.read_text(encoding="utf-8") if not node.is_ephemeral and path.is_file() else None
             if sql is not None:
                 traced.compiled_from = "target/compiled"
@@ -97,17 +107,22 @@ def compile_and_trace(
             continue
         job = (uid, sql, node.depends_on_nodes)
         jobs.append(job)
-        found = (cache.get(job) if cache is not None else None) or analyse(ctx, sql, node.depends_on_nodes)
-        if cache is not None:
-            cache.put(job, found)
+        found = cache.get(job) if cache is not None else None
+        if found is None:
+            found = shapes.analyse(ctx, sql, node.depends_on_nodes)
+            if cache is not None:
+                cache.put(job, found)
         traced.lineage[uid] = found
         _register(session, ctx, node, sql, found, traced)
 
     rest = [uid for uid in order if uid in catalog]
     workers = default_workers() if workers is None else workers
-    # while this process compiles, one worker per other core; afterwards this process helps too
-    pool = LineagePool(ctx, workers - 1) if workers >= 2 and len(rest) >= PARALLEL_THRESHOLD else None
+    # while this process compiles, one worker per other core; afterwards this process helps too (started
+    # with the first query to analyse: every other one may come from the cache)
+    pooled = workers >= 2 and len(rest) >= PARALLEL_THRESHOLD
+    pool: LineagePool | None = None
     missing: list[Job] = []
+    waiting: dict[object, list[Job]] = {}  # query shape -> later queries of it, waiting for the first one
     try:
         for uid in rest:
             node = manifest.nodes[uid]
@@ -120,8 +135,16 @@ def compile_and_trace(
             if hit is not None:
                 traced.lineage[uid] = hit
                 continue
+            shape = shape_of(ctx, sql)
+            if shape is not None:
+                if shape[0] in waiting:
+                    waiting[shape[0]].append(job)
+                    continue
+                waiting[shape[0]] = []
             missing.append(job)
-            if pool is not None:
+            if pooled:
+                if pool is None:
+                    pool = LineagePool(ctx, workers - 1)
                 pool.submit(job)
     except BaseException:
         if pool is not None:
@@ -131,6 +154,17 @@ def compile_and_trace(
         fresh = pool.results()
     else:
         fresh = {uid: analyse(ctx, sql, parents) for uid, sql, parents in missing}
+    for uid, sql, _parents in missing:
+        shapes.put(ctx, sql, fresh[uid])
+    alone: list[Job] = []  # of a shape whose first query left columns unresolved: analysed themselves
+    for job in (job for later in waiting.values() for job in later):
+        moved = shapes.reuse(ctx, job[1], job[2])
+        if moved is None:
+            alone.append(job)
+        else:
+            fresh[job[0]] = moved
+    fresh.update(analyse_many(ctx, alone, workers))
+    missing += [job for later in waiting.values() for job in later]
     traced.lineage.update(fresh)
     if cache is not None:
         for job in missing:

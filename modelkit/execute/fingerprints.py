@@ -7,8 +7,14 @@ share records):
 - the fingerprint: a hash of the node's compiled SQL (a seed's: its file's checksum), its whole config
   (materialization, hooks, ...), its relation name, its contract's columns when it has one, and the
   fingerprints of its parents (through ephemeral models, to theirs);
-- the relation's state as the engine's metadata shows it right after the build (e.g. a table's
-  columns and estimated row count, a view's columns and SQL; see ``Adapter.relation_states``).
+- what its compiled SQL was made from (see :meth:`BuildState.sql_inputs`): its file, config and relation,
+  its parents' relations, the target, the project's configuration, the macros that exist and the code of
+  those its render called, the vars and environment variables it read. When all of that is as recorded,
+  the next run takes the recorded SQL hash instead of rendering the model again: a model whose render
+  read anything else (the database, ``graph``, the time, ``model``, ...) or inlined an ephemeral model
+  is rendered every time;
+- the relation's state as the engine's metadata shows it right after the build (e.g. a table's columns
+  and estimated row count, a view's columns and SQL; see ``Adapter.relation_states``).
 
 With ``--skip-unchanged`` (or ``flags: skip_unchanged: true``, or ``MODELKIT_SKIP_UNCHANGED=true``) a
 view, table or seed is not built again (it reports ``NO-OP``, as dbt reports nodes it does not run) when
@@ -29,18 +35,26 @@ Skipped nodes run no hooks.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
 from modelkit.adapters.base import Adapter, Capability
 from modelkit.core import jsonio
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
+from modelkit.core.text import sql_hash  # noqa: F401 - what the fingerprint keeps of a compiled SQL
+from modelkit.render.compiler import RenderInputs
+
+if TYPE_CHECKING:
+    from modelkit.render.context import Renderer
 
 STATE_FILE = "modelkit_build_state.json"
+FORMAT = 2  # 2: fingerprints over the compiled SQL's hash; what the SQL was made from
 SKIPPABLE = ("view", "table", "seed")
 MODES = ("true", "strict")
 
@@ -58,11 +72,14 @@ class BuildState:
         self.built: dict[str, dict[str, Any]] = {}  # unique_id -> its new record
         self.relation_states: dict[tuple[str, str, str], str] = {}
         self._freshness: dict[str, str] = {}
+        self._shared_key: str | None = None
+        self._any_built = False  # whether a node was built (not skipped) in this run
         try:
             data = jsonio.read(self.path)
         except (OSError, ValueError):
             data = {}
-        self.all = data if isinstance(data, dict) and data.get("modelkit") == __version__ else {}
+        usable = isinstance(data, dict) and data.get("modelkit") == __version__ and data.get("format") == FORMAT
+        self.all = data if usable else {}
         self.records: dict[str, dict[str, Any]] = dict(self.all.get("targets", {}).get(target_key, {}))
 
     # -- before the run ------------------------------------------------------
@@ -73,8 +90,76 @@ class BuildState:
         schemas = sorted({(n.database, n.schema) for n in nodes if n.schema is not None}, key=str)
         self.relation_states = adapter.relation_states(schemas)  # type: ignore[arg-type]
 
+    # -- what a model's SQL is made from ----------------------------------------
+    def sql_inputs(self, node: Node, renderer: Renderer, inputs: RenderInputs) -> str | None:
+        """A hash of what ``node``'s compiled SQL was made from, when its render read only that (``inputs``:
+        what the render read beyond the node); None when its SQL may differ from one render to the next."""
+        if not inputs.pure or renderer.defer is not None:
+            return None  # (--defer: a ref() may read the state's relation, which the parents below are not)
+        manifest = self.manifest
+        parents = []
+        for uid in node.depends_on_nodes:
+            parent = manifest.nodes.get(uid) or manifest.sources.get(uid)
+            if parent is None or getattr(parent, "is_ephemeral", False):
+                return None
+            rel = parent.relation
+            parents.append([uid, rel.database, rel.schema, rel.identifier, rel.type])
+        macros = manifest.macros
+        if any(uid not in macros for uid in inputs.macros):
+            return None
+        scope = renderer.var_scope.values(node.package_name)
+        rel = node.relation
+        payload = {
+            "everything": self._shared(renderer),
+            "checksum": node.checksum,
+            "raw": node.raw_code,
+            "config": node.config,
+            "this": [node.unique_id, rel.database, rel.schema, rel.identifier, rel.type],
+            "parents": parents,
+            "macros": [[uid, macros[uid].macro_sql] for uid in inputs.macros],
+            "vars": [[n, renderer.cli_vars.get(n, _ABSENT), scope.get(n, _ABSENT)] for n in inputs.vars],
+            "env": [[n, os.environ.get(n)] for n in inputs.env],
+        }
+        return hashlib.sha256(jsonio.dumps(payload)).hexdigest()
+
+    def _shared(self, renderer: Renderer) -> str:
+        """What every model's SQL may depend on: modelkit, the target, the project's configuration (vars,
+        dispatch, ...), which macros exist (what each name and dispatch resolves to)."""
+        if self._shared_key is None:
+            payload = {
+                "modelkit": __version__,
+                "target": renderer.target.to_context(),
+                "project": {k: v for k, v in vars(renderer.project).items() if k not in ("root", "cli_vars")},
+                "macros": sorted(self.manifest.macros),
+            }
+            self._shared_key = hashlib.sha256(jsonio.dumps(payload)).hexdigest()
+        return self._shared_key
+
+    def reusable_sql(self, node: Node, renderer: Renderer, answers: dict[str, str | None] | None = None) -> str | None:
+        """The recorded hash of ``node``'s compiled SQL, when it was made from what it would be made from now.
+
+        ``answers`` keeps the answer by unique_id, for whoever asks again in the same invocation (the
+        static analysis asks before the run does)."""
+        if self.mode is None:
+            return None
+        if answers is not None:
+            if node.unique_id not in answers:
+                answers[node.unique_id] = self.reusable_sql(node, renderer)
+            return answers[node.unique_id]
+        record = self.records.get(node.unique_id)
+        if record is None or not record.get("inputs") or not record.get("sql"):
+            return None
+        read = record.get("read") or {}
+        inputs = RenderInputs(
+            tuple(read.get("macros", ())), tuple(read.get("vars", ())), tuple(read.get("env", ())), True
+        )
+        if self.sql_inputs(node, renderer, inputs) != record["inputs"]:
+            return None
+        return str(record["sql"])
+
     # -- each node -------------------------------------------------------------
     def fingerprint(self, node: Node, sql: str, adapter: Adapter) -> str:
+        """The node's fingerprint, from its compiled SQL's hash (:func:`sql_hash`; a seed: ignored)."""
         parents = [self._parent(uid, adapter) for uid in node.depends_on_nodes]
         payload = {
             "sql": sql if node.resource_type != "seed" else node.checksum,
@@ -143,13 +228,30 @@ class BuildState:
         key = _key(node)
         return key is not None and self.relation_states.get(key) == record["state"]
 
-    def skipped(self, node: Node) -> None:
+    def skipped(self, node: Node, made_from: dict[str, Any] | None = None) -> None:
+        """``node`` was not built again; ``made_from`` (of :meth:`made_from`), when it was compiled anew."""
         with self._lock:
-            self.built[node.unique_id] = dict(self.records[node.unique_id])
+            entry = dict(self.records[node.unique_id])
+            if made_from is not None:
+                entry.update(made_from)
+            self.built[node.unique_id] = entry
 
-    def record(self, node: Node, fingerprint: str) -> None:
+    def record(self, node: Node, fingerprint: str, made_from: dict[str, Any] | None = None) -> None:
         with self._lock:
-            self.built[node.unique_id] = {"fingerprint": fingerprint, "relation": node.relation_name}
+            self._any_built = True
+            self.built[node.unique_id] = {
+                "fingerprint": fingerprint,
+                "relation": node.relation_name,
+                **(made_from or {}),
+            }
+
+    def made_from(self, node: Node, sql: str, renderer: Renderer, inputs: RenderInputs | None) -> dict[str, Any]:
+        """What to record of a model just compiled: its SQL's hash, and what that SQL was made from."""
+        key = self.sql_inputs(node, renderer, inputs) if inputs is not None else None
+        if key is None:
+            return {"sql": sql, "inputs": None}
+        read = {"macros": list(inputs.macros), "vars": list(inputs.vars), "env": list(inputs.env)}  # type: ignore[union-attr]
+        return {"sql": sql, "inputs": key, "read": read}
 
     # -- after the run -------------------------------------------------------
     def save(self, adapter: Adapter | None) -> None:
@@ -158,7 +260,10 @@ class BuildState:
             return
         nodes = [self.manifest.nodes[uid] for uid in self.built if uid in self.manifest.nodes]
         states: dict[tuple[str, str, str], str] = {}
-        if adapter is not None and Capability.RELATION_STATE in adapter.capabilities:
+        hooks = "operation" in field_map(self.manifest.nodes, "kind").values()
+        if not self._any_built and self.relation_states and not hooks:
+            states = self.relation_states  # nothing ran: every relation is as it was before the run
+        elif adapter is not None and Capability.RELATION_STATE in adapter.capabilities:
             schemas = sorted({(n.database, n.schema) for n in nodes if n.schema is not None}, key=str)
             try:
                 states = adapter.relation_states(schemas)  # type: ignore[arg-type]
@@ -172,9 +277,12 @@ class BuildState:
         targets = dict(self.all.get("targets", {}))
         targets[self.target_key] = self.records
         try:
-            jsonio.write(self.path, {"modelkit": __version__, "targets": targets})
+            jsonio.write(self.path, {"modelkit": __version__, "format": FORMAT, "targets": targets})
         except OSError:
             pass
+
+
+_ABSENT = "<absent>"
 
 
 def _enforced(node: Node) -> bool:

@@ -69,9 +69,11 @@ def run_node_hooks(context: ExecutionContext, node: Node, key: str, *, inside: b
 
 def _result_view(context: ExecutionContext, result: NodeResult) -> Any:
     """What ``on-run-end`` templates see for each result (``r.node.name``, ``r.status``, ...)."""
-    node = context.manifest.nodes.get(result.unique_id)
+    manifest = context.manifest
+    node = manifest.nodes.get(result.unique_id)
+    resource = manifest.resource(result.unique_id) if node is None else None  # an exposure or saved query
     return SimpleNamespace(
-        node=node_dict(node) if node is not None else {"unique_id": result.unique_id},
+        node=node_dict(node) if node is not None else dict(resource or {"unique_id": result.unique_id}),
         unique_id=result.unique_id,
         status=result.status,
         message=result.message,

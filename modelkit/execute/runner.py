@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.errors import DatabaseError, ModelkitError
+from modelkit.core.lazynodes import field_map
+from modelkit.core.manifest import NO_OP_TYPES, ResourceNode
 from modelkit.core.results import NodeResult, RunResult, display_path, now
 from modelkit.execute.contracts import declared_types, enforce_contract, table_schema
-from modelkit.execute.fingerprints import BuildState, target_key
+from modelkit.execute.fingerprints import BuildState, sql_hash, target_key
 from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_project_hooks
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
@@ -31,7 +33,7 @@ EXECUTABLE = {
     "compile": ("model", "analysis", "snapshot", "test"),
     "snapshot": ("snapshot",),
     "test": ("test", "unit_test"),
-    "build": ("seed", "model", "snapshot", "test", "unit_test"),
+    "build": ("seed", "model", "snapshot", "test", "unit_test", "exposure", "saved_query"),
     "clone": ("model", "seed", "snapshot"),
 }
 
@@ -44,6 +46,7 @@ class RunPlan:
     parents: Mapping[str, set[str]]
     order: Callable[[str], tuple[int, str]]
     threads: int
+    nodes: Mapping[str, Node]  # the selected nodes (exposures and saved queries viewed as nodes)
 
 
 class NodeExecutor(Protocol):
@@ -122,10 +125,18 @@ class Runner:
         self.executors: Mapping[str, NodeExecutor] = {} if options.command == "compile" else dict(executors or {})
         self._index = 0
         self._lock = threading.Lock()
+        self._nodes: dict[str, Node] = {}
         self.build_state: BuildState | None = None
+        self._selected: list[str] | None = None
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
+        """The nodes the command runs (worked out once)."""
+        if self._selected is None:
+            self._selected = self._select()
+        return list(self._selected)
+
+    def _select(self) -> list[str]:
         kinds = set(EXECUTABLE[self.options.command])
         if self.options.resource_types and not {"all", "default"} & set(self.options.resource_types):
             kinds &= set(self.options.resource_types)
@@ -140,19 +151,32 @@ class Runner:
                 indirect=self.options.indirect_selection,
             )
         manifest = self.context.manifest
-        return sorted(
-            uid for uid in chosen
-            if uid in manifest.nodes and manifest.nodes[uid].resource_type in kinds and not manifest.nodes[uid].is_ephemeral
-        )  # fmt: skip
+        kind_of, ephemeral = field_map(manifest.nodes, "kind"), field_map(manifest.nodes, "ephemeral")
+        picked = [uid for uid in chosen if kind_of.get(uid) in kinds and uid not in ephemeral]
+        if kinds & NO_OP_TYPES:  # exposures and saved queries are not among the manifest's nodes
+            resources = (self.node(uid) for uid in chosen if uid not in kind_of)
+            picked += [n.unique_id for n in resources if n is not None and n.resource_type in kinds]
+        return sorted(picked)
+
+    def node(self, uid: str) -> Node | None:
+        """The node ``uid`` names: one of the manifest's, or an exposure or saved query viewed as one (made
+        once per run)."""
+        node = self._nodes.get(uid)
+        if node is None:
+            node = self.context.manifest.run_node(uid)
+            if node is not None:
+                self._nodes[uid] = node
+        return node
 
     def _parents(self, selected: Sequence[str]) -> dict[str, set[str]]:
-        """Parents among the selection, looking through ephemeral models."""
+        """Parents among the selection, looking through ephemeral models, and through the metrics and semantic
+        models between a saved query or an exposure and the models they read."""
         manifest = self.context.manifest
         chosen = set(selected)
         result: dict[str, set[str]] = {}
         for uid in selected:
             found: set[str] = set()
-            stack = list(manifest.nodes[uid].depends_on_nodes)
+            stack = list(self._nodes[uid].depends_on_nodes)
             seen: set[str] = set()
             while stack:
                 parent = stack.pop()
@@ -161,8 +185,11 @@ class Runner:
                 seen.add(parent)
                 if parent in chosen:
                     found.add(parent)
-                elif parent in manifest.nodes and manifest.nodes[parent].is_ephemeral:
-                    stack.extend(manifest.nodes[parent].depends_on_nodes)
+                elif parent in manifest.nodes:
+                    if manifest.nodes[parent].is_ephemeral:
+                        stack.extend(manifest.nodes[parent].depends_on_nodes)
+                elif (resource := manifest.resource(parent)) is not None:
+                    stack.extend(resource["depends_on"]["nodes"])
             result[uid] = found
         return result
 
@@ -184,7 +211,7 @@ class Runner:
             return run
         if self.options.command != "compile":
             adapter = context.adapter
-            nodes = [context.manifest.nodes[uid] for uid in selected]
+            nodes = [self._nodes[uid] for uid in selected]
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
             self.build_state = self._build_state(nodes)
@@ -193,14 +220,14 @@ class Runner:
             parents = {uid: set() for uid in selected}
         levels = context.graph.levels
         if self.options.command == "build":  # tests gate their node's children; unit tests run before it
-            parents, levels = build_dag(context.manifest, context.graph, parents)
+            parents, levels = build_dag(context.manifest, context.graph, parents, self._nodes)
         threads = self.options.threads or context.target.threads
         hooks = self.options.command in PROJECT_HOOK_COMMANDS
 
         def order(uid: str) -> tuple[int, str]:  # the scheduler's order, which the test batches follow
             return (levels.get(uid, 0), uid)
 
-        plan = RunPlan(tuple(selected), parents, order, threads)
+        plan = RunPlan(tuple(selected), parents, order, threads, {uid: self._nodes[uid] for uid in selected})
         for executor in dict.fromkeys(self.executors.values()):
             executor.prepare(context, plan)
         start: list[NodeResult] = []
@@ -240,6 +267,7 @@ class Runner:
         mode = None if options.full_refresh else options.skip_unchanged
         state = BuildState(context.project.target_dir, target_key(context.target), context.manifest, mode)
         state.load_relation_states(context.adapter, nodes)
+        context.compiler.track_inputs = True  # what each model's SQL is made from, for the next run
         return state
 
     def _interrupt(self) -> None:
@@ -249,16 +277,17 @@ class Runner:
             adapter.interrupt()
 
     def _skip(self, uid: str, cause: str) -> NodeResult:
-        node = self.context.manifest.nodes[uid]
+        node = self._nodes[uid]
         index = self._next_index()
         result = NodeResult(
             uid, "skipped", message=None, thread_id=threading.current_thread().name, relation_name=node.relation_name
         )
+        result.compilable = not isinstance(node, ResourceNode)
         self.reporter.result(index, self.total, node, result)
         return result
 
     def _execute_node(self, uid: str) -> NodeResult:
-        node = self.context.manifest.nodes[uid]
+        node = self._nodes[uid]
         index = self._next_index()
         self.reporter.start(index, self.total, node)
         thread = threading.current_thread().name  # the scheduler's worker, named as dbt's
@@ -298,15 +327,28 @@ class Runner:
 
     def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any) -> None:
         context = self.context
+        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
+        if state is not None and node.resource_type != "seed":
+            # made from the same inputs: not rendered again
+            known = state.reusable_sql(node, context.renderer, context.compiler.recorded_sql)
+            if known is not None and state.unchanged(node, state.fingerprint(node, known, context.adapter)):
+                state.skipped(node)
+                result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
+                result.timing.clear()
+                return
         sql = self.compile(node, result) if node.resource_type != "seed" else ""
         t1 = now()
         result.timing.append(_timing("compile", t0, t1))
-        state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
-        fingerprint = state.fingerprint(node, sql, context.adapter) if state is not None else ""
+        made_from = None
+        if state is not None and node.resource_type != "seed":
+            made_from = state.made_from(
+                node, sql_hash(sql), context.renderer, context.compiler.inputs.get(node.unique_id)
+            )
+        fingerprint = state.fingerprint(node, sql_hash(sql), context.adapter) if state is not None else ""
         if self.options.command == "compile" or node.resource_type == "analysis":
             result.message = None
         elif state is not None and state.unchanged(node, fingerprint):
-            state.skipped(node)  # dbt's no-op result
+            state.skipped(node, made_from)  # dbt's no-op result
             result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
             result.timing.clear()
             return
@@ -323,7 +365,7 @@ class Runner:
             if response.rows_affected is not None and node.resource_type == "seed":
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
             if state is not None:
-                state.record(node, fingerprint)
+                state.record(node, fingerprint, made_from)
         result.timing.append(_timing("execute", t1, now()))
 
     def _warn(self, message: str) -> None:
@@ -354,6 +396,7 @@ class Runner:
                 event_time_end=self.options.event_time_end,
                 schema=schema,
                 data_type=lambda text: context.compiler.data_type(node, text),
+                seed_types=lambda: context.compiler.seed_types(node),
             )
         )
         self._run_hooks(node, "post-hook")

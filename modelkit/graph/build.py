@@ -9,8 +9,10 @@ Starting from the dependency edges among the selected nodes:
   run one after another, so that the first to fail skips the others and the model, as in dbt;
 - a node reading a source whose table a selected seed or model builds runs after that node.
 
-Any resource type other than ``test`` and ``unit_test`` is buildable, so new
-kinds of nodes (snapshots, ...) take part without changes here.
+Any resource type of the manifest's nodes other than ``test`` and ``unit_test`` is
+buildable, so new kinds of nodes (snapshots, ...) take part without changes here.
+Exposures and saved queries (dbt's NO-OP nodes) wait for their parents but not for
+those parents' tests, as in dbt, whose test edges lead only to nodes.
 """
 
 from __future__ import annotations
@@ -18,19 +20,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from graphlib import TopologicalSorter
 
-from modelkit.core.manifest import Manifest
+from modelkit.core.manifest import Manifest, Node
 from modelkit.graph.graph import Graph
 
 TEST_TYPES = frozenset({"test", "unit_test"})
 
 
 def build_dag(
-    manifest: Manifest, graph: Graph, parents: Mapping[str, set[str]]
+    manifest: Manifest, graph: Graph, parents: Mapping[str, set[str]], nodes: Mapping[str, Node] | None = None
 ) -> tuple[dict[str, set[str]], dict[str, int]]:
-    """Parents of each selected node for ``build``, and each node's generation level for ordering."""
+    """Parents of each selected node for ``build``, and each node's generation level for ordering.
+
+    ``nodes`` are the selected nodes (the manifest's, and exposures and saved queries viewed as nodes);
+    by default the manifest's."""
     selected = set(parents)
     result = {uid: set(ps) for uid, ps in parents.items()}
-    buildable = {uid for uid in selected if manifest.nodes[uid].resource_type not in TEST_TYPES}
+    nodes = nodes if nodes is not None else manifest.nodes
+    buildable = {uid for uid in selected if uid in manifest.nodes and nodes[uid].resource_type not in TEST_TYPES}
     _order_after_producers(manifest, graph, result, buildable)
     descendants: dict[str, set[str]] = {}
 
@@ -41,7 +47,7 @@ def build_dag(
         return found
 
     for uid in sorted(selected):
-        node = manifest.nodes[uid]
+        node = nodes[uid]
         if node.resource_type != "test" or not node.depends_on_nodes:
             continue
         gated: set[str] | None = None
@@ -55,7 +61,7 @@ def build_dag(
 
     unit_tests: dict[str, list[str]] = {}
     for uid in sorted(selected):
-        node = manifest.nodes[uid]
+        node = nodes[uid]
         if node.resource_type == "unit_test":
             unit_tests.setdefault(node.tested_node, []).append(uid)  # type: ignore[attr-defined]
     for model, tests in unit_tests.items():
@@ -79,7 +85,8 @@ def _order_after_producers(manifest: Manifest, graph: Graph, result: dict[str, s
     seeds) is read only after that node is built."""
     producers = {_relation_key(manifest.nodes[uid].relation): uid for uid in buildable}
     for uid in result:
-        for parent in manifest.nodes[uid].depends_on_nodes:
+        node = manifest.nodes.get(uid)
+        for parent in node.depends_on_nodes if node is not None else ():
             source = manifest.sources.get(parent)
             producer = producers.get(_relation_key(source.relation)) if source is not None else None
             if producer is not None and producer != uid and uid not in graph.ancestors(producer):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cached_property
-from graphlib import TopologicalSorter
 
 from modelkit.core.errors import AccessError, DependencyError
 from modelkit.core.manifest import Manifest, Node
@@ -75,6 +74,45 @@ def check_access(node: Node, target: Node, line: int | None = None, restricted: 
         raise error
 
 
+class Levels(Mapping[str, int]):
+    """Each node's topological generation: 1 + the highest of its parents' (0 without parents), computed
+    on first use for a node and its ancestors only (a command on a few nodes of a large project)."""
+
+    def __init__(self, parents: Mapping[str, list[str]]) -> None:
+        self._parents = parents
+        self._known: dict[str, int] = {}
+
+    def __getitem__(self, uid: str) -> int:
+        known = self._known
+        found = known.get(uid)
+        if found is not None:
+            return found
+        if uid not in self._parents:
+            raise KeyError(uid)
+        parents = self._parents
+        stack: list[tuple[str, bool]] = [(uid, False)]
+        visiting: set[str] = set()
+        while stack:
+            top, expanded = stack.pop()
+            if top in known:
+                continue
+            if expanded:  # its parents are done
+                known[top] = 1 + max((known[p] for p in parents.get(top, ()) if p in known), default=-1)
+                continue
+            if top in visiting:
+                continue  # a cycle (refused when parsing): not followed
+            visiting.add(top)
+            stack.append((top, True))
+            stack.extend((p, False) for p in parents.get(top, ()) if p not in known)
+        return known[uid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parents)
+
+    def __len__(self) -> int:
+        return len(self._parents)
+
+
 class Graph:
     """Adjacency maps over a manifest's nodes and sources."""
 
@@ -142,13 +180,9 @@ class Graph:
         return seen
 
     @cached_property
-    def levels(self) -> dict[str, int]:
-        """Topological generation of each node (0 = no parents)."""
-
-        levels: dict[str, int] = {}
-        for uid in TopologicalSorter(self.parents).static_order():
-            levels[uid] = 1 + max((levels[p] for p in self.parents.get(uid, ()) if p in levels), default=-1)
-        return levels
+    def levels(self) -> Mapping[str, int]:
+        """Topological generation of each node (0 = no parents), worked out for the nodes asked about."""
+        return Levels(self.parents)
 
     def subgraph_parents(self, selected: set[str]) -> dict[str, set[str]]:
         """Parents of each selected node, restricted to the selection (through unselected ephemerals)."""

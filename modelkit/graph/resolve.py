@@ -8,11 +8,13 @@ from typing import Any
 
 from modelkit.artifacts.writer import node_dict, source_dict
 from modelkit.core.errors import DependencyError
+from modelkit.core.lazynodes import REFABLE, field_map
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
 from modelkit.core.relation import Relation
 from modelkit.core.text import did_you_mean
 
-REFABLE = ("model", "seed", "snapshot")
+# a refable node as name lookups see it: (unique_id, package, version, latest_version)
+_Named = tuple[str, str, Any, Any]
 
 
 def ref_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, str | None, Any]:
@@ -67,11 +69,10 @@ class Resolver:
         return [self.root, node_package, None]
 
     @cached_property
-    def _by_name(self) -> dict[str, list[Node]]:
-        index: dict[str, list[Node]] = {}
-        for node in self.manifest.nodes.values():
-            if node.resource_type in REFABLE:
-                index.setdefault(node.name, []).append(node)
+    def _by_name(self) -> dict[str, list[_Named]]:
+        index: dict[str, list[_Named]] = {}
+        for uid, (name, package, version, latest) in field_map(self.manifest.nodes, "name").items():
+            index.setdefault(name, []).append((uid, package, version, latest))
         return index
 
     @cached_property
@@ -91,17 +92,17 @@ class Resolver:
         """The model, seed or snapshot ``ref(package, name, version)`` means to a node of ``node_package``."""
         named = self._by_name.get(name, [])
         for searched in self._search(package, node_package):
-            candidates = named if searched is None else [n for n in named if n.package_name == searched]
+            candidates = named if searched is None else [n for n in named if n[1] == searched]
             if version is not None:
-                candidates = [n for n in candidates if str(n.version) == str(version)]
-            elif len(candidates) > 1 or (candidates and candidates[0].version is not None):
-                latest = [n for n in candidates if str(n.version) == str(n.latest_version)]
+                candidates = [n for n in candidates if str(n[2]) == str(version)]
+            elif len(candidates) > 1 or (candidates and candidates[0][2] is not None):
+                latest = [n for n in candidates if str(n[2]) == str(n[3])]
                 candidates = latest or candidates
             if not candidates:
                 continue
-            if searched is None and len({n.package_name for n in candidates}) > 1:
+            if searched is None and len({n[1] for n in candidates}) > 1:
                 raise self._ambiguous(name if version is None else f"{name}.v{version}", candidates)
-            return candidates[0]
+            return self.manifest.nodes[candidates[0][0]]
         return None
 
     def is_disabled(self, name: str) -> bool:
@@ -109,9 +110,9 @@ class Resolver:
         return name in self._disabled_names
 
     @staticmethod
-    def _ambiguous(name: str, candidates: list[Node]) -> DependencyError:
-        ids = "', '".join(n.unique_id for n in candidates)
-        packages = "' or '".join(n.package_name for n in candidates)
+    def _ambiguous(name: str, candidates: list[_Named]) -> DependencyError:
+        ids = "', '".join(n[0] for n in candidates)
+        packages = "' or '".join(n[1] for n in candidates)
         return DependencyError(
             f"When referencing '{name}', modelkit found nodes in multiple packages: '{ids}'\n"
             f"To fix this, use two-argument 'ref', with the package name first: '{packages}'"
@@ -169,10 +170,10 @@ class Resolver:
     def _note_prerelease(self, node: Any, target: Node) -> None:
         """dbt's note when an unpinned ref() resolves to the latest version while a newer one exists."""
         newest = target.version
-        for other in self._by_name.get(target.name, []):
-            if other.package_name == target.package_name and other.version is not None:
-                if version_less(newest, other.version):
-                    newest = other.version
+        for _uid, package, version, _latest in self._by_name.get(target.name, []):
+            if package == target.package_name and version is not None:
+                if version_less(newest, version):
+                    newest = version
         if not version_less(target.latest_version, newest) or self.log is None:
             return
         name, package, current = target.name, target.package_name, target.version

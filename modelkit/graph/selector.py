@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from modelkit.core.errors import SelectionError
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest
 from modelkit.graph.graph import Graph
 from modelkit.graph.resolve import version_less
@@ -25,7 +26,7 @@ METHODS = (
     "state", "result",
 )  # fmt: skip
 # the methods that select exposures, metrics, semantic models and saved queries too (as dbt's do)
-RESOURCE_METHODS = frozenset({"fqn", "tag", "path", "file", "package", "resource_type", "unique_id"})
+RESOURCE_METHODS = frozenset({"fqn", "tag", "path", "file", "package", "resource_type", "unique_id", "result"})
 _KIND_WORDS = {
     "exposure": ("exposure", "Exposures", "exposure"),
     "metric": ("metric", "Metrics", "metric"),
@@ -123,7 +124,27 @@ def parse(selection: Sequence[str]) -> list[list[Atom]]:
 def _glob(value: str, candidate: Any) -> bool:
     if candidate is None:
         return False
+    if not _GLOB_CHARS.intersection(value):
+        return str(candidate) == value  # what fnmatch answers for a pattern without wildcards
     return fnmatch.fnmatchcase(str(candidate), value)
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _fqn_matches(value: str, name: str, fqn: list[str], path: str, version: Any) -> bool:
+    """dbt's ``fqn:`` method (the default one): a path, a name, or a prefix of the fully qualified name."""
+    if "/" in value or value.endswith(".sql") or value.endswith(".csv"):
+        trimmed = value.rstrip("/")
+        return path == trimmed or path.startswith(trimmed + "/") or path.endswith("/" + trimmed)
+    if _glob(value, name):
+        return True
+    parts = value.split(".")
+    if version is not None and "_".join(fqn[-2:]) == "_".join(parts[-2:]):
+        return True  # a versioned model: `dim.v1` or `dim_v1`
+    if len(parts) > len(fqn):
+        return False
+    return all(_glob(p, f) for p, f in zip(parts, fqn))
 
 
 class Selector:
@@ -240,24 +261,31 @@ class Selector:
 
     @staticmethod
     def _match_fqn(value: str, node: Any) -> bool:
-        if "/" in value or value.endswith(".sql") or value.endswith(".csv"):
-            path = node.original_file_path
-            trimmed = value.rstrip("/")
-            return path == trimmed or path.startswith(trimmed + "/") or path.endswith("/" + trimmed)
-        if _glob(value, node.name):
-            return True
-        parts = value.split(".")
         fqn = list(node.fqn)
-        if getattr(node, "version", None) is not None and "_".join(fqn[-2:]) == "_".join(parts[-2:]):
-            return True  # a versioned model: `dim.v1` or `dim_v1`
         if node.resource_type == "source":
             fqn = [node.package_name, node.source_name, node.name]
-        if len(parts) > len(fqn):
-            return False
-        return all(_glob(p, f) for p, f in zip(parts, fqn))
+        return _fqn_matches(value, node.name, fqn, node.original_file_path, getattr(node, "version", None))
+
+    def _fqn_atom(self, value: str) -> set[str]:
+        """The nodes, sources and resources ``fqn:value`` matches (nodes' from the manifest's ``fqn`` field)."""
+        items = field_map(self.manifest.nodes, "fqn").items()
+        if _GLOB_CHARS.isdisjoint(value) and "/" not in value and "." not in value:  # a plain name
+            found = {
+                uid
+                for uid, (name, fqn, _path, version) in items
+                if name == value or fqn[:1] == [value] or (version is not None and "_".join(fqn[-2:]) == value)
+            }
+        else:
+            found = {uid for uid, (name, fqn, path, version) in items if _fqn_matches(value, name, fqn, path, version)}
+        found.update(uid for uid, source in self.manifest.sources.items() if self._match_fqn(value, source))
+        found.update(uid for uid, resource in self._resources if self._match_fqn(value, resource))
+        return found
 
     def _atom(self, atom: Atom) -> set[str]:
-        base = {uid for uid, node in self._items() if self._matches(atom, node)}
+        if atom.method == "fqn":
+            base = self._fqn_atom(atom.value)
+        else:
+            base = {uid for uid, node in self._items() if self._matches(atom, node)}
         result = set(base)
         for uid in base:
             if atom.parents:
@@ -312,9 +340,10 @@ class Selector:
             allowed |= set(self.manifest.sources)
             for uid in selected:
                 allowed |= self.graph.ancestors(uid)
-        for uid, node in self.manifest.nodes.items():
-            if node.resource_type in ("test", "unit_test") and uid not in found:
-                parents = node.depends_on_nodes  # as dbt, only tests downstream of the selection are candidates
+        parents_of = field_map(self.manifest.nodes, "parents")
+        for uid, kind in field_map(self.manifest.nodes, "kind").items():
+            if kind in ("test", "unit_test") and uid not in found:
+                parents = parents_of.get(uid, ())  # as dbt, only tests downstream of the selection are candidates
                 hit = any(parent in selected for parent in parents)
                 if hit and indirect != "eager":
                     hit = all(parent in allowed for parent in parents)

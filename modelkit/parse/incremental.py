@@ -45,7 +45,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from modelkit.core.errors import ModelkitError
-from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, UnitTestNode
+from modelkit.core.lazynodes import FILE_KINDS, field_map
+from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node
 from modelkit.graph.graph import link
 from modelkit.graph.resolve import Resolver
 from modelkit.parse import snapshot as snapshots
@@ -54,10 +55,11 @@ from modelkit.parse.descriptions import render_descriptions
 from modelkit.parse.files import load_docs, load_macros
 from modelkit.parse.packages import Package, check_relations, find_packages, ref_searches_package_first
 from modelkit.parse.resources import check_groups
-from modelkit.parse.snapshot import Snapshot
+from modelkit.parse.schema_yaml import PATCH_KEYS, SchemaFiles
+from modelkit.parse.snapshot import Layered, Snapshot
 from modelkit.parse.state import RACY_NS, scan
 
-REBUILT = ("model", "analysis", "seed")  # the kinds of node re-parsed alone
+REBUILT = FILE_KINDS  # the kinds of node re-parsed alone
 FULL_PARSE_MACROS = ("generate_", "test_", "materialization_")
 
 
@@ -87,6 +89,8 @@ def record(parser: Any) -> None:
     renderer = parser.renderer
     outside_env = dict(renderer.env_reads)
     renderer.env_reads.update(parser.inside_env)  # the parse read them all (see modelkit.parse.state)
+    node_vars = parser.node_vars
+    templated = dict.fromkeys(parser.templated, True)
     snap = Snapshot(
         key=snapshots.key(parser.root, renderer.target),
         cli_vars=dict(renderer.cli_vars),
@@ -94,11 +98,11 @@ def record(parser: Any) -> None:
         outside_env=outside_env,
         files=parser.scanned,
         manifest=parser.manifest,
-        schemas=parser.schemas,
         versions=parser.versions,
-        node_vars=parser.node_vars,
-        templated=parser.templated,
+        node_vars=Layered(lambda: node_vars),
+        templated=Layered(lambda: templated),
         prefixes={p.name: p.prefix for p in [Package(parser.root), *parser.packages]},
+        _schemas=parser.schemas,
     )
     snapshots.save(parser.root.target_dir, snap)
     parser.snapshot_ids = (None, (snap.token, snap.serial))
@@ -108,7 +112,7 @@ def update(parser: Any) -> Manifest | None:
     """The manifest brought up to date from the last snapshot, or None when a full parse is needed."""
     project = parser.root
     renderer = parser.renderer
-    parser.scanned = scan_with_hashes(project)
+    parser.scanned = scan_with_hashes(project, parser.prescanned)
     snap = snapshots.load(project.target_dir)
     if snap is None or snap.key != snapshots.key(project, renderer.target):
         return None
@@ -121,15 +125,17 @@ def update(parser: Any) -> Manifest | None:
         parser.manifest = Manifest(project_name=project.name)
         parser.reset()
         parser.reparsed = None
+        parser.edges_changed = True
         parser.snapshot_ids = (None, None)
         renderer.env_reads, renderer.var_reads = env_reads, var_reads
         renderer.resolver = None
         return None
 
 
-def scan_with_hashes(project: Any) -> dict[str, list[Any]]:
-    """:func:`modelkit.parse.state.scan`, with the content hash of each file written too recently to trust."""
-    files = scan(project)
+def scan_with_hashes(project: Any, scanned: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
+    """:func:`modelkit.parse.state.scan` (or ``scanned``, taken by it before anything was read), with the
+    content hash of each file written too recently to trust."""
+    files = scan(project) if scanned is None else scanned
     now = time.time_ns()
     out: dict[str, list[Any]] = {}
     for rel, status in files.items():
@@ -153,6 +159,8 @@ def changed_files(root: Any, old: dict[str, list[Any]], new: dict[str, list[Any]
     changed: set[str] = set()
     for rel, status in new.items():
         before = old.get(rel)
+        if before == status and len(before) == 4:
+            continue  # trusted when recorded (not racy then: see scan_with_hashes), and the same now
         if before is None:
             changed.add(rel)
             continue
@@ -168,7 +176,11 @@ def changed_files(root: Any, old: dict[str, list[Any]], new: dict[str, list[Any]
 
 
 class Update:
-    """One incremental parse: classify the edits, re-parse what they reach, check, and save the snapshot."""
+    """One incremental parse: classify the edits, re-parse what they reach, check, and save the snapshot.
+
+    It reads the snapshot's fields (kind, file, parents, ... of every node) rather than its nodes, so
+    that only the nodes parsed again, and those they name, are unpickled.
+    """
 
     def __init__(self, parser: Any, snap: Snapshot) -> None:
         self.parser = parser
@@ -178,6 +190,8 @@ class Update:
         self.dirty: set[str] = set()  # nodes to parse again
         self.added: list[tuple[Package, str, str, str]] = []  # (unit, kind, folder, rel) of new files
         self.deleted: set[str] = set()  # unique ids of nodes whose file is gone
+        self.old_parents: dict[str, list[str]] = {}  # nodes parsed again -> their parents before
+        self.disabled = [n for ns in self.manifest.disabled.values() for n in ns]
 
     # -- the whole update --------------------------------------------------------
     def run(self) -> Manifest:
@@ -191,8 +205,9 @@ class Update:
         renderer.var_scope.set_packages({p.name: p.config for p in packages})
         load_macros(renderer, packages)
         changed = changed_files(root.root, self.snap.files, parser.scanned, self.snap.recorded_at)
-        self.file_nodes = self._file_nodes()
-        self.unit_tested = {n.tested_node for n in manifest.nodes.values() if isinstance(n, UnitTestNode)}
+        self.rebuildable = field_map(manifest.nodes, "file")  # the models, analyses and seeds
+        self.file_nodes = self._file_nodes(changed)
+        self.unit_tested = set(field_map(manifest.nodes, "tested").values())
         renderer.env_reads.update(self.snap.outside_env)  # what the manifest was built from
         macros_changed = docs_changed = False
         for rel in sorted(changed):
@@ -208,6 +223,7 @@ class Update:
         self._vars()
         self._env()
         parser.reparsed = []
+        parser.edges_changed = False
         package_first = bool(packages) and ref_searches_package_first(root)
         if not self.dirty and not self.added and not self.deleted and not macros_changed and not docs_changed:
             renderer.resolver = Resolver(manifest, package_first=package_first, log=renderer.invocation.log)
@@ -217,19 +233,27 @@ class Update:
         rebuilt = self._rebuild(package_first)
         parser.reparsed = sorted(n.unique_id for n in rebuilt)
         self._check(rebuilt)
+        parser.edges_changed = bool(self.added or self.deleted) or any(
+            self.old_parents.get(n.unique_id) != n.depends_on_nodes for n in rebuilt
+        )
         renderer.resolver = Resolver(manifest, package_first=package_first, log=renderer.invocation.log)
         self._save(rebuilt=rebuilt)
         return manifest
 
     # -- what changed ----------------------------------------------------------------
-    def _file_nodes(self) -> dict[str, list[Node]]:
-        """File (relative to the root project) -> the nodes parsed from it, enabled or not."""
+    def _file_nodes(self, changed: set[str]) -> dict[str, list[str | Node]]:
+        """Changed file (relative to the root project) -> the models, analyses and seeds parsed from it: the
+        unique ids of enabled ones, the disabled ones themselves."""
         prefixes = self.snap.prefixes
-        found: dict[str, list[Node]] = {}
-        nodes = [*self.manifest.nodes.values(), *(n for ns in self.manifest.disabled.values() for n in ns)]
-        for node in nodes:
+        found: dict[str, list[str | Node]] = {}
+        for uid, (package, path) in self.rebuildable.items():
+            rel = prefixes[package] + path if package in prefixes else path
+            if rel in changed:
+                found.setdefault(rel, []).append(uid)
+        for node in self.disabled:
             rel = prefixes.get(node.package_name, "") + node.original_file_path
-            found.setdefault(rel, []).append(node)
+            if rel in changed:
+                found.setdefault(rel, []).append(node)
         return found
 
     def _unit_of(self, rel: str) -> tuple[Package, str]:
@@ -278,19 +302,21 @@ class Update:
                 for node in nodes:
                     self._mark(node)
             elif nodes:
-                self.deleted.update(n.unique_id for n in nodes)
+                if not all(isinstance(n, str) for n in nodes):
+                    raise FullParse(_where())  # a disabled node's file
+                self.deleted.update(nodes)  # type: ignore[arg-type]
             elif exists:
                 self.added.append((unit, kind, folder, inner))
             return kind
         raise FullParse(_where())  # a file of no kind followed here
 
-    def _mark(self, node: Node) -> None:
-        """Parse ``node`` again (only enabled models, analyses and seeds are re-parsed alone)."""
-        if node.resource_type not in REBUILT or self.manifest.nodes.get(node.unique_id) is not node:
+    def _mark(self, node: str | Node) -> None:
+        """Parse ``node`` (a unique id) again: only enabled models, analyses and seeds are re-parsed alone."""
+        if not isinstance(node, str) or node not in self.rebuildable:
             raise FullParse(_where())
-        if node.unique_id in self.unit_tested:
+        if node in self.unit_tested:
             raise FullParse(_where())
-        self.dirty.add(node.unique_id)
+        self.dirty.add(node)
 
     def _macros(self) -> None:
         manifest, renderer = self.manifest, self.renderer
@@ -316,10 +342,12 @@ class Update:
         if any(name.startswith(FULL_PARSE_MACROS) for name in affected):
             raise FullParse(_where())
         affected_ids = {uid for uid, m in new.items() if m.name in affected}
-        for nodes in self.file_nodes.values():
-            for node in nodes:
-                if affected_ids.intersection(node.depends_on_macros):
-                    self._mark(node)
+        for uid, macros in field_map(manifest.nodes, "macros").items():
+            if affected_ids.intersection(macros):
+                self._mark(uid)
+        for node in self.disabled:
+            if affected_ids.intersection(node.depends_on_macros):
+                self._mark(node)
         self._uses_anywhere(affected)
         manifest.macros = new
 
@@ -346,11 +374,10 @@ class Update:
             load_docs(self.renderer, manifest, unit.config)
         if old == manifest.docs:
             return
-        for uid in self.snap.templated:
-            node = manifest.nodes.get(uid)
-            if node is None:
+        for uid in self.snap.templated.all():
+            if uid not in manifest.nodes:
                 raise FullParse(_where())  # a source, or a disabled node
-            self._mark(node)
+            self._mark(uid)
         for schema in self.snap.schemas.values():
             for value in schema.raw.values():
                 if not isinstance(value, dict):
@@ -366,24 +393,23 @@ class Update:
             return
         if changed & self.snap.outside_vars:
             raise FullParse(_where())
-        for uid, names in self.snap.node_vars.items():
+        for uid, names in self.snap.node_vars.all().items():
             if changed.intersection(names):
-                node = self.manifest.nodes.get(uid)
-                if node is None:
+                if uid not in self.manifest.nodes:
                     raise FullParse(_where())
-                self._mark(node)
+                self._mark(uid)
 
     def _env(self) -> None:
         environ = os.environ
         for name, value in self.snap.outside_env.items():
             if environ.get(name) != value:
                 raise FullParse(_where())
-        for nodes in self.file_nodes.values():
-            for node in nodes:
-                for name, value in node.env_vars.items():
-                    if environ.get(name) != value:
-                        self._mark(node)
-                        break
+        for uid, env in field_map(self.manifest.nodes, "env").items():
+            if any(environ.get(name) != value for name, value in env.items()):
+                self._mark(uid)
+        for node in self.disabled:
+            if any(environ.get(name) != value for name, value in node.env_vars.items()):
+                self._mark(node)
 
     # -- parsing again -------------------------------------------------------------
     def _delete(self) -> None:
@@ -394,8 +420,8 @@ class Update:
             node = manifest.nodes.get(uid)
             if node is None or node.resource_type not in REBUILT or node.patch_path:
                 raise FullParse(_where())
-        for other in manifest.nodes.values():
-            if self.deleted.intersection(other.depends_on_nodes) and other.unique_id not in self.deleted:
+        for uid, parents in field_map(manifest.nodes, "parents").items():
+            if uid not in self.deleted and self.deleted.intersection(parents):
                 raise FullParse(_where())  # its children report the missing ref
         for exposure in manifest.exposures.values():
             if self.deleted.intersection((exposure.get("depends_on") or {}).get("nodes") or ()):
@@ -404,8 +430,16 @@ class Update:
             node = manifest.nodes.pop(uid)
             prefix = self.snap.prefixes.get(node.package_name, "")
             manifest.files.pop(prefix + node.original_file_path, None)
-            self.snap.node_vars.pop(uid, None)
-            self.snap.templated.discard(uid)
+            self.snap.node_vars.set(uid, None)
+            self.snap.templated.set(uid, None)
+            if uid in self.snap.added:
+                self.snap.added.remove(uid)
+
+    def _schema(self, unit: Package) -> SchemaFiles:
+        """The unit's property files as the parse of a node reads them: its YAML patch, found by name."""
+        schema = SchemaFiles()
+        schema.patches = {key: _Patches(self.snap, unit.name, key) for key in PATCH_KEYS}  # type: ignore[misc]
+        return schema
 
     def _rebuild(self, package_first: bool) -> list[Node]:
         parser, manifest = self.parser, self.manifest
@@ -420,8 +454,11 @@ class Update:
             todo.append((unit, node.resource_type, self._folder(unit, node), node.original_file_path, node))
         todo += [(unit, kind, folder, inner, None) for unit, kind, folder, inner in self.added]
         names = self._refable_names() if self.added else set()
+        schemas: dict[str, SchemaFiles] = {}
         for unit, kind, folder, rel, old in todo:
-            parser._enter(unit, self.snap.schemas[unit.name])
+            if unit.name not in schemas:
+                schemas[unit.name] = self._schema(unit)
+            parser._enter(unit, schemas[unit.name])
             parser._versions = self.snap.versions.get(unit.name, {})
             inner = rel[len(folder.rstrip("/")) + 1 :]
             if kind == "seed":
@@ -434,12 +471,14 @@ class Update:
                 raise FullParse(_where())
             if old is None:
                 self._check_new(unit, node, names)
+                self.snap.added.append(node.unique_id)
             else:
                 self._check_same(old, node)
+                self.old_parents[node.unique_id] = list(old.depends_on_nodes)
             manifest.nodes[node.unique_id] = node
             manifest.files[unit.prefix + node.original_file_path] = node.checksum
             if node.unique_id in parser.node_vars:
-                self.snap.node_vars[node.unique_id] = parser.node_vars[node.unique_id]
+                self.snap.node_vars.set(node.unique_id, parser.node_vars[node.unique_id])
             rebuilt.append(node)
         self.renderer.env_reads.update(parser.inside_env)
         return rebuilt
@@ -459,8 +498,9 @@ class Update:
         raise FullParse(_where())
 
     def _refable_names(self) -> set[str]:
-        names = {n.name for n in self.manifest.nodes.values()}
-        names.update(n.name for ns in self.manifest.disabled.values() for n in ns)
+        """The names a new model, analysis or seed may not take."""
+        names = {value[0] for value in field_map(self.manifest.nodes, "name").values()}
+        names.update(n.name for n in self.disabled)
         return names
 
     def _check_new(self, unit: Package, node: Node, names: set[str]) -> None:
@@ -483,6 +523,9 @@ class Update:
                 raise FullParse(_where())
         if (old.database, old.schema, old.alias) != (node.database, node.schema, node.alias):
             self.relations_moved = True
+            for semantic_model in self.manifest.semantic_models.values():
+                if node.unique_id in semantic_model["depends_on"]["nodes"]:
+                    raise FullParse(_where())  # its node_relation names the relation
 
     relations_moved = False
 
@@ -495,15 +538,18 @@ class Update:
         if self.relations_moved or self.added:
             check_relations(manifest.nodes.values())
         templated = templated_descriptions(part)
-        self.snap.templated.difference_update(part.nodes)
-        self.snap.templated.update(templated)
+        for uid in part.nodes:
+            self.snap.templated.set(uid, True if uid in templated else None)
         if templated:
             render_descriptions(part, renderer)
-        link(part, renderer.resolver)
+        link(part, renderer.resolver, {unit.name for unit in self.units if unit.config.restrict_access})
         for node in rebuilt:
+            manifest.nodes[node.unique_id] = node  # again: its parents are known now
+        for node in rebuilt:
+            if self.old_parents.get(node.unique_id) == node.depends_on_nodes:
+                continue  # the same edges: no new cycle
             if _reaches(manifest, node.depends_on_nodes, node.unique_id):
                 raise FullParse(_where())  # the full parse names the cycle
-        manifest.disabled = manifest.disabled  # unchanged: disabled nodes parse everything
 
     def _save(self, files_only: bool = False, rebuilt: Iterable[Node] = ()) -> None:
         snap = self.snap
@@ -516,15 +562,26 @@ class Update:
         self.parser.snapshot_ids = (self.parser.snapshot_ids[0], (snap.token, snap.serial))
 
 
+class _Patches:
+    """One kind of YAML patch (``models:``, ``seeds:``, ...) of one package, looked up by name in the snapshot."""
+
+    def __init__(self, snap: Snapshot, package: str, key: str) -> None:
+        self.snap, self.package, self.key = snap, package, key
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = self.snap.patch(self.package, self.key, name)
+        return default if found is None else found
+
+
 _ABSENT = object()
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 
 def _reaches(manifest: Manifest, starts: list[str], goal: str) -> bool:
     """Whether ``goal`` is among ``starts`` or their ancestors."""
+    parents = field_map(manifest.nodes, "parents")
     seen: set[str] = set()
     stack = list(starts)
-    nodes = manifest.nodes
     while stack:
         uid = stack.pop()
         if uid == goal:
@@ -532,7 +589,5 @@ def _reaches(manifest: Manifest, starts: list[str], goal: str) -> bool:
         if uid in seen:
             continue
         seen.add(uid)
-        node = nodes.get(uid)
-        if node is not None:
-            stack.extend(node.depends_on_nodes)
+        stack.extend(parents.get(uid, ()))
     return False

@@ -78,6 +78,8 @@ class Parser:
         self.full_parse_reason = ""  # why an incremental parse was not possible
         self.snapshot_ids: tuple[Any, Any] = (None, None)  # the parse snapshot before and after this parse
         self.scanned: dict[str, list[Any]] = {}  # the input files' status as parsing began (incremental parsing)
+        self.prescanned: dict[str, list[Any]] | None = None  # that status, when the caller took it already
+        self.edges_changed = True  # after an incremental parse: whether any node's parents changed
 
     def reset(self) -> None:
         """Forget what an abandoned incremental parse did, before a full one."""

@@ -124,29 +124,38 @@ def _path(project: ProjectConfig) -> Path:
 
 def unchanged(project: ProjectConfig, target: Target, cli_vars: dict[str, Any]) -> str | None:
     """The recorded summary when nothing the last parse read has changed since; else None."""
+    return check(project, target, cli_vars)[0]
+
+
+def check(
+    project: ProjectConfig, target: Target, cli_vars: dict[str, Any]
+) -> tuple[str | None, dict[str, FileStatus] | None]:
+    """(:func:`unchanged`'s answer, the files' status when it scanned them: what a parse that follows may
+    take as its own scan, nothing having been read since)."""
     try:
         state = jsonio.read(_path(project))
     except (OSError, ValueError):
-        return None
+        return None, None
     if (
         not isinstance(state, dict)
         or state.get("format") != FORMAT
         or state.get("key") != key(project, target, cli_vars)
     ):
-        return None
+        return None, None
     for name, value in (state.get("env") or {}).items():
         if os.environ.get(name) != value:
-            return None
+            return None, None
     try:
         manifest = _status((project.target_dir / "manifest.json").stat())
     except OSError:
-        return None
+        return None, None
     if manifest != state.get("manifest") or not (project.target_dir / "semantic_manifest.json").is_file():
-        return None
-    if scan(project) != state.get("files"):
-        return None
+        return None, None
+    files = scan(project)
+    if files != state.get("files"):
+        return None, files
     summary = state.get("summary")
-    return summary if isinstance(summary, str) else None
+    return (summary if isinstance(summary, str) else None), files
 
 
 def record(

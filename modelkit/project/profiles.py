@@ -85,11 +85,35 @@ def _build(
             )
         database = explicit or database
         schema = str(creds.get("schema", "main"))
+    elif kind == "spark":
+        database, schema = "", _spark_schema(profile, creds, project, origin)
     else:
         database = str(creds.get("database") or creds.get("dbname") or "")
         schema = str(creds.get("schema") or "public")
     resolved_threads = threads or int(creds.get("threads") or 1)
     return Target(profile, name, kind, schema, database, resolved_threads, creds, origin)
+
+
+def _spark_schema(profile: str, creds: dict[str, Any], project: ProjectConfig, origin: str) -> str:
+    """dbt-spark's rules (a schema, a database only equal to it), and the local session's folders.
+
+    Spark has no database above schemas: relations are ``schema.identifier``. ``warehouse_dir`` and
+    ``metastore_dir`` (a local session's tables and its embedded metastore) are resolved against the
+    project, by default under its target folder.
+    """
+    schema = str(creds.get("schema") or "")
+    if not schema:
+        raise ProjectError(f"Profile '{profile}' (type spark) must set `schema`", path=origin)
+    if creds.get("database") and str(creds["database"]) != schema:
+        raise ProjectError(
+            f"Profile '{profile}': schema is {schema}, database is {creds['database']}; on Spark, "
+            "database must be omitted or have the same value as schema.",
+            path=origin,
+        )
+    for key, default in (("warehouse_dir", "spark-warehouse"), ("metastore_dir", "spark-metastore")):
+        value = creds.get(key)
+        creds[key] = str(project.root / os.path.expanduser(str(value))) if value else str(project.target_dir / default)
+    return schema
 
 
 def embedded_target(project: ProjectConfig, threads: int | None = None) -> Target:

@@ -35,6 +35,7 @@ class AdapterHost(Protocol):
 
     target: Target
     project: ProjectConfig
+    quote_char: str  # the engine's identifier quote
 
 
 class RelationFactory:
@@ -49,8 +50,9 @@ class RelationFactory:
     MaterializedView = "materialized_view"
     External = "external"
 
-    def __init__(self, quoting: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, quoting: Mapping[str, Any] | None = None, quote_char: str = '"') -> None:
         self._quoting = {k: v for k, v in (quoting or {}).items() if k in ("database", "schema", "identifier")}
+        self._quote_char = quote_char
 
     def create(
         self,
@@ -63,14 +65,17 @@ class RelationFactory:
         **_: Any,
     ) -> Relation:
         policy = {**self._quoting, **(quote_policy or {})}
-        return Relation.create(database, schema, identifier, type, quote_policy=policy, include_policy=include_policy)
+        relation = Relation.create(
+            database, schema, identifier, type, quote_policy=policy, include_policy=include_policy
+        )
+        return relation.quoted_with(self._quote_char)
 
 
 class Api:
     """``api``: ``api.Relation.create(...)`` and ``api.Column``."""
 
-    def __init__(self, quoting: Mapping[str, Any] | None = None) -> None:
-        self.Relation = RelationFactory(quoting)
+    def __init__(self, quoting: Mapping[str, Any] | None = None, quote_char: str = '"') -> None:
+        self.Relation = RelationFactory(quoting, quote_char)
         self.Column = Column
 
 
@@ -113,7 +118,7 @@ class AdapterProxy:
 
     @property
     def Relation(self) -> RelationFactory:  # noqa: N802 - dbt's name
-        return RelationFactory(self._renderer.project.quoting)
+        return RelationFactory(self._renderer.project.quoting, self._renderer.quote_char)
 
     @property
     def behavior(self) -> Behavior:
@@ -121,14 +126,17 @@ class AdapterProxy:
 
     @property
     def _adapter(self) -> Adapter | None:
-        return self._renderer.adapter if self._execute else None
+        if not self._execute:
+            return None
+        self._context.touched_database = True  # what the render gives may depend on the database
+        return self._renderer.adapter
 
     # -- names ----------------------------------------------------------------
     def type(self) -> str:
         return self._renderer.target.type
 
     def quote(self, identifier: str) -> str:
-        return quote(str(identifier))
+        return quote(str(identifier), self._renderer.quote_char)
 
     def quote_as_configured(self, identifier: str, quote_key: str) -> str:
         if quote_key not in ("database", "schema", "identifier"):

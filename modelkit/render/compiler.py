@@ -5,11 +5,14 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core import fsio
 from modelkit.core.errors import ModelkitError
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node
 from modelkit.render import templating
 from modelkit.render.capture import is_static
@@ -53,6 +56,39 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
 
 GENERIC_TEST_TEMPLATE = "<generic test>"
 
+# Names whose values a render may read and still give SQL that depends only on what RenderInputs keeps
+# (the node, its parents' relations, the target, the project, the macros it called, the vars and
+# environment variables it read). The adapter's database access is noted apart (touched_database).
+PURE_NAMES = frozenset(
+    {
+        "ref", "source", "config", "var", "env_var", "this", "execute", "builtins", "dbt", "return",
+        "target", "env", "database", "schema", "project_name", "modelkit_version", "dbt_version", "api",
+        "adapter", "run_query", "statement", "load_result", "store_result", "store_raw_result",
+        "fromjson", "tojson", "fromyaml", "toyaml", "zip", "zip_strict", "set", "set_strict", "local_md5",
+        "diff_of_two_dicts", "try_or_compiler_error", "validation", "range", "dict", "namespace", "cycler", "joiner",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RenderInputs:
+    """What one render of a model read beyond the node itself: the macros it called, the vars and
+    environment variables it read; ``pure`` when nothing else (no database, no ``graph``, no time,
+    no ephemeral model inlined) went into its SQL."""
+
+    macros: tuple[str, ...]
+    vars: tuple[str, ...]
+    env: tuple[str, ...]
+    pure: bool
+
+    @classmethod
+    def of(cls, ctx: Any, ctes: list[str]) -> RenderInputs:
+        names = getattr(ctx, "names_read", None)
+        pure = names is not None and not ctes and not ctx.touched_database
+        if pure:
+            pure = not (names - PURE_NAMES - ctx.macro_names())
+        return cls(tuple(sorted(ctx.called_macros)), tuple(sorted(ctx.vars_read)), tuple(sorted(ctx.env_read)), pure)
+
 
 class Compiler:
     """Renders nodes for execution; a node written in another dialect than the target's is translated
@@ -70,9 +106,17 @@ class Compiler:
         self._lock = threading.Lock()
         self._builtin_tests: dict[str, bool] = {}
         self._writer: FileWriter | None = None
-        self._by_cte = {
-            n.relation.identifier: n for n in manifest.nodes.values() if n.resource_type == "model" and n.is_ephemeral
-        }
+        self._folders: dict[tuple[Path, str], Path] = {}
+        self.track_inputs = False  # note what each model's render read (see RenderInputs)
+        self.inputs: dict[str, RenderInputs] = {}  # unique_id -> what its last render read
+        # unique_id -> the hash of its SQL as the last build recorded it, when made from what it would be
+        # made from now (None: not known without rendering); see BuildState.reusable_sql
+        self.recorded_sql: dict[str, str | None] = {}
+
+    @cached_property
+    def _by_cte(self) -> dict[str, str]:
+        """The ephemeral models by the name of their CTE."""
+        return {cte: uid for uid, cte in field_map(self.manifest.nodes, "ephemeral").items()}
 
     def _render(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
         ctes: list[str] = []
@@ -82,8 +126,9 @@ class Compiler:
                 sql = static_test_sql(node, self.renderer, self._builtin_tests)
                 if sql is not None:
                     return sql, ctes
+            track = self.track_inputs and node.resource_type in ("model", "snapshot")
             ctx = self.renderer.context(
-                node, execute=True, path=node.original_file_path, ctes=ctes, event_time=event_time
+                node, execute=True, path=node.original_file_path, ctes=ctes, event_time=event_time, track=track
             )
             sql = None
             if self.static and is_static(node.raw_code, self.renderer):
@@ -94,6 +139,8 @@ class Compiler:
                 sql = templating.render(template, ctx, GENERIC_TEST_TEMPLATE, label)
             if sql is None:
                 sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
+            if track and event_time is None:
+                self.inputs[node.unique_id] = RenderInputs.of(ctx, ctes)
         except ModelkitError as exc:
             exc.node = exc.node or label
             if exc.path == GENERIC_TEST_TEMPLATE:
@@ -107,6 +154,12 @@ class Compiler:
     def _own(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
         """The node's own SQL (ephemeral models it reads named as CTEs), in the target's dialect."""
         sql, ctes = self._render(node, event_time)
+        if self.dialects is None or not self.dialects.translates(node):
+            return sql, ctes
+        inputs = self.inputs.get(node.unique_id)
+        if inputs is not None and inputs.pure:
+            # a translation reads what the node's parents select: more than RenderInputs keeps
+            self.inputs[node.unique_id] = replace(inputs, pure=False)
         return self.translate(node, sql), ctes
 
     def _source_sql(self, node: Node) -> str:
@@ -126,12 +179,17 @@ class Compiler:
         the target names it."""
         return self.dialects.data_type(node, text) if self.dialects is not None else text
 
+    def seed_types(self, node: Node) -> dict[str, str]:
+        """A seed's column types as its dialect gives them, named as the target names them (empty when
+        the engine's own inference stands)."""
+        return self.dialects.seed_types(node) if self.dialects is not None else {}
+
     def _ephemeral_body(self, identifier: str) -> tuple[str, list[str]]:
         with self._lock:
             cached = self._ephemeral.get(identifier)
         if cached is not None:
             return cached
-        node = self._by_cte[identifier]
+        node = self.manifest.nodes[self._by_cte[identifier]]
         result = self._own(node)
         with self._lock:
             self._ephemeral[identifier] = result
@@ -189,7 +247,10 @@ class Compiler:
         rel = node.original_file_path
         if node.resource_type == "test" and getattr(node, "compiled_file_path", None):
             rel = node.compiled_file_path  # type: ignore[attr-defined]
-        path = fsio.inside(target_dir / folder, f"{node.package_name}/{rel}", f"{node.resource_type} {node.name}")
+        base = self._folders.get((target_dir, folder))
+        if base is None:
+            base = self._folders[(target_dir, folder)] = target_dir / folder
+        path = fsio.inside(base, f"{node.package_name}/{rel}", f"{node.resource_type} {node.name}")
         with self._lock:
             if self._writer is None:
                 self._writer = FileWriter()

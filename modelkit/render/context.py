@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelkit import __version__
-from modelkit.adapters import render_capabilities
+from modelkit.adapters import identifier_quote, render_capabilities
 from modelkit.adapters.base import Capability
 from modelkit.artifacts.writer import macro_dict
 from modelkit.core.errors import CompilationError, ProjectError
@@ -26,7 +26,7 @@ from modelkit.render.configobj import ConfigAccessor
 from modelkit.render.defer import Deferral
 from modelkit.render.functions import BASE_GLOBALS, Exceptions
 from modelkit.render.invocation import Flags, Invocation
-from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext
+from modelkit.render.macros import MacroProxy, MacroRegistry, Namespace, RenderContext, TrackedContext
 from modelkit.render.statements import Statements
 from modelkit.render.testargs import KWARGS_NAME, rendered_test_kwargs
 from modelkit.render.varscope import VarScope
@@ -89,6 +89,7 @@ class Renderer:
         self.resolver: Resolver | None = None
         self._adapter: Adapter | None = None
         self.connect: Callable[[], Adapter] | None = None  # opens the connection when first needed
+        self.quote_char = identifier_quote(target.type)  # how ref(), source() and this quote their parts
         self.static_sources: dict[str, bool] = {}  # template text -> whether static_capture accepts it
         self.env_reads: dict[str, str | None] = {}  # every env_var() read, with the value it found
         self.var_reads: set[str] = set()  # the name of every var() read
@@ -120,8 +121,8 @@ class Renderer:
             invocation_id=inv.invocation_id,
             run_started_at=inv.started_at,
             modelkit_version=MODELKIT_VERSION,
-            exceptions=Exceptions(lambda m: inv.log(f"[WARNING]: {m}")),
-            api=Api(self.project.quoting),
+            exceptions=Exceptions(lambda m: inv.warn(m)),
+            api=Api(self.project.quoting, self.quote_char),
             flags=Flags(inv, self.project.flags),
             invocation_args_dict={"which": inv.which, "full_refresh": inv.full_refresh},
             dbt_metadata_envs={
@@ -204,21 +205,29 @@ class Renderer:
         this: Relation | None = None,
         ctes: list[str] | None = None,
         event_time: tuple[Any, Any] | None = None,
+        track: bool = False,
         package: str | None = None,
     ) -> RenderContext:
         """The Jinja context of ``node`` (none: the root project's); ``package`` renders as that package's
-        node does (its macros unqualified, its vars), as run-operation calls a package's macro."""
+        node does (its macros unqualified, its vars), as run-operation calls a package's macro. With
+        ``track``, a :class:`TrackedContext`, which notes what the render reads (names, vars, environment
+        variables, the database)."""
         base = self._base
         node_name = getattr(node, "name", None)
         node_config = dict(getattr(node, "config", {}) or {})
         package = package or getattr(node, "package_name", None)
-        ctx = RenderContext(base, self.registry, execute, package)
-        seen_env = capture.env_vars if capture is not None else {}
+        ctx = (TrackedContext if track else RenderContext)(base, self.registry, execute, package)
+        seen_env = capture.env_vars if capture is not None else ctx.env_read
 
         def var(name: str, default: Any = _MISSING) -> Any:
+            ctx.vars_read.add(name)
             return self.var_value(name, default, node_name, execute, package)
 
-        var.has_var = lambda name: self.has_var(name, package)  # type: ignore[attr-defined]
+        def has_var(name: str) -> bool:
+            ctx.vars_read.add(name)
+            return self.has_var(name, package)
+
+        var.has_var = has_var  # type: ignore[attr-defined]
 
         def env_var(name: str, default: Any = None) -> str:
             if name.startswith("DBT_ENV_SECRET") or name.startswith("MODELKIT_SECRET"):
@@ -245,17 +254,18 @@ class Renderer:
             assert resolver is not None, "execution needs a resolver"
 
             limit = 0 if self.invocation.empty else None
+            quote_char = self.quote_char
             alias = Capability.SUBQUERY_ALIAS in render_capabilities(self.target.type)
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
-                rel = self.deferred(target) or target.relation
+                rel = (self.deferred(target) or target.relation).quoted_with(quote_char)
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
                 return _windowed(rel, target.config, event_time).limited(limit, alias)
 
             def source(source_name: str, table_name: str) -> Relation:
-                rel = resolver.source(node, source_name, table_name)
+                rel = resolver.source(node, source_name, table_name).quoted_with(quote_char)
                 found = resolver.find_source(source_name, table_name)
                 return _windowed(rel, found.config if found is not None else {}, event_time).limited(limit, alias)
 
@@ -301,6 +311,8 @@ class Renderer:
 
         config = ConfigAccessor(node_config, capture)
         this_rel = this if this is not None else _this(node)
+        if this_rel is not None:
+            this_rel = this_rel.quoted_with(self.quote_char)
         ctx.update(
             execute=execute,
             ref=ref,
@@ -321,16 +333,16 @@ class Renderer:
             should_full_refresh=should_full_refresh,
             doc=doc,
             this=this_rel,
-            model=_node_dict(node) if node is not None else None,
             adapter=adapter_proxy,
-            graph=self.graph(execute),
             builtins={"ref": ref, "source": source, "config": config},
             context=ctx,
         )
+        ctx.deferred["graph"] = lambda: self.graph(execute)  # every node's entry: made only if asked for
+        ctx.deferred["model"] = lambda: _node_dict(node) if node is not None else None
         ctx["dbt"] = Namespace("dbt", ctx)
         if getattr(node, "test_metadata", None):  # a generic data test: its arguments, rendered lazily
             ctx[KWARGS_NAME] = rendered_test_kwargs(node, ctx)
-        for name in self.registry.root_names() & set(ctx):
+        for name in self.registry.root_names() & (set(ctx) | set(ctx.deferred)):
             if name in ("ref", "source", "config", "this", "model"):
                 dict.__setitem__(ctx, name, MacroProxy(self.registry.find(name), ctx))  # type: ignore[arg-type]
         return ctx

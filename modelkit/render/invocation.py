@@ -62,6 +62,7 @@ class Invocation:
     full_refresh: bool = False
     which: str = "run"
     log: Callable[[str], None] = lambda msg: None
+    warn: Callable[[str], None] = lambda msg: None  # exceptions.warn()
     selected_resources: tuple[str, ...] = ()
     empty: bool = False  # --empty: every ref() and source() reads zero rows
     flags: dict[str, Any] = field(default_factory=dict)

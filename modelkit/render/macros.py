@@ -8,7 +8,7 @@ resolve for that node. Each macro file becomes one Jinja module per context.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,10 +255,19 @@ class RenderContext(dict):
         # (package, macro) -> what `package.macro` is instead (a unit test's `overrides: macros:`)
         self.overrides: dict[tuple[str, str], Any] = {}
         self._modules: dict[str, Any] = {}
+        self.deferred: dict[str, Callable[[], Any]] = {}  # names whose value is made on first use (``graph``)
+        # what the render read, for telling later whether its output can differ (see TrackedContext)
+        self.vars_read: set[str] = set()
+        self.env_read: dict[str, str | None] = {}
+        self.touched_database = False
         for name in registry.root_names() & set(base):
             self[name] = MacroProxy(registry.find(name, search=package), self)  # type: ignore[arg-type]
 
     def __missing__(self, key: str) -> Any:
+        make = self.deferred.pop(key, None)
+        if make is not None:
+            value = self[key] = make()
+            return value
         macro = self.registry.find(key, search=self.package)
         if macro is not None:
             value: Any = MacroProxy(macro, self)
@@ -270,11 +279,15 @@ class RenderContext(dict):
         return value
 
     def __contains__(self, key: object) -> bool:
-        if dict.__contains__(self, key):
+        if dict.__contains__(self, key) or key in self.deferred:
             return True
         if not isinstance(key, str):
             return False
         return self.registry.find(key, search=self.package) is not None or key in self.registry.by_package
+
+    def macro_names(self) -> set[str]:
+        """The names resolved so far to macros or to a package's macros."""
+        return {name for name, value in self.items() if isinstance(value, (MacroProxy, Namespace))}
 
     def module_for(self, path: str) -> Any:
         module = self._modules.get(path)
@@ -284,3 +297,17 @@ class RenderContext(dict):
             module = templating.make_module(template, self)
             self._modules[path] = module
         return module
+
+
+class TrackedContext(RenderContext):
+    """A render context that notes every name the render looks up (``names_read``)."""
+
+    def __init__(
+        self, base: Mapping[str, Any], registry: MacroRegistry, execute: bool, package: str | None = None
+    ) -> None:
+        self.names_read: set[str] = set()
+        super().__init__(base, registry, execute, package)
+
+    def __getitem__(self, key: str) -> Any:
+        self.names_read.add(key)
+        return dict.__getitem__(self, key)

@@ -129,7 +129,7 @@ def _relation(value: Any, node: Node, renderer: Renderer, allow_where: bool) -> 
         relation = resolver.source(node, args[0], args[1])
     if relation.is_cte:
         raise Dynamic  # an ephemeral model: Jinja's path collects its CTE
-    text = str(relation)
+    text = str(relation.quoted_with(renderer.quote_char))
     where = node.config.get("where") if wrapped else None
     if where:
         if not isinstance(where, str) or "{{" in where or "{%" in where:

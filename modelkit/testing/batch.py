@@ -112,7 +112,10 @@ class TestBatches:
         uids = [
             uid
             for uid in sorted(selected, key=order)
-            if nodes[uid].resource_type == "test" and not nodes[uid].store_failures and not parents.get(uid)  # type: ignore[attr-defined]
+            if uid in nodes
+            and nodes[uid].resource_type == "test"
+            and not nodes[uid].store_failures  # type: ignore[attr-defined]
+            and not parents.get(uid)
         ]
         if len(uids) < 2:
             return None

@@ -71,7 +71,7 @@ def store_failures(adapter: Adapter, node: TestNode, main_sql: str) -> str:
         adapter.replace_view(relation, body)
     else:
         adapter.replace_table(relation, body)
-    return adapter.sql.select_relation(str(relation))
+    return adapter.sql.select_relation(str(relation.quoted_with(adapter.quote_char)))
 
 
 def run_test_query(adapter: Adapter, node: TestNode, main_sql: str, store: bool = False) -> Verdict:

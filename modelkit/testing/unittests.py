@@ -236,7 +236,7 @@ class UnitTestExecutor:
     """Runs unit tests (the runner's executor for ``unit_test`` nodes)."""
 
     def prepare(self, context: ExecutionContext, plan: RunPlan) -> None:
-        if any(context.manifest.nodes[uid].resource_type == "unit_test" for uid in plan.selected):
+        if any(node.resource_type == "unit_test" for node in plan.nodes.values()):
             load_sqlglot()  # here, before the threads: inputs never built are read with sqlglot
 
     def execute(self, runner: Runner, node: Node, result: NodeResult) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from modelkit.adapters.base import RelationOptions
 from modelkit.core.errors import CompilationError
 from modelkit.execute.hooks import hooks_of
 
@@ -45,6 +46,8 @@ class Build:
     schema: TableSchema | None = None  # an enforced contract's declaration (columns, constraints)
     # a type written in the node's SQL dialect (a seed's column_types), as the engine names it
     data_type: Callable[[str], str] | None = None
+    # a seed's column types in its SQL dialect, as the engine names them (its project's dialect is not the engine's)
+    seed_types: Callable[[], Mapping[str, str]] | None = None
 
     @property
     def sql_header(self) -> str | None:
@@ -77,6 +80,19 @@ def _hooks_inside(build: Build) -> bool:
     node = build.node
     return build.hooks is not None and any(
         hook.transaction and hook.sql.strip() for key in ("pre-hook", "post-hook") for hook in hooks_of(node, key)
+    )
+
+
+def options_of(node: Node) -> RelationOptions:
+    """The node's config, with its descriptions where ``persist_docs`` asks for them."""
+    persist = _persist_docs_config(node)
+    columns = getattr(node, "columns", {}) or {}
+    return RelationOptions(
+        config=node.config,
+        description=(node.description or None) if persist.get("relation") else None,
+        column_descriptions=(
+            {c.name: c.description for c in columns.values() if c.description} if persist.get("columns") else {}
+        ),
     )
 
 
@@ -129,23 +145,24 @@ def persist_docs(build: Build, relation: Relation) -> None:
 
 
 def view(build: Build) -> QueryResult:
-    relation = build.node.relation.with_type("view")
+    relation, options = build.node.relation.with_type("view"), options_of(build.node)
     if not _hooks_inside(build) and not documents(build):  # one statement: atomic by itself
-        return build.adapter.replace_view(relation, build.sql, sql_header=build.sql_header)
+        return build.adapter.replace_view(relation, build.sql, options, sql_header=build.sql_header)
     with unit_of_work(build, relation):
-        return build.adapter.replace_view(relation, build.sql, sql_header=build.sql_header)
+        return build.adapter.replace_view(relation, build.sql, options, sql_header=build.sql_header)
 
 
 def table(build: Build) -> QueryResult:
-    adapter, relation = build.adapter, build.node.relation.with_type("table")
+    adapter, relation, options = build.adapter, build.node.relation.with_type("table"), options_of(build.node)
+    header = build.sql_header
     if build.schema is None and not _hooks_inside(build) and not documents(build):
-        return adapter.replace_table(relation, build.sql, sql_header=build.sql_header)  # one statement: atomic
+        return adapter.replace_table(relation, build.sql, options, sql_header=header)  # one statement: atomic
     with adapter.transaction():  # as dbt's table materialization: the comments come after the in-transaction post-hooks
         build.run_hooks("pre-hook")
         if build.schema is not None:  # declared first, so that the engine checks the contract's constraints
-            result = adapter.replace_table_with_schema(relation, build.schema, build.sql, sql_header=build.sql_header)
+            result = adapter.replace_table_with_schema(relation, build.schema, build.sql, options, sql_header=header)
         else:
-            result = adapter.replace_table(relation, build.sql, sql_header=build.sql_header)
+            result = adapter.replace_table(relation, build.sql, options, sql_header=header)
         build.run_hooks("post-hook")
         if documents(build):
             persist_docs(build, relation)

@@ -4,8 +4,9 @@ The flow is dbt's: with no table yet, on ``--full-refresh`` (unless the
 model's ``full_refresh`` config is false) or when a view stands in the way, the
 whole table is built and swapped in. Otherwise the model's SQL (rendered with
 ``is_incremental()`` true) fills a temporary table, ``on_schema_change`` is
-applied, and the strategy (``append``, ``delete+insert`` or ``merge``) writes
-the rows. Every step runs inside one transaction with the in-transaction hooks:
+applied, and the strategy (``append``, ``delete+insert``, ``merge``, or another
+the engine lists in ``incremental_strategies``, such as ``insert_overwrite``)
+writes the rows; without one configured, the engine's default (its first). Every step runs inside one transaction with the in-transaction hooks:
 a failure or an interrupted process leaves the table exactly as it was.
 """
 
@@ -16,15 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.core.config import as_list
 from modelkit.core.errors import CompilationError
-from modelkit.execute.materializations.base import Build, unit_of_work
+from modelkit.execute.materializations.base import Build, options_of, unit_of_work
 from modelkit.execute.materializations.microbatch import materialize_microbatch
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, ColumnInfo, QueryResult
     from modelkit.core.relation import Relation
 
-STRATEGIES = ("append", "delete+insert", "merge", "microbatch")
-DEFAULT_STRATEGY = "delete+insert"  # dbt's default with a unique_key; without one it appends
 ON_SCHEMA_CHANGE = ("ignore", "fail", "append_new_columns", "sync_all_columns", "full_refresh")
 
 
@@ -40,14 +39,16 @@ def strategy_macro(strategy: str) -> str:
 
 
 def strategy_of(build: Build) -> str:
-    """The model's strategy: a built-in one, or one a project or package macro implements."""
-    strategy = str(build.node.config.get("incremental_strategy") or DEFAULT_STRATEGY).lower()
+    """The model's strategy: a built-in one of the engine, or one a project or package macro implements."""
+    builtin = build.adapter.incremental_strategies
+    strategy = str(build.node.config.get("incremental_strategy") or builtin[0]).lower()
     custom = build.macros is not None and build.macros.exists(strategy_macro(strategy))
-    if strategy not in STRATEGIES and not custom:
+    if strategy not in builtin and not custom:
+        expected = sorted({*builtin, "microbatch"})
         raise node_error(
             build,
             f"Invalid incremental strategy provided: {strategy}\n"
-            f"Expected one of: {', '.join(repr(s) for s in STRATEGIES)}, "
+            f"Expected one of: {', '.join(repr(s) for s in expected)}, "
             f"or a macro named {strategy_macro(strategy)}",
         )
     return strategy
@@ -70,7 +71,7 @@ def materialize_incremental(build: Build) -> QueryResult:
         return materialize_microbatch(build, existing)  # batched from its first build on, as in dbt
     if existing is None or existing.type != "table" or build.full_refresh:
         with unit_of_work(build, relation):  # as dbt: a (re)build never consults the strategy
-            return adapter.replace_table(relation, build.sql, sql_header=build.sql_header)
+            return adapter.replace_table(relation, build.sql, options_of(node), sql_header=build.sql_header)
     strategy = strategy_of(build)
     on_schema_change = on_schema_change_of(build)
     unique_key = as_list(node.config.get("unique_key"))
@@ -81,7 +82,7 @@ def materialize_incremental(build: Build) -> QueryResult:
         target_columns = adapter.get_columns(existing)
         if on_schema_change == "full_refresh" and _names(source_columns) != _names(target_columns):
             adapter.drop_relation(staging)
-            return adapter.replace_table(relation, build.sql, sql_header=build.sql_header)
+            return adapter.replace_table(relation, build.sql, options_of(node), sql_header=build.sql_header)
         try:
             columns = process_schema_changes(adapter, on_schema_change, existing, source_columns, target_columns)
         except CompilationError as exc:
@@ -92,6 +93,8 @@ def materialize_incremental(build: Build) -> QueryResult:
             result = adapter.insert_into(existing, staging, columns)
         elif strategy == "delete+insert":
             result = adapter.delete_insert(existing, staging, columns, unique_key, predicates)
+        elif strategy == "insert_overwrite":
+            result = adapter.insert_overwrite(existing, staging, columns, as_list(node.config.get("partition_by")))
         else:
             result = adapter.merge(
                 existing,

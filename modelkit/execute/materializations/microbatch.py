@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from modelkit.adapters.base import QueryResult
 from modelkit.core.batches import Window, plan
 from modelkit.core.errors import CompilationError
-from modelkit.execute.materializations.base import Build, unit_of_work
+from modelkit.execute.materializations.base import Build, options_of, unit_of_work
 
 if TYPE_CHECKING:
     from modelkit.core.relation import Relation
@@ -52,7 +52,7 @@ def materialize_microbatch(build: Build, existing: Relation | None) -> QueryResu
         for index, window in enumerate(windows):
             sql = build.compile_window(window)
             if index == 0 and not incremental:
-                adapter.replace_table(relation, sql, sql_header=build.sql_header)
+                adapter.replace_table(relation, sql, options_of(node), sql_header=build.sql_header)
                 continue
             staging = adapter.create_temp_table(relation, sql, sql_header=build.sql_header)
             columns = [c.name for c in adapter.get_columns(staging)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from modelkit.adapters.base import CsvReadError
 from modelkit.core.errors import DatabaseError
-from modelkit.execute.materializations.base import Build, unit_of_work
+from modelkit.execute.materializations.base import Build, options_of, unit_of_work
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import QueryResult
@@ -30,7 +30,8 @@ def load_seed(build: Build) -> QueryResult:
     delimiter = str(config.get("delimiter") or ",")
     quote_columns = config.get("quote_columns")
     translate = build.data_type or str
-    overrides = {str(k): translate(str(v)) for k, v in (config.get("column_types") or {}).items()}
+    overrides = dict(build.seed_types() if build.seed_types is not None else {})
+    overrides.update({str(k): translate(str(v)) for k, v in (config.get("column_types") or {}).items()})
     problem = find_csv_problem(path, delimiter, header_only=True)
     if problem is not None:
         raise DatabaseError(f"Malformed CSV {node.original_file_path}, {problem}")
@@ -48,6 +49,7 @@ def load_seed(build: Build) -> QueryResult:
                     delimiter=delimiter,
                     quote_columns=True if quote_columns is None else bool(quote_columns),
                     full_refresh=build.full_refresh,
+                    options=options_of(node),
                 )
         except DatabaseError as exc:
             problem = find_csv_problem(path, delimiter)

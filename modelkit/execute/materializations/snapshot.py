@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from modelkit.adapters.base import SNAPSHOT_META_COLUMNS, SnapshotSpec
 from modelkit.core.config import as_list, snapshot_hard_deletes
 from modelkit.core.errors import CompilationError
-from modelkit.core.relation import quote
-from modelkit.execute.materializations.base import Build, unit_of_work
+from modelkit.execute.materializations.base import Build, options_of, unit_of_work
 
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter, QueryResult
@@ -51,7 +50,9 @@ def materialize_snapshot(build: Build) -> QueryResult:
         )
     with unit_of_work(build, relation):
         if existing is None:
-            return adapter.create_snapshot_table(relation, build.sql, spec, sql_header=build.sql_header)
+            return adapter.create_snapshot_table(
+                relation, build.sql, spec, options_of(node), sql_header=build.sql_header
+            )
         target_names = {c.name.lower() for c in adapter.get_columns(existing)}
         needed = [spec.names[k] for k in ("dbt_scd_id", "dbt_valid_from", "dbt_valid_to")]
         absent = [n for n in needed if n.lower() not in target_names]
@@ -82,5 +83,5 @@ def _check_columns(adapter: Adapter, check_cols: Any, sql: str, existing: set[st
             adapter.sql.select_from(sql, as_list(check_cols), alias="subq", quoted=False)
         )
     column_added = any(c.name.lower() not in existing for c in query_columns)
-    compared = tuple(quote(c.name) for c in query_columns if c.name.lower() in existing)
+    compared = tuple(adapter.quote(c.name) for c in query_columns if c.name.lower() in existing)
     return replace(spec, check_cols=compared, column_added=column_added)
