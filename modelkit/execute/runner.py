@@ -176,7 +176,7 @@ class Runner:
         result: dict[str, set[str]] = {}
         for uid in selected:
             found: set[str] = set()
-            stack = list(self._nodes[uid].depends_on_nodes)
+            stack = list(self.node(uid).depends_on_nodes)
             seen: set[str] = set()
             while stack:
                 parent = stack.pop()
@@ -211,7 +211,7 @@ class Runner:
             return run
         if self.options.command != "compile":
             adapter = context.adapter
-            nodes = [self._nodes[uid] for uid in selected]
+            nodes = [self.node(uid) for uid in selected]
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
             self.build_state = self._build_state(nodes)
@@ -227,7 +227,7 @@ class Runner:
         def order(uid: str) -> tuple[int, str]:  # the scheduler's order, which the test batches follow
             return (levels.get(uid, 0), uid)
 
-        plan = RunPlan(tuple(selected), parents, order, threads, {uid: self._nodes[uid] for uid in selected})
+        plan = RunPlan(tuple(selected), parents, order, threads, {uid: self.node(uid) for uid in selected})
         for executor in dict.fromkeys(self.executors.values()):
             executor.prepare(context, plan)
         start: list[NodeResult] = []
@@ -277,7 +277,7 @@ class Runner:
             adapter.interrupt()
 
     def _skip(self, uid: str, cause: str) -> NodeResult:
-        node = self._nodes[uid]
+        node = self.node(uid)
         index = self._next_index()
         result = NodeResult(
             uid, "skipped", message=None, thread_id=threading.current_thread().name, relation_name=node.relation_name
@@ -287,7 +287,7 @@ class Runner:
         return result
 
     def _execute_node(self, uid: str) -> NodeResult:
-        node = self._nodes[uid]
+        node = self.node(uid)
         index = self._next_index()
         self.reporter.start(index, self.total, node)
         thread = threading.current_thread().name  # the scheduler's worker, named as dbt's
