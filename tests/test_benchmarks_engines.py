@@ -122,3 +122,4 @@ def test_report_compares_modelkit_with_the_floor() -> None:
     assert "| floor (40 statements) | 10.00 | 5.00 | 9.00 | 1 | 1.00× | 1.00× |" in text
     assert "(modelkit − floor wall) ÷ 40 statements = **100 ms**" in text  # (30 - 26) / 40
     assert "(node phase − floor statements) ÷ 40 statements = **75 ms**" in text  # (28 - 25) / 40
+    assert "(modelkit − floor) ÷ 40 statements = **50 ms**" in text  # CPU: (15 - 13) / 40
