@@ -25,14 +25,22 @@ class Sample:
     seconds: float
     peak_mb: float
     returncode: int
+    cpu_seconds: float = 0.0  # user + system time of the command and of every process it started
 
 
 # Started by run_once to run the measured command. Linux counts in a process's peak resident set the memory of
 # the process it was forked from, until it calls exec; forked straight from the harness (which holds hundreds of
 # megabytes of results and manifests by the end of a run), a short command would show the harness's size. This
-# small launcher forks the command instead, times it, and writes "seconds peak_kb exit_code" to argv[1].
+# small launcher forks the command instead, times it, and writes "seconds peak_kb exit_code cpu_seconds" to argv[1].
+# It is a child subreaper: processes the command leaves behind (pyspark's JVM outlives the Python process that
+# started it by a moment) become its children, and it waits for them (up to a minute) so that the CPU time counts
+# the whole tree. The wall time and the peak memory are the command's own.
 LAUNCHER = """
-import os, sys, time
+import ctypes, os, resource, sys, time
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+except (OSError, AttributeError):
+    pass
 start = time.perf_counter()
 pid = os.fork()
 if pid == 0:
@@ -42,8 +50,17 @@ if pid == 0:
         os._exit(127)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        if os.waitpid(-1, os.WNOHANG)[0] == 0:
+            time.sleep(0.02)
+    except ChildProcessError:
+        break
+tree = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as fh:
-    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = tree.ru_utime + tree.ru_stime
+    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
 
 
@@ -72,12 +89,13 @@ def run_once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path) -
             stderr=subprocess.STDOUT,
         )
         try:
-            seconds_text, peak_kb, code = report.read_text().split()
+            seconds_text, peak_kb, code, cpu_text = report.read_text().split()
             seconds, peak_mb, returncode = float(seconds_text), int(peak_kb) / 1024, int(code)
+            cpu = float(cpu_text)
         except (OSError, ValueError):  # the launcher itself failed
-            seconds, peak_mb, returncode = time.perf_counter() - start, 0.0, proc.returncode or 1
-        out.write(f"# exit {returncode} after {seconds:.3f} s, peak RSS {peak_mb:.1f} MB\n".encode())
-    return Sample(seconds, peak_mb, returncode)
+            seconds, peak_mb, returncode, cpu = time.perf_counter() - start, 0.0, proc.returncode or 1, 0.0
+        out.write(f"# exit {returncode} after {seconds:.3f} s (CPU {cpu:.3f} s), peak RSS {peak_mb:.1f} MB\n".encode())
+    return Sample(seconds, peak_mb, returncode, cpu)
 
 
 @dataclass

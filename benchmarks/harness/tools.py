@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DBT_REQUIREMENTS = ("dbt-core~=1.11.0", "dbt-duckdb~=1.11.0")
+DBT_POSTGRES_REQUIREMENTS = ("dbt-core~=1.11.0", "dbt-postgres~=1.11.0")
 
 # Keep both tools quiet and offline: no colours, no usage statistics, no version check.
 QUIET_ENV = {
@@ -78,19 +79,19 @@ def modelkit_tool(command: str | None = None) -> Tool:
     return Tool("modelkit", exe, sys.executable, _env())
 
 
-def dbt_tool(venv: Path, log: Path) -> Tool:
-    """dbt-core + dbt-duckdb 1.11 from their own virtual environment, created and installed on first use."""
+def dbt_tool(venv: Path, log: Path, requirements: tuple[str, ...] = DBT_REQUIREMENTS) -> Tool:
+    """dbt-core and an adapter (dbt-duckdb unless told) 1.11 in their own virtual environment, made on first use."""
     python = venv / "bin" / "python"
     dbt = venv / "bin" / "dbt"
-    if not (dbt.exists() and _dbt_version_ok(python)):
+    if not (dbt.exists() and _dbt_version_ok(python, requirements)):
         log.parent.mkdir(parents=True, exist_ok=True)
-        print(f"installing {' '.join(DBT_REQUIREMENTS)} into {venv} ...", flush=True)
+        print(f"installing {' '.join(requirements)} into {venv} ...", flush=True)
         with log.open("ab") as out:
             if not python.exists():
                 shutil.rmtree(venv, ignore_errors=True)
                 subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, stdout=out, stderr=out)
             subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", *DBT_REQUIREMENTS],
+                [str(python), "-m", "pip", "install", "--quiet", *requirements],
                 check=True,
                 stdout=out,
                 stderr=out,
@@ -98,8 +99,8 @@ def dbt_tool(venv: Path, log: Path) -> Tool:
     return Tool("dbt", (str(dbt),), str(python), _env())
 
 
-def _dbt_version_ok(python: Path) -> bool:
-    versions = package_versions(str(python), ["dbt-core", "dbt-duckdb"])
+def _dbt_version_ok(python: Path, requirements: tuple[str, ...]) -> bool:
+    versions = package_versions(str(python), [r.split("~=")[0] for r in requirements])
     return all(v.startswith("1.11.") for v in versions.values())
 
 
