@@ -67,6 +67,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dbt-venv", type=Path, default=HERE / ".venv-dbt", help="dbt-core's virtual environment")
     p.add_argument("--modelkit", help="modelkit command to measure (default: the one beside this Python)")
     p.add_argument("--render-only", type=Path, metavar="JSON", help="write --output again from a results.json")
+    p.add_argument(
+        "--engines-json",
+        type=Path,
+        default=HERE / "engines.json",
+        help="engines.py's figures to include (default: benchmarks/engines.json, when it exists)",
+    )
     args = p.parse_args(argv)
     args.sizes = args.sizes or ([100] if args.quick else [100, 1000, 5000, 10000])
     args.repeat = args.repeat or (1 if args.quick else 3)
@@ -144,11 +150,18 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def with_engines(results: dict[str, Any], engines_json: Path | None) -> dict[str, Any]:
+    """``results`` with the engine benchmarks' figures (engines.py's own run), when there are some."""
+    if engines_json is None or not engines_json.exists():
+        return results
+    return {**results, "engines": json.loads(engines_json.read_text())}
+
+
 def write(args: argparse.Namespace, results: dict[str, Any], clock: float, load_start: float) -> None:
     results["seconds"] = time.perf_counter() - clock
     results["load_start"], results["load_end"] = load_start, os.getloadavg()[0]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(results))
+    args.output.write_text(render(with_engines(results, args.engines_json)))
     args.json.write_text(json.dumps(to_json(results), indent=1) + "\n")
 
 
@@ -164,7 +177,8 @@ def from_json(data: Any, key: str = "") -> Any:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_only:
-        args.output.write_text(render(from_json(json.loads(args.render_only.read_text()))))
+        results = from_json(json.loads(args.render_only.read_text()))
+        args.output.write_text(render(with_engines(results, args.engines_json)))
         print(f"wrote {args.output} from {args.render_only}")
         return 0
     args.work_dir.mkdir(parents=True, exist_ok=True)

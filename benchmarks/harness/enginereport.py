@@ -130,6 +130,24 @@ def _run(section: dict[str, Any]) -> list[str]:
     ]
 
 
+def postgres_ratio(data: dict[str, Any]) -> tuple[float, float, float] | None:
+    """(modelkit wall, floor wall, ratio) of the PostgreSQL target row, if it was measured."""
+    pg = data.get("postgres")
+    if not pg:
+        return None
+    rows = pg["rows"]
+    mk, floor = wall(rows.get("pg_mk_warm")), wall(rows.get(f"pg_floor_t{pg['threads']}_same"))
+    return (mk, floor, mk / floor) if mk and floor else None
+
+
+def sections(data: dict[str, Any]) -> list[str]:
+    """The engine sections, one heading level down (for a report that includes them)."""
+    lines = (_postgres(data["postgres"]) if "postgres" in data else []) + (
+        _spark(data["spark"]) if "spark" in data else []
+    )
+    return ["#" + line if line.startswith("## ") else line for line in lines]
+
+
 def render(data: dict[str, Any]) -> str:
     lines = [
         "# Engine benchmarks",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import enginereport
 from .measure import ABSENT, FAILED, SKIPPED, Cell
 from .scenarios import SCENARIOS
 from .tools import package_versions
@@ -180,6 +181,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
     out.append(t)
 
     out += _change_targets(results)
+    out += _engine_targets(results)
     helped = results.get("help", {}).get("modelkit")
     t = _check("`modelkit --help`", "< 0.3 s", helped, lambda v: v < 0.3)
     t.measured = _secs(helped.seconds) if helped and helped.ok else "–"
@@ -220,6 +222,17 @@ def _change_targets(results: dict[str, Any]) -> list[Target]:
     return out
 
 
+def _engine_targets(results: dict[str, Any]) -> list[Target]:
+    name, goal = "PostgreSQL `run --threads 4`, 1,000 models", f"≤ {enginereport.TARGET_RATIO} × floor"
+    engines = results.get("engines")
+    found = enginereport.postgres_ratio(engines) if engines else None
+    if found is None:
+        return [Target(name, goal, "–", "not measured: see benchmarks/engines.py")]
+    mk, floor, ratio = found
+    verdict = "PASS" if ratio <= enginereport.TARGET_RATIO else "MISS"
+    return [Target(name, goal, f"{_secs(mk)} = {ratio:.2f} × floor ({_secs(floor)})", verdict)]
+
+
 # -- the document -------------------------------------------------------------------------------------------------
 def render(results: dict[str, Any]) -> str:
     opts = results["options"]
@@ -253,7 +266,19 @@ def render(results: dict[str, Any]) -> str:
     ]
     for size, data in sorted(results["sizes"].items()):
         lines += ["", *size_section(size, data)]
-    return "\n".join(lines) + "\n"
+    engines = results.get("engines")
+    if engines:
+        lines += [
+            "",
+            "## Engines",
+            "",
+            "PostgreSQL and Spark are measured by `benchmarks/engines.py` in a run of their own (its date, command",
+            "and load are given in each section), which `run.py` includes from `benchmarks/engines.json`.",
+            f"Machine: {engines['machine']}.",
+            "",
+            *enginereport.sections(engines),
+        ]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def busy_warning(results: dict[str, Any]) -> list[str]:
