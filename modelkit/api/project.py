@@ -282,6 +282,9 @@ class Project:
             selected = runner.selected_nodes()
             if on_start is not None:
                 on_start(session, selected)
+            if command in ("run", "build") and not session.invocation.empty:
+                # what the checks below compile, the run then reuses where nothing it read can change
+                session.compiler.track_inputs = True
             check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
             self.analysis = with_warn_error(session, check_before_run(session, command, selected))
             if self.analysis is not None and on_analysis is not None:

@@ -112,6 +112,11 @@ class Compiler:
         # unique_id -> the hash of its SQL as the last build recorded it, when made from what it would be
         # made from now (None: not known without rendering); see BuildState.reusable_sql
         self.recorded_sql: dict[str, str | None] = {}
+        # unique_id -> (its raw code, its SQL) for models whose tracked render read nothing that can change
+        # while the invocation lasts (no database, no log, no time): a later compile gives the same SQL, so
+        # the run reuses what the analysis compiled ahead of it
+        self._settled: dict[str, tuple[str, str]] = {}
+        self._pure: set[str] = set()  # rendered pure, not yet settled
 
     @cached_property
     def _by_cte(self) -> dict[str, str]:
@@ -140,7 +145,11 @@ class Compiler:
             if sql is None:
                 sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
             if track and event_time is None:
-                self.inputs[node.unique_id] = RenderInputs.of(ctx, ctes)
+                inputs = self.inputs[node.unique_id] = RenderInputs.of(ctx, ctes)
+                if inputs.pure:
+                    self._pure.add(node.unique_id)
+                else:
+                    self._pure.discard(node.unique_id)
         except ModelkitError as exc:
             exc.node = exc.node or label
             if exc.path == GENERIC_TEST_TEMPLATE:
@@ -157,6 +166,7 @@ class Compiler:
         if self.dialects is None or not self.dialects.translates(node):
             return sql, ctes
         inputs = self.inputs.get(node.unique_id)
+        self._pure.discard(node.unique_id)  # what it translates to depends on its parents' SQL too
         if inputs is not None and inputs.pure:
             # a translation reads what the node's parents select: more than RenderInputs keeps
             self.inputs[node.unique_id] = replace(inputs, pure=False)
@@ -228,13 +238,27 @@ class Compiler:
         """The node's SQL ready to run (ephemeral nodes return their own body).
 
         ``event_time`` (start, end): one batch of a microbatch model, its inputs read for that window only.
+        A model compiled before with ``track_inputs``, whose render read nothing that can change while the
+        invocation lasts (:attr:`RenderInputs.pure`), is not rendered again.
         """
+        uid = node.unique_id
+        if event_time is None:
+            settled = self._settled.get(uid)
+            if settled is not None and settled[0] == node.raw_code:
+                with self._lock:
+                    self.compiled[uid] = settled[1]
+                return settled[1]
         sql, ctes = self._own(node, event_time)
         collected: list[tuple[str, str]] = []
         self._collect(ctes, collected, set())
         sql = inject_ctes(sql, collected)
         with self._lock:
-            self.compiled[node.unique_id] = sql
+            self.compiled[uid] = sql
+            if event_time is None and uid in self._pure:
+                self._pure.discard(uid)
+                own = self.manifest.nodes.get(uid)
+                if own is not None and own.raw_code == node.raw_code:  # not another version of the node
+                    self._settled[uid] = (node.raw_code, sql)
         return sql
 
     def write(self, node: Node, sql: str, target_dir: Path, folder: str = "compiled") -> Path:

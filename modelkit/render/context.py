@@ -259,6 +259,8 @@ class Renderer:
 
             def ref(*args: Any, **kwargs: Any) -> Relation:
                 target = resolver.ref_node(node, args, kwargs)
+                if self.defer is not None:  # whether it defers may depend on what the database holds
+                    ctx.touched_database = True
                 rel = (self.deferred(target) or target.relation).quoted_with(quote_char)
                 if rel.is_cte and ctes is not None and rel.identifier not in ctes:
                     ctes.append(rel.identifier)
@@ -297,6 +299,7 @@ class Renderer:
             if node_config.get("materialized") != "incremental" or should_full_refresh():
                 return False
             rel = node.relation
+            ctx.touched_database = True
             existing = self.adapter.get_relation(rel.database, rel.schema, rel.identifier)
             return existing is not None and existing.type == "table"
 
