@@ -310,7 +310,7 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
             "compile", "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
         )
         assert out.exit_code == 2 and shown in out.output, out.output[-3000:]
-        assert ("from the cache on a worker process" in out.output) == worker
+        assert ("on a worker process)" in out.output) == worker
         assert "Column 'tierr' is not a column of seed raw_accounts. Did you mean 'tier'?" in out.output
         results.append(diagnostics(out.output))
     assert results[0] == results[1] and victim.name in results[0]
@@ -355,3 +355,69 @@ def test_a_run_finds_unchanged_models_in_the_cache_without_rendering_them(
     (root / "models" / "clean.sql").write_text("select id, nme from {{ ref('people') }}")
     out = run_cli("run", "--skip-unchanged", "-s", "clean", cwd=root)
     assert "Column 'nme' is not a column of seed people" in out.output  # an edit: analysed again
+
+
+def _analysed(output: str) -> tuple[int, int]:
+    """(nodes analysed, of which on the worker process) from the debug line."""
+    found = re.search(r"Static analysis: (\d+) nodes analysed(?: \((\d+) on a worker process\))?", output)
+    assert found is not None, output[-2000:]
+    return int(found[1]), int(found[2] or 0)
+
+
+@pytest.mark.parametrize("command", ["compile", "run"])
+def test_this_process_and_the_worker_share_the_checks(tmp_path: Path, monkeypatch, command: str) -> None:
+    """With a worker, this process checks what the worker has not been given yet: both check some, every
+    node is checked once, and the findings are the same as without a worker, in the same order."""
+    import modelkit.analysis.pipeline as pipeline
+
+    generated = generate(240, tmp_path / "bench", seed_rows=20)
+    root = generated.root
+    assert run_cli("seed", "--profiles-dir", str(root), cwd=root).exit_code == 0
+    for victim in [m for m in generated.models if m.kind == "accounts"][:3]:
+        path = root / "models" / victim.folder / f"{victim.name}.sql"
+        path.write_text(path.read_text().replace("tier,", "tierr,"))
+    outputs = {}
+    for worker in (True, False):
+        monkeypatch.setattr(pipeline, "use_worker", lambda count, worker=worker: worker)
+        (root / "target" / "static_analysis.json").unlink(missing_ok=True)
+        out = run_cli(
+            command, "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
+        )
+        assert out.exit_code == 2, out.output[-3000:]
+        analysed, on_worker = _analysed(out.output)
+        if worker:
+            assert 0 < on_worker < analysed, (analysed, on_worker)
+        else:
+            assert on_worker == 0
+        outputs[worker] = (analysed, list(diagnostics(out.output).items()))  # in the order reported
+    assert outputs[True] == outputs[False]
+    found = [m for _, reported in outputs[True][1] for _, _, m in reported if "Column 'tierr' is not a column" in m]
+    assert len(found) == 3
+
+
+def test_a_worker_that_does_not_start_leaves_its_jobs_here(tmp_path: Path, monkeypatch) -> None:
+    """The worker process failing (here: it cannot start) only costs time: every node is checked here."""
+    import modelkit.analysis.pipeline as pipeline
+
+    generated = generate(240, tmp_path / "bench", seed_rows=20)
+    root = generated.root
+    victim = next(m for m in generated.models if m.kind == "accounts")
+    path = root / "models" / victim.folder / f"{victim.name}.sql"
+    path.write_text(path.read_text().replace("tier,", "tierr,"))
+    monkeypatch.setattr(pipeline, "use_worker", lambda count: True)
+    monkeypatch.setattr(pipeline, "WORKER_MODULE", "modelkit.analysis.no_such_worker")
+    out = run_cli(
+        "compile", "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
+    )
+    assert out.exit_code == 2, out.output[-3000:]
+    analysed, on_worker = _analysed(out.output)
+    assert on_worker == 0 and analysed > 200
+    assert "Column 'tierr' is not a column of seed raw_accounts" in out.output
+
+
+def test_a_core_is_spare_only_when_nothing_else_runs() -> None:
+    import modelkit.analysis.pipeline as pipeline
+
+    others = pipeline.running_others()
+    assert others is None or others >= 0
+    assert pipeline.use_worker(pipeline.WORKER_THRESHOLD - 1) is False

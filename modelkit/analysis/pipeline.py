@@ -5,8 +5,11 @@ is *begun* (:meth:`StaticAnalysis.begin`) once all the nodes it reads are begun,
 worker is in dependency order: the worker checks each query against the columns of the ones before
 it, recording each query's columns as it goes (and those this process settled itself, sent along).
 Nodes nobody compiles (ephemeral models, what the selection reads) are compiled here when their turn
-comes. :meth:`Pipeline.finish` then ends every node in order; anything the worker did not return is
-checked here, so a worker that fails only costs time.
+comes. The worker is kept a few jobs ahead (:data:`WORKER_QUEUE`); in :meth:`Pipeline.finish` this
+process checks the jobs the worker has not been given, each once the nodes it reads are checked, and
+sends their columns along: the two share the work. Every node is then ended in order (its findings
+reported in dependency order whoever checked it); a worker that fails only costs time (what it did
+not return is checked here).
 
 Small analyses, and machines without an idle core (one core, or all of them busy), skip the worker:
 everything happens in :meth:`finish`, which costs less CPU in all.
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -27,63 +32,104 @@ from modelkit.analysis.static import AnalysisReport, StaticAnalysis, Step
 from modelkit.core.manifest import Node
 
 WORKER_THRESHOLD = 200  # fewer nodes than this: a worker process costs more than it saves
+WORKER_QUEUE = 8  # jobs the worker holds at once: enough to keep it busy, few enough to leave work here
+WORKER_MODULE = "modelkit.analysis.worker"
+SCAN = 64  # how far into the waiting jobs this process looks for one whose inputs are all checked
 
 
 def use_worker(count: int) -> bool:
     """Many nodes, and a core to spare: a worker only helps when it does not take the compiler's core."""
-    cores = os.cpu_count() or 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
     if count < WORKER_THRESHOLD or cores < 2:
         return False
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average here (Windows): assume the cores are free
         return True
-    return load <= cores - 1
+    others = running_others()
+    if others is None:
+        return load <= cores - 1
+    # the one-minute average counts what ran before this command (often the command before it): a core
+    # is spare when the machine is not saturated on average and no other process is running right now
+    return load < cores and others <= cores - 2
+
+
+def running_others() -> int | None:
+    """Processes running or runnable right now besides this one (Linux's /proc/loadavg), else None."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(running - 1, 0)
 
 
 class Worker:
-    """``python -m modelkit.analysis.worker``: messages in on stdin, results out on stdout (pickles)."""
+    """``python -m modelkit.analysis.worker``: messages in on stdin, results out on stdout (pickles).
 
-    def __init__(self, on_result: Callable[[str, Any], None]) -> None:
+    Messages are written by a thread of their own, so that no caller waits on a full pipe (the thread
+    reading the results sends jobs too)."""
+
+    def __init__(self, on_result: Callable[[str, Any], None], on_gone: Callable[[], None]) -> None:
         self.on_result = on_result
+        self.on_gone = on_gone
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "modelkit.analysis.worker"],
+            [sys.executable, "-m", WORKER_MODULE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # a worker that fails only leaves its jobs to this process
         )
         self.alive = True
-        self.thread = threading.Thread(target=self._read, name="modelkit-analysis", daemon=True)
-        self.thread.start()
+        self.outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.reader = threading.Thread(target=self._read, name="modelkit-analysis", daemon=True)
+        self.writer = threading.Thread(target=self._write, name="modelkit-analysis-in", daemon=True)
+        self.reader.start()
+        self.writer.start()
 
     def send(self, message: Any) -> None:
-        if not self.alive:
-            return
-        try:
-            assert self.proc.stdin is not None
-            pickle.dump(message, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.proc.stdin.flush()
-        except (OSError, ValueError, pickle.PicklingError):
-            self.alive = False
+        if self.alive:
+            self.outbox.put(message)
+
+    def _write(self) -> None:
+        stream = self.proc.stdin
+        assert stream is not None
+        while True:
+            message = self.outbox.get()
+            try:
+                pickle.dump(message, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.flush()
+                if message is None:
+                    stream.close()
+                    return
+            except (OSError, ValueError, pickle.PicklingError):
+                self._lost()
+                return
 
     def _read(self) -> None:
         stream = self.proc.stdout
         assert stream is not None
-        while True:
-            try:
-                uid, result = pickle.load(stream)
-            except (EOFError, OSError, pickle.UnpicklingError, ValueError):
-                return
-            self.on_result(uid, result)
+        try:
+            while True:
+                try:
+                    uid, result = pickle.load(stream)
+                except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+                    return
+                self.on_result(uid, result)
+        finally:
+            self._lost()
+
+    def _lost(self) -> None:
+        if self.alive:
+            self.alive = False
+            self.on_gone()
 
     def close(self) -> None:
-        self.send(None)
-        try:
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        except OSError:
-            pass
-        self.thread.join()
+        self.outbox.put(None)  # the writer closes stdin after it; the worker then ends
+        self.writer.join()
+        self.reader.join()
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -114,26 +160,45 @@ class Pipeline:
         manifest = analysis.manifest
         self.modes = analysis.modes(order)
         members = set(order)
-        self.waiting_on = {uid: {p for p in manifest.nodes[uid].depends_on_nodes if p in members} for uid in order}
+        self.parents = {
+            uid: frozenset(p for p in manifest.nodes[uid].depends_on_nodes if p in members) for uid in order
+        }
+        self.waiting_on = {uid: set(parents) for uid, parents in self.parents.items()}  # parents not begun yet
         self.children: dict[str, list[str]] = {}
-        for uid, parents in self.waiting_on.items():
+        for uid, parents in self.parents.items():
             for parent in parents:
                 self.children.setdefault(parent, []).append(uid)
         self.sql: dict[str, str | None] = {}
         self.steps: dict[str, Step] = {}
-        self.results: dict[str, Any] = {}
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
         self.worker: Worker | None = None
+        self.worker_gone = False
         self.overlap = worker if worker is not None else use_worker(len(order))
         self._queued: list[Any] = []  # settled nodes, sent when the first job starts the worker
+        self.waiting: deque[str] = deque()  # jobs neither sent to the worker nor taken here, in begin order
+        self.sent: dict[str, int] = {}  # jobs at the worker without a result yet, by their position in order
+        self.arrived: dict[str, Any] = {}  # the worker's results, not yet recorded here
+        self.known: set[str] = set()  # nodes whose columns the worker has (its own job, or sent along)
+        self.done: set[str] = set()  # nodes whose columns are settled here
+        self.position = {uid: i for i, uid in enumerate(order)}
         if self.overlap:
-            for uid in order:
-                if not self.waiting_on[uid] and uid not in self.produced:
-                    self._begin(uid)
+            with self._lock:
+                for uid in order:
+                    if not self.waiting_on[uid] and uid not in self.produced:
+                        self._begin(uid)
 
     def _result(self, uid: str, result: Any) -> None:
-        with self._lock:
-            self.results[uid] = result
+        with self._changed:
+            self.sent.pop(uid, None)
+            self.arrived[uid] = result
+            self._pump()
+            self._changed.notify_all()
+
+    def _gone(self) -> None:
+        with self._changed:
+            self.worker_gone = True
+            self._changed.notify_all()
 
     def compiled(self, uid: str, sql: str) -> None:
         """Compiled SQL of a node (ignored when the node is not analysed)."""
@@ -156,7 +221,7 @@ class Pipeline:
             if message[0] != "job":
                 self._queued.append(message)
                 return
-            self.worker = Worker(self._result)
+            self.worker = Worker(self._result, self._gone)
             self.worker.send(("relations", self.analysis.relations))
             self.analysis.report.workers = 1
             for queued in self._queued:
@@ -177,14 +242,82 @@ class Pipeline:
             step = self.analysis.begin(node, self.modes[current], current in self.report_for, self._sql_of)
             self.steps[current] = step
             if step.job is not None:
-                self._send(("job", step.job))
-            else:
+                self.waiting.append(current)
+                self._pump()
+            else:  # settled as it began (cached, off, not compiled)
+                self.done.add(current)
+                self.known.add(current)
                 self._send(("settle", current, self.analysis.report.shapes.get(current)))
             for child in self.children.get(current, []):
                 waits = self.waiting_on[child]
                 waits.discard(current)
                 if not waits:
                     ready.append(child)
+
+    def _pump(self) -> None:
+        """Keep the worker WORKER_QUEUE jobs ahead, each sent once the worker knows what it reads."""
+        if self.worker_gone:
+            return
+        while len(self.sent) < WORKER_QUEUE and self.waiting:
+            uid = self.waiting[0]
+            if not self.parents[uid] <= self.known:
+                return  # it reads a node being checked here: its columns are sent along first
+            self.waiting.popleft()
+            self.sent[uid] = self.position[uid]
+            self.known.add(uid)
+            step = self.steps[uid]
+            assert step.job is not None
+            self._send(("job", step.job))
+
+    def _record(self) -> None:
+        """The worker's results, recorded (under the lock)."""
+        arrived, self.arrived = self.arrived, {}
+        for uid, result in arrived.items():
+            step = self.steps[uid]
+            if isinstance(result, QueryCheck):
+                self.analysis.checked(step, result)
+            elif isinstance(result, tuple):  # the worker's analysis failed: (message, traceback)
+                step.failure = result
+            self.analysis.report.on_worker += 1
+            self.analysis.settle(step)
+            self.done.add(uid)
+        if self.worker_gone and self.sent:  # what it had not returned is checked here, first
+            lost = sorted(self.sent, key=self.sent.__getitem__, reverse=True)
+            self.sent.clear()
+            self.waiting.extendleft(lost)
+
+    def _take(self) -> str | None:
+        """A waiting job whose inputs are all settled here (under the lock)."""
+        for index, uid in enumerate(self.waiting):
+            if index >= SCAN:
+                return None
+            if self.parents[uid] <= self.done:
+                del self.waiting[index]
+                return uid
+        return None
+
+    def _share(self) -> None:
+        """Check jobs here alongside the worker until every job is checked."""
+        while True:
+            with self._changed:
+                self._record()
+                uid = self._take()
+                if uid is None:
+                    if not self.sent and not self.waiting:
+                        return
+                    if not self.sent and self.worker_gone:  # nothing will arrive: a job waits on nothing
+                        uid = self.waiting.popleft()
+                    else:
+                        self._changed.wait(timeout=1.0)
+                        continue
+            step = self.steps[uid]
+            self.analysis.check_here(step)
+            with self._changed:
+                self.analysis.settle(step)
+                self.done.add(uid)
+                self.known.add(uid)
+                self._send(("settle", uid, self.analysis.report.shapes.get(uid)))
+                self._pump()
 
     def abort(self) -> None:
         """Stop the worker without a report (the command failed)."""
@@ -203,6 +336,7 @@ class Pipeline:
                 for uid in self.order:
                     if uid not in self.steps and not self.waiting_on[uid]:
                         self._begin(uid)
+            self._share()
             if self.worker is not None:
                 self.worker.close()
         for uid in self.order:
@@ -210,13 +344,9 @@ class Pipeline:
             if step is None:
                 node = analysis.manifest.nodes[uid]
                 step = analysis.begin(node, self.modes[uid], uid in self.report_for, self._sql_of)
-            if step.job is not None:
-                result = self.results.get(uid)
-                if isinstance(result, QueryCheck):
-                    analysis.checked(step, result)
-                elif isinstance(result, tuple):  # the worker's analysis failed: (message, traceback)
-                    step.failure = result
-                else:
+                if step.job is not None:
                     analysis.check_here(step)
+            elif step.job is not None and uid not in self.done:
+                analysis.check_here(step)
             analysis.end(step)
         return analysis.close()

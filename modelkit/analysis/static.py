@@ -108,6 +108,7 @@ class AnalysisReport:
     analysed: int = 0
     cached: int = 0
     workers: int = 0
+    on_worker: int = 0  # nodes the worker process checked
     seconds: float = 0.0
 
     @property

@@ -43,10 +43,10 @@ def report_analysis(reporter: Any, report: Any, debug: bool = False) -> None:
         if debug and diagnostic.detail:
             for line in diagnostic.detail.rstrip().splitlines():
                 reporter.emit("Note", line, {"msg": line}, level="debug", always=True)
-    where = " on a worker process" if report.workers else ""
+    shared = f" ({report.on_worker} on a worker process)" if report.workers else ""
     timing = (
-        f"Static analysis: {report.analysed} nodes analysed, {report.cached} from the cache{where}, "
-        f"in {report.seconds:.2f}s"
+        f"Static analysis: {report.analysed} nodes analysed{shared}, "
+        f"{report.cached} from the cache, in {report.seconds:.2f}s"
     )
     reporter.emit("Note", timing, {"msg": timing}, level="debug")
     if report.errors:
