@@ -4,6 +4,7 @@ anything is built; the cache, the worker process and the modes behave."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -229,6 +230,26 @@ def test_the_cache_is_used_until_what_a_model_reads_changes(tmp_path: Path) -> N
     assert "Column 'name' is not a column of seed people. Did you mean 'full_name'?" in third.output
     # upstream and m are analysed again; contracted and staged_events read no seed
     assert "Static analysis: 2 nodes analysed, 2 from the cache" in third.output
+    fourth = run_cli("compile", "--log-level", "debug", cwd=root)  # what was analysed again was kept
+    assert "Static analysis: 0 nodes analysed, 4 from the cache" in fourth.output
+
+
+def test_a_damaged_cache_entry_is_analysed_again(tmp_path: Path) -> None:
+    """Entries are parsed only when looked up: one that does not parse is analysed again, not an error."""
+    root = project(tmp_path, {"models/m.sql": "select person_name from {{ ref('upstream') }}"})
+    assert run_cli("compile", cwd=root).exit_code == 0
+    path = root / "target" / "static_analysis.json"
+    data = json.loads(path.read_text())
+    keys = sorted(data["entries"])
+    data["entries"][keys[0]] = [data["entries"][keys[0]][0], "{not json"]
+    data["entries"][keys[1]] = "not an entry"
+    path.write_text(json.dumps(data))
+    again = run_cli("compile", "--log-level", "debug", cwd=root)
+    assert again.exit_code == 0 and "Static analysis: 2 nodes analysed, 2 from the cache" in again.output
+    data = json.loads(path.read_text())  # written again whole
+    assert all(isinstance(v, list) and json.loads(v[1]) for v in data["entries"].values())
+    third = run_cli("compile", "--log-level", "debug", cwd=root)
+    assert "Static analysis: 0 nodes analysed, 4 from the cache" in third.output
 
 
 def test_a_failing_analysis_leaves_the_model_not_analysed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

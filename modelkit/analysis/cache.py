@@ -27,7 +27,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
     SQLGLOT_VERSION = ""
 FILE_NAME = "static_analysis.json"
-FORMAT = 3  # bump when the shape of an entry (or of its key) changes
+FORMAT = 4  # bump when the shape of an entry (or of its key) changes
+# An entry is kept as [unique_id, its JSON text]: a command reads the file whole, and parses only the entries
+# it looks up (a compile of one model in a large project reads thousands and needs a handful).
 
 
 def _digest(*parts: Any) -> str:
@@ -42,10 +44,11 @@ class AnalysisCache:
             str(p)
             for p in (FORMAT, __version__, SQLGLOT_VERSION, relations.dialect, relations.database, relations.schema)
         )
-        self.entries: dict[str, dict[str, Any]] = {}
-        self.used: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, list[str]] = {}
+        self.used: dict[str, list[str]] = {}
         self.touched: set[str] = set()  # nodes analysed (or found) in this run
         self.hits = 0
+        self.changed = False  # an entry was analysed (again): the file is written
         self._shape_digests: dict[Key, str] = {}
         try:
             data = jsonio.loads(self.path.read_bytes())
@@ -76,8 +79,12 @@ class AnalysisCache:
     def get_hashed(self, uid: str, digest: str, parents: frozenset[str], self_key: Key | None) -> QueryCheck | None:
         """:meth:`get`, given the hash of the SQL (:func:`sql_hash`) instead of the SQL."""
         key = self._key(uid, digest, parents, self_key)
-        entry = self.entries.get(key)
-        if entry is None:
+        kept = self.entries.get(key)
+        if kept is None:
+            return None
+        try:
+            entry = jsonio.loads(kept[1])
+        except (ValueError, TypeError, IndexError):  # a damaged entry: analysed again
             return None
         tables = [tuple(t) for t in entry["t"]]
         if entry["d"] != self._tables(tables):  # type: ignore[arg-type]
@@ -85,27 +92,28 @@ class AnalysisCache:
         if any(self.relations.find(*missing) for missing in entry["m"]):
             return None
         self.hits += 1
-        self.used[key] = entry
+        self.used[key] = kept
         self.touched.add(uid)
         return QueryCheck([Finding.from_json(f) for f in entry["f"]], Shape.from_json(entry["s"]), tables)  # type: ignore[arg-type]
 
     def put(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None, found: QueryCheck) -> None:
         key = self._key(uid, sql_hash(sql), parents, self_key)
         self.touched.add(uid)
-        self.used[key] = {
-            "n": uid,
+        entry = {
             "f": [f.to_json() for f in found.findings],
             "s": found.shape.to_json(),
             "t": [list(t) for t in found.tables],
             "d": self._tables(found.tables),
             "m": [list(m) for m in found.missing],
         }
+        self.used[key] = [uid, jsonio.dumps(entry).decode()]
+        self.changed = True
 
     def save(self) -> None:
         """Write this run's entries and those of nodes it did not analyse; nothing when nothing changed."""
-        kept = {k: v for k, v in self.entries.items() if v.get("n") not in self.touched}
+        kept = {k: v for k, v in self.entries.items() if isinstance(v, list) and v and v[0] not in self.touched}
         entries = {**kept, **self.used}
-        if entries.keys() == self.entries.keys():
+        if not self.changed and entries.keys() == self.entries.keys():
             return
         try:
             fsio.atomic_write(self.path, jsonio.dumps({"version": self.version, "entries": entries}))

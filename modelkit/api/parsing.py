@@ -86,12 +86,14 @@ def parse_and_write(session: Session) -> tuple[Manifest, str]:
     return manifest, summary
 
 
-def write_manifest(session: Session) -> None:
-    """target/manifest.json and semantic_manifest.json beside it (as dbt writes them, together).
+def write_manifest(session: Session, compiled: Mapping[str, str] | None = None) -> None:
+    """target/manifest.json and semantic_manifest.json beside it (as dbt writes them, together), with the
+    nodes' ``compiled`` SQL (default: what the session compiled).
 
     After an incremental parse, the manifest entries of the nodes it did not parse again are copied from the
     manifest.json the last parse wrote (see :mod:`modelkit.artifacts.splice`)."""
-    compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
+    if compiled is None:
+        compiled = session.compiler.compiled if "compiler" in session.__dict__ else {}
     manifest = session.manifest  # parsed first: the snapshot ids below are this parse's
     target_dir = session.project.target_dir
     path = target_dir / "manifest.json"

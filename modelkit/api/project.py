@@ -39,6 +39,7 @@ from modelkit.api.session import Session
 from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
 from modelkit.core import settings
+from modelkit.core.background import Background
 from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.results import now
 from modelkit.core.text import did_you_mean
@@ -156,18 +157,27 @@ class Project:
             pipeline = feed.pipeline = start_analysis(session, selected, produced=selected, known=known)
             try:
                 run = runner.execute()
-                write_manifest(session)
-                write_run_results(session, run, session.invocation.args)
+                compiled = dict(session.compiler.compiled)
+
+                def write() -> None:
+                    write_manifest(session, compiled)
+                    write_run_results(session, run, session.invocation.args)
+
+                # the artifacts are written while the analysis ends (much of it is file I/O)
+                writing = Background(write, "artifacts")
                 errors = [r for r in run.results if r.is_error]
                 if errors and errors[0].error is not None:
+                    writing.wait()
                     raise errors[0].error
             except BaseException:
                 if pipeline is not None:
                     pipeline.abort()
                 raise
-            compiled = dict(session.compiler.compiled)
-            with read_only(session):
-                self.analysis = with_warn_error(session, pipeline.finish() if pipeline is not None else None)
+            try:
+                with read_only(session):
+                    self.analysis = with_warn_error(session, pipeline.finish() if pipeline is not None else None)
+            finally:
+                writing.wait()
             if self.analysis is not None and on_analysis is not None:
                 on_analysis(self.analysis)
             raise_errors(self.analysis)
