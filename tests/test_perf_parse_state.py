@@ -115,7 +115,7 @@ def test_vars_env_vars_and_target_are_checked(project_factory, trusting, monkeyp
     assert parse(root)[1] is False
     monkeypatch.setenv("DBT_ENV_CUSTOM_ENV_RUN", "42")  # listed in the manifest's metadata
     assert parse(root)[1] is True
-    assert parse(root, threads=3)[1] is True
+    assert parse(root, threads=3)[1] is False  # as in dbt, the number of threads does not matter
 
 
 def test_no_partial_parse_always_parses(project_factory, trusting) -> None:

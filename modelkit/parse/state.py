@@ -111,7 +111,9 @@ def key(project: ProjectConfig, target: Target, cli_vars: dict[str, Any]) -> str
         "modelkit": __version__,
         "root": str(project.root.resolve()),
         "project": config,
-        "target": target.to_context() | {"credentials": target.credentials},
+        # as dbt's partial parsing, --threads (which run and build often set) does not make a parse a full one
+        "target": {k: v for k, v in target.to_context().items() if k != "threads"}
+        | {"credentials": target.credentials},
         "vars": cli_vars,
         "custom_env": custom,
     }
