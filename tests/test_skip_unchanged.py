@@ -101,11 +101,26 @@ CASES = [
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("threads", ["1", "4"])
 @pytest.mark.parametrize(("case", "edit", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_only_what_changed_and_what_is_downstream_runs(project: Path, case, edit, expected) -> None:
+def test_only_what_changed_and_what_is_downstream_runs(project: Path, case, edit, expected, threads) -> None:
+    """With several threads, what is left as it is is decided in the scheduler's thread: the same nodes."""
     edit(project)
-    assert rebuilt(project, "--skip-unchanged") == expected | ALWAYS
-    assert rebuilt(project, "--skip-unchanged") == ALWAYS  # and then all of it is recorded
+    assert rebuilt(project, "--skip-unchanged", "--threads", threads) == expected | ALWAYS
+    assert rebuilt(project, "--skip-unchanged", "--threads", threads) == ALWAYS  # and then all of it is recorded
+
+
+def test_a_model_left_as_it_is_below_a_failing_one_is_skipped(project: Path) -> None:
+    """A failed parent skips its children, also those that would otherwise be left as they are."""
+    sql(project, "drop table main.middle")  # middle is built again...
+    (project / "models" / "middle.sql").write_text(  # ...and fails as it runs
+        "{{ config(materialized='table') }}\nselect cast(label as integer) as code, label from {{ ref('base') }}\n"
+    )
+    out = run_cli("run", "--project-dir", str(project), "--skip-unchanged", "--threads", "4")
+    assert out.exit_code == 1
+    found = statuses(project)
+    assert found["middle"] == "error" and found["leaf"] == "skipped", found
+    assert found["other"] == "no-op" and found["base"] == "no-op", found
 
 
 def test_no_op_lines_and_results_are_dbts(project: Path) -> None:

@@ -248,6 +248,7 @@ class Runner:
                     on_skip=self._skip,
                     fail_fast=self.options.fail_fast,
                     on_interrupt=self._interrupt,
+                    here=self._left_as_is if self.build_state is not None and self.build_state.mode else None,
                 )
             if hooks:
                 done = [r for r in run.results if not r.unique_id.startswith("operation.")]
@@ -273,6 +274,18 @@ class Runner:
         state.load_relation_states(context.adapter, nodes)
         context.compiler.track_inputs = True  # what each model's SQL is made from, for the next run
         return state
+
+    def _left_as_is(self, uid: str) -> NodeResult | None:
+        """A model or snapshot that --skip-unchanged leaves as it is, known from what was recorded (nothing to
+        render): its NO-OP result, made in the scheduler's thread; None for any other node."""
+        state, context = self.build_state, self.context
+        node = self.node(uid)
+        if state is None or node.resource_type not in ("model", "snapshot") or node.resource_type in self.executors:
+            return None
+        known = state.reusable_sql(node, context.renderer, context.compiler.recorded_sql)
+        if known is None or not state.unchanged(node, state.fingerprint(node, known, context.adapter)):
+            return None
+        return self._execute_node(uid)
 
     def _interrupt(self) -> None:
         """Cancel the statements the worker threads are running (their units of work roll back)."""

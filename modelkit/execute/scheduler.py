@@ -49,6 +49,7 @@ def run_dag(
     blocks: Callable[[NodeResult], bool] = lambda r: r.is_error,
     fail_fast: bool = False,
     on_interrupt: Callable[[], None] = lambda: None,
+    here: Callable[[str], NodeResult | None] | None = None,
 ) -> list[NodeResult]:
     """Run ``work(uid)`` for every node once all its parents are done.
 
@@ -56,6 +57,8 @@ def run_dag(
     ancestor failed. Results come back in completion order. On Ctrl-C (or any
     error here), ``on_interrupt()`` cancels the work under way, whose threads
     are then waited for, so that nothing is left running behind the caller.
+    ``here(uid)``: the node's result when it takes so little (a node left as it
+    is) that handing it to a worker thread would cost more; None hands it over.
     """
     sorter = TopologicalSorter({uid: set(ps) for uid, ps in parents.items()})
     sorter.prepare()
@@ -76,19 +79,37 @@ def run_dag(
 
     pool = ThreadPoolExecutor(max_workers=max(threads, 1), initializer=name_worker)
     ready: list[tuple[object, str]] = []  # heap by ``order``: at most ``threads`` nodes are in flight
+    waiting: list[tuple[object, str]] = []  # ready nodes for the worker threads, by ``order`` too
     try:
         while sorter.is_active():
             for uid in sorter.get_ready():
                 heapq.heappush(ready, (order(uid), uid))
-            while ready and len(pending) < max(threads, 1):
-                uid = heapq.heappop(ready)[1]
+            done_here = False
+            while ready:  # each ready node is offered once to ``here``; the others wait for a thread
+                item = heapq.heappop(ready)
+                uid = item[1]
+                if here is not None and not stop.is_set() and not any(p in failed for p in parents.get(uid, ())):
+                    with as_worker(1):
+                        result = here(uid)
+                    if result is not None:
+                        results.append(result)
+                        if blocks(result):
+                            failed.add(uid)
+                            if fail_fast:
+                                stop.set()
+                        sorter.done(uid)
+                        done_here = True
+                        continue
+                heapq.heappush(waiting, item)
+            while waiting and len(pending) < max(threads, 1):
+                uid = heapq.heappop(waiting)[1]
                 blocked = [p for p in parents.get(uid, ()) if p in failed]
                 if blocked or stop.is_set():  # reported by a worker, as dbt's skipped nodes are
                     failed.add(uid)
                     pending[pool.submit(on_skip, uid, blocked[0] if blocked else "fail-fast")] = uid
                     continue
                 pending[pool.submit(work, uid)] = uid
-            if not pending:
+            if done_here or not pending:
                 continue
             finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in finished:
