@@ -18,17 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api import operation
-from modelkit.api.analysis import (
-    Feed,
-    check_before_run,
-    raise_errors,
-    read_only,
-    recorded_sql,
-    start_analysis,
-    with_warn_error,
-)
-from modelkit.api.dialects import check_dialects
-from modelkit.api.executors import make_runner
+from modelkit.api.commands import compile_selected, execute_selected
 from modelkit.api.impact import ImpactReport, breaking_nodes, change_impact
 from modelkit.api.invocation import compile_inline, record_args, show_run, timestamp
 from modelkit.api.invocation import sample as sample_arg
@@ -39,7 +29,6 @@ from modelkit.api.session import Session
 from modelkit.api.stategit import StateOptions
 from modelkit.artifacts import writer as artifacts
 from modelkit.core import settings
-from modelkit.core.background import Background
 from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.results import now
 from modelkit.core.text import did_you_mean
@@ -149,39 +138,8 @@ class Project:
         with self.session("compile", flags={"select": select, "exclude": exclude, "inline": inline}) as session:
             if inline is not None:
                 return {"inline": compile_inline(session, inline)}
-            feed = Feed(reporter)
-            runner = make_runner(session, RunOptions("compile", tuple(select), tuple(exclude)), feed)
-            selected = runner.selected_nodes()
-            check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-            known = recorded_sql(session)  # what it reads, unchanged since it was built: not compiled again
-            pipeline = feed.pipeline = start_analysis(session, selected, produced=selected, known=known)
-            try:
-                run = runner.execute()
-                compiled = dict(session.compiler.compiled)
-
-                def write() -> None:
-                    write_manifest(session, compiled)
-                    write_run_results(session, run, session.invocation.args)
-
-                # the artifacts are written while the analysis ends (much of it is file I/O)
-                writing = Background(write, "artifacts")
-                errors = [r for r in run.results if r.is_error]
-                if errors and errors[0].error is not None:
-                    writing.wait()
-                    raise errors[0].error
-            except BaseException:
-                if pipeline is not None:
-                    pipeline.abort()
-                raise
-            try:
-                with read_only(session):
-                    self.analysis = with_warn_error(session, pipeline.finish() if pipeline is not None else None)
-            finally:
-                writing.wait()
-            if self.analysis is not None and on_analysis is not None:
-                on_analysis(self.analysis)
-            raise_errors(self.analysis)
-            return compiled
+            options = RunOptions("compile", tuple(select), tuple(exclude))
+            return compile_selected(session, options, reporter, self._keeper(on_analysis))
 
     def run(self, select: Sequence[str] = (), exclude: Sequence[str] = (), **kwargs: Any) -> RunResult:
         return self._execute("run", select, exclude, **kwargs)
@@ -288,25 +246,17 @@ class Project:
                 skip_unchanged=skip if skip in ("true", "strict") and command in ("run", "build") else None,
                 unique_ids=None if unique_ids is None else tuple(unique_ids),
             )
-            runner = make_runner(session, options, reporter)
-            selected = runner.selected_nodes()
-            if on_start is not None:
-                on_start(session, selected)
-            if command in ("run", "build") and not session.invocation.empty:
-                # what the checks below compile, the run then reuses where nothing it read can change
-                session.compiler.track_inputs = True
-            check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-            self.analysis = with_warn_error(session, check_before_run(session, command, selected))
-            if self.analysis is not None and on_analysis is not None:
-                on_analysis(self.analysis)
-            raise_errors(self.analysis)
-            run = runner.execute()
-            args = session.invocation.args
-            run.args = args
-            run.manifest = session.manifest
-            write_manifest(session)
-            write_run_results(session, run, args)
-            return run
+            return execute_selected(session, options, reporter, self._keeper(on_analysis), on_start)
+
+    def _keeper(self, on_analysis: Callable[[AnalysisReport], None] | None) -> Callable[[AnalysisReport | None], None]:
+        """What keeps a command's analysis report (``self.analysis``) and hands it to ``on_analysis``."""
+
+        def keep(report: AnalysisReport | None) -> None:
+            self.analysis = report
+            if report is not None and on_analysis is not None:
+                on_analysis(report)
+
+        return keep
 
     def retry(
         self,
