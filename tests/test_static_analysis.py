@@ -5,6 +5,7 @@ anything is built; the cache, the worker process and the modes behave."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -442,3 +443,28 @@ def test_a_core_is_spare_only_when_nothing_else_runs() -> None:
     others = pipeline.running_others()
     assert others is None or others >= 0
     assert pipeline.use_worker(pipeline.WORKER_THRESHOLD - 1) is False
+
+
+def _children() -> set[int]:
+    """This process's child processes (Linux)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        text = (task / "children").read_text()
+        found |= {int(pid) for pid in text.split()}
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_worker_started_early_and_not_needed_is_stopped(tmp_path: Path, monkeypatch) -> None:
+    """With a spare core, compile and run start a worker process before parsing; a project too small
+    for it (or all found in the cache) stops it: nothing is left running."""
+    import modelkit.analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "use_worker", lambda count: True)
+    root = project(tmp_path, {"models/m.sql": "select person_name from {{ ref('upstream') }}"})
+    before = _children()
+    for command in (["compile"], ["build", "--exclude", "staged_events"], ["compile"]):  # no events source here
+        out = run_cli(*command, "--log-level", "debug", cwd=root)
+        assert out.exit_code == 0, out.output
+        assert "on a worker process" not in out.output  # too few nodes to hand any over
+        assert _children() == before

@@ -67,21 +67,54 @@ def running_others() -> int | None:
     return max(running - 1, 0)
 
 
+def spawn() -> subprocess.Popen[bytes]:
+    """A worker process, importing what it needs until its first message comes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", WORKER_MODULE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # a worker that fails only leaves its jobs to this process
+    )
+
+
+class EarlyWorker:
+    """A worker process started before the command knows whether it will need one (before the project
+    is parsed), so that it is ready when the first job comes; :meth:`close` stops it when it was not taken.
+
+    Started only when a core is spare (see :func:`use_worker`)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = spawn() if use_worker(WORKER_THRESHOLD) else None
+
+    def take(self) -> subprocess.Popen[bytes] | None:
+        proc, self.proc = self.proc, None
+        return proc
+
+    def close(self) -> None:
+        proc = self.take()
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+
+
 class Worker:
     """``python -m modelkit.analysis.worker``: messages in on stdin, results out on stdout (pickles).
 
     Messages are written by a thread of their own, so that no caller waits on a full pipe (the thread
     reading the results sends jobs too)."""
 
-    def __init__(self, on_result: Callable[[str, Any], None], on_gone: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        on_result: Callable[[str, Any], None],
+        on_gone: Callable[[], None],
+        proc: subprocess.Popen[bytes] | None = None,
+    ) -> None:
         self.on_result = on_result
         self.on_gone = on_gone
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", WORKER_MODULE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # a worker that fails only leaves its jobs to this process
-        )
+        self.proc = proc if proc is not None else spawn()
         self.alive = True
         self.outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.reader = threading.Thread(target=self._read, name="modelkit-analysis", daemon=True)
@@ -150,8 +183,10 @@ class Pipeline:
         produced: Collection[str] = (),
         later: Collection[str] = (),
         worker: bool | None = None,
+        early: EarlyWorker | None = None,
     ) -> None:
         self.analysis = analysis
+        self.early = early  # a worker process already started, used by the first job
         self.order = order
         self.report_for = set(report_for)
         self.sql_of = sql_of
@@ -174,7 +209,10 @@ class Pipeline:
         self._changed = threading.Condition(self._lock)
         self.worker: Worker | None = None
         self.worker_gone = False
-        self.overlap = worker if worker is not None else use_worker(len(order))
+        if worker is None:  # a worker started early was started on a spare core: only the size decides
+            ready = early is not None and early.proc is not None
+            worker = len(order) >= WORKER_THRESHOLD if ready else use_worker(len(order))
+        self.overlap = worker
         self._queued: list[Any] = []  # settled nodes, sent when the first job starts the worker
         self.waiting: deque[str] = deque()  # jobs neither sent to the worker nor taken here, in begin order
         self.sent: dict[str, int] = {}  # jobs at the worker without a result yet, by their position in order
@@ -221,7 +259,7 @@ class Pipeline:
             if message[0] != "job":
                 self._queued.append(message)
                 return
-            self.worker = Worker(self._result, self._gone)
+            self.worker = Worker(self._result, self._gone, self.early.take() if self.early is not None else None)
             self.worker.send(("relations", self.analysis.relations))
             self.analysis.report.workers = 1
             for queued in self._queued:

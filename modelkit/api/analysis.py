@@ -14,7 +14,7 @@ from typing import Any
 
 from modelkit.analysis.cache import AnalysisCache
 from modelkit.analysis.findings import NotAnalysed
-from modelkit.analysis.pipeline import Pipeline
+from modelkit.analysis.pipeline import EarlyWorker, Pipeline
 from modelkit.analysis.relations import Relations, project_relations
 from modelkit.analysis.shapes import Shape
 from modelkit.analysis.static import AnalysisReport, StaticAnalysis, analysis_order, known_shapes
@@ -131,10 +131,12 @@ def start_analysis(
     report: bool = True,
     worker: bool | None = None,
     known: Callable[[Node], str | None] | None = None,
+    early: EarlyWorker | None = None,
 ) -> Pipeline | None:
     """An analysis of the selected nodes (and what they read), fed by whoever compiles ``produced``;
     None when none of them is analysed. ``known``: a model's SQL hash without compiling it (see
-    :func:`recorded_sql`)."""
+    :func:`recorded_sql`); ``early``: a worker process started before (the caller closes it in the end:
+    nothing happens when the analysis took it)."""
     manifest = session.manifest
     chosen = [uid for uid in selected if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED]
     if not chosen:
@@ -162,7 +164,7 @@ def start_analysis(
     # what the caller does not compile is compiled in finish(), in the caller's thread (under read_only),
     # except ephemeral models: compiling a model compiles them anyway
     later = [uid for uid in order if uid not in handed and not manifest.nodes[uid].is_ephemeral] if handed else []
-    return Pipeline(analysis, order, report_for, sql_of, produced=handed, later=later, worker=worker)
+    return Pipeline(analysis, order, report_for, sql_of, produced=handed, later=later, worker=worker, early=early)
 
 
 class Feed:
@@ -190,13 +192,25 @@ class Feed:
         return getattr(self.reporter, name)
 
 
-def check_before_run(session: Session, command: str, selected: Iterable[str]) -> AnalysisReport | None:
+def check_before_run(
+    session: Session, command: str, selected: Iterable[str], early: EarlyWorker | None = None
+) -> AnalysisReport | None:
     """The report of a command that analyses before it runs (None for the others)."""
     if command not in ANALYSED_COMMANDS:
         return None
     with read_only(session):
-        pipeline = start_analysis(session, selected, known=recorded_sql(session))
+        pipeline = start_analysis(session, selected, known=recorded_sql(session), early=early)
         return pipeline.finish() if pipeline is not None else None
+
+
+def early_worker(session: Session, command: str) -> EarlyWorker | None:
+    """For a command that analyses, a worker process started now (before the project is parsed) when a
+    core is spare and the analysis is not turned off for the whole command."""
+    if command not in ANALYSED_COMMANDS:
+        return None
+    if settings.resolve("static_analysis", None, session.project.flags) == "off":
+        return None
+    return EarlyWorker()
 
 
 # The name --warn-error-options knows static analysis warnings by (--warn-error promotes them all).

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from modelkit.api.analysis import (
     Feed,
     check_before_run,
+    early_worker,
     raise_errors,
     read_only,
     recorded_sql,
@@ -27,6 +28,7 @@ from modelkit.core.background import Background
 from modelkit.execute.runner import RunOptions
 
 if TYPE_CHECKING:
+    from modelkit.analysis.pipeline import EarlyWorker
     from modelkit.analysis.static import AnalysisReport
     from modelkit.core.results import RunResult
     from modelkit.execute.runner import Reporter
@@ -36,12 +38,23 @@ Keep = Callable[["AnalysisReport | None"], None]
 
 def compile_selected(session: Session, options: RunOptions, reporter: Reporter | None, keep: Keep) -> dict[str, str]:
     """Compile the selected nodes, analysing each as it is compiled; their SQL by unique_id."""
+    early = early_worker(session, "compile")
+    try:
+        return _compile(session, options, reporter, keep, early)
+    finally:
+        if early is not None:
+            early.close()
+
+
+def _compile(
+    session: Session, options: RunOptions, reporter: Reporter | None, keep: Keep, early: EarlyWorker | None
+) -> dict[str, str]:
     feed = Feed(reporter)
     runner = make_runner(session, options, feed)
     selected = runner.selected_nodes()
     check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
     known = recorded_sql(session)  # what it reads, unchanged since it was built: not compiled again
-    pipeline = feed.pipeline = start_analysis(session, selected, produced=selected, known=known)
+    pipeline = feed.pipeline = start_analysis(session, selected, produced=selected, known=known, early=early)
     try:
         run = runner.execute()
         compiled = dict(session.compiler.compiled)
@@ -79,15 +92,20 @@ def execute_selected(
 ) -> RunResult:
     """Run the selected nodes; ``run`` and ``build`` analyse them first, and run nothing on an error."""
     command = options.command
-    runner = make_runner(session, options, reporter)
-    selected = runner.selected_nodes()
-    if on_start is not None:
-        on_start(session, selected)
-    if command in ("run", "build") and not session.invocation.empty:
-        # what the checks below compile, the run then reuses where nothing it read can change
-        session.compiler.track_inputs = True
-    check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
-    report = with_warn_error(session, check_before_run(session, command, selected))
+    early = early_worker(session, command)
+    try:
+        runner = make_runner(session, options, reporter)
+        selected = runner.selected_nodes()
+        if on_start is not None:
+            on_start(session, selected)
+        if command in ("run", "build") and not session.invocation.empty:
+            # what the checks below compile, the run then reuses where nothing it read can change
+            session.compiler.track_inputs = True
+        check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
+        report = with_warn_error(session, check_before_run(session, command, selected, early))
+    finally:
+        if early is not None:
+            early.close()
     keep(report)
     raise_errors(report)
     run = runner.execute()
