@@ -203,10 +203,11 @@ def check_before_run(
         return pipeline.finish() if pipeline is not None else None
 
 
-def early_worker(session: Session, command: str) -> EarlyWorker | None:
-    """For a command that analyses, a worker process started now (before the project is parsed) when a
-    core is spare and the analysis is not turned off for the whole command."""
-    if command not in ANALYSED_COMMANDS:
+def early_worker(session: Session, command: str, narrowed: bool) -> EarlyWorker | None:
+    """For a command that analyses the whole project (not ``narrowed`` by a selection, which mostly picks
+    a few nodes), a worker process started now (before the project is parsed) when a core is spare and
+    the analysis is not turned off for the whole command."""
+    if command not in ANALYSED_COMMANDS or narrowed:
         return None
     if settings.resolve("static_analysis", None, session.project.flags) == "off":
         return None
