@@ -37,7 +37,7 @@ from modelkit import __version__
 from modelkit.core import fsio, jsonio
 from modelkit.core.errors import ModelkitError
 from modelkit.core.forked import Forked, run_forked
-from modelkit.core.lazynodes import FIELDS, LazyNodes, field_map
+from modelkit.core.lazynodes import LazyNodes, field_maps
 from modelkit.core.manifest import Manifest, Node
 from modelkit.parse.schema_yaml import Patch, SchemaFiles
 
@@ -212,8 +212,8 @@ def _sections(snap: Snapshot) -> dict[str, bytes]:
     sections["meta"] = pickle.dumps(meta, protocol=_PICKLE)
     sections["shell"] = pickle.dumps(replace(manifest, nodes={}), protocol=_PICKLE)
     sections["order"] = marshal.dumps(order)
-    for name in FIELDS:
-        sections[f"field:{name}"] = marshal.dumps(field_map(nodes, name))
+    for name, values in field_maps(nodes).items():
+        sections[f"field:{name}"] = marshal.dumps(values)
     sections["vars"] = marshal.dumps(snap.node_vars.all())
     sections["templated"] = marshal.dumps(snap.templated.all())
     schemas = {k: replace(v, renderer=None) for k, v in snap.schemas.items()}
