@@ -17,7 +17,7 @@ from conftest import make_project, run_cli
 from modelkit.api.project import Project
 from modelkit.artifacts import writer
 from modelkit.artifacts.splice import Layout, Reuse
-from modelkit.core.lazynodes import FIELDS, LazyNodes, field_map
+from modelkit.core.lazynodes import FIELDS, LazyNodes, field_map, field_maps
 from modelkit.core.manifest import Manifest, ModelNode
 from modelkit.parse import incremental, snapshot
 
@@ -52,6 +52,20 @@ def chunked(nodes: list[ModelNode], size: int) -> tuple[LazyNodes, list[int]]:
 
     slots = {n.unique_id: i // size for i, n in enumerate(nodes)}
     return LazyNodes(slots, load, lambda name: dict(fields[name])), read
+
+
+def test_every_field_in_one_pass_equals_each_field_alone() -> None:
+    nodes = [model(f"m{i}", (f"m{i - 1}",) if i else ()) for i in range(10)]
+    nodes[3].config = {"group": "finance"}
+    nodes[4].raw_code = "  \n"  # blank
+    nodes[5].env_vars = {"HOME": "x"}
+    plain = {n.unique_id: n for n in nodes}
+    together = field_maps(plain)
+    assert list(together) == list(FIELDS)
+    assert together == {name: field_map(plain, name) for name in FIELDS}
+    assert together["group"] == {"model.demo.m3": "finance"} and list(together["blank"]) == ["model.demo.m4"]
+    lazy, read = chunked(nodes, 3)
+    assert field_maps(lazy) == together and read == []  # stored fields: no node unpickled
 
 
 def test_lazy_nodes_read_only_the_chunk_asked_for_and_keep_their_fields_current() -> None:

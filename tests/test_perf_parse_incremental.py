@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, write_files
+from conftest import REPO, run_cli, write_files
 from packages_support import make_projects
 
 from modelkit.parse import incremental, snapshot
@@ -329,3 +331,35 @@ def test_env_default_is_unchanged_when_the_variable_is_unset(project: Path, repa
     assert run_cli("parse", "--project-dir", str(project)).exit_code == 0
     assert run_cli("parse", "--project-dir", str(project), env={"MK_INC_SUFFIX": "a"}).exit_code == 0
     assert reparsed[-1] == ["model.demo.by_env"]  # unset and "a" render alike, but were read differently
+
+
+BACKGROUND_SCRIPT = """
+import json, sys
+from modelkit.api.parsing import parse_summary
+from modelkit.parse import snapshot
+forks = []
+fork = snapshot.run_forked
+def counted(work):
+    forked = fork(work)
+    forks.append(forked is not None)
+    return forked
+snapshot.run_forked = counted
+summary = parse_summary(sys.argv[1], profiles_dir=sys.argv[1])
+print(json.dumps({"forks": forks, "summary": summary}))
+"""
+
+
+def test_a_snapshot_written_by_a_forked_process_serves_the_next_parse(project: Path, reparsed: list) -> None:
+    # `modelkit parse` in a process of its own (one thread, no engine): the snapshot is written by a fork
+    done = subprocess.run(
+        [sys.executable, "-c", BACKGROUND_SCRIPT, str(project)], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    report = json.loads(done.stdout)
+    assert report["forks"] == [True] and "models" in report["summary"]
+    assert {snapshot.SNAPSHOT_FILE, snapshot.FILES_FILE} <= {p.name for p in (project / "target").iterdir()}
+    replace_in("models/leaf.sql", "select *", "select id")(project)
+    assert run_cli("parse", "--project-dir", str(project)).exit_code == 0
+    assert reparsed == [["model.demo.leaf"]]  # incremental, from the forked process's snapshot
+    kept = comparable(project / "target" / "manifest.json")
+    assert run_cli("parse", "--no-partial-parse", "--project-dir", str(project)).exit_code == 0
+    assert kept == comparable(project / "target" / "manifest.json")

@@ -67,6 +67,7 @@ def parse_summary(
         **kwargs,
     ) as session:
         session.prescanned = scanned
+        session.background_snapshot = True  # written while manifest.json is (waited for below)
         return parse_and_write(session)[1]
 
 
@@ -83,6 +84,7 @@ def parse_and_write(session: Session) -> tuple[Manifest, str]:
         parsestate.record(session.project, session.target, session.cli_vars, files, env, summary)
     else:
         parsestate.forget(session.project)
+    session.wait_for_writes()
     return manifest, summary
 
 

@@ -13,6 +13,7 @@ from modelkit.adapters import get_adapter, sql_dialect
 from modelkit.api.stategit import StateOptions, git_state
 from modelkit.core import settings
 from modelkit.core.errors import CompilationError, StateError
+from modelkit.core.forked import Forked
 from modelkit.dialects.translator import Dialects
 from modelkit.execute.context import ExecutionContext
 from modelkit.graph import yamlselectors
@@ -102,6 +103,9 @@ class Session:
         self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
         self.prescanned: dict[str, list[int]] | None = None  # that status, taken before the session read any
         self.edges_changed = True  # after an incremental parse: whether any node's parents changed
+        # a full parse writes its snapshot from a forked process while the session goes on (close waits for it)
+        self.background_snapshot = False
+        self.snapshot_writer: Forked | None = None
         self.state_options = state or StateOptions()
         self._session_kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars}
         self.breaking: Callable[[], Collection[str]] | None = None  # `state:breaking` (see api/impact.py)
@@ -110,7 +114,9 @@ class Session:
     def manifest(self) -> Manifest:
         parser = Parser(self.renderer, use_cache=self.partial_parse)
         parser.prescanned = self.prescanned
+        parser.background_snapshot = self.background_snapshot
         manifest = parser.parse()
+        self.snapshot_writer = parser.snapshot_writer
         self.edges_changed = parser.edges_changed
         self.parse_cache = parser.cache
         self.reparsed = parser.reparsed  # None after a full parse, else the nodes an incremental one parsed
@@ -266,7 +272,14 @@ class Session:
             breaking=self.breaking,
         )
 
+    def wait_for_writes(self) -> None:
+        """Wait for the parse snapshot's writer, if a forked process writes it."""
+        if self.snapshot_writer is not None:
+            self.snapshot_writer.wait()
+            self.snapshot_writer = None
+
     def close(self) -> None:
+        self.wait_for_writes()
         if "manifest" in self.__dict__:
             gc.unfreeze()  # see Parser.parse
         if "compiler" in self.__dict__:

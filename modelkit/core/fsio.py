@@ -176,7 +176,7 @@ def _copy_range(chunk: FileRange, fd: int, masking: bool) -> None:
         position += len(data)
 
 
-def read_text(path: Path, display: str | None = None) -> str:
+def read_text(path: str | Path, display: str | None = None) -> str:
     """A UTF-8 text file (a byte-order mark is dropped, line endings become ``\\n``); errors name the file.
 
     Bytes that are not UTF-8 raise a :class:`FileSystemError` with the line and column of the first one.

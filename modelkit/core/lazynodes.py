@@ -102,6 +102,20 @@ def field_map(nodes: Mapping[str, Node], name: str) -> dict[str, Any]:
     return out
 
 
+def field_maps(nodes: Mapping[str, Node]) -> dict[str, dict[str, Any]]:
+    """Every field of :data:`FIELDS` (see :func:`field_map`), by name: of nodes in memory, in one pass."""
+    if isinstance(nodes, LazyNodes):
+        return {name: nodes.field(name) for name in FIELDS}
+    found: dict[str, dict[str, Any]] = {name: {} for name in FIELDS}
+    getters = [(found[name], get) for name, get in FIELDS.items()]
+    for uid, node in nodes.items():
+        for out, get in getters:
+            value = get(node)
+            if value is not None:
+                out[uid] = value
+    return found
+
+
 class LazyNodes(MutableMapping[str, Node]):
     """Nodes by unique id, in order; stored ones are read chunk by chunk on first use.
 

@@ -44,7 +44,7 @@ def walk(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> Ite
 
 def read(root: Path, rel: str) -> str:
     """A project file as text (UTF-8, a byte-order mark dropped, ``\\r\\n`` read as ``\\n``); errors name it."""
-    return fsio.read_text(Path(os.path.join(root, rel)), rel)
+    return fsio.read_text(os.path.join(root, rel), rel)  # a str: no Path built for each of many files
 
 
 def checksum(text: str) -> str:

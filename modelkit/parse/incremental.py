@@ -104,7 +104,7 @@ def record(parser: Any) -> None:
         prefixes={p.name: p.prefix for p in [Package(parser.root), *parser.packages]},
         _schemas=parser.schemas,
     )
-    snapshots.save(parser.root.target_dir, snap)
+    parser.snapshot_writer = snapshots.save(parser.root.target_dir, snap, background=parser.background_snapshot)
     parser.snapshot_ids = (None, (snap.token, snap.serial))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from modelkit.core.config import MODEL_DEFAULTS, merge_into, resolve
 from modelkit.core.errors import ModelkitError
+from modelkit.core.forked import Forked
 from modelkit.core.manifest import AnalysisNode, Manifest, ModelNode, Node, SeedNode
 from modelkit.core.relation import quote_policy
 from modelkit.graph.graph import link
@@ -63,6 +64,7 @@ class Parser:
         self.root = renderer.project
         self.prefix = ""  # the folder of the package being parsed, relative to the root project
         self.manifest = Manifest(project_name=self.project.name, quoting=dict(self.project.quoting))
+        self._quote_policy = quote_policy(self.root.quoting)  # every node's: the root project's `quoting:`
         self._names: dict[tuple[str, str], Node] = {}
         self._naming: dict[str, bool] = {}  # package -> whether a generate_*_name macro is overridden for it
         self._prefetched: dict[str, tuple[str, str, tuple[Capture, set[str]] | None]] = {}
@@ -80,6 +82,9 @@ class Parser:
         self.scanned: dict[str, list[Any]] = {}  # the input files' status as parsing began (incremental parsing)
         self.prescanned: dict[str, list[Any]] | None = None  # that status, when the caller took it already
         self.edges_changed = True  # after an incremental parse: whether any node's parents changed
+        # a full parse's snapshot written by a forked process (see snapshot.save), which the caller waits for
+        self.background_snapshot = False
+        self.snapshot_writer: Forked | None = None
 
     def reset(self) -> None:
         """Forget what an abandoned incremental parse did, before a full one."""
@@ -422,7 +427,7 @@ class Parser:
         """database, schema and alias through the generate_* macros."""
         renderer = self.renderer
         config = node.config
-        node.quote_policy = quote_policy(self.root.quoting)  # dbt: a node's own `quoting` config is not used
+        node.quote_policy = self._quote_policy  # dbt: a node's own `quoting` config is not used
         needs_macro = self._naming.get(node.package_name)
         if needs_macro is None:  # macros are all loaded before the first node is placed
             names = {"generate_schema_name", "generate_alias_name", "generate_database_name"}

@@ -36,7 +36,8 @@ from typing import Any
 from modelkit import __version__
 from modelkit.core import fsio, jsonio
 from modelkit.core.errors import ModelkitError
-from modelkit.core.lazynodes import FIELDS, LazyNodes, field_map
+from modelkit.core.forked import Forked, run_forked
+from modelkit.core.lazynodes import LazyNodes, field_maps
 from modelkit.core.manifest import Manifest, Node
 from modelkit.parse.schema_yaml import Patch, SchemaFiles
 
@@ -211,8 +212,8 @@ def _sections(snap: Snapshot) -> dict[str, bytes]:
     sections["meta"] = pickle.dumps(meta, protocol=_PICKLE)
     sections["shell"] = pickle.dumps(replace(manifest, nodes={}), protocol=_PICKLE)
     sections["order"] = marshal.dumps(order)
-    for name in FIELDS:
-        sections[f"field:{name}"] = marshal.dumps(field_map(nodes, name))
+    for name, values in field_maps(nodes).items():
+        sections[f"field:{name}"] = marshal.dumps(values)
     sections["vars"] = marshal.dumps(snap.node_vars.all())
     sections["templated"] = marshal.dumps(snap.templated.all())
     schemas = {k: replace(v, renderer=None) for k, v in snap.schemas.items()}
@@ -300,41 +301,52 @@ def save(
     files_only: bool = False,
     changed: set[str] | None = None,
     removed: set[str] | None = None,
-) -> None:
+    background: bool = False,
+) -> Forked | None:
     """Write the snapshot (each file atomically); an unwritable target folder only costs speed.
 
     With ``changed``/``removed`` (the nodes an incremental parse parsed again or removed), only the overlay
     is written, unless it has grown past :data:`OVERLAY_LIMIT` nodes.
+
+    With ``background``, a whole snapshot is written by a forked process (see :mod:`modelkit.core.forked`)
+    while this one goes on, and that process is returned: the caller waits for it before it exits. The
+    files are the same; what this process keeps of the snapshot (its token, ...) is set before the fork.
     """
     snap.recorded_at = time.time_ns()
-    try:
-        if not files_only:
-            if changed is not None or removed is not None:
-                snap.changed.update(changed or ())
-                snap.changed.difference_update(removed or ())
-                snap.removed.update(removed or ())
-                snap.removed.difference_update(changed or ())
-            if changed is None or len(snap.changed) + len(snap.removed) > OVERLAY_LIMIT:
-                _save_base(target_dir, snap)
-            else:
+    if not files_only and (changed is not None or removed is not None):
+        snap.changed.update(changed or ())
+        snap.changed.difference_update(removed or ())
+        snap.removed.update(removed or ())
+        snap.removed.difference_update(changed or ())
+    base = not files_only and (changed is None or len(snap.changed) + len(snap.removed) > OVERLAY_LIMIT)
+    if base:
+        snap.token = secrets.token_hex(8)
+        snap.serial = 0
+        snap.changed, snap.removed, snap.added = set(), set(), []
+    elif not files_only:
+        snap.serial += 1
+    files = {"token": snap.token, "serial": snap.serial, "files": snap.files, "recorded_at": snap.recorded_at}
+
+    def write() -> None:
+        try:
+            if base:
+                _write_store(target_dir / SNAPSHOT_FILE, _sections(snap))
+            elif not files_only:
                 _save_overlay(target_dir, snap)
-        files = {"token": snap.token, "serial": snap.serial, "files": snap.files, "recorded_at": snap.recorded_at}
-        fsio.atomic_write(target_dir / FILES_FILE, jsonio.dumps(files))
-    except (ModelkitError, OSError, pickle.PicklingError, TypeError, AttributeError, ValueError):
-        forget(target_dir)
+            fsio.atomic_write(target_dir / FILES_FILE, jsonio.dumps(files))
+        except (ModelkitError, OSError, pickle.PicklingError, TypeError, AttributeError, ValueError):
+            forget(target_dir)
 
-
-def _save_base(target_dir: Path, snap: Snapshot) -> None:
-    snap.token = secrets.token_hex(8)
-    snap.serial = 0
-    snap.changed, snap.removed, snap.added = set(), set(), []
-    _write_store(target_dir / SNAPSHOT_FILE, _sections(snap))
-    for table in (snap.node_vars, snap.templated):
-        table.changes = {}
+    forked = run_forked(write) if background and base else None
+    if forked is None:
+        write()
+    if base:
+        for table in (snap.node_vars, snap.templated):
+            table.changes = {}
+    return forked
 
 
 def _save_overlay(target_dir: Path, snap: Snapshot) -> None:
-    snap.serial += 1
     nodes = snap.manifest.nodes
     added = [uid for uid in snap.added if uid in nodes]
     overlay: dict[str, Any] = {
