@@ -43,6 +43,7 @@ def check_dialects(session: Session, selected: Iterable[str]) -> None:
             errors.append(exc)
         except ModelkitError:
             pass  # not a matter of dialects: the node reports it when it runs
+    dialects.save()  # failures too: the next command reports them without translating again
     if errors:
         raise DialectErrors(errors, dialect_label(dialects.target))
 

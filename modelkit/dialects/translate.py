@@ -13,9 +13,8 @@ Loaded only when a node is translated (or typed for one that is): it imports sql
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -25,18 +24,9 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 
 from modelkit.dialects import checks, rules
-from modelkit.dialects.rules import Finding
+from modelkit.dialects.results import Finding, Translation, compiled_line, file_line
 from modelkit.dialects.shapes import UNKNOWN, Shape
 from modelkit.dialects.typed import Lookup, output_shape, typed
-
-
-@dataclass
-class Translation:
-    """A query in the target dialect (``sql``), what could not be translated, and its columns."""
-
-    sql: str
-    findings: list[Finding] = field(default_factory=list)
-    shape: Shape = UNKNOWN
 
 
 @lru_cache(maxsize=64)
@@ -125,30 +115,4 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return kept
 
 
-_TYPE_WORDS = re.compile(r"\s+")
-
-
-def compiled_line(sql: str, snippet: str) -> int | None:
-    """The line of ``sql`` where ``snippet`` (as sqlglot writes it) starts, matching words loosely."""
-    words = [w for w in re.split(r"\W+", snippet) if w]
-    if not words:
-        return None
-    pattern = r"\W+".join(re.escape(w) for w in words[:6])
-    match = re.search(pattern, sql, re.IGNORECASE)
-    return sql.count("\n", 0, match.start()) + 1 if match else None
-
-
-def file_line(source: str, compiled: str, line: int | None, snippet: str) -> int | None:
-    """The line of a node's file that holds a construct found at ``line`` of its compiled SQL."""
-    found = compiled_line(source, snippet)
-    if found is not None:
-        return found
-    if line is None:
-        return None
-    lines: Sequence[str] = compiled.splitlines()
-    if 0 < line <= len(lines):
-        text = _TYPE_WORDS.sub(" ", lines[line - 1].strip()).lower()
-        for number, raw in enumerate(source.splitlines(), 1):
-            if text and _TYPE_WORDS.sub(" ", raw.strip()).lower() == text:
-                return number
-    return None
+__all__ = ["Finding", "Translation", "compiled_line", "file_line", "infer", "known_dialect", "parse", "translate"]
