@@ -26,7 +26,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 from modelkit.dialects import checks, rules
 from modelkit.dialects.results import Finding, Translation, compiled_line, file_line
 from modelkit.dialects.shapes import UNKNOWN, Shape
-from modelkit.dialects.typed import Lookup, output_shape, typed
+from modelkit.dialects.typed import Lookup, Schemas, output_shape, typed
 
 
 @lru_cache(maxsize=64)
@@ -62,7 +62,9 @@ def known_dialect(name: str) -> bool:
     return True
 
 
-def infer(sql: str, dialect: str, target: str, lookup: Lookup, defaults: tuple[str, str]) -> Shape:
+def infer(
+    sql: str, dialect: str, target: str, lookup: Lookup, defaults: tuple[str, str], schemas: Schemas | None = None
+) -> Shape:
     """The columns of ``sql`` (its last statement), written in ``dialect`` (relations quoted as
     ``target`` quotes them)."""
     try:
@@ -71,28 +73,39 @@ def infer(sql: str, dialect: str, target: str, lookup: Lookup, defaults: tuple[s
         return UNKNOWN
     if not statements:
         return UNKNOWN
-    found = typed(statements[-1], dialect, lookup, defaults)
+    found = typed(statements[-1], dialect, lookup, defaults, schemas)
     return output_shape(found.copy, found.complete) if found.qualified else UNKNOWN
 
 
 def translate(
-    sql: str, source: str, target: str, lookup: Lookup, defaults: tuple[str, str], *, pretty: bool = True
+    sql: str,
+    source: str,
+    target: str,
+    lookup: Lookup,
+    defaults: tuple[str, str],
+    *,
+    pretty: bool = True,
+    schemas: Schemas | None = None,
 ) -> Translation:
-    """``sql``, written in ``source``, written in ``target``; the findings say what does not translate."""
+    """``sql``, written in ``source``, written in ``target``; the findings say what does not translate.
+    ``schemas``: the relations' columns as sqlglot schemas shared by a command's queries (see
+    :class:`~modelkit.dialects.typed.Schemas`)."""
     try:
         statements = parse(sql, source, target)
     except SqlglotError as exc:
         return Translation(sql, [rules.unreadable(source, exc)])
     findings: list[Finding] = []
     written: list[str] = []
+    writer = Dialect.get_or_raise(target)
     shape = UNKNOWN
     for statement in statements:
-        found = typed(statement, source, lookup, defaults)
+        found = typed(statement, source, lookup, defaults, schemas)
         context = rules.Context(found, source, target)
         checks.check(context)
         findings.extend(context.findings)
         try:
-            text = statement.sql(dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+            # not copied first (sqlglot's default): the statement is not used again once written
+            text = writer.generate(statement, copy=False, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
         except UnsupportedError as exc:
             findings.append(rules.unsupported(statement, source, exc))
             continue
@@ -115,4 +128,14 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return kept
 
 
-__all__ = ["Finding", "Translation", "compiled_line", "file_line", "infer", "known_dialect", "parse", "translate"]
+__all__ = [
+    "Finding",
+    "Schemas",
+    "Translation",
+    "compiled_line",
+    "file_line",
+    "infer",
+    "known_dialect",
+    "parse",
+    "translate",
+]

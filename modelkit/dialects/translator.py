@@ -66,6 +66,7 @@ class Dialects:
         self._checked: set[str] = set()
         self._test_owners: dict[str, list[str]] | None = None  # test_<name> -> the packages defining it
         self.cache = TranslationCache(target_dir)  # translations of earlier commands (target/)
+        self._sqlglot_schemas: dict[str, Any] = {}  # dialect -> typed.Schemas (sqlglot's, made on the first miss)
         self.translated = 0  # queries this command translated (or typed) with sqlglot: not found in the cache
 
     # -- which dialect ------------------------------------------------------------------------
@@ -205,7 +206,8 @@ class Dialects:
                     from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
 
                     recorder = Recorder(lookup)
-                    done = translate.translate(sql, source, self.target, recorder, self.defaults)
+                    schemas = self._schemas(translate, source) if extra is None else None  # fixtures: their own
+                    done = translate.translate(sql, source, self.target, recorder, self.defaults, schemas=schemas)
                     self.translated += 1
                     self.cache.put(owner, cache_key, done.to_json(), recorder.read)
                 if extra is None:
@@ -316,10 +318,17 @@ class Dialects:
         from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
 
         recorder = Recorder(lookup)
-        shape = translate.infer(sql, dialect, self.target, recorder, self.defaults)
+        shape = translate.infer(sql, dialect, self.target, recorder, self.defaults, self._schemas(translate, dialect))
         self.translated += 1
         self.cache.put(owner, key, {"s": shape.to_json()}, recorder.read)
         return shape
+
+    def _schemas(self, translate: Any, dialect: str) -> Any:
+        """The relations' columns as sqlglot schemas, shared by this command's queries in ``dialect``."""
+        found = self._sqlglot_schemas.get(dialect)
+        if found is None:
+            found = self._sqlglot_schemas[dialect] = translate.Schemas(dialect)
+        return found
 
     def save(self) -> None:
         """Keep this command's translations for the next (see :mod:`modelkit.dialects.cache`)."""
