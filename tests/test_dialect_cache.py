@@ -10,6 +10,7 @@ from typing import Any
 import pg_support
 import pytest
 from conftest import run_cli
+from dialect_support import CASES, DEFAULTS, SOURCES, lookup, translated
 from pg_projects import pg_project, relations
 
 from modelkit.api.dialects import check_dialects
@@ -18,6 +19,7 @@ from modelkit.core import jsonio
 from modelkit.core.errors import DialectErrors
 from modelkit.dialects.cache import FILE_NAME
 from modelkit.dialects.shapes import Shape, seed_shape
+from modelkit.dialects.translate import Schemas, translate
 from modelkit.dialects.types import build
 
 DB = "modelkit_dialect_cache"
@@ -185,3 +187,15 @@ def test_written_types_are_built_only_when_asked_for(tmp_path: Path) -> None:
     digest = shape.digest
     assert [t.sql(dialect="postgres") for t in shape.types] == ["INT", "TEXT", "DOUBLE PRECISION", "DATE"]
     assert shape.digest == digest and shape.incomplete().specs == shape.specs
+
+
+def test_schemas_shared_by_a_commands_queries_type_them_as_their_own_would() -> None:
+    """The translation table again, every query typed with one pair of sqlglot schemas per source
+    dialect (as a command types its models): the same SQL and findings as with schemas of its own."""
+    shared = {source: Schemas(source) for source in ("duckdb", *SOURCES.values())}
+    for sql, target, _ in CASES:
+        source = SOURCES.get(target, "duckdb")
+        alone = translated(sql, target, source)
+        together = translate(sql, source, target, lookup, DEFAULTS, pretty=False, schemas=shared[source])
+        assert (together.sql, together.findings, together.shape) == (alone.sql, alone.findings, alone.shape), sql
+    assert {key for schemas in shared.values() for key in schemas.added} == {(*DEFAULTS, "t")}
