@@ -9,13 +9,15 @@ needs no sqlglot: the entries hold the SQL written for the target, the construct
 translate (a cached failure is still reported) and the columns of the result, which the queries
 reading it are checked against in turn.
 
-A file that cannot be read, or was written by another version, is ignored and written again.
+A file that cannot be read, or was written by another version of modelkit, of sqlglot or of this
+package's rules, is ignored and written again.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -54,12 +56,25 @@ class Recorder:
         return shape
 
 
+@lru_cache(maxsize=1)
+def rules_digest() -> str:
+    """A hash of this package's source: a translation made by other rules (modelkit's version aside, as
+    while it is being worked on) is not reused."""
+    found = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        try:
+            found.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            found.update(path.name.encode())
+    return found.hexdigest()[:16]
+
+
 class TranslationCache:
     """The translations of earlier commands, by :meth:`key`; ``hits`` and ``misses`` count this one's."""
 
     def __init__(self, target_dir: Path | None) -> None:
         self.path = target_dir / FILE_NAME if target_dir is not None else None
-        self.version = f"{FORMAT}/{__version__}/{SQLGLOT_VERSION}"
+        self.version = f"{FORMAT}/{__version__}/{SQLGLOT_VERSION}/{rules_digest()}"
         self.entries: dict[str, dict[str, Any]] = {}
         self.used: dict[str, dict[str, Any]] = {}
         self.touched: set[str] = set()  # the nodes whose translations this command looked for
