@@ -4,6 +4,8 @@ is still a failure, and a file that cannot be read is written again."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,23 @@ def checked(root: Path) -> tuple[int, int, DialectErrors | None]:
         return session.dialects.translated, session.dialects.cache.hits, error
 
 
+CHECK_ALONE = """
+import sys
+from modelkit.api.dialects import check_dialects
+from modelkit.api.project import Project
+with Project(sys.argv[1]).session("run") as session:
+    check_dialects(session, session.select())
+print("sqlglot" in sys.modules)
+"""
+
+
+def loads_sqlglot(root: Path) -> bool:
+    """Whether the check before a run, in a process of its own, imports sqlglot."""
+    done = subprocess.run([sys.executable, "-c", CHECK_ALONE, str(root)], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    return {"True": True, "False": False}[done.stdout.split()[-1]]
+
+
 def compiled(root: Path, name: str) -> str:
     return (root / f"target/compiled/demo/models/{name}.sql").read_text()
 
@@ -67,6 +86,7 @@ def test_a_second_run_translates_nothing(server: pg_support.Server, tmp_path: Pa
     assert written["unnamed"].startswith("SELECT\n  named.id\nFROM")  # * EXCLUDE listed from the parent's columns
     assert (root / "target" / FILE_NAME).exists()
     assert checked(root) == (0, len(MODELS), None)  # every model's translation found, none translated
+    assert not loads_sqlglot(root)
 
     again = run_cli("run", cwd=root)
     assert again.exit_code == 0, again.output
@@ -126,11 +146,12 @@ def test_an_unreadable_cache_file_is_written_again(server: pg_support.Server, tm
     assert run_cli("build", cwd=root).exit_code == 0
     path = root / "target" / FILE_NAME
     path.write_bytes(content)
-    result = run_cli("run", cwd=root)
-    assert result.exit_code == 0, result.output
-    data = jsonio.loads(path.read_bytes())
+    assert loads_sqlglot(root)  # everything translated again...
+    data = jsonio.loads(path.read_bytes())  # ...and the file written anew
     assert isinstance(data["entries"], dict) and len(data["entries"]) >= len(MODELS)
     assert checked(root) == (0, len(MODELS), None)
+    result = run_cli("run", cwd=root)
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.postgres
