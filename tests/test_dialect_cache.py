@@ -11,10 +11,11 @@ from typing import Any
 
 import pg_support
 import pytest
-from conftest import run_cli
+from conftest import make_project, run_cli
 from dialect_support import CASES, DEFAULTS, SOURCES, lookup, translated
 from pg_projects import pg_project, relations
 
+from modelkit.api.analysis import check_before_run
 from modelkit.api.dialects import check_dialects
 from modelkit.api.project import Project
 from modelkit.core import jsonio
@@ -57,6 +58,7 @@ def checked(root: Path) -> tuple[int, int, DialectErrors | None]:
 
 CHECK_ALONE = """
 import sys
+from modelkit.api.analysis import check_before_run
 from modelkit.api.dialects import check_dialects
 from modelkit.api.project import Project
 with Project(sys.argv[1]).session("run") as session:
@@ -220,3 +222,32 @@ def test_schemas_shared_by_a_commands_queries_type_them_as_their_own_would() -> 
         together = translate(sql, source, target, lookup, DEFAULTS, pretty=False, schemas=shared[source])
         assert (together.sql, together.findings, together.shape) == (alone.sql, alone.findings, alone.shape), sql
     assert {key for schemas in shared.values() for key in schemas.added} == {(*DEFAULTS, "t")}
+
+
+# -- the check before a run: its SQL read again by the static analysis (embedded DuckDB) ------------------
+def test_the_analysis_before_a_run_reads_the_dialect_checks_sql_of_pure_renders(tmp_path: Path) -> None:
+    """A model whose render read nothing that can change before the run is not rendered again for the
+    static analysis (the very string the dialect check compiled); one that reads the time is."""
+    root = make_project(
+        tmp_path,
+        {
+            "modelkit.yml": "name: demo\ndialect: postgres\n",
+            "models/pure.sql": "select 7 / 2 as q",
+            "models/timed.sql": "select '{{ run_started_at }}' as started",
+        },
+    )
+    with Project(root).session("run") as session:
+        nodes = {n.name: n for n in session.manifest.nodes.values()}
+        check_dialects(session, session.select())
+        compiler = session.compiler
+        checked = {name: compiler.compiled[node.unique_id] for name, node in nodes.items()}
+        assert checked["pure"] == "SELECT\n  7 // 2 AS q"  # translated for DuckDB
+        assert compiler.compile_checked(nodes["pure"]) == checked["pure"] and compiler.checked_reused == 1
+        assert compiler.compile_checked(nodes["timed"]) == checked["timed"] and compiler.checked_reused == 1
+        assert compiler.compile_checked(nodes["pure"]) == checked["pure"] and compiler.checked_reused == 1  # once
+    with Project(root).session("run") as session:
+        check_dialects(session, session.select())
+        check_before_run(session, "run", session.select())
+        assert session.compiler.checked_reused == 1  # the analysis before a run: pure.sql, not rendered again
+    result = run_cli("run", cwd=root)
+    assert result.exit_code == 0, result.output

@@ -131,10 +131,12 @@ def start_analysis(
     report: bool = True,
     worker: bool | None = None,
     known: Callable[[Node], str | None] | None = None,
+    before_run: bool = False,
 ) -> Pipeline | None:
     """An analysis of the selected nodes (and what they read), fed by whoever compiles ``produced``;
     None when none of them is analysed. ``known``: a model's SQL hash without compiling it (see
-    :func:`recorded_sql`)."""
+    :func:`recorded_sql`). ``before_run``: nothing has run since the dialect check compiled the nodes, whose
+    SQL is then reused where its render was pure (see :meth:`Compiler.compile_checked`)."""
     manifest = session.manifest
     chosen = [uid for uid in selected if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED]
     if not chosen:
@@ -148,7 +150,9 @@ def start_analysis(
 
     def sql_of(node: Node) -> str | None:
         try:
-            return compiler.body(node) if node.is_ephemeral else compiler.compile(node)
+            if node.is_ephemeral:
+                return compiler.body(node)
+            return compiler.compile_checked(node) if before_run else compiler.compile(node)
         except StatementRefused:
             raise NotAnalysed(INTROSPECTIVE) from None
 
@@ -195,7 +199,7 @@ def check_before_run(session: Session, command: str, selected: Iterable[str]) ->
     if command not in ANALYSED_COMMANDS:
         return None
     with read_only(session):
-        pipeline = start_analysis(session, selected, known=recorded_sql(session))
+        pipeline = start_analysis(session, selected, known=recorded_sql(session), before_run=True)
         return pipeline.finish() if pipeline is not None else None
 
 

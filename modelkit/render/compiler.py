@@ -112,6 +112,8 @@ class Compiler:
         # unique_id -> the hash of its SQL as the last build recorded it, when made from what it would be
         # made from now (None: not known without rendering); see BuildState.reusable_sql
         self.recorded_sql: dict[str, str | None] = {}
+        self._checked: dict[str, str] = {}  # unique_id -> SQL compiled by a check before the run (compile(keep=))
+        self.checked_reused = 0  # nodes compile_checked did not compile again
 
     @cached_property
     def _by_cte(self) -> dict[str, str]:
@@ -119,14 +121,24 @@ class Compiler:
         return {cte: uid for uid, cte in field_map(self.manifest.nodes, "ephemeral").items()}
 
     def _render(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
+        sql, ctes, _ = self._rendered(node, event_time)
+        return sql, ctes
+
+    def _rendered(
+        self, node: Node, event_time: tuple[Any, Any] | None = None, *, note: bool = False
+    ) -> tuple[str, list[str], bool]:
+        """The node's SQL as rendered, the ephemeral models it reads, and (``note``) whether the render
+        was pure (see RenderInputs)."""
         ctes: list[str] = []
         label = f"{node.resource_type} {node.name}"
+        pure = False
         try:
             if self.static and getattr(node, "test_metadata", None):
                 sql = static_test_sql(node, self.renderer, self._builtin_tests)
                 if sql is not None:
-                    return sql, ctes
-            track = self.track_inputs and node.resource_type in ("model", "snapshot")
+                    return sql, ctes, pure
+            keep_inputs = self.track_inputs and node.resource_type in ("model", "snapshot")
+            track = keep_inputs or (note and node.resource_type in ("model", "snapshot"))
             ctx = self.renderer.context(
                 node, execute=True, path=node.original_file_path, ctes=ctes, event_time=event_time, track=track
             )
@@ -140,7 +152,10 @@ class Compiler:
             if sql is None:
                 sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
             if track and event_time is None:
-                self.inputs[node.unique_id] = RenderInputs.of(ctx, ctes)
+                inputs = RenderInputs.of(ctx, ctes)
+                pure = inputs.pure
+                if keep_inputs:
+                    self.inputs[node.unique_id] = inputs
         except ModelkitError as exc:
             exc.node = exc.node or label
             if exc.path == GENERIC_TEST_TEMPLATE:
@@ -149,18 +164,24 @@ class Compiler:
                 exc.path = node.original_file_path
                 exc.source = node.raw_code
             raise
-        return sql, ctes
+        return sql, ctes, pure
 
-    def _own(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
-        """The node's own SQL (ephemeral models it reads named as CTEs), in the target's dialect."""
-        sql, ctes = self._render(node, event_time)
+    def _own(
+        self, node: Node, event_time: tuple[Any, Any] | None = None, *, note: bool = False
+    ) -> tuple[str, list[str], bool]:
+        """The node's own SQL (ephemeral models it reads named as CTEs), in the target's dialect; and
+        (``note``) whether its render was pure."""
+        if note:
+            sql, ctes, pure = self._rendered(node, event_time, note=True)
+        else:
+            (sql, ctes), pure = self._render(node, event_time), False
         if self.dialects is None or not self.dialects.translates(node):
-            return sql, ctes
+            return sql, ctes, pure
         inputs = self.inputs.get(node.unique_id)
         if inputs is not None and inputs.pure:
             # a translation reads what the node's parents select: more than RenderInputs keeps
             self.inputs[node.unique_id] = replace(inputs, pure=False)
-        return self.translate(node, sql), ctes
+        return self.translate(node, sql), ctes, pure
 
     def _source_sql(self, node: Node) -> str:
         """The node's own SQL as written, in its own dialect (what upstream columns are read from)."""
@@ -190,7 +211,7 @@ class Compiler:
         if cached is not None:
             return cached
         node = self.manifest.nodes[self._by_cte[identifier]]
-        result = self._own(node)
+        result = self._own(node)[:2]
         with self._lock:
             self._ephemeral[identifier] = result
         return result
@@ -224,18 +245,31 @@ class Compiler:
         every model's full SQL would hold all its ancestors (O(N²) text)."""
         return self._ephemeral_body(node.relation.identifier)[0]
 
-    def compile(self, node: Node, event_time: tuple[Any, Any] | None = None) -> str:
+    def compile(self, node: Node, event_time: tuple[Any, Any] | None = None, *, keep: bool = False) -> str:
         """The node's SQL ready to run (ephemeral nodes return their own body).
 
         ``event_time`` (start, end): one batch of a microbatch model, its inputs read for that window only.
+        ``keep``: a check before anything runs; a pure render's SQL is kept for the next such check
+        (:meth:`compile_checked`), which then need not render it again.
         """
-        sql, ctes = self._own(node, event_time)
+        sql, ctes, pure = self._own(node, event_time, note=keep)
         collected: list[tuple[str, str]] = []
         self._collect(ctes, collected, set())
         sql = inject_ctes(sql, collected)
         with self._lock:
             self.compiled[node.unique_id] = sql
+            if keep and pure and not collected and event_time is None:
+                self._checked[node.unique_id] = sql
         return sql
+
+    def compile_checked(self, node: Node) -> str:
+        """:meth:`compile`, for a check before anything runs: the SQL a check before it compiled with
+        ``keep`` (once), when its render read nothing that can change before the run; else compiled."""
+        with self._lock:
+            found = self._checked.pop(node.unique_id, None)
+            if found is not None:
+                self.checked_reused += 1
+        return found if found is not None else self.compile(node)
 
     def write(self, node: Node, sql: str, target_dir: Path, folder: str = "compiled") -> Path:
         """Write the compiled SQL under ``target/compiled/``; returns its path.
