@@ -132,11 +132,14 @@ def start_analysis(
     worker: bool | None = None,
     known: Callable[[Node], str | None] | None = None,
     early: EarlyWorker | None = None,
+    before_run: bool = False,
 ) -> Pipeline | None:
     """An analysis of the selected nodes (and what they read), fed by whoever compiles ``produced``;
     None when none of them is analysed. ``known``: a model's SQL hash without compiling it (see
     :func:`recorded_sql`); ``early``: a worker process started before (the caller closes it in the end:
-    nothing happens when the analysis took it)."""
+    nothing happens when the analysis took it). ``before_run``: nothing has run since the dialect check
+    compiled the nodes, whose SQL is then reused where its render was pure (see
+    :meth:`Compiler.compile_checked`)."""
     manifest = session.manifest
     chosen = [uid for uid in selected if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED]
     if not chosen:
@@ -150,7 +153,9 @@ def start_analysis(
 
     def sql_of(node: Node) -> str | None:
         try:
-            return compiler.body(node) if node.is_ephemeral else compiler.compile(node)
+            if node.is_ephemeral:
+                return compiler.body(node)
+            return compiler.compile_checked(node) if before_run else compiler.compile(node)
         except StatementRefused:
             raise NotAnalysed(INTROSPECTIVE) from None
 
@@ -199,7 +204,7 @@ def check_before_run(
     if command not in ANALYSED_COMMANDS:
         return None
     with read_only(session):
-        pipeline = start_analysis(session, selected, known=recorded_sql(session), early=early)
+        pipeline = start_analysis(session, selected, known=recorded_sql(session), early=early, before_run=True)
         return pipeline.finish() if pipeline is not None else None
 
 

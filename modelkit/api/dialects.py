@@ -38,11 +38,12 @@ def check_dialects(session: Session, selected: Iterable[str]) -> None:
         if not dialects.translates(node):
             continue
         try:
-            compiler.compile(node)
+            compiler.compile(node, keep=True)  # the static analysis before the run reads it (not rendered again)
         except DialectError as exc:
             errors.append(exc)
         except ModelkitError:
             pass  # not a matter of dialects: the node reports it when it runs
+    dialects.save()  # failures too: the next command reports them without translating again
     if errors:
         raise DialectErrors(errors, dialect_label(dialects.target))
 

@@ -198,6 +198,7 @@ class Session:
             project_root=self.project.root,
             database=self.target.database,
             schema=self.target.schema,
+            target_dir=self.project.target_dir,
         )
 
     def project_dialects(self) -> dict[str, str | None]:
@@ -284,6 +285,8 @@ class Session:
             gc.unfreeze()  # see Parser.parse
         if "compiler" in self.__dict__:
             self.compiler.flush()
+        if "dialects" in self.__dict__:
+            self.dialects.save()  # what the run translated after the check (unit tests' queries)
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None

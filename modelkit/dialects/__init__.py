@@ -8,7 +8,8 @@ contracts, upstream models: :mod:`modelkit.dialects.shapes`), the constructs who
 are rewritten or reported (:mod:`modelkit.dialects.rules`), and the rest is left to sqlglot. A
 construct that does not translate is a compile-time error naming the node, its file and the
 construct; nothing half-translated reaches the engine. Contract ``data_type``s and seed
-``column_types`` are translated as types (:mod:`modelkit.dialects.types`).
+``column_types`` are translated as types (:mod:`modelkit.dialects.types`). Translations are kept
+between commands (:mod:`modelkit.dialects.cache`): a command with nothing changed translates nothing.
 
 This package imports only :mod:`modelkit.core`; sqlglot is imported only when some node needs it.
 """

@@ -19,6 +19,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
 from modelkit.dialects.duckdb_only import DUCKDB_ONLY
+from modelkit.dialects.results import Finding
 from modelkit.dialects.types import dialect_label, problem
 
 if TYPE_CHECKING:
@@ -29,16 +30,6 @@ INTEGERS = frozenset({"TINYINT", "SMALLINT", "INT", "BIGINT", "INT128", "UTINYIN
 DECIMALS = frozenset({"DECIMAL", "DECIMAL32", "DECIMAL64", "DECIMAL128", "DECIMAL256", "BIGDECIMAL", "MONEY"})
 NUMERIC = FLOATS | INTEGERS | DECIMALS
 SNIPPET = 80  # characters of a construct shown in a message
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A construct that does not translate: what it is, its text, why, and where in the compiled SQL."""
-
-    construct: str
-    snippet: str
-    message: str
-    line: int | None = None
 
 
 @dataclass

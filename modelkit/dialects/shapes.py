@@ -13,25 +13,59 @@ seed builds, and an ephemeral model is read as the CTE ``__dbt__cte__<name>``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelkit.core import jsonio
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
 from modelkit.dialects.types import build
 
 SAMPLE_ROWS = 20480  # rows of a seed read to guess its types (as many as DuckDB's CSV sniffer samples)
 
 
-@dataclass(frozen=True)
-class Shape:
-    """A relation's columns, in order, with their types (None: unknown)."""
+TypeSpec = Any  # a column's type as JSON: None, ["sql", text, dialect] or ["dump", sqlglot's dump of the DataType]
 
-    names: tuple[str, ...]
-    types: tuple[Any, ...]
-    complete: bool = True
+
+class Shape:
+    """A relation's columns, in order, with their types (None: unknown).
+
+    The types are sqlglot DataTypes, built only when asked for: a shape made from type names
+    (:meth:`written`) or read back from JSON (:meth:`from_json`) holds their specs, and its
+    :attr:`digest` is known without sqlglot.
+    """
+
+    __slots__ = ("names", "complete", "_types", "_specs", "_digest")
+
+    def __init__(
+        self, names: Sequence[str], types: Sequence[Any] | None = None, complete: bool = True, *, specs: Any = None
+    ) -> None:
+        self.names: tuple[str, ...] = tuple(names)
+        self.complete = complete
+        self._types: tuple[Any, ...] | None = tuple(types) if types is not None else None
+        self._specs: tuple[TypeSpec, ...] | None = tuple(specs) if specs is not None else None
+        if self._types is None and self._specs is None:
+            self._types = (None,) * len(self.names)
+        self._digest: str | None = None
+
+    @classmethod
+    def written(cls, names: Sequence[str], texts: Sequence[str | None], dialect: str, complete: bool = True) -> Shape:
+        """Columns whose types are written in ``dialect`` (built when needed; None: unknown)."""
+        return cls(names, complete=complete, specs=[["sql", t, dialect] if t else None for t in texts])
+
+    @property
+    def types(self) -> tuple[Any, ...]:
+        if self._types is None:
+            self._types = tuple(_load(spec) for spec in self._specs or ())
+        return self._types
+
+    @property
+    def specs(self) -> tuple[TypeSpec, ...]:
+        if self._specs is None:
+            self._specs = tuple(_dump(t) for t in self._types or ())
+        return self._specs
 
     @property
     def known(self) -> bool:
@@ -40,12 +74,64 @@ class Shape:
     def columns(self) -> Iterator[tuple[str, Any]]:
         return zip(self.names, self.types)
 
+    def _derived(self, names: Sequence[str], complete: bool) -> Shape:
+        extra = [None] * (len(names) - len(self.names))
+        types = (*self._types, *extra) if self._types is not None else None
+        specs = (*self._specs, *extra) if self._specs is not None else None
+        return Shape(names, types, complete, specs=specs)
+
     def with_columns(self, names: Sequence[str]) -> Shape:
         """Further columns of unknown type, and no longer complete (a snapshot's meta columns)."""
-        return Shape((*self.names, *names), (*self.types, *([None] * len(names))), complete=False)
+        return self._derived((*self.names, *names), complete=False)
 
     def incomplete(self) -> Shape:
-        return Shape(self.names, self.types, complete=False)
+        return self._derived(self.names, complete=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": list(self.names), "t": list(self.specs), "c": self.complete}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Shape:
+        names, specs = list(data["n"]), list(data["t"])
+        if len(names) != len(specs) or not all(isinstance(n, str) for n in names):
+            raise ValueError("not a shape")
+        return cls(names, complete=bool(data["c"]), specs=specs)
+
+    @property
+    def digest(self) -> str:
+        """A hash of the names, the types and completeness: equal digests, the same shape."""
+        if self._digest is None:
+            self._digest = hashlib.sha256(jsonio.dumps(self.to_json())).hexdigest()
+        return self._digest
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shape) and self.digest == other.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __repr__(self) -> str:
+        return f"Shape({self.names!r}, complete={self.complete})"
+
+
+def _dump(data_type: Any) -> TypeSpec:
+    """A DataType as JSON (sqlglot's dump, without the positions it was read at)."""
+    if data_type is None:
+        return None
+    return ["dump", [{k: v for k, v in item.items() if k != "m"} for item in data_type.dump()]]
+
+
+def _load(spec: TypeSpec) -> Any:
+    if not spec:
+        return None
+    if spec[0] == "sql":
+        return build(spec[1], spec[2])
+    from sqlglot import exp  # sqlglot takes ~0.2 s to import: only when a type read back is needed
+
+    try:
+        return exp.Expression.load(spec[1])
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError):
+        return None
 
 
 UNKNOWN = Shape((), (), complete=False)
@@ -125,11 +211,11 @@ def seed_shape(node: Node, project_root: Path, dialect: str) -> Shape:
     names = tuple(h.strip() for h in header)
     if not all(names) or len({n.lower() for n in names}) != len(names):
         return UNKNOWN
-    types = []
+    specs = []
     for name, column in zip(names, values):
         written = configured.get(name.lower())
-        types.append(build(written, dialect) if written else build(value_type(column), "duckdb"))
-    return Shape(names, tuple(types))
+        specs.append(["sql", written, dialect] if written else ["sql", value_type(column), "duckdb"])
+    return Shape(names, specs=specs)
 
 
 # -- sources and contracts ----------------------------------------------------------------------
@@ -138,8 +224,8 @@ def source_shape(source: SourceDefinition, dialect: str) -> Shape:
     columns = list(source.columns.values())
     if not columns:
         return UNKNOWN
-    types = tuple(build(c.data_type, dialect) if c.data_type else None for c in columns)
-    return Shape(tuple(c.name for c in columns), types, all(c.data_type for c in columns))
+    texts = [str(c.data_type) if c.data_type else None for c in columns]
+    return Shape.written([c.name for c in columns], texts, dialect, all(c.data_type for c in columns))
 
 
 def contract_shape(node: Node, dialect: str) -> Shape | None:
@@ -148,8 +234,9 @@ def contract_shape(node: Node, dialect: str) -> Shape | None:
     if not (isinstance(contract, dict) and contract.get("enforced")) or not node.columns:
         return None
     columns = list(node.columns.values())
-    types = tuple(build(c.data_type, dialect) if c.data_type else None for c in columns)
-    return Shape(tuple(c.name for c in columns), types)
+    return Shape.written(
+        [c.name for c in columns], [str(c.data_type) if c.data_type else None for c in columns], dialect
+    )
 
 
 # -- relations by name ----------------------------------------------------------------------------

@@ -13,9 +13,8 @@ Loaded only when a node is translated (or typed for one that is): it imports sql
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -25,18 +24,9 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 
 from modelkit.dialects import checks, rules
-from modelkit.dialects.rules import Finding
+from modelkit.dialects.results import Finding, Translation, compiled_line, file_line
 from modelkit.dialects.shapes import UNKNOWN, Shape
-from modelkit.dialects.typed import Lookup, output_shape, typed
-
-
-@dataclass
-class Translation:
-    """A query in the target dialect (``sql``), what could not be translated, and its columns."""
-
-    sql: str
-    findings: list[Finding] = field(default_factory=list)
-    shape: Shape = UNKNOWN
+from modelkit.dialects.typed import Lookup, Schemas, output_shape, typed
 
 
 @lru_cache(maxsize=64)
@@ -72,7 +62,9 @@ def known_dialect(name: str) -> bool:
     return True
 
 
-def infer(sql: str, dialect: str, target: str, lookup: Lookup, defaults: tuple[str, str]) -> Shape:
+def infer(
+    sql: str, dialect: str, target: str, lookup: Lookup, defaults: tuple[str, str], schemas: Schemas | None = None
+) -> Shape:
     """The columns of ``sql`` (its last statement), written in ``dialect`` (relations quoted as
     ``target`` quotes them)."""
     try:
@@ -81,28 +73,39 @@ def infer(sql: str, dialect: str, target: str, lookup: Lookup, defaults: tuple[s
         return UNKNOWN
     if not statements:
         return UNKNOWN
-    found = typed(statements[-1], dialect, lookup, defaults)
+    found = typed(statements[-1], dialect, lookup, defaults, schemas)
     return output_shape(found.copy, found.complete) if found.qualified else UNKNOWN
 
 
 def translate(
-    sql: str, source: str, target: str, lookup: Lookup, defaults: tuple[str, str], *, pretty: bool = True
+    sql: str,
+    source: str,
+    target: str,
+    lookup: Lookup,
+    defaults: tuple[str, str],
+    *,
+    pretty: bool = True,
+    schemas: Schemas | None = None,
 ) -> Translation:
-    """``sql``, written in ``source``, written in ``target``; the findings say what does not translate."""
+    """``sql``, written in ``source``, written in ``target``; the findings say what does not translate.
+    ``schemas``: the relations' columns as sqlglot schemas shared by a command's queries (see
+    :class:`~modelkit.dialects.typed.Schemas`)."""
     try:
         statements = parse(sql, source, target)
     except SqlglotError as exc:
         return Translation(sql, [rules.unreadable(source, exc)])
     findings: list[Finding] = []
     written: list[str] = []
+    writer = Dialect.get_or_raise(target)
     shape = UNKNOWN
     for statement in statements:
-        found = typed(statement, source, lookup, defaults)
+        found = typed(statement, source, lookup, defaults, schemas)
         context = rules.Context(found, source, target)
         checks.check(context)
         findings.extend(context.findings)
         try:
-            text = statement.sql(dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+            # not copied first (sqlglot's default): the statement is not used again once written
+            text = writer.generate(statement, copy=False, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
         except UnsupportedError as exc:
             findings.append(rules.unsupported(statement, source, exc))
             continue
@@ -125,30 +128,14 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return kept
 
 
-_TYPE_WORDS = re.compile(r"\s+")
-
-
-def compiled_line(sql: str, snippet: str) -> int | None:
-    """The line of ``sql`` where ``snippet`` (as sqlglot writes it) starts, matching words loosely."""
-    words = [w for w in re.split(r"\W+", snippet) if w]
-    if not words:
-        return None
-    pattern = r"\W+".join(re.escape(w) for w in words[:6])
-    match = re.search(pattern, sql, re.IGNORECASE)
-    return sql.count("\n", 0, match.start()) + 1 if match else None
-
-
-def file_line(source: str, compiled: str, line: int | None, snippet: str) -> int | None:
-    """The line of a node's file that holds a construct found at ``line`` of its compiled SQL."""
-    found = compiled_line(source, snippet)
-    if found is not None:
-        return found
-    if line is None:
-        return None
-    lines: Sequence[str] = compiled.splitlines()
-    if 0 < line <= len(lines):
-        text = _TYPE_WORDS.sub(" ", lines[line - 1].strip()).lower()
-        for number, raw in enumerate(source.splitlines(), 1):
-            if text and _TYPE_WORDS.sub(" ", raw.strip()).lower() == text:
-                return number
-    return None
+__all__ = [
+    "Finding",
+    "Schemas",
+    "Translation",
+    "compiled_line",
+    "file_line",
+    "infer",
+    "known_dialect",
+    "parse",
+    "translate",
+]

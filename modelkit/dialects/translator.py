@@ -14,10 +14,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modelkit.core.errors import DialectError, ModelkitError, ProjectError
 from modelkit.core.manifest import Manifest, Node
+from modelkit.dialects.cache import Recorder, TranslationCache
+from modelkit.dialects.results import Translation, file_line
 from modelkit.dialects.shapes import (
     SEED_TYPING,
     UNKNOWN,
@@ -27,10 +29,7 @@ from modelkit.dialects.shapes import (
     seed_shape,
     source_shape,
 )
-from modelkit.dialects.types import build, dialect_label, translate_type
-
-if TYPE_CHECKING:
-    from modelkit.dialects.translate import Translation
+from modelkit.dialects.types import dialect_label, translate_type
 
 Render = Callable[[Node], str]  # a node's own SQL, rendered, untranslated
 TRANSLATED_TYPES = ("model", "snapshot", "analysis", "test", "sql_operation")
@@ -51,6 +50,7 @@ class Dialects:
         project_root: Path,
         database: str | None,
         schema: str | None,
+        target_dir: Path | None = None,
     ) -> None:
         self.manifest = manifest
         self.target = target
@@ -65,6 +65,9 @@ class Dialects:
         self._done: dict[tuple[str, str], Translation] = {}
         self._checked: set[str] = set()
         self._test_owners: dict[str, list[str]] | None = None  # test_<name> -> the packages defining it
+        self.cache = TranslationCache(target_dir)  # translations of earlier commands (target/)
+        self._sqlglot_schemas: dict[str, Any] = {}  # dialect -> typed.Schemas (sqlglot's, made on the first miss)
+        self.translated = 0  # queries this command translated (or typed) with sqlglot: not found in the cache
 
     # -- which dialect ------------------------------------------------------------------------
     def package_dialect(self, package: str) -> str | None:
@@ -132,8 +135,7 @@ class Dialects:
         source = self.of(node)
         if source == self.target or not text:
             return text
-        self._check_name(source, node)
-        translated, problem = translate_type(text, source, self.target)
+        translated, problem = self._type(node, text, source)
         if problem is not None:
             raise DialectError(
                 f"{node.resource_type} {node.name} is written in {dialect_label(source)}; the type '{text}' does "
@@ -142,6 +144,22 @@ class Dialects:
                 node=f"{node.resource_type} {node.name}",
             )
         return translated
+
+    def _type(self, node: Any, text: str, source: str) -> tuple[str, str | None]:
+        owner = f"{node.unique_id} (types)"
+        key = self.cache.key("type", text, source, self.target)
+        with self._lock:
+            found = self.cache.get(owner, key, self._nothing)
+            if found is not None and isinstance(found.get("t"), str):
+                return found["t"], found.get("p")
+            self._check_name(source, node)
+            translated, problem = translate_type(text, source, self.target)
+            self.cache.put(owner, key, {"t": translated, "p": problem}, {})
+        return translated, problem
+
+    @staticmethod
+    def _nothing(relation: tuple[str, str, str]) -> Shape:
+        return UNKNOWN
 
     def seed_types(self, node: Any) -> dict[str, str]:
         """The types a seed of a project written in another dialect gets from its values there (a DuckDB
@@ -168,10 +186,7 @@ class Dialects:
         """``sql`` (rendered from ``node``, in its dialect) in the target's; a DialectError names every
         construct that does not translate. ``extra``: relations by name (unit test fixtures), with
         their columns' types as the target names them."""
-        from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
-
         source = self.of(node)
-        self._check_name(source, node)
         key = (node.unique_id, sql)
         with self._lock:
             done = self._done.get(key) if extra is None else None
@@ -183,7 +198,18 @@ class Dialects:
                         return fixtures[relation[2]]
                     return self._lookup(relation, render)
 
-                done = translate.translate(sql, source, self.target, lookup, self.defaults)
+                owner = node.unique_id if extra is None else f"{node.unique_id} (unit tests)"
+                cache_key = self.cache.key("translate", sql, source, self.target, self.defaults, extra)
+                done = self.cache.translation(owner, cache_key, lookup)
+                if done is None:
+                    self._check_name(source, node)
+                    from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
+
+                    recorder = Recorder(lookup)
+                    schemas = self._schemas(translate, source) if extra is None else None  # fixtures: their own
+                    done = translate.translate(sql, source, self.target, recorder, self.defaults, schemas=schemas)
+                    self.translated += 1
+                    self.cache.put(owner, cache_key, done.to_json(), recorder.read)
                 if extra is None:
                     self._done[key] = done
                     if node.unique_id in self.manifest.nodes and not done.findings:
@@ -193,11 +219,9 @@ class Dialects:
         return done.sql
 
     def _fixture(self, columns: list[tuple[str, str]]) -> Shape:
-        return Shape(tuple(n for n, _ in columns), tuple(build(t, self.target) for _, t in columns))
+        return Shape.written([n for n, _ in columns], [t or None for _, t in columns], self.target)
 
     def error(self, node: Any, sql: str, source: str, done: Translation) -> DialectError:
-        from modelkit.dialects.translate import file_line  # imports sqlglot: only for a node to translate
-
         text = self._file_text(node)
         lines = []
         first_line = None
@@ -271,14 +295,45 @@ class Dialects:
             return contract
         if node.language != "sql":
             return UNKNOWN
-        from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
-
         try:
             sql = render(node)
         except ModelkitError:
             return UNKNOWN
-        shape = translate.infer(sql, dialect, self.target, lambda r: self._lookup(r, render), self.defaults)
-        return self._settled(node, shape)
+        return self._settled(node, self._infer(node, sql, dialect, render))
+
+    def _infer(self, node: Node, sql: str, dialect: str, render: Render) -> Shape:
+        """The columns of a node's query (kept between commands, as translations are)."""
+
+        def lookup(relation: tuple[str, str, str]) -> Shape:
+            return self._lookup(relation, render)
+
+        owner = f"{node.unique_id} (columns)"
+        key = self.cache.key("infer", sql, dialect, self.target, self.defaults)
+        found = self.cache.get(owner, key, lookup)
+        if found is not None:
+            try:
+                return Shape.from_json(found["s"])
+            except (TypeError, ValueError, KeyError):
+                pass
+        from modelkit.dialects import translate  # imports sqlglot: only for a node to translate
+
+        recorder = Recorder(lookup)
+        shape = translate.infer(sql, dialect, self.target, recorder, self.defaults, self._schemas(translate, dialect))
+        self.translated += 1
+        self.cache.put(owner, key, {"s": shape.to_json()}, recorder.read)
+        return shape
+
+    def _schemas(self, translate: Any, dialect: str) -> Any:
+        """The relations' columns as sqlglot schemas, shared by this command's queries in ``dialect``."""
+        found = self._sqlglot_schemas.get(dialect)
+        if found is None:
+            found = self._sqlglot_schemas[dialect] = translate.Schemas(dialect)
+        return found
+
+    def save(self) -> None:
+        """Keep this command's translations for the next (see :mod:`modelkit.dialects.cache`)."""
+        with self._lock:
+            self.cache.save()
 
     def _settled(self, node: Node, shape: Shape) -> Shape:
         """The columns of the relation a node's query builds: a snapshot adds its own, an incremental

@@ -53,17 +53,61 @@ class Typed:
     complete: bool  # every relation read has known columns
 
 
-def typed(statement: exp.Expression, source: str, lookup: Lookup, defaults: tuple[str, str]) -> Typed:
-    """Type ``statement`` (in place) with the columns known of the relations it reads."""
+class Schemas:
+    """The columns known of relations, as the sqlglot schemas that all of one command's queries written in
+    ``dialect`` are typed with: relations are added as the queries read them, each normalised once
+    (rather than two schemas built for every query). ``complete`` holds the relations whose columns
+    are all known (what ``*`` is expanded with), ``typed`` every relation with known columns."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.complete = MappingSchema(dialect=dialect)
+        self.typed = MappingSchema(dialect=dialect)
+        self.added: dict[Key, str] = {}  # relation -> the digest of the columns it was added with
+
+    def add(self, key: Key, shape: Shape, columns: dict[str, Any]) -> bool:
+        """Whether the schemas hold ``key`` with these columns (added now if need be); False when it
+        cannot: another shape under the same name, or a name sqlglot cannot place."""
+        known = self.added.get(key)
+        if known is not None:
+            return known == shape.digest
+        if not all(key):
+            return False
+        table = exp.Table(
+            this=exp.to_identifier(key[2]), db=exp.to_identifier(key[1]), catalog=exp.to_identifier(key[0])
+        )
+        try:
+            self.typed.add_table(table, columns, dialect=self.dialect)
+            if shape.complete:
+                self.complete.add_table(table.copy(), columns, dialect=self.dialect)
+        except (SqlglotError, KeyError, ValueError, TypeError):
+            self.added[key] = ""
+            return False
+        self.added[key] = shape.digest
+        return True
+
+
+def typed(
+    statement: exp.Expression,
+    source: str,
+    lookup: Lookup,
+    defaults: tuple[str, str],
+    schemas: Schemas | None = None,
+) -> Typed:
+    """Type ``statement`` (in place) with the columns known of the relations it reads; ``schemas``: the
+    command's, shared by its queries (else two are built for this one)."""
     complete_schema: dict[str, Any] = {}
     any_schema: dict[str, Any] = {}
     complete = True
+    shared = schemas is not None and schemas.dialect == source
     for key in relation_keys(statement, defaults):
         shape = lookup(key)
         if not shape.known:
             complete = False
             continue
         columns = {name: (t if t is not None else exp.DataType.build("UNKNOWN")) for name, t in shape.columns()}
+        if shared:
+            shared = schemas.add(key, shape, columns)  # type: ignore[union-attr]
         any_schema.setdefault(key[0], {}).setdefault(key[1], {})[key[2]] = columns
         if shape.complete:
             complete_schema.setdefault(key[0], {}).setdefault(key[1], {})[key[2]] = columns
@@ -76,7 +120,7 @@ def typed(statement: exp.Expression, source: str, lookup: Lookup, defaults: tupl
             if qualified:
                 copy = qualify(
                     copy,
-                    schema=MappingSchema(complete_schema, dialect=source),
+                    schema=schemas.complete if shared else MappingSchema(complete_schema, dialect=source),  # type: ignore[union-attr]
                     dialect=source,
                     catalog=defaults[0],
                     db=defaults[1],
@@ -84,7 +128,11 @@ def typed(statement: exp.Expression, source: str, lookup: Lookup, defaults: tupl
                     quote_identifiers=False,
                     identify=False,
                 )
-            annotate_types(copy, schema=MappingSchema(any_schema, dialect=source), dialect=source)
+            annotate_types(
+                copy,
+                schema=schemas.typed if shared else MappingSchema(any_schema, dialect=source),  # type: ignore[union-attr]
+                dialect=source,
+            )
         except (SqlglotError, OptimizeError, KeyError, ValueError, TypeError, AttributeError, IndexError):
             continue  # sqlglot could not qualify (or type) it: try without, else leave it untyped
         for node in copy.walk():

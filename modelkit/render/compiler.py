@@ -112,6 +112,8 @@ class Compiler:
         # unique_id -> the hash of its SQL as the last build recorded it, when made from what it would be
         # made from now (None: not known without rendering); see BuildState.reusable_sql
         self.recorded_sql: dict[str, str | None] = {}
+        self._checked: dict[str, str] = {}  # unique_id -> SQL compiled by a check before the run (compile(keep=))
+        self.checked_reused = 0  # nodes compile_checked did not compile again
         # unique_id -> (its raw code, its SQL) for models whose tracked render read nothing that can change
         # while the invocation lasts (no database, no log, no time): a later compile gives the same SQL, so
         # the run reuses what the analysis compiled ahead of it
@@ -124,14 +126,24 @@ class Compiler:
         return {cte: uid for uid, cte in field_map(self.manifest.nodes, "ephemeral").items()}
 
     def _render(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
+        sql, ctes, _ = self._rendered(node, event_time)
+        return sql, ctes
+
+    def _rendered(
+        self, node: Node, event_time: tuple[Any, Any] | None = None, *, note: bool = False
+    ) -> tuple[str, list[str], bool]:
+        """The node's SQL as rendered, the ephemeral models it reads, and (``note``) whether the render
+        was pure (see RenderInputs)."""
         ctes: list[str] = []
         label = f"{node.resource_type} {node.name}"
+        pure = False
         try:
             if self.static and getattr(node, "test_metadata", None):
                 sql = static_test_sql(node, self.renderer, self._builtin_tests)
                 if sql is not None:
-                    return sql, ctes
-            track = self.track_inputs and node.resource_type in ("model", "snapshot")
+                    return sql, ctes, pure
+            keep_inputs = self.track_inputs and node.resource_type in ("model", "snapshot")
+            track = keep_inputs or (note and node.resource_type in ("model", "snapshot"))
             ctx = self.renderer.context(
                 node, execute=True, path=node.original_file_path, ctes=ctes, event_time=event_time, track=track
             )
@@ -145,11 +157,14 @@ class Compiler:
             if sql is None:
                 sql = self.renderer.render(node.raw_code, node.original_file_path, ctx, node_label=label)
             if track and event_time is None:
-                inputs = self.inputs[node.unique_id] = RenderInputs.of(ctx, ctes)
-                if inputs.pure:
-                    self._pure.add(node.unique_id)
-                else:
-                    self._pure.discard(node.unique_id)
+                inputs = RenderInputs.of(ctx, ctes)
+                pure = inputs.pure
+                if keep_inputs:
+                    self.inputs[node.unique_id] = inputs
+                    if pure:
+                        self._pure.add(node.unique_id)
+                    else:
+                        self._pure.discard(node.unique_id)
         except ModelkitError as exc:
             exc.node = exc.node or label
             if exc.path == GENERIC_TEST_TEMPLATE:
@@ -158,19 +173,25 @@ class Compiler:
                 exc.path = node.original_file_path
                 exc.source = node.raw_code
             raise
-        return sql, ctes
+        return sql, ctes, pure
 
-    def _own(self, node: Node, event_time: tuple[Any, Any] | None = None) -> tuple[str, list[str]]:
-        """The node's own SQL (ephemeral models it reads named as CTEs), in the target's dialect."""
-        sql, ctes = self._render(node, event_time)
+    def _own(
+        self, node: Node, event_time: tuple[Any, Any] | None = None, *, note: bool = False
+    ) -> tuple[str, list[str], bool]:
+        """The node's own SQL (ephemeral models it reads named as CTEs), in the target's dialect; and
+        (``note``) whether its render was pure."""
+        if note:
+            sql, ctes, pure = self._rendered(node, event_time, note=True)
+        else:
+            (sql, ctes), pure = self._render(node, event_time), False
         if self.dialects is None or not self.dialects.translates(node):
-            return sql, ctes
+            return sql, ctes, pure
         inputs = self.inputs.get(node.unique_id)
         self._pure.discard(node.unique_id)  # what it translates to depends on its parents' SQL too
         if inputs is not None and inputs.pure:
             # a translation reads what the node's parents select: more than RenderInputs keeps
             self.inputs[node.unique_id] = replace(inputs, pure=False)
-        return self.translate(node, sql), ctes
+        return self.translate(node, sql), ctes, pure
 
     def _source_sql(self, node: Node) -> str:
         """The node's own SQL as written, in its own dialect (what upstream columns are read from)."""
@@ -200,7 +221,7 @@ class Compiler:
         if cached is not None:
             return cached
         node = self.manifest.nodes[self._by_cte[identifier]]
-        result = self._own(node)
+        result = self._own(node)[:2]
         with self._lock:
             self._ephemeral[identifier] = result
         return result
@@ -234,12 +255,14 @@ class Compiler:
         every model's full SQL would hold all its ancestors (O(N²) text)."""
         return self._ephemeral_body(node.relation.identifier)[0]
 
-    def compile(self, node: Node, event_time: tuple[Any, Any] | None = None) -> str:
+    def compile(self, node: Node, event_time: tuple[Any, Any] | None = None, *, keep: bool = False) -> str:
         """The node's SQL ready to run (ephemeral nodes return their own body).
 
         ``event_time`` (start, end): one batch of a microbatch model, its inputs read for that window only.
-        A model compiled before with ``track_inputs``, whose render read nothing that can change while the
-        invocation lasts (:attr:`RenderInputs.pure`), is not rendered again.
+        ``keep``: a check before anything runs; a pure render's SQL is kept for the next such check
+        (:meth:`compile_checked`), which then need not render it again. A model compiled before with
+        ``track_inputs``, whose render read nothing that can change while the invocation lasts
+        (:attr:`RenderInputs.pure`), is not rendered again at all.
         """
         uid = node.unique_id
         if event_time is None:
@@ -248,18 +271,29 @@ class Compiler:
                 with self._lock:
                     self.compiled[uid] = settled[1]
                 return settled[1]
-        sql, ctes = self._own(node, event_time)
+        sql, ctes, pure = self._own(node, event_time, note=keep)
         collected: list[tuple[str, str]] = []
         self._collect(ctes, collected, set())
         sql = inject_ctes(sql, collected)
         with self._lock:
             self.compiled[uid] = sql
+            if keep and pure and not collected and event_time is None:
+                self._checked[uid] = sql
             if event_time is None and uid in self._pure:
                 self._pure.discard(uid)
                 own = self.manifest.nodes.get(uid)
                 if own is not None and own.raw_code == node.raw_code:  # not another version of the node
                     self._settled[uid] = (node.raw_code, sql)
         return sql
+
+    def compile_checked(self, node: Node) -> str:
+        """:meth:`compile`, for a check before anything runs: the SQL a check before it compiled with
+        ``keep`` (once), when its render read nothing that can change before the run; else compiled."""
+        with self._lock:
+            found = self._checked.pop(node.unique_id, None)
+            if found is not None:
+                self.checked_reused += 1
+        return found if found is not None else self.compile(node)
 
     def write(self, node: Node, sql: str, target_dir: Path, folder: str = "compiled") -> Path:
         """Write the compiled SQL under ``target/compiled/``; returns its path.
