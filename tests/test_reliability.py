@@ -27,15 +27,20 @@ BASE = {
 
 
 def start(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    # a process started in the background inherits SIGINT ignored; Ctrl-C must reach this one. It is set
+    # back in the new interpreter (not with preexec_fn: forking this process, which may hold the threads of
+    # an engine's client library from other tests, can break the child before it starts)
+    launch = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'modelkit.cli', *sys.argv[1:]])"
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "modelkit.cli", *args],
+        [sys.executable, "-c", launch, *args],
         cwd=root,
         env={**os.environ, "NO_COLOR": "1", **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        # a process started in the background inherits SIGINT ignored; Ctrl-C must reach this one
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
