@@ -7,6 +7,7 @@ the query names are what they were when it was computed; anything else is analys
 from __future__ import annotations
 
 import hashlib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,12 @@ FORMAT = 4  # bump when the shape of an entry (or of its keys) changes
 
 
 def _version(ctx: LineageContext) -> str:
-    import sqlglot  # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
-
-    return f"{FORMAT}/{__version__}/{sqlglot.__version__}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
+    # sqlglot's version from its package metadata: importing sqlglot (~0.2 s) is not needed when every entry is reused
+    try:
+        sqlglot = metadata.version("sqlglot")
+    except metadata.PackageNotFoundError:
+        sqlglot = "?"
+    return f"{FORMAT}/{__version__}/{sqlglot}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
 
 
 def _digest(*parts: Any) -> str:
@@ -37,6 +41,7 @@ class LineageCache:
         self.version = _version(ctx)
         self.entries: dict[str, dict[str, Any]] = {}
         self.hits = 0
+        self.added: set[str] = set()  # keys of the entries put in this run
         self._keys: dict[str, tuple[list[str], str]] = {}  # compiled SQL -> (its parents, its key)
         try:
             data = orjson.loads(self.path.read_bytes())
@@ -73,11 +78,26 @@ class LineageCache:
 
     def put(self, job: Job, found: NodeLineage) -> None:
         uid, sql, parents = job
-        self.entries[self._key(sql, parents)] = {
+        key = self._key(sql, parents)
+        self.added.add(key)
+        self.entries[key] = {
             "node": uid,
             "tables_digest": self._tables(found.tables),
             "lineage": _to_dict(found),
         }
+
+    def export(self, jobs: list[Job]) -> dict[str, Any]:
+        """What another process's cache needs to take over these jobs (see :meth:`merge`): the key each
+        was looked up under, and the entries put in this run."""
+        keys = [self._key(sql, parents) for _, sql, parents in jobs]
+        return {"keys": keys, "entries": {k: self.entries[k] for k in dict.fromkeys(keys) if k in self.added}}
+
+    def merge(self, jobs: list[Job], exported: dict[str, Any]) -> None:
+        """Take over what :meth:`export` gave for the same jobs."""
+        for (_, sql, parents), key in zip(jobs, exported.get("keys", [])):
+            self._keys[sql] = (parents, key)
+        self.entries.update(exported.get("entries", {}))
+        self.added.update(exported.get("entries", {}))
 
     def save(self, keep: list[Job]) -> None:
         """Write the cache with the entries of these jobs only (others are stale)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from modelkit.core import fsio
 from modelkit.core.manifest import Manifest
 from modelkit.core.results import RunResult
 from modelkit.docs import content, site
-from modelkit.docs.catalog import CatalogEntry, catalog_dict, read_catalog
+from modelkit.docs.catalog import CatalogEntry, catalog_dict, fetch_catalog, relation_keys
 from modelkit.docs.descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
 from modelkit.docs.testinfo import collect_tests, load_run_results
 from modelkit.docs.trace import compile_and_trace
@@ -78,14 +80,26 @@ def generate_docs(
     clock.lap("descriptions")
     selected = session.select(options.select or ("*",), options.exclude, include_empty=True)  # "*": sources too
     catalog: dict[str, CatalogEntry] = {}
+    reading: Future[dict[str, CatalogEntry]] | None = None
     if not options.empty_catalog:
         say("Building catalog")
-        catalog = read_catalog(session.adapter, manifest, selected)
-    result.catalog_entries = len(catalog)
+        # the database answers on a thread of its own (it lets go of the GIL) while the nodes compile
+        reading = _in_background(fetch_catalog, session.adapter, relation_keys(manifest, selected))
     clock.lap("catalog")
-    traced = compile_and_trace(
-        session, selected, catalog, compile=options.compile, workers=options.workers, cache_dir=target_dir
-    )
+    try:
+        traced = compile_and_trace(
+            session,
+            selected,
+            reading if reading is not None else catalog,
+            compile=options.compile,
+            workers=options.workers,
+            cache_dir=target_dir,
+        )
+    finally:
+        if reading is not None:
+            reading.exception()  # never leave it reading while the connection closes
+    catalog = reading.result() if reading is not None else catalog
+    result.catalog_entries = len(catalog)
     compiled, lineage = traced.compiled, traced.lineage
     result.compiled_from = traced.compiled_from
     result.columns = sum(len(found.columns) for found in lineage.values())
@@ -151,6 +165,20 @@ def copy_assets(root: Path, target_dir: Path, asset_paths: Sequence[str]) -> Non
                 shutil.copytree(source, copied)
         except OSError as exc:
             raise fsio.os_error(exc, copied, "copy the assets to") from None
+
+
+def _in_background(function: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``function(*args)`` on a thread of its own; its result (or exception) in the future."""
+    future: Future[Any] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="modelkit-catalog", daemon=True).start()
+    return future
 
 
 class _Clock:
