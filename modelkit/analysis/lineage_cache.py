@@ -74,7 +74,7 @@ class LineageCache:
         if entry is None or entry["tables_digest"] != self._tables(entry["lineage"]["tables"]):
             return None
         self.hits += 1
-        return _from_dict(entry["lineage"])
+        return lineage_from_dict(entry["lineage"])
 
     def put(self, job: Job, found: NodeLineage) -> None:
         uid, sql, parents = job
@@ -83,21 +83,28 @@ class LineageCache:
         self.entries[key] = {
             "node": uid,
             "tables_digest": self._tables(found.tables),
-            "lineage": _to_dict(found),
+            "lineage": lineage_to_dict(found),
         }
 
     def export(self, jobs: list[Job]) -> dict[str, Any]:
         """What another process's cache needs to take over these jobs (see :meth:`merge`): the key each
-        was looked up under, and the entries put in this run."""
+        was looked up under, and of each entry put in this run, its node and its tables' digest (the
+        lineage itself travels apart, by node)."""
         keys = [self._key(sql, parents) for _, sql, parents in jobs]
-        return {"keys": keys, "entries": {k: self.entries[k] for k in dict.fromkeys(keys) if k in self.added}}
+        put = {
+            k: (self.entries[k]["node"], self.entries[k]["tables_digest"])
+            for k in dict.fromkeys(keys)
+            if k in self.added
+        }
+        return {"keys": keys, "put": put}
 
-    def merge(self, jobs: list[Job], exported: dict[str, Any]) -> None:
-        """Take over what :meth:`export` gave for the same jobs."""
+    def merge(self, jobs: list[Job], exported: dict[str, Any], lineage: dict[str, dict[str, Any]]) -> None:
+        """Take over what :meth:`export` gave for the same jobs; ``lineage``: each node's, as a dict."""
         for (_, sql, parents), key in zip(jobs, exported.get("keys", [])):
             self._keys[sql] = (parents, key)
-        self.entries.update(exported.get("entries", {}))
-        self.added.update(exported.get("entries", {}))
+        for key, (uid, digest) in exported.get("put", {}).items():
+            self.entries[key] = {"node": uid, "tables_digest": digest, "lineage": lineage[uid]}
+            self.added.add(key)
 
     def save(self, keep: list[Job]) -> None:
         """Write the cache with the entries of these jobs only (others are stale)."""
@@ -106,7 +113,7 @@ class LineageCache:
         fsio.atomic_write(self.path, orjson.dumps({"version": self.version, "entries": entries}))
 
 
-def _to_dict(found: NodeLineage) -> dict[str, Any]:
+def lineage_to_dict(found: NodeLineage) -> dict[str, Any]:
     return {
         "columns": found.columns,
         "lineage": {
@@ -118,7 +125,7 @@ def _to_dict(found: NodeLineage) -> dict[str, Any]:
     }
 
 
-def _from_dict(data: dict[str, Any]) -> NodeLineage:
+def lineage_from_dict(data: dict[str, Any]) -> NodeLineage:
     return NodeLineage(
         columns=list(data["columns"]),
         lineage={

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from modelkit.analysis.lineage import Key, LineageContext, NodeLineage
-from modelkit.analysis.lineage_cache import LineageCache
+from modelkit.analysis.lineage_cache import LineageCache, lineage_from_dict, lineage_to_dict
 from modelkit.analysis.queryshapes import ShapeCache
 
 _MADE_UP = re.compile(r"_col_\d+")  # names sqlglot gives unnamed expressions; the database names them otherwise
@@ -190,10 +190,17 @@ class ChainRunner:
     def finish(self) -> ChainResult:
         jobs = [(uid, sql, parents) for uid, sql, parents, _ in self.links]
         result: ChainResult | None = None
+        dicts: dict[str, dict[str, Any]] = {}  # each node's lineage as the worker sent it
         if self._proc is not None:
             reply = self._wait()
-            if isinstance(reply, ChainResult) and list(reply.found) == [uid for uid, *_ in self.links]:
-                result = reply
+            if isinstance(reply, dict) and [uid for uid, *_ in reply.get("found", ())] == [u for u, *_ in self.links]:
+                dicts = {uid: data for uid, data, _ in reply["found"]}
+                result = ChainResult(
+                    {uid: (lineage_from_dict(data), columns) for uid, data, columns in reply["found"]},
+                    reply["recorded"],
+                    reply["cache"],
+                    reply["shapes"],
+                )
         if result is None:  # no worker, or it failed: the whole chain here, on the caller's own state
             chain = Chain(self.ctx, self.cache, self.shapes)
             for link in self.links:
@@ -202,7 +209,7 @@ class ChainRunner:
         for entry in result.recorded:
             record_in(self.ctx, entry)
         if self.cache is not None:
-            self.cache.merge(jobs, result.cache)
+            self.cache.merge(jobs, result.cache, dicts)
         self.shapes.done.update(result.shapes)
         return result
 
@@ -220,5 +227,12 @@ def serve(ctx: LineageContext, cache_dir: str | None, source: Any, sink: Any) ->
             chain.add(link)
         links.extend(batch)
     result = chain.finish([(uid, sql, parents) for uid, sql, parents, _ in links])
-    pickle.dump(result, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    # plain data: unpickling thousands of dataclasses costs the caller more than building them anew
+    reply = {
+        "found": [(uid, lineage_to_dict(found), columns) for uid, (found, columns) in result.found.items()],
+        "recorded": result.recorded,
+        "cache": result.cache,
+        "shapes": result.shapes,
+    }
+    pickle.dump(reply, sink, protocol=pickle.HIGHEST_PROTOCOL)
     sink.flush()

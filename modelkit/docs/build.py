@@ -199,10 +199,13 @@ def render_descriptions(session: Session, manifest: Manifest) -> dict[str, dict[
     for node in [*manifest.nodes.values(), *manifest.sources.values()]:
         path = yaml_path(node)
         owner = f"{node.resource_type} {node.name}"
+        text = node.description
         entry: dict[str, Any] = {
-            "description": renderer.render(node.description, path, owner),
+            "description": renderer.render(text, path, owner) if _jinja(text) else text,
             "columns": {
                 name: renderer.render(col.description, path, f"{owner}, column {name}")
+                if _jinja(col.description)
+                else col.description
                 for name, col in node.columns.items()
             },
         }
@@ -210,6 +213,11 @@ def render_descriptions(session: Session, manifest: Manifest) -> dict[str, dict[
             entry["source_description"] = renderer.render(node.source_description, path, f"source {node.source_name}")
         out[node.unique_id] = entry
     return out
+
+
+def _jinja(text: str) -> bool:
+    """Whether a description needs rendering (most are plain text: tens of thousands of columns)."""
+    return bool(text) and ("{{" in text or "{%" in text)
 
 
 def generate(
