@@ -107,6 +107,7 @@ class ChainRunner:
         self.links: list[Link] = []
         self._pending: list[Link] = []
         self._proc: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | None = None  # the worker, if one was started
         self._out: queue.Queue[Any] = queue.Queue()  # messages for the worker, written by a thread of their own
         self._reply: list[Any] = []
         self._threads: list[threading.Thread] = []
@@ -121,6 +122,7 @@ class ChainRunner:
             except OSError:
                 self._proc = None
             else:
+                self.process = self._proc
                 self._out.put(("chain", ctx, str(cache_dir) if cache_dir is not None and cache is not None else None))
                 for target in (self._write, self._read):
                     thread = threading.Thread(target=target, name="modelkit-lineage-chain", daemon=True)
