@@ -147,3 +147,26 @@ def test_a_failing_worker_leaves_the_chain_to_this_process(project_factory, monk
     monkeypatch.setattr(lineage_chain.sys, "executable", "/nonexistent/python")  # no worker starts
     docs(root)
     assert site(root) == here
+
+
+def test_a_worker_started_ahead_goes_when_the_database_has_every_node(
+    project_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project_factory(CHAIN)
+    assert run_cli("run", cwd=root).exit_code == 0  # every model built: no chain
+    monkeypatch.setattr(trace, "PARALLEL_THRESHOLD", 0)
+    spawned: list = []
+    real = lineage_chain.spawn
+
+    def spy():
+        spawned.append(real())
+        return spawned[-1]
+
+    monkeypatch.setattr(lineage_chain, "spawn", spy)
+    monkeypatch.setattr(build, "_in_background", catalog_at_once)
+    started = runners(monkeypatch)
+    docs(root)
+    assert spawned and spawned[0] is not None  # started while the catalog was read
+    assert started[0].process is None  # not used: nothing to chain
+    assert spawned[0].wait(timeout=30) == 0
+    assert site(root)["columns"]["model.demo.b"] == ["id", "doubled"]

@@ -100,6 +100,7 @@ class ChainRunner:
         *,
         worker: bool,
         cache_dir: Path | None,
+        process: subprocess.Popen[bytes] | None = None,  # a worker started ahead (see spawn)
     ) -> None:
         self.ctx = ctx
         self.cache = cache
@@ -111,17 +112,11 @@ class ChainRunner:
         self._out: queue.Queue[Any] = queue.Queue()  # messages for the worker, written by a thread of their own
         self._reply: list[Any] = []
         self._threads: list[threading.Thread] = []
+        if process is not None and not worker:
+            dismiss(process)
         if worker:
-            try:
-                self._proc = subprocess.Popen(
-                    [sys.executable, "-m", "modelkit.analysis.lineage_worker"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,  # a failing worker only leaves the chain to this process
-                )
-            except OSError:
-                self._proc = None
-            else:
+            self._proc = process or spawn()
+            if self._proc is not None:
                 self.process = self._proc
                 self._out.put(("chain", ctx, str(cache_dir) if cache_dir is not None and cache is not None else None))
                 for target in (self._write, self._read):
@@ -214,6 +209,32 @@ class ChainRunner:
             self.cache.merge(jobs, result.cache, dicts)
         self.shapes.done.update(result.shapes)
         return result
+
+
+def spawn() -> subprocess.Popen[bytes] | None:
+    """A worker process for a chain, started ahead (it loads sqlglot while the caller gets ready); or None."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "modelkit.analysis.lineage_worker", "--chain"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # a failing worker only leaves the chain to this process
+        )
+    except OSError:
+        return None
+
+
+def dismiss(process: subprocess.Popen[bytes], kill: bool = False) -> None:
+    """Let a worker that is not needed go (it ends when its input closes), without waiting for it."""
+    if kill:
+        process.kill()
+    for stream in (process.stdin, process.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    threading.Thread(target=process.wait, name="modelkit-lineage-chain", daemon=True).start()
 
 
 def serve(ctx: LineageContext, cache_dir: str | None, source: Any, sink: Any) -> None:

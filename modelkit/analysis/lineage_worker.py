@@ -9,10 +9,13 @@ import sys
 
 from modelkit.analysis.lineage import analyse
 from modelkit.analysis.lineage_chain import serve
+from modelkit.analysis.loading import load_sqlglot
 
 
 def main() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
+    if "--chain" in sys.argv[1:]:  # started ahead of its work: sqlglot is loaded while the caller gets ready
+        load_sqlglot()
     try:
         ctx = pickle.load(source)
     except EOFError:  # the caller went away

@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelkit.analysis import lineage_chain
 from modelkit.analysis.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
 from modelkit.analysis.lineage_cache import LineageCache
 from modelkit.analysis.lineage_chain import ChainRunner, Record
@@ -100,22 +101,38 @@ def compile_and_trace(
             traced.compiled[node.unique_id] = sql
         return sql
 
+    workers = default_workers() if workers is None else workers
+    analysed = [uid for uid in order if manifest.nodes[uid].resource_type in ANALYSED_TYPES]
+    spare = None  # a chain worker started while the catalog is read, in case the database lacks many nodes
     if isinstance(catalog, Future):
-        for uid in order:
-            if catalog.done():
-                break
-            early[uid] = sql_of(manifest.nodes[uid])
-        catalog = catalog.result()
+        if workers >= 2 and len(analysed) >= max(PARALLEL_THRESHOLD, 1):
+            spare = lineage_chain.spawn()
+        try:
+            for uid in order:
+                if catalog.done():
+                    break
+                early[uid] = sql_of(manifest.nodes[uid])
+            catalog = catalog.result()
+        except BaseException:
+            if spare is not None:
+                lineage_chain.dismiss(spare, kill=True)
+            raise
     ctx = lineage_context(session, catalog)
     shapes = ShapeCache()  # queries that differ only in the relations they read are analysed once
     cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
     jobs: list[Job] = []
-    workers = default_workers() if workers is None else workers
 
     unbuilt = [uid for uid in order if uid not in catalog]
-    chained = sum(1 for uid in unbuilt if manifest.nodes[uid].resource_type in ANALYSED_TYPES)
+    chained = sum(1 for uid in analysed if uid not in catalog)
     # the nodes the database lacks, one after the other, on a worker process while this one compiles
-    chain = ChainRunner(ctx, cache, shapes, worker=workers >= 2 and chained >= PARALLEL_THRESHOLD, cache_dir=cache_dir)
+    chain = ChainRunner(
+        ctx,
+        cache,
+        shapes,
+        worker=workers >= 2 and chained >= max(PARALLEL_THRESHOLD, 1),
+        cache_dir=cache_dir,
+        process=spare,
+    )
     try:
         for uid in unbuilt:
             node = manifest.nodes[uid]
