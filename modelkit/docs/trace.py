@@ -1,8 +1,10 @@
 """Compiling the selected nodes and tracing their column lineage, overlapped.
 
-Nodes the database does not have (ephemeral or not built yet) come first, in dependency order: their
-output columns, read from their SQL, are what their children read. Then every other node is compiled
-in turn and handed at once to lineage worker processes, which work while the next one compiles.
+While the catalog is read (on a thread: the database lets go of the GIL), nodes compile in dependency
+order. Then the nodes the database does not have (ephemeral or not built yet) come first, in order:
+their output columns, read from their SQL, are what their children read. That chain runs on one worker
+process (analysis/lineage_chain.py) while the rest compiles. Then every other node is handed to lineage
+worker processes (analysis/lineage_pool.py), which work while the next one compiles.
 """
 
 from __future__ import annotations
