@@ -7,6 +7,7 @@ the query names are what they were when it was computed; anything else is analys
 from __future__ import annotations
 
 import hashlib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,12 @@ FORMAT = 4  # bump when the shape of an entry (or of its keys) changes
 
 
 def _version(ctx: LineageContext) -> str:
-    import sqlglot  # sqlglot takes ~0.2 s to import: loaded only when lineage is traced
-
-    return f"{FORMAT}/{__version__}/{sqlglot.__version__}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
+    # sqlglot's version from its package metadata: importing sqlglot (~0.2 s) is not needed when every entry is reused
+    try:
+        sqlglot = metadata.version("sqlglot")
+    except metadata.PackageNotFoundError:
+        sqlglot = "?"
+    return f"{FORMAT}/{__version__}/{sqlglot}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
 
 
 def _digest(*parts: Any) -> str:
@@ -37,6 +41,7 @@ class LineageCache:
         self.version = _version(ctx)
         self.entries: dict[str, dict[str, Any]] = {}
         self.hits = 0
+        self.added: set[str] = set()  # keys of the entries put in this run
         self._keys: dict[str, tuple[list[str], str]] = {}  # compiled SQL -> (its parents, its key)
         try:
             data = orjson.loads(self.path.read_bytes())
@@ -69,15 +74,37 @@ class LineageCache:
         if entry is None or entry["tables_digest"] != self._tables(entry["lineage"]["tables"]):
             return None
         self.hits += 1
-        return _from_dict(entry["lineage"])
+        return lineage_from_dict(entry["lineage"])
 
     def put(self, job: Job, found: NodeLineage) -> None:
         uid, sql, parents = job
-        self.entries[self._key(sql, parents)] = {
+        key = self._key(sql, parents)
+        self.added.add(key)
+        self.entries[key] = {
             "node": uid,
             "tables_digest": self._tables(found.tables),
-            "lineage": _to_dict(found),
+            "lineage": lineage_to_dict(found),
         }
+
+    def export(self, jobs: list[Job]) -> dict[str, Any]:
+        """What another process's cache needs to take over these jobs (see :meth:`merge`): the key each
+        was looked up under, and of each entry put in this run, its node and its tables' digest (the
+        lineage itself travels apart, by node)."""
+        keys = [self._key(sql, parents) for _, sql, parents in jobs]
+        put = {
+            k: (self.entries[k]["node"], self.entries[k]["tables_digest"])
+            for k in dict.fromkeys(keys)
+            if k in self.added
+        }
+        return {"keys": keys, "put": put}
+
+    def merge(self, jobs: list[Job], exported: dict[str, Any], lineage: dict[str, dict[str, Any]]) -> None:
+        """Take over what :meth:`export` gave for the same jobs; ``lineage``: each node's, as a dict."""
+        for (_, sql, parents), key in zip(jobs, exported.get("keys", [])):
+            self._keys[sql] = (parents, key)
+        for key, (uid, digest) in exported.get("put", {}).items():
+            self.entries[key] = {"node": uid, "tables_digest": digest, "lineage": lineage[uid]}
+            self.added.add(key)
 
     def save(self, keep: list[Job]) -> None:
         """Write the cache with the entries of these jobs only (others are stale)."""
@@ -86,7 +113,7 @@ class LineageCache:
         fsio.atomic_write(self.path, orjson.dumps({"version": self.version, "entries": entries}))
 
 
-def _to_dict(found: NodeLineage) -> dict[str, Any]:
+def lineage_to_dict(found: NodeLineage) -> dict[str, Any]:
     return {
         "columns": found.columns,
         "lineage": {
@@ -98,7 +125,7 @@ def _to_dict(found: NodeLineage) -> dict[str, Any]:
     }
 
 
-def _from_dict(data: dict[str, Any]) -> NodeLineage:
+def lineage_from_dict(data: dict[str, Any]) -> NodeLineage:
     return NodeLineage(
         columns=list(data["columns"]),
         lineage={

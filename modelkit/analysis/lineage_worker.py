@@ -1,5 +1,6 @@
-"""A column lineage worker (see lineage_pool): the context, then batches of jobs until None, on stdin;
-the results of each batch, on stdout, as soon as it is done."""
+"""A column lineage worker: the context, then batches of jobs until None, on stdin; the results of each
+batch, on stdout, as soon as it is done (see lineage_pool). Sent ``("chain", context, cache folder)``
+first instead, it runs a chain of nodes the database lacks (see lineage_chain)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,23 @@ import pickle
 import sys
 
 from modelkit.analysis.lineage import analyse
+from modelkit.analysis.lineage_chain import serve
+from modelkit.analysis.loading import load_sqlglot
 
 
 def main() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
+    if "--chain" in sys.argv[1:]:  # started ahead of its work: sqlglot is loaded while the caller gets ready
+        load_sqlglot()
     try:
         ctx = pickle.load(source)
     except EOFError:  # the caller went away
+        return
+    if isinstance(ctx, tuple) and ctx and ctx[0] == "chain":
+        try:
+            serve(ctx[1], ctx[2], source, sink)
+        except EOFError:
+            pass
         return
     while True:
         try:

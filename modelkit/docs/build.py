@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from modelkit.core import fsio
 from modelkit.core.manifest import Manifest
 from modelkit.core.results import RunResult
 from modelkit.docs import content, site
-from modelkit.docs.catalog import CatalogEntry, catalog_dict, read_catalog
+from modelkit.docs.catalog import CatalogEntry, catalog_dict, fetch_catalog, relation_keys
 from modelkit.docs.descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
 from modelkit.docs.testinfo import collect_tests, load_run_results
 from modelkit.docs.trace import compile_and_trace
@@ -78,14 +80,26 @@ def generate_docs(
     clock.lap("descriptions")
     selected = session.select(options.select or ("*",), options.exclude, include_empty=True)  # "*": sources too
     catalog: dict[str, CatalogEntry] = {}
+    reading: Future[dict[str, CatalogEntry]] | None = None
     if not options.empty_catalog:
         say("Building catalog")
-        catalog = read_catalog(session.adapter, manifest, selected)
-    result.catalog_entries = len(catalog)
+        # the database answers on a thread of its own (it lets go of the GIL) while the nodes compile
+        reading = _in_background(fetch_catalog, session.adapter, relation_keys(manifest, selected))
     clock.lap("catalog")
-    traced = compile_and_trace(
-        session, selected, catalog, compile=options.compile, workers=options.workers, cache_dir=target_dir
-    )
+    try:
+        traced = compile_and_trace(
+            session,
+            selected,
+            reading if reading is not None else catalog,
+            compile=options.compile,
+            workers=options.workers,
+            cache_dir=target_dir,
+        )
+    finally:
+        if reading is not None:
+            reading.exception()  # never leave it reading while the connection closes
+    catalog = reading.result() if reading is not None else catalog
+    result.catalog_entries = len(catalog)
     compiled, lineage = traced.compiled, traced.lineage
     result.compiled_from = traced.compiled_from
     result.columns = sum(len(found.columns) for found in lineage.values())
@@ -153,6 +167,20 @@ def copy_assets(root: Path, target_dir: Path, asset_paths: Sequence[str]) -> Non
             raise fsio.os_error(exc, copied, "copy the assets to") from None
 
 
+def _in_background(function: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``function(*args)`` on a thread of its own; its result (or exception) in the future."""
+    future: Future[Any] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="modelkit-catalog", daemon=True).start()
+    return future
+
+
 class _Clock:
     def __init__(self, timings: dict[str, float]) -> None:
         self.timings = timings
@@ -171,10 +199,13 @@ def render_descriptions(session: Session, manifest: Manifest) -> dict[str, dict[
     for node in [*manifest.nodes.values(), *manifest.sources.values()]:
         path = yaml_path(node)
         owner = f"{node.resource_type} {node.name}"
+        text = node.description
         entry: dict[str, Any] = {
-            "description": renderer.render(node.description, path, owner),
+            "description": renderer.render(text, path, owner) if _jinja(text) else text,
             "columns": {
                 name: renderer.render(col.description, path, f"{owner}, column {name}")
+                if _jinja(col.description)
+                else col.description
                 for name, col in node.columns.items()
             },
         }
@@ -182,6 +213,11 @@ def render_descriptions(session: Session, manifest: Manifest) -> dict[str, dict[
             entry["source_description"] = renderer.render(node.source_description, path, f"source {node.source_name}")
         out[node.unique_id] = entry
     return out
+
+
+def _jinja(text: str) -> bool:
+    """Whether a description needs rendering (most are plain text: tens of thousands of columns)."""
+    return bool(text) and ("{{" in text or "{%" in text)
 
 
 def generate(

@@ -63,7 +63,12 @@ def relation_keys(manifest: Manifest, unique_ids: Iterable[str]) -> dict[tuple[s
 
 def read_catalog(adapter: Any, manifest: Manifest, unique_ids: Iterable[str]) -> dict[str, CatalogEntry]:
     """Catalog entries (by unique_id) of the given nodes and sources whose relation exists."""
-    wanted = relation_keys(manifest, unique_ids)
+    return fetch_catalog(adapter, relation_keys(manifest, unique_ids))
+
+
+def fetch_catalog(adapter: Any, wanted: dict[tuple[str, str, str], list[str]]) -> dict[str, CatalogEntry]:
+    """Catalog entries of these relations (see :func:`relation_keys`); reads nothing of the manifest,
+    so that it may run on a thread of its own while the manifest is in use."""
     if not wanted:
         return {}
     schemas = sorted({(db, schema) for db, schema, _ in wanted})

@@ -43,8 +43,14 @@ def _order(item: tuple[str, Any]) -> tuple[int, str, str]:
     return (TYPE_ORDER.index(kind) if kind in TYPE_ORDER else len(TYPE_ORDER), node.name, uid)
 
 
+_EMPTY = (None, "", [], {})
+_PLAIN = (str, list, dict)
+
+
 def _drop_empty(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if v not in (None, "", [], {})}
+    """Without the keys whose value is None, "", [] or {} (the page reads a missing key as empty)."""
+    # (a plain str, list or dict is empty when false: a cheaper test than comparing with each)
+    return {k: v for k, v in record.items() if (v if type(v) in _PLAIN else v not in _EMPTY)}
 
 
 def build(inputs: SiteInputs) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:

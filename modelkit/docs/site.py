@@ -8,6 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from modelkit.core import fsio
 
 SCRIPTS = ("util.js", "markdown.js", "sql.js", "select.js", "graph.js", "pages.js", "lineage_pages.js", "app.js")
@@ -18,9 +20,16 @@ def _asset(name: str) -> str:
     return resources.files("modelkit").joinpath("docs_site", name).read_text(encoding="utf-8")
 
 
+# values JSON has no type for (dates, dataclasses) go to ``str``, as with the standard library
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def _json(data: Any) -> str:
     """JSON safe inside a <script> element: no '<' can close it or open a comment."""
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    try:
+        text = orjson.dumps(data, default=str, option=_OPTIONS).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):  # what orjson refuses (integers beyond 64 bits, ...)
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
     return text.replace("<", "\\u003c")
 
 

@@ -1,20 +1,24 @@
 """Compiling the selected nodes and tracing their column lineage, overlapped.
 
-Nodes the database does not have (ephemeral or not built yet) come first, in dependency order: their
-output columns, read from their SQL, are what their children read. Then every other node is compiled
-in turn and handed at once to lineage worker processes, which work while the next one compiles.
+While the catalog is read (on a thread: the database lets go of the GIL), nodes compile in dependency
+order. Then the nodes the database does not have (ephemeral or not built yet) come first, in order:
+their output columns, read from their SQL, are what their children read. That chain runs on one worker
+process (analysis/lineage_chain.py) while the rest compiles. Then every other node is handed to lineage
+worker processes (analysis/lineage_pool.py), which work while the next one compiles.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelkit.analysis import lineage_chain
 from modelkit.analysis.lineage import PARALLEL_THRESHOLD, Job, LineageContext, NodeLineage, analyse, default_workers
 from modelkit.analysis.lineage_cache import LineageCache
+from modelkit.analysis.lineage_chain import ChainRunner, Record
 from modelkit.analysis.lineage_pool import LineagePool, analyse_many
 from modelkit.analysis.queryshapes import ShapeCache, shape_of
 from modelkit.api.session import Session
@@ -25,7 +29,6 @@ from modelkit.docs.catalog import CatalogEntry, relation_keys
 from modelkit.execute.runner import EXECUTABLE
 
 ANALYSED_TYPES = ("model", "snapshot", "analysis")
-_MADE_UP = re.compile(r"_col_\d+")  # names sqlglot gives unnamed expressions; the database names them otherwise
 
 
 @dataclass
@@ -53,13 +56,16 @@ def lineage_context(session: Session, catalog: dict[str, CatalogEntry]) -> Linea
 def compile_and_trace(
     session: Session,
     selected: set[str],
-    catalog: dict[str, CatalogEntry],
+    catalog: dict[str, CatalogEntry] | Future[dict[str, CatalogEntry]],
     *,
     compile: bool = True,
     workers: int | None = None,
     cache_dir: Path | None = None,
 ) -> Traced:
-    """Compile (or, without ``compile``, read what the last compile left in target/compiled/) and trace."""
+    """Compile (or, without ``compile``, read what the last compile left in target/compiled/) and trace.
+
+    ``catalog`` may still be on its way (a future): nodes are compiled meanwhile, and traced once it is in.
+    """
     manifest = session.manifest
     levels = session.graph.levels
     kinds = EXECUTABLE["compile"]
@@ -68,15 +74,14 @@ def compile_and_trace(
         key=lambda uid: (levels.get(uid, 0), uid),
     )
     traced = Traced(compiled_from="compile" if compile else "none")
-    ctx = lineage_context(session, catalog)
-    shapes = ShapeCache()  # queries that differ only in the relations they read are analysed once
     project_root = session.project.root
     root = os.path.join(str(project_root), "")  # compiled paths are shown relative to it
     target_dir = session.project.target_dir
-    cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
-    jobs: list[Job] = []
+    early: dict[str, str | None] = {}  # compiled while the catalog was read
 
     def sql_of(node: Node) -> str | None:
+        if node.unique_id in early:
+            return early.pop(node.unique_id)
         start = time.perf_counter()
         if compile:
             t0 = now()
@@ -98,25 +103,58 @@ def compile_and_trace(
             traced.compiled[node.unique_id] = sql
         return sql
 
-    for uid in order:
-        if uid in catalog:
-            continue
-        node = manifest.nodes[uid]
-        sql = sql_of(node)
-        if sql is None or node.resource_type not in ANALYSED_TYPES:
-            continue
-        job = (uid, sql, node.depends_on_nodes)
-        jobs.append(job)
-        found = cache.get(job) if cache is not None else None
-        if found is None:
-            found = shapes.analyse(ctx, sql, node.depends_on_nodes)
-            if cache is not None:
-                cache.put(job, found)
-        traced.lineage[uid] = found
-        _register(session, ctx, node, sql, found, traced)
-
-    rest = [uid for uid in order if uid in catalog]
     workers = default_workers() if workers is None else workers
+    analysed = [uid for uid in order if manifest.nodes[uid].resource_type in ANALYSED_TYPES]
+    spare = None  # a chain worker started while the catalog is read, in case the database lacks many nodes
+    if isinstance(catalog, Future):
+        if workers >= 2 and len(analysed) >= max(PARALLEL_THRESHOLD, 1):
+            spare = lineage_chain.spawn()
+        try:
+            for uid in order:
+                if catalog.done():
+                    break
+                early[uid] = sql_of(manifest.nodes[uid])
+            catalog = catalog.result()
+        except BaseException:
+            if spare is not None:
+                lineage_chain.dismiss(spare, kill=True)
+            raise
+    ctx = lineage_context(session, catalog)
+    shapes = ShapeCache()  # queries that differ only in the relations they read are analysed once
+    cache = LineageCache(cache_dir, ctx) if cache_dir is not None else None
+    jobs: list[Job] = []
+
+    unbuilt = [uid for uid in order if uid not in catalog]
+    chained = sum(1 for uid in analysed if uid not in catalog)
+    # the nodes the database lacks, one after the other, on a worker process while this one compiles
+    chain = ChainRunner(
+        ctx,
+        cache,
+        shapes,
+        worker=workers >= 2 and chained >= max(PARALLEL_THRESHOLD, 1),
+        cache_dir=cache_dir,
+        process=spare,
+    )
+    try:
+        for uid in unbuilt:
+            node = manifest.nodes[uid]
+            sql = sql_of(node)
+            if sql is None or node.resource_type not in ANALYSED_TYPES:
+                continue
+            jobs.append((uid, sql, node.depends_on_nodes))
+            chain.add((uid, sql, node.depends_on_nodes, _record_of(session, ctx, node, sql)))
+        rest = [uid for uid in order if uid in catalog]
+        if chain.links:  # what the rest reads is known once the chain is done: compile it meanwhile
+            for uid in rest:
+                early[uid] = sql_of(manifest.nodes[uid])
+    except BaseException:
+        chain.cancel()
+        raise
+    done = chain.finish()
+    for uid, (found, columns) in done.found.items():
+        traced.lineage[uid] = found
+        traced.derived_columns[uid] = columns
+
     # while this process compiles, one worker per other core; afterwards this process helps too (started
     # with the first query to analyse: every other one may come from the cache)
     pooled = workers >= 2 and len(rest) >= PARALLEL_THRESHOLD
@@ -170,7 +208,20 @@ def compile_and_trace(
         for job in missing:
             cache.put(job, fresh[job[0]])
         cache.save(jobs)
+    # in the order they are traced, whenever they were compiled (run_results.json lists them so)
+    rank = {uid: i for i, uid in enumerate([*unbuilt, *rest])}
+    traced.results.sort(key=lambda r: rank[r.unique_id])
+    traced.compiled = {uid: traced.compiled[uid] for uid in sorted(traced.compiled, key=rank.__getitem__)}
     return traced
+
+
+def _record_of(session: Session, ctx: LineageContext, node: Node, sql: str) -> Record:
+    """How a node the database lacks is recorded for its children (see lineage_chain)."""
+    if node.is_ephemeral:
+        return ("ephemeral", node.relation.identifier, _described(session, sql) or None)
+    if node.resource_type != "analysis":
+        return ("relation", ctx.key(node.database, node.schema, node.alias or node.name))
+    return ("none",)
 
 
 def _record(traced: Traced, node: Node, sql: str, path: str, t0: object, start: float) -> None:
@@ -188,21 +239,6 @@ def _record(traced: Traced, node: Node, sql: str, path: str, t0: object, start: 
             relation_name=node.relation_name,
         )
     )
-
-
-def _register(session: Session, ctx: LineageContext, node: Node, sql: str, found: NodeLineage, traced: Traced) -> None:
-    """Make a node the database lacks readable by its children: its columns, from its query."""
-    columns: list[tuple[str, str | None]] = [
-        (name, None) for name in found.columns if not _MADE_UP.fullmatch(name) or name in sql
-    ]
-    if node.is_ephemeral:
-        columns = _described(session, sql) or columns
-    traced.derived_columns[node.unique_id] = columns
-    names = {name: dtype or "" for name, dtype in columns}
-    if node.is_ephemeral:
-        ctx.add_ephemeral(node.relation.identifier, node.unique_id, names)
-    elif node.resource_type != "analysis":
-        ctx.add_relation(ctx.key(node.database, node.schema, node.alias or node.name), node.unique_id, names)
 
 
 def _described(session: Session, sql: str) -> list[tuple[str, str | None]]:
