@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_PROJECT, embedded_db, run_cli
+from conftest import SAMPLE_PROJECT, embedded_db, run_cli, write_files
 
 UID = "model.shop."
 
@@ -88,8 +88,8 @@ def test_text_output_is_a_tree(shop: Path) -> None:
         "customers.first_name",
         "├── copied  stg_customers.first_name",
         "│   └── copied  raw_customers.first_name",
-        "├── filtered-by  stg_customers.customer_id",  # the join's keys: `using (customer_id)`
-        "└── filtered-by  orders.customer_id",
+        "├── filtered-by  orders.customer_id",  # the join's keys: `using (customer_id)`
+        "└── filtered-by  stg_customers.customer_id",
     ]
 
 
@@ -137,3 +137,38 @@ def test_the_docs_site_and_the_command_share_the_engine() -> None:
     from modelkit.docs import trace
 
     assert trace.analyse is engine.analyse
+
+
+def test_upstream_order_does_not_depend_on_the_process(tmp_path: Path) -> None:
+    """A column computed from several upstream columns lists them in one order, whatever the process's
+    string hashing (sqlglot gives them in set order)."""
+    import os
+    import subprocess
+    import sys
+
+    root = write_files(
+        tmp_path / "demo",
+        {
+            "modelkit.yml": "name: demo\n",
+            "models/a.sql": "select 1 as id, 2 as x, 3 as y, 4 as z",
+            "models/b.sql": "select 1 as id, 5 as p, 6 as q",
+            "models/total.sql": (
+                "select a.id, a.x + a.y + a.z + b.p + b.q as total from {{ ref('a') }} a"
+                " join {{ ref('b') }} b on a.id = b.id and b.q > a.z where a.x > 0 and b.p < 9"
+            ),
+        },
+    )
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        out = subprocess.run(
+            [sys.executable, "-m", "modelkit.cli", "lineage", "total.total", "--upstream", "--output", "json"],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed, "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(out.stdout)
+        shutil.rmtree(root / "target", ignore_errors=True)  # traced again, not read from the cache
+    assert len(outputs) == 1
+    assert len(json.loads(outputs.pop())["upstream"]) >= 5

@@ -267,11 +267,16 @@ def _column(ctx: LineageContext, root: Any, parents: set[str]) -> ColumnLineage:
             reasons.append(f"cannot trace '{leaf.expression.sql(ctx.dialect)}'")
         else:
             reasons.append(f"'{leaf.name}' comes from {source.sql(ctx.dialect)[:80]}, not from a relation")
+    upstream.sort(key=_order)  # sqlglot's order follows sets, which differ from one process to the next
     if reasons:
-        return ColumnLineage(UNRESOLVED, upstream, "; ".join(dict.fromkeys(reasons)))
+        return ColumnLineage(UNRESOLVED, upstream, "; ".join(sorted(dict.fromkeys(reasons))))
     if not upstream:
         return ColumnLineage(NO_COLUMN)
     return ColumnLineage(DIRECT if direct and len(upstream) == 1 else DERIVED, upstream)
+
+
+def _order(upstream: Upstream) -> tuple[str, str, str]:
+    return (upstream.unique_id or "", upstream.relation, upstream.column)
 
 
 def _leaves(root: Any) -> Iterator[tuple[Any, str]]:
@@ -343,7 +348,7 @@ class _Conditions:
             for upstream in self.select(scope):
                 if upstream not in found:
                     found.append(upstream)
-        return found
+        return sorted(found, key=_order)
 
     def select(self, scope: Any) -> list[Upstream]:
         from sqlglot import exp  # sqlglot takes ~0.2 s to import: loaded only when lineage is traced

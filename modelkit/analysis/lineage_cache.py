@@ -18,7 +18,7 @@ from modelkit.analysis.lineage import ColumnLineage, Job, LineageContext, NodeLi
 from modelkit.core import fsio
 
 FILE_NAME = "lineage_cache.json"
-FORMAT = 4  # bump when the shape of an entry (or of its keys) changes
+FORMAT = 5  # bump when the shape of an entry (or of its keys) changes; 5: upstream columns in a stable order
 
 
 def _version(ctx: LineageContext) -> str:
