@@ -233,6 +233,9 @@ def test_the_cache_is_used_until_what_a_model_reads_changes(tmp_path: Path) -> N
     assert "Static analysis: 2 nodes analysed, 2 from the cache" in third.output
     fourth = run_cli("compile", "--log-level", "debug", cwd=root)  # what was analysed again was kept
     assert "Static analysis: 0 nodes analysed, 4 from the cache" in fourth.output
+    (root / "models" / "m.sql").write_text("select person_name as who from {{ ref('upstream') }}")
+    fifth = run_cli("compile", "--log-level", "debug", cwd=root)
+    assert "Static analysis: 1 node analysed, 3 from the cache" in fifth.output
 
 
 def test_a_damaged_cache_entry_is_analysed_again(tmp_path: Path) -> None:
@@ -381,7 +384,7 @@ def test_a_run_finds_unchanged_models_in_the_cache_without_rendering_them(
 
 def _analysed(output: str) -> tuple[int, int]:
     """(nodes analysed, of which on the worker process) from the debug line."""
-    found = re.search(r"Static analysis: (\d+) nodes analysed(?: \((\d+) on a worker process\))?", output)
+    found = re.search(r"Static analysis: (\d+) nodes? analysed(?: \((\d+) on a worker process\))?", output)
     assert found is not None, output[-2000:]
     return int(found[1]), int(found[2] or 0)
 

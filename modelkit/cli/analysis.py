@@ -26,6 +26,7 @@ from modelkit.cli.app import (
     open_project,
 )
 from modelkit.core import settings
+from modelkit.core.text import pluralize
 
 
 def report_analysis(reporter: Any, report: Any, debug: bool = False) -> None:
@@ -45,7 +46,7 @@ def report_analysis(reporter: Any, report: Any, debug: bool = False) -> None:
                 reporter.emit("Note", line, {"msg": line}, level="debug", always=True)
     shared = f" ({report.on_worker} on a worker process)" if report.workers else ""
     timing = (
-        f"Static analysis: {report.analysed} nodes analysed{shared}, "
+        f"Static analysis: {pluralize(report.analysed, 'node')} analysed{shared}, "
         f"{report.cached} from the cache, in {report.seconds:.2f}s"
     )
     reporter.emit("Note", timing, {"msg": timing}, level="debug")
