@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -459,15 +461,44 @@ def _children() -> set[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_a_worker_started_early_and_not_needed_is_stopped(tmp_path: Path, monkeypatch) -> None:
-    """With a spare core, compile and run start a worker process before parsing; a project too small
-    for it (or all found in the cache) stops it: nothing is left running."""
+    """With a spare core, compile and run start a worker process before parsing, which checks what is
+    not in the cache; when everything is (the second compile), it is stopped unused. Either way nothing
+    is left running."""
     import modelkit.analysis.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "use_worker", lambda count: True)
     root = project(tmp_path, {"models/m.sql": "select person_name from {{ ref('upstream') }}"})
     before = _children()
-    for command in (["compile"], ["build", "--exclude", "staged_events"], ["compile"]):  # no events source here
+    expected = [True, False, False]  # the build finds every node the compile analysed in the cache
+    for command, used in zip((["compile"], ["build", "--exclude", "staged_events"], ["compile"]), expected):
         out = run_cli(*command, "--log-level", "debug", cwd=root)
         assert out.exit_code == 0, out.output
-        assert "on a worker process" not in out.output  # too few nodes to hand any over
+        assert ("on a worker process" in out.output) == used, out.output
         assert _children() == before
+
+
+SELECTED_ON_WORKER = """
+import sys
+import modelkit.analysis.pipeline as pipeline
+pipeline.use_worker = lambda count: True  # as on a machine with a core to spare
+from modelkit.cli.main import main
+main()
+"""
+
+
+def test_a_selection_is_checked_by_the_early_worker_and_sqlglot_is_not_imported_here(tmp_path: Path) -> None:
+    """`compile -s` with a core to spare: the worker started before the parse checks the selected model
+    (its finding is reported) and this process never imports sqlglot, which the worker loaded while
+    this process parsed."""
+    root = project(tmp_path, {"models/typo.sql": "select id, nme from {{ ref('people') }}"})
+    assert run_cli("seed", cwd=root).exit_code == 0
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", SELECTED_ON_WORKER, "compile", "-s", "typo", "--log-level", "debug"],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Column 'nme' is not a column of seed people. Did you mean 'name'?" in done.stdout
+    assert "(1 on a worker process)" in done.stdout, done.stdout
+    imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert "modelkit.analysis.pipeline" in imported  # what -X importtime lists is this process's imports
+    assert not [name for name in imported if name.startswith("sqlglot")]

@@ -10,7 +10,6 @@ SQL hash is known without rendering it (see :meth:`modelkit.execute.fingerprints
 from __future__ import annotations
 
 import hashlib
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,10 @@ from modelkit.analysis.relations import Key, Relations
 from modelkit.analysis.shapes import Shape
 from modelkit.core import fsio, jsonio
 from modelkit.core.errors import ModelkitError
+from modelkit.core.packages import installed_version
 from modelkit.core.text import sql_hash
 
-try:
-    SQLGLOT_VERSION = version("sqlglot")  # read without importing sqlglot: a warm run never needs it
-except PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
-    SQLGLOT_VERSION = ""
+SQLGLOT_VERSION = installed_version("sqlglot")  # read without importing sqlglot: a warm run never needs it
 FILE_NAME = "static_analysis.json"
 FORMAT = 4  # bump when the shape of an entry (or of its key) changes
 # An entry is kept as [unique_id, its JSON text]: a command reads the file whole, and parses only the entries

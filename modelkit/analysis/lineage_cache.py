@@ -7,7 +7,6 @@ the query names are what they were when it was computed; anything else is analys
 from __future__ import annotations
 
 import hashlib
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import orjson
 from modelkit import __version__
 from modelkit.analysis.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
 from modelkit.core import fsio
+from modelkit.core.packages import installed_version
 
 FILE_NAME = "lineage_cache.json"
 FORMAT = 5  # bump when the shape of an entry (or of its keys) changes; 5: upstream columns in a stable order
@@ -23,10 +23,7 @@ FORMAT = 5  # bump when the shape of an entry (or of its keys) changes; 5: upstr
 
 def _version(ctx: LineageContext) -> str:
     # sqlglot's version from its package metadata: importing sqlglot (~0.2 s) is not needed when every entry is reused
-    try:
-        sqlglot = metadata.version("sqlglot")
-    except metadata.PackageNotFoundError:
-        sqlglot = "?"
+    sqlglot = installed_version("sqlglot") or "?"
     return f"{FORMAT}/{__version__}/{sqlglot}/{ctx.dialect}/{ctx.default_database}/{ctx.default_schema}".lower()
 
 

@@ -67,10 +67,11 @@ def running_others() -> int | None:
     return max(running - 1, 0)
 
 
-def spawn() -> subprocess.Popen[bytes]:
-    """A worker process, importing what it needs until its first message comes."""
+def spawn(dialect: str | None = None) -> subprocess.Popen[bytes]:
+    """A worker process, importing what it needs until its first message comes (with ``dialect``, what
+    reading SQL in it needs as well)."""
     return subprocess.Popen(
-        [sys.executable, "-m", WORKER_MODULE],
+        [sys.executable, "-m", WORKER_MODULE, *([dialect] if dialect is not None else [])],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # a worker that fails only leaves its jobs to this process
@@ -83,8 +84,8 @@ class EarlyWorker:
 
     Started only when a core is spare (see :func:`use_worker`)."""
 
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen[bytes] | None = spawn() if use_worker(WORKER_THRESHOLD) else None
+    def __init__(self, dialect: str) -> None:
+        self.proc: subprocess.Popen[bytes] | None = spawn(dialect) if use_worker(WORKER_THRESHOLD) else None
 
     def take(self) -> subprocess.Popen[bytes] | None:
         proc, self.proc = self.proc, None
@@ -209,10 +210,13 @@ class Pipeline:
         self._changed = threading.Condition(self._lock)
         self.worker: Worker | None = None
         self.worker_gone = False
-        if worker is None:  # a worker started early was started on a spare core: only the size decides
-            ready = early is not None and early.proc is not None
-            worker = len(order) >= WORKER_THRESHOLD if ready else use_worker(len(order))
+        ready = early is not None and early.proc is not None
+        if worker is None:  # a worker started early was started on a spare core, and is paid for
+            worker = ready or use_worker(len(order))
         self.overlap = worker
+        # a few nodes and a worker that has sqlglot loaded already: it checks them all, and this process
+        # does not import sqlglot (about as long as checking them takes)
+        self.solo = ready and len(order) < WORKER_THRESHOLD
         self._queued: list[Any] = []  # settled nodes, sent when the first job starts the worker
         self.waiting: deque[str] = deque()  # jobs neither sent to the worker nor taken here, in begin order
         self.sent: dict[str, int] = {}  # jobs at the worker without a result yet, by their position in order
@@ -326,6 +330,8 @@ class Pipeline:
 
     def _take(self) -> str | None:
         """A waiting job whose inputs are all settled here (under the lock)."""
+        if self.solo and not self.worker_gone:
+            return None
         for index, uid in enumerate(self.waiting):
             if index >= SCAN:
                 return None

@@ -1,5 +1,6 @@
 """The static analysis worker (see :mod:`modelkit.analysis.pipeline`).
 
+Its argument, when given, is the dialect of the SQL it checks: it imports what that needs at once.
 On stdin: the project's relations, then jobs (checked in the order they come, each recording its
 query's columns for the next) and the columns of nodes the caller settled itself, until None. On
 stdout: ``(unique_id, QueryCheck)`` per job, or ``(unique_id, (message, traceback))`` when the
@@ -11,11 +12,14 @@ from __future__ import annotations
 import pickle
 import sys
 
+from modelkit.analysis.loading import warm
 from modelkit.analysis.static import check, failure, settled_shape
 
 
 def main() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
+    if len(sys.argv) > 1:  # the dialect of the SQL it will read: imported before the first job comes
+        warm(sys.argv[1])
     relations = None
     while True:
         try:

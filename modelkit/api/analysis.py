@@ -208,15 +208,16 @@ def check_before_run(
         return pipeline.finish() if pipeline is not None else None
 
 
-def early_worker(session: Session, command: str, narrowed: bool) -> EarlyWorker | None:
-    """For a command that analyses the whole project (not ``narrowed`` by a selection, which mostly picks
-    a few nodes), a worker process started now (before the project is parsed) when a core is spare and
-    the analysis is not turned off for the whole command."""
-    if command not in ANALYSED_COMMANDS or narrowed:
+def early_worker(session: Session, command: str) -> EarlyWorker | None:
+    """For a command that analyses nodes, a worker process started now (before the project is parsed,
+    when a core is spare and the analysis is not turned off for the whole command), importing sqlglot
+    and the target's dialect while this process parses and compiles. A selection mostly picks a few
+    nodes: the worker then checks them all and this process never imports sqlglot."""
+    if command not in ANALYSED_COMMANDS:
         return None
     if settings.resolve("static_analysis", None, session.project.flags) == "off":
         return None
-    return EarlyWorker()
+    return EarlyWorker(session.target.type)
 
 
 # The name --warn-error-options knows static analysis warnings by (--warn-error promotes them all).

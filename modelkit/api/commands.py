@@ -36,14 +36,9 @@ if TYPE_CHECKING:
 Keep = Callable[["AnalysisReport | None"], None]
 
 
-def narrowed(options: RunOptions) -> bool:
-    """Whether the command runs on a selection rather than the whole project."""
-    return bool(options.select or options.selector or options.unique_ids is not None)
-
-
 def compile_selected(session: Session, options: RunOptions, reporter: Reporter | None, keep: Keep) -> dict[str, str]:
     """Compile the selected nodes, analysing each as it is compiled; their SQL by unique_id."""
-    early = early_worker(session, "compile", narrowed(options))
+    early = early_worker(session, "compile")
     try:
         return _compile(session, options, reporter, keep, early)
     finally:
@@ -97,7 +92,7 @@ def execute_selected(
 ) -> RunResult:
     """Run the selected nodes; ``run`` and ``build`` analyse them first, and run nothing on an error."""
     command = options.command
-    early = early_worker(session, command, narrowed(options))
+    early = early_worker(session, command)
     try:
         runner = make_runner(session, options, reporter)
         selected = runner.selected_nodes()

@@ -18,20 +18,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from modelkit import __version__
 from modelkit.core import fsio, jsonio
 from modelkit.core.errors import ModelkitError
+from modelkit.core.packages import installed_version
 from modelkit.dialects.results import Translation
 from modelkit.dialects.shapes import Shape
 
-try:
-    SQLGLOT_VERSION = version("sqlglot")  # read without importing sqlglot: a warm run never needs it
-except PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
-    SQLGLOT_VERSION = ""
+SQLGLOT_VERSION = installed_version("sqlglot")  # read without importing sqlglot: a warm run never needs it
 FILE_NAME = "dialect_translations.json"
 FORMAT = 1  # bump when the shape of an entry (or of its key) changes
 
