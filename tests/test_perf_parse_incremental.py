@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO, run_cli, write_files
 from packages_support import make_projects
 
+from modelkit.core import fsio
 from modelkit.parse import incremental, snapshot
 
 ROOT_FILES = {
@@ -287,11 +288,15 @@ SEQUENCE = [
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("spare_from", [fsio.SPARE_FROM, 0], ids=["temporary_file", "spare_copy"])
 @pytest.mark.parametrize("overlay_limit", [snapshot.OVERLAY_LIMIT, 1], ids=["overlay", "snapshot_rewritten"])
 def test_edits_one_after_another_stay_equal_to_a_parse_from_scratch(
-    project: Path, reparsed: list, monkeypatch: pytest.MonkeyPatch, overlay_limit: int
+    project: Path, reparsed: list, monkeypatch: pytest.MonkeyPatch, overlay_limit: int, spare_from: int
 ) -> None:
+    """Also with manifest.json written through its spare copy (what a large project's parse does), whose
+    unchanged entries are copied from the manifest.json the spare is then exchanged with."""
     monkeypatch.setattr(snapshot, "OVERLAY_LIMIT", overlay_limit)
+    monkeypatch.setattr(fsio, "SPARE_FROM", spare_from)
     assert run_cli("parse", "--project-dir", str(project)).exit_code == 0
     steps = [next(e for e in EDITS if e[0] == case) for case in SEQUENCE]
     for _case, edit, _args, _env, _expected in steps:
@@ -301,6 +306,7 @@ def test_edits_one_after_another_stay_equal_to_a_parse_from_scratch(
     kept = comparable(project / "target" / "manifest.json")
     assert run_cli("parse", "--no-partial-parse", "--project-dir", str(project)).exit_code == 0
     assert kept == comparable(project / "target" / "manifest.json")
+    assert (project / "target" / fsio.spare_path(Path("manifest.json"))).exists() == (spare_from == 0)
 
 
 def test_an_edit_that_breaks_the_project_reports_what_a_full_parse_reports(project: Path, reparsed: list) -> None:

@@ -306,7 +306,7 @@ def write_manifest(
     """
     layout = Layout()
     chunks = _manifest_chunks(manifest, invocation_id, compiled or {}, adapter_type, reuse, layout)
-    fsio.atomic_write(path, chunks, scrub=True)
+    fsio.atomic_write(path, chunks, scrub=True, spare=True)
     return None if secret_values() else layout
 
 
