@@ -209,8 +209,8 @@ class EventReporter(ConsoleReporter):
         if self.log_file is not None:
             self.emit(name, text, data, level="debug")
         with self._lock:
-            self.console.file.write(text + "\n")
-            self.console.file.flush()
+            self.stream.write(text + "\n")
+            self.stream.flush()
 
     # -- node lines --------------------------------------------------------------------
     def start(self, index: int, total: int, node: Node) -> None:

@@ -7,6 +7,7 @@ not a terminal; a progress bar shows on terminals for runs of many nodes.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import sys
 import threading
@@ -84,26 +85,53 @@ def dotted(index: int, total: int, message: str, status: str, width: int = LINE_
     return prefix.ljust(width, "."), f" [{status}]"
 
 
+# What makes rich treat a stream that is not a TTY as a terminal.
+FORCING = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream: not a terminal
+        return False
+
+
 class ConsoleReporter:
     """Prints dbt-style lines; safe to call from worker threads."""
 
     def __init__(self, use_colors: bool | None = None, quiet: bool = False, stream: Any = None) -> None:
-        from rich.console import Console
-
-        stream = stream or sys.stdout
-        no_color = bool(os.environ.get("NO_COLOR")) or use_colors is False
-        self.console = Console(file=stream, no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
-        if no_color:
-            self.console.no_color = True
+        self.stream = stream or sys.stdout
+        self._no_color = bool(os.environ.get("NO_COLOR")) or use_colors is False
         self.quiet = quiet
         # Without colours (NO_COLOR, or not a terminal) a line is plain text: written directly, it costs
-        # a tenth of going through rich, which counts on runs of thousands of nodes.
-        self._plain = self.console.no_color or not self.console.is_terminal
+        # a tenth of going through rich, which counts on runs of thousands of nodes (and rich is not even
+        # imported, which saves a tenth of the start-up).
+        self._plain = self._no_color or not self.is_terminal
         self._lock = threading.Lock()
         self._progress: Any = None
         self._task: Any = None
         self.width = LINE_WIDTH  # --printer-width
         self._secrets = secrets.values()  # masked in every line (read once: a run prints thousands of lines)
+
+    @functools.cached_property
+    def console(self) -> Any:
+        """rich's console on the stream: made when a coloured line or the progress bar first needs it."""
+        # rich takes ~20 ms to import: only for a terminal that shows colours
+        from rich.console import Console
+
+        console = Console(file=self.stream, no_color=self._no_color, highlight=False, soft_wrap=True, emoji=False)
+        if self._no_color:
+            console.no_color = True
+        return console
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the stream is a terminal, as rich decides it; rich is asked only when its console is
+        made already, the stream is a TTY, or an environment variable rich reads may force it to be one."""
+        made = "console" in self.__dict__
+        if not made and not any(os.environ.get(name) for name in FORCING) and not _isatty(self.stream):
+            return False
+        return bool(self.console.is_terminal)
 
     def _mask(self, text: str) -> str:
         for secret in self._secrets:
@@ -122,7 +150,7 @@ class ConsoleReporter:
         if self._plain and self._progress is None:
             self._write(self._stamp() + text)
             return
-        from rich.text import Text
+        from rich.text import Text  # (lazy, as rich.console above)
 
         out = Text(self._stamp())
         out.append(text, style=style or "")
@@ -132,8 +160,8 @@ class ConsoleReporter:
 
     def _write(self, text: str) -> None:
         with self._lock:
-            self.console.file.write(text + "\n")
-            self.console.file.flush()  # lines show as they happen, also when piped
+            self.stream.write(text + "\n")
+            self.stream.flush()  # lines show as they happen, also when piped
 
     def log(self, message: str) -> None:
         self.line(message)
@@ -148,12 +176,12 @@ class ConsoleReporter:
     def _node_line(self, index: int, total: int, message: str, status: str) -> None:
         if self.quiet:
             return
-        from rich.text import Text
-
         left, right = dotted(index, total, self._mask(message) if self._secrets else message, status, self.width)
         if self._plain and self._progress is None:
             self._write(self._stamp() + left + right)
             return
+        from rich.text import Text  # (lazy, as rich.console above)
+
         word = status.split(" ", 1)[0]
         out = Text(self._stamp() + left)
         out.append(" [")
@@ -176,7 +204,7 @@ class ConsoleReporter:
 
     # -- progress ------------------------------------------------------------------
     def begin(self, total: int) -> None:
-        if self.quiet or total < PROGRESS_MIN_NODES or not self.console.is_terminal:
+        if self.quiet or total < PROGRESS_MIN_NODES or not self.is_terminal:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
