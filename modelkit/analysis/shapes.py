@@ -11,12 +11,12 @@ its columns. Models get theirs from their SQL (:mod:`modelkit.analysis.checks`).
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from modelkit.core.manifest import Node, SourceDefinition
+from modelkit.dialects.shapes import value_type
 
 SAMPLE_ROWS = 20480  # rows of a seed read to guess its types (as many as DuckDB's CSV sniffer samples)
 
@@ -84,12 +84,6 @@ UNKNOWN = Shape((), (), complete=False)
 
 
 # -- seeds ------------------------------------------------------------------------------------
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
-_BOOL = frozenset({"true", "false"})
-_NULLS = frozenset({"", "null"})
 # How engines other than DuckDB spell the inferred types, where they differ.
 SPELLING = {
     "postgres": {"DOUBLE": "DOUBLE PRECISION"},
@@ -109,40 +103,14 @@ def spelled(data_type: str, dialect: str) -> str:
 
 def infer_type(values: Iterable[str | None]) -> str:
     """The type a column of CSV text gets, as a seed's does: the narrowest of BOOLEAN, INTEGER, BIGINT,
-    DOUBLE, DATE, TIMESTAMP, VARCHAR that every non-empty value fits.
+    DOUBLE, DATE, TIMESTAMP that every non-empty value fits (see :func:`value_type`).
 
     >>> infer_type(["1", "2", ""]), infer_type(["1", "2.5"]), infer_type(["2024-01-01"]), infer_type(["x", "1"])
     ('INTEGER', 'DOUBLE', 'DATE', 'VARCHAR')
     >>> infer_type(["3000000000"]), infer_type(["true", "FALSE"]), infer_type(["", None])
     ('BIGINT', 'BOOLEAN', 'VARCHAR')
     """
-    candidates = ["BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP"]
-    seen = False
-    for raw in values:
-        if raw is None:
-            continue
-        value = raw.strip()
-        if value.lower() in _NULLS:
-            continue
-        seen = True
-        candidates = [c for c in candidates if _fits(value, c)]
-        if not candidates:
-            return "VARCHAR"
-    return candidates[0] if seen and candidates else "VARCHAR"
-
-
-def _fits(value: str, kind: str) -> bool:
-    if kind == "BOOLEAN":
-        return value.lower() in _BOOL
-    if kind == "INTEGER":
-        return bool(_INT.fullmatch(value)) and -(2**31) <= int(value) < 2**31
-    if kind == "BIGINT":
-        return bool(_INT.fullmatch(value)) and -(2**63) <= int(value) < 2**63
-    if kind == "DOUBLE":
-        return bool(_FLOAT.fullmatch(value))
-    if kind == "DATE":
-        return bool(_DATE.fullmatch(value))
-    return bool(_TIMESTAMP.fullmatch(value))
+    return value_type(values)
 
 
 def seed_shape(node: Node, project_root: Path, dialect: str = "") -> Shape:

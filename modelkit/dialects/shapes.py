@@ -162,17 +162,13 @@ def value_type(values: Iterable[str | None]) -> str:
     >>> value_type(["true", "FALSE"]), value_type(["", None]), value_type(["2024-01-01 10:00:00"])
     ('BOOLEAN', 'VARCHAR', 'TIMESTAMP')
     """
-    candidates = list(_KINDS)
-    seen = False
-    for raw in values:
-        value = (raw or "").strip()
-        if value.lower() in _NULLS:
-            continue
-        seen = True
-        candidates = [kind for kind in candidates if _fits(value, kind)]
-        if not candidates:
-            return "VARCHAR"
-    return candidates[0] if seen else "VARCHAR"
+    present = {v for v in ((raw or "").strip() for raw in values) if v.lower() not in _NULLS}
+    if not present:
+        return "VARCHAR"
+    for kind in _KINDS:  # narrowest first: the first every value fits (most kinds fail at the first value)
+        if all(_fits(value, kind) for value in present):
+            return kind
+    return "VARCHAR"
 
 
 def _fits(value: str, kind: str) -> bool:
