@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO, embedded_db, query, run_cli
 
 FLOOR = REPO / "benchmarks" / "floor.py"
@@ -271,3 +272,30 @@ def test_compile_one_node_prints_its_sql(project_factory) -> None:
     assert "Compiled node 'b' is:" in out.output
     assert 'select * from "demo"."main"."a"' in out.output
     assert (root / "target/compiled/demo/models/b.yml/not_null_b_id.sql").exists()  # its test compiled too
+
+
+PRINT_SWITCH_INTERVAL = """
+import os, sys
+import modelkit.cli.main as cli
+leave = os._exit
+def report(code):
+    print("switch interval", sys.getswitchinterval(), flush=True)
+    leave(code)
+os._exit = report
+sys.argv = ["modelkit", "--version"]
+cli.main()
+"""
+
+
+def test_the_modelkit_process_hands_the_gil_over_sooner_than_python_does() -> None:
+    """Threads that wait on DuckDB, files or pipes get the GIL back within SWITCH_INTERVAL; a library
+    caller's interpreter (main([...]) in this process) is left as it is."""
+    from modelkit.cli import main as cli
+
+    done = subprocess.run([sys.executable, "-c", PRINT_SWITCH_INTERVAL], capture_output=True, text=True, timeout=60)
+    assert f"switch interval {cli.SWITCH_INTERVAL}" in done.stdout, done.stdout + done.stderr
+    assert cli.SWITCH_INTERVAL < 0.005
+    before = sys.getswitchinterval()
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert sys.getswitchinterval() == before

@@ -131,7 +131,22 @@ def command_line(argv: list[str] | None) -> str:
     return " ".join([program, *(sys.argv[1:] if argv is None else argv)])
 
 
+# How long a thread holding the GIL runs before one waiting for it gets it (Python's default: 5 ms).
+# modelkit's threads mostly wait on DuckDB, on files and on the analysis worker's pipes, each of which
+# releases the GIL: returning from one, a thread waits for the GIL while another computes, and with
+# the default a statement's thread or the compiled-files writer sits idle for up to 5 ms each time.
+SWITCH_INTERVAL = 0.0005
+
+
+def tune_interpreter() -> None:
+    """Settings of this process's Python interpreter for a command-line run (not for the library's
+    callers, whose process this is not)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 def main(argv: list[str] | None = None) -> None:
+    if argv is None:  # the modelkit process itself (main([...]) is the library's own entry point)
+        tune_interpreter()
     ACTIVE["command_line"] = command_line(argv)
     args, env = prepare_args(list(sys.argv[1:] if argv is None else argv))
     os.environ.update(env)
