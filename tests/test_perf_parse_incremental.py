@@ -306,7 +306,8 @@ def test_edits_one_after_another_stay_equal_to_a_parse_from_scratch(
     kept = comparable(project / "target" / "manifest.json")
     assert run_cli("parse", "--no-partial-parse", "--project-dir", str(project)).exit_code == 0
     assert kept == comparable(project / "target" / "manifest.json")
-    assert (project / "target" / fsio.spare_path(Path("manifest.json"))).exists() == (spare_from == 0)
+    for written in ("manifest.json", "modelkit_parse_state.json", "modelkit_manifest_index.marshal"):
+        assert (project / "target" / fsio.spare_path(Path(written))).exists() == (spare_from == 0), written
 
 
 def test_an_edit_that_breaks_the_project_reports_what_a_full_parse_reports(project: Path, reparsed: list) -> None:

@@ -123,7 +123,7 @@ def write_manifest(session: Session, compiled: Mapping[str, str] | None = None) 
             index_path.unlink(missing_ok=True)
         else:
             index = {"snapshot": tuple(after), "stat": _stat(path.stat()), "layout": written.dumps()}
-            fsio.atomic_write(index_path, marshal.dumps(index))
+            fsio.atomic_write(index_path, marshal.dumps(index), spare=True)
     except (OSError, ModelkitError):
         pass  # a read-only target folder only costs speed
 

@@ -4,7 +4,8 @@ Every file under ``target/`` is written by :func:`atomic_write`: into a temporar
 folder, then renamed over the old one (``os.replace``). A reader, another process, a kill or a full
 disk therefore finds either the whole old file or the whole new one, never a truncated mix.
 
-A large file written with ``spare=True`` (manifest.json of a big project: tens of MB) is written
+A large file written with ``spare=True`` (manifest.json of a big project: tens of MB; the parse's
+and the build's own state files) is written
 into a spare copy instead, ``.<name>.spare`` beside it, which is then *exchanged* with it in one
 atomic step (Linux ``renameat2(RENAME_EXCHANGE)``): the old content becomes the next write's spare.
 Writing over blocks the file system has already allocated, and freeing none, is several times faster
@@ -152,7 +153,7 @@ def atomic_write(
         raise
 
 
-SPARE_FROM = 4 << 20  # files this large (before the write) are written through a spare copy
+SPARE_FROM = 1 << 20  # files this large (before the write) are written through a spare copy
 RENAME_EXCHANGE = 2  # renameat2's flag (linux/fs.h)
 AT_FDCWD = -100
 

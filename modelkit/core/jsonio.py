@@ -53,6 +53,7 @@ def read(path: Path) -> Any:
         return orjson.loads(fh.read())
 
 
-def write(path: Path, data: Any) -> None:
-    """Write ``data`` to ``path`` atomically (a temporary file renamed over it)."""
-    fsio.atomic_write(path, dumps(data))
+def write(path: Path, data: Any, *, spare: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file renamed over it; with ``spare``, a large
+    file through its spare copy: see :func:`modelkit.core.fsio.atomic_write`)."""
+    fsio.atomic_write(path, dumps(data), spare=spare)

@@ -277,7 +277,7 @@ class BuildState:
         targets = dict(self.all.get("targets", {}))
         targets[self.target_key] = self.records
         try:
-            jsonio.write(self.path, {"modelkit": __version__, "format": FORMAT, "targets": targets})
+            jsonio.write(self.path, {"modelkit": __version__, "format": FORMAT, "targets": targets}, spare=True)
         except OSError:
             pass
 

@@ -149,5 +149,5 @@ class ParseCache:
             "templates": self.templates,
             "yaml": self.yaml,
         }
-        jsonio.write(self.path, data)
+        jsonio.write(self.path, data, spare=True)
         self.dirty = False

@@ -333,7 +333,7 @@ def save(
                 _write_store(target_dir / SNAPSHOT_FILE, _sections(snap))
             elif not files_only:
                 _save_overlay(target_dir, snap)
-            fsio.atomic_write(target_dir / FILES_FILE, jsonio.dumps(files))
+            fsio.atomic_write(target_dir / FILES_FILE, jsonio.dumps(files), spare=True)
         except (ModelkitError, OSError, pickle.PicklingError, TypeError, AttributeError, ValueError):
             forget(target_dir)
 
@@ -360,7 +360,7 @@ def _save_overlay(target_dir: Path, snap: Snapshot) -> None:
         "vars": snap.node_vars.changes,
         "templated": snap.templated.changes,
     }
-    fsio.atomic_write(target_dir / OVERLAY_FILE, pickle.dumps(overlay, protocol=_PICKLE))
+    fsio.atomic_write(target_dir / OVERLAY_FILE, pickle.dumps(overlay, protocol=_PICKLE), spare=True)
 
 
 def forget(target_dir: Path) -> None:

@@ -183,7 +183,7 @@ def record(
             "manifest": manifest,
             "summary": summary,
         }
-        jsonio.write(_path(project), state)
+        jsonio.write(_path(project), state, spare=True)
     except OSError:
         pass  # a read-only target folder only costs speed
 
