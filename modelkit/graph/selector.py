@@ -343,14 +343,14 @@ class Selector:
             for uid in selected:
                 allowed |= self.graph.ancestors(uid)
         parents_of = field_map(self.manifest.nodes, "parents")
-        for uid, kind in field_map(self.manifest.nodes, "kind").items():
-            if kind in ("test", "unit_test") and uid not in found:
-                parents = parents_of.get(uid, ())  # as dbt, only tests downstream of the selection are candidates
-                hit = any(parent in selected for parent in parents)
-                if hit and indirect != "eager":
-                    hit = all(parent in allowed for parent in parents)
-                if hit:
-                    found.add(uid)
+        kinds = field_map(self.manifest.nodes, "kind")
+        children = self.graph.children
+        # as dbt, only tests downstream of the selection are candidates: children of a selected node
+        for uid in {child for node in selected for child in children.get(node, ())} - found:
+            if kinds.get(uid) not in ("test", "unit_test"):
+                continue
+            if indirect == "eager" or all(parent in allowed for parent in parents_of.get(uid, ())):
+                found.add(uid)
         return found
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
