@@ -278,14 +278,13 @@ class Runner:
     def _left_as_is(self, uid: str) -> NodeResult | None:
         """A model or snapshot that --skip-unchanged leaves as it is, known from what was recorded (nothing to
         render): its NO-OP result, made in the scheduler's thread; None for any other node."""
-        state, context = self.build_state, self.context
+        state = self.build_state
         node = self.node(uid)
         if state is None or node.resource_type not in ("model", "snapshot") or node.resource_type in self.executors:
             return None
-        known = state.reusable_sql(node, context.renderer, context.compiler.recorded_sql)
-        if known is None or not state.unchanged(node, state.fingerprint(node, known, context.adapter)):
+        if not self._made_as_before(node, state):
             return None
-        return self._execute_node(uid)
+        return self._execute_node(uid, unchanged=True)
 
     def _interrupt(self) -> None:
         """Cancel the statements the worker threads are running (their units of work roll back)."""
@@ -303,7 +302,9 @@ class Runner:
         self.reporter.result(index, self.total, node, result)
         return result
 
-    def _execute_node(self, uid: str) -> NodeResult:
+    def _execute_node(self, uid: str, unchanged: bool = False) -> NodeResult:
+        """Run one node; ``unchanged``: :meth:`_left_as_is` found it unchanged (its NO-OP result is made
+        without working that out again)."""
         node = self.node(uid)
         index = self._next_index()
         self.reporter.start(index, self.total, node)
@@ -316,7 +317,7 @@ class Runner:
             if executor is not None:
                 executor.execute(self, node, result)
             else:
-                self._compile_and_materialize(node, result, t0)
+                self._compile_and_materialize(node, result, t0, unchanged)
         except ModelkitError as exc:
             result.status = "error"
             result.error = exc
@@ -343,13 +344,11 @@ class Runner:
         result.compiled_path = display_path(path, context.project.root)
         return sql
 
-    def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any) -> None:
+    def _compile_and_materialize(self, node: Node, result: NodeResult, t0: Any, unchanged: bool = False) -> None:
         context = self.context
         state = self.build_state if node.resource_type in ("model", "seed", "snapshot") else None
         if state is not None and node.resource_type != "seed":
-            # made from the same inputs: not rendered again
-            known = state.reusable_sql(node, context.renderer, context.compiler.recorded_sql)
-            if known is not None and state.unchanged(node, state.fingerprint(node, known, context.adapter)):
+            if unchanged or self._made_as_before(node, state):  # not rendered again
                 state.skipped(node)
                 result.status, result.message, result.adapter_response, result.failures = "no-op", "NO-OP", {}, 0
                 result.timing.clear()
@@ -386,6 +385,12 @@ class Runner:
             if state is not None:
                 state.record(node, fingerprint, made_from)
         result.timing.append(_timing("execute", t1, now()))
+
+    def _made_as_before(self, node: Node, state: BuildState) -> bool:
+        """Whether ``node`` would be made from the same inputs as its relation was, which is unchanged."""
+        context = self.context
+        known = state.reusable_sql(node, context.renderer, context.compiler.recorded_sql)
+        return known is not None and state.unchanged(node, state.fingerprint(node, known, context.adapter))
 
     def _grants_unsupported(self, node: Node) -> None:
         """An engine without grants says so once per command when a node it builds asks for some (dbt's warn_once)."""
