@@ -24,7 +24,7 @@ from modelkit.docs import content, site
 from modelkit.docs.catalog import CatalogEntry, catalog_dict, fetch_catalog, relation_keys
 from modelkit.docs.descriptions import DescriptionRenderer, resolve_manifest_descriptions, yaml_path
 from modelkit.docs.testinfo import collect_tests, load_run_results
-from modelkit.docs.trace import compile_and_trace
+from modelkit.docs.trace import Traced, compile_and_trace
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,25 @@ def generate_docs(
         # the database answers on a thread of its own (it lets go of the GIL) while the nodes compile
         reading = _in_background(fetch_catalog, session.adapter, relation_keys(manifest, selected))
     clock.lap("catalog")
+    invocation_id = session.invocation.invocation_id
+    written: dict[str, Any] = {}
+
+    def write_artifacts(traced: Traced) -> None:
+        """manifest.json, semantic_manifest.json and catalog.json (they need no lineage: written while it
+        is traced, on worker processes)."""
+        data = artifacts.manifest_dict(
+            manifest, invocation_id, traced.compiled if options.compile else {}, session.target.type
+        )
+        resolve_manifest_descriptions(data, descriptions)
+        write_semantic_manifest(target_dir / "semantic_manifest.json", manifest)
+        if options.compile:
+            artifacts.write_json(result.manifest_path, data)
+        catalog = reading.result() if reading is not None else {}
+        artifacts.write_json(result.catalog_path, catalog_dict(catalog, invocation_id))
+        say(f"Catalog written to {result.catalog_path.resolve()}")
+        written.update(generated_at=data["metadata"]["generated_at"], tests=collect_tests(manifest, results))
+        copy_assets(session.project.root, target_dir, session.project.asset_paths)
+
     try:
         traced = compile_and_trace(
             session,
@@ -94,6 +113,7 @@ def generate_docs(
             compile=options.compile,
             workers=options.workers,
             cache_dir=target_dir,
+            meanwhile=write_artifacts,
         )
     finally:
         if reading is not None:
@@ -110,21 +130,14 @@ def generate_docs(
     result.timings["compile"] = round(traced.compile_seconds, 3)
     result.timings["lineage"] = round(result.timings["lineage"] - traced.compile_seconds, 3)
 
-    invocation_id = session.invocation.invocation_id
-    data = artifacts.manifest_dict(manifest, invocation_id, compiled if options.compile else {}, session.target.type)
-    resolve_manifest_descriptions(data, descriptions)
-    write_semantic_manifest(target_dir / "semantic_manifest.json", manifest)
     if options.compile:
-        artifacts.write_json(result.manifest_path, data)
         run.results, run.elapsed_time = traced.results, time.perf_counter() - started
         artifacts.write_json(
             target_dir / "run_results.json", artifacts.run_results_dict(run, manifest.project_name, invocation_id, args)
         )
-    artifacts.write_json(result.catalog_path, catalog_dict(catalog, invocation_id))
-    say(f"Catalog written to {result.catalog_path.resolve()}")
     meta = {
         "project": manifest.project_name,
-        "generated_at": data["metadata"]["generated_at"],
+        "generated_at": written["generated_at"],
         "invocation_id": invocation_id,
         "modelkit_version": __version__,
         "adapter": session.target.type,
@@ -142,10 +155,9 @@ def generate_docs(
         compiled=compiled,
         lineage=lineage,
         derived_columns=traced.derived_columns,
-        tests=collect_tests(manifest, results),
+        tests=written["tests"],
         results=results,
     )
-    copy_assets(session.project.root, target_dir, session.project.asset_paths)
     index, details, column_lineage = content.build(inputs)
     result.nodes = len(index["nodes"])
     site.write(result.index_path, site.render(index, details, column_lineage, content.CHUNK_SIZE))
