@@ -83,8 +83,10 @@ def generate_docs(
     reading: Future[dict[str, CatalogEntry]] | None = None
     if not options.empty_catalog:
         say("Building catalog")
-        # the database answers on a thread of its own (it lets go of the GIL) while the nodes compile
-        reading = _in_background(fetch_catalog, session.adapter, relation_keys(manifest, selected))
+        # the database is opened and answers on a thread of its own (it lets go of the GIL) while the nodes
+        # compile; whatever needs the connection meanwhile waits for it to be open
+        keys = relation_keys(manifest, selected)
+        reading = _in_background(lambda: fetch_catalog(session.adapter, keys))
     clock.lap("catalog")
     invocation_id = session.invocation.invocation_id
     written: dict[str, Any] = {}
