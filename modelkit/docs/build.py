@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import threading
 import time
@@ -65,6 +66,19 @@ def generate_docs(
 ) -> GenerateResult:
     """Write catalog.json and index.html under the project's target folder; when it compiles, also
     manifest.json and the compile's run_results.json, as dbt does (``--no-compile`` writes neither)."""
+    # Nearly everything made here lives until the end (nodes, compiled SQL, lineage, the site's records)
+    # and holds hardly any cycle: each pass of the cyclic collector over it only costs time (at 5,000
+    # models, a third of the command's time in a handful of full passes).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(session, options, log)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _generate(session: Session, options: GenerateOptions, log: Callable[[str], None] | None) -> GenerateResult:
     say = log or (lambda message: None)
     flags = {"select": options.select, "exclude": options.exclude, "compile": options.compile}
     args = record_args(session, "generate", {**flags, "empty_catalog": options.empty_catalog})
