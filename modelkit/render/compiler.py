@@ -330,7 +330,7 @@ class FileWriter:
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[tuple[Path, str] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
-        self._made_dirs: dict[Path, bool] = {}  # folder -> whether this writer created it
+        self._made_dirs: dict[str, bool] = {}  # folder -> whether this writer created it
         self._thread = threading.Thread(target=self._work, name="modelkit-writer", daemon=True)
         self._thread.start()
 
@@ -346,11 +346,11 @@ class FileWriter:
                 continue
             path, text = item
             try:
-                folder = path.parent
+                folder = os.path.dirname(path)  # (cheaper than path.parent, once per file)
                 new = self._made_dirs.get(folder)
                 if new is None:
                     new = self._made_dirs[folder] = not os.path.isdir(folder)
-                    fsio.ensure_dir(folder)
+                    fsio.ensure_dir(Path(folder))
                 if not new or not _create(path, text):
                     write_if_changed(path, text)
             except BaseException as exc:  # noqa: BLE001 - re-raised by close()
@@ -392,13 +392,21 @@ def write_if_changed(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` unless the file already holds exactly that.
 
     Rewriting a file in place (truncate, then write) makes filesystems such as ext4 flush it on
-    close; a compile with nothing changed would pay that for every file.
+    close; a compile with nothing changed would pay that for every file. (Read with ``os`` calls: the
+    writer's thread holds the GIL for as little as it can while the compile runs beside it.)
     """
     data = text.encode("utf-8")
     try:
-        with open(path, "rb") as fh:
-            if fh.read(len(data) + 1) == data:
-                return
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
-        pass  # missing (or unreadable): write it
+        fd = -1  # missing (or unreadable): write it
+    if fd >= 0:
+        try:
+            same = os.read(fd, len(data) + 1) == data
+        except OSError:
+            same = False
+        finally:
+            os.close(fd)
+        if same:
+            return
     fsio.atomic_write(path, data)
