@@ -427,3 +427,14 @@ def test_the_cyclic_collector_is_off_while_generating_and_restored(
     finally:
         (gc.enable if was else gc.disable)()
     assert seen == [False, False]
+
+
+def test_adapter_info_for_the_header_opens_no_connection(shop: Path) -> None:
+    from modelkit.api.session import Session
+
+    with Session(shop, which="generate") as session:
+        info = session.adapter_info()
+        assert session.open_adapter is None  # DuckDB tells its version without a connection
+        assert info == session.adapter.info() and info["type"] == "duckdb" and info["duckdb"]
+        assert session.open_adapter is not None
+        assert session.adapter_info() == info  # the open adapter's, once there is one
