@@ -146,13 +146,20 @@ def compile_and_trace(
         process=spare,
     )
     try:
+        untraced: list[Node] = []  # (tests, ...) compiled once the chain has every link: it waits for none
         for uid in unbuilt:
             node = manifest.nodes[uid]
+            if node.resource_type not in ANALYSED_TYPES:
+                untraced.append(node)
+                continue
             sql = sql_of(node)
-            if sql is None or node.resource_type not in ANALYSED_TYPES:
+            if sql is None:
                 continue
             jobs.append((uid, sql, node.depends_on_nodes))
             chain.add((uid, sql, node.depends_on_nodes, _record_of(session, ctx, node, sql)))
+        chain.send()
+        for node in untraced:
+            sql_of(node)
         rest = [uid for uid in order if uid in catalog]
         if chain.links:  # what the rest reads is known once the chain is done: compile it meanwhile
             for uid in rest:
