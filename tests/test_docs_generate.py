@@ -390,3 +390,51 @@ def test_a_compile_error_while_workers_trace_stops_them(project_factory, monkeyp
         generate_docs(session, GenerateOptions(workers=2))
     assert started and all(w.proc.poll() is not None for w in started[0].workers)
     assert all(not w.thread.is_alive() for w in started[0].workers)
+
+
+def test_the_cyclic_collector_is_off_while_generating_and_restored(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import modelkit.docs.content as content
+    from modelkit.api.session import Session
+    from modelkit.docs import generate_docs
+
+    root = tmp_path / "shop"
+    shutil.copytree(shop, root)
+    seen: list[bool] = []
+    real_build = content.build
+
+    def build(inputs):
+        seen.append(gc.isenabled())
+        return real_build(inputs)
+
+    monkeypatch.setattr(content, "build", build)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            with Session(root, which="generate") as session:
+                generate_docs(session)
+            assert gc.isenabled() is enabled  # as it was before
+        failing = "select 1 as id {% if execute %}{{ exceptions.raise_compiler_error('boom') }}{% endif %}"
+        (root / "models" / "marts" / "customers.sql").write_text(failing)
+        gc.enable()
+        with Session(root, which="generate") as session, pytest.raises(Exception, match="boom"):
+            generate_docs(session)
+        assert gc.isenabled()  # restored after a failure too
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False, False]
+
+
+def test_adapter_info_for_the_header_opens_no_connection(shop: Path) -> None:
+    from modelkit.api.session import Session
+
+    with Session(shop, which="generate") as session:
+        info = session.adapter_info()
+        assert session.open_adapter is None  # DuckDB tells its version without a connection
+        assert info == session.adapter.info() and info["type"] == "duckdb" and info["duckdb"]
+        assert session.open_adapter is not None
+        assert session.adapter_info() == info  # the open adapter's, once there is one

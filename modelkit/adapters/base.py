@@ -22,6 +22,7 @@ class Capability(Enum):
     MERGE_INTO = "merge_into"  # ``merge`` is one MERGE statement (else the engine emulates it, e.g. by a rewrite)
     RELATION_STATE = "relation_state"  # ``relation_states``: what each relation looks like, in one query
     SUBQUERY_ALIAS = "subquery_alias"  # a subquery in FROM needs an alias (``--empty`` reads refs through one)
+    OFFLINE_INFO = "offline_info"  # ``info`` answers before ``open``: the header needs no connection
 
 
 class CsvReadError(DatabaseError):

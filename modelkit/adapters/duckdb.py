@@ -25,7 +25,9 @@ from modelkit.project.profiles import Target
 class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
-    capabilities = frozenset({Capability.BATCHED_TESTS, Capability.CATALOG_QUERY, Capability.RELATION_STATE})
+    capabilities = frozenset(
+        {Capability.BATCHED_TESTS, Capability.CATALOG_QUERY, Capability.RELATION_STATE, Capability.OFFLINE_INFO}
+    )
     constraint_support = dict.fromkeys(
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED
     )  # as dbt-duckdb: DuckDB checks every one of them on insert

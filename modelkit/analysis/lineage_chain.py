@@ -158,6 +158,12 @@ class ChainRunner:
             self._out.put(self._pending)
             self._pending = []
 
+    def send(self) -> None:
+        """Send the links added since the last full batch (the worker need not wait for more)."""
+        if self._proc is not None and self._pending:
+            self._out.put(self._pending)
+            self._pending = []
+
     def cancel(self) -> None:
         """Stop the worker without waiting for it (the caller failed)."""
         proc, self._proc = self._proc, None

@@ -4,6 +4,7 @@ first instead, it runs a chain of nodes the database lacks (see lineage_chain)."
 
 from __future__ import annotations
 
+import gc
 import pickle
 import sys
 
@@ -20,6 +21,11 @@ def main() -> None:
         ctx = pickle.load(source)
     except EOFError:  # the caller went away
         return
+    # What was loaded so far (sqlglot, the context) lives to the end: kept out of the collector's passes,
+    # which also come less often (an analysis makes many short-lived objects, and some cyclic garbage);
+    # at 5,000 models, a fifth less time for a chain, with the same peak memory
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
     if isinstance(ctx, tuple) and ctx and ctx[0] == "chain":
         try:
             serve(ctx[1], ctx[2], source, sink)

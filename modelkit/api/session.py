@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.adapters import get_adapter, sql_dialect
+from modelkit.adapters.base import Capability
 from modelkit.api.stategit import StateOptions, git_state
 from modelkit.core import settings
 from modelkit.core.errors import CompilationError, StateError
@@ -182,6 +183,17 @@ class Session:
                 self._adapter = adapter
                 self.renderer.adapter = adapter
             return self._adapter
+
+    def adapter_info(self) -> dict[str, Any]:
+        """The adapter's :meth:`~Adapter.info`, without opening its connection when the engine can tell
+        without one (a command that opens it later, on another thread, need not wait for it here)."""
+        with self._adapter_lock:
+            adapter = self._adapter
+        if adapter is None:
+            unopened = get_adapter(self.target)
+            if Capability.OFFLINE_INFO in unopened.capabilities:
+                return unopened.info()
+        return self.adapter.info()
 
     @property
     def open_adapter(self) -> Adapter | None:

@@ -305,7 +305,7 @@ def docs_generate(
         project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter)
         options = GenerateOptions(tuple(select or ()), tuple(exclude or ()), compile, empty_catalog, threads)
         with project.session("generate") as session:
-            reporter.header(session.manifest, session.adapter.info())
+            reporter.header(session.manifest, session.adapter_info())  # connected later, on the catalog's thread
             for term in session.unmatched(select):
                 reporter.line(f"The selection criterion '{term}' does not match any enabled nodes", style="yellow")
             reporter.line("")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelkit.core import jsonio
 from modelkit.core.manifest import Manifest
 
 
@@ -31,9 +32,16 @@ def load_run_results(target_dir: Path) -> dict[str, dict[str, Any]]:
     """Results of the last run by unique_id ({} when there is no readable run_results.json)."""
     path = target_dir / "run_results.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_bytes()
+    except OSError:
         return {}
+    try:
+        data = jsonio.loads(text)  # (a few MB after a large run: orjson reads it several times faster)
+    except ValueError:
+        try:  # what orjson refuses (NaN, integers beyond 64 bits)
+            data = json.loads(text)
+        except ValueError:
+            return {}
     results = data.get("results") if isinstance(data, dict) else None
     found: dict[str, dict[str, Any]] = {}
     for entry in results or []:

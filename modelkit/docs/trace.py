@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,10 +62,13 @@ def compile_and_trace(
     compile: bool = True,
     workers: int | None = None,
     cache_dir: Path | None = None,
+    meanwhile: Callable[[Traced], None] | None = None,
 ) -> Traced:
     """Compile (or, without ``compile``, read what the last compile left in target/compiled/) and trace.
 
     ``catalog`` may still be on its way (a future): nodes are compiled meanwhile, and traced once it is in.
+    ``meanwhile`` is called once, as soon as every node is compiled (``compiled`` complete, ``lineage``
+    not yet): while worker processes trace, this one does what needs no lineage.
     """
     manifest = session.manifest
     levels = session.graph.levels
@@ -74,6 +78,12 @@ def compile_and_trace(
         key=lambda uid: (levels.get(uid, 0), uid),
     )
     traced = Traced(compiled_from="compile" if compile else "none")
+    pending = [meanwhile] if meanwhile is not None else []
+
+    def all_compiled() -> None:
+        if pending:
+            pending.pop()(traced)
+
     project_root = session.project.root
     root = os.path.join(str(project_root), "")  # compiled paths are shown relative to it
     target_dir = session.project.target_dir
@@ -136,17 +146,26 @@ def compile_and_trace(
         process=spare,
     )
     try:
+        untraced: list[Node] = []  # (tests, ...) compiled once the chain has every link: it waits for none
         for uid in unbuilt:
             node = manifest.nodes[uid]
+            if node.resource_type not in ANALYSED_TYPES:
+                untraced.append(node)
+                continue
             sql = sql_of(node)
-            if sql is None or node.resource_type not in ANALYSED_TYPES:
+            if sql is None:
                 continue
             jobs.append((uid, sql, node.depends_on_nodes))
             chain.add((uid, sql, node.depends_on_nodes, _record_of(session, ctx, node, sql)))
+        chain.send()
+        for node in untraced:
+            sql_of(node)
         rest = [uid for uid in order if uid in catalog]
         if chain.links:  # what the rest reads is known once the chain is done: compile it meanwhile
             for uid in rest:
                 early[uid] = sql_of(manifest.nodes[uid])
+            if chain.process is not None:
+                all_compiled()
     except BaseException:
         chain.cancel()
         raise
@@ -184,6 +203,8 @@ def compile_and_trace(
                 if pool is None:
                     pool = LineagePool(ctx, workers - 1)
                 pool.submit(job)
+        if pool is not None:
+            all_compiled()
     except BaseException:
         if pool is not None:
             pool.cancel()
@@ -209,6 +230,7 @@ def compile_and_trace(
             cache.put(job, fresh[job[0]])
         cache.save(jobs)
     # in the order they are traced, whenever they were compiled (run_results.json lists them so)
+    all_compiled()
     rank = {uid: i for i, uid in enumerate([*unbuilt, *rest])}
     traced.results.sort(key=lambda r: rank[r.unique_id])
     traced.compiled = {uid: traced.compiled[uid] for uid in sorted(traced.compiled, key=rank.__getitem__)}
