@@ -187,9 +187,11 @@ class Compiler:
         if self.dialects is None or not self.dialects.translates(node):
             return sql, ctes, pure
         inputs = self.inputs.get(node.unique_id)
-        self._pure.discard(node.unique_id)  # what it translates to depends on its parents' SQL too
         if inputs is not None and inputs.pure:
-            # a translation reads what the node's parents select: more than RenderInputs keeps
+            # a translation reads what the node's parents select: more than RenderInputs keeps, so the next
+            # command renders it again. Within this one it stays settled (see compile): the columns of the
+            # relations a translation reads are worked out once per command, and the same SQL translates
+            # to the same SQL while it lasts (Dialects keeps each translation by the SQL translated).
             self.inputs[node.unique_id] = replace(inputs, pure=False)
         return self.translate(node, sql), ctes, pure
 
@@ -324,37 +326,57 @@ class Compiler:
 
 
 class FileWriter:
-    """Writes files on one background thread, in the order given; ``close`` waits and re-raises."""
+    """Writes files on one background thread, in the order given; ``close`` waits and re-raises.
+
+    Files are handed to the thread in batches of :attr:`BATCH` (the rest at ``close``): waking it for
+    every file would cost each caller a switch between threads, holding the GIL the others wait for.
+    """
+
+    BATCH = 32
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Path, str] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[tuple[Path, str]] | None] = queue.SimpleQueue()
+        self._batch: list[tuple[Path, str]] = []
+        self._lock = threading.Lock()
         self._error: BaseException | None = None
         self._made_dirs: set[Path] = set()
         self._thread = threading.Thread(target=self._work, name="modelkit-writer", daemon=True)
         self._thread.start()
 
     def put(self, path: Path, text: str) -> None:
-        self._queue.put((path, text))
+        with self._lock:
+            self._batch.append((path, text))
+            if len(self._batch) < self.BATCH:
+                return
+            batch, self._batch = self._batch, []
+            self._queue.put(batch)  # under the lock: the batches keep their order
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
+            batch = self._queue.get()
+            if batch is None:
                 return
-            if self._error is not None:
-                continue
-            path, text = item
-            try:
-                folder = path.parent
-                if folder not in self._made_dirs:
-                    fsio.ensure_dir(folder)
-                    self._made_dirs.add(folder)
-                write_if_changed(path, text)
-            except BaseException as exc:  # noqa: BLE001 - re-raised by close()
-                self._error = exc
+            for path, text in batch:
+                if self._error is not None:
+                    break
+                self._write(path, text)
+
+    def _write(self, path: Path, text: str) -> None:
+        try:
+            folder = path.parent
+            if folder not in self._made_dirs:
+                fsio.ensure_dir(folder)
+                self._made_dirs.add(folder)
+            write_if_changed(path, text)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by close()
+            self._error = exc
 
     def close(self) -> None:
-        self._queue.put(None)
+        with self._lock:
+            batch, self._batch = self._batch, []
+            if batch:
+                self._queue.put(batch)
+            self._queue.put(None)
         self._thread.join()
         if self._error is not None:
             raise self._error
