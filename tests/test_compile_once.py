@@ -161,3 +161,39 @@ def test_a_translation_follows_its_parents_columns_from_one_run_to_the_next(
     assert result.exit_code == 0, result.output
     assert "//" not in (root / "target/compiled/demo/models/child.sql").read_text()
     assert [float(v) for (v,) in query(db, "select half from main.child")] == [3.5]
+
+
+MADE = {
+    **TRANSLATED,
+    "macros/halve.sql": "{% macro halve(col) %}{{ col }} / 2{% endmacro %}\n",
+    "models/child.sql": "select {{ halve('x') }} as half, {{ var('extra', 0) }} as extra from {{ ref('parent') }}",
+}
+# (edit before the second run, its extra arguments, whether that run renders child, child's SQL has)
+AGAIN_CASES = [
+    ("nothing", {}, (), False, "x // 2 AS half, 0 AS extra"),
+    ("own_file", {"models/child.sql": MADE["models/child.sql"] + "\nwhere x > 0"}, (), True, "WHERE"),
+    ("macro_called", {"macros/halve.sql": "{% macro halve(col) %}{{ col }} / 4{% endmacro %}\n"}, (), True, "x // 4"),
+    ("var_read", {}, ("--vars", "{extra: 5}"), True, "5 AS extra"),
+    ("parent_columns", {"models/parent.sql": "select 7.0 as x"}, (), True, "x / 2 AS half"),
+    ("parent_sql_same_columns", {"models/parent.sql": "select 8 as x"}, (), False, "x // 2 AS half"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "edit", "args", "rendered", "expected"), AGAIN_CASES, ids=[c[0] for c in AGAIN_CASES])
+def test_the_next_run_finds_a_translation_without_rendering_while_its_inputs_are_the_same(
+    tmp_path: Path, all_renders: Counter[str], case: str, edit: dict[str, str], args: tuple[str, ...],
+    rendered: bool, expected: str,
+) -> None:  # fmt: skip
+    """A pure translated model is not rendered by the next run while what its SQL is made from (its file,
+    the macros it calls, the vars it reads, ...) and the columns of what its translation reads are unchanged."""
+    root = make_project(tmp_path, MADE)
+    assert run_cli("run", cwd=root).exit_code == 0
+    write_files(root, edit)
+    all_renders.clear()
+    result = run_cli("run", *args, cwd=root)
+    assert result.exit_code == 0, result.output
+    assert (all_renders["child"] > 0) == rendered, all_renders
+    assert all_renders["timed"] >= 1  # it reads the time: rendered by every run
+    assert expected in " ".join((root / "target/compiled/demo/models/child.sql").read_text().split())
+    half = query(root / "target" / "demo.duckdb", "select half from main.child")[0][0]
+    assert float(half) == {"macro_called": 1.0, "parent_columns": 3.5, "parent_sql_same_columns": 4.0}.get(case, 3.0)

@@ -1,4 +1,4 @@
-"""The compiled files a command writes in the background (render.compiler.FileWriter): every file handed
+"""The compiled files a command writes in the background (render.files.FileWriter): every file handed
 over is on disk once the writer is closed, the last ones too, and a file that cannot be written fails
 the close."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from modelkit.core.errors import FileSystemError
-from modelkit.render.compiler import FileWriter
+from modelkit.render.files import FileWriter
 
 
 @pytest.mark.parametrize("count", [1, FileWriter.BATCH - 1, FileWriter.BATCH, 2 * FileWriter.BATCH + 3])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modelkit import Project
-from modelkit.render.compiler import write_if_changed
+from modelkit.render.files import write_if_changed
 
 
 def test_write_if_changed(tmp_path) -> None:
