@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modelkit.core import jsonio
+from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
 from modelkit.dialects.types import build
 
@@ -253,14 +254,14 @@ class RelationIndex:
         self.defaults = ((database or "").lower(), (schema or "").lower())
         self.owners: dict[Key, list[str]] = {}
         self.by_name: dict[str, list[Key]] = {}
-        for node in manifest.nodes.values():
-            if node.resource_type not in RELATION_TYPES:
+        # the nodes' relation field: every node's object need not be read (see core.lazynodes)
+        for uid, (kind, _, database, schema, identifier, cte, _) in field_map(manifest.nodes, "relation").items():
+            if kind not in RELATION_TYPES:
                 continue
-            relation = node.relation
-            if node.is_ephemeral:
-                self._add((*self.defaults, relation.identifier.lower()), node.unique_id)
+            if cte is not None:
+                self._add((*self.defaults, cte.lower()), uid)
                 continue
-            self._add(self.key(relation.database, relation.schema, relation.identifier), node.unique_id)
+            self._add(self.key(database, schema, identifier), uid)
         for source in manifest.sources.values():
             self._add(self.key(source.database, source.schema, source.identifier), source.unique_id)
         for owners in self.owners.values():
