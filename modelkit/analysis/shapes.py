@@ -116,19 +116,18 @@ def infer_type(values: Iterable[str | None]) -> str:
     >>> infer_type(["3000000000"]), infer_type(["true", "FALSE"]), infer_type(["", None])
     ('BIGINT', 'BOOLEAN', 'VARCHAR')
     """
-    candidates = ["BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP"]
-    seen = False
-    for raw in values:
+    present = []
+    for raw in dict.fromkeys(values):  # the type depends on which values there are, not on how often
         if raw is None:
             continue
         value = raw.strip()
-        if value.lower() in _NULLS:
-            continue
-        seen = True
-        candidates = [c for c in candidates if _fits(value, c)]
-        if not candidates:
-            return "VARCHAR"
-    return candidates[0] if seen and candidates else "VARCHAR"
+        if value.lower() not in _NULLS:
+            present.append(value)
+    if present:
+        for kind in ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP"):  # the first all fit
+            if all(_fits(value, kind) for value in present):
+                return kind
+    return "VARCHAR"
 
 
 def _fits(value: str, kind: str) -> bool:

@@ -163,17 +163,16 @@ def value_type(values: Iterable[str | None]) -> str:
     >>> value_type(["true", "FALSE"]), value_type(["", None]), value_type(["2024-01-01 10:00:00"])
     ('BOOLEAN', 'VARCHAR', 'TIMESTAMP')
     """
-    candidates = list(_KINDS)
-    seen = False
-    for raw in values:
+    present = []
+    for raw in dict.fromkeys(values):  # the type depends on which values there are, not on how often
         value = (raw or "").strip()
-        if value.lower() in _NULLS:
-            continue
-        seen = True
-        candidates = [kind for kind in candidates if _fits(value, kind)]
-        if not candidates:
-            return "VARCHAR"
-    return candidates[0] if seen else "VARCHAR"
+        if value.lower() not in _NULLS:
+            present.append(value)
+    if present:
+        for kind in _KINDS:  # the first that every value fits (most columns fail the others at once)
+            if all(_fits(value, kind) for value in present):
+                return kind
+    return "VARCHAR"
 
 
 def _fits(value: str, kind: str) -> bool:
