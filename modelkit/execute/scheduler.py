@@ -1,4 +1,4 @@
-"""Running a DAG of work on a thread pool, in dependency order.
+"""Running a DAG of work on worker threads, in dependency order.
 
 A node whose work fails blocks its descendants, which are reported as
 skipped; independent branches go on.
