@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelkit import Project
 from modelkit.core.errors import ModelkitError
-from modelkit.render.compiler import FileWriter, write_if_changed
+from modelkit.render.files import FileWriter, write_if_changed
 
 
 def test_write_if_changed(tmp_path) -> None:

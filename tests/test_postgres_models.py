@@ -378,3 +378,28 @@ def test_profile_fields_reach_the_connection(server: pg_support.Server) -> None:
         assert adapter.info()["server"].split(".")[0] == str(adapter.server_version[0])
     finally:
         adapter.close()
+
+
+def test_no_statement_is_prepared_on_the_server(server: pg_support.Server) -> None:
+    """Statements go to the server as written, however often they repeat (psycopg would prepare one run
+    five times, and deallocate them all after any DROP or ALTER: a round trip more each time)."""
+    from modelkit.adapters.postgres import PostgresAdapter
+    from modelkit.core.relation import Relation
+    from modelkit.project.profiles import Target
+
+    output = pg_support.profile_output(server, DB, "unprepared")
+    adapter = PostgresAdapter(Target("demo", "pg", "postgres", "unprepared", DB, 1, output, "test"))
+    adapter.open()
+    try:
+        adapter.create_schema(DB, "unprepared")
+        for i in range(8):
+            adapter.replace_table(Relation(DB, "unprepared", f"t{i % 2}"), f"select {i} as n")
+            assert adapter.execute("select 1", fetch=True).rows == [(1,)]
+        prepared = adapter.execute("select count(*) from pg_prepared_statements", fetch=True).rows
+        assert prepared == [(0,)]
+    finally:
+        adapter.close()
+    assert rows(server, DB, "select n from unprepared.t0 union all select n from unprepared.t1 order by 1") == [
+        (6,),
+        (7,),
+    ]

@@ -104,7 +104,7 @@ CASES = [
 @pytest.mark.parametrize("threads", ["1", "4"])
 @pytest.mark.parametrize(("case", "edit", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_only_what_changed_and_what_is_downstream_runs(project: Path, case, edit, expected, threads) -> None:
-    """With several threads, what is left as it is is decided in the scheduler's thread: the same nodes."""
+    """With several threads, what is left as it is is decided by the worker taking it: the same nodes."""
     edit(project)
     assert rebuilt(project, "--skip-unchanged", "--threads", threads) == expected | ALWAYS
     assert rebuilt(project, "--skip-unchanged", "--threads", threads) == ALWAYS  # and then all of it is recorded

@@ -102,7 +102,7 @@ def connect(target: Target) -> psycopg.Connection[Any]:
     """A new autocommitting connection (``role`` set), or a ConnectionFailure naming the profile.
 
     Statements outside ``adapter.transaction()`` commit as they run, as dbt's ``adapter.commit()``
-    expects; a unit of work opens its own transaction.
+    expects; a unit of work opens its own transaction. None is prepared on the server.
     """
     kwargs = connect_kwargs(target)
     retries = _count(target, "retries")
@@ -110,7 +110,10 @@ def connect(target: Target) -> psycopg.Connection[Any]:
     attempt = 0
     while True:
         try:
-            connection = psycopg.connect(autocommit=True, **kwargs)
+            # no statement is prepared on the server: each model's DDL is sent once, and a DROP or ALTER
+            # (every model's swap renames) would make psycopg deallocate them all again (as psycopg2, which
+            # dbt-postgres uses, modelkit sends every statement as written)
+            connection = psycopg.connect(autocommit=True, prepare_threshold=None, **kwargs)
             break
         except psycopg.OperationalError as exc:
             attempt += 1

@@ -176,6 +176,9 @@ class Session:
 
     @property
     def adapter(self) -> Adapter:
+        opened = self._adapter
+        if opened is not None:  # (asked for several times by every node: no lock once it is open)
+            return opened
         with self._adapter_lock:
             if self._adapter is None:
                 adapter = get_adapter(self.target)

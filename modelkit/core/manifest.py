@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelkit.core.lazynodes import field_map
-from modelkit.core.relation import ALL_PARTS, Policy, Relation, quote_policy
+from modelkit.core.relation import ALL_PARTS, Policy, Relation, quote_policy, render_name
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Node:
     def relation_name(self) -> str | None:
         if self.is_ephemeral or self.resource_type in ("analysis", "operation", "test", "unit_test"):
             return None
-        return Relation(self.database, self.schema, self.alias or self.name, quote_policy=self.quote_policy).render()
+        return render_name(self.database, self.schema, self.alias or self.name, self.quote_policy)
 
     @property
     def display_name(self) -> str:

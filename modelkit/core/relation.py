@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -15,6 +15,26 @@ def quote(identifier: str, char: str = '"') -> str:
 
 Policy = tuple[bool, bool, bool]  # (database, schema, identifier)
 ALL_PARTS: Policy = (True, True, True)
+
+
+def render_name(
+    database: str | None,
+    schema: str | None,
+    identifier: str,
+    quote_policy: Policy = ALL_PARTS,
+    include_policy: Policy = ALL_PARTS,
+    char: str = '"',
+) -> str:
+    """A relation's name (what :meth:`Relation.render` gives), without making the relation.
+
+    >>> render_name("db", None, "orders", (True, True, False))
+    '"db".orders'
+    """
+    parts = []
+    for part, included, quoted in zip((database, schema, identifier), include_policy, quote_policy):
+        if included and part:
+            parts.append(quote(part, char) if quoted else part)
+    return ".".join(parts)
 
 
 def quote_policy(*layers: Mapping[str, Any] | None) -> Policy:
@@ -109,6 +129,15 @@ class Relation(Mapping):
     def __html__(self) -> str:  # keeps Jinja autoescape-safe markup untouched
         return str(self)
 
+    def _with(self, **changes: Any) -> Relation:
+        """``dataclasses.replace`` without looking the fields up again each time (a run makes relations by the
+        thousand); the fields changed are fields of the class, as replace would check."""
+        new = object.__new__(type(self))
+        state = vars(new)
+        state.update(vars(self))
+        state.update(changes)
+        return new
+
     def render(self) -> str:
         """The relation's name alone (what DDL needs), never limited or filtered, as dbt's ``render()``.
 
@@ -120,13 +149,9 @@ class Relation(Mapping):
         """
         if self.type == "cte":
             return self.identifier
-        parts = []
-        for part, included, quoted in zip(
-            (self.database, self.schema, self.identifier), self.include_policy, self.quote_policy
-        ):
-            if included and part:
-                parts.append(quote(part, self.quote_char) if quoted else part)
-        return ".".join(parts)
+        return render_name(
+            self.database, self.schema, self.identifier, self.quote_policy, self.include_policy, self.quote_char
+        )
 
     def render_limited(self) -> str:
         """dbt's ``render_limited``: the name, or a subquery reading at most ``limit`` rows (``--empty``: none).
@@ -146,7 +171,7 @@ class Relation(Mapping):
         >>> print(Relation("db", "main", "events").filtered("ts", "2024-01-01 00:00:00+00:00", "2024-01-02 00:00:00+00:00"))
         (select * from "db"."main"."events" where ts >= '2024-01-01 00:00:00+00:00' and ts < '2024-01-02 00:00:00+00:00')
         """
-        return replace(self, event_time_filter=(column, str(start), str(end)))
+        return self._with(event_time_filter=(column, str(start), str(end)))
 
     def limited(self, limit: int | None, alias: bool = False) -> Relation:
         """The relation read through dbt's limiting subquery (``--empty``: ``limit`` 0), aliased if ``alias``.
@@ -156,7 +181,7 @@ class Relation(Mapping):
         """
         if limit == self.limit and alias == self.limit_alias:
             return self
-        return replace(self, limit=limit, limit_alias=alias)
+        return self._with(limit=limit, limit_alias=alias)
 
     @property
     def name(self) -> str:
@@ -192,45 +217,44 @@ class Relation(Mapping):
         >>> print(Relation(None, "main", "orders").quoted_with("`"))
         `main`.`orders`
         """
-        return self if char == self.quote_char else replace(self, quote_char=char)
+        return self if char == self.quote_char else self._with(quote_char=char)
 
     def replace_identifier(self, identifier: str) -> Relation:
-        return replace(self, identifier=identifier)
+        return self._with(identifier=identifier)
 
     def replace_schema(self, schema: str) -> Relation:
-        return replace(self, schema=schema)
+        return self._with(schema=schema)
 
     def with_type(self, type: str | None) -> Relation:
-        return replace(self, type=type)
+        return self._with(type=type)
 
     def incorporate(self, path: Mapping[str, str | None] | None = None, type: str | None = None) -> Relation:
         new = self
         if path:
-            new = replace(
-                new,
+            new = new._with(
                 database=path.get("database", new.database),
                 schema=path.get("schema", new.schema),
                 identifier=path.get("identifier", new.identifier) or "",
             )
         if type is not None:
-            new = replace(new, type=type)
+            new = new._with(type=type)
         return new
 
     def include(
         self, database: bool | None = None, schema: bool | None = None, identifier: bool | None = None
     ) -> Relation:
         """The same relation rendering only the parts included (``None`` keeps a part as it is)."""
-        return replace(self, include_policy=_policy(self.include_policy, database, schema, identifier))
+        return self._with(include_policy=_policy(self.include_policy, database, schema, identifier))
 
     def quote(
         self, database: bool | None = None, schema: bool | None = None, identifier: bool | None = None
     ) -> Relation:
         """The same relation quoting only the parts asked (``None`` keeps a part as it is)."""
-        return replace(self, quote_policy=_policy(self.quote_policy, database, schema, identifier))
+        return self._with(quote_policy=_policy(self.quote_policy, database, schema, identifier))
 
     def without_identifier(self) -> Relation:
         """The schema this relation is in (renders as ``"db"."schema"``)."""
-        return replace(self.include(identifier=False), identifier="")
+        return self.include(identifier=False)._with(identifier="")
 
     def matches(
         self,

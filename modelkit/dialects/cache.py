@@ -9,6 +9,10 @@ needs no sqlglot: the entries hold the SQL written for the target, the construct
 translate (a cached failure is still reported) and the columns of the result, which the queries
 reading it are checked against in turn.
 
+A model whose render was pure (see :mod:`modelkit.render.inputs`) also has its translation noted by
+a hash of what its SQL was made from: the next ``run`` or ``build`` whose hash is the same finds the
+translation (still checked against the columns it read) without rendering the model at all.
+
 A file that cannot be read, or was written by another version of modelkit, of sqlglot or of this
 package's rules, is ignored and written again.
 """
@@ -117,6 +121,25 @@ class TranslationCache:
         self.touched.add(node)
         self.written = True
         self.used[key] = {"n": node, "v": value, "r": [[*k, d] for k, d in read.items()]}
+
+    def record(self, node: str, key: str) -> dict[str, Any] | None:
+        """The value kept under ``key`` with no relation to check (kept for the next command too); not
+        counted as a hit or a miss."""
+        self.touched.add(node)
+        entry = self.entries.get(key)
+        if not isinstance(entry, dict) or not isinstance(entry.get("v"), dict):
+            return None
+        self.used[key] = entry
+        return entry["v"]
+
+    def keep(self, node: str, key: str, value: dict[str, Any]) -> None:
+        """Keep ``value`` under ``key`` (no relation read); the file is written again only if it changes."""
+        self.touched.add(node)
+        entry = self.entries.get(key)
+        if isinstance(entry, dict) and entry.get("n") == node and entry.get("v") == value:
+            self.used[key] = entry
+            return
+        self.put(node, key, value, {})
 
     def translation(self, node: str, key: str, lookup: Lookup) -> Translation | None:
         """:meth:`get` for a translation (None when missing, stale or unreadable)."""

@@ -181,11 +181,19 @@ class Dialects:
 
     # -- queries -----------------------------------------------------------------------------
     def translate(
-        self, node: Any, sql: str, render: Render, extra: Mapping[str, list[tuple[str, str]]] | None = None
+        self,
+        node: Any,
+        sql: str,
+        render: Render,
+        extra: Mapping[str, list[tuple[str, str]]] | None = None,
+        *,
+        made: tuple[str, dict[str, Any]] | None = None,
     ) -> str:
         """``sql`` (rendered from ``node``, in its dialect) in the target's; a DialectError names every
         construct that does not translate. ``extra``: relations by name (unit test fixtures), with
-        their columns' types as the target names them."""
+        their columns' types as the target names them. ``made``: what ``sql`` was made from (a hash, and
+        what its render read): the next command finds the translation by it, without rendering the node
+        (see :meth:`known`)."""
         source = self.of(node)
         key = (node.unique_id, sql)
         with self._lock:
@@ -214,8 +222,43 @@ class Dialects:
                     self._done[key] = done
                     if node.unique_id in self.manifest.nodes and not done.findings:
                         self._shapes.setdefault(node.unique_id, self._settled(node, done.shape))
+                    if made is not None and not done.findings:
+                        value = {"m": made[0], "read": made[1], "k": cache_key}
+                        self.cache.keep(f"{node.unique_id} (made)", self._made_key(node, source), value)
         if done.findings:
             raise self.error(node, sql, source, done)
+        return done.sql
+
+    # -- translations found without rendering ------------------------------------------------------
+    def _made_key(self, node: Any, source: str) -> str:
+        return self.cache.key("made", node.unique_id, source, self.target, self.defaults)
+
+    def made(self, node: Any) -> dict[str, Any] | None:
+        """What the last command noted of the node's translation (``made`` of :meth:`translate`): ``m``, the
+        hash of what the SQL it translated was made from; ``read``, what that render read."""
+        with self._lock:
+            found = self.cache.record(f"{node.unique_id} (made)", self._made_key(node, self.of(node)))
+        if found is None or not isinstance(found.get("m"), str) or not isinstance(found.get("read"), dict):
+            return None
+        return found
+
+    def known(self, node: Any, made: dict[str, Any], render: Render) -> str | None:
+        """The translation a :meth:`made` record names, while every relation it read has the same columns
+        (None: stale, missing or failing; the node is then rendered and translated as usual). The caller
+        has checked that the node's SQL would be made from the same inputs."""
+        key = made.get("k")
+        if not isinstance(key, str):
+            return None
+        with self._lock:
+
+            def lookup(relation: tuple[str, str, str]) -> Shape:
+                return self._lookup(relation, render)
+
+            done = self.cache.translation(node.unique_id, key, lookup)
+            if done is None or done.findings:
+                return None
+            if node.unique_id in self.manifest.nodes:
+                self._shapes.setdefault(node.unique_id, self._settled(node, done.shape))
         return done.sql
 
     def _fixture(self, columns: list[tuple[str, str]]) -> Shape:

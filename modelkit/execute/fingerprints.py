@@ -35,7 +35,6 @@ Skipped nodes run no hooks.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -48,7 +47,7 @@ from modelkit.core import jsonio
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node, SourceDefinition
 from modelkit.core.text import sql_hash  # noqa: F401 - what the fingerprint keeps of a compiled SQL
-from modelkit.render.compiler import RenderInputs
+from modelkit.render.inputs import MadeFrom, RenderInputs
 
 if TYPE_CHECKING:
     from modelkit.render.context import Renderer
@@ -72,7 +71,7 @@ class BuildState:
         self.built: dict[str, dict[str, Any]] = {}  # unique_id -> its new record
         self.relation_states: dict[tuple[str, str, str], str] = {}
         self._freshness: dict[str, str] = {}
-        self._shared_key: str | None = None
+        self._made: MadeFrom | None = None
         self._any_built = False  # whether a node was built (not skipped) in this run
         try:
             data = jsonio.read(self.path)
@@ -94,46 +93,10 @@ class BuildState:
     def sql_inputs(self, node: Node, renderer: Renderer, inputs: RenderInputs) -> str | None:
         """A hash of what ``node``'s compiled SQL was made from, when its render read only that (``inputs``:
         what the render read beyond the node); None when its SQL may differ from one render to the next."""
-        if not inputs.pure or renderer.defer is not None:
-            return None  # (--defer: a ref() may read the state's relation, which the parents below are not)
-        manifest = self.manifest
-        parents = []
-        for uid in node.depends_on_nodes:
-            parent = manifest.nodes.get(uid) or manifest.sources.get(uid)
-            if parent is None or getattr(parent, "is_ephemeral", False):
-                return None
-            rel = parent.relation
-            parents.append([uid, rel.database, rel.schema, rel.identifier, rel.type])
-        macros = manifest.macros
-        if any(uid not in macros for uid in inputs.macros):
-            return None
-        scope = renderer.var_scope.values(node.package_name)
-        rel = node.relation
-        payload = {
-            "everything": self._shared(renderer),
-            "checksum": node.checksum,
-            "raw": node.raw_code,
-            "config": node.config,
-            "this": [node.unique_id, rel.database, rel.schema, rel.identifier, rel.type],
-            "parents": parents,
-            "macros": [[uid, macros[uid].macro_sql] for uid in inputs.macros],
-            "vars": [[n, renderer.cli_vars.get(n, _ABSENT), scope.get(n, _ABSENT)] for n in inputs.vars],
-            "env": [[n, os.environ.get(n)] for n in inputs.env],
-        }
-        return hashlib.sha256(jsonio.dumps(payload)).hexdigest()
-
-    def _shared(self, renderer: Renderer) -> str:
-        """What every model's SQL may depend on: modelkit, the target, the project's configuration (vars,
-        dispatch, ...), which macros exist (what each name and dispatch resolves to)."""
-        if self._shared_key is None:
-            payload = {
-                "modelkit": __version__,
-                "target": renderer.target.to_context(),
-                "project": {k: v for k, v in vars(renderer.project).items() if k not in ("root", "cli_vars")},
-                "macros": sorted(self.manifest.macros),
-            }
-            self._shared_key = hashlib.sha256(jsonio.dumps(payload)).hexdigest()
-        return self._shared_key
+        made = self._made
+        if made is None or made.renderer is not renderer:
+            made = self._made = MadeFrom(self.manifest, renderer)
+        return made.key(node, inputs)
 
     def reusable_sql(self, node: Node, renderer: Renderer, answers: dict[str, str | None] | None = None) -> str | None:
         """The recorded hash of ``node``'s compiled SQL, when it was made from what it would be made from now.
@@ -150,9 +113,7 @@ class BuildState:
         if record is None or not record.get("inputs") or not record.get("sql"):
             return None
         read = record.get("read") or {}
-        inputs = RenderInputs(
-            tuple(read.get("macros", ())), tuple(read.get("vars", ())), tuple(read.get("env", ())), True
-        )
+        inputs = RenderInputs.recorded(read)
         if self.sql_inputs(node, renderer, inputs) != record["inputs"]:
             return None
         return str(record["sql"])
@@ -250,8 +211,7 @@ class BuildState:
         key = self.sql_inputs(node, renderer, inputs) if inputs is not None else None
         if key is None:
             return {"sql": sql, "inputs": None}
-        read = {"macros": list(inputs.macros), "vars": list(inputs.vars), "env": list(inputs.env)}  # type: ignore[union-attr]
-        return {"sql": sql, "inputs": key, "read": read}
+        return {"sql": sql, "inputs": key, "read": inputs.read()}  # type: ignore[union-attr]
 
     # -- after the run -------------------------------------------------------
     def save(self, adapter: Adapter | None) -> None:
@@ -280,9 +240,6 @@ class BuildState:
             jsonio.write(self.path, {"modelkit": __version__, "format": FORMAT, "targets": targets}, spare=True)
         except OSError:
             pass
-
-
-_ABSENT = "<absent>"
 
 
 def _enforced(node: Node) -> bool:

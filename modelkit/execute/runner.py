@@ -277,7 +277,7 @@ class Runner:
 
     def _left_as_is(self, uid: str) -> NodeResult | None:
         """A model or snapshot that --skip-unchanged leaves as it is, known from what was recorded (nothing to
-        render): its NO-OP result, made in the scheduler's thread; None for any other node."""
+        render): its NO-OP result, made by the worker that takes it; None for any other node."""
         state = self.build_state
         node = self.node(uid)
         if state is None or node.resource_type not in ("model", "snapshot") or node.resource_type in self.executors:

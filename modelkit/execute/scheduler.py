@@ -1,4 +1,4 @@
-"""Running a DAG of work on a thread pool, in dependency order.
+"""Running a DAG of work on worker threads, in dependency order.
 
 A node whose work fails blocks its descendants, which are reported as
 skipped; independent branches go on.
@@ -7,19 +7,14 @@ skipped; independent branches go on.
 from __future__ import annotations
 
 import heapq
-import itertools
 import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from graphlib import TopologicalSorter
-from typing import TYPE_CHECKING
 
 from modelkit.core.results import NodeResult
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 
 
 def worker_name(index: int) -> str:
@@ -58,78 +53,140 @@ def run_dag(
     error here), ``on_interrupt()`` cancels the work under way, whose threads
     are then waited for, so that nothing is left running behind the caller.
     ``here(uid)``: the node's result when it takes so little (a node left as it
-    is) that handing it to a worker thread would cost more; None hands it over.
+    is) that it needs no ``work``; None runs ``work``. It is asked on the thread
+    that takes the node from the ready ones, which nothing is handed over to.
     """
     sorter = TopologicalSorter({uid: set(ps) for uid, ps in parents.items()})
     sorter.prepare()
     if threads <= 1:
         with interrupt_on_sigint(on_interrupt), as_worker(1):
             return _run_inline(sorter, parents, work, order, on_skip, blocks, fail_fast)
-    # concurrent.futures (with logging) takes ~10 ms to import: loaded only for runs on several threads
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    return _Workers(sorter, parents, work, order, on_skip, blocks, fail_fast, here, threads).run(on_interrupt)
 
-    failed: set[str] = set()  # failed or skipped: their descendants are skipped
-    results: list[NodeResult] = []
-    pending: dict[Future[NodeResult], str] = {}
-    stop = threading.Event()
-    numbers = itertools.count(1)
 
-    def name_worker() -> None:
-        threading.current_thread().name = worker_name(next(numbers))
+class _Workers:
+    """Up to ``threads`` worker threads that take the ready nodes themselves, first in ``order``: a worker
+    that finishes a node marks it done, adds the nodes that became ready and goes on with the first of
+    them. No scheduler thread stands between two nodes (handing each node over, and each result back,
+    would cost two switches between threads per node, each waiting for the GIL). Workers start as ready
+    nodes need them, named as dbt names its own; the calling thread waits for the end."""
 
-    pool = ThreadPoolExecutor(max_workers=max(threads, 1), initializer=name_worker)
-    ready: list[tuple[object, str]] = []  # heap by ``order``: at most ``threads`` nodes are in flight
-    waiting: list[tuple[object, str]] = []  # ready nodes for the worker threads, by ``order`` too
-    try:
-        while sorter.is_active():
-            for uid in sorter.get_ready():
-                heapq.heappush(ready, (order(uid), uid))
-            done_here = False
-            while ready:  # each ready node is offered once to ``here``; the others wait for a thread
-                item = heapq.heappop(ready)
-                uid = item[1]
-                if here is not None and not stop.is_set() and not any(p in failed for p in parents.get(uid, ())):
-                    with as_worker(1):
-                        result = here(uid)
-                    if result is not None:
-                        results.append(result)
-                        if blocks(result):
-                            failed.add(uid)
-                            if fail_fast:
-                                stop.set()
-                        sorter.done(uid)
-                        done_here = True
-                        continue
-                heapq.heappush(waiting, item)
-            while waiting and len(pending) < max(threads, 1):
-                uid = heapq.heappop(waiting)[1]
-                blocked = [p for p in parents.get(uid, ()) if p in failed]
-                if blocked or stop.is_set():  # reported by a worker, as dbt's skipped nodes are
-                    failed.add(uid)
-                    pending[pool.submit(on_skip, uid, blocked[0] if blocked else "fail-fast")] = uid
-                    continue
-                pending[pool.submit(work, uid)] = uid
-            if done_here or not pending:
-                continue
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                uid = pending.pop(future)
-                result = future.result()
-                results.append(result)
-                if blocks(result):
-                    failed.add(uid)
-                    if fail_fast:
-                        stop.set()
-                sorter.done(uid)
-    except BaseException as exc:
-        for future in pending:
-            future.cancel()
-        on_interrupt()
-        pool.shutdown(wait=True, cancel_futures=True)
-        exc.results = results  # type: ignore[attr-defined] # what finished before, for the caller's report
-        raise
-    pool.shutdown(wait=True)
-    return results
+    def __init__(
+        self,
+        sorter: TopologicalSorter[str],
+        parents: Mapping[str, set[str]],
+        work: Callable[[str], NodeResult],
+        order: Callable[[str], object],
+        on_skip: Callable[[str, str], NodeResult],
+        blocks: Callable[[NodeResult], bool],
+        fail_fast: bool,
+        here: Callable[[str], NodeResult | None] | None,
+        threads: int,
+    ) -> None:
+        self.sorter, self.parents, self.order = sorter, parents, order
+        self.work, self.on_skip, self.blocks, self.here = work, on_skip, blocks, here
+        self.fail_fast = fail_fast
+        self.limit = threads
+        lock = threading.Lock()
+        self.wakeup = threading.Condition(lock)  # idle workers wait here for ready nodes
+        self.over = threading.Condition(lock)  # the calling thread waits here for the end
+        self.ready: list[tuple[object, str]] = []  # heap by ``order``
+        self.failed: set[str] = set()  # failed or skipped: their descendants are skipped
+        self.results: list[NodeResult] = []
+        self.stop = False  # fail-fast: what starts from now on is skipped
+        self.abort = False  # interrupted, or a worker raised: start nothing more
+        self.error: BaseException | None = None
+        self.idle = 0  # workers waiting, not yet woken
+        self.workers: list[threading.Thread] = []
+
+    def run(self, on_interrupt: Callable[[], None]) -> list[NodeResult]:
+        try:
+            with self.over:
+                self._add_ready(taking=0)
+                while self.sorter.is_active() and self.error is None:
+                    self.over.wait()
+                if self.error is not None:
+                    raise self.error
+        except BaseException as exc:
+            with self.over:
+                finished = list(self.results)
+                self.abort = True
+                self.wakeup.notify_all()
+            on_interrupt()
+            self._join()
+            exc.results = finished  # type: ignore[attr-defined] # what finished before, for the caller's report
+            raise
+        self._join()
+        return self.results
+
+    def _join(self) -> None:
+        for thread in list(self.workers):
+            thread.join()
+
+    def _add_ready(self, taking: int) -> None:
+        """(Under the lock.) Add the nodes that became ready; wake or start workers for them, but for
+        ``taking`` of them that the calling worker goes on with."""
+        for uid in self.sorter.get_ready():
+            heapq.heappush(self.ready, (self.order(uid), uid))
+        extra = len(self.ready) - taking
+        woken = min(extra, self.idle)
+        if woken > 0:
+            self.wakeup.notify(woken)
+            self.idle -= woken
+        for _ in range(min(extra - woken, self.limit - len(self.workers))):
+            thread = threading.Thread(target=self._loop, name=worker_name(len(self.workers) + 1), daemon=True)
+            self.workers.append(thread)
+            thread.start()
+
+    def _take(self) -> tuple[str, str | None] | None:
+        """(Under the lock.) The first ready node, and why it is skipped (None: it runs); waits while none
+        is ready. None: nothing is left to take."""
+        while not self.ready and not self.abort and self.sorter.is_active():
+            self.idle += 1
+            self.wakeup.wait()
+        if self.abort or not self.ready:
+            return None
+        uid = heapq.heappop(self.ready)[1]
+        blocked = [p for p in self.parents.get(uid, ()) if p in self.failed]
+        cause = blocked[0] if blocked else ("fail-fast" if self.stop else None)
+        if cause is not None:  # reported by a worker, as dbt's skipped nodes are
+            self.failed.add(uid)
+        return uid, cause
+
+    def _loop(self) -> None:
+        with self.wakeup:
+            taken = self._take()
+        while taken is not None:
+            uid, cause = taken
+            try:
+                if cause is not None:
+                    result = self.on_skip(uid, cause)
+                else:
+                    result = self.here(uid) if self.here is not None else None
+                    if result is None:
+                        result = self.work(uid)
+            except BaseException as exc:  # noqa: BLE001 - raised in the calling thread
+                with self.wakeup:
+                    if self.error is None:
+                        self.error = exc
+                    self.abort = True
+                    self.wakeup.notify_all()
+                    self.over.notify_all()
+                return
+            with self.wakeup:
+                self.results.append(result)
+                if self.blocks(result):
+                    self.failed.add(uid)
+                    if self.fail_fast:
+                        self.stop = True
+                self.sorter.done(uid)
+                if not self.sorter.is_active():
+                    self.idle = 0
+                    self.wakeup.notify_all()
+                    self.over.notify_all()
+                    return
+                self._add_ready(taking=1)
+                taken = self._take()
 
 
 @contextmanager

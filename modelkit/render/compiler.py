@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +16,8 @@ from modelkit.core.manifest import Manifest, Node
 from modelkit.render import templating
 from modelkit.render.capture import is_static
 from modelkit.render.context import Renderer
+from modelkit.render.files import FileWriter
+from modelkit.render.inputs import MadeFrom, RenderInputs
 from modelkit.render.staticeval import static_render
 from modelkit.render.testsql import static_test_sql
 
@@ -56,39 +56,6 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
 
 
 GENERIC_TEST_TEMPLATE = "<generic test>"
-
-# Names whose values a render may read and still give SQL that depends only on what RenderInputs keeps
-# (the node, its parents' relations, the target, the project, the macros it called, the vars and
-# environment variables it read). The adapter's database access is noted apart (touched_database).
-PURE_NAMES = frozenset(
-    {
-        "ref", "source", "config", "var", "env_var", "this", "execute", "builtins", "dbt", "return",
-        "target", "env", "database", "schema", "project_name", "modelkit_version", "dbt_version", "api",
-        "adapter", "run_query", "statement", "load_result", "store_result", "store_raw_result",
-        "fromjson", "tojson", "fromyaml", "toyaml", "zip", "zip_strict", "set", "set_strict", "local_md5",
-        "diff_of_two_dicts", "try_or_compiler_error", "validation", "range", "dict", "namespace", "cycler", "joiner",
-    }
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RenderInputs:
-    """What one render of a model read beyond the node itself: the macros it called, the vars and
-    environment variables it read; ``pure`` when nothing else (no database, no ``graph``, no time,
-    no ephemeral model inlined) went into its SQL."""
-
-    macros: tuple[str, ...]
-    vars: tuple[str, ...]
-    env: tuple[str, ...]
-    pure: bool
-
-    @classmethod
-    def of(cls, ctx: Any, ctes: list[str]) -> RenderInputs:
-        names = getattr(ctx, "names_read", None)
-        pure = names is not None and not ctes and not ctx.touched_database
-        if pure:
-            pure = not (names - PURE_NAMES - ctx.macro_names())
-        return cls(tuple(sorted(ctx.called_macros)), tuple(sorted(ctx.vars_read)), tuple(sorted(ctx.env_read)), pure)
 
 
 class Compiler:
@@ -188,23 +155,69 @@ class Compiler:
         if self.dialects is None or not self.dialects.translates(node):
             return sql, ctes, pure
         inputs = self.inputs.get(node.unique_id)
-        self._pure.discard(node.unique_id)  # what it translates to depends on its parents' SQL too
+        made = None
         if inputs is not None and inputs.pure:
-            # a translation reads what the node's parents select: more than RenderInputs keeps
+            # a translation reads what the node's parents select: more than RenderInputs keeps. Within this
+            # command it stays settled (see compile): the columns of the relations a translation reads are
+            # worked out once per command, and the same SQL translates to the same SQL while it lasts. The
+            # next command finds it from what the SQL was made from, and the parents' columns (_known).
             self.inputs[node.unique_id] = replace(inputs, pure=False)
-        return self.translate(node, sql), ctes, pure
+            key = self._made.key(node, inputs) if event_time is None else None
+            made = (key, inputs.read()) if key is not None else None
+        return self.translate(node, sql, made=made), ctes, pure
+
+    @cached_property
+    def _made(self) -> MadeFrom:
+        return MadeFrom(self.manifest, self.renderer)
+
+    def _known(self, node: Node, keep: bool) -> str | None:
+        """A model written in another dialect, as the last command translated it, without rendering it: when
+        its render was pure then, its SQL would be made from the same inputs now, and the relations its
+        translation read have the same columns. None: compile it as usual."""
+        dialects = self.dialects
+        if not self.track_inputs or dialects is None or node.resource_type not in ("model", "snapshot"):
+            return None
+        if not dialects.translates(node):
+            return None
+        made = dialects.made(node)
+        if made is None:
+            return None
+        inputs = RenderInputs.recorded(made["read"])
+        if self._made.key(node, inputs) != made["m"]:
+            return None
+        sql = dialects.known(node, made, self._source_sql)
+        if sql is None:
+            return None
+        uid = node.unique_id
+        with self._lock:
+            self.compiled[uid] = sql
+            self.inputs[uid] = replace(inputs, pure=False)  # as after a render (see _own)
+            if keep:
+                self._checked[uid] = sql
+            own = self.manifest.nodes.get(uid)
+            if own is not None and own.raw_code == node.raw_code:  # not another version of the node
+                self._settled[uid] = (node.raw_code, sql)
+        return sql
 
     def _source_sql(self, node: Node) -> str:
         """The node's own SQL as written, in its own dialect (what upstream columns are read from)."""
         return self._render(node)[0]
 
-    def translate(self, node: Node, sql: str, extra: Mapping[str, list[tuple[str, str]]] | None = None) -> str:
+    def translate(
+        self,
+        node: Node,
+        sql: str,
+        extra: Mapping[str, list[tuple[str, str]]] | None = None,
+        *,
+        made: tuple[str, dict[str, Any]] | None = None,
+    ) -> str:
         """``sql``, written in ``node``'s dialect, in the target's: unchanged when the node is written in
         it. ``extra`` (even empty) says the SQL is not the node's own query but one of its unit tests':
-        relations it reads by name (fixtures), with their columns' types as the engine names them."""
+        relations it reads by name (fixtures), with their columns' types as the engine names them.
+        ``made``: what ``sql`` was made from, when a render gave it (see :meth:`_known`)."""
         if self.dialects is None or not self.dialects.translates(node):
             return sql
-        return self.dialects.translate(node, sql, self._source_sql, extra)
+        return self.dialects.translate(node, sql, self._source_sql, extra, made=made)
 
     def data_type(self, node: Node, text: str) -> str:
         """A type written in the node's dialect (a contract's ``data_type``, a seed's ``column_types``), as
@@ -272,6 +285,9 @@ class Compiler:
                 with self._lock:
                     self.compiled[uid] = settled[1]
                 return settled[1]
+            known = self._known(node, keep)
+            if known is not None:
+                return known
         sql, ctes, pure = self._own(node, event_time, note=keep)
         collected: list[tuple[str, str]] = []
         self._collect(ctes, collected, set())
@@ -322,91 +338,3 @@ class Compiler:
             writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
-
-
-class FileWriter:
-    """Writes files on one background thread, in the order given; ``close`` waits and re-raises."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Path, str] | None] = queue.SimpleQueue()
-        self._error: BaseException | None = None
-        self._made_dirs: dict[str, bool] = {}  # folder -> whether this writer created it
-        self._thread = threading.Thread(target=self._work, name="modelkit-writer", daemon=True)
-        self._thread.start()
-
-    def put(self, path: Path, text: str) -> None:
-        self._queue.put((path, text))
-
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is not None:
-                continue
-            path, text = item
-            try:
-                folder = os.path.dirname(path)  # (cheaper than path.parent, once per file)
-                new = self._made_dirs.get(folder)
-                if new is None:
-                    new = self._made_dirs[folder] = not os.path.isdir(folder)
-                    fsio.ensure_dir(Path(folder))
-                if not new or not _create(path, text):
-                    write_if_changed(path, text)
-            except BaseException as exc:  # noqa: BLE001 - re-raised by close()
-                self._error = exc
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-
-def _create(path: Path, text: str) -> bool:
-    """Write a file that does not exist yet, in place (in a folder made by this writer: nothing reads it
-    yet; half the system calls of a write beside it and a rename, each a wait for the GIL on a busy
-    interpreter). False when the file exists after all."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileExistsError:
-        return False
-    except OSError as exc:
-        raise fsio.os_error(exc, path, "write") from None
-    try:
-        try:
-            view = memoryview(text.encode("utf-8"))
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-    except BaseException as exc:
-        path.unlink(missing_ok=True)  # no half-written file left behind
-        if isinstance(exc, OSError):
-            raise fsio.os_error(exc, path, "write") from None
-        raise
-    return True
-
-
-def write_if_changed(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` unless the file already holds exactly that.
-
-    Rewriting a file in place (truncate, then write) makes filesystems such as ext4 flush it on
-    close; a compile with nothing changed would pay that for every file. (Read with ``os`` calls: the
-    writer's thread holds the GIL for as little as it can while the compile runs beside it.)
-    """
-    data = text.encode("utf-8")
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        fd = -1  # missing (or unreadable): write it
-    if fd >= 0:
-        try:
-            same = os.read(fd, len(data) + 1) == data
-        except OSError:
-            same = False
-        finally:
-            os.close(fd)
-        if same:
-            return
-    fsio.atomic_write(path, data)
