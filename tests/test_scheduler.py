@@ -121,3 +121,33 @@ def test_an_exception_in_a_worker_is_raised_with_what_finished_before() -> None:
     assert interrupted == [True]
     finished = {r.unique_id for r in caught.value.results}  # type: ignore[attr-defined]
     assert {"a", "b"} <= finished and "c" not in finished
+
+
+def test_nodes_answered_here_take_one_worker_and_work_still_spreads() -> None:
+    """With ``here``: a wide graph it answers entirely runs on one worker thread (threads doing quick
+    Python work side by side only wait for the GIL); once a node needs its work, the other ready nodes
+    go to other workers, which run at the same time."""
+    wide = {"root": set(), **{f"n{i}": {"root"} for i in range(40)}}
+    names: set[str] = set()
+    lock = threading.Lock()
+
+    def here(uid: str) -> NodeResult | None:
+        with lock:
+            names.add(threading.current_thread().name)
+        return NodeResult(uid, "success") if uid not in ("n1", "n2") else None
+
+    together = threading.Barrier(2, timeout=10)  # n1 and n2 need their work: they run side by side
+
+    def work(uid: str) -> NodeResult:
+        together.wait()
+        return NodeResult(uid, "success")
+
+    def skip(uid: str, cause: str) -> NodeResult:
+        return NodeResult(uid, "skipped")
+
+    results = run_dag(
+        {k: v for k, v in wide.items() if k not in ("n1", "n2")}, work, threads=4, on_skip=skip, here=here
+    )
+    assert len(results) == 39 and names == {"Thread-1 (worker)"}
+    results = run_dag(wide, work, threads=4, on_skip=skip, here=here)
+    assert len(results) == 41 and all(r.status == "success" for r in results)

@@ -125,9 +125,20 @@ class _Workers:
 
     def _add_ready(self, taking: int) -> None:
         """(Under the lock.) Add the nodes that became ready; wake or start workers for them, but for
-        ``taking`` of them that the calling worker goes on with."""
+        ``taking`` of them that the calling worker goes on with.
+
+        With ``here``, most ready nodes may take no ``work`` at all: one worker goes through them, and
+        wakes the others (:meth:`_spread`) only when it takes a node that needs ``work`` (several threads
+        doing quick Python work at once would only wait for each other's GIL)."""
         for uid in self.sorter.get_ready():
             heapq.heappush(self.ready, (self.order(uid), uid))
+        if self.here is None:
+            self._spread(taking)
+        elif not self.workers and self.ready:  # the start: one worker
+            self._spread(len(self.ready) - 1)
+
+    def _spread(self, taking: int) -> None:
+        """(Under the lock.) Wake or start workers for the ready nodes but ``taking`` of them."""
         extra = len(self.ready) - taking
         woken = min(extra, self.idle)
         if woken > 0:
@@ -164,6 +175,9 @@ class _Workers:
                 else:
                     result = self.here(uid) if self.here is not None else None
                     if result is None:
+                        if self.here is not None:  # it takes a while: the other ready nodes go to other workers
+                            with self.wakeup:
+                                self._spread(0)
                         result = self.work(uid)
             except BaseException as exc:  # noqa: BLE001 - raised in the calling thread
                 with self.wakeup:
