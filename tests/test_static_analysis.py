@@ -296,7 +296,7 @@ def test_compiling_a_selection_runs_no_statement_of_what_it_reads(tmp_path: Path
     """`compile -s after` analyses `bump` (which `after` reads) without running its statement."""
     import modelkit.analysis.pipeline as pipeline
 
-    monkeypatch.setattr(pipeline, "use_worker", lambda count: worker)
+    monkeypatch.setattr(pipeline, "use_worker", lambda count, busy=0: worker)
     root = project(tmp_path, {
         "models/counter.sql": "{{ config(materialized='table') }}select 0 as n",
         "models/bump.sql": "{% do run_query('insert into ' ~ ref('counter') ~ ' values (1)') %}"
@@ -331,7 +331,7 @@ def test_the_sample_project_and_a_generated_project_have_no_findings(tmp_path: P
     shown = f"Compilation Error in model {victim.name} (models/{victim.folder}/{victim.name}.sql:{line})"
     results = []
     for worker in (True, False):  # on the worker, then here
-        monkeypatch.setattr(pipeline, "use_worker", lambda count, worker=worker: worker)
+        monkeypatch.setattr(pipeline, "use_worker", lambda count, busy=0, worker=worker: worker)
         (root / "target" / "static_analysis.json").unlink(missing_ok=True)
         out = run_cli(
             "compile", "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
@@ -405,7 +405,7 @@ def test_this_process_and_the_worker_share_the_checks(tmp_path: Path, monkeypatc
         path.write_text(path.read_text().replace("tier,", "tierr,"))
     outputs = {}
     for worker in (True, False):
-        monkeypatch.setattr(pipeline, "use_worker", lambda count, worker=worker: worker)
+        monkeypatch.setattr(pipeline, "use_worker", lambda count, busy=0, worker=worker: worker)
         (root / "target" / "static_analysis.json").unlink(missing_ok=True)
         out = run_cli(
             command, "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
@@ -431,7 +431,7 @@ def test_a_worker_that_does_not_start_leaves_its_jobs_here(tmp_path: Path, monke
     victim = next(m for m in generated.models if m.kind == "accounts")
     path = root / "models" / victim.folder / f"{victim.name}.sql"
     path.write_text(path.read_text().replace("tier,", "tierr,"))
-    monkeypatch.setattr(pipeline, "use_worker", lambda count: True)
+    monkeypatch.setattr(pipeline, "use_worker", lambda count, busy=0: True)
     monkeypatch.setattr(pipeline, "WORKER_MODULE", "modelkit.analysis.no_such_worker")
     out = run_cli(
         "compile", "--static-analysis", "strict", "--log-level", "debug", "--profiles-dir", str(root), cwd=root
@@ -466,7 +466,7 @@ def test_a_worker_started_early_and_not_needed_is_stopped(tmp_path: Path, monkey
     is left running."""
     import modelkit.analysis.pipeline as pipeline
 
-    monkeypatch.setattr(pipeline, "use_worker", lambda count: True)
+    monkeypatch.setattr(pipeline, "use_worker", lambda count, busy=0: True)
     root = project(tmp_path, {"models/m.sql": "select person_name from {{ ref('upstream') }}"})
     before = _children()
     expected = [True, False, False]  # the build finds every node the compile analysed in the cache
@@ -480,7 +480,7 @@ def test_a_worker_started_early_and_not_needed_is_stopped(tmp_path: Path, monkey
 SELECTED_ON_WORKER = """
 import sys
 import modelkit.analysis.pipeline as pipeline
-pipeline.use_worker = lambda count: True  # as on a machine with a core to spare
+pipeline.use_worker = lambda count, busy=0: True  # as on a machine with a core to spare
 from modelkit.cli.main import main
 main()
 """

@@ -23,6 +23,9 @@ class Capability(Enum):
     RELATION_STATE = "relation_state"  # ``relation_states``: what each relation looks like, in one query
     SUBQUERY_ALIAS = "subquery_alias"  # a subquery in FROM needs an alias (``--empty`` reads refs through one)
     OFFLINE_INFO = "offline_info"  # ``info`` answers before ``open``: the header needs no connection
+    # ``open`` may run on a thread of its own while the command goes on: the threads that then use the
+    # connection share what it opened (a thread-bound connection would be opened twice)
+    EARLY_OPEN = "early_open"
 
 
 class CsvReadError(DatabaseError):

@@ -26,7 +26,13 @@ class DuckDBAdapter(StatefulMixin):
     type = "duckdb"
     quote_char = '"'
     capabilities = frozenset(
-        {Capability.BATCHED_TESTS, Capability.CATALOG_QUERY, Capability.RELATION_STATE, Capability.OFFLINE_INFO}
+        {
+            Capability.BATCHED_TESTS,
+            Capability.CATALOG_QUERY,
+            Capability.RELATION_STATE,
+            Capability.OFFLINE_INFO,
+            Capability.EARLY_OPEN,  # one connection, each thread a cursor of it
+        }
     )
     constraint_support = dict.fromkeys(
         ("not_null", "unique", "primary_key", "check", "foreign_key", "custom"), ENFORCED

@@ -37,13 +37,14 @@ WORKER_MODULE = "modelkit.analysis.worker"
 SCAN = 64  # how far into the waiting jobs this process looks for one whose inputs are all checked
 
 
-def use_worker(count: int) -> bool:
-    """Many nodes, and a core to spare: a worker only helps when it does not take the compiler's core."""
+def use_worker(count: int, busy: int = 0) -> bool:
+    """Many nodes, and a core to spare: a worker only helps when it does not take the compiler's core
+    (``busy``: the cores this command keeps busy besides its own thread, e.g. opening its connection)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
         cores = os.cpu_count() or 1
-    if count < WORKER_THRESHOLD or cores < 2:
+    if count < WORKER_THRESHOLD or cores - busy < 2:
         return False
     try:
         load = os.getloadavg()[0]
@@ -51,20 +52,24 @@ def use_worker(count: int) -> bool:
         return True
     others = running_others()
     if others is None:
-        return load <= cores - 1
+        return load <= cores - 1 - busy
     # the one-minute average counts what ran before this command (often the command before it): a core
     # is spare when the machine is not saturated on average and no other process is running right now
-    return load < cores and others <= cores - 2
+    return load < cores and others <= cores - 2 - busy
 
 
 def running_others() -> int | None:
-    """Processes running or runnable right now besides this one (Linux's /proc/loadavg), else None."""
+    """Threads running or runnable right now in other processes than this one (Linux's /proc), else None."""
     try:
         with open("/proc/loadavg", encoding="ascii") as fh:
             running = int(fh.read().split()[3].split("/")[0])
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/stat", encoding="ascii", errors="replace") as fh:
+                own += fh.read().rpartition(")")[2].split()[0] == "R"
     except (OSError, ValueError, IndexError):
         return None
-    return max(running - 1, 0)
+    return max(running - max(own, 1), 0)
 
 
 def spawn(dialect: str | None = None) -> subprocess.Popen[bytes]:
@@ -82,10 +87,11 @@ class EarlyWorker:
     """A worker process started before the command knows whether it will need one (before the project
     is parsed), so that it is ready when the first job comes; :meth:`close` stops it when it was not taken.
 
-    Started only when a core is spare (see :func:`use_worker`)."""
+    Started only when a core is spare (see :func:`use_worker`; ``busy`` as there)."""
 
-    def __init__(self, dialect: str) -> None:
-        self.proc: subprocess.Popen[bytes] | None = spawn(dialect) if use_worker(WORKER_THRESHOLD) else None
+    def __init__(self, dialect: str, busy: int = 0) -> None:
+        spare = use_worker(WORKER_THRESHOLD, busy)
+        self.proc: subprocess.Popen[bytes] | None = spawn(dialect) if spare else None
 
     def take(self) -> subprocess.Popen[bytes] | None:
         proc, self.proc = self.proc, None

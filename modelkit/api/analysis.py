@@ -208,16 +208,17 @@ def check_before_run(
         return pipeline.finish() if pipeline is not None else None
 
 
-def early_worker(session: Session, command: str) -> EarlyWorker | None:
+def early_worker(session: Session, command: str, busy: int = 0) -> EarlyWorker | None:
     """For a command that analyses nodes, a worker process started now (before the project is parsed,
     when a core is spare and the analysis is not turned off for the whole command), importing sqlglot
     and the target's dialect while this process parses and compiles. A selection mostly picks a few
-    nodes: the worker then checks them all and this process never imports sqlglot."""
+    nodes: the worker then checks them all and this process never imports sqlglot. ``busy``: the cores
+    the command keeps busy besides its own thread (a connection opening early takes the spare one)."""
     if command not in ANALYSED_COMMANDS:
         return None
     if settings.resolve("static_analysis", None, session.project.flags) == "off":
         return None
-    return EarlyWorker(session.target.type)
+    return EarlyWorker(session.target.type, busy)
 
 
 # The name --warn-error-options knows static analysis warnings by (--warn-error promotes them all).

@@ -92,7 +92,11 @@ def execute_selected(
 ) -> RunResult:
     """Run the selected nodes; ``run`` and ``build`` analyse them first, and run nothing on an error."""
     command = options.command
-    early = early_worker(session, command)
+    # the database opens on a thread of its own while this one parses, selects and analyses (every one of
+    # these commands uses it); the analysis worker started early would take the same spare core
+    opening = session.open_early()
+    early = early_worker(session, command, busy=int(opening))
+    runner = None
     try:
         runner = make_runner(session, options, reporter)
         selected = runner.selected_nodes()

@@ -13,6 +13,7 @@ from modelkit.adapters import get_adapter, sql_dialect
 from modelkit.adapters.base import Capability
 from modelkit.api.stategit import StateOptions, git_state
 from modelkit.core import settings
+from modelkit.core.background import Background
 from modelkit.core.errors import CompilationError, StateError
 from modelkit.core.forked import Forked
 from modelkit.dialects.translator import Dialects
@@ -96,6 +97,7 @@ class Session:
         self.renderer = Renderer(self.project, self.target, registry, self.cli_vars, self.invocation)
         self._adapter: Adapter | None = None
         self._adapter_lock = threading.RLock()
+        self._opening: Background | None = None  # the connection being opened early (see open_early)
         self.renderer.connect = lambda: self.adapter  # introspective Jinja opens the connection on first use
         self.parse_cache: ParseCache | None = None
         self.reparsed: list[str] | None = None
@@ -180,12 +182,31 @@ class Session:
         if opened is not None:  # (asked for several times by every node: no lock once it is open)
             return opened
         with self._adapter_lock:
+            opening, self._opening = self._opening, None
+            if opening is not None:
+                opening.wait()  # the early open's error, if it failed, is raised here, where it is needed
             if self._adapter is None:
-                adapter = get_adapter(self.target)
-                adapter.open()
-                self._adapter = adapter
-                self.renderer.adapter = adapter
-            return self._adapter
+                self._open(get_adapter(self.target))
+            return self._adapter  # type: ignore[return-value]
+
+    def _open(self, adapter: Adapter) -> None:
+        adapter.open()
+        self._adapter = adapter
+        self.renderer.adapter = adapter
+
+    def open_early(self) -> bool:
+        """Start opening the connection on a thread of its own, for a command that will use it, when the
+        engine allows it (``Capability.EARLY_OPEN``): the engine opens its database (DuckDB reads its
+        catalog) while the command parses, selects and analyses. The first use of :attr:`adapter` waits
+        for it, and raises its error if it failed. Whether it was started."""
+        with self._adapter_lock:
+            if self._adapter is not None or self._opening is not None:
+                return False
+            adapter = get_adapter(self.target)  # (the engine's module is imported here: imports hold the GIL)
+            if Capability.EARLY_OPEN not in adapter.capabilities:
+                return False
+            self._opening = Background(lambda: self._open(adapter), "connect")
+            return True
 
     def adapter_info(self) -> dict[str, Any]:
         """The adapter's :meth:`~Adapter.info`, without opening its connection when the engine can tell
@@ -302,6 +323,10 @@ class Session:
             self.compiler.flush()
         if "dialects" in self.__dict__:
             self.dialects.save()  # what the run translated after the check (unit tests' queries)
+        opening, self._opening = self._opening, None
+        if opening is not None:
+            # opened early and never used: waited for, and a failure (which stopped no work) is not reported
+            opening.error()
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None

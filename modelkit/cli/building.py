@@ -106,7 +106,7 @@ def _on_start(reporter: Any, threads: Optional[int], select: Optional[list[str]]
     """What the console shows once the nodes are chosen: the header, unmatched selectors, the concurrency."""
 
     def on_start(session: Any, selected: list[str]) -> None:
-        reporter.header(session.manifest, session.adapter.info())
+        reporter.header(session.manifest, session.adapter_info())  # the connection may still be opening
         for term in session.unmatched(select):
             if session.warning_is_error("NoNodesForSelectionCriteria"):  # --warn-error: dbt stops here
                 from modelkit.core.errors import SelectionError

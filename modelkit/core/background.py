@@ -32,6 +32,11 @@ class Background:
         except BaseException as exc:  # noqa: BLE001 - re-raised by wait(), in the caller's thread
             self._error = exc
 
+    def error(self) -> BaseException | None:
+        """Wait for the work to end; what it raised (None if it did not), kept for :meth:`wait`."""
+        self._thread.join()
+        return self._error
+
     def wait(self) -> None:
         """Wait for the work to end; raise what it raised."""
         self._thread.join()
