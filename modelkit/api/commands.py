@@ -105,13 +105,18 @@ def execute_selected(
         if command in ("run", "build") and not session.invocation.empty:
             # what the checks below compile, the run then reuses where nothing it read can change
             session.compiler.track_inputs = True
+        runner.look_ahead()  # what the run reads of the database, read while the nodes are checked
         check_dialects(session, selected)  # SQL that does not translate into the target's: nothing runs
         report = with_warn_error(session, check_before_run(session, command, selected, early))
+        keep(report)
+        raise_errors(report)
+    except BaseException:
+        if runner is not None:
+            runner.settle()
+        raise
     finally:
         if early is not None:
             early.close()
-    keep(report)
-    raise_errors(report)
     run = runner.execute()
     args = session.invocation.args
     run.args = args

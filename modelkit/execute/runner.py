@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from modelkit.core.background import Background
 from modelkit.core.errors import ConfigRuntimeError, DatabaseError, ModelkitError
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import NO_OP_TYPES, ResourceNode
@@ -131,6 +132,7 @@ class Runner:
         self._grants_warned = False
         self.build_state: BuildState | None = None
         self._selected: list[str] | None = None
+        self._ahead: Background | None = None  # see look_ahead
 
     # -- selection ---------------------------------------------------------
     def selected_nodes(self) -> list[str]:
@@ -160,6 +162,28 @@ class Runner:
             resources = (self.node(uid) for uid in chosen if uid not in kind_of)
             picked += [n.unique_id for n in resources if n is not None and n.resource_type in kinds]
         return sorted(picked)
+
+    def look_ahead(self) -> None:
+        """Read what the run will need of the database (the relations of the schemas it builds into, the
+        fingerprints recorded and the relations' states --skip-unchanged compares) on a thread of its own,
+        while the caller checks the selected nodes; nothing is written. :meth:`execute` waits for it, and
+        :meth:`settle` when the run does not start."""
+        if self.options.command != "compile" and self._ahead is None:
+            nodes = [self.node(uid) for uid in self.selected_nodes()]
+            self._ahead = Background(lambda: self._read_ahead(nodes), "look-ahead")
+
+    def _read_ahead(self, nodes: list[Node]) -> None:
+        adapter = self.context.adapter
+        for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
+            adapter.list_relations(database, schema)
+        self.build_state = self._build_state(nodes)
+
+    def settle(self) -> None:
+        """Wait for :meth:`look_ahead`'s reading when the run does not start; its error (the run's to
+        report) is left unraised."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.error()
 
     def node(self, uid: str) -> Node | None:
         """The node ``uid`` names: one of the manifest's, or an exposure or saved query viewed as one (made
@@ -215,9 +239,13 @@ class Runner:
         if self.options.command != "compile":
             adapter = context.adapter
             nodes = [self.node(uid) for uid in selected]
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None:
+                ahead.wait()
             for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
                 adapter.create_schema(database, schema)
-            self.build_state = self._build_state(nodes)
+            if ahead is None:
+                self.build_state = self._build_state(nodes)
         parents = self._parents(selected)
         if self.options.command == "clone":  # as dbt: each node on its own, none waits for (or skips) another
             parents = {uid: set() for uid in selected}
