@@ -93,7 +93,10 @@ def run_project_hooks(
     selected: Sequence[str] = (),
 ) -> list[NodeResult]:
     """Run one kind of project hook, reporting each as ``N of K START/OK hook: pkg.kind.i``."""
-    nodes = [n for n in context.manifest.nodes.values() if isinstance(n, OperationNode) and n.hook_type == hook_type]
+    manifest = context.manifest
+    # a node's unique id starts with its resource type: only the hooks are read (not every stored node)
+    hooks = [manifest.nodes[uid] for uid in manifest.nodes if uid.startswith("operation.")]
+    nodes = [n for n in hooks if isinstance(n, OperationNode) and n.hook_type == hook_type]
     root = context.project.name
     nodes.sort(key=lambda n: (n.package_name == root, n.package_name, n.index))  # packages' first, as dbt runs them
     if not nodes:
