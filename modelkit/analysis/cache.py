@@ -46,7 +46,8 @@ class AnalysisCache:
         self.touched: set[str] = set()  # nodes analysed (or found) in this run
         self.hits = 0
         self.changed = False  # an entry was analysed (again): the file is written
-        self._shape_digests: dict[Key, str] = {}
+        # each relation's part of the entries' table digests, kept while its shape (object) and owner stay
+        self._parts: dict[Key, tuple[Shape | None, list[str] | None, bytes]] = {}
         try:
             data = jsonio.loads(self.path.read_bytes())
         except (OSError, ValueError):
@@ -58,17 +59,20 @@ class AnalysisCache:
         return _digest(uid, digest, sorted(parents), list(self_key) if self_key else None)
 
     def _tables(self, tables: list[Key]) -> str:
+        """The digest of what the relations ``tables`` look like now (columns and owner): each relation's
+        part is serialized once for as long as it stays the same (many queries read the same relations)."""
+        return hashlib.sha256(b"[[" + b",".join(self._part(key) for key in tables) + b"]]").hexdigest()
+
+    def _part(self, key: Key) -> bytes:
         relations = self.relations
-        return _digest(
-            [
-                (
-                    list(key),
-                    relations.shapes[key].to_json() if key in relations.shapes else None,
-                    relations.owners.get(key),
-                )
-                for key in tables
-            ]
-        )
+        shape = relations.shapes[key] if key in relations.shapes else None
+        owner = relations.owners.get(key)
+        kept = self._parts.get(key)
+        if kept is not None and kept[0] is shape and kept[1] == owner:
+            return kept[2]
+        part = jsonio.dumps([list(key), shape.to_json() if shape is not None else None, owner])
+        self._parts[key] = (shape, None if owner is None else list(owner), part)  # (owners grow in place)
+        return part
 
     def get(self, uid: str, sql: str, parents: frozenset[str], self_key: Key | None) -> QueryCheck | None:
         return self.get_hashed(uid, sql_hash(sql), parents, self_key)
