@@ -72,8 +72,17 @@ RESULT_EVENTS = {"model": "LogModelResult", "seed": "LogSeedResult", "snapshot":
 
 
 def _naive_utc(value: datetime.datetime | None) -> str:
-    """dbt's node timestamps: ISO, UTC, without a zone suffix ('' when unknown)."""
-    return value.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat() if value else ""
+    """dbt's node timestamps: ISO, UTC, without a zone suffix ('' when unknown).
+
+    >>> at = datetime.datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=datetime.timezone.utc)
+    >>> _naive_utc(at), _naive_utc(at.astimezone(datetime.timezone(datetime.timedelta(hours=2)))), _naive_utc(None)
+    ('2026-01-02T03:04:05.006000', '2026-01-02T03:04:05.006000', '')
+    """
+    if not value:
+        return ""
+    if value.tzinfo is not datetime.timezone.utc:  # (the reporter's own are: one per node event)
+        value = value.astimezone(datetime.timezone.utc)
+    return value.isoformat()[:-6]  # without "+00:00"
 
 
 def _utc_now() -> datetime.datetime:
