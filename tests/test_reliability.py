@@ -150,17 +150,18 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path
 
 
 def test_a_full_disk_is_a_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """ENOSPC injected at the one write helper (the real thing is in test_bad_input: target_disk_full)."""
+    """ENOSPC injected at the write calls (the real thing is in test_bad_input: target_disk_full)."""
     path = tmp_path / "results.json"
     fsio.atomic_write(path, b"{}")
     real_write = os.write
 
-    def full(fd: int, data: bytes) -> int:
+    def full(fd: int, data: bytes, *offset: int) -> int:
         if fd <= 2:  # the test's own output
             return real_write(fd, data)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(fsio.os, "write", full)
+    monkeypatch.setattr(os, "write", full)
+    monkeypatch.setattr(os, "pwrite", full)
     with pytest.raises(FileSystemError) as info:
         fsio.atomic_write(path, b'{"a": 1}')
     assert "no space left on the device" in str(info.value) and str(path) in str(info.value)

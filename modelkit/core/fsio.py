@@ -26,11 +26,12 @@ import itertools
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from modelkit.core.errors import FileSystemError, ProjectError
+from modelkit.core.rangecopy import FLUSH_AT as _FLUSH_AT
+from modelkit.core.rangecopy import FileRange, RangeWriter, copy_range, write_all
 from modelkit.core.secrets import scrub_bytes, values
 
 try:
@@ -100,19 +101,6 @@ def ensure_dir(folder: Path) -> None:
                 path=str(blocker),
             ) from None
         raise os_error(exc, folder, "create the folder") from None
-
-
-@dataclass(frozen=True)
-class FileRange:
-    """Bytes ``start`` to ``end`` of the open file ``fd``: a chunk :func:`atomic_write` copies without
-    reading it into memory (``os.copy_file_range``: in the kernel, where the file system can)."""
-
-    fd: int
-    start: int
-    end: int
-
-
-_FLUSH_AT = 1 << 20
 
 
 def atomic_write(
@@ -218,7 +206,8 @@ def _renameat2() -> Any:
 
 
 def _write_chunks(fd: int, data: bytes | str | Iterable[bytes | FileRange], masking: bool) -> int:
-    """Write ``data`` at the start of ``fd``; the number of bytes written."""
+    """Write ``data`` at the start of ``fd``; the number of bytes written. Unmasked ranges of other files
+    are copied by a thread of their own while the chunks between them are made (see :mod:`.rangecopy`)."""
     chunks: Iterable[bytes | FileRange]
     if isinstance(data, str):
         chunks = (data.encode("utf-8"),)
@@ -226,54 +215,22 @@ def _write_chunks(fd: int, data: bytes | str | Iterable[bytes | FileRange], mask
         chunks = (bytes(data),)
     else:
         chunks = data
+    if not masking:
+        return RangeWriter(fd).write(chunks)
     pending: list[bytes] = []
     size = total = 0
     for chunk in chunks:
         if isinstance(chunk, FileRange):
-            total += _write_all(fd, b"".join(pending))
+            total += write_all(fd, b"".join(pending))
             pending, size = [], 0
-            total += _copy_range(chunk, fd, masking)
+            total += copy_range(chunk, fd, scrub_bytes)
             continue
-        pending.append(scrub_bytes(chunk) if masking else chunk)
+        pending.append(scrub_bytes(chunk))
         size += len(chunk)
         if size >= _FLUSH_AT:
-            total += _write_all(fd, b"".join(pending))
+            total += write_all(fd, b"".join(pending))
             pending, size = [], 0
-    return total + _write_all(fd, b"".join(pending))
-
-
-def _write_all(fd: int, data: bytes) -> int:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-    return len(data)
-
-
-def _copy_range(chunk: FileRange, fd: int, masking: bool) -> int:
-    position, end = chunk.start, chunk.end
-    if os.path.sameopenfile(chunk.fd, fd):  # the spare was exchanged by another writer since it was read
-        raise OSError(errno.EBUSY, "the file to copy from was replaced while it was read")
-    written = 0
-    if not masking:
-        try:
-            while position < end:
-                copied = os.copy_file_range(chunk.fd, fd, end - position, position)
-                if copied == 0:
-                    raise OSError(errno.EIO, "the file to copy from is shorter than expected")
-                position += copied
-            return end - chunk.start
-        except (AttributeError, OSError) as exc:  # no copy_file_range here, or not between these files
-            if isinstance(exc, OSError) and exc.errno == errno.EIO:
-                raise
-        written = position - chunk.start  # what was copied before it failed
-    while position < end:
-        data = os.pread(chunk.fd, min(end - position, _FLUSH_AT), position)
-        if not data:
-            raise OSError(errno.EIO, "the file to copy from is shorter than expected")
-        written += _write_all(fd, scrub_bytes(data) if masking else data)
-        position += len(data)
-    return written
+    return total + write_all(fd, b"".join(pending))
 
 
 def read_text(path: str | Path, display: str | None = None) -> str:
