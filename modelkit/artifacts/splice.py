@@ -79,7 +79,7 @@ def _same_order(
 ) -> Iterator[Chunk]:
     """:func:`node_entries` when the nodes are those of the previous file, in its order (an edit of a few)."""
     starts, ends = reuse.layout.starts, reuse.layout.ends
-    fresh_at = {i for i, start in enumerate(starts) if start < 0}
+    fresh_at = {i for i, start in enumerate(starts) if start < 0} if starts and min(starts) < 0 else set()
     rewrite = [*reuse.rewrite, *once]
     index = {uid: i for i, uid in enumerate(order)} if len(rewrite) > 8 else None
     for uid in rewrite:

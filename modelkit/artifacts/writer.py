@@ -243,15 +243,13 @@ def _manifest_sections(
     manifest: Manifest, invocation_id: str, compiled: dict[str, str], adapter_type: str
 ) -> Iterator[tuple[str, Any]]:
     """(key, value) pairs of manifest.json; mappings of nodes come as lazy iterators of (id, dict)."""
-    kinds = field_map(manifest.nodes, "kind")
-    unit_tests = [uid for uid, kind in kinds.items() if kind == "unit_test"]
     nodes = manifest.nodes
     meta = metadata(manifest.project_name, invocation_id, MANIFEST_SCHEMA, adapter_type)
     policy = quote_policy(manifest.quoting)
     meta["quoting"] = {"database": policy[0], "schema": policy[1], "identifier": policy[2], "column": None}
     meta["invocation_started_at"] = meta["run_started_at"] = meta["generated_at"]
     yield "metadata", meta
-    yield "nodes", _node_items(nodes, [uid for uid in nodes if kinds[uid] != "unit_test"], compiled)
+    yield "nodes", _node_items(nodes, lambda: node_order(manifest), compiled)
     yield "sources", ((uid, source_dict(s)) for uid, s in manifest.sources.items())
     yield "macros", ((uid, macro_dict(m)) for uid, m in manifest.macros.items())
     yield "docs", ((uid, doc_dict(d)) for uid, d in manifest.docs.items())
@@ -266,12 +264,30 @@ def _manifest_sections(
     yield "group_map", manifest.group_map()
     yield "saved_queries", manifest.saved_queries
     yield "semantic_models", manifest.semantic_models
-    yield "unit_tests", _node_items(nodes, unit_tests, compiled)
+    yield "unit_tests", _node_items(nodes, lambda: unit_test_order(manifest), compiled)
     yield "functions", {}
 
 
-def _node_items(nodes: Mapping[str, Node], order: list[str], compiled: dict[str, str]) -> Iterator[tuple[str, Any]]:
-    for uid in order:
+def node_order(manifest: Manifest) -> list[str]:
+    """The unique ids of the entries of manifest.json's ``nodes``, in order (every node but unit tests)."""
+    kinds = field_map(manifest.nodes, "kind")
+    if "unit_test" not in kinds.values():
+        return list(manifest.nodes)
+    return [uid for uid in manifest.nodes if kinds.get(uid) != "unit_test"]
+
+
+def unit_test_order(manifest: Manifest) -> list[str]:
+    kinds = field_map(manifest.nodes, "kind")
+    if "unit_test" not in kinds.values():
+        return []
+    return [uid for uid in manifest.nodes if kinds.get(uid) == "unit_test"]
+
+
+def _node_items(
+    nodes: Mapping[str, Node], order_of: Callable[[], list[str]], compiled: dict[str, str]
+) -> Iterator[tuple[str, Any]]:
+    """The (id, dict) pairs of the nodes ``order_of()`` names (worked out when first iterated)."""
+    for uid in order_of():
         yield uid, node_dict(nodes[uid], compiled.get(uid))
 
 
@@ -346,8 +362,7 @@ def _manifest_chunks(
         yield b"{"
         position += 1
         if key == "nodes":
-            kinds = field_map(manifest.nodes, "kind")
-            order = [uid for uid in manifest.nodes if kinds.get(uid) != "unit_test"]
+            order = node_order(manifest)
             entry = _entry_writer(manifest, compiled)
             if reuse is not None:
                 position = yield from splice.node_entries(reuse, order, entry, position, layout, compiled)
