@@ -49,8 +49,10 @@ CLI_ONLY = ("typer", "rich", "click")
 # Modules that may import modelkit modules inside functions (with a comment saying why): the command
 # line, which keeps ``--help`` fast; the engine registry, which imports an engine (and its
 # database driver) only when a target uses it; and the dialects, which import their translation
-# modules (and sqlglot) only when a node is written in another dialect than its target's.
-LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters", "modelkit.dialects")
+# modules (and sqlglot) only when a node is written in another dialect than its target's; and the
+# session, which imports the services only some commands use where it first builds them (parse, which
+# must start fast, uses none of them).
+LAZY_LOADERS = ("modelkit.cli", "modelkit.adapters", "modelkit.dialects", "modelkit.api.session")
 
 
 @dataclass(frozen=True)

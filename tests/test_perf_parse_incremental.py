@@ -370,3 +370,31 @@ def test_a_snapshot_written_by_a_forked_process_serves_the_next_parse(project: P
     kept = comparable(project / "target" / "manifest.json")
     assert run_cli("parse", "--no-partial-parse", "--project-dir", str(project)).exit_code == 0
     assert kept == comparable(project / "target" / "manifest.json")
+
+
+# What `parse` must not import: the services of the commands that compile, select, translate or run.
+NOT_FOR_PARSE = (
+    "modelkit.render.compiler",
+    "modelkit.dialects.translator",
+    "modelkit.graph.selector",
+    "modelkit.execute.context",
+    "modelkit.api.stategit",
+)
+
+
+def test_parse_after_an_edit_imports_none_of_the_other_commands_services(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "demo", {"dbt_project.yml": "name: demo\nprofile: demo\n", **ROOT_FILES,
+                                            "profiles.yml": "demo:\n  target: dev\n  outputs:\n    dev:\n"
+                                                            "      type: duckdb\n      path: demo.duckdb\n"})  # fmt: skip
+    assert run_cli("parse", cwd=root).exit_code == 0
+    with open(root / "models" / "priced.sql", "a", encoding="utf-8") as fh:
+        fh.write("-- edited\n")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "modelkit.cli", "parse", "--profiles-dir", str(root)],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "modelkit.parse.incremental" in imported  # the edit was parsed here
+    assert not imported & set(NOT_FOR_PARSE)
+    assert run_cli("compile", "-s", "priced", cwd=root).exit_code == 0  # and the commands that use them still work

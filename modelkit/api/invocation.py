@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelkit.api.invocation_args import BEHAVIOUR_FLAGS, invocation_args
-from modelkit.api.stategit import StateOptions
+from modelkit.api.stateoptions import StateOptions
 from modelkit.core import settings, yamlio
 from modelkit.core.batches import Window, as_utc, sample_window
 from modelkit.core.errors import CompilationError, ModelkitError, UsageError

@@ -26,7 +26,7 @@ from modelkit.api.lineage import trace_lineage
 from modelkit.api.parsing import parse_and_write, parse_summary, write_manifest, write_run_results
 from modelkit.api.retry import plan_retry
 from modelkit.api.session import Session
-from modelkit.api.stategit import StateOptions
+from modelkit.api.stateoptions import StateOptions
 from modelkit.artifacts import writer as artifacts
 from modelkit.core import settings
 from modelkit.core.errors import ModelkitError, ProjectError

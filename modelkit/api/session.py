@@ -1,4 +1,8 @@
-"""A session: one project, one target, one invocation; everything built lazily once."""
+"""A session: one project, one target, one invocation; everything built lazily once.
+
+What only some commands use (the compiler and the dialects' translations, selection, the execution
+context, ``--state-git``) is imported where it is first built: ``parse`` starts without those modules.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from modelkit.adapters import get_adapter, sql_dialect
 from modelkit.adapters.base import Capability
-from modelkit.api.stategit import StateOptions, git_state
+from modelkit.api.stateoptions import StateOptions
 from modelkit.core import settings
 from modelkit.core.background import Background
 from modelkit.core.errors import CompilationError, StateError
 from modelkit.core.forked import Forked
-from modelkit.dialects.translator import Dialects
-from modelkit.execute.context import ExecutionContext
-from modelkit.graph import yamlselectors
 from modelkit.graph.graph import Graph
-from modelkit.graph.selector import Selector
 from modelkit.graph.state import PreviousState
 from modelkit.parse.packages import find_packages
 from modelkit.parse.parser import Parser
 from modelkit.parse.stateload import load_state_dir, resolve_dir
 from modelkit.project.profiles import Target, load_target, profile_search_dirs
 from modelkit.project.project import ProjectConfig, load_project, parse_vars, partial_parse_enabled
-from modelkit.render.compiler import Compiler
 from modelkit.render.context import Invocation, Renderer
 from modelkit.render.defer import Deferral
 from modelkit.render.macros import MacroRegistry, load_builtin
@@ -35,7 +34,10 @@ from modelkit.render.macros import MacroRegistry, load_builtin
 if TYPE_CHECKING:
     from modelkit.adapters.base import Adapter
     from modelkit.core.manifest import Manifest
+    from modelkit.dialects.translator import Dialects
+    from modelkit.execute.context import ExecutionContext
     from modelkit.parse.cache import ParseCache
+    from modelkit.render.compiler import Compiler
 
 
 class Session:
@@ -135,6 +137,8 @@ class Session:
         """The comparison state of ``--state`` / ``--state-git`` (None when neither is given)."""
         options = self.state_options
         if options.state_git:
+            from modelkit.api.stategit import git_state  # (runs git: see the module's description)
+
             packages = self.project.packages_install_path
             return git_state(self.project.root, options.state_git, self._parse_revision, packages, self.target.type)
         if options.state is None:
@@ -227,6 +231,8 @@ class Session:
     @cached_property
     def dialects(self) -> Dialects:
         """Which dialect each node is written in, and its translation into the target's."""
+        from modelkit.dialects.translator import Dialects  # (see the module's description: on first use)
+
         return Dialects(
             self.manifest,
             sql_dialect(self.target.type),
@@ -246,6 +252,8 @@ class Session:
 
     @cached_property
     def compiler(self) -> Compiler:
+        from modelkit.render.compiler import Compiler  # (on first use)
+
         return Compiler(self.renderer, self.manifest, dialects=self.dialects)
 
     def select(
@@ -282,15 +290,21 @@ class Session:
     @cached_property
     def selectors(self) -> dict[str, dict[str, Any]]:
         """The project's selectors.yml, by name."""
+        from modelkit.graph import yamlselectors  # (on first use)
+
         return yamlselectors.load_selectors(self.project.root)
 
     def unmatched(self, include: Sequence[str] | None) -> list[str]:
+        from modelkit.graph.selector import Selector  # (on first use)
+
         return Selector(self.manifest, self.graph, self.previous_state, self.invocation.log, self.breaking).unmatched(
             include
         )
 
     def execution(self) -> ExecutionContext:
         """What the execution and testing stages use of this session."""
+        from modelkit.execute.context import ExecutionContext  # (on first use)
+
         return ExecutionContext(
             manifest=self.manifest,
             graph=self.graph,

@@ -12,24 +12,12 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from modelkit.artifacts.writer import manifest_dict
 from modelkit.core.errors import StateError
 from modelkit.core.manifest import Manifest
 from modelkit.graph.state import PreviousState
-
-
-@dataclass(frozen=True)
-class StateOptions:
-    """dbt's state flags: ``--state``, ``--defer``, ``--defer-state``, ``--favor-state``, and ``--state-git``."""
-
-    state: str | Path | None = None
-    state_git: str | None = None
-    defer: bool = False
-    defer_state: str | Path | None = None
-    favor_state: bool = False
 
 
 def _git(root: Path, *args: str, data: bytes | None = None) -> bytes:
