@@ -108,14 +108,13 @@ class SeedNode(Node):
     checksum_name: str = "sha256"  # "path" for a seed over 1 MiB, whose checksum is its path (as dbt)
 
 
-@dataclass
-class AnalysisNode(Node):
-    pass
+class AnalysisNode(Node):  # (no field of its own: Node's generated methods serve it, and cost no start-up time)
+    """An analysis: compiled, never run."""
 
 
-@dataclass
 class SnapshotNode(Node):
-    """A type-2 history table: a ``{% snapshot %}`` block or a YAML ``snapshots:`` entry."""
+    """A type-2 history table: a ``{% snapshot %}`` block or a YAML ``snapshots:`` entry (no field of its own:
+    Node's generated methods serve it)."""
 
 
 @dataclass
@@ -176,8 +175,7 @@ class UnitTestNode(Node):
 NO_OP_TYPES = frozenset({"exposure", "saved_query"})  # what `build` reports (dbt's NO-OP) and builds nothing
 
 
-@dataclass
-class ResourceNode(Node):
+class ResourceNode(Node):  # (no field of its own: Node's generated methods serve it)
     """An exposure or saved query seen as a node of a run: ``build`` reports it as dbt's NO-OP, builds nothing.
 
     Made for the run from the manifest's dict (:func:`resource_node`); it has no relation and no materialization.
