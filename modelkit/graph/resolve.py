@@ -90,6 +90,10 @@ class Resolver:
         self, name: str, package: str | None = None, version: Any = None, node_package: str | None = None
     ) -> Node | None:
         """The model, seed or snapshot ``ref(package, name, version)`` means to a node of ``node_package``."""
+        if version is None:
+            found = self._by_id(name, self._search(package, node_package)[0])
+            if found is not None:
+                return found
         named = self._by_name.get(name, [])
         for searched in self._search(package, node_package):
             candidates = named if searched is None else [n for n in named if n[1] == searched]
@@ -103,6 +107,19 @@ class Resolver:
             if searched is None and len({n[1] for n in candidates}) > 1:
                 raise self._ambiguous(name if version is None else f"{name}.v{version}", candidates)
             return self.manifest.nodes[candidates[0][0]]
+        return None
+
+    def _by_id(self, name: str, package: str | None) -> Node | None:
+        """The unversioned model, seed or snapshot ``name`` of ``package``, found by its unique id without the
+        index of every name (a package has one refable node of a name, and a versioned model's ids end in
+        its version); None if there is none, or when the search is in any package."""
+        if package is None:
+            return None
+        nodes = self.manifest.nodes
+        for kind in REFABLE:
+            node = nodes.get(f"{kind}.{package}.{name}")
+            if node is not None and node.name == name and node.version is None:
+                return node  # type: ignore[no-any-return]
         return None
 
     def is_disabled(self, name: str) -> bool:
