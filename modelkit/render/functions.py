@@ -18,11 +18,6 @@ import yaml
 
 from modelkit.core.errors import CompilationError, DatabaseError
 
-try:  # dbt ships pytz; modelkit offers `modules.pytz` when it is installed
-    import pytz  # type: ignore[import-untyped]
-except ImportError:  # pragma: no cover - depends on the environment
-    pytz = None
-
 DBT_VERSION = "1.11.0"
 
 
@@ -144,9 +139,16 @@ def _module_context() -> dict[str, dict[str, Any]]:
             permutations combinations combinations_with_replacement""".split()
         },
     }
-    if pytz is not None:
-        modules["pytz"] = {name: getattr(pytz, name) for name in pytz.__all__}
     return modules
+
+
+def _pytz() -> dict[str, Any]:
+    """``modules.pytz`` (dbt ships pytz; modelkit offers it when it is installed)."""
+    try:
+        import pytz  # type: ignore[import-untyped]  # (on a template's first use: most never use it)
+    except ImportError:
+        raise CompilationError("modules.pytz needs the pytz package (pip install pytz)") from None
+    return {name: getattr(pytz, name) for name in pytz.__all__}
 
 
 class Modules(dict):
@@ -155,9 +157,13 @@ class Modules(dict):
     def __init__(self) -> None:
         super().__init__(_module_context())
 
+    def __missing__(self, name: str) -> Any:
+        if name != "pytz":
+            raise KeyError(name)
+        found = self["pytz"] = _pytz()
+        return found
+
     def __getattr__(self, name: str) -> Any:
-        if name == "pytz" and "pytz" not in self:
-            raise CompilationError("modules.pytz needs the pytz package (pip install pytz)")
         try:
             return self[name]
         except KeyError:
