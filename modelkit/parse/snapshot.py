@@ -28,6 +28,7 @@ import os
 import pickle
 import secrets
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,7 +45,7 @@ from modelkit.parse.schema_yaml import Patch, SchemaFiles
 SNAPSHOT_FILE = "modelkit_parse_snapshot.pickle"
 OVERLAY_FILE = "modelkit_parse_overlay.pickle"
 FILES_FILE = "modelkit_parse_files.pickle"
-FORMAT = 4
+FORMAT = 5  # 5: stored fields are their values in the nodes' order
 OVERLAY_LIMIT = 2000
 CHUNK = 64  # nodes per stored chunk: reading one node reads its chunk
 MAGIC = b"modelkit parse snapshot\n"
@@ -212,8 +213,9 @@ def _sections(snap: Snapshot) -> dict[str, bytes]:
     sections["meta"] = pickle.dumps(meta, protocol=_PICKLE)
     sections["shell"] = pickle.dumps(replace(manifest, nodes={}), protocol=_PICKLE)
     sections["order"] = marshal.dumps(order)
+    position = {uid: i for i, uid in enumerate(order)}
     for name, values in field_maps(nodes).items():
-        sections[f"field:{name}"] = marshal.dumps(values)
+        sections[f"field:{name}"] = _field_section(values, order, position)
     sections["vars"] = marshal.dumps(snap.node_vars.all())
     sections["templated"] = marshal.dumps(snap.templated.all())
     schemas = {k: replace(v, renderer=None) for k, v in snap.schemas.items()}
@@ -230,6 +232,36 @@ def _sections(snap: Snapshot) -> dict[str, bytes]:
         chunk = [nodes[uid] for uid in order[start : start + CHUNK]]
         sections[f"chunk:{number}"] = pickle.dumps(chunk, protocol=_PICKLE)
     return sections
+
+
+def _field_section(values: dict[str, Any], order: list[str], position: dict[str, int]) -> bytes:
+    """A stored field: the positions in ``order`` of the nodes that have it (None: every node, in order)
+    and their values, equal ones stored once. Read back (:func:`_field`), its keys are the order's own
+    strings: far fewer objects to make than a dict's own keys."""
+    same: dict[Any, Any] = {}
+
+    def shared(value: Any) -> Any:
+        try:
+            return same.setdefault(value, value)
+        except TypeError:  # (a list: stored as it is)
+            return value
+
+    listed = [shared(v) for v in values.values()]
+    if len(values) == len(order) and list(values) == order:
+        return marshal.dumps((None, listed))
+    return marshal.dumps((array("i", [position[uid] for uid in values]).tobytes(), listed))
+
+
+def _field(store: Store, name: str, order: list[str]) -> dict[str, Any] | None:
+    stored = store.marshalled(f"field:{name}")
+    if stored is None:
+        return None
+    positions, values = stored
+    if positions is None:
+        return dict(zip(order, values))
+    index = array("i")
+    index.frombytes(positions)
+    return dict(zip(map(order.__getitem__, index), values))
 
 
 def _nodes(store: Store, overlay: dict[str, Any] | None) -> LazyNodes:
@@ -251,7 +283,7 @@ def _nodes(store: Store, overlay: dict[str, Any] | None) -> LazyNodes:
     def chunk(number: int) -> list[Node]:
         return store.pickled(f"chunk:{number}")  # type: ignore[no-any-return]
 
-    return LazyNodes(slots, chunk, lambda name: store.marshalled(f"field:{name}"), touched)
+    return LazyNodes(slots, chunk, lambda name: _field(store, name, order), touched)
 
 
 def load(target_dir: Path) -> Snapshot | None:
