@@ -38,11 +38,13 @@ def parse_summary(
     warn: Callable[[str], None] | None = None,
     partial_parse: bool | None = None,
     invocation_id: str | None = None,
+    scanned: Callable[[str], dict[str, list[int]] | None] | None = None,
 ) -> str:
     """Parse and write target/manifest.json; dbt's "Found ..." summary.
 
     When nothing the last parse read has changed since it wrote manifest.json, nothing is read or
     written again (see :mod:`modelkit.parse.state`); ``partial_parse=False`` always parses.
+    ``scanned(key)``: the project's files scanned already (see :func:`modelkit.parse.state.check`).
     """
     if partial_parse_enabled(partial_parse, project_flags(project_dir)):
         cli_vars = parse_vars(vars)
@@ -51,11 +53,13 @@ def parse_summary(
             project, profiles_dir=profiles_dir, target=target, profile=profile, threads=threads, cli_vars=cli_vars
         )
         project = project.with_target(found.to_context())
-        summary, scanned = parsestate.check(project, found, cli_vars)
+        summary, files = parsestate.check(project, found, cli_vars, scanned)
         if summary is not None:
             return summary
+        if files is None and scanned is not None:  # no usable state: the parse takes the scan as its own
+            files = scanned(parsestate.key(project, found, cli_vars))
     else:
-        scanned = None
+        files = None
     kwargs = {"profiles_dir": profiles_dir, "target": target, "profile": profile, "vars": vars, "threads": threads}
     with Session(
         project_dir,
@@ -66,7 +70,7 @@ def parse_summary(
         invocation_id=invocation_id,
         **kwargs,
     ) as session:
-        session.prescanned = scanned
+        session.prescanned = files
         session.background_snapshot = True  # written while manifest.json is (waited for below)
         return parse_and_write(session)[1]
 

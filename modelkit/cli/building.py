@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from modelkit.cli import prescan
 from modelkit.cli.analysis import report_analysis
 from modelkit.cli.app import (
     Colors,
@@ -278,6 +279,8 @@ def parse(
     import time
 
     reporter = make_reporter(use_colors, quiet, project_dir)
+    # the files' status, taken by a forked process while this one imports the parser (see cli/prescan.py)
+    scan = prescan.start(project_dir, profiles_dir, target, profile, vars)
 
     def go() -> None:
         from modelkit.api.parsing import parse_summary  # not Project: parsing loads no execution modules
@@ -292,11 +295,16 @@ def parse(
             log=reporter.log,
             warn=reporter.warn,
             invocation_id=getattr(reporter, "invocation_id", None),
+            scanned=scan.files if scan is not None else None,
         )
         reporter.emit("FoundStats", f"Found {stats}", {"stat_line": stats})
         reporter.line(f"Performance info: parsed in {time.perf_counter() - start:.2f}s; wrote target/manifest.json")
 
-    guard(go, debug)
+    try:
+        guard(go, debug)
+    finally:
+        if scan is not None:
+            scan.close()
 
 
 @app.command("run-operation")

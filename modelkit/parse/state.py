@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,19 +131,20 @@ def unchanged(project: ProjectConfig, target: Target, cli_vars: dict[str, Any]) 
 
 
 def check(
-    project: ProjectConfig, target: Target, cli_vars: dict[str, Any]
+    project: ProjectConfig,
+    target: Target,
+    cli_vars: dict[str, Any],
+    scanned: Callable[[str], dict[str, FileStatus] | None] | None = None,
 ) -> tuple[str | None, dict[str, FileStatus] | None]:
     """(:func:`unchanged`'s answer, the files' status when it scanned them: what a parse that follows may
-    take as its own scan, nothing having been read since)."""
+    take as its own scan, nothing having been read since). ``scanned(key)``: a scan taken already (by
+    another process) of the project whose configuration has this :func:`key`, or None."""
     try:
         state = jsonio.read(_path(project))
     except (OSError, ValueError):
         return None, None
-    if (
-        not isinstance(state, dict)
-        or state.get("format") != FORMAT
-        or state.get("key") != key(project, target, cli_vars)
-    ):
+    current = key(project, target, cli_vars)
+    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("key") != current:
         return None, None
     for name, value in (state.get("env") or {}).items():
         if os.environ.get(name) != value:
@@ -153,7 +155,9 @@ def check(
         return None, None
     if manifest != state.get("manifest") or not (project.target_dir / "semantic_manifest.json").is_file():
         return None, None
-    files = scan(project)
+    files = scanned(current) if scanned is not None else None
+    if files is None:
+        files = scan(project)
     if files != state.get("files"):
         return None, files
     summary = state.get("summary")
