@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from modelkit.analysis.lineage import LineageContext
+from modelkit.analysis.seedshapes import SeedShapes
 from modelkit.analysis.shapes import UNKNOWN, Shape, contract_shape, seed_shape, source_shape
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import Manifest, Node
@@ -107,6 +108,7 @@ class Relations:
         self.labels: dict[str, str] = {}  # unique_id -> "model orders"
         self.keys: dict[str, Key] = {}  # unique_id -> its relation's key
         self.aliases: dict[str, list[Key]] = {}  # unique_id -> other keys it is read by (deferred relations)
+        self.seeds: SeedShapes | None = None  # where the seeds' shapes come from, when kept between commands
 
     def key(self, database: str | None, schema: str | None, name: str) -> Key:
         return ((database or self.database).lower(), (schema or self.schema).lower(), name.lower())
@@ -177,9 +179,14 @@ class Relations:
         return fallback
 
 
-def project_relations(manifest: Manifest, dialect: str, database: str, schema: str, root: Path) -> Relations:
-    """Every relation of the project; seeds, sources and enforced contracts with their columns."""
+def project_relations(
+    manifest: Manifest, dialect: str, database: str, schema: str, root: Path, seeds: SeedShapes | None = None
+) -> Relations:
+    """Every relation of the project; seeds, sources and enforced contracts with their columns (a seed's
+    from ``seeds`` when given: kept between commands, and saved with the analysis cache)."""
     relations = Relations(dialect, database, schema)
+    relations.seeds = seeds
+    seed_shape_of = seeds.shape if seeds is not None else seed_shape
     nodes = manifest.nodes
     # what every relation needs is a stored field: only seeds and contracted nodes are read (a stored
     # manifest's nodes are unpickled on first use)
@@ -191,7 +198,7 @@ def project_relations(manifest: Manifest, dialect: str, database: str, schema: s
         key = relations.key(db, sch, identifier)
         relations.add(key, uid, f"{kind} {name}", shape)
         if kind == "seed":  # its CSV file is read when a query reads the seed
-            relations.shapes.later(key, functools.partial(seed_shape, nodes[uid], root, dialect))
+            relations.shapes.later(key, functools.partial(seed_shape_of, nodes[uid], root, dialect))
     for source in manifest.sources.values():
         key = relations.key(source.database, source.schema, source.identifier)
         shape = source_shape(source)

@@ -336,6 +336,8 @@ class StaticAnalysis:
     def close(self) -> AnalysisReport:
         if self.cache is not None:
             self.cache.save()
+            if self.relations.seeds is not None:
+                self.relations.seeds.save()
         self.report.seconds = time.perf_counter() - self.started
         return self.report
 

@@ -16,6 +16,7 @@ from modelkit.analysis.cache import AnalysisCache
 from modelkit.analysis.findings import NotAnalysed
 from modelkit.analysis.pipeline import EarlyWorker, Pipeline
 from modelkit.analysis.relations import Relations, project_relations
+from modelkit.analysis.seedshapes import SeedShapes
 from modelkit.analysis.shapes import Shape
 from modelkit.analysis.static import AnalysisReport, StaticAnalysis, analysis_order, known_shapes
 from modelkit.api.session import Session
@@ -92,8 +93,10 @@ def _quiet(message: str) -> None:
 def relations_of(session: Session) -> Relations:
     """The project's relations; with ``--defer``, the state's relations that refs may read as well."""
     target = session.target
+    project = session.project
+    seeds = SeedShapes(project.target_dir)
     relations = project_relations(
-        session.manifest, target.type, target.database or "", target.schema or "", session.project.root
+        session.manifest, target.type, target.database or "", target.schema or "", project.root, seeds
     )
     defer = session.renderer.defer
     if defer is not None:  # a ref() may read the state's relation instead of the target's
