@@ -11,12 +11,22 @@ from typing import Any
 
 import duckdb
 
+from modelkit.adapters import duckdb_catalog
 from modelkit.adapters.base import ENFORCED, Capability, ColumnInfo, QueryResult, RelationOptions
+from modelkit.adapters.duckdb_catalog import (
+    RELATIONS_SQL,
+    catalog_entries,
+    catalog_sql,
+    columns_sql,
+    relations_by_schema,
+    row_count_sql,
+)
 from modelkit.adapters.duckdb_connect import connect
 from modelkit.adapters.duckdb_stateful import StatefulMixin
 from modelkit.adapters.sql import StandardSQL
 from modelkit.adapters.stateful import sql_literal
 from modelkit.core import fsio
+from modelkit.core.background import Background
 from modelkit.core.errors import ConnectionFailure, DatabaseError
 from modelkit.core.relation import Relation, quote
 from modelkit.project.profiles import Target
@@ -203,16 +213,7 @@ class DuckDBAdapter(StatefulMixin):
     # -- catalog -------------------------------------------------------------
     def _load_relations(self) -> dict[tuple[str, str], dict[str, Relation]]:
         if self._relations is None:
-            rows = self.execute(
-                "select database_name, schema_name, table_name, 'table' from duckdb_tables() where not internal "
-                "union all select database_name, schema_name, view_name, 'view' from duckdb_views() "
-                "where not internal",
-                fetch=True,
-            ).rows
-            found: dict[tuple[str, str], dict[str, Relation]] = {}
-            for db, schema, name, kind in rows:
-                found.setdefault((db.lower(), schema.lower()), {})[name.lower()] = Relation(db, schema, name, kind)
-            self._relations = found
+            self._relations = relations_by_schema(self.execute(RELATIONS_SQL, fetch=True).rows)
         return self._relations
 
     def _key(self, database: str | None, schema: str | None) -> tuple[str, str]:
@@ -287,66 +288,35 @@ class DuckDBAdapter(StatefulMixin):
         if not schemas:
             return []
         pairs = sorted({self._key(db, schema) for db, schema in schemas})
-        wanted = " or ".join(
-            f"(lower(c.database_name) = {sql_literal(db)} and lower(c.schema_name) = {sql_literal(schema)})"
-            for db, schema in pairs
-        )
-        rows = self.execute(
-            "select c.database_name, c.schema_name, c.table_name, c.column_name, c.data_type, c.comment, "
-            "case when t.table_name is null then 'VIEW' else 'BASE TABLE' end, coalesce(t.comment, v.comment) "
-            "from duckdb_columns() c "
-            "left join duckdb_tables() t on t.database_name = c.database_name and t.schema_name = c.schema_name "
-            "and t.table_name = c.table_name "
-            "left join duckdb_views() v on v.database_name = c.database_name and v.schema_name = c.schema_name "
-            "and v.view_name = c.table_name "
-            f"where not c.internal and ({wanted}) "
-            "order by c.database_name, c.schema_name, c.table_name, c.column_index",
-            fetch=True,
-        ).rows
-        relations: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for db, schema, name, column, dtype, col_comment, kind, comment in rows:
-            entry = relations.setdefault(
-                (db, schema, name),
-                {"database": db, "schema": schema, "name": name, "type": kind, "comment": comment, "columns": []},
-            )
-            entry["columns"].append((column, dtype, col_comment))
+        relations = catalog_entries(self.execute(catalog_sql(pairs), fetch=True).rows)
         tables = [key for key, entry in relations.items() if entry["type"] == "BASE TABLE"]
         counts: dict[tuple[str, str, str], int] = {}
         for start in range(0, len(tables), 500):
             chunk = tables[start : start + 500]
-            sql = " union all ".join(
-                f"select {i}, count(*) from {quote(db)}.{quote(schema)}.{quote(name)}"
-                for i, (db, schema, name) in enumerate(chunk)
-            )
-            for i, count in self.execute(sql, fetch=True).rows:
+            for i, count in self.execute(row_count_sql(chunk), fetch=True).rows:
                 counts[chunk[i]] = count
         for key, entry in relations.items():
             entry["row_count"] = counts.get(key)
         return list(relations.values())
 
     def relation_states(self, schemas: list[tuple[str | None, str]]) -> dict[tuple[str, str, str], str]:
-        """A table's columns and estimated row count, a view's columns and SQL (DuckDB's catalog, no scan)."""
+        """A table's columns and estimated row count, a view's columns and SQL (DuckDB's catalog, no scan).
+
+        The columns are read on a thread of their own while this one reads the list of relations, which
+        fills the relation cache on the way (a run's list_relations and create_schema then ask nothing)."""
         if not schemas:
             return {}
         pairs = sorted({self._key(db, schema) for db, schema in schemas})
-        wanted = " or ".join(
-            f"(lower(database_name) = {sql_literal(db)} and lower(schema_name) = {sql_literal(schema)})"
-            for db, schema in pairs
-        )
-        rows = self.execute(
-            "with cols as (select database_name, schema_name, table_name, "
-            "string_agg(column_name || ' ' || data_type, ', ' order by column_index) as columns "
-            f"from duckdb_columns() where not internal and ({wanted}) group by all) "
-            "select c.database_name, c.schema_name, c.table_name, "
-            "coalesce('table ' || t.estimated_size, 'view ' || md5(v.sql)) || ': ' || c.columns "
-            "from cols c "
-            "left join duckdb_tables() t on t.database_name = c.database_name and t.schema_name = c.schema_name "
-            "and t.table_name = c.table_name "
-            "left join duckdb_views() v on v.database_name = c.database_name and v.schema_name = c.schema_name "
-            "and v.view_name = c.table_name",
-            fetch=True,
-        ).rows
-        return {(db.lower(), schema.lower(), name.lower()): state for db, schema, name, state in rows}
+        columns: list[Any] = []
+        reading = Background(lambda: columns.extend(self.execute(columns_sql(pairs), fetch=True).rows), "catalog")
+        try:
+            relations = self.execute(RELATIONS_SQL, fetch=True).rows
+        finally:
+            reading.wait()
+        with self._lock:
+            if self._relations is None:
+                self._relations = relations_by_schema(relations)
+        return duckdb_catalog.relation_states(columns, relations)
 
     def describe_query(self, sql: str) -> list[ColumnInfo]:
         result = self.execute(f"describe ({sql})", fetch=True)

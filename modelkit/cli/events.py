@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -89,38 +90,71 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+class EventTimes:
+    """Events' ``ts``: now, in UTC, ISO with microseconds and ``Z`` (``2026-01-02T03:04:05.006000Z``); the
+    text of the second is made once (thousands of events share it).
+
+    >>> import re
+    >>> bool(re.fullmatch(r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z", EventTimes().now()))
+    True
+    """
+
+    def __init__(self) -> None:
+        self._second: tuple[int, str] = (-1, "")  # replaced whole: threads read it without a lock
+
+    def now(self) -> str:
+        second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+        known = self._second
+        if known[0] != second:
+            known = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{known[1]}.{micro:06d}Z"
+
+
 def thread_label(name: str) -> str:
     """A thread's name in text log lines: its first 10 characters, padded (``Thread-1 (``), as dbt writes it."""
     return name[:10].ljust(10)
 
 
-def node_info(node: Node, status: str, started: datetime.datetime | None, finished: datetime.datetime | None) -> dict:
+def node_info(
+    node: Node,
+    status: str,
+    started: datetime.datetime | None,
+    finished: datetime.datetime | None,
+    fixed: tuple[Any, ...] | None = None,
+) -> dict:
     """``node_info`` as dbt attaches it to node events (an exposure's or saved query's: no materialization, no
-    relation)."""
-    relation = node.relation_name or ""
+    relation). ``fixed``: the node's :func:`fixed_info`, when worked out already (its start's event)."""
+    materialized, meta, checksum, name, path, relation, resource_type, unique_id = fixed or fixed_info(node)
+    return {
+        "materialized": materialized,
+        "meta": meta,
+        "node_checksum": checksum,
+        "node_finished_at": _naive_utc(finished),
+        "node_name": name,
+        "node_path": path,
+        "node_relation": relation,
+        "node_started_at": _naive_utc(started),
+        "node_status": status,
+        "resource_type": resource_type,
+        "unique_id": unique_id,
+    }
+
+
+def fixed_info(node: Node) -> tuple[Any, ...]:
+    """What :func:`node_info` says of a node that does not change while it runs."""
     if node.resource_type in NO_OP_TYPES:
         materialized, alias = "", ""
     else:
         materialized = node.config.get("materialized", node.resource_type) if node.config else node.resource_type
         alias = node.alias or node.name
-    return {
-        "materialized": materialized,
-        "meta": node.meta or {},
-        "node_checksum": node.checksum if node.resource_type not in ("test", "unit_test") else "",
-        "node_finished_at": _naive_utc(finished),
-        "node_name": node.name,
-        "node_path": node.path,
-        "node_relation": {
-            "alias": alias,
-            "database": node.database or "",
-            "relation_name": relation,
-            "schema": node.schema or "",
-        },
-        "node_started_at": _naive_utc(started),
-        "node_status": status,
-        "resource_type": node.resource_type,
-        "unique_id": node.unique_id,
+    relation = {
+        "alias": alias,
+        "database": node.database or "",
+        "relation_name": node.relation_name or "",
+        "schema": node.schema or "",
     }
+    checksum = node.checksum if node.resource_type not in ("test", "unit_test") else ""
+    return materialized, node.meta or {}, checksum, node.name, node.path, relation, node.resource_type, node.unique_id
 
 
 class EventReporter(ConsoleReporter):
@@ -145,6 +179,8 @@ class EventReporter(ConsoleReporter):
         self.width = printer_width
         self.invocation_id = invocation_id or str(uuid.uuid4())
         self.started_at: dict[str, datetime.datetime] = {}
+        self._fixed: dict[str, tuple[Any, ...]] = {}  # each running node's fixed_info, from its start
+        self._times = EventTimes()
         self.success = True
         self.args: dict[str, str] = {}  # the command's settings, as dbt's MainReportArgs reports its flags
 
@@ -174,7 +210,7 @@ class EventReporter(ConsoleReporter):
                 "name": name,
                 "pid": os.getpid(),
                 "thread": threading.current_thread().name,  # a worker's name is dbt's (scheduler.worker_name)
-                "ts": _utc_now().isoformat().replace("+00:00", "Z"),
+                "ts": self._times.now(),
             },
         }
         if self.log_file is not None:
@@ -225,7 +261,8 @@ class EventReporter(ConsoleReporter):
     def start(self, index: int, total: int, node: Node) -> None:
         started = _utc_now()
         self.started_at[node.unique_id] = started
-        info = node_info(node, "started", started, None)
+        fixed = self._fixed[node.unique_id] = fixed_info(node)
+        info = node_info(node, "started", started, None, fixed)
         self.emit("NodeStart", f"Began running node {node.unique_id}", {"node_info": info})
         if node.resource_type in NO_OP_TYPES:  # dbt's NO-OP nodes print only their result
             return
@@ -243,11 +280,12 @@ class EventReporter(ConsoleReporter):
     def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
         finished = _utc_now()
         started = self.started_at.pop(node.unique_id, None)
+        fixed = self._fixed.pop(node.unique_id, None) or fixed_info(node)
         if result.status == "skipped":  # dbt: started, and never finished
             started = finished
             self.emit("NodeStart", f"Began running node {node.unique_id}",
-                      {"node_info": node_info(node, "started", started, None)})  # fmt: skip
-        info = node_info(node, result.status, started, None if result.status == "skipped" else finished)
+                      {"node_info": node_info(node, "started", started, None, fixed)})  # fmt: skip
+        info = node_info(node, result.status, started, None if result.status == "skipped" else finished, fixed)
         message, status = result_line(node, result)
         text = "".join(dotted(index, total, message, status, self.width))
         line = (index, total, message, status)

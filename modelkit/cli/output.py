@@ -6,11 +6,11 @@ not a terminal; a progress bar shows on terminals for runs of many nodes.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import os
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from modelkit.core import secrets
@@ -112,6 +112,7 @@ class ConsoleReporter:
         self._task: Any = None
         self.width = LINE_WIDTH  # --printer-width
         self._secrets = secrets.values()  # masked in every line (read once: a run prints thousands of lines)
+        self._second: tuple[int, str] = (-1, "")  # the last second a line was stamped in, and its stamp
 
     @functools.cached_property
     def console(self) -> Any:
@@ -140,7 +141,12 @@ class ConsoleReporter:
 
     # -- plain lines ---------------------------------------------------------------
     def _stamp(self) -> str:
-        return datetime.datetime.now().strftime("%H:%M:%S") + "  "
+        """``HH:MM:SS  `` (local time), made once a second (a run prints thousands of lines)."""
+        second = int(time.time())
+        known = self._second
+        if known[0] != second:  # (replaced whole: the workers' threads read it without a lock)
+            known = self._second = (second, time.strftime("%H:%M:%S", time.localtime(second)) + "  ")
+        return known[1]
 
     def line(self, text: str = "", style: str | None = None, always: bool = False) -> None:
         if self.quiet and not always:

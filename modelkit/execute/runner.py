@@ -173,10 +173,10 @@ class Runner:
             self._ahead = Background(lambda: self._read_ahead(nodes), "look-ahead")
 
     def _read_ahead(self, nodes: list[Node]) -> None:
+        self.build_state = self._build_state(nodes)  # (reading the relations' states lists them on the way)
         adapter = self.context.adapter
         for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
             adapter.list_relations(database, schema)
-        self.build_state = self._build_state(nodes)
 
     def settle(self) -> None:
         """Wait for :meth:`look_ahead`'s reading when the run does not start; its error (the run's to
