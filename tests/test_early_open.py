@@ -101,3 +101,18 @@ def test_an_early_connection_takes_the_spare_core_the_analysis_worker_would(busy
     early = pipeline.EarlyWorker("duckdb", busy=cores - 1 + busy)
     assert early.proc is None
     early.close()
+
+
+def test_a_released_connection_closes_on_its_own_thread_and_a_later_use_opens_another(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", FILES)
+    assert run_cli("run", cwd=root).exit_code == 0
+    with Session(root) as session:
+        first = session.adapter
+        first.execute("create table kept as select 42 as answer")
+        session.release_connection()
+        assert session.open_adapter is None
+        session.release_connection()  # nothing open: nothing to do
+        again = session.adapter  # waits for the close, then opens the file anew
+        assert again is not first and again.execute("select answer from kept", fetch=True).rows == [(42,)]
+        session.release_connection()
+    assert query(_database(root), "select answer from kept") == [(42,)]  # closed (checkpointed) with the session

@@ -118,6 +118,7 @@ def execute_selected(
         if early is not None:
             early.close()
     run = runner.execute()
+    session.release_connection()  # closed while the artifacts are written
     args = session.invocation.args
     run.args = args
     run.manifest = session.manifest

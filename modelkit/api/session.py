@@ -100,6 +100,7 @@ class Session:
         self._adapter: Adapter | None = None
         self._adapter_lock = threading.RLock()
         self._opening: Background | None = None  # the connection being opened early (see open_early)
+        self._closing: Background | None = None  # the connection being closed early (see release_connection)
         self.renderer.connect = lambda: self.adapter  # introspective Jinja opens the connection on first use
         self.parse_cache: ParseCache | None = None
         self.reparsed: list[str] | None = None
@@ -186,6 +187,9 @@ class Session:
         if opened is not None:  # (asked for several times by every node: no lock once it is open)
             return opened
         with self._adapter_lock:
+            closing, self._closing = self._closing, None
+            if closing is not None:
+                closing.wait()  # released, and asked for again: a new connection once the old one is closed
             opening, self._opening = self._opening, None
             if opening is not None:
                 opening.wait()  # the early open's error, if it failed, is raised here, where it is needed
@@ -211,6 +215,17 @@ class Session:
                 return False
             self._opening = Background(lambda: self._open(adapter), "connect")
             return True
+
+    def release_connection(self) -> None:
+        """Close the connection on a thread of its own, for a command done with the database while it writes
+        its artifacts (DuckDB's close writes a checkpoint); :meth:`close` waits for it, and so does a later
+        use of :attr:`adapter`, which then opens a new one."""
+        with self._adapter_lock:
+            adapter, self._adapter = self._adapter, None
+            if adapter is None:
+                return
+            self.renderer.adapter = None
+            self._closing = Background(adapter.close, "close")
 
     def adapter_info(self) -> dict[str, Any]:
         """The adapter's :meth:`~Adapter.info`, without opening its connection when the engine can tell
@@ -341,6 +356,9 @@ class Session:
         if opening is not None:
             # opened early and never used: waited for, and a failure (which stopped no work) is not reported
             opening.error()
+        closing, self._closing = self._closing, None
+        if closing is not None:
+            closing.wait()
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
