@@ -116,3 +116,14 @@ def test_a_released_connection_closes_on_its_own_thread_and_a_later_use_opens_an
         assert again is not first and again.execute("select answer from kept", fetch=True).rows == [(42,)]
         session.release_connection()
     assert query(_database(root), "select answer from kept") == [(42,)]  # closed (checkpointed) with the session
+
+
+def test_a_database_not_there_yet_is_not_opened_early_and_a_failing_parse_makes_none(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", {"models/bad.sql": "select * from {{ ref('missing') }}"})
+    database = _database(root)
+    with Session(root) as session:
+        assert session.open_early() is False and session.open_adapter is None
+    assert run_cli("run", cwd=root).exit_code == 2
+    assert not database.exists()  # opening creates the file: nothing opened it
+    (root / "models" / "bad.sql").write_text("select 1 as id")
+    assert run_cli("run", cwd=root).exit_code == 0 and database.exists()  # made when first needed

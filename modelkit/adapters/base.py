@@ -24,7 +24,8 @@ class Capability(Enum):
     SUBQUERY_ALIAS = "subquery_alias"  # a subquery in FROM needs an alias (``--empty`` reads refs through one)
     OFFLINE_INFO = "offline_info"  # ``info`` answers before ``open``: the header needs no connection
     # ``open`` may run on a thread of its own while the command goes on: the threads that then use the
-    # connection share what it opened (a thread-bound connection would be opened twice)
+    # connection share what it opened (a thread-bound connection would be opened twice); done when
+    # ``database_exists`` (opening then creates nothing, whatever the command does next)
     EARLY_OPEN = "early_open"
 
 
@@ -175,6 +176,10 @@ class Adapter(Protocol):
         """(database, schema, name), lowercased -> a text that changes when the relation is replaced, altered
         or its rows change, for every relation of ``schemas``, from the engine's metadata
         (``Capability.RELATION_STATE``)."""
+        ...
+
+    def database_exists(self) -> bool:
+        """Whether the database is there already, so that opening it creates nothing (``Capability.EARLY_OPEN``)."""
         ...
 
     def create_schema(self, database: str | None, schema: str) -> None: ...

@@ -77,6 +77,13 @@ class DuckDBAdapter(StatefulMixin):
             origin = self.target.origin if self.target.origin != "embedded" else path
             raise ConnectionFailure(f"Could not set up DuckDB database {path}: {exc}", path=origin) from None
 
+    def database_exists(self) -> bool:
+        """An in-memory database, or a file that is there (opening creates the file and its folder)."""
+        path = str(self.target.credentials.get("path", ":memory:"))
+        if path == ":memory:":
+            return True
+        return not path.startswith(("md:", "motherduck:")) and os.path.isfile(path)
+
     def _setup(self, con: duckdb.DuckDBPyConnection, creds: dict[str, Any]) -> None:
         """Extensions, settings and attached databases of the profile."""
         for ext in creds.get("extensions") or []:

@@ -204,15 +204,15 @@ class Session:
 
     def open_early(self) -> bool:
         """Start opening the connection on a thread of its own, for a command that will use it, when the
-        engine allows it (``Capability.EARLY_OPEN``): the engine opens its database (DuckDB reads its
-        catalog) while the command parses, selects and analyses. The first use of :attr:`adapter` waits
+        engine allows it (``Capability.EARLY_OPEN``) and the database exists: the engine opens it (DuckDB
+        reads its catalog) while the command parses, selects and analyses. The first use of :attr:`adapter` waits
         for it, and raises its error if it failed. Whether it was started."""
         with self._adapter_lock:
             if self._adapter is not None or self._opening is not None:
                 return False
             adapter = get_adapter(self.target)  # (the engine's module is imported here: imports hold the GIL)
-            if Capability.EARLY_OPEN not in adapter.capabilities:
-                return False
+            if Capability.EARLY_OPEN not in adapter.capabilities or not adapter.database_exists():
+                return False  # (a new database is made when the command first needs it: a failing parse makes none)
             self._opening = Background(lambda: self._open(adapter), "connect")
             return True
 
