@@ -142,7 +142,7 @@ def test_snapshot_target_must_be_a_snapshot_table(project_factory) -> None:
 def test_snapshots_run_in_dependency_order_with_other_nodes(project_factory) -> None:
     """What `build` needs: one DAG run over seeds, snapshots and models, through the runner."""
     from modelkit.api.executors import make_runner
-    from modelkit.execute.runner import EXECUTABLE, RunOptions
+    from modelkit.execute.runplan import EXECUTABLE, RunOptions
 
     assert EXECUTABLE["snapshot"] == ("snapshot",)
     root = project_factory(

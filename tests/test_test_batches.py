@@ -13,7 +13,7 @@ from conftest import embedded_db, make_project, query, run_cli
 from modelkit.adapters.duckdb import DuckDBAdapter
 from modelkit.api.executors import make_runner
 from modelkit.api.project import Project
-from modelkit.execute.runner import RunOptions
+from modelkit.execute.runplan import RunOptions
 from modelkit.testing.batch import BATCH_SIZE, plan
 from modelkit.testing.datatests import wrap_test_sql
 

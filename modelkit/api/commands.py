@@ -25,13 +25,13 @@ from modelkit.api.executors import make_runner
 from modelkit.api.parsing import write_manifest, write_run_results
 from modelkit.api.session import Session
 from modelkit.core.background import Background
-from modelkit.execute.runner import RunOptions
+from modelkit.execute.runplan import RunOptions
 
 if TYPE_CHECKING:
     from modelkit.analysis.pipeline import EarlyWorker
     from modelkit.analysis.static import AnalysisReport
     from modelkit.core.results import RunResult
-    from modelkit.execute.runner import Reporter
+    from modelkit.execute.runplan import Reporter
 
 Keep = Callable[["AnalysisReport | None"], None]
 

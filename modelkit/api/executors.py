@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from modelkit.core.manifest import NO_OP_TYPES
 from modelkit.execute.clone import CLONED, CloneExecutor
 from modelkit.execute.noop import NoOpExecutor
-from modelkit.execute.runner import NodeExecutor, Reporter, Runner, RunOptions
+from modelkit.execute.runner import NodeExecutor, Runner
+from modelkit.execute.runplan import Reporter, RunOptions
 from modelkit.testing.batch import BATCH_SIZE, DataTestExecutor
 from modelkit.testing.unittests import UnitTestExecutor
 

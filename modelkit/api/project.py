@@ -33,7 +33,7 @@ from modelkit.core.errors import ModelkitError, ProjectError
 from modelkit.core.results import now
 from modelkit.core.text import did_you_mean
 from modelkit.execute.freshness import run_freshness
-from modelkit.execute.runner import RunOptions
+from modelkit.execute.runplan import RunOptions
 from modelkit.project.project import load_project
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from modelkit.analysis.static import AnalysisReport
     from modelkit.core.manifest import Manifest
     from modelkit.core.results import RunResult
-    from modelkit.execute.runner import Reporter
+    from modelkit.execute.runplan import Reporter
 
 
 class Project:

@@ -27,7 +27,7 @@ from modelkit.core.errors import DatabaseError
 from modelkit.core.manifest import Node
 from modelkit.core.results import NodeResult, now
 from modelkit.docs.catalog import CatalogEntry, relation_keys
-from modelkit.execute.runner import EXECUTABLE
+from modelkit.execute.runplan import EXECUTABLE
 
 ANALYSED_TYPES = ("model", "snapshot", "analysis")
 

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from modelkit.core.manifest import Node
     from modelkit.core.results import NodeResult
     from modelkit.execute.context import ExecutionContext
-    from modelkit.execute.runner import Runner, RunPlan
+    from modelkit.execute.runner import Runner
+    from modelkit.execute.runplan import RunPlan
 
 CLONED = ("model", "seed", "snapshot")
 

@@ -14,7 +14,8 @@ from modelkit.core.results import NodeResult, now
 if TYPE_CHECKING:
     from modelkit.core.manifest import Node
     from modelkit.execute.context import ExecutionContext
-    from modelkit.execute.runner import Runner, RunPlan
+    from modelkit.execute.runner import Runner
+    from modelkit.execute.runplan import RunPlan
 
 
 class NoOpExecutor:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelkit.core.background import Background
-from modelkit.core.errors import ConfigRuntimeError, DatabaseError, ModelkitError
+from modelkit.core.errors import ModelkitError
 from modelkit.core.lazynodes import field_map
 from modelkit.core.manifest import NO_OP_TYPES, ResourceNode
 from modelkit.core.results import NodeResult, RunResult, display_path, now
@@ -20,6 +18,15 @@ from modelkit.execute.hooks import PROJECT_HOOK_COMMANDS, run_node_hooks, run_pr
 from modelkit.execute.materializations import materialize
 from modelkit.execute.materializations.base import Build
 from modelkit.execute.materializations.jinja import NodeMacros, find_materialization, run_materialization
+from modelkit.execute.runplan import (
+    EXECUTABLE,
+    NullReporter,
+    Reporter,
+    RunOptions,
+    RunPlan,
+    error_message,
+    timing,
+)
 from modelkit.execute.scheduler import run_dag
 from modelkit.graph.build import build_dag
 
@@ -27,27 +34,6 @@ if TYPE_CHECKING:
     from modelkit.adapters.base import QueryResult, TableSchema
     from modelkit.core.manifest import Node
     from modelkit.execute.context import ExecutionContext
-
-EXECUTABLE = {
-    "run": ("model",),
-    "seed": ("seed",),
-    "compile": ("model", "analysis", "snapshot", "test"),
-    "snapshot": ("snapshot",),
-    "test": ("test", "unit_test"),
-    "build": ("seed", "model", "snapshot", "test", "unit_test", "exposure", "saved_query"),
-    "clone": ("model", "seed", "snapshot"),
-}
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    """What the scheduler will run: the selection, each node's parents and the order it starts them in."""
-
-    selected: tuple[str, ...]
-    parents: Mapping[str, set[str]]
-    order: Callable[[str], tuple[int, str]]
-    threads: int
-    nodes: Mapping[str, Node]  # the selected nodes (exposures and saved queries viewed as nodes)
 
 
 class NodeExecutor(Protocol):
@@ -58,54 +44,6 @@ class NodeExecutor(Protocol):
 
     def execute(self, runner: Runner, node: Node, result: NodeResult) -> None:
         """Run ``node`` and fill ``result`` (status, message, timing...)."""
-
-
-class Reporter(Protocol):
-    def start(self, index: int, total: int, node: Node) -> None: ...
-
-    def result(self, index: int, total: int, node: Node, result: NodeResult) -> None: ...
-
-    def log(self, message: str) -> None: ...
-
-
-class NullReporter:
-    def start(self, index: int, total: int, node: Node) -> None:
-        pass
-
-    def result(self, index: int, total: int, node: Node, result: NodeResult) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    command: str = "run"
-    select: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    threads: int | None = None
-    full_refresh: bool = False
-    fail_fast: bool = False
-    resource_types: tuple[str, ...] = ()
-    test_batch_size: int | None = None  # data tests per statement in `test` (None: the default; 1: one by one)
-    event_time_start: datetime.datetime | None = None  # microbatch models: the windows to build
-    event_time_end: datetime.datetime | None = None
-    # --sample: models and snapshots read the inputs that declare an event_time for this window only
-    sample: tuple[datetime.datetime, datetime.datetime] | None = None
-    selector: str | None = None  # a selectors.yml selector (wins over select/exclude)
-    indirect_selection: str | None = None  # eager | cautious | buildable | empty (None: the setting)
-    exclude_resource_types: tuple[str, ...] = ()
-    skip_unchanged: str | None = None  # "true" | "strict": skip what was built from the same inputs
-    unique_ids: tuple[str, ...] | None = None  # exactly these nodes, instead of a selection (`retry`)
-
-
-def _timing(name: str, start: Any, end: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "started_at": start.isoformat().replace("+00:00", "Z"),
-        "completed_at": end.isoformat().replace("+00:00", "Z"),
-    }
 
 
 class Runner:
@@ -349,7 +287,7 @@ class Runner:
         except ModelkitError as exc:
             result.status = "error"
             result.error = exc
-            result.message = self._error_message(node, exc, result.compiled_path)
+            result.message = error_message(node, exc, result.compiled_path)
         except Exception as exc:  # noqa: BLE001 - an unexpected failure is still this node's error
             result.status = "error"
             result.error = exc
@@ -383,7 +321,7 @@ class Runner:
                 return
         sql = self.compile(node, result) if node.resource_type != "seed" else ""
         t1 = now()
-        result.timing.append(_timing("compile", t0, t1))
+        result.timing.append(timing("compile", t0, t1))
         made_from = None
         if state is not None and node.resource_type != "seed":
             made_from = state.made_from(
@@ -412,7 +350,7 @@ class Runner:
                 result.adapter_response.update(code="INSERT", rows_affected=response.rows_affected)
             if state is not None:
                 state.record(node, fingerprint, made_from)
-        result.timing.append(_timing("execute", t1, now()))
+        result.timing.append(timing("execute", t1, now()))
 
     def _made_as_before(self, node: Node, state: BuildState) -> bool:
         """Whether ``node`` would be made from the same inputs as its relation was, which is unchanged."""
@@ -471,20 +409,3 @@ class Runner:
 
     def _run_hooks(self, node: Node, key: str, inside: bool = False) -> None:
         run_node_hooks(self.context, node, key, inside=inside)
-
-    @staticmethod
-    def _error_message(node: Node, exc: ModelkitError, compiled_path: str | None) -> str:
-        if isinstance(exc, DatabaseError):
-            detail = "\n  ".join(exc.message.splitlines())
-            message = f"Runtime Error in {node.resource_type} {node.name} ({node.original_file_path})\n  {detail}"
-            if compiled_path:
-                message += f"\n  compiled code at {compiled_path}"
-            return message
-        if exc.node is None:
-            exc.node = f"{node.resource_type} {node.name}"
-        if exc.path is None:
-            exc.path = node.original_file_path
-        text = str(exc)
-        if compiled_path and not isinstance(exc, ConfigRuntimeError):  # dbt names no compiled code for these
-            text += f"\n  compiled code at {compiled_path}"
-        return text

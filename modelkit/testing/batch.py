@@ -36,7 +36,8 @@ from modelkit.testing.datatests import Verdict, execute_data_test, judge, run_te
 if TYPE_CHECKING:
     from modelkit.core.manifest import Node, TestNode
     from modelkit.execute.context import ExecutionContext
-    from modelkit.execute.runner import Runner, RunPlan
+    from modelkit.execute.runner import Runner
+    from modelkit.execute.runplan import RunPlan
 
 BATCH_SIZE = 25  # tests per statement: 10/25/50 measure alike; hundreds make planning slow
 

@@ -31,7 +31,8 @@ from modelkit.testing.unitdata import diff_table, fixture_rows, load_fixture, mu
 if TYPE_CHECKING:
     from modelkit.core.manifest import Node, UnitTestNode
     from modelkit.execute.context import ExecutionContext
-    from modelkit.execute.runner import Runner, RunPlan
+    from modelkit.execute.runner import Runner
+    from modelkit.execute.runplan import RunPlan
 
 
 def invalid_column(column: Any, fixture_name: str, accepted: list[str]) -> str:
