@@ -85,19 +85,17 @@ class MadeFrom:
             parent = manifest.nodes.get(uid) or manifest.sources.get(uid)
             if parent is None or getattr(parent, "is_ephemeral", False):
                 return None
-            rel = parent.relation
-            parents.append([uid, rel.database, rel.schema, rel.identifier, rel.type])
+            parents.append([uid, *_relation_parts(parent)])
         macros = manifest.macros
         if any(uid not in macros for uid in inputs.macros):
             return None
         scope = renderer.var_scope.values(node.package_name)
-        rel = node.relation
         payload = {
             "everything": self._shared(),
             "checksum": node.checksum,
             "raw": node.raw_code,
             "config": node.config,
-            "this": [node.unique_id, rel.database, rel.schema, rel.identifier, rel.type],
+            "this": [node.unique_id, *_relation_parts(node)],
             "parents": parents,
             "macros": [[uid, macros[uid].macro_sql] for uid in inputs.macros],
             "vars": [[n, renderer.cli_vars.get(n, _ABSENT), scope.get(n, _ABSENT)] for n in inputs.vars],
@@ -118,3 +116,18 @@ class MadeFrom:
             }
             self._shared_key = hashlib.sha256(jsonio.dumps(payload)).hexdigest()
         return self._shared_key
+
+
+def _relation_parts(node: Any) -> list[Any]:
+    """(database, schema, identifier, type) of a node's or source's relation, as ``.relation`` gives them
+    (a model's, seed's or snapshot's worked out without making the Relation: one per parent of every model).
+
+    >>> from modelkit.core.manifest import ModelNode
+    >>> node = ModelNode("model.p.m", "model", "p", "m", "m.sql", "models/m.sql", ["p", "m"], "", {}, database="d", schema="s")
+    >>> _relation_parts(node) == [node.relation.database, node.relation.schema, node.relation.identifier, node.relation.type]
+    True
+    """
+    if getattr(node, "resource_type", None) in ("model", "seed", "snapshot") and not node.is_ephemeral:
+        return [node.database, node.schema, node.alias or node.name, "view" if node.materialized == "view" else "table"]
+    rel = node.relation
+    return [rel.database, rel.schema, rel.identifier, rel.type]
