@@ -18,6 +18,7 @@ from modelkit.adapters.duckdb_catalog import (
     catalog_entries,
     catalog_sql,
     columns_sql,
+    kinds_sql,
     relations_by_schema,
     row_count_sql,
 )
@@ -59,6 +60,7 @@ class DuckDBAdapter(StatefulMixin):
         self._cursors: list[duckdb.DuckDBPyConnection] = []  # every thread's, for interrupt()
         self._cursors_lock = threading.Lock()
         self._relations: dict[tuple[str, str], dict[str, Relation]] | None = None
+        self._schemas: set[tuple[str, str]] = set()  # (database, schema) known to exist, the cache aside
 
     # -- connection ---------------------------------------------------------
     def open(self) -> None:
@@ -265,6 +267,7 @@ class DuckDBAdapter(StatefulMixin):
     def invalidate_cache(self) -> None:
         with self._lock:
             self._relations = None
+            self._schemas.clear()
 
     def get_columns(self, relation: Relation) -> list[ColumnInfo]:
         """The relation's columns in order; a name without database and schema is looked up as DuckDB resolves
@@ -309,21 +312,21 @@ class DuckDBAdapter(StatefulMixin):
     def relation_states(self, schemas: list[tuple[str | None, str]]) -> dict[tuple[str, str, str], str]:
         """A table's columns and estimated row count, a view's columns and SQL (DuckDB's catalog, no scan).
 
-        The columns are read on a thread of their own while this one reads the list of relations, which
-        fills the relation cache on the way (a run's list_relations and create_schema then ask nothing)."""
+        The columns are read on a thread of their own while this one reads the tables' sizes and the views'
+        SQL; the schemas found are known to exist (a run's create_schema then asks nothing)."""
         if not schemas:
             return {}
         pairs = sorted({self._key(db, schema) for db, schema in schemas})
         columns: list[Any] = []
         reading = Background(lambda: columns.extend(self.execute(columns_sql(pairs), fetch=True).rows), "catalog")
         try:
-            relations = self.execute(RELATIONS_SQL, fetch=True).rows
+            kinds = self.execute(kinds_sql(pairs), fetch=True).rows
         finally:
             reading.wait()
+        states = duckdb_catalog.relation_states(columns, kinds)
         with self._lock:
-            if self._relations is None:
-                self._relations = relations_by_schema(relations)
-        return duckdb_catalog.relation_states(columns, relations)
+            self._schemas.update((db, schema) for db, schema, _ in states)
+        return states
 
     def describe_query(self, sql: str) -> list[ColumnInfo]:
         result = self.execute(f"describe ({sql})", fetch=True)
@@ -333,7 +336,7 @@ class DuckDBAdapter(StatefulMixin):
     def create_schema(self, database: str | None, schema: str) -> None:
         key = self._key(database, schema)
         with self._lock:
-            known = key in self._load_relations()
+            known = key in self._schemas or key in self._load_relations()
         if known:
             return
         db = quote(database or self.target.database)
@@ -346,6 +349,7 @@ class DuckDBAdapter(StatefulMixin):
         self.execute(f"drop schema if exists {db}.{quote(schema)} cascade")
         key = self._key(database, schema)
         with self._lock:
+            self._schemas.discard(key)
             if self._relations is not None:
                 self._relations.pop(key, None)
 

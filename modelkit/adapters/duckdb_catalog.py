@@ -2,13 +2,11 @@
 
 Three reads: the relations of every schema (the adapter's relation cache), each relation's columns in
 some schemas (``get_catalog``, for docs) and what each relation looks like (``relation_states``, which
-``--skip-unchanged`` compares with what it recorded). A view's columns cost DuckDB a bind of the view:
-the states read the columns of the wanted schemas only, and the rest from the relation list.
+``--skip-unchanged`` compares with what it recorded: two queries, read at once).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,11 +16,10 @@ from modelkit.core.relation import Relation, quote
 Pair = tuple[str, str]  # (database, schema), lower-cased
 Key = tuple[str, str, str]
 
-# every relation, with what tells a table's change (its estimated size) and a view's (its SQL)
+# every relation (the adapter's relation cache)
 RELATIONS_SQL = (
-    "select database_name, schema_name, table_name, 'table', estimated_size, null from duckdb_tables() "
-    "where not internal union all "
-    "select database_name, schema_name, view_name, 'view', null, sql from duckdb_views() where not internal"
+    "select database_name, schema_name, table_name, 'table' from duckdb_tables() where not internal union all "
+    "select database_name, schema_name, view_name, 'view' from duckdb_views() where not internal"
 )
 
 
@@ -36,7 +33,7 @@ def _wanted(pairs: Iterable[Pair], prefix: str = "") -> str:
 def relations_by_schema(rows: Iterable[Sequence[Any]]) -> dict[Pair, dict[str, Relation]]:
     """The relation cache from :data:`RELATIONS_SQL`'s rows: relations by (database, schema), by name."""
     found: dict[Pair, dict[str, Relation]] = {}
-    for db, schema, name, kind, *_ in rows:
+    for db, schema, name, kind in rows:
         found.setdefault((db.lower(), schema.lower()), {})[name.lower()] = Relation(db, schema, name, kind)
     return found
 
@@ -50,25 +47,30 @@ def columns_sql(pairs: Iterable[Pair]) -> str:
     )
 
 
-def relation_states(columns: Iterable[Sequence[Any]], relations: Iterable[Sequence[Any]]) -> dict[Key, str]:
+def kinds_sql(pairs: Iterable[Pair]) -> str:
+    """Each relation of these schemas with what tells its change: ``table <estimated size>`` or ``view <md5
+    of its SQL>`` (worked out by DuckDB: the rows come back short)."""
+    return (
+        "select database_name, schema_name, table_name, 'table ' || estimated_size from duckdb_tables() "
+        f"where not internal and ({_wanted(pairs)}) union all "
+        "select database_name, schema_name, view_name, 'view ' || md5(sql) from duckdb_views() "
+        f"where not internal and ({_wanted(pairs)})"
+    )
+
+
+def relation_states(columns: Iterable[Sequence[Any]], kinds: Iterable[Sequence[Any]]) -> dict[Key, str]:
     """What each relation looks like (``table <estimated size>: <columns>``, ``view <md5 of its SQL>:
-    <columns>``) from :func:`columns_sql`'s and :data:`RELATIONS_SQL`'s rows.
+    <columns>``) from :func:`columns_sql`'s and :func:`kinds_sql`'s rows.
 
     >>> relation_states([("D", "s", "t", "id INTEGER"), ("D", "s", "v", "id INTEGER")],
-    ...                 [("D", "s", "t", "table", 12, None), ("D", "s", "v", "view", None, "select 1")])
-    {('d', 's', 't'): 'table 12: id INTEGER', ('d', 's', 'v'): 'view 95adb6e77a0884d9e50232cb8c5c969d: id INTEGER'}
+    ...                 [("D", "s", "t", "table 12"), ("D", "s", "v", "view 95adb6e7")])
+    {('d', 's', 't'): 'table 12: id INTEGER', ('d', 's', 'v'): 'view 95adb6e7: id INTEGER'}
     """
-    kinds: dict[Key, str] = {}
-    for db, schema, name, kind, size, sql in relations:
-        key = (db.lower(), schema.lower(), name.lower())
-        if kind == "table":
-            kinds[key] = f"table {size}"
-        else:
-            kinds[key] = "view " + hashlib.md5(sql.encode("utf-8")).hexdigest()  # noqa: S324 - DuckDB's md5(sql)
+    known = {(db.lower(), schema.lower(), name.lower()): kind for db, schema, name, kind in kinds}
     out: dict[Key, str] = {}
     for db, schema, name, described in columns:
         key = (db.lower(), schema.lower(), name.lower())
-        kind = kinds.get(key)
+        kind = known.get(key)
         if kind is not None:
             out[key] = f"{kind}: {described}"
     return out

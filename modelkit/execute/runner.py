@@ -102,19 +102,16 @@ class Runner:
         return sorted(picked)
 
     def look_ahead(self) -> None:
-        """Read what the run will need of the database (the relations of the schemas it builds into, the
-        fingerprints recorded and the relations' states --skip-unchanged compares) on a thread of its own,
-        while the caller checks the selected nodes; nothing is written. :meth:`execute` waits for it, and
-        :meth:`settle` when the run does not start."""
+        """Read what the run will need before it starts (the fingerprints recorded, and the relations' states
+        --skip-unchanged compares, which the database tells) on a thread of its own while the caller checks
+        the selected nodes; nothing is written. :meth:`execute` waits for it, and :meth:`settle` when the
+        run does not start."""
         if self.options.command != "compile" and self._ahead is None:
             nodes = [self.node(uid) for uid in self.selected_nodes()]
             self._ahead = Background(lambda: self._read_ahead(nodes), "look-ahead")
 
     def _read_ahead(self, nodes: list[Node]) -> None:
-        self.build_state = self._build_state(nodes)  # (reading the relations' states lists them on the way)
-        adapter = self.context.adapter
-        for database, schema in sorted({(n.database, n.schema) for n in nodes if n.relation_name is not None}):  # type: ignore[type-var]
-            adapter.list_relations(database, schema)
+        self.build_state = self._build_state(nodes)
 
     def settle(self) -> None:
         """Wait for :meth:`look_ahead`'s reading when the run does not start; its error (the run's to
