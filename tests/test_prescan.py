@@ -95,3 +95,21 @@ def test_an_edit_is_found_by_a_parse_that_takes_the_forked_scan(tmp_path: Path) 
     assert "2 as two" in nodes["model.demo.b"]["raw_code"]
     assert nodes["model.demo.c"]["depends_on"]["nodes"] == ["model.demo.b"]
     assert parse()["nodes"]["model.demo.b"]["raw_code"] == nodes["model.demo.b"]["raw_code"]  # and again, unchanged
+
+
+def test_compile_and_run_take_the_forked_scan_and_find_an_edit(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "demo", PROJECT)
+
+    def modelkit(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "modelkit.cli", *args, "--profiles-dir", "."], cwd=root,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    modelkit("run")
+    (root / "models" / "b.sql").write_text("select id, 'edited' as note from {{ ref('a') }}\n")
+    assert "'edited' as note" in modelkit("compile", "-s", "b")
+    modelkit("run", "--threads", "2")  # (another target configuration: a scan of its own may be taken)
+    rows = subprocess.run([sys.executable, "-c", "import duckdb; print(duckdb.connect('demo.duckdb').execute("
+                           "'select note from b').fetchall())"], cwd=root, capture_output=True, text=True)  # fmt: skip
+    assert "edited" in rows.stdout, rows.stdout + rows.stderr

@@ -66,9 +66,11 @@ class Project:
         defer_state: str | Path | None = None,
         favor_state: bool = False,
         invocation: Mapping[str, Any] | None = None,
+        scanned: Callable[[str], dict[str, list[int]] | None] | None = None,
     ) -> None:
         """``invocation`` holds what the command line adds to run_results.json's ``args`` and
-        ``invocation_args_dict`` (``invocation_command``, ``quiet``, ...).
+        ``invocation_args_dict`` (``invocation_command``, ``quiet``, ...). ``scanned``: the project's files
+        scanned already (see :class:`Session`), for the first command's parse only.
 
         ``state`` (a folder holding a previous manifest.json / run_results.json) or ``state_git`` (a git
         revision of the project) is what ``state:`` / ``result:`` selection compares against; ``defer``
@@ -89,6 +91,7 @@ class Project:
             "invocation": invocation,
         }
         self.analysis: AnalysisReport | None = None  # the last command's static analysis, if it ran one
+        self._scanned = scanned
 
     def session(
         self,
@@ -100,7 +103,10 @@ class Project:
     ) -> Session:
         """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty);
         ``flags``: the command's, as run_results.json's ``args`` (and ``invocation_args_dict``) record them."""
-        session = Session(self.project_dir, which=which, full_refresh=full_refresh, empty=empty, **self._kwargs)
+        scanned, self._scanned = self._scanned, None  # (taken before this command: a later one scans anew)
+        session = Session(
+            self.project_dir, which=which, full_refresh=full_refresh, empty=empty, scanned=scanned, **self._kwargs
+        )
         session.breaking = lambda: breaking_nodes(session)
         record_args(session, which, {"full_refresh": full_refresh, "empty": session.invocation.empty, **(flags or {})})
         return session

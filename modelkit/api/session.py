@@ -22,6 +22,7 @@ from modelkit.core.errors import CompilationError, StateError
 from modelkit.core.forked import Forked
 from modelkit.graph.graph import Graph
 from modelkit.graph.state import PreviousState
+from modelkit.parse import state as parsestate
 from modelkit.parse.packages import find_packages
 from modelkit.parse.parser import Parser
 from modelkit.parse.stateload import load_state_dir, resolve_dir
@@ -61,9 +62,11 @@ class Session:
         empty: bool | None = None,
         state: StateOptions | None = None,
         invocation: Mapping[str, Any] | None = None,
+        scanned: Callable[[str], dict[str, list[int]] | None] | None = None,
     ) -> None:
         """``invocation``: what the command line adds to run_results.json's ``args`` (``invocation_command``,
-        ``quiet``, ...; see :mod:`modelkit.api.invocation_args`)."""
+        ``quiet``, ...; see :mod:`modelkit.api.invocation_args`). ``scanned(key)``: the project's files
+        scanned already, for the parse to start from (see :func:`modelkit.parse.state.check`)."""
         self.invocation_flags: dict[str, Any] = dict(invocation or {})
         self.cli_target, self.cli_profile, self.cli_threads = target, profile, threads  # as given
         self.cli_vars = parse_vars(vars)
@@ -108,6 +111,7 @@ class Session:
         self.snapshot_ids: tuple[Any, Any] = (None, None)
         self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
         self.prescanned: dict[str, list[int]] | None = None  # that status, taken before the session read any
+        self._scanned = scanned
         self.edges_changed = True  # after an incremental parse: whether any node's parents changed
         # a full parse writes its snapshot from a forked process while the session goes on (close waits for it)
         self.background_snapshot = False
@@ -119,6 +123,8 @@ class Session:
     @cached_property
     def manifest(self) -> Manifest:
         parser = Parser(self.renderer, use_cache=self.partial_parse)
+        if self.prescanned is None and self._scanned is not None and self.partial_parse:
+            self.prescanned = self._scanned(parsestate.key(self.project, self.target, self.cli_vars))
         parser.prescanned = self.prescanned
         parser.background_snapshot = self.background_snapshot
         manifest = parser.parse()

@@ -263,7 +263,9 @@ def open_project(
     threads: Optional[int],
     reporter: Any,
     state_flags: Optional[dict[str, Any]] = None,
+    scan: Any = None,
 ) -> Any:
+    """The library's Project for a command (``scan``: a :class:`modelkit.cli.prescan.Prescan`, if one started)."""
     from modelkit.api.project import Project
 
     if profiles_dir is not None and getattr(reporter, "args", None):
@@ -282,6 +284,7 @@ def open_project(
         warn=reporter.warn,
         invocation_id=getattr(reporter, "invocation_id", None),
         invocation=invocation,
+        scanned=scan.files if scan is not None else None,
         **(state_flags or {}),
     )
 

@@ -63,9 +63,10 @@ def _execute(
 ) -> None:
     reporter = make_reporter(colors, quiet, project_dir)
     fail_fast = bool(setting("fail_fast", fail_fast, project_dir))
+    scan = prescan.start(project_dir, profiles_dir, target, profile, vars, threads)  # (see cli/prescan.py)
 
     def go() -> Any:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags, scan)
         return project._execute(
             command,
             select or (),
@@ -84,7 +85,11 @@ def _execute(
             on_analysis=lambda report: report_analysis(reporter, report, debug),
         )
 
-    _finish(reporter, go, debug)
+    try:
+        _finish(reporter, go, debug)
+    finally:
+        if scan is not None:
+            scan.close()
 
 
 class _NoNodeLines:
@@ -240,9 +245,10 @@ def compile(
 ) -> None:
     """Render models to SQL under target/compiled/ (or print one --inline query)."""
     reporter = make_reporter(use_colors, quiet, project_dir)
+    scan = prescan.start(project_dir, profiles_dir, target, profile, vars, threads)  # (see cli/prescan.py)
 
     def go() -> None:
-        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags)
+        project = open_project(project_dir, profiles_dir, target, profile, vars, threads, reporter, state_flags, scan)
         if inline is not None:
             sql = project.compile(inline=inline)["inline"]
             reporter.line("Compiled inline node is:")
@@ -261,7 +267,11 @@ def compile(
                 "CompiledNode", sql, {"node_name": uid.split(".")[2], "compiled": sql, "is_inline": False}
             )
 
-    guard(go, debug)
+    try:
+        guard(go, debug)
+    finally:
+        if scan is not None:
+            scan.close()
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""``parse``'s scan of the project's files, taken by a forked process while this one imports the parser.
+"""The scan of the project's files a command's parse starts with, taken by a forked process while this one
+imports the parser (``parse``, ``compile`` and the commands that run nodes).
 
 Whether anything changed since the last parse is known from the status (size, times, inode) of every
 file the parse reads: one ``stat`` per file, tens of milliseconds in a project of ten thousand models.
@@ -44,6 +45,7 @@ def start(
     target: str | None,
     profile: str | None,
     vars: str | None,
+    threads: int | None = None,
 ) -> Prescan | None:
     """Start the scan (None where this process cannot fork, see :func:`modelkit.core.forked.fork_safe`)."""
 
@@ -56,7 +58,7 @@ def start(
         cli_vars: dict[str, Any] = parse_vars(vars)
         project = load_project(project_dir, cli_vars)
         found = load_target(
-            project, profiles_dir=profiles_dir, target=target, profile=profile, threads=None, cli_vars=cli_vars
+            project, profiles_dir=profiles_dir, target=target, profile=profile, threads=threads, cli_vars=cli_vars
         )
         project = project.with_target(found.to_context())
         return marshal.dumps((state.key(project, found, cli_vars), state.scan(project)))
