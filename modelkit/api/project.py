@@ -91,7 +91,7 @@ class Project:
             "invocation": invocation,
         }
         self.analysis: AnalysisReport | None = None  # the last command's static analysis, if it ran one
-        self._scanned = scanned
+        self._scan_of = scanned
 
     def session(
         self,
@@ -103,7 +103,7 @@ class Project:
     ) -> Session:
         """A fresh session (files are read again); ``empty``: refs and sources read zero rows (dbt's --empty);
         ``flags``: the command's, as run_results.json's ``args`` (and ``invocation_args_dict``) record them."""
-        scanned, self._scanned = self._scanned, None  # (taken before this command: a later one scans anew)
+        scanned, self._scan_of = self._scan_of, None  # (taken before this command: a later one scans anew)
         session = Session(
             self.project_dir, which=which, full_refresh=full_refresh, empty=empty, scanned=scanned, **self._kwargs
         )

@@ -111,7 +111,7 @@ class Session:
         self.snapshot_ids: tuple[Any, Any] = (None, None)
         self.scanned: dict[str, list[int]] = {}  # the status of the input files, taken as parsing began
         self.prescanned: dict[str, list[int]] | None = None  # that status, taken before the session read any
-        self._scanned = scanned
+        self._scan_of = scanned
         self.edges_changed = True  # after an incremental parse: whether any node's parents changed
         # a full parse writes its snapshot from a forked process while the session goes on (close waits for it)
         self.background_snapshot = False
@@ -123,8 +123,8 @@ class Session:
     @cached_property
     def manifest(self) -> Manifest:
         parser = Parser(self.renderer, use_cache=self.partial_parse)
-        if self.prescanned is None and self._scanned is not None and self.partial_parse:
-            self.prescanned = self._scanned(parsestate.key(self.project, self.target, self.cli_vars))
+        if self.prescanned is None and self._scan_of is not None and self.partial_parse:
+            self.prescanned = self._scan_of(parsestate.key(self.project, self.target, self.cli_vars))
         parser.prescanned = self.prescanned
         parser.background_snapshot = self.background_snapshot
         manifest = parser.parse()
