@@ -13,13 +13,11 @@ as usual. Otherwise, or for little YAML, the parent parses every file itself.
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from modelkit.core import jsonio, yamlio
+from modelkit.core.forked import ForkedOutput, compute_forked
 
 MIN_BYTES = 64 * 1024  # less YAML than this parses faster than a fork costs
 
@@ -27,50 +25,28 @@ MIN_BYTES = 64 * 1024  # less YAML than this parses faster than a fork costs
 class YamlChild:
     """A forked process parsing property files; :meth:`results` waits for its data."""
 
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid = pid
-        self.fd = fd
+    def __init__(self, forked: ForkedOutput) -> None:
+        self._forked = forked
 
     def results(self) -> dict[str, Any]:
         """Parsed data by file; a file missing here is for the caller to parse."""
-        chunks = []
-        try:
-            while True:
-                chunk = os.read(self.fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        finally:
-            os.close(self.fd)
-            _, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
+        output = self._forked.output()
+        if not output:
             return {}
         try:
-            data = jsonio.loads(b"".join(chunks))
+            data = jsonio.loads(output)
         except ValueError:
             return {}
         return data if isinstance(data, dict) else {}
 
 
 def start(files: Sequence[tuple[str, str]], *, min_bytes: int | None = None) -> YamlChild | None:
-    """Fork a child parsing ``files`` ((path, text) pairs); None when that is not worth it or not safe."""
-    if not hasattr(os, "fork") or threading.active_count() != 1 or "duckdb" in sys.modules:
-        return None  # forking a process that runs other threads (Python's, or an engine's own) is unsafe
+    """Fork a child parsing ``files`` ((path, text) pairs); None when that is not worth it or not safe
+    (see :func:`modelkit.core.forked.compute_forked`)."""
     if sum(len(text) for _, text in files) < (MIN_BYTES if min_bytes is None else min_bytes):
         return None
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid:
-        os.close(write_end)
-        return YamlChild(pid, read_end)
-    code = 1
-    try:
-        os.close(read_end)
+
+    def work() -> bytes:
         parsed: dict[str, Any] = {}
         for path, text in files:
             try:
@@ -79,10 +55,7 @@ def start(files: Sequence[tuple[str, str]], *, min_bytes: int | None = None) -> 
                 continue
             if jsonio.is_plain(data):
                 parsed[path] = data
-        payload = jsonio.dumps(parsed)
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(write_end, view) :]
-        code = 0
-    finally:
-        os._exit(code)
+        return jsonio.dumps(parsed)
+
+    forked = compute_forked(work)
+    return YamlChild(forked) if forked is not None else None
