@@ -41,19 +41,13 @@ class AnalysisCache:
             str(p)
             for p in (FORMAT, __version__, SQLGLOT_VERSION, relations.dialect, relations.database, relations.schema)
         )
-        self.entries: dict[str, list[str]] = {}
+        self.entries: dict[str, list[str]] = jsonio.read_entries(self.path, self.version) or {}
         self.used: dict[str, list[str]] = {}
         self.touched: set[str] = set()  # nodes analysed (or found) in this run
         self.hits = 0
         self.changed = False  # an entry was analysed (again): the file is written
         # each relation's part of the entries' table digests, kept while its shape (object) and owner stay
         self._parts: dict[Key, tuple[Shape | None, list[str] | None, bytes]] = {}
-        try:
-            data = jsonio.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return
-        if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("entries"), dict):
-            self.entries = data["entries"]
 
     def _key(self, uid: str, digest: str, parents: frozenset[str], self_key: Key | None) -> str:
         return _digest(uid, digest, sorted(parents), list(self_key) if self_key else None)

@@ -14,7 +14,7 @@ import orjson
 
 from modelkit import __version__
 from modelkit.analysis.lineage import ColumnLineage, Job, LineageContext, NodeLineage, Upstream
-from modelkit.core import fsio
+from modelkit.core import fsio, jsonio
 from modelkit.core.packages import installed_version
 
 FILE_NAME = "lineage_cache.json"
@@ -36,16 +36,10 @@ class LineageCache:
         self.path = target_dir / FILE_NAME
         self.ctx = ctx
         self.version = _version(ctx)
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, dict[str, Any]] = jsonio.read_entries(self.path, self.version) or {}
         self.hits = 0
         self.added: set[str] = set()  # keys of the entries put in this run
         self._keys: dict[str, tuple[list[str], str]] = {}  # compiled SQL -> (its parents, its key)
-        try:
-            data = orjson.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return
-        if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("entries"), dict):
-            self.entries = data["entries"]
 
     def _key(self, sql: str, parents: list[str]) -> str:
         known = self._keys.get(sql)

@@ -33,14 +33,9 @@ class SeedShapes:
     def __init__(self, target_dir: Path) -> None:
         self.path = target_dir / FILE_NAME
         self.version = f"{FORMAT}/{__version__}/{SAMPLE_ROWS}"
-        self.entries: dict[str, list[Any]] = {}  # key -> [the seed's path, its shape]
+        # key -> [the seed's path, its shape]
+        self.entries: dict[str, list[Any]] = jsonio.read_entries(self.path, self.version, "shapes") or {}
         self.used: dict[str, list[Any]] = {}
-        try:
-            data = jsonio.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return
-        if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("shapes"), dict):
-            self.entries = data["shapes"]
 
     def shape(self, node: Node, project_root: Path, dialect: str = "") -> Shape:
         path = str(Path(getattr(node, "root_path", "") or project_root) / node.original_file_path)

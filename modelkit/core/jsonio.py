@@ -57,3 +57,15 @@ def write(path: Path, data: Any, *, spare: bool = False) -> None:
     """Write ``data`` to ``path`` atomically (a temporary file renamed over it; with ``spare``, a large
     file through its spare copy: see :func:`modelkit.core.fsio.atomic_write`)."""
     fsio.atomic_write(path, dumps(data), spare=spare)
+
+
+def read_entries(path: Path, version: Any, key: str = "entries") -> dict[str, Any] | None:
+    """The ``key`` mapping of a JSON file a cache keeps between commands (``{"version": ..., key: {...}}``),
+    when the file is there, readable and of this ``version``; else None (the cache starts empty)."""
+    try:
+        data = loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("version") == version and isinstance(data.get(key), dict):
+        return data[key]  # type: ignore[no-any-return]
+    return None

@@ -84,12 +84,7 @@ class TranslationCache:
         self.written = False  # an entry was made (or made again) in this command
         if self.path is None:
             return
-        try:
-            data = jsonio.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return
-        if isinstance(data, dict) and data.get("version") == self.version and isinstance(data.get("entries"), dict):
-            self.entries = data["entries"]
+        self.entries = jsonio.read_entries(self.path, self.version) or {}
 
     def key(self, *parts: Any) -> str:
         return digest(*parts)
